@@ -1,0 +1,66 @@
+/* sl_cfg.h — the run-time INI file (SPEC.md §12), read by both sluice-dp
+   and sluice-ctrl.  Parsed with DPDK's rte_cfgfile (no EAL needed), then
+   checked against one schema for every section either process knows, so an
+   unknown section or key, or a bad value, is an error naming FILE:LINE in
+   whichever process reads it — before any device is touched.  The result is
+   a plain struct, owned by the caller; nothing is allocated after load. */
+#ifndef SL_CFG_H
+#define SL_CFG_H
+
+#include "sl_base.h"
+
+#define SL_CFG_MAX_BOOTSTRAP 16
+#define SL_CFG_STR           256
+
+typedef struct {
+	uint32_t ipv4; /* host order */
+	uint16_t port;
+} sl_cfg_addr_t;
+
+typedef struct {
+	/* [instance] */
+	char instance[32];      /* name = ...   default "sluice" */
+	char region_dir[SL_CFG_STR]; /* region_dir = ... default "/dev/shm" */
+
+	/* [eal] */
+	char eal_args[1024];    /* args = ... (split on whitespace by sluice-dp) */
+
+	/* [dataplane] */
+	char port[SL_CFG_STR];  /* port = vdev devargs or PCI address (required for dp) */
+	uint32_t ipv4;          /* ip = a.b.c.d/len (host order) */
+	uint8_t prefix_len;
+	uint32_t gateway;       /* gateway = a.b.c.d, 0 if none */
+	uint16_t udp_port;      /* udp_port = ... default 9747 */
+	uint32_t idle_sleep_us; /* idle_sleep_us = ... default 0 (busy poll) */
+	uint32_t lcores;        /* workers = ... default: every EAL worker, or 1 */
+
+	/* [ctrl] */
+	char socket[SL_CFG_STR]; /* socket = ... default /run/sluice/<instance>.sock */
+	char store[SL_CFG_STR];  /* store = ... default /var/lib/sluice/<instance> */
+
+	/* [chain] */
+	char profile[32];        /* profile = bitcoin-main | bitcoin-test3 | regtest */
+
+	/* [admission] */
+	uint32_t max_peers;      /* max_peers = ... default 256 */
+
+	/* [peers] */
+	uint32_t n_bootstrap;
+	sl_cfg_addr_t bootstrap[SL_CFG_MAX_BOOTSTRAP];
+
+	/* [log] */
+	char log_level[16];      /* level = error|warn|info|debug, default info */
+} sl_cfg_t;
+
+/* sl_cfg_defaults fills every field with its default. */
+void sl_cfg_defaults(sl_cfg_t *c);
+
+/* sl_cfg_load reads `path` over the defaults.  Returns 0, or -1 with a
+   message "FILE:LINE: what is wrong (and what is allowed)" in err (or
+   "FILE: ..." when no line applies, e.g. the file cannot be read). */
+int sl_cfg_load(sl_cfg_t *c, const char *path, char *err, size_t err_sz);
+
+/* sl_cfg_parse_addr parses "a.b.c.d:port" (port optional -> def_port). */
+int sl_cfg_parse_addr(const char *s, uint16_t def_port, sl_cfg_addr_t *out);
+
+#endif /* SL_CFG_H */

@@ -1,0 +1,166 @@
+/* sl_region.h — the shared control region (DESIGN.md "Processes and shared
+   memory").  One named shared-memory file, created and sized by sluice-dp
+   (the DPDK primary), mapped by sluice-ctrl (no EAL).  Position independent:
+   everything inside is reached by offsets from the base, never pointers.
+
+   Layout: header | per-lcore blocks | range table | published status.
+   Per-lcore block: counters (owner: that lcore), a command ring (ctrl ->
+   lcore, single producer ctrl, single consumer the lcore) and an event ring
+   (lcore -> ctrl, single producer the lcore, single consumer ctrl).  Rings
+   are rte_ring initialised in place and carry fixed-size sl_msg_t records.
+
+   Field owners (one writer each):
+     life, dp_pid, dp_heartbeat_ns, n_lcores, dp identity  -> sluice-dp
+     ctrl_pid, ctrl_heartbeat_ns, shutdown_req             -> sluice-ctrl
+     status (seqlock)                                      -> sluice-ctrl
+     lcore[i].cnt                                          -> lcore i */
+#ifndef SL_REGION_H
+#define SL_REGION_H
+
+#include "sl_base.h"
+#include "sl_counters.h"
+
+struct rte_ring;
+struct sl_rangeq;
+
+/* Lifecycle gate (DESIGN.md).  Moves forward only. */
+typedef enum {
+	SL_LIFE_REGISTERING = 0,
+	SL_LIFE_READY = 1,
+	SL_LIFE_SHUTTING_DOWN = 2,
+} sl_life_t;
+
+/* sl_life_str: "registering" | "ready" | "shutting_down" | "?". */
+const char *sl_life_str(uint32_t life);
+
+/* One command or event record.  `type` is an sl_cmd_type_t / sl_evt_type_t
+   (defined by the modules that use them); `len` counts payload bytes used. */
+typedef struct {
+	uint16_t type;
+	uint16_t len;
+	uint32_t lcore;
+	uint32_t session;
+	uint32_t gen;
+	uint64_t corr;
+	uint8_t payload[SL_MSG_SIZE - 24];
+} sl_msg_t;
+_Static_assert(sizeof(sl_msg_t) == SL_MSG_SIZE, "sl_msg_t must be SL_MSG_SIZE bytes");
+_Static_assert(SL_MSG_SIZE % 8 == 0, "SL_MSG_SIZE must be a multiple of 8");
+
+/* Local chain status published by ctrl for the lcores (seqlock: `seq` odd
+   while a write is in progress; `version` moves on every publish). */
+typedef struct {
+	uint32_t best_height;
+	uint32_t finalized_height;
+	uint8_t best_hash[32];
+	uint8_t chainwork[32];
+	uint64_t version;
+} sl_local_status_t;
+
+typedef struct SL_CACHE_ALIGN {
+	sl_lcore_cnt_t cnt;      /* owner: lcore */
+	uint64_t off_cmd_ring;   /* rte_ring, ctrl -> lcore */
+	uint64_t off_event_ring; /* rte_ring, lcore -> ctrl */
+	_Atomic uint32_t lcore_id; /* DPDK lcore id, set by dp at start */
+	_Atomic uint32_t running;  /* 1 while the poll loop runs (owner: lcore) */
+} sl_region_lcore_t;
+
+typedef struct SL_CACHE_ALIGN {
+	uint64_t magic;           /* SL_REGION_MAGIC, written last by create */
+	uint32_t layout_version;  /* SL_REGION_LAYOUT */
+	uint32_t hdr_size;        /* sizeof(sl_region_hdr_t) */
+	uint64_t size;            /* bytes in the whole region */
+	uint32_t n_lcores;        /* worker lcores (blocks in use) */
+	uint32_t msg_size;        /* SL_MSG_SIZE */
+	uint32_t cmd_ring_depth;
+	uint32_t event_ring_depth;
+	uint64_t off_lcore[SL_MAX_LCORES];
+	uint64_t off_rangeq;
+	uint64_t off_status;
+
+	/* owner: sluice-dp */
+	_Atomic uint32_t life;
+	_Atomic uint32_t dp_pid;
+	_Atomic uint64_t dp_heartbeat_ns; /* sl_now_ns() of the main lcore */
+	uint32_t dp_ipv4;                 /* host order */
+	uint16_t dp_udp_port;
+	uint8_t dp_mac[6];
+	char instance[32];
+
+	/* owner: sluice-ctrl */
+	_Atomic uint32_t ctrl_pid;
+	_Atomic uint32_t shutdown_req;    /* ctrl asks dp to shut down */
+	_Atomic uint64_t ctrl_heartbeat_ns;
+
+	/* published local status, owner: sluice-ctrl */
+	_Atomic uint64_t status_seq;
+	sl_local_status_t status;
+} sl_region_hdr_t;
+
+/* Process-local handle (not in shared memory). */
+typedef struct sl_region {
+	sl_region_hdr_t *hdr;
+	size_t size;
+	int fd;
+	bool owner;      /* created (and so unlinks) */
+	char path[256];
+} sl_region_t;
+
+/* sl_region_footprint: bytes a region with `n_lcores` worker lcores needs
+   (rounded up to `page` bytes, a power of two: 4096 for /dev/shm, the huge
+   page size on hugetlbfs); 0 if n_lcores is 0 or over SL_MAX_LCORES. */
+size_t sl_region_footprint(uint32_t n_lcores, size_t page);
+
+/* sl_region_path builds the region file path for `instance` in `dir`
+   ("/dev/shm" or a hugetlbfs mount): "<dir>/sluice-<instance>.region". */
+int sl_region_path(char *out, size_t out_sz, const char *dir, const char *instance);
+
+/* sl_region_create (sluice-dp) creates and formats a region at `path` for
+   `n_lcores` lcores: header, rings, an empty range table, zero counters, life
+   = registering, magic written last.  A stale file left by a dead dataplane
+   (its dp_pid no longer alive) is replaced; a live one is refused (-EEXIST).
+   Works on /dev/shm and on hugetlbfs (size rounded to the huge page).
+   Returns 0 and fills *r, or a negative errno with one log line naming the
+   path and the fix. */
+int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const char *instance);
+
+/* sl_region_open (sluice-ctrl) maps an existing region read-write and
+   validates magic, layout version, header size, size against the file, and
+   every offset against the size.  Returns 0, -ENOENT (no dataplane yet),
+   or -EPROTO (not a region of this layout), logging the cause once. */
+int sl_region_open(sl_region_t *r, const char *path);
+
+/* sl_region_close unmaps; the creator also unlinks the file (so nothing is
+   left behind).  Safe on a zeroed handle. */
+void sl_region_close(sl_region_t *r);
+
+/* Accessors; i < hdr->n_lcores. */
+sl_region_lcore_t *sl_region_lcore(const sl_region_t *r, uint32_t i);
+struct rte_ring *sl_region_cmd_ring(const sl_region_t *r, uint32_t i);
+struct rte_ring *sl_region_event_ring(const sl_region_t *r, uint32_t i);
+struct sl_rangeq *sl_region_rangeq(const sl_region_t *r);
+
+/* Lifecycle.  sl_region_life_advance moves the gate forward only (a
+   backward move is refused, returns -1); release ordering, so everything
+   written before is visible to a reader that sees the new state. */
+uint32_t sl_region_life(const sl_region_t *r);
+int sl_region_life_advance(sl_region_t *r, sl_life_t to);
+
+/* sl_region_dp_alive: the dataplane's pid exists and its heartbeat is
+   younger than `max_age_ns`. */
+bool sl_region_dp_alive(const sl_region_t *r, uint64_t max_age_ns);
+
+/* Events and commands: non-blocking, fixed-size records.  send returns 0,
+   or -ENOBUFS when the ring is full (caller counts / parks / retries). */
+int sl_region_cmd_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m);
+int sl_region_cmd_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m);
+int sl_region_event_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m);
+int sl_region_event_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m);
+
+/* Published local status (seqlock).  publish: ctrl only; bumps version.
+   read: any thread; retries while a write is in progress; returns the
+   version read. */
+void sl_region_status_publish(sl_region_t *r, const sl_local_status_t *s);
+uint64_t sl_region_status_read(const sl_region_t *r, sl_local_status_t *out);
+
+#endif /* SL_REGION_H */
