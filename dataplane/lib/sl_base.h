@@ -20,8 +20,8 @@
 #define SL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* SL_ALIGN_UP rounds x up to a multiple of a (a power of two). */
-#define SL_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
-#define SL_IS_POW2(x)     ((x) != 0 && (((x) & ((x) - 1)) == 0))
+#define SL_ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define SL_IS_POW2(x)     ((x) != 0 && (((x) & ((x)-1)) == 0))
 #define SL_MIN(a, b)      ((a) < (b) ? (a) : (b))
 #define SL_MAX(a, b)      ((a) > (b) ? (a) : (b))
 
@@ -30,9 +30,9 @@
 
 /* Relaxed single-writer counter bump: one documented owner writes, any
    thread or process may read a torn-free 64-bit value. */
-#define SL_CNT_ADD(p, n) \
-	atomic_store_explicit((p), atomic_load_explicit((p), memory_order_relaxed) + (n), \
-			      memory_order_relaxed)
+#define SL_CNT_ADD(p, n)                                                                           \
+	atomic_store_explicit((p), atomic_load_explicit((p), memory_order_relaxed) + (n),          \
+	                      memory_order_relaxed)
 #define SL_CNT_GET(p) atomic_load_explicit((p), memory_order_relaxed)
 
 typedef _Atomic uint64_t sl_cnt_t;

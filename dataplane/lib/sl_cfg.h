@@ -19,15 +19,15 @@ typedef struct {
 
 typedef struct {
 	/* [instance] */
-	char instance[32];      /* name = ...   default "sluice" */
+	char instance[32];           /* name = ...   default "sluice" */
 	char region_dir[SL_CFG_STR]; /* region_dir = ... default "/dev/shm" */
 
 	/* [eal] */
-	char eal_args[1024];    /* args = ... (split on whitespace by sluice-dp) */
+	char eal_args[1024]; /* args = ... (split on whitespace by sluice-dp) */
 
 	/* [dataplane] */
-	char port[SL_CFG_STR];  /* port = vdev devargs or PCI address (required for dp) */
-	uint32_t ipv4;          /* ip = a.b.c.d/len (host order) */
+	char port[SL_CFG_STR]; /* port = vdev devargs or PCI address (required for dp) */
+	uint32_t ipv4;         /* ip = a.b.c.d/len (host order) */
 	uint8_t prefix_len;
 	uint32_t gateway;       /* gateway = a.b.c.d, 0 if none */
 	uint16_t udp_port;      /* udp_port = ... default 9747 */
@@ -39,17 +39,20 @@ typedef struct {
 	char store[SL_CFG_STR];  /* store = ... default /var/lib/sluice/<instance> */
 
 	/* [chain] */
-	char profile[32];        /* profile = bitcoin-main | bitcoin-test3 | regtest */
+	char profile[32]; /* profile = bitcoin-main | bitcoin-test3 | regtest */
 
 	/* [admission] */
-	uint32_t max_peers;      /* max_peers = ... default 256 */
+	uint32_t max_peers; /* max_peers = ... default 256 */
 
 	/* [peers] */
 	uint32_t n_bootstrap;
 	sl_cfg_addr_t bootstrap[SL_CFG_MAX_BOOTSTRAP];
 
 	/* [log] */
-	char log_level[16];      /* level = error|warn|info|debug, default info */
+	char log_level[16]; /* level = error|warn|info|debug, default info */
+
+	/* [sync] */
+	uint32_t inflight; /* inflight = 1..SL_INFLIGHT_MAX, default SL_INFLIGHT_DEFAULT */
 } sl_cfg_t;
 
 /* sl_cfg_defaults fills every field with its default. */

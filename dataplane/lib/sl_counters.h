@@ -11,67 +11,67 @@
 
 /* Drop reasons: X(ENUM_SUFFIX, "name").  Names are the telemetry / API keys
    (prefixed "drop_").  Order is ABI of the region: append only. */
-#define SL_DROP_LIST(X)                                                         \
-	X(ETH_SHORT, "eth_short")             /* shorter than an Ethernet header */ \
-	X(ETH_DST, "eth_dst")                 /* not our MAC, not broadcast */      \
-	X(ETH_TYPE, "eth_type")               /* not IPv4 / ARP (after 802.1Q) */   \
-	X(VLAN_STACKED, "vlan_stacked")       /* more than one 802.1Q tag */        \
-	X(ARP_MALFORMED, "arp_malformed")                                           \
-	X(ARP_NOT_FOR_US, "arp_not_for_us")                                         \
-	X(IP_SHORT, "ip_short")                                                     \
-	X(IP_VERSION, "ip_version")                                                 \
-	X(IP_OPTIONS, "ip_options")                                                 \
-	X(IP_LENGTH, "ip_length")             /* total length vs frame */           \
-	X(IP_CSUM, "ip_csum")                                                       \
-	X(IP_FRAGMENT, "ip_fragment")                                               \
-	X(IP_NOT_FOR_US, "ip_not_for_us")                                           \
-	X(IP_PROTO, "ip_proto")                                                     \
-	X(ICMP_MALFORMED, "icmp_malformed")                                         \
-	X(ICMP_CSUM, "icmp_csum")                                                   \
-	X(ICMP_TYPE, "icmp_type")             /* not an echo request */             \
-	X(UDP_SHORT, "udp_short")                                                   \
-	X(UDP_LENGTH, "udp_length")           /* UDP length disagrees with IP */    \
-	X(UDP_CSUM, "udp_csum")                                                     \
-	X(UDP_PORT, "udp_port")               /* not our sluice port */             \
-	X(SL_SHORT, "sl_short")               /* shorter than the 24-byte header */ \
-	X(SL_MAGIC, "sl_magic")                                                     \
-	X(SL_VERSION, "sl_version")                                                 \
-	X(SL_LENGTH, "sl_length")             /* header length vs UDP size */       \
-	X(SL_FLAGS, "sl_flags")               /* reserved flag bits set */          \
-	X(SL_OVERSIZE, "sl_oversize")         /* UDP payload over 1472 bytes */     \
-	X(SL_NO_SESSION, "sl_no_session")     /* not a live session: silent */      \
-	X(SL_NO_CTRL, "sl_no_ctrl")           /* HELLO while ctrl is absent */      \
-	X(SL_STREAM, "sl_stream")             /* stream not negotiated */           \
-	X(SL_REPLAY, "sl_replay")             /* duplicate or too-old seq */        \
-	X(SL_PAYLOAD, "sl_payload")           /* undecodable payload */             \
-	X(NEIGH_UNRESOLVED, "neigh_unresolved") /* next hop has no ARP entry yet */ \
-	X(TX_FULL, "tx_full")                 /* TX queue refused the frame */      \
-	X(NO_MBUF, "no_mbuf")                 /* mempool empty building a reply */  \
-	X(EVENT_RING_FULL, "event_ring_full") /* event to ctrl did not fit */
+#define SL_DROP_LIST(X)                                                                            \
+	X(ETH_SHORT, "eth_short")       /* shorter than an Ethernet header */                      \
+	X(ETH_DST, "eth_dst")           /* not our MAC, not broadcast */                           \
+	X(ETH_TYPE, "eth_type")         /* not IPv4 / ARP (after 802.1Q) */                        \
+	X(VLAN_STACKED, "vlan_stacked") /* more than one 802.1Q tag */                             \
+	X(ARP_MALFORMED, "arp_malformed")                                                          \
+	X(ARP_NOT_FOR_US, "arp_not_for_us")                                                        \
+	X(IP_SHORT, "ip_short")                                                                    \
+	X(IP_VERSION, "ip_version")                                                                \
+	X(IP_OPTIONS, "ip_options")                                                                \
+	X(IP_LENGTH, "ip_length") /* total length vs frame */                                      \
+	X(IP_CSUM, "ip_csum")                                                                      \
+	X(IP_FRAGMENT, "ip_fragment")                                                              \
+	X(IP_NOT_FOR_US, "ip_not_for_us")                                                          \
+	X(IP_PROTO, "ip_proto")                                                                    \
+	X(ICMP_MALFORMED, "icmp_malformed")                                                        \
+	X(ICMP_CSUM, "icmp_csum")                                                                  \
+	X(ICMP_TYPE, "icmp_type") /* not an echo request */                                        \
+	X(UDP_SHORT, "udp_short")                                                                  \
+	X(UDP_LENGTH, "udp_length") /* UDP length disagrees with IP */                             \
+	X(UDP_CSUM, "udp_csum")                                                                    \
+	X(UDP_PORT, "udp_port") /* not our sluice port */                                          \
+	X(SL_SHORT, "sl_short") /* shorter than the 24-byte header */                              \
+	X(SL_MAGIC, "sl_magic")                                                                    \
+	X(SL_VERSION, "sl_version")                                                                \
+	X(SL_LENGTH, "sl_length")               /* header length vs UDP size */                    \
+	X(SL_FLAGS, "sl_flags")                 /* reserved flag bits set */                       \
+	X(SL_OVERSIZE, "sl_oversize")           /* UDP payload over 1472 bytes */                  \
+	X(SL_NO_SESSION, "sl_no_session")       /* not a live session: silent */                   \
+	X(SL_NO_CTRL, "sl_no_ctrl")             /* HELLO while ctrl is absent */                   \
+	X(SL_STREAM, "sl_stream")               /* stream not negotiated */                        \
+	X(SL_REPLAY, "sl_replay")               /* duplicate or too-old seq */                     \
+	X(SL_PAYLOAD, "sl_payload")             /* undecodable payload */                          \
+	X(NEIGH_UNRESOLVED, "neigh_unresolved") /* next hop has no ARP entry yet */                \
+	X(TX_FULL, "tx_full")                   /* TX queue refused the frame */                   \
+	X(NO_MBUF, "no_mbuf")                   /* mempool empty building a reply */               \
+	X(EVENT_RING_FULL, "event_ring_full")   /* event to ctrl did not fit */
 
 typedef enum {
 #define SL_DROP_ENUM(e, s) SL_DROP_##e,
 	SL_DROP_LIST(SL_DROP_ENUM)
 #undef SL_DROP_ENUM
-	SL_DROP_CNT
+	    SL_DROP_CNT
 } sl_drop_t;
 
 /* Other counters: X(field, "name"). Append only. */
-#define SL_LCORE_CNT_LIST(X)                                             \
-	X(rx_pkts, "rx_pkts")                                            \
-	X(rx_bytes, "rx_bytes")                                          \
-	X(rx_bursts, "rx_bursts")   /* non-empty RX bursts */            \
-	X(tx_pkts, "tx_pkts")                                            \
-	X(tx_bytes, "tx_bytes")                                          \
-	X(arp_rx, "arp_rx")                                              \
-	X(arp_reply_tx, "arp_reply_tx")                                  \
-	X(arp_request_tx, "arp_request_tx")                              \
-	X(icmp_echo_reply_tx, "icmp_echo_reply_tx")                      \
-	X(sl_frames_rx, "sl_frames_rx") /* valid sluice frames */        \
-	X(cycles, "cycles")             /* poll-cycle iterations */      \
-	X(idle_sleeps, "idle_sleeps")                                    \
-	X(budget_exceeded, "budget_exceeded")                            \
-	X(cmds_rx, "cmds_rx")                                            \
+#define SL_LCORE_CNT_LIST(X)                                                                       \
+	X(rx_pkts, "rx_pkts")                                                                      \
+	X(rx_bytes, "rx_bytes")                                                                    \
+	X(rx_bursts, "rx_bursts") /* non-empty RX bursts */                                        \
+	X(tx_pkts, "tx_pkts")                                                                      \
+	X(tx_bytes, "tx_bytes")                                                                    \
+	X(arp_rx, "arp_rx")                                                                        \
+	X(arp_reply_tx, "arp_reply_tx")                                                            \
+	X(arp_request_tx, "arp_request_tx")                                                        \
+	X(icmp_echo_reply_tx, "icmp_echo_reply_tx")                                                \
+	X(sl_frames_rx, "sl_frames_rx") /* valid sluice frames */                                  \
+	X(cycles, "cycles")             /* poll-cycle iterations */                                \
+	X(idle_sleeps, "idle_sleeps")                                                              \
+	X(budget_exceeded, "budget_exceeded")                                                      \
+	X(cmds_rx, "cmds_rx")                                                                      \
 	X(events_tx, "events_tx")
 
 typedef struct SL_CACHE_ALIGN {
@@ -86,7 +86,7 @@ static inline const char *sl_drop_str(unsigned reason)
 {
 	static const char *const names[] = {
 #define SL_DROP_NAME(e, s) s,
-		SL_DROP_LIST(SL_DROP_NAME)
+	    SL_DROP_LIST(SL_DROP_NAME)
 #undef SL_DROP_NAME
 	};
 	return reason < SL_DROP_CNT ? names[reason] : "?";

@@ -58,20 +58,20 @@ typedef struct {
 } sl_local_status_t;
 
 typedef struct SL_CACHE_ALIGN {
-	sl_lcore_cnt_t cnt;      /* owner: lcore */
-	uint64_t off_cmd_ring;   /* rte_ring, ctrl -> lcore */
-	uint64_t off_event_ring; /* rte_ring, lcore -> ctrl */
+	sl_lcore_cnt_t cnt;        /* owner: lcore */
+	uint64_t off_cmd_ring;     /* rte_ring, ctrl -> lcore */
+	uint64_t off_event_ring;   /* rte_ring, lcore -> ctrl */
 	_Atomic uint32_t lcore_id; /* DPDK lcore id, set by dp at start */
 	_Atomic uint32_t running;  /* 1 while the poll loop runs (owner: lcore) */
 } sl_region_lcore_t;
 
 typedef struct SL_CACHE_ALIGN {
-	uint64_t magic;           /* SL_REGION_MAGIC, written last by create */
-	uint32_t layout_version;  /* SL_REGION_LAYOUT */
-	uint32_t hdr_size;        /* sizeof(sl_region_hdr_t) */
-	uint64_t size;            /* bytes in the whole region */
-	uint32_t n_lcores;        /* worker lcores (blocks in use) */
-	uint32_t msg_size;        /* SL_MSG_SIZE */
+	uint64_t magic;          /* SL_REGION_MAGIC, written last by create */
+	uint32_t layout_version; /* SL_REGION_LAYOUT */
+	uint32_t hdr_size;       /* sizeof(sl_region_hdr_t) */
+	uint64_t size;           /* bytes in the whole region */
+	uint32_t n_lcores;       /* worker lcores (blocks in use) */
+	uint32_t msg_size;       /* SL_MSG_SIZE */
 	uint32_t cmd_ring_depth;
 	uint32_t event_ring_depth;
 	uint64_t off_lcore[SL_MAX_LCORES];
@@ -89,7 +89,7 @@ typedef struct SL_CACHE_ALIGN {
 
 	/* owner: sluice-ctrl */
 	_Atomic uint32_t ctrl_pid;
-	_Atomic uint32_t shutdown_req;    /* ctrl asks dp to shut down */
+	_Atomic uint32_t shutdown_req; /* ctrl asks dp to shut down */
 	_Atomic uint64_t ctrl_heartbeat_ns;
 
 	/* published local status, owner: sluice-ctrl */
@@ -102,7 +102,7 @@ typedef struct sl_region {
 	sl_region_hdr_t *hdr;
 	size_t size;
 	int fd;
-	bool owner;      /* created (and so unlinks) */
+	bool owner; /* created (and so unlinks) */
 	char path[256];
 } sl_region_t;
 
@@ -126,8 +126,10 @@ int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const 
 
 /* sl_region_open (sluice-ctrl) maps an existing region read-write and
    validates magic, layout version, header size, size against the file, and
-   every offset against the size.  Returns 0, -ENOENT (no dataplane yet),
-   or -EPROTO (not a region of this layout), logging the cause once. */
+   every offset against the size.  Returns 0, -ENOENT (no dataplane yet:
+   no file, or a file not formatted yet — retry), or -EPROTO (not a region
+   of this layout: bad magic, version, sizes, truncated, offsets out of
+   bounds), logging the cause once. */
 int sl_region_open(sl_region_t *r, const char *path);
 
 /* sl_region_close unmaps; the creator also unlinks the file (so nothing is
@@ -151,7 +153,9 @@ int sl_region_life_advance(sl_region_t *r, sl_life_t to);
 bool sl_region_dp_alive(const sl_region_t *r, uint64_t max_age_ns);
 
 /* Events and commands: non-blocking, fixed-size records.  send returns 0,
-   or -ENOBUFS when the ring is full (caller counts / parks / retries). */
+   or -ENOBUFS when the ring is full (caller counts / parks / retries).
+   recv returns 0 and fills *m, or -ENOENT when the ring is empty.  A ring
+   of depth D holds D - 1 records. */
 int sl_region_cmd_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m);
 int sl_region_cmd_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m);
 int sl_region_event_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m);
@@ -159,7 +163,8 @@ int sl_region_event_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m);
 
 /* Published local status (seqlock).  publish: ctrl only; bumps version.
    read: any thread; retries while a write is in progress; returns the
-   version read. */
+   version read (0: nothing published yet, or a writer died mid-publish and
+   no consistent record could be read; *out is then zeroed). */
 void sl_region_status_publish(sl_region_t *r, const sl_local_status_t *s);
 uint64_t sl_region_status_read(const sl_region_t *r, sl_local_status_t *out);
 

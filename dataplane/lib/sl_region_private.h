@@ -1,0 +1,23 @@
+/* sl_region_private.h — magic, layout version and geometry of the shared
+   control region (sl_region.h).  Only sl_region.c and tests include this;
+   bump SL_REGION_LAYOUT on any change to sl_region_hdr_t, sl_region_lcore_t,
+   sl_msg_t or the order below.
+
+   Layout, every block at an SL_REGION_ALIGN boundary:
+     0                     sl_region_hdr_t (the published status is inside:
+                           off_status = offsetof(sl_region_hdr_t, status))
+     off_lcore[0..n-1]     sl_region_lcore_t, one after the other
+     lcore i cmd ring      rte_ring of SL_CMD_RING_DEPTH sl_msg_t
+     lcore i event ring    rte_ring of SL_EVENT_RING_DEPTH sl_msg_t
+     off_rangeq            sl_rangeq (sl_rangeq_footprint(SL_RANGE_WINDOW))
+   then zero padding up to the page size (4096, or the huge page size). */
+#ifndef SL_REGION_PRIVATE_H
+#define SL_REGION_PRIVATE_H
+
+#define SL_REGION_MAGIC  0x534c524547494f4eULL /* "SLREGION" */
+#define SL_REGION_LAYOUT 1u
+#define SL_REGION_ALIGN  128u  /* >= RTE_CACHE_LINE_SIZE on every target */
+#define SL_REGION_PAGE   4096u /* page size on tmpfs (/dev/shm) */
+#define SL_REGION_MODE   0660  /* dp and ctrl may run as different users of one group */
+
+#endif /* SL_REGION_PRIVATE_H */

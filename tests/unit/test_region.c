@@ -1,0 +1,677 @@
+/* test_region.c — suite "region": the shared control region (sl_region.h). */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include "sl_rangeq.h"
+#include "sl_region.h"
+#include "sl_region_private.h"
+#include "sl_time.h"
+
+#define N_LCORES 3
+
+static char rpath[256];
+static pid_t suite_pid; /* the runner's pid: names every file this suite makes */
+
+/* new_path makes a unique region path in `dir`. */
+static const char *new_path(const char *dir)
+{
+	static unsigned n;
+	char inst[32];
+	snprintf(inst, sizeof inst, "ut%d-%d-%u", (int)suite_pid, (int)getpid(), n++);
+	ck_assert_int_eq(sl_region_path(rpath, sizeof rpath, dir, inst), 0);
+	unlink(rpath);
+	return rpath;
+}
+
+/* sweep (runner process, after the case) removes what a failed or killed
+   test left behind, so nothing stays in /dev/shm or on hugetlbfs. */
+static void sweep(void)
+{
+	static const char *const dirs[] = {"/dev/shm", "/dev/hugepages"};
+	for (size_t d = 0; d < SL_ARRAY_LEN(dirs); d++) {
+		char pat[128];
+		glob_t g;
+		snprintf(pat, sizeof pat, "%s/sluice-ut%d-*.region", dirs[d], (int)suite_pid);
+		if (glob(pat, 0, NULL, &g) != 0)
+			continue;
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+}
+
+static void create_ok(sl_region_t *r, const char *path)
+{
+	ck_assert_int_eq(sl_region_create(r, path, N_LCORES, "unit"), 0);
+}
+
+static void fill_msg(sl_msg_t *m, unsigned seed)
+{
+	uint8_t *p = (uint8_t *)m;
+	for (size_t i = 0; i < sizeof *m; i++)
+		p[i] = (uint8_t)(rand_r(&seed) & 0xff);
+}
+
+/* dead_pid returns the pid of a child that has exited and been reaped. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
+START_TEST(test_footprint_and_path)
+{
+	ck_assert_uint_eq(sl_region_footprint(0, 4096), 0);
+	ck_assert_uint_eq(sl_region_footprint(SL_MAX_LCORES + 1, 4096), 0);
+	size_t one = sl_region_footprint(1, 4096), two = sl_region_footprint(2, 4096);
+	ck_assert_uint_gt(one, sizeof(sl_region_hdr_t));
+	ck_assert_uint_eq(one % 4096, 0);
+	ck_assert_uint_gt(two, one);
+	size_t huge = sl_region_footprint(2, 2u << 20);
+	ck_assert_uint_eq(huge % (2u << 20), 0);
+	ck_assert_uint_ge(huge, two);
+	char p[64];
+	ck_assert_int_eq(sl_region_path(p, sizeof p, "/dev/shm", "node1"), 0);
+	ck_assert_str_eq(p, "/dev/shm/sluice-node1.region");
+	ck_assert_int_eq(sl_region_path(p, 20, "/dev/shm", "node1"), -ENAMETOOLONG);
+	ck_assert_int_eq(sl_region_path(p, sizeof p, "/dev/shm", ""), -EINVAL);
+	ck_assert_int_eq(sl_region_path(p, sizeof p, "/dev/shm", "a/b"), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_create_rejects_bad_args)
+{
+	sl_region_t r;
+	const char *path = new_path("/dev/shm");
+	ck_assert_int_eq(sl_region_create(&r, path, 0, "unit"), -EINVAL);
+	ck_assert_int_eq(sl_region_create(&r, path, SL_MAX_LCORES + 1, "unit"), -EINVAL);
+	ck_assert_int_eq(sl_region_create(&r, path, 1, "an-instance-name-of-32-chars-xxx"),
+	                 -EINVAL);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(sl_region_create(&r, "/nonexistent-dir/x.region", 1, "unit"), -ENOENT);
+	ck_assert_ptr_null(r.hdr);
+}
+END_TEST
+
+START_TEST(test_open_sees_same_header_counters_life)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	ck_assert_uint_eq(sl_region_life(&a), SL_LIFE_REGISTERING);
+	a.hdr->dp_udp_port = 9747;
+	SL_CNT_ADD(&sl_region_lcore(&a, 2)->cnt.rx_pkts, 42);
+	SL_CNT_ADD(&sl_region_lcore(&a, 1)->cnt.drop[SL_DROP_SL_MAGIC], 7);
+
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	ck_assert_ptr_ne(a.hdr, b.hdr);
+	ck_assert(!b.owner);
+	ck_assert_uint_eq(b.size, a.size);
+	ck_assert_uint_eq(b.hdr->n_lcores, N_LCORES);
+	ck_assert_uint_eq(b.hdr->size, a.size);
+	ck_assert_str_eq(b.hdr->instance, "unit");
+	ck_assert_uint_eq(b.hdr->dp_pid, (uint32_t)getpid());
+	ck_assert_uint_eq(b.hdr->dp_udp_port, 9747);
+	ck_assert_uint_eq(SL_CNT_GET(&sl_region_lcore(&b, 2)->cnt.rx_pkts), 42);
+	ck_assert_uint_eq(SL_CNT_GET(&sl_region_lcore(&b, 1)->cnt.drop[SL_DROP_SL_MAGIC]), 7);
+	ck_assert_uint_eq(SL_CNT_GET(&sl_region_lcore(&b, 0)->cnt.rx_pkts), 0);
+
+	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_READY), 0);
+	ck_assert_uint_eq(sl_region_life(&b), SL_LIFE_READY);
+	/* the other direction: ctrl-owned fields written through b */
+	atomic_store(&b.hdr->ctrl_pid, 1234);
+	ck_assert_uint_eq(atomic_load(&a.hdr->ctrl_pid), 1234);
+
+	/* the range table formatted by create is joinable through both */
+	ck_assert_ptr_nonnull(sl_region_rangeq(&b));
+	ck_assert_uint_eq(sl_rangeq_window(sl_region_rangeq(&b)), SL_RANGE_WINDOW);
+	ck_assert_uint_eq(sl_rangeq_fanout(sl_region_rangeq(&a)), SL_FANOUT);
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+START_TEST(test_cmd_and_event_bytes_identical)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	unsigned seed = (unsigned)time(NULL);
+	printf("test_cmd_and_event_bytes_identical seed %u\n", seed);
+	create_ok(&a, path);
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	sl_msg_t in, out;
+	ck_assert_int_eq(sl_region_cmd_recv(&a, 1, &out), -ENOENT);
+	for (unsigned i = 0; i < 500; i++) {
+		uint32_t lc = i % N_LCORES;
+		fill_msg(&in, seed + i);
+		/* ctrl (b) -> lcore (a) */
+		ck_assert_int_eq(sl_region_cmd_send(&b, lc, &in), 0);
+		for (uint32_t o = 0; o < N_LCORES; o++)
+			if (o != lc)
+				ck_assert_int_eq(sl_region_cmd_recv(&a, o, &out), -ENOENT);
+		ck_assert_int_eq(sl_region_cmd_recv(&a, lc, &out), 0);
+		ck_assert_msg(memcmp(&in, &out, sizeof in) == 0, "seed %u i %u", seed, i);
+		/* lcore (a) -> ctrl (b) */
+		fill_msg(&in, ~(seed + i));
+		ck_assert_int_eq(sl_region_event_send(&a, lc, &in), 0);
+		ck_assert_int_eq(sl_region_event_recv(&b, lc, &out), 0);
+		ck_assert_msg(memcmp(&in, &out, sizeof in) == 0, "seed %u i %u", seed, i);
+		ck_assert_int_eq(sl_region_event_recv(&b, lc, &out), -ENOENT);
+	}
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+START_TEST(test_ring_full_is_enobufs)
+{
+	sl_region_t a;
+	create_ok(&a, new_path("/dev/shm"));
+	sl_msg_t m;
+	memset(&m, 0, sizeof m);
+	uint32_t n = 0;
+	for (; n < SL_CMD_RING_DEPTH + 8; n++) {
+		m.corr = n;
+		if (sl_region_cmd_send(&a, 0, &m) != 0)
+			break;
+	}
+	ck_assert_uint_eq(n, SL_CMD_RING_DEPTH - 1);
+	ck_assert_int_eq(sl_region_cmd_send(&a, 0, &m), -ENOBUFS);
+	/* a full ring for lcore 0 leaves lcore 1 alone */
+	ck_assert_int_eq(sl_region_cmd_send(&a, 1, &m), 0);
+	/* FIFO, and one recv makes room for one send */
+	ck_assert_int_eq(sl_region_cmd_recv(&a, 0, &m), 0);
+	ck_assert_uint_eq(m.corr, 0);
+	ck_assert_int_eq(sl_region_cmd_send(&a, 0, &m), 0);
+	ck_assert_int_eq(sl_region_cmd_send(&a, 0, &m), -ENOBUFS);
+
+	for (n = 0; n < SL_EVENT_RING_DEPTH + 8; n++)
+		if (sl_region_event_send(&a, 2, &m) != 0)
+			break;
+	ck_assert_uint_eq(n, SL_EVENT_RING_DEPTH - 1);
+	ck_assert_int_eq(sl_region_event_send(&a, 2, &m), -ENOBUFS);
+	sl_region_close(&a);
+}
+END_TEST
+
+START_TEST(test_life_moves_forward_only)
+{
+	sl_region_t a;
+	create_ok(&a, new_path("/dev/shm"));
+	ck_assert_uint_eq(sl_region_life(&a), SL_LIFE_REGISTERING);
+	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_REGISTERING), 0);
+	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_READY), 0);
+	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_REGISTERING), -1);
+	ck_assert_uint_eq(sl_region_life(&a), SL_LIFE_READY);
+	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_SHUTTING_DOWN), 0);
+	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_READY), -1);
+	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_REGISTERING), -1);
+	ck_assert_int_eq(sl_region_life_advance(&a, (sl_life_t)3), -1);
+	ck_assert_uint_eq(sl_region_life(&a), SL_LIFE_SHUTTING_DOWN);
+	/* registering may skip straight to shutting_down */
+	sl_region_close(&a);
+	create_ok(&a, new_path("/dev/shm"));
+	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_SHUTTING_DOWN), 0);
+	ck_assert_str_eq(sl_life_str(SL_LIFE_REGISTERING), "registering");
+	ck_assert_str_eq(sl_life_str(SL_LIFE_READY), "ready");
+	ck_assert_str_eq(sl_life_str(SL_LIFE_SHUTTING_DOWN), "shutting_down");
+	ck_assert_str_eq(sl_life_str(9), "?");
+	sl_region_close(&a);
+}
+END_TEST
+
+/* The child opens the region without the parent's mapping and checks. */
+static int child_side(const char *path, const sl_msg_t *want)
+{
+	sl_region_t b;
+	sl_msg_t got;
+	if (sl_region_open(&b, path) != 0)
+		return 10;
+	if (b.hdr->n_lcores != N_LCORES || strcmp(b.hdr->instance, "unit") != 0)
+		return 11;
+	if (SL_CNT_GET(&sl_region_lcore(&b, 1)->cnt.cmds_rx) != 99)
+		return 12;
+	if (sl_region_life(&b) != SL_LIFE_READY)
+		return 13;
+	if (sl_region_cmd_recv(&b, 1, &got) != 0 || memcmp(&got, want, sizeof got) != 0)
+		return 14;
+	got.corr ^= 0xffff;
+	if (sl_region_event_send(&b, 1, &got) != 0)
+		return 15;
+	sl_region_close(&b);
+	return 0;
+}
+
+START_TEST(test_open_from_forked_child)
+{
+	sl_region_t a;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	SL_CNT_ADD(&sl_region_lcore(&a, 1)->cnt.cmds_rx, 99);
+	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_READY), 0);
+	sl_msg_t m, back;
+	fill_msg(&m, 77);
+	ck_assert_int_eq(sl_region_cmd_send(&a, 1, &m), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* drop the inherited mapping so only the child's own is used */
+		munmap(a.hdr, a.size);
+		_exit(child_side(path, &m));
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	ck_assert_int_eq(sl_region_event_recv(&a, 1, &back), 0);
+	m.corr ^= 0xffff;
+	ck_assert_int_eq(memcmp(&m, &back, sizeof m), 0);
+	/* the child's close (not the creator) left the file in place */
+	ck_assert_int_eq(access(path, F_OK), 0);
+	sl_region_close(&a);
+}
+END_TEST
+
+START_TEST(test_open_missing_or_unformatted_is_enoent)
+{
+	sl_region_t b;
+	const char *path = new_path("/dev/shm");
+	ck_assert_int_eq(sl_region_open(&b, path), -ENOENT);
+	ck_assert_ptr_null(b.hdr);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sl_region_open(&b, path), -ENOENT); /* empty: being created */
+	ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
+	ck_assert_int_eq(sl_region_open(&b, path), -ENOENT); /* magic 0: being formatted */
+	ck_assert_int_eq(ftruncate(fd, 100), 0);
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO); /* shorter than a header */
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_open_rejects_bad_magic_and_layout)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	a.hdr->magic ^= 1;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	ck_assert_ptr_null(b.hdr);
+	a.hdr->magic ^= 1;
+	a.hdr->layout_version = SL_REGION_LAYOUT + 1;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	a.hdr->layout_version = SL_REGION_LAYOUT;
+	a.hdr->hdr_size += 64;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	a.hdr->hdr_size -= 64;
+	a.hdr->msg_size = 128;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	a.hdr->msg_size = SL_MSG_SIZE;
+	/* restored: accepted again */
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+START_TEST(test_open_rejects_truncated_file)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	size_t size = a.size;
+	/* the header page stays inside the file, so `a` may still touch it */
+	ck_assert_int_eq(truncate(path, (off_t)(size - 4096)), 0);
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	ck_assert_ptr_null(b.hdr);
+	ck_assert_int_eq(truncate(path, (off_t)(size + 4096)), 0); /* longer than the header says */
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	ck_assert_int_eq(truncate(path, (off_t)size), 0);
+	sl_region_close(&a);
+}
+END_TEST
+
+START_TEST(test_open_rejects_out_of_bounds_offsets)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	sl_region_hdr_t *h = a.hdr;
+	uint64_t keep;
+
+	keep = h->off_rangeq;
+	h->off_rangeq = h->size;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_rangeq = keep;
+
+	keep = h->off_lcore[2];
+	h->off_lcore[2] = h->size - SL_REGION_ALIGN;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_lcore[2] = UINT64_MAX - 127;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_lcore[2] = keep;
+
+	sl_region_lcore_t *lc = sl_region_lcore(&a, 1);
+	keep = lc->off_event_ring;
+	lc->off_event_ring = h->size - SL_REGION_ALIGN;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	lc->off_event_ring = keep + 8; /* misaligned */
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	lc->off_event_ring = keep;
+
+	h->n_lcores = SL_MAX_LCORES + 1;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->n_lcores = N_LCORES;
+
+	keep = h->off_status;
+	h->off_status = h->size;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_status = keep;
+
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+START_TEST(test_create_over_live_is_refused)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	ck_assert_int_eq(sl_region_create(&b, path, 1, "other"), -EEXIST);
+	ck_assert_ptr_null(b.hdr);
+	/* the live region is untouched */
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	ck_assert_str_eq(b.hdr->instance, "unit");
+	ck_assert_uint_eq(b.hdr->n_lcores, N_LCORES);
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+START_TEST(test_create_over_stale_replaces)
+{
+	sl_region_t a, b, c;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	SL_CNT_ADD(&sl_region_lcore(&a, 0)->cnt.rx_pkts, 5);
+	atomic_store(&a.hdr->dp_pid, (uint32_t)dead_pid());
+	ck_assert_int_eq(sl_region_create(&b, path, 2, "fresh"), 0);
+	ck_assert_ptr_nonnull(b.hdr);
+	ck_assert_int_eq(sl_region_open(&c, path), 0);
+	ck_assert_str_eq(c.hdr->instance, "fresh");
+	ck_assert_uint_eq(c.hdr->n_lcores, 2);
+	ck_assert_uint_eq(SL_CNT_GET(&sl_region_lcore(&c, 0)->cnt.rx_pkts), 0);
+	sl_region_close(&c);
+	/* the old creator's close must not unlink its successor's file */
+	sl_region_close(&a);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	sl_region_close(&b);
+	ck_assert_int_eq(access(path, F_OK), -1);
+
+	/* a leftover that never got a pid (or is not a region) is stale too */
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 8192), 0);
+	close(fd);
+	ck_assert_int_eq(sl_region_create(&b, path, 1, "again"), 0);
+	sl_region_close(&b);
+}
+END_TEST
+
+START_TEST(test_close_unlinks_for_creator_only)
+{
+	sl_region_t a, b, z;
+	const char *path = new_path("/dev/shm");
+	memset(&z, 0, sizeof z);
+	sl_region_close(&z); /* zeroed handle: nothing */
+	create_ok(&a, path);
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	sl_region_close(&b);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	sl_region_close(&b); /* twice: nothing */
+	sl_region_close(&a);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_ptr_null(a.hdr);
+}
+END_TEST
+
+START_TEST(test_dp_alive)
+{
+	sl_region_t a;
+	create_ok(&a, new_path("/dev/shm"));
+	ck_assert(sl_region_dp_alive(&a, SL_NS_PER_S));
+	atomic_store(&a.hdr->dp_heartbeat_ns, sl_now_ns() - 10 * SL_NS_PER_S);
+	ck_assert(!sl_region_dp_alive(&a, SL_NS_PER_S));
+	ck_assert(sl_region_dp_alive(&a, 60 * SL_NS_PER_S));
+	atomic_store(&a.hdr->dp_heartbeat_ns, sl_now_ns());
+	atomic_store(&a.hdr->dp_pid, (uint32_t)dead_pid());
+	ck_assert(!sl_region_dp_alive(&a, 60 * SL_NS_PER_S));
+	atomic_store(&a.hdr->dp_pid, 0);
+	ck_assert(!sl_region_dp_alive(&a, 60 * SL_NS_PER_S));
+	sl_region_close(&a);
+}
+END_TEST
+
+START_TEST(test_status_version_moves)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	sl_local_status_t s, out;
+	ck_assert_uint_eq(sl_region_status_read(&b, &out), 0);
+	memset(&s, 0, sizeof s);
+	s.best_height = 100;
+	s.finalized_height = 90;
+	memset(s.best_hash, 0xab, sizeof s.best_hash);
+	s.version = 777; /* ignored: publish owns the version */
+	sl_region_status_publish(&a, &s);
+	ck_assert_uint_eq(sl_region_status_read(&b, &out), 1);
+	ck_assert_uint_eq(out.best_height, 100);
+	ck_assert_uint_eq(out.finalized_height, 90);
+	ck_assert_uint_eq(out.best_hash[31], 0xab);
+	sl_region_status_publish(&a, &s);
+	ck_assert_uint_eq(sl_region_status_read(&b, &out), 2);
+	ck_assert_uint_eq(atomic_load(&a.hdr->status_seq) & 1, 0);
+
+	/* a writer that died mid-publish left seq odd: readers give up with 0,
+	   the next publish recovers */
+	atomic_store(&a.hdr->status_seq, atomic_load(&a.hdr->status_seq) + 1);
+	ck_assert_uint_eq(sl_region_status_read(&b, &out), 0);
+	sl_region_status_publish(&a, &s);
+	ck_assert_uint_eq(sl_region_status_read(&b, &out), 3);
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+typedef struct {
+	sl_region_t *r;
+	_Atomic int stop;
+	uint32_t published;
+} status_writer_t;
+
+static void *status_writer(void *arg)
+{
+	status_writer_t *w = arg;
+	sl_local_status_t s;
+	uint32_t i = 0;
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		i++;
+		s.best_height = i;
+		s.finalized_height = ~i;
+		memset(s.best_hash, (int)(i & 0xff), sizeof s.best_hash);
+		memset(s.chainwork, (int)((i >> 8) & 0xff), sizeof s.chainwork);
+		sl_region_status_publish(w->r, &s);
+	}
+	w->published = i;
+	return NULL;
+}
+
+/* status_consistent: the record is one publish of status_writer, version i. */
+static bool status_consistent(const sl_local_status_t *s, uint64_t v)
+{
+	if (v != s->version || s->best_height != v || s->finalized_height != ~s->best_height)
+		return false;
+	for (size_t i = 0; i < 32; i++)
+		if (s->best_hash[i] != (s->best_height & 0xff) ||
+		    s->chainwork[i] != ((s->best_height >> 8) & 0xff))
+			return false;
+	return true;
+}
+
+/* A writer thread publishes through one mapping while this thread reads
+   through another: >= 100k reads, none torn, versions never go back. */
+START_TEST(test_status_seqlock_never_torn)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	status_writer_t w = {.r = &a};
+	pthread_t t;
+	sl_local_status_t s;
+	ck_assert_int_eq(pthread_create(&t, NULL, status_writer, &w), 0);
+	while (sl_region_status_read(&b, &s) == 0)
+		; /* wait for the first publish */
+	uint64_t reads = 0, last = 0, changes = 0, torn = 0, back = 0;
+	while (reads < 100000 || (changes < 10000 && reads < 50000000)) {
+		uint64_t v = sl_region_status_read(&b, &s);
+		reads++;
+		torn += !status_consistent(&s, v);
+		back += v < last;
+		changes += v != last;
+		last = v;
+	}
+	atomic_store(&w.stop, 1);
+	pthread_join(t, NULL);
+	printf("test_status_seqlock_never_torn: %lu reads, %lu distinct versions, %u publishes\n",
+	       (unsigned long)reads, (unsigned long)changes, w.published);
+	ck_assert_uint_eq(torn, 0);
+	ck_assert_uint_eq(back, 0);
+	ck_assert_uint_ge(reads, 100000);
+	ck_assert_uint_ge(changes, 100); /* the writer really ran concurrently */
+	ck_assert_uint_eq(sl_region_status_read(&b, &s), w.published);
+	ck_assert(status_consistent(&s, w.published));
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+/* hugetlbfs_dir returns a mounted hugetlbfs directory, or NULL with why. */
+static const char *hugetlbfs_dir(char *why, size_t why_sz)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
+	long n = 0;
+	if (f == NULL || fscanf(f, "%ld", &n) != 1)
+		n = 0;
+	if (f != NULL)
+		fclose(f);
+	if (n <= 0) {
+		snprintf(why, why_sz, "vm.nr_hugepages is 0 (not changed by this test)");
+		return NULL;
+	}
+	struct statfs sfs;
+	if (statfs("/dev/hugepages", &sfs) == 0 && (unsigned long)sfs.f_type == HUGETLBFS_MAGIC)
+		return "/dev/hugepages";
+	mkdir("/dev/hugepages", 0755);
+	if (mount("nodev", "/dev/hugepages", "hugetlbfs", 0, NULL) != 0) {
+		snprintf(why, why_sz, "cannot mount hugetlbfs on /dev/hugepages: %s",
+		         strerror(errno));
+		return NULL;
+	}
+	return "/dev/hugepages";
+}
+
+START_TEST(test_works_on_hugetlbfs)
+{
+	char why[128];
+	const char *dir = hugetlbfs_dir(why, sizeof why);
+	if (dir == NULL) {
+		printf("test_works_on_hugetlbfs: SKIPPED: %s\n", why);
+		return;
+	}
+	struct statfs sfs;
+	ck_assert_int_eq(statfs(dir, &sfs), 0);
+	sl_region_t a, b;
+	const char *path = new_path(dir);
+	int rc = sl_region_create(&a, path, 1, "unit");
+	if (rc == -ENOMEM || rc == -ENOSPC) {
+		printf("test_works_on_hugetlbfs: SKIPPED: not enough free huge pages\n");
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(a.size % (size_t)sfs.f_bsize, 0);
+	ck_assert_uint_eq(a.size, sl_region_footprint(1, (size_t)sfs.f_bsize));
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	sl_msg_t m, out;
+	fill_msg(&m, 5);
+	ck_assert_int_eq(sl_region_cmd_send(&b, 0, &m), 0);
+	ck_assert_int_eq(sl_region_cmd_recv(&a, 0, &out), 0);
+	ck_assert_int_eq(memcmp(&m, &out, sizeof m), 0);
+	sl_region_close(&b);
+	sl_region_close(&a);
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+static Suite *region_suite(void)
+{
+	Suite *s = suite_create("region");
+	TCase *t = tcase_create("core");
+	tcase_set_timeout(t, 120);
+	tcase_add_unchecked_fixture(t, NULL, sweep);
+	tcase_add_test(t, test_footprint_and_path);
+	tcase_add_test(t, test_create_rejects_bad_args);
+	tcase_add_test(t, test_open_sees_same_header_counters_life);
+	tcase_add_test(t, test_cmd_and_event_bytes_identical);
+	tcase_add_test(t, test_ring_full_is_enobufs);
+	tcase_add_test(t, test_life_moves_forward_only);
+	tcase_add_test(t, test_open_from_forked_child);
+	tcase_add_test(t, test_open_missing_or_unformatted_is_enoent);
+	tcase_add_test(t, test_open_rejects_bad_magic_and_layout);
+	tcase_add_test(t, test_open_rejects_truncated_file);
+	tcase_add_test(t, test_open_rejects_out_of_bounds_offsets);
+	tcase_add_test(t, test_create_over_live_is_refused);
+	tcase_add_test(t, test_create_over_stale_replaces);
+	tcase_add_test(t, test_close_unlinks_for_creator_only);
+	tcase_add_test(t, test_dp_alive);
+	tcase_add_test(t, test_status_version_moves);
+	tcase_add_test(t, test_status_seqlock_never_torn);
+	tcase_add_test(t, test_works_on_hugetlbfs);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	suite_pid = getpid();
+	SRunner *sr = srunner_create(region_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
