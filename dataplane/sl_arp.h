@@ -1,0 +1,40 @@
+/* sl_arp.h — the dataplane's IPv4 neighbour duties (SPEC.md §1): answer
+   ARP requests for our IP, learn neighbours from ARP, resolve next hops
+   for frames we send, answer ICMP echo requests.  Runs on the worker lcore
+   that received / sends the frame, on that lcore's own neighbour table.
+
+   Unresolved next hop policy: the frame is dropped and counted
+   NEIGH_UNRESOLVED (nothing is held), and an ARP request for the next hop
+   goes out, at most one per IP per SL_NEIGH_REQ_GAP_NS.  Senders above us
+   retry (HELLO, requests), so the next attempt finds the entry.
+
+   Each *_input takes ownership of the mbuf (sl_lcore.h contract). */
+#ifndef SL_ARP_H
+#define SL_ARP_H
+
+#include "sl_lcore.h"
+#include "sl_net.h"
+
+/* sl_arp_input handles a parsed ARP frame for our MAC: a request for our
+   IP is answered in place (and its sender learned); a reply to our IP is
+   learned and consumed; anything whose target is not our IP is dropped
+   (ARP_NOT_FOR_US). */
+void sl_arp_input(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p);
+
+/* sl_icmp_input handles a parsed ICMP packet to our IP: an echo request
+   becomes an echo reply in place; anything else is dropped (ICMP_TYPE). */
+void sl_icmp_input(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p);
+
+/* sl_arp_send_ipv4 sends a built IPv4 frame `m` (Ethernet header present,
+   its destination MAC to be filled) towards dst_ip: picks the next hop
+   (on-link, else [dataplane] gateway), writes its MAC and our MAC, and
+   queues the frame for TX; returns 0.  Unresolved or no route: the frame
+   is dropped (NEIGH_UNRESOLVED), an ARP request goes out (rate limited),
+   returns -1. */
+int sl_arp_send_ipv4(sl_lcore_t *lc, struct rte_mbuf *m, uint32_t dst_ip);
+
+/* sl_arp_request sends a broadcast who-has for ip now (no rate limit;
+   counts arp_request_tx, or NO_MBUF when the pool is empty). */
+void sl_arp_request(sl_lcore_t *lc, uint32_t ip);
+
+#endif /* SL_ARP_H */

@@ -1,0 +1,40 @@
+/* sl_dp.h — the process-wide context of sluice-dp (the DPDK primary).
+   One instance, owned by the main lcore: filled before the workers are
+   launched and read-only for them afterwards, except `stop`, which the
+   main lcore raises once (signal or ctrl's shutdown_req) and every worker
+   polls once per cycle.  Addresses are kept in host order. */
+#ifndef SL_DP_H
+#define SL_DP_H
+
+#include <rte_ether.h>
+
+#include "sl_base.h"
+#include "sl_cfg.h"
+#include "sl_region.h"
+
+struct rte_mempool;
+
+typedef struct sl_dp {
+	sl_cfg_t cfg;
+	sl_region_t region;
+	struct rte_mempool *pool;
+	uint16_t port_id;
+	uint16_t n_workers;        /* worker lcores = RX/TX queue pairs */
+	struct rte_ether_addr mac; /* our port's MAC */
+	uint32_t ipv4;             /* our address (host order) */
+	uint32_t netmask;          /* from prefix_len (host order) */
+	uint32_t gateway;          /* 0 when none configured */
+	uint16_t udp_port;
+	_Atomic uint32_t stop; /* owner: main lcore; 1 = leave the poll loops */
+} sl_dp_t;
+
+/* sl_dp_stop_requested reads the stop flag (relaxed; one load per cycle). */
+static inline bool sl_dp_stop_requested(const sl_dp_t *dp)
+{
+	return atomic_load_explicit(&dp->stop, memory_order_relaxed) != 0;
+}
+
+/* sl_dp_signalled is true once SIGTERM or SIGINT arrived (sl_dp_main.c). */
+bool sl_dp_signalled(void);
+
+#endif /* SL_DP_H */

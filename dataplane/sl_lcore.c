@@ -1,0 +1,187 @@
+/* sl_lcore.c — the worker poll cycle (see sl_lcore.h, DESIGN.md). */
+#include "sl_lcore.h"
+
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "sl_ingress.h"
+#include "sl_log.h"
+#include "sl_time.h"
+
+#define SL_CMD_DRAIN_MAX SL_BURST /* commands handled per cycle */
+
+void sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, bool is_main)
+{
+	memset(lc, 0, sizeof *lc);
+	lc->dp = dp;
+	lc->idx = idx;
+	lc->lcore_id = lcore_id;
+	lc->is_main = is_main;
+	lc->blk = sl_region_lcore(&dp->region, idx);
+	lc->cnt = &lc->blk->cnt;
+	sl_neigh_init(&lc->neigh);
+	atomic_store_explicit(&lc->blk->lcore_id, lcore_id, memory_order_relaxed);
+}
+
+void sl_lcore_tx_flush(sl_lcore_t *lc)
+{
+	uint16_t n = lc->tx_n;
+	if (n == 0)
+		return;
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(lc->tx[i]);
+	/* Summed before the burst: the driver may free sent frames at once. */
+	uint16_t sent = rte_eth_tx_burst(lc->dp->port_id, (uint16_t)lc->idx, lc->tx, n);
+	for (uint16_t i = sent; i < n; i++) {
+		bytes -= rte_pktmbuf_pkt_len(lc->tx[i]);
+		sl_lcore_drop(lc, lc->tx[i], SL_DROP_TX_FULL);
+	}
+	SL_CNT_ADD(&lc->cnt->tx_pkts, sent);
+	SL_CNT_ADD(&lc->cnt->tx_bytes, bytes);
+	lc->tx_n = 0;
+}
+
+/* sl_rx_run hands waiting frames to ingress while the budget lasts. */
+static void sl_rx_run(sl_lcore_t *lc)
+{
+	while (lc->rx_pos < lc->rx_n) {
+		if (SL_UNLIKELY(lc->budget_left == 0)) {
+			SL_CNT_ADD(&lc->cnt->budget_exceeded, 1);
+			return;
+		}
+		lc->budget_left--;
+		lc->work++;
+		sl_ingress_frame(lc, lc->rx[lc->rx_pos++]);
+	}
+	lc->rx_n = lc->rx_pos = 0;
+}
+
+/* Phase 1: frames left from the last cycle first, then bursts until the
+   queue runs dry or the budget is spent. */
+static void sl_phase_rx(sl_lcore_t *lc)
+{
+	sl_rx_run(lc);
+	while (lc->rx_n == 0 && lc->budget_left > 0) {
+		uint16_t n = rte_eth_rx_burst(lc->dp->port_id, (uint16_t)lc->idx, lc->rx, SL_BURST);
+		if (n == 0)
+			return;
+		SL_PROBE_RX_BURST(lc->lcore_id, n);
+		SL_CNT_ADD(&lc->cnt->rx_bursts, 1);
+		lc->rx_n = n;
+		lc->rx_pos = 0;
+		sl_rx_run(lc);
+		if (n < SL_BURST)
+			return;
+	}
+}
+
+/* Phase 2: drain this lcore's command ring (bounded).  No command types
+   exist yet: records are counted and discarded. */
+static void sl_phase_commands(sl_lcore_t *lc)
+{
+	sl_msg_t m;
+	for (uint32_t i = 0; i < SL_CMD_DRAIN_MAX; i++) {
+		if (sl_region_cmd_recv(&lc->dp->region, lc->idx, &m) != 0)
+			return;
+		SL_CNT_ADD(&lc->cnt->cmds_rx, 1);
+		lc->work++;
+	}
+}
+
+/* Phase 3: request deadlines, settle timeouts, keepalives (later issue:
+   no sessions yet). */
+static void sl_phase_deadlines(sl_lcore_t *lc)
+{
+	(void)lc;
+}
+
+/* Phase 4: phi-accrual liveness transitions (later issue). */
+static void sl_phase_liveness(sl_lcore_t *lc)
+{
+	(void)lc;
+}
+
+/* Phase 5: work pull on a moved work epoch, STATUS push (later issue). */
+static void sl_phase_pull(sl_lcore_t *lc)
+{
+	(void)lc;
+}
+
+/* Phase 6: BACKOFF / silent mode under ingress pressure (later issue). */
+static void sl_phase_backpressure(sl_lcore_t *lc)
+{
+	(void)lc;
+}
+
+/* sl_lcore_heartbeat (main lcore only): publish liveness, and decide to
+   stop on a signal or on ctrl's shutdown request. */
+static void sl_lcore_heartbeat(sl_lcore_t *lc)
+{
+	sl_region_hdr_t *h = lc->dp->region.hdr;
+	atomic_store_explicit(&h->dp_heartbeat_ns, lc->now_ns, memory_order_relaxed);
+	bool req = atomic_load_explicit(&h->shutdown_req, memory_order_relaxed) != 0;
+	if (SL_LIKELY(!req && !sl_dp_signalled()))
+		return;
+	SL_INFO("shutting down (%s)", req ? "ctrl asked" : "signal");
+	sl_region_life_advance(&lc->dp->region, SL_LIFE_SHUTTING_DOWN);
+	atomic_store_explicit(&lc->dp->stop, 1, memory_order_release);
+}
+
+/* Phase 7: flush TX, count the cycle, heartbeat. */
+static void sl_phase_tx(sl_lcore_t *lc)
+{
+	sl_lcore_tx_flush(lc);
+	SL_CNT_ADD(&lc->cnt->cycles, 1);
+	if (lc->is_main)
+		sl_lcore_heartbeat(lc);
+}
+
+/* After an empty cycle, yield the CPU for [dataplane] idle_sleep_us. */
+static void sl_phase_idle(sl_lcore_t *lc)
+{
+	uint32_t us = lc->dp->cfg.idle_sleep_us;
+	if (lc->work != 0 || us == 0)
+		return;
+	SL_CNT_ADD(&lc->cnt->idle_sleeps, 1);
+	rte_delay_us_sleep(us);
+}
+
+static void sl_cycle_begin(sl_lcore_t *lc)
+{
+	lc->now_ns = sl_now_ns();
+	lc->budget_left = SL_ROUTINE_BUDGET;
+	lc->work = 0;
+}
+
+/* sl_lcore_release frees frames still held when the loop ends. */
+static void sl_lcore_release(sl_lcore_t *lc)
+{
+	sl_lcore_tx_flush(lc);
+	for (uint16_t i = lc->rx_pos; i < lc->rx_n; i++)
+		rte_pktmbuf_free(lc->rx[i]);
+	lc->rx_n = lc->rx_pos = 0;
+}
+
+int sl_lcore_main(void *arg)
+{
+	sl_lcore_t *lc = arg;
+	atomic_store_explicit(&lc->blk->running, 1, memory_order_release);
+	SL_DEBUG("worker %u on lcore %u: polling queue %u", lc->idx, lc->lcore_id, lc->idx);
+	while (!sl_dp_stop_requested(lc->dp)) {
+		sl_cycle_begin(lc);
+		sl_phase_rx(lc);           /* burst -> parse -> demux -> handler */
+		sl_phase_commands(lc);     /* ctrl -> this lcore */
+		sl_phase_deadlines(lc);    /* expire before completing */
+		sl_phase_liveness(lc);     /* phi-accrual transitions */
+		sl_phase_pull(lc);         /* work epoch moved -> pull */
+		sl_phase_backpressure(lc); /* BACKOFF / silent mode */
+		sl_phase_tx(lc);           /* flush, counters, heartbeat */
+		sl_phase_idle(lc);         /* optional sleep after an empty cycle */
+	}
+	sl_lcore_release(lc);
+	atomic_store_explicit(&lc->blk->running, 0, memory_order_release);
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* sl_lcore.h — one worker lcore: its state and its poll cycle (DESIGN.md
+   "The lcore poll cycle").  Worker i owns RX/TX queue pair i of the port,
+   block i of the shared region (counters, command ring, event ring) and its
+   own neighbour table.  Everything here is touched by that lcore only,
+   except what the region documents as readable by others (counters).
+   The helpers below are the per-frame vocabulary of the RX handlers
+   (sl_ingress.c, sl_arp.c): a handler takes ownership of the mbuf it is
+   given and ends it exactly one way — sl_lcore_tx, sl_lcore_drop, or
+   rte_pktmbuf_free after consuming it. */
+#ifndef SL_LCORE_H
+#define SL_LCORE_H
+
+#include <rte_mbuf.h>
+
+#include "sl_counters.h"
+#include "sl_dp.h"
+#include "sl_neigh.h"
+#include "sl_probe.h"
+
+#define SL_TX_BUF (2 * SL_BURST) /* frames buffered before a forced flush */
+
+typedef struct sl_lcore {
+	sl_dp_t *dp;
+	sl_lcore_cnt_t *cnt; /* region block `idx`: owner this lcore */
+	sl_region_lcore_t *blk;
+	uint32_t idx;          /* worker index = queue id = region block */
+	uint32_t lcore_id;     /* DPDK lcore id */
+	bool is_main;          /* runs the heartbeat and the stop decision */
+	uint64_t now_ns;       /* sl_now_ns() at the start of the cycle */
+	uint32_t budget_left;  /* routine invocations left this cycle */
+	uint32_t work;         /* things done this cycle; 0 = idle cycle */
+	uint16_t rx_n, rx_pos; /* rx[rx_pos..rx_n) wait for budget */
+	uint16_t tx_n;
+	struct rte_mbuf *rx[SL_BURST];
+	struct rte_mbuf *tx[SL_TX_BUF];
+	sl_neigh_t neigh;
+} SL_CACHE_ALIGN sl_lcore_t;
+
+/* sl_lcore_init prepares worker `idx` (DPDK lcore `lcore_id`) of `dp`,
+   whose region must exist, and records the lcore id in the region. */
+void sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, bool is_main);
+
+/* sl_lcore_main is the poll loop (an lcore_function_t; arg: sl_lcore_t).
+   Runs phases until dp->stop, then flushes TX and frees what it holds.
+   On the main lcore it also writes the heartbeat and raises dp->stop on
+   SIGTERM/SIGINT or ctrl's shutdown_req.  Returns 0. */
+int sl_lcore_main(void *arg);
+
+/* sl_lcore_count_drop moves drop counter `why` and fires frame_drop. */
+static inline void sl_lcore_count_drop(sl_lcore_t *lc, sl_drop_t why)
+{
+	SL_CNT_ADD(&lc->cnt->drop[why], 1);
+	SL_PROBE_FRAME_DROP(lc->lcore_id, why);
+}
+
+/* sl_lcore_drop counts `m` as dropped for `why` and frees it. */
+static inline void sl_lcore_drop(sl_lcore_t *lc, struct rte_mbuf *m, sl_drop_t why)
+{
+	sl_lcore_count_drop(lc, why);
+	rte_pktmbuf_free(m);
+}
+
+/* sl_lcore_tx_flush hands the buffered frames to the TX queue; frames the
+   queue refuses are dropped (TX_FULL).  Counts tx_pkts / tx_bytes. */
+void sl_lcore_tx_flush(sl_lcore_t *lc);
+
+/* sl_lcore_tx buffers a finished frame for this lcore's TX queue (flushed
+   by the tx phase, or now when the buffer is full). */
+static inline void sl_lcore_tx(sl_lcore_t *lc, struct rte_mbuf *m)
+{
+	if (SL_UNLIKELY(lc->tx_n == SL_TX_BUF))
+		sl_lcore_tx_flush(lc);
+	lc->tx[lc->tx_n++] = m;
+}
+
+#endif /* SL_LCORE_H */

@@ -1,0 +1,37 @@
+/* sl_port.h — the one Ethernet port of sluice-dp, its RX/TX queue pairs
+   (queue i belongs to worker i) and the mbuf pool they share.  Owner: the
+   main lcore, at start and at shutdown only; nothing here runs per frame. */
+#ifndef SL_PORT_H
+#define SL_PORT_H
+
+#include "sl_dp.h"
+
+/* sl_port_is_pci: `port` (the [dataplane] port value) looks like a PCI
+   address ("0000:01:00.0" or "01:00.0", optionally followed by ",args")
+   rather than vdev devargs ("net_af_packet0,iface=veth0"). */
+bool sl_port_is_pci(const char *port);
+
+/* sl_port_dev_name copies the device name part of `port` (up to the first
+   comma) into out.  Returns 0, or -1 if it does not fit or is empty. */
+int sl_port_dev_name(const char *port, char *out, size_t out_sz);
+
+/* sl_port_find resolves dp->cfg.port to a probed ethdev after rte_eal_init
+   and stores it in dp->port_id.  Returns 0, or -1 with one log line. */
+int sl_port_find(sl_dp_t *dp);
+
+/* sl_port_setup creates the mbuf pool (SL_MBUFS_PER_LCORE per worker,
+   SL_MBUF_CACHE, RTE_MBUF_DEFAULT_BUF_SIZE), configures dp->n_workers RX
+   and TX queues (RSS over IPv4/UDP when the device offers it and there is
+   more than one queue), sets up every queue with SL_RX_DESC/SL_TX_DESC
+   (as adjusted by the driver) and reads our MAC into dp->mac.  Does not
+   start the port.  Returns 0, or -1 with one log line naming the fix. */
+int sl_port_setup(sl_dp_t *dp);
+
+/* sl_port_start starts the port.  Returns 0, or -1 with one log line. */
+int sl_port_start(sl_dp_t *dp);
+
+/* sl_port_teardown stops and closes the port and frees the pool.  Safe to
+   call after a partial setup; call only once every worker has returned. */
+void sl_port_teardown(sl_dp_t *dp);
+
+#endif /* SL_PORT_H */
