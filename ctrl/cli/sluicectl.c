@@ -1,0 +1,627 @@
+/* sluicectl.c — the operator's CLI for sluice-ctrl (SPEC.md §9, §10).
+   Sends one JSON-lines request on the control socket and prints the reply:
+   human-readable by default, the API `result` verbatim with --json.  Knows
+   every SPEC §9 command and its arguments (key=value; numbers are sent as
+   JSON numbers), so a typo is a usage error here, not a round trip.
+   Exit codes: 0 ok, 1 the daemon answered an error, 2 usage error, 3 the
+   daemon cannot be reached, 4 no reply within --timeout. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "sl_cfg.h"
+#include "sl_time.h"
+
+enum { EXIT_OK = 0, EXIT_API = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_TIMEOUT = 4 };
+
+#define CLI_DEFAULT_SOCKET  "/run/sluice/sluice.sock"
+#define CLI_DEFAULT_TIMEOUT 10.0
+#define CLI_REPLY_MAX       (64u * 1024u * 1024u)
+#define CLI_MAX_ARGS        4
+
+typedef enum { ARG_INT, ARG_STR, ARG_PATH, ARG_LIST } cli_arg_type_t;
+
+typedef struct {
+	const char *key;
+	cli_arg_type_t type;
+	bool required;
+} cli_arg_t;
+
+typedef struct {
+	const char *name;
+	const char *help;
+	bool one_of; /* exactly one of the args (header.get) */
+	cli_arg_t args[CLI_MAX_ARGS];
+} cli_cmd_t;
+
+/* SPEC §9, one line each. */
+static const cli_cmd_t cli_cmds[] = {
+    {"status", "node state, tip, peers, chain, dataplane", false, {{0}}},
+    {"stats", "dataplane counters (summed and per lcore) and ctrl's own", false, {{0}}},
+    {"shutdown", "shut the dataplane and sluice-ctrl down", false, {{0}}},
+    {"peers", "list sessions", false, {{0}}},
+    {"peer.show", "one session", false, {{"session", ARG_INT, true}}},
+    {"peer.disconnect", "close a session", false, {{"session", ARG_INT, true}}},
+    {"peer.ban", "ban an address", false, {{"addr", ARG_STR, true}, {"seconds", ARG_INT, true}}},
+    {"peer.unban", "lift a ban", false, {{"addr", ARG_STR, true}}},
+    {"peer.connect", "connect to a.b.c.d:port", false, {{"addr", ARG_STR, true}}},
+    {"sync.start", "start header sync", false, {{"to_height", ARG_INT, false}}},
+    {"sync.status", "header sync progress", false, {{0}}},
+    {"header.get",
+     "one header by height or hash",
+     true,
+     {{"height", ARG_INT, false}, {"hash", ARG_STR, false}}},
+    {"header.import", "import a header file", false, {{"path", ARG_PATH, true}}},
+    {"header.export",
+     "export headers to a file",
+     false,
+     {{"path", ARG_PATH, true}, {"from", ARG_INT, false}, {"to", ARG_INT, false}}},
+    {"ops", "running operations", false, {{0}}},
+    {"op.cancel", "cancel an operation", false, {{"tx", ARG_INT, true}}},
+    {"ranges", "the header-sync range table", false, {{0}}},
+    {"watch", "stream events (topics=a,b)", false, {{"topics", ARG_LIST, true}}},
+};
+
+typedef struct {
+	const char *socket;
+	const char *config;
+	bool json;
+	double timeout_s;
+	const cli_cmd_t *cmd;
+	json_t *args;
+} cli_t;
+
+static void cli_usage(FILE *f)
+{
+	fprintf(f, "usage: sluicectl [--socket PATH] [-c CONFIG] [--json] [--timeout SECONDS]\n"
+	           "                 <command> [key=value ...]\n"
+	           "\n"
+	           "Talks to sluice-ctrl over its control socket (default " CLI_DEFAULT_SOCKET ",\n"
+	           "or the [ctrl] socket of CONFIG).\n"
+	           "\n"
+	           "options (before the command):\n"
+	           "  -s, --socket PATH     control socket of sluice-ctrl\n"
+	           "  -c, --config FILE     take the socket from FILE's [ctrl] socket\n"
+	           "  -j, --json            print the API result verbatim as one JSON document\n"
+	           "  -t, --timeout SECONDS give up waiting for the reply (default 10)\n"
+	           "  -V, --version         print the version\n"
+	           "  -h, --help            print this help\n"
+	           "\n"
+	           "commands:\n");
+	for (size_t i = 0; i < SL_ARRAY_LEN(cli_cmds); i++) {
+		const cli_cmd_t *c = &cli_cmds[i];
+		char line[160];
+		int n = snprintf(line, sizeof line, "  %s", c->name);
+		for (int a = 0; a < CLI_MAX_ARGS && c->args[a].key != NULL; a++)
+			n += snprintf(line + n, sizeof line - (size_t)n,
+			              c->args[a].required ? " %s=%s" : " [%s=%s]", c->args[a].key,
+			              c->args[a].type == ARG_INT ? "N" : "VALUE");
+		fprintf(f, "%-44s %s%s\n", line, c->help, c->one_of ? " (exactly one)" : "");
+	}
+	fprintf(f, "\n"
+	           "exit status: 0 ok, 1 the daemon answered an error, 2 usage error,\n"
+	           "3 cannot reach the daemon, 4 timeout.\n");
+}
+
+static int cli_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int cli_usage_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "sluicectl: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n(see sluicectl --help)\n");
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+/* ---- arguments ---------------------------------------------------------- */
+
+static const cli_cmd_t *cli_find(const char *name)
+{
+	for (size_t i = 0; i < SL_ARRAY_LEN(cli_cmds); i++)
+		if (strcmp(cli_cmds[i].name, name) == 0)
+			return &cli_cmds[i];
+	return NULL;
+}
+
+static const cli_arg_t *cli_find_arg(const cli_cmd_t *c, const char *key, size_t len)
+{
+	for (int a = 0; a < CLI_MAX_ARGS && c->args[a].key != NULL; a++)
+		if (strlen(c->args[a].key) == len && strncmp(c->args[a].key, key, len) == 0)
+			return &c->args[a];
+	return NULL;
+}
+
+static json_t *cli_value(const cli_arg_t *a, const char *v)
+{
+	if (a->type == ARG_INT) {
+		char *end;
+		errno = 0;
+		unsigned long long x = strtoull(v, &end, 10);
+		if (*v == '\0' || *v == '-' || *v == '+' || *end != '\0' || errno != 0 ||
+		    x > (unsigned long long)LLONG_MAX)
+			return NULL;
+		return json_integer((json_int_t)x);
+	}
+	if (*v == '\0')
+		return NULL;
+	if (a->type == ARG_PATH && v[0] != '/') {
+		/* The daemon has another working directory: send an absolute path. */
+		char cwd[PATH_MAX], abs[PATH_MAX + 256];
+		if (getcwd(cwd, sizeof cwd) == NULL)
+			return NULL;
+		snprintf(abs, sizeof abs, "%s/%s", cwd, v);
+		return json_string(abs);
+	}
+	if (a->type == ARG_LIST) {
+		json_t *l = json_array();
+		char *dup = strdup(v), *save = NULL;
+		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			json_array_append_new(l, json_string(t));
+		free(dup);
+		return l;
+	}
+	return json_string(v);
+}
+
+static int cli_check_required(const cli_cmd_t *c, json_t *args)
+{
+	int given = 0;
+	for (int a = 0; a < CLI_MAX_ARGS && c->args[a].key != NULL; a++) {
+		bool has = json_object_get(args, c->args[a].key) != NULL;
+		given += has;
+		if (c->args[a].required && !has)
+			return cli_usage_err("'%s' needs %s=...", c->name, c->args[a].key);
+	}
+	if (c->one_of && given != 1)
+		return cli_usage_err("'%s' needs exactly one of its arguments", c->name);
+	return EXIT_OK;
+}
+
+static int cli_parse_args(cli_t *cli, int argc, char **argv)
+{
+	const cli_cmd_t *c = cli->cmd;
+	cli->args = json_object();
+	for (int i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (eq == NULL || eq == argv[i])
+			return cli_usage_err("'%s': arguments are key=value (command %s)", argv[i],
+			                     c->name);
+		const cli_arg_t *a = cli_find_arg(c, argv[i], (size_t)(eq - argv[i]));
+		if (a == NULL)
+			return cli_usage_err("'%s' takes no argument '%s'", c->name, argv[i]);
+		json_t *v = cli_value(a, eq + 1);
+		if (v == NULL)
+			return cli_usage_err("bad value in '%s' (%s)", argv[i],
+			                     a->type == ARG_INT ? "a non-negative integer"
+			                                        : "a non-empty value");
+		if (json_object_get(cli->args, a->key) != NULL) {
+			json_decref(v);
+			return cli_usage_err("'%s' given twice", a->key);
+		}
+		json_object_set_new(cli->args, a->key, v);
+	}
+	return cli_check_required(c, cli->args);
+}
+
+static int cli_options(cli_t *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+	char *end;
+	while ((ch = getopt_long(argc, argv, "+s:c:jt:Vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			cli->socket = optarg;
+			break;
+		case 'c':
+			cli->config = optarg;
+			break;
+		case 'j':
+			cli->json = true;
+			break;
+		case 't':
+			cli->timeout_s = strtod(optarg, &end);
+			if (*optarg == '\0' || *end != '\0' || !(cli->timeout_s > 0) ||
+			    cli->timeout_s > 86400)
+				return cli_usage_err("--timeout '%s': seconds in (0, 86400]",
+				                     optarg);
+			break;
+		case 'V':
+			printf("sluicectl %s\n", SL_VERSION);
+			return EXIT_OK;
+		case 'h':
+			cli_usage(stdout);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "(see sluicectl --help)\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_err("no command given");
+	cli->cmd = cli_find(argv[optind]);
+	if (cli->cmd == NULL)
+		return cli_usage_err("unknown command '%s'", argv[optind]);
+	return cli_parse_args(cli, argc - optind - 1, argv + optind + 1) == EXIT_OK ? -1
+	                                                                            : EXIT_USAGE;
+}
+
+/* ---- socket ------------------------------------------------------------- */
+
+static int cli_unreachable(const char *path, const char *why)
+{
+	fprintf(stderr,
+	        "sluicectl: cannot reach sluice-ctrl at %s: %s\n"
+	        "  (is sluice-ctrl running?  pick its socket with --socket PATH or -c CONFIG)\n",
+	        path, why);
+	return EXIT_UNREACHABLE;
+}
+
+static int cli_timed_out(const cli_t *cli, const char *what)
+{
+	fprintf(stderr, "sluicectl: no %s from sluice-ctrl at %s within %g s (--timeout)\n", what,
+	        cli->socket, cli->timeout_s);
+	return EXIT_TIMEOUT;
+}
+
+static int cli_wait(int fd, short ev, uint64_t deadline)
+{
+	for (;;) {
+		uint64_t now = sl_now_ns();
+		if (now >= deadline)
+			return 0;
+		struct pollfd p = {.fd = fd, .events = ev};
+		int ms = (int)((deadline - now + SL_NS_PER_MS - 1) / SL_NS_PER_MS);
+		int rc = poll(&p, 1, ms);
+		if (rc > 0 || (rc < 0 && errno != EINTR))
+			return 1;
+	}
+}
+
+/* Connect; returns the fd, or -(exit status). */
+static int cli_connect(const cli_t *cli, uint64_t deadline)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	if (strlen(cli->socket) >= sizeof a.sun_path)
+		return -cli_usage_err("socket path '%s' is too long", cli->socket);
+	memcpy(a.sun_path, cli->socket, strlen(cli->socket) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -cli_unreachable(cli->socket, strerror(errno));
+	while (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return -cli_unreachable(cli->socket, strerror(e));
+		}
+		if (sl_now_ns() >= deadline) { /* backlog full: the daemon is stuck */
+			close(fd);
+			return -cli_timed_out(cli, "connection");
+		}
+		usleep(10000);
+	}
+	return fd;
+}
+
+static int cli_send(const cli_t *cli, int fd, const char *buf, size_t len, uint64_t deadline)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+		if (w > 0) {
+			off += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EINTR)
+			return cli_unreachable(cli->socket, strerror(errno));
+		if (!cli_wait(fd, POLLOUT, deadline))
+			return cli_timed_out(cli, "room to send the request");
+	}
+	return EXIT_OK;
+}
+
+/* Read one line into *out (malloc'd, NUL-terminated, '\n' stripped).  A
+   deadline of 0 waits for ever.  `keep` holds bytes read past the line. */
+typedef struct {
+	char *buf;
+	size_t len, cap;
+} cli_buf_t;
+
+static int cli_read_line(const cli_t *cli, int fd, cli_buf_t *b, char **out, uint64_t deadline)
+{
+	for (;;) {
+		char *nl = b->len ? memchr(b->buf, '\n', b->len) : NULL;
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - b->buf);
+			*out = strndup(b->buf, n);
+			memmove(b->buf, nl + 1, b->len - n - 1);
+			b->len -= n + 1;
+			return EXIT_OK;
+		}
+		if (b->cap - b->len < 4096) {
+			if (b->cap >= CLI_REPLY_MAX) {
+				fprintf(stderr, "sluicectl: reply over %u bytes\n", CLI_REPLY_MAX);
+				return EXIT_API;
+			}
+			size_t cap = b->cap ? b->cap * 2 : 65536;
+			char *nb = realloc(b->buf, cap);
+			if (nb == NULL) {
+				fprintf(stderr, "sluicectl: out of memory reading the reply\n");
+				return EXIT_API;
+			}
+			b->buf = nb;
+			b->cap = cap;
+		}
+		ssize_t r = recv(fd, b->buf + b->len, b->cap - b->len, MSG_DONTWAIT);
+		if (r > 0) {
+			b->len += (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			return cli_unreachable(cli->socket,
+			                       "connection closed before a complete reply");
+		if (errno != EAGAIN && errno != EINTR)
+			return cli_unreachable(cli->socket, strerror(errno));
+		if (!cli_wait(fd, POLLIN, deadline ? deadline : UINT64_MAX))
+			return cli_timed_out(cli, "reply");
+	}
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void cli_scalar(FILE *f, json_t *v)
+{
+	if (json_is_string(v))
+		fputs(json_string_value(v), f);
+	else {
+		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputs(s ? s : "?", f);
+		free(s);
+	}
+}
+
+/* Flatten nested objects to "a.b" keys. */
+static void cli_flatten(json_t *o, const char *prefix, json_t *into)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v)
+	{
+		char key[256];
+		snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", k);
+		if (json_is_object(v))
+			cli_flatten(v, key, into);
+		else
+			json_object_set(into, key, v);
+	}
+}
+
+static void cli_print_kv(json_t *o)
+{
+	json_t *flat = json_object();
+	cli_flatten(o, "", flat);
+	size_t w = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(flat, k, v) w = SL_MAX(w, strlen(k));
+	json_object_foreach(flat, k, v)
+	{
+		printf("%-*s  ", (int)w + 1, k);
+		cli_scalar(stdout, v);
+		putchar('\n');
+	}
+	json_decref(flat);
+}
+
+static json_int_t cli_int(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static void cli_print_stats(json_t *r)
+{
+	json_t *dp = json_object_get(r, "dataplane");
+	json_t *total = json_object_get(dp, "total"), *per = json_object_get(dp, "per_lcore");
+	if (!json_is_true(json_object_get(dp, "attached")))
+		printf("dataplane: not attached\n");
+	else {
+		printf("dataplane: attached, %lld lcores (non-zero counters)\n",
+		       (long long)cli_int(dp, "lcores"));
+		printf("  %-24s %20s", "counter", "total");
+		for (size_t i = 0; i < json_array_size(per); i++)
+			printf(" %14s%-2zu", "lcore", i);
+		putchar('\n');
+		const char *k;
+		json_t *v;
+		json_object_foreach(total, k, v)
+		{
+			if (json_integer_value(v) == 0)
+				continue;
+			printf("  %-24s %20lld", k, (long long)json_integer_value(v));
+			for (size_t i = 0; i < json_array_size(per); i++) {
+				json_t *c = json_object_get(json_array_get(per, i), "counters");
+				printf(" %16lld", (long long)cli_int(c, k));
+			}
+			putchar('\n');
+		}
+	}
+	printf("ctrl:\n");
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(r, "ctrl"), k, v)
+	    printf("  %-24s %20lld\n", k, (long long)json_integer_value(v));
+}
+
+static void cli_print_table(json_t *a)
+{
+	json_t *first = json_array_get(a, 0);
+	const char *k;
+	json_t *v;
+	json_object_foreach(first, k, v) printf("%-16s ", k);
+	putchar('\n');
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_object_foreach(first, k, v)
+		{
+			json_t *cell = json_object_get(json_array_get(a, i), k);
+			char *s = cell ? json_dumps(cell, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+			printf("%-16s ",
+			       json_is_string(cell) ? json_string_value(cell) : (s ? s : "-"));
+			free(s);
+		}
+		putchar('\n');
+	}
+}
+
+static void cli_print(const cli_t *cli, json_t *result)
+{
+	if (cli->json) {
+		char *s = json_dumps(result, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
+		puts(s ? s : "null");
+		free(s);
+	} else if (strcmp(cli->cmd->name, "stats") == 0 && json_is_object(result))
+		cli_print_stats(result);
+	else if (strcmp(cli->cmd->name, "shutdown") == 0 && json_is_object(result))
+		printf("shutdown requested (dataplane %s)\n",
+		       json_is_true(json_object_get(result, "dataplane")) ? "told to stop"
+		                                                          : "not attached");
+	else if (json_is_object(result))
+		cli_print_kv(result);
+	else if (json_is_array(result) && json_is_object(json_array_get(result, 0)))
+		cli_print_table(result);
+	else {
+		cli_scalar(stdout, result);
+		putchar('\n');
+	}
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static int cli_reply(const cli_t *cli, const char *line)
+{
+	json_error_t e;
+	json_t *r = json_loads(line, 0, &e);
+	json_t *ok = json_object_get(r, "ok");
+	if (r == NULL || !json_is_boolean(ok)) {
+		fprintf(stderr, "sluicectl: malformed reply from sluice-ctrl: %.200s\n", line);
+		json_decref(r);
+		return EXIT_API;
+	}
+	int rc = EXIT_OK;
+	if (json_is_true(ok))
+		cli_print(cli, json_object_get(r, "result"));
+	else {
+		json_t *err = json_object_get(r, "error");
+		fprintf(stderr, "sluicectl: %s: %s: %s\n", cli->cmd->name,
+		        json_string_value(json_object_get(err, "code")) ?: "?",
+		        json_string_value(json_object_get(err, "message")) ?: "?");
+		json_t *h = json_object_get(err, "height"), *why = json_object_get(err, "reason");
+		if (h != NULL || why != NULL) {
+			fprintf(stderr, "  at height ");
+			cli_scalar(stderr, h ? h : json_null());
+			fprintf(stderr, ": ");
+			cli_scalar(stderr, why ? why : json_null());
+			fputc('\n', stderr);
+		}
+		rc = EXIT_API;
+	}
+	json_decref(r);
+	return rc;
+}
+
+static int cli_socket_from_config(cli_t *cli, sl_cfg_t *cfg)
+{
+	char err[512];
+	sl_cfg_defaults(cfg);
+	if (sl_cfg_load(cfg, cli->config, err, sizeof err) != 0) {
+		fprintf(stderr, "sluicectl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	cli->socket = cfg->socket;
+	return EXIT_OK;
+}
+
+static int cli_run(cli_t *cli)
+{
+	uint64_t deadline = sl_now_ns() + (uint64_t)(cli->timeout_s * (double)SL_NS_PER_S);
+	int fd = cli_connect(cli, deadline);
+	if (fd < 0)
+		return -fd;
+	json_t *req =
+	    json_pack("{s:i, s:s, s:O}", "id", 1, "cmd", cli->cmd->name, "args", cli->args);
+	char *s = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(req);
+	size_t n = s ? strlen(s) : 0;
+	char *line = s ? malloc(n + 2) : NULL;
+	if (line == NULL) {
+		free(s);
+		close(fd);
+		fprintf(stderr, "sluicectl: out of memory building the request\n");
+		return EXIT_USAGE;
+	}
+	memcpy(line, s, n);
+	line[n] = '\n';
+	free(s);
+	int rc = cli_send(cli, fd, line, n + 1, deadline);
+	free(line);
+	cli_buf_t b = {0};
+	char *reply = NULL;
+	if (rc == EXIT_OK)
+		rc = cli_read_line(cli, fd, &b, &reply, deadline);
+	if (rc == EXIT_OK)
+		rc = cli_reply(cli, reply);
+	/* watch: the connection now streams events until it closes. */
+	while (rc == EXIT_OK && strcmp(cli->cmd->name, "watch") == 0) {
+		free(reply);
+		reply = NULL;
+		fflush(stdout);
+		if (cli_read_line(cli, fd, &b, &reply, 0) != EXIT_OK)
+			break;
+		puts(reply);
+	}
+	free(reply);
+	free(b.buf);
+	close(fd);
+	return rc;
+}
+
+static int cli_main(cli_t *cli, int argc, char **argv)
+{
+	static sl_cfg_t cfg;
+	int rc = cli_options(cli, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (cli->socket == NULL && cli->config != NULL && cli_socket_from_config(cli, &cfg) != 0)
+		return EXIT_USAGE;
+	if (cli->socket == NULL)
+		cli->socket = CLI_DEFAULT_SOCKET;
+	return cli_run(cli);
+}
+
+int main(int argc, char **argv)
+{
+	cli_t cli = {.timeout_s = CLI_DEFAULT_TIMEOUT};
+	int rc = cli_main(&cli, argc, argv);
+	json_decref(cli.args);
+	return rc;
+}

@@ -1,0 +1,37 @@
+/* sl_ctrl.h — the state of one sluice-ctrl process (DESIGN.md "Control plane").
+   One instance, owned by main.c, reached by every ctrl module; single
+   threaded (the poll(2) loop in main.c), so nothing here is locked.
+   Lifecycle as `status` reports it: "registering" until attached to a
+   dataplane whose region life is ready, then "ready"; "shutting_down" once
+   either side began shutting down. */
+#ifndef SL_CTRL_H
+#define SL_CTRL_H
+
+#include "sl_base.h"
+#include "sl_cfg.h"
+
+#include "sl_dplink.h"
+#include "sl_server.h"
+
+/* ctrl's API counters, reported by `stats` under "ctrl" (with the
+   server's client counters and the dplink's event counters). */
+typedef struct {
+	uint64_t api_requests; /* request lines answered */
+	uint64_t api_errors;   /* replies with ok:false */
+} sl_ctrl_cnt_t;
+
+typedef struct sl_ctrl {
+	sl_cfg_t cfg;
+	const char *cfg_path;
+	uint64_t start_ns;
+	bool shutting_down; /* ctrl's own shutdown began (API `shutdown`) */
+	sl_dplink_t dp;
+	sl_server_t srv;
+	sl_ctrl_cnt_t cnt;
+} sl_ctrl_t;
+
+/* sl_ctrl_state: the lifecycle word `status` reports, derived from ctrl's
+   own shutdown flag and the attached region's life. */
+const char *sl_ctrl_state(const sl_ctrl_t *c);
+
+#endif /* SL_CTRL_H */

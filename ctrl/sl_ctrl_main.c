@@ -1,0 +1,213 @@
+/* sl_ctrl_main.c — sluice-ctrl: the control-plane process (DESIGN.md "Control
+   plane").  No EAL.  One thread, one poll(2) loop: the control socket's
+   clients and a ~10 ms tick that keeps the dataplane link (attach, heartbeat,
+   event drain).  Exits 0 on SIGTERM/SIGINT or the API `shutdown` (which also
+   asks the dataplane to shut down), removing its socket file; 2 on a usage
+   or configuration error; 1 when it cannot start (socket in use, ...). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_api.h"
+#include "sl_ctrl.h"
+#include "sl_genesis.h"
+#include "sl_cfg.h"
+#include "sl_log.h"
+#include "sl_time.h"
+
+#define SL_CTRL_TICK_NS    (10ULL * SL_NS_PER_MS)
+#define SL_CTRL_FLUSH_NS   (1000ULL * SL_NS_PER_MS) /* replies get this long at exit */
+#define SL_CTRL_EXIT_USAGE 2
+#define SL_CTRL_EXIT_START 1
+
+static volatile sig_atomic_t sl_ctrl_signal;
+
+static void ctrl_on_signal(int sig)
+{
+	sl_ctrl_signal = sig;
+}
+
+const char *sl_ctrl_state(const sl_ctrl_t *c)
+{
+	int life = sl_dplink_life(&c->dp);
+	if (c->shutting_down || life == SL_LIFE_SHUTTING_DOWN)
+		return sl_life_str(SL_LIFE_SHUTTING_DOWN);
+	if (life == SL_LIFE_READY)
+		return sl_life_str(SL_LIFE_READY);
+	return sl_life_str(SL_LIFE_REGISTERING);
+}
+
+static void ctrl_usage(FILE *f)
+{
+	fprintf(f, "usage: sluice-ctrl -c FILE [-v|-q] [-h] [-V]\n"
+	           "\n"
+	           "The sluice control-plane process.  Serves the JSON-lines control API\n"
+	           "(SPEC.md section 9) on the [ctrl] socket of FILE and attaches to the\n"
+	           "dataplane (sluice-dp) of the same [instance] through its shared control\n"
+	           "region in [instance] region_dir; it waits for a dataplane that is not\n"
+	           "running yet and re-attaches when one restarts.\n"
+	           "\n"
+	           "options:\n"
+	           "  -c, --config FILE  the INI file shared with sluice-dp (required)\n"
+	           "  -v, --verbose      log debug lines too\n"
+	           "  -q, --quiet        log warnings and errors only\n"
+	           "  -V, --version      print the version and exit\n"
+	           "  -h, --help         print this help and exit\n"
+	           "\n"
+	           "exit status: 0 after SIGTERM/SIGINT or the API 'shutdown' (socket file\n"
+	           "removed; SIGTERM leaves the dataplane running), 1 when it cannot start\n"
+	           "(e.g. another sluice-ctrl answers on the socket), 2 on a usage or\n"
+	           "configuration error (the message names FILE:LINE).\n");
+}
+
+static sl_log_level_t ctrl_level(const char *s)
+{
+	if (strcmp(s, "error") == 0)
+		return SL_LOG_ERR;
+	if (strcmp(s, "warn") == 0)
+		return SL_LOG_WARN;
+	if (strcmp(s, "debug") == 0)
+		return SL_LOG_DEBUG;
+	return SL_LOG_INFO;
+}
+
+/* Parse argv; returns -1 to continue, or an exit status. */
+static int ctrl_args(int argc, char **argv, const char **cfg, int *verbosity)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},        {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "c:vqVh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			*cfg = optarg;
+			break;
+		case 'v':
+			*verbosity = 1;
+			break;
+		case 'q':
+			*verbosity = -1;
+			break;
+		case 'V':
+			printf("sluice-ctrl %s (%s)\n", SL_VERSION, SL_DEFCONFIG);
+			return 0;
+		case 'h':
+			ctrl_usage(stdout);
+			return 0;
+		default:
+			ctrl_usage(stderr);
+			return SL_CTRL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sluice-ctrl: unexpected argument '%s'\n", argv[optind]);
+		ctrl_usage(stderr);
+		return SL_CTRL_EXIT_USAGE;
+	}
+	if (*cfg == NULL) {
+		fprintf(stderr, "sluice-ctrl: -c FILE is required\n");
+		ctrl_usage(stderr);
+		return SL_CTRL_EXIT_USAGE;
+	}
+	return -1;
+}
+
+static void ctrl_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = ctrl_on_signal; /* no SA_RESTART: poll returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Load the config and open everything; returns -1 on success or an exit
+   status. */
+static int ctrl_start(sl_ctrl_t *c, int verbosity)
+{
+	char err[512];
+	sl_cfg_defaults(&c->cfg);
+	if (sl_cfg_load(&c->cfg, c->cfg_path, err, sizeof err) != 0) {
+		fprintf(stderr, "sluice-ctrl: %s\n", err);
+		return SL_CTRL_EXIT_USAGE;
+	}
+	sl_log_level_t lvl = ctrl_level(c->cfg.log_level);
+	if (verbosity != 0)
+		lvl = verbosity > 0 ? SL_LOG_DEBUG : SL_LOG_WARN;
+	sl_log_set_level(lvl);
+	uint8_t genesis[32];
+	if (sl_genesis_hash(c->cfg.profile, genesis) != 0) {
+		fprintf(stderr, "sluice-ctrl: %s: chain profile '%s' has no known genesis\n",
+		        c->cfg_path, c->cfg.profile);
+		return SL_CTRL_EXIT_USAGE;
+	}
+	if (sl_dplink_init(&c->dp, c->cfg.region_dir, c->cfg.instance, genesis) != 0)
+		return SL_CTRL_EXIT_USAGE;
+	if (sl_server_open(&c->srv, c->cfg.socket) != 0)
+		return SL_CTRL_EXIT_START;
+	c->start_ns = sl_now_ns();
+	SL_INFO("sluice-ctrl %s instance '%s' chain %s; dataplane region %s", SL_VERSION,
+	        c->cfg.instance, c->cfg.profile, c->dp.path);
+	return -1;
+}
+
+static int ctrl_poll_ms(uint64_t next_tick, uint64_t now)
+{
+	if (now >= next_tick)
+		return 0;
+	return (int)((next_tick - now + SL_NS_PER_MS - 1) / SL_NS_PER_MS);
+}
+
+/* The loop: clients, then the tick when due.  Returns when a signal came or
+   a requested shutdown has flushed its replies (or ran out of time). */
+static void ctrl_loop(sl_ctrl_t *c)
+{
+	static struct pollfd fds[SL_API_MAX_CLIENTS + 1];
+	uint64_t next_tick = sl_now_ns(), flush_deadline = 0;
+	while (sl_ctrl_signal == 0) {
+		int n = sl_server_pollfds(&c->srv, fds);
+		int rc = poll(fds, (nfds_t)n, ctrl_poll_ms(next_tick, sl_now_ns()));
+		if (rc < 0 && errno != EINTR)
+			SL_WARN("poll: %s", strerror(errno));
+		if (rc > 0)
+			sl_server_service(&c->srv, fds, n, sl_api_line, c);
+		uint64_t now = sl_now_ns();
+		if (now >= next_tick) {
+			sl_dplink_tick(&c->dp, now);
+			next_tick = SL_MAX(next_tick + SL_CTRL_TICK_NS, now);
+		}
+		if (c->shutting_down && flush_deadline == 0)
+			flush_deadline = now + SL_CTRL_FLUSH_NS;
+		if (c->shutting_down && (sl_server_flushed(&c->srv) || now >= flush_deadline))
+			return;
+	}
+	SL_INFO("%s received; exiting (the dataplane keeps running)",
+	        sl_ctrl_signal == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+int main(int argc, char **argv)
+{
+	static sl_ctrl_t ctrl;
+	int verbosity = 0;
+	sl_log_init("sluice-ctrl", SL_LOG_INFO);
+	int rc = ctrl_args(argc, argv, &ctrl.cfg_path, &verbosity);
+	if (rc >= 0)
+		return rc;
+	ctrl_signals();
+	rc = ctrl_start(&ctrl, verbosity);
+	if (rc >= 0)
+		return rc; /* sl_server_open cleans up after itself */
+	ctrl_loop(&ctrl);
+	sl_server_close(&ctrl.srv);
+	sl_dplink_fini(&ctrl.dp);
+	SL_INFO("stopped");
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* sl_dplink.h — sluice-ctrl's attachment to the dataplane's shared control
+   region (DESIGN.md "Processes and shared memory").  Owner: the ctrl loop
+   (single threaded).  The dataplane creates the region; ctrl only maps it,
+   keeps its own fields (ctrl_pid, ctrl_heartbeat_ns, shutdown_req, the
+   published status) and drains the lcores' event rings.  Either process may
+   die: a dead or replaced dataplane is noticed on the next tick and ctrl
+   re-attaches to the next one without a restart. */
+#ifndef SL_DPLINK_H
+#define SL_DPLINK_H
+
+#include <sys/types.h>
+
+#include "sl_base.h"
+#include "sl_region.h"
+
+/* A dataplane whose heartbeat is older than this is taken for dead. */
+#define SL_DPLINK_DP_MAX_AGE_NS   (3ULL * 1000000000ULL)
+/* A region file refused once (stale, another ctrl, shutting down, bad
+   layout) is looked at again after this long. */
+#define SL_DPLINK_RETRY_NS        (1000ULL * 1000000ULL)
+/* A region file still being formatted is looked at again after this long. */
+#define SL_DPLINK_FORMAT_RETRY_NS (100ULL * 1000000ULL)
+/* Most event records drained from one lcore's ring per tick. */
+#define SL_DPLINK_DRAIN_MAX       4096u
+
+typedef struct {
+	sl_region_t region;
+	bool attached;
+	char path[256]; /* sl_region_path(region_dir, instance) */
+	dev_t dev;      /* identity of the attached file */
+	ino_t ino;
+	dev_t bad_dev; /* identity of the file refused last */
+	ino_t bad_ino;
+	bool have_bad;
+	uint64_t retry_ns;   /* do not re-open the refused file before this */
+	int last_err;        /* last sl_region_open result, to log changes once */
+	uint8_t genesis[32]; /* hash (wire order) published as the initial status */
+	uint64_t events_drained;
+	uint64_t attaches;
+	uint64_t detaches;
+} sl_dplink_t;
+
+/* sl_dplink_init prepares `l` (detached) for the region of `instance` in
+   `region_dir`; `genesis` is the chain profile's genesis hash in wire byte
+   order.  Returns 0, or -ENAMETOOLONG with a log line naming the path. */
+int sl_dplink_init(sl_dplink_t *l, const char *region_dir, const char *instance,
+                   const uint8_t genesis[32]);
+
+/* sl_dplink_tick runs one ctrl tick: attach if detached (no region yet is
+   normal and quiet), detach from a dead or replaced dataplane and look for
+   the next, write ctrl_heartbeat_ns, drain every lcore's event ring (bounded
+   per tick).  Never blocks. */
+void sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns);
+
+/* sl_dplink_life: the attached region's lifecycle gate (sl_life_t), or -1
+   when detached. */
+int sl_dplink_life(const sl_dplink_t *l);
+
+/* sl_dplink_request_shutdown sets shutdown_req in the attached region (the
+   dataplane then shuts down).  Returns true if a dataplane was told. */
+bool sl_dplink_request_shutdown(sl_dplink_t *l);
+
+/* sl_dplink_fini detaches: clears ctrl_pid (if still ours) and unmaps.  It
+   never stops the dataplane.  Safe when detached. */
+void sl_dplink_fini(sl_dplink_t *l);
+
+#endif /* SL_DPLINK_H */

@@ -1,0 +1,71 @@
+/* sl_server.h — the control socket of sluice-ctrl (SPEC.md §9): a Unix stream
+   socket speaking JSON lines, up to SL_API_MAX_CLIENTS clients at once.
+   Owner: the ctrl loop (single threaded, poll(2)); nothing here blocks.
+   Every client has a bounded input buffer (a request line longer than
+   SL_SERVER_LINE_MAX bytes is answered BAD_REQUEST and the client closed)
+   and a bounded output buffer (a client that does not read its replies is
+   disconnected once SL_SERVER_OUT_MAX bytes are queued, never waited for).
+   What a line means is the caller's business (the line callback). */
+#ifndef SL_SERVER_H
+#define SL_SERVER_H
+
+#include <poll.h>
+#include <sys/types.h>
+
+#include "sl_base.h"
+
+#define SL_SERVER_LINE_MAX (64u * 1024u)        /* longest request line, '\n' excluded */
+#define SL_SERVER_OUT_MAX  (4u * 1024u * 1024u) /* most reply bytes queued per client */
+#define SL_SERVER_PATH_MAX 108                  /* sizeof(sun_path) */
+
+typedef struct {
+	int fd;          /* -1: free slot */
+	bool closing;    /* flush what is queued, then close */
+	uint64_t serial; /* for log lines */
+	char *in;        /* SL_SERVER_LINE_MAX + 1 bytes */
+	size_t in_len;
+	char *out;
+	size_t out_off, out_len, out_cap;
+} sl_client_t;
+
+typedef struct {
+	int listen_fd;
+	char path[SL_SERVER_PATH_MAX];
+	dev_t dev; /* identity of the socket file we bound, removed only if unchanged */
+	ino_t ino;
+	uint32_t n_clients;
+	uint64_t serial;
+	uint64_t accepted, rejected, dropped;
+	sl_client_t clients[SL_API_MAX_CLIENTS];
+	int pfd_client[SL_API_MAX_CLIENTS + 1]; /* pollfd index -> client slot */
+} sl_server_t;
+
+/* sl_server_line_fn answers one request line (no '\n'; len > 0).  Returns
+   a malloc'd reply without '\n' (the server frees it), or NULL for none. */
+typedef char *(*sl_server_line_fn)(void *ctx, const char *line, size_t len);
+
+/* sl_server_open creates the listening socket at `path`: creates missing
+   parent directories, removes a stale socket file only if nobody answers
+   on it, refuses to start if a server answers there (-EADDRINUSE) or if the
+   path is not a socket (-EEXIST), binds, chmods 0660 and listens.  Returns
+   0 or a negative errno with one log line naming the path and the cause. */
+int sl_server_open(sl_server_t *s, const char *path);
+
+/* sl_server_pollfds fills `fds` (room for SL_API_MAX_CLIENTS + 1) with the
+   listening socket and every client, and returns how many it filled. */
+int sl_server_pollfds(sl_server_t *s, struct pollfd *fds);
+
+/* sl_server_service handles what poll(2) reported for the `n` entries that
+   sl_server_pollfds filled: accepts, reads, answers every complete line
+   through `fn`, flushes, and closes finished or misbehaving clients. */
+void sl_server_service(sl_server_t *s, const struct pollfd *fds, int n, sl_server_line_fn fn,
+                       void *ctx);
+
+/* sl_server_flushed: no client has reply bytes waiting. */
+bool sl_server_flushed(const sl_server_t *s);
+
+/* sl_server_close closes every client and the listening socket and removes
+   the socket file if it is still the one this server bound.  Safe twice. */
+void sl_server_close(sl_server_t *s);
+
+#endif /* SL_SERVER_H */
