@@ -1,0 +1,411 @@
+# lib.sh — the integration-test harness (STYLE.md "Tests": start node, wait
+# ready, talk to the API, stop, assert nothing left behind).  Sourced by every
+# scenario in tests/integration/ and by deploy/demo.sh; not run on its own.
+#
+# What it gives a scenario:
+#   slt_init                  run id, temp dir, the cleanup trap
+#   slt_require_root / slt_require_tools T... / slt_require_bins
+#                             skip (exit 77) with the reason when missing
+#   slt_net_up                netns slt<id> + veth slt<id>d (root side, for
+#                             DPDK net_af_packet) <-> slt<id>n (in the netns,
+#                             kernel IP 10.<x>.0.1/24); dp IP 10.<x>.0.2
+#   slt_write_config [FILE]   a node config using the above (prints its path)
+#   slt_start_dp / slt_start_ctrl / slt_wait_ready [SECS]
+#   slt_ctl ARGS...           sluicectl --socket <ours> ARGS...
+#   slt_telemetry KEY [CMD]   one value of a DPDK telemetry dict (stock client)
+#   slt_ctl_stat KEY          one dataplane counter from `sluicectl --json stats`
+#   slt_stop_dp / slt_stop_ctrl / slt_stop   SIGTERM, wait, assert exit 0
+#   slt_assert_clean          no region, socket, DPDK runtime dir or hugepage file
+#   slt_ok MSG / slt_fail MSG / slt_skip MSG
+# Every name this harness creates in the kernel starts with "slt".  The trap
+# kills only the processes it started (by pid) and deletes its netns, link
+# and temp dir on any exit.
+#
+# Binaries: $SLUICE_DP, $SLUICE_CTRL, $SLUICECTL (set by meson; defaults: the
+# build/ dir of the source tree).
+
+set -u -o pipefail
+
+SLT_SRC=${SLUICE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+SLUICE_DP=${SLUICE_DP:-$SLT_SRC/build/dataplane/sluice-dp}
+SLUICE_CTRL=${SLUICE_CTRL:-$SLT_SRC/build/ctrl/sluice-ctrl}
+SLUICECTL=${SLUICECTL:-$SLT_SRC/build/ctrl/sluicectl}
+SLT_PY=/usr/bin/python3
+SLT_NAME=$(basename "$0" .sh)
+
+SLT_DP_PID=
+SLT_CTRL_PID=
+SLT_NS=
+SLT_DEV=
+SLT_PEER=
+SLT_TMP=
+SLT_FAILED=0
+
+slt_log() { printf '[%s] %s\n' "$SLT_NAME" "$*"; }
+slt_ok() { slt_log "ok: $*"; }
+
+# slt_skip prints why and exits 77 (meson's "skipped").
+slt_skip() {
+	slt_log "SKIP: $*"
+	exit 77
+}
+
+# slt_fail prints the reason and the process logs, then exits 1 (the trap
+# cleans up).
+slt_fail() {
+	SLT_FAILED=1
+	slt_log "FAIL: $*"
+	slt_dump_logs
+	exit 1
+}
+
+slt_dump_logs() {
+	local f
+	[ -n "$SLT_TMP" ] || return 0
+	for f in "$SLT_TMP"/*.log; do
+		[ -s "$f" ] || continue
+		echo "----- $(basename "$f") (last 60 lines) -----"
+		tail -n 60 "$f"
+	done
+	echo "-----"
+}
+
+slt_require_root() {
+	[ "$(id -u)" = 0 ] || slt_skip "needs root (network namespaces, veth, DPDK af_packet)"
+}
+
+slt_require_tools() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || slt_skip "tool '$t' not found"
+	done
+}
+
+slt_require_bins() {
+	local b
+	for b in "$SLUICE_DP" "$SLUICE_CTRL" "$SLUICECTL"; do
+		[ -x "$b" ] || slt_skip "binary $b not built"
+	done
+}
+
+# slt_init: a run id unique on this machine (pid + random, fits "slt<id>n"
+# in the 15 characters of an interface name), a temp dir, and the trap.
+slt_init() {
+	SLT_ID=$(printf '%05d' $((($$ * 7 + RANDOM) % 100000)))
+	SLT_X=$((100 + (10#$SLT_ID % 150)))
+	SLT_INST=slt$SLT_ID
+	SLT_PREFIX=slt$SLT_ID
+	SLT_NS_IP=10.$SLT_X.0.1
+	SLT_DP_IP=10.$SLT_X.0.2
+	SLT_TMP=$(mktemp -d /tmp/slt.XXXXXX)
+	SLT_SOCK=$SLT_TMP/ctrl.sock
+	SLT_REGION_DIR=${SLT_REGION_DIR:-/dev/shm}
+	SLT_REGION=$SLT_REGION_DIR/sluice-$SLT_INST.region
+	if [ "$(id -u)" = 0 ]; then
+		SLT_RUNDIR=${RUNTIME_DIRECTORY:-/var/run}/dpdk/$SLT_PREFIX
+	else
+		SLT_RUNDIR=${XDG_RUNTIME_DIR:-/tmp}/dpdk/$SLT_PREFIX
+	fi
+	trap slt_cleanup EXIT
+	trap 'exit 130' INT TERM
+	slt_log "run id $SLT_ID, temp dir $SLT_TMP"
+}
+
+# slt_kill_pid PID: SIGKILL one process we started, if it still runs.
+slt_kill_pid() {
+	[ -n "$1" ] || return 0
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+	fi
+	return 0
+}
+
+slt_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	[ "$SLT_FAILED" = 0 ] && [ "$rc" != 0 ] && [ "$rc" != 77 ] && slt_dump_logs
+	slt_kill_pid "$SLT_DP_PID"
+	slt_kill_pid "$SLT_CTRL_PID"
+	if [ -n "$SLT_DEV" ]; then
+		ip link del "$SLT_DEV" 2>/dev/null
+	fi
+	if [ -n "$SLT_NS" ]; then
+		ip netns del "$SLT_NS" 2>/dev/null
+	fi
+	# Whatever a failed run left: ours alone (unique names).
+	if [ -n "${SLT_PREFIX:-}" ]; then
+		rm -f "$SLT_REGION"
+		rm -rf "$SLT_RUNDIR"
+		slt_hugefiles | xargs -r rm -f
+	fi
+	[ -n "$SLT_TMP" ] && rm -rf "$SLT_TMP"
+	exit "$rc"
+}
+
+# slt_net_up: netns + veth pair, checksum offload off on both ends (the
+# kernel then writes real checksums that af_packet hands to DPDK), IPv6 off
+# (no ND/MLD noise in the dataplane's drop counters), both ends up.
+slt_net_up() {
+	SLT_NS=slt$SLT_ID
+	SLT_DEV=slt${SLT_ID}d
+	SLT_PEER=slt${SLT_ID}n
+	# Not allowed here at all (an unprivileged container): skip, say why.
+	ip netns add "$SLT_NS" ||
+		slt_skip "cannot create a network namespace here (needs CAP_SYS_ADMIN)"
+	ip link add "$SLT_DEV" type veth peer name "$SLT_PEER" ||
+		slt_fail "ip link add $SLT_DEV"
+	ip link set "$SLT_PEER" netns "$SLT_NS" || slt_fail "move $SLT_PEER"
+	sysctl -qw "net.ipv6.conf.$SLT_DEV.disable_ipv6=1" >/dev/null 2>&1
+	ip netns exec "$SLT_NS" sysctl -qw "net.ipv6.conf.$SLT_PEER.disable_ipv6=1" \
+		>/dev/null 2>&1
+	ethtool -K "$SLT_DEV" tx off >/dev/null 2>&1 || slt_fail "ethtool $SLT_DEV"
+	ip netns exec "$SLT_NS" ethtool -K "$SLT_PEER" tx off >/dev/null 2>&1 ||
+		slt_fail "ethtool $SLT_PEER"
+	ip -n "$SLT_NS" addr add "$SLT_NS_IP/24" dev "$SLT_PEER" || slt_fail "addr"
+	ip -n "$SLT_NS" link set lo up
+	ip -n "$SLT_NS" link set "$SLT_PEER" up || slt_fail "peer up"
+	ip link set "$SLT_DEV" up || slt_fail "dev up"
+	SLT_DEV_MAC=$(cat "/sys/class/net/$SLT_DEV/address")
+	slt_log "netns $SLT_NS: $SLT_PEER $SLT_NS_IP/24  <->  $SLT_DEV ($SLT_DEV_MAC) for dp $SLT_DP_IP"
+}
+
+# slt_nsexec CMD...: run in the test namespace.
+slt_nsexec() { ip netns exec "$SLT_NS" "$@"; }
+
+# slt_write_config [FILE]: write the node config, print its path.
+slt_write_config() {
+	local f=${1:-$SLT_TMP/node.ini}
+	cat >"$f" <<EOF
+; generated by tests/integration/lib.sh for $SLT_NAME
+[instance]
+name = $SLT_INST
+region_dir = $SLT_REGION_DIR
+
+[eal]
+args = --no-pci --no-huge -m 512 --file-prefix $SLT_PREFIX -l 0
+
+[dataplane]
+port = net_af_packet0,iface=${SLT_DEV:-slt${SLT_ID}d}
+ip = $SLT_DP_IP/24
+udp_port = 9747
+idle_sleep_us = 50
+
+[ctrl]
+socket = $SLT_SOCK
+store = $SLT_TMP/store
+
+[chain]
+profile = regtest
+
+[admission]
+max_peers = 8
+
+[log]
+level = info
+EOF
+	SLT_CFG=$f
+	echo "$f"
+}
+
+slt_start_dp() {
+	"$SLUICE_DP" -c "$SLT_CFG" </dev/null >>"$SLT_TMP/dp.log" 2>&1 &
+	SLT_DP_PID=$!
+	slt_log "sluice-dp pid $SLT_DP_PID"
+}
+
+slt_start_ctrl() {
+	"$SLUICE_CTRL" -c "$SLT_CFG" </dev/null >>"$SLT_TMP/ctrl.log" 2>&1 &
+	SLT_CTRL_PID=$!
+	slt_log "sluice-ctrl pid $SLT_CTRL_PID"
+}
+
+# slt_ctl ARGS...: sluicectl against our socket.
+slt_ctl() { "$SLUICECTL" --socket "$SLT_SOCK" "$@"; }
+
+# slt_json_get PATH: read JSON on stdin, print the value at a dotted path
+# ("state", "dataplane.mac"); exit 1 if absent.
+slt_json_get() {
+	"$SLT_PY" -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    if not isinstance(v, dict) or k not in v:
+        sys.exit(1)
+    v = v[k]
+print(json.dumps(v) if isinstance(v, (dict, list)) else v)
+' "$1"
+}
+
+# slt_state: the "state" of `sluicectl --json status`, or "" if no answer.
+slt_state() { slt_ctl --json status 2>/dev/null | slt_json_get state 2>/dev/null; }
+
+slt_alive() {
+	[ -n "$1" ] && [ -e "/proc/$1" ] &&
+		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# slt_wait_ready [SECS]: poll status until state is "ready" (default 30 s);
+# fails (with logs) if it never is or a process died.
+slt_wait_ready() {
+	local secs=${1:-30} i st=
+	for ((i = 0; i < secs * 5; i++)); do
+		st=$(slt_state)
+		[ "$st" = ready ] && {
+			slt_ok "ready after ~$((i / 5)) s"
+			return 0
+		}
+		[ -n "$SLT_DP_PID" ] && ! slt_alive "$SLT_DP_PID" &&
+			slt_fail "sluice-dp died while waiting for ready"
+		[ -n "$SLT_CTRL_PID" ] && ! slt_alive "$SLT_CTRL_PID" &&
+			slt_fail "sluice-ctrl died while waiting for ready"
+		sleep 0.2
+	done
+	slt_fail "not ready after $secs s (last state: '${st:-no answer}')"
+}
+
+# The stock client, run by Debian's python3 (its "#!/usr/bin/env python3"
+# may find another python first on PATH).
+SLT_TELEMETRY=$(command -v dpdk-telemetry.py || echo /usr/bin/dpdk-telemetry.py)
+
+# slt_telemetry KEY [CMD]: value of KEY in the dict DPDK telemetry CMD
+# (default /sluice/stats) returns, read with the stock dpdk-telemetry.py.
+slt_telemetry() {
+	local cmd=${2:-/sluice/stats}
+	echo "$cmd" | "$SLT_PY" "$SLT_TELEMETRY" -f "$SLT_PREFIX" 2>/dev/null | "$SLT_PY" -c '
+import json, sys
+d = json.loads(sys.stdin.read())[sys.argv[2]]
+print(d[sys.argv[1]])
+' "$1" "$cmd"
+}
+
+# slt_telemetry_json [CMD]: the whole reply dict of CMD, as JSON.
+slt_telemetry_json() {
+	local cmd=${1:-/sluice/stats}
+	echo "$cmd" | "$SLT_PY" "$SLT_TELEMETRY" -f "$SLT_PREFIX" 2>/dev/null | "$SLT_PY" -c '
+import json, sys
+print(json.dumps(json.loads(sys.stdin.read())[sys.argv[1]]))
+' "$cmd"
+}
+
+# slt_ctl_stats_json: the dataplane counters summed over lcores from
+# `sluicectl --json stats`, as one flat JSON dict.  The totals are the
+# dict (top level or one level down, e.g. "dataplane") holding rx_pkts.
+slt_ctl_stats_json() {
+	slt_ctl --json stats | "$SLT_PY" -c '
+import json, sys
+r = json.load(sys.stdin)
+def find(d, depth):
+    if isinstance(d, dict):
+        if "rx_pkts" in d and not isinstance(d["rx_pkts"], (dict, list)):
+            return d
+        if depth > 0:
+            for v in d.values():
+                f = find(v, depth - 1)
+                if f is not None:
+                    return f
+    return None
+t = find(r, 2)
+if t is None:
+    sys.exit("no counter dict with rx_pkts in sluicectl --json stats")
+print(json.dumps(t))
+'
+}
+
+slt_ctl_stat() {
+	slt_ctl_stats_json | slt_json_get "$1"
+}
+
+# slt_wait_exit PID SECS: wait for our child PID to exit and set SLT_RC to
+# its exit status; returns 1 (after SIGKILL) if it did not exit in time.
+# (Not in a $(...) subshell: only this shell can wait for its children.)
+slt_wait_exit() {
+	local pid=$1 secs=$2 i
+	SLT_RC=
+	for ((i = 0; i < secs * 10; i++)); do
+		slt_alive "$pid" || break
+		sleep 0.1
+	done
+	if slt_alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 1
+	fi
+	wait "$pid"
+	SLT_RC=$?
+	return 0
+}
+
+# slt_stop_proc NAME PIDVAR: SIGTERM, wait (15 s), assert exit 0.
+slt_stop_proc() {
+	local name=$1 pid=${!2}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	if ! slt_wait_exit "$pid" 15; then
+		printf -v "$2" '%s' ""
+		slt_fail "$name did not exit within 15 s of SIGTERM (killed)"
+	fi
+	printf -v "$2" '%s' ""
+	[ "$SLT_RC" = 0 ] || slt_fail "$name exited $SLT_RC after SIGTERM (want 0)"
+	slt_ok "$name exited 0 on SIGTERM"
+}
+
+slt_stop_dp() { slt_stop_proc sluice-dp SLT_DP_PID; }
+slt_stop_ctrl() { slt_stop_proc sluice-ctrl SLT_CTRL_PID; }
+
+# slt_wait_gone NAME PIDVAR SECS: for a process that should exit by itself
+# (e.g. after `sluicectl shutdown`): wait, assert exit 0.
+slt_wait_gone() {
+	local name=$1 pid=${!2}
+	[ -n "$pid" ] || return 0
+	if ! slt_wait_exit "$pid" "$3"; then
+		printf -v "$2" '%s' ""
+		slt_fail "$name still running $3 s later (killed)"
+	fi
+	printf -v "$2" '%s' ""
+	[ "$SLT_RC" = 0 ] || slt_fail "$name exited $SLT_RC (want 0)"
+	slt_ok "$name exited 0 by itself"
+}
+
+slt_stop() {
+	slt_stop_dp
+	slt_stop_ctrl
+}
+
+# slt_hugefiles: hugepage files of our file prefix under any hugetlbfs mount.
+slt_hugefiles() {
+	local m
+	awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts | while read -r m; do
+		ls -d "$m/${SLT_PREFIX}map_"* 2>/dev/null
+	done
+}
+
+# slt_assert_dp_clean: what sluice-dp owns is gone.
+slt_assert_dp_clean() {
+	[ ! -e "$SLT_REGION" ] || slt_fail "region file left behind: $SLT_REGION"
+	[ ! -e "$SLT_RUNDIR" ] || slt_fail "DPDK runtime dir left behind: $SLT_RUNDIR ($(ls "$SLT_RUNDIR" | tr '\n' ' '))"
+	local h
+	h=$(slt_hugefiles)
+	[ -z "$h" ] || slt_fail "hugepage files left behind: $h"
+	slt_ok "nothing of sluice-dp left (region, $SLT_RUNDIR, hugepage files)"
+}
+
+# slt_assert_ctrl_clean: what sluice-ctrl owns is gone.
+slt_assert_ctrl_clean() {
+	[ ! -e "$SLT_SOCK" ] || slt_fail "control socket left behind: $SLT_SOCK"
+	slt_ok "nothing of sluice-ctrl left (socket)"
+}
+
+slt_assert_clean() {
+	slt_assert_dp_clean
+	slt_assert_ctrl_clean
+}
+
+# slt_node_up: the usual start: network, config, both processes, ready.
+slt_node_up() {
+	slt_net_up
+	slt_write_config >/dev/null
+	slt_start_dp
+	slt_start_ctrl
+	slt_wait_ready "${1:-30}"
+}

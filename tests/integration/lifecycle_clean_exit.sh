@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# lifecycle_clean_exit.sh — a node goes registering -> ready, reports it to
+# sluicectl (human and --json); SIGTERM to sluice-dp exits 0 leaving nothing
+# behind, after which ctrl no longer says ready; SIGTERM to ctrl exits 0 and
+# removes its socket.  Then the `sluicectl shutdown` path on a fresh pair with
+# the same names (so the first run also left nothing that blocks a restart):
+# both processes exit 0 by themselves and nothing is left.
+. "$(dirname "$0")/lib.sh"
+
+slt_require_root
+slt_require_tools ip ethtool dpdk-telemetry.py
+slt_require_bins
+slt_init
+slt_node_up
+
+# --- status: human and --json say ready -----------------------------------
+out=$(slt_ctl status) || slt_fail "sluicectl status exit $?"
+echo "$out" | sed 's/^/    /'
+echo "$out" | grep -qE '^\s*state\s*:?\s+ready\s*$' ||
+	slt_fail "human status does not say ready"
+slt_ok "sluicectl status (human) says ready"
+st=$(slt_ctl --json status | slt_json_get state) || slt_fail "--json status"
+[ "$st" = ready ] || slt_fail "--json status state '$st' (want ready)"
+slt_ok "sluicectl --json status state=ready"
+
+# --- SIGTERM to the dataplane ---------------------------------------------
+slt_stop_dp
+slt_assert_dp_clean
+for ((i = 0; i < 50; i++)); do
+	st=$(slt_state)
+	[ "$st" != ready ] && break
+	sleep 0.1
+done
+[ "$st" != ready ] || slt_fail "ctrl still says ready 5 s after the dataplane left"
+slt_ok "after dp exit, ctrl says '${st:-no answer}'"
+slt_alive "$SLT_CTRL_PID" || slt_fail "sluice-ctrl died with the dataplane"
+
+# --- SIGTERM to ctrl ------------------------------------------------------
+slt_stop_ctrl
+slt_assert_clean
+slt_ctl status >/dev/null 2>&1
+rc=$?
+[ "$rc" = 3 ] || slt_fail "sluicectl status with no daemon exit $rc (want 3)"
+slt_ok "sluicectl status with no daemon: exit 3"
+
+# --- `sluicectl shutdown` on a fresh pair, same names ----------------------
+slt_start_dp
+slt_start_ctrl
+slt_wait_ready
+slt_ctl shutdown || slt_fail "sluicectl shutdown exit $?"
+slt_ok "sluicectl shutdown: exit 0"
+slt_wait_gone sluice-dp SLT_DP_PID 15
+slt_wait_gone sluice-ctrl SLT_CTRL_PID 15
+slt_assert_clean
+
+slt_log "PASS"
