@@ -40,6 +40,9 @@ SLT_DEV=
 SLT_PEER=
 SLT_TMP=
 SLT_FAILED=0
+# Extra cleanup steps a scenario registers (run by the trap after the
+# processes are gone and before the temp dir is removed).
+SLT_CLEANUP_HOOKS=()
 
 slt_log() { printf '[%s] %s\n' "$SLT_NAME" "$*"; }
 slt_ok() { slt_log "ok: $*"; }
@@ -139,6 +142,10 @@ slt_cleanup() {
 		rm -rf "$SLT_RUNDIR"
 		slt_hugefiles | xargs -r rm -f
 	fi
+	local h
+	for h in "${SLT_CLEANUP_HOOKS[@]}"; do
+		"$h"
+	done
 	[ -n "$SLT_TMP" ] && rm -rf "$SLT_TMP"
 	exit "$rc"
 }
