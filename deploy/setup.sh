@@ -20,7 +20,7 @@ builddir=${SLUICE_BUILDDIR:-$src/build}
 required_pkgs="build-essential meson ninja-build pkg-config libdpdk-dev dpdk-dev
   libbpf-dev bpftool clang llvm check libsubunit-dev libjansson-dev
   libsodium-dev python3-kconfiglib systemtap-sdt-dev iproute2 ethtool
-  iputils-ping bpftrace"
+  iputils-ping bpftrace libssl-dev"
 # Handy by hand (talking JSON lines to the control socket); not needed.
 optional_pkgs="socat"
 

@@ -1,0 +1,870 @@
+/* sl_store.c — see sl_store.h for the file layout and the epoch protocol. */
+#include "sl_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sl_log.h"
+#include "sl_probe.h"
+#include "sl_sha256d.h"
+#include "sl_time.h"
+
+#define HS SL_STORE_HDR_SIZE
+
+#define SL_STORE_TIP_MAGIC       0x31504954534c5355ull /* "USLSTIP1" */
+#define SL_STORE_VIEW_MAGIC      0x31574956534c5355ull /* "USLSVIW1" */
+#define SL_STORE_LAYOUT          1u
+#define SL_STORE_TIP_SLOT_OFF    512u
+#define SL_STORE_VIEW_SIZE       4096u
+#define SL_STORE_IMPORT_GROUP    2000u
+#define SL_STORE_READ_TRIES      4
+#define SL_STORE_SHRINK_GRACE_NS (10 * SL_NS_PER_MS)
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SL_CPU_PAUSE() __builtin_ia32_pause()
+#else
+#define SL_CPU_PAUSE() SL_COMPILER_BARRIER()
+#endif
+
+/* The tip record slot (little-endian host layout; 64 bytes). */
+typedef struct {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t count; /* committed headers */
+	uint64_t seq;   /* commit sequence; slot = seq & 1 */
+	uint64_t epoch;
+	uint8_t tip_hash[32]; /* hash of header count-1 (zero when empty) */
+} sl_store_tip_body_t;
+
+typedef struct {
+	sl_store_tip_body_t b;
+	uint32_t crc; /* crc32c of b */
+	uint32_t pad;
+} sl_store_tip_t;
+_Static_assert(sizeof(sl_store_tip_t) == 72, "tip slot layout");
+
+/* The shared view record (mmap'd by every process; no pointers). */
+typedef struct {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t hdr_size;
+	uint32_t max_headers;
+	uint32_t writer_pid;
+	_Atomic uint64_t epoch; /* odd while a truncation is being published */
+	_Atomic uint32_t count; /* committed headers readers may copy */
+	uint32_t pad;
+} sl_store_view_rec_t;
+
+struct sl_store {
+	int dfd, hfd, tfd, vfd;
+	const uint8_t *map; /* headers, PROT_READ, max_headers * 80 bytes */
+	size_t map_len;
+	sl_store_view_rec_t *view;
+	sl_store_hash_fn hash;
+	uint32_t max_headers;
+	uint32_t committed; /* durable and published */
+	uint32_t count;     /* committed + pending */
+	uint64_t epoch;
+	uint64_t tip_seq;
+	bool broken;           /* a truncation could not be made durable */
+	uint8_t (*hashes)[32]; /* hashes[h] for h < count */
+	uint32_t hashes_cap;
+	uint8_t *pend; /* headers committed..count-1 */
+	uint32_t pend_cap;
+	uint32_t *idx; /* open addressing: height+1, 0 = empty */
+	uint32_t idx_mask, idx_used;
+	sl_store_stats_t st;
+};
+
+struct sl_store_reader {
+	const sl_store_view_rec_t *view;
+	const uint8_t *map;
+	uint32_t max_headers;
+};
+
+static const char *const sl_store_err_names[SL_STORE_ERR__COUNT] = {
+    [SL_STORE_OK] = "ok",
+    [SL_STORE_ERR_ARG] = "bad_argument",
+    [SL_STORE_ERR_IO] = "io",
+    [SL_STORE_ERR_NOMEM] = "nomem",
+    [SL_STORE_ERR_FULL] = "full",
+    [SL_STORE_ERR_LINKAGE] = "linkage",
+    [SL_STORE_ERR_INVALID] = "invalid",
+    [SL_STORE_ERR_TRUNCATED] = "truncated",
+    [SL_STORE_ERR_CONFLICT] = "conflict",
+    [SL_STORE_ERR_CORRUPT] = "corrupt",
+    [SL_STORE_ERR_BEYOND_TIP] = "beyond_tip",
+    [SL_STORE_ERR_EPOCH] = "epoch_moved",
+};
+
+const char *sl_store_err_str(sl_store_err_t e)
+{
+	if ((unsigned)e >= SL_STORE_ERR__COUNT)
+		return "unknown";
+	return sl_store_err_names[e];
+}
+
+static void set_fail(sl_store_fail_t *f, uint32_t height, sl_store_err_t err, int detail)
+{
+	if (f != NULL)
+		*f = (sl_store_fail_t){.height = height, .err = err, .detail = detail};
+}
+
+static void sl_store_default_hash(const uint8_t hdr[80], uint8_t out[32])
+{
+	sl_sha256d_hdr(hdr, out);
+}
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static uint32_t crc32c(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		c ^= b[i];
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1u)));
+	}
+	return ~c;
+}
+
+static int write_full(int fd, const void *buf, size_t len, off_t off)
+{
+	const uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t w = pwrite(fd, p, len, off);
+		if (SL_UNLIKELY(w < 0)) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+static int read_full(int fd, void *buf, size_t len, off_t off)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = pread(fd, p + got, len - got, off + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return (int)got;
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* ---- hash index ---------------------------------------------------------- */
+
+/* idx_cap_for returns the table size for n live entries (load <= 1/2). */
+static uint32_t idx_cap_for(uint32_t n)
+{
+	uint32_t cap = 1024;
+	while (cap / 2 < n + 1)
+		cap <<= 1;
+	return cap;
+}
+
+/* idx_rebuild re-indexes heights 0..count-1 into a fresh table of `cap`
+   slots (a power of two), dropping stale entries. */
+static sl_store_err_t idx_rebuild(sl_store_t *s, uint32_t cap)
+{
+	uint32_t *t = calloc(cap, sizeof(*t));
+	if (SL_UNLIKELY(t == NULL))
+		return SL_STORE_ERR_NOMEM;
+	free(s->idx);
+	s->idx = t;
+	s->idx_mask = cap - 1;
+	s->idx_used = 0;
+	for (uint32_t h = 0; h < s->count; h++) {
+		uint32_t pos = (uint32_t)load64(s->hashes[h]) & s->idx_mask;
+		while (s->idx[pos] != 0)
+			pos = (pos + 1) & s->idx_mask;
+		s->idx[pos] = h + 1;
+		s->idx_used++;
+	}
+	return SL_STORE_OK;
+}
+
+/* idx_insert indexes hashes[h] (h < count).  Stale entries (heights since
+   truncated or overwritten) are never deleted: lookups verify them, and a
+   rebuild (at most doubling) drops them. */
+static sl_store_err_t idx_insert(sl_store_t *s, uint32_t h)
+{
+	if (SL_UNLIKELY((s->idx_used + 1) * 2 > s->idx_mask + 1)) {
+		uint32_t cap = s->idx_mask + 1; /* purge stale entries, or double */
+		if (SL_UNLIKELY(idx_rebuild(s, s->count * 4 > cap ? cap * 2 : cap) != SL_STORE_OK))
+			return SL_STORE_ERR_NOMEM;
+		return SL_STORE_OK; /* rebuild indexed 0..count-1, h included */
+	}
+	uint32_t pos = (uint32_t)load64(s->hashes[h]) & s->idx_mask;
+	while (s->idx[pos] != 0)
+		pos = (pos + 1) & s->idx_mask;
+	s->idx[pos] = h + 1;
+	s->idx_used++;
+	return SL_STORE_OK;
+}
+
+int sl_store_find(const sl_store_t *s, const uint8_t hash[32], uint32_t *height)
+{
+	uint32_t pos = (uint32_t)load64(hash) & s->idx_mask;
+	for (uint32_t v; (v = s->idx[pos]) != 0; pos = (pos + 1) & s->idx_mask) {
+		uint32_t h = v - 1;
+		if (h < s->count && memcmp(s->hashes[h], hash, 32) == 0) {
+			if (height != NULL)
+				*height = h;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static sl_store_err_t reserve(sl_store_t *s, uint32_t total)
+{
+	if (total > s->hashes_cap) {
+		uint32_t cap = s->hashes_cap ? s->hashes_cap : 1024;
+		while (cap < total)
+			cap = cap > UINT32_MAX / 2 ? total : cap * 2;
+		void *p = realloc(s->hashes, (size_t)cap * 32);
+		if (SL_UNLIKELY(p == NULL))
+			return SL_STORE_ERR_NOMEM;
+		s->hashes = p;
+		s->hashes_cap = cap;
+	}
+	uint32_t pend = total - s->committed;
+	if (pend > s->pend_cap) {
+		uint32_t cap = s->pend_cap ? s->pend_cap : 256;
+		while (cap < pend)
+			cap *= 2;
+		void *p = realloc(s->pend, (size_t)cap * HS);
+		if (SL_UNLIKELY(p == NULL))
+			return SL_STORE_ERR_NOMEM;
+		s->pend = p;
+		s->pend_cap = cap;
+	}
+	return SL_STORE_OK;
+}
+
+/* ---- view publication (seqlock writer side) ------------------------------ */
+
+static void view_publish_count(sl_store_t *s)
+{
+	atomic_store_explicit(&s->view->count, s->committed, memory_order_release);
+}
+
+/* view_publish_shrink: epoch odd → count lowered → epoch even (+2). */
+static void view_publish_shrink(sl_store_t *s)
+{
+	atomic_store_explicit(&s->view->epoch, s->epoch + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->view->count, s->committed, memory_order_relaxed);
+	s->epoch += 2;
+	atomic_store_explicit(&s->view->epoch, s->epoch, memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst); /* before any overwrite */
+}
+
+/* ---- tip record ---------------------------------------------------------- */
+
+static int tip_read_slot(int fd, unsigned slot, sl_store_tip_body_t *out)
+{
+	sl_store_tip_t t;
+	if (read_full(fd, &t, sizeof(t), (off_t)slot * SL_STORE_TIP_SLOT_OFF) != (int)sizeof(t))
+		return 0;
+	if (t.b.magic != SL_STORE_TIP_MAGIC || t.b.version != SL_STORE_LAYOUT)
+		return 0;
+	if (t.crc != crc32c(&t.b, sizeof(t.b)) || (t.b.seq & 1u) != slot)
+		return 0;
+	*out = t.b;
+	return 1;
+}
+
+/* tip_write makes (committed, epoch, hash of committed-1) durable in the
+   slot after the current one. */
+static sl_store_err_t tip_write(sl_store_t *s)
+{
+	sl_store_tip_t t;
+	memset(&t, 0, sizeof(t));
+	t.b.magic = SL_STORE_TIP_MAGIC;
+	t.b.version = SL_STORE_LAYOUT;
+	t.b.count = s->committed;
+	t.b.seq = s->tip_seq + 1;
+	t.b.epoch = s->epoch;
+	if (s->committed > 0)
+		memcpy(t.b.tip_hash, s->hashes[s->committed - 1], 32);
+	t.crc = crc32c(&t.b, sizeof(t.b));
+	off_t off = (off_t)(t.b.seq & 1u) * SL_STORE_TIP_SLOT_OFF;
+	if (SL_UNLIKELY(write_full(s->tfd, &t, sizeof(t), off) != 0 || fdatasync(s->tfd) != 0)) {
+		SL_ERR("store: tip write: %s", strerror(errno));
+		return SL_STORE_ERR_IO;
+	}
+	s->st.tip_syncs++;
+	s->tip_seq = t.b.seq;
+	return SL_STORE_OK;
+}
+
+/* ---- open ---------------------------------------------------------------- */
+
+static int open_at(int dfd, const char *name)
+{
+	return openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+}
+
+static sl_store_err_t open_files(sl_store_t *s, const char *dir)
+{
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		goto io;
+	s->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dfd < 0)
+		goto io;
+	s->hfd = open_at(s->dfd, "headers");
+	s->tfd = open_at(s->dfd, "tip");
+	s->vfd = open_at(s->dfd, "view");
+	if (s->hfd < 0 || s->tfd < 0 || s->vfd < 0)
+		goto io;
+	if (fsync(s->dfd) != 0)
+		goto io;
+	return SL_STORE_OK;
+io:
+	SL_ERR("store: open %s: %s", dir, strerror(errno));
+	return SL_STORE_ERR_IO;
+}
+
+static sl_store_err_t map_files(sl_store_t *s)
+{
+	struct stat st;
+	if (fstat(s->vfd, &st) != 0)
+		return SL_STORE_ERR_IO;
+	if (st.st_size < (off_t)SL_STORE_VIEW_SIZE && ftruncate(s->vfd, SL_STORE_VIEW_SIZE) != 0)
+		return SL_STORE_ERR_IO;
+	void *v = mmap(NULL, SL_STORE_VIEW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, s->vfd, 0);
+	if (v == MAP_FAILED)
+		return SL_STORE_ERR_IO;
+	s->view = v;
+	s->map_len = (size_t)s->max_headers * HS;
+	void *m = mmap(NULL, s->map_len, PROT_READ, MAP_SHARED, s->hfd, 0);
+	if (m == MAP_FAILED)
+		return SL_STORE_ERR_IO;
+	s->map = m;
+	return SL_STORE_OK;
+}
+
+/* view_init formats the view when it is new or foreign; keeps an existing
+   one (readers may have it mapped) and continues its epoch. */
+static void view_init(sl_store_t *s)
+{
+	sl_store_view_rec_t *v = s->view;
+	bool ours =
+	    v->magic == SL_STORE_VIEW_MAGIC && v->version == SL_STORE_LAYOUT && v->hdr_size == HS;
+	if (!ours) {
+		atomic_store(&v->count, 0);
+		atomic_store(&v->epoch, 0);
+		v->hdr_size = HS;
+		v->version = SL_STORE_LAYOUT;
+		atomic_thread_fence(memory_order_release);
+		v->magic = SL_STORE_VIEW_MAGIC;
+	}
+	v->max_headers = s->max_headers;
+	v->writer_pid = (uint32_t)getpid();
+	uint64_t ve = atomic_load(&v->epoch);
+	ve = (ve + 1) & ~1ull;
+	if (ve > s->epoch)
+		s->epoch = ve;
+}
+
+/* recover_scan re-hashes and checks heights 0..limit-1; returns the length
+   of the valid linked prefix (fills hashes[] for it). */
+static uint32_t recover_scan(sl_store_t *s, const sl_store_opts_t *o, uint32_t limit,
+                             sl_store_fail_t *fail)
+{
+	for (uint32_t h = 0; h < limit; h++) {
+		const uint8_t *hdr = s->map + (size_t)h * HS;
+		s->hash(hdr, s->hashes[h]);
+		if (h > 0 && memcmp(hdr + 4, s->hashes[h - 1], 32) != 0) {
+			set_fail(fail, h, SL_STORE_ERR_LINKAGE, 0);
+			return h;
+		}
+		int why = o->validate ? o->validate(o->validate_ctx, h, hdr, s->hashes[h]) : 0;
+		if (why != 0) {
+			set_fail(fail, h, SL_STORE_ERR_INVALID, why);
+			return h;
+		}
+	}
+	return limit;
+}
+
+static sl_store_err_t recover(sl_store_t *s, const sl_store_opts_t *o, sl_store_open_info_t *info)
+{
+	sl_store_tip_body_t a, b, *tip = NULL;
+	int ha = tip_read_slot(s->tfd, 0, &a), hb = tip_read_slot(s->tfd, 1, &b);
+	if (ha && (!hb || a.seq > b.seq))
+		tip = &a;
+	else if (hb)
+		tip = &b;
+	uint32_t tip_count = tip ? tip->count : 0;
+	if (tip) {
+		s->tip_seq = tip->seq;
+		s->epoch = tip->epoch & ~1ull;
+	}
+	view_init(s);
+	info->tip_count = tip_count;
+
+	struct stat st;
+	if (fstat(s->hfd, &st) != 0)
+		return SL_STORE_ERR_IO;
+	uint64_t n_file = (uint64_t)st.st_size / HS;
+	uint32_t limit = (uint32_t)SL_MIN((uint64_t)tip_count, n_file);
+	if (limit > s->max_headers)
+		limit = s->max_headers;
+	if (reserve(s, limit) != SL_STORE_OK)
+		return SL_STORE_ERR_NOMEM;
+	uint32_t k = recover_scan(s, o, limit, &info->fail);
+	if (k < tip_count && info->fail.err == SL_STORE_OK)
+		set_fail(&info->fail, k, SL_STORE_ERR_TRUNCATED, 0);
+	if (k == tip_count && k > 0 && memcmp(s->hashes[k - 1], tip->tip_hash, 32) != 0)
+		SL_WARN("store: tip hash differs at height %u; keeping the valid chain", k - 1);
+	s->committed = s->count = k;
+
+	if (k < atomic_load(&s->view->count)) { /* readers may be copying above k */
+		view_publish_shrink(s);
+		struct timespec ts = {0, (long)SL_STORE_SHRINK_GRACE_NS};
+		nanosleep(&ts, NULL);
+	} else if (k < tip_count) {
+		s->epoch += 2;
+	}
+	if ((uint64_t)st.st_size != (uint64_t)k * HS) {
+		info->bytes_dropped = (uint64_t)st.st_size - (uint64_t)k * HS;
+		SL_WARN("store: dropping %llu bytes past height %u (tip record: %u headers)",
+		        (unsigned long long)info->bytes_dropped, k, tip_count);
+		if (ftruncate(s->hfd, (off_t)k * HS) != 0 || fdatasync(s->hfd) != 0)
+			return SL_STORE_ERR_IO;
+	}
+	if (k != tip_count || (tip && tip->epoch != s->epoch)) {
+		sl_store_err_t e = tip_write(s);
+		if (e != SL_STORE_OK)
+			return e;
+	}
+	atomic_store_explicit(&s->view->epoch, s->epoch, memory_order_release);
+	view_publish_count(s);
+	info->count = k;
+	return idx_rebuild(s, idx_cap_for(k));
+}
+
+sl_store_t *sl_store_open(const sl_store_opts_t *o, sl_store_open_info_t *info)
+{
+	sl_store_open_info_t dummy;
+	if (info == NULL)
+		info = &dummy;
+	memset(info, 0, sizeof(*info));
+	if (SL_UNLIKELY(o == NULL || o->dir == NULL)) {
+		info->err = SL_STORE_ERR_ARG;
+		return NULL;
+	}
+	sl_store_t *s = calloc(1, sizeof(*s));
+	if (SL_UNLIKELY(s == NULL)) {
+		info->err = SL_STORE_ERR_NOMEM;
+		return NULL;
+	}
+	s->dfd = s->hfd = s->tfd = s->vfd = -1;
+	s->hash = o->hash ? o->hash : sl_store_default_hash;
+	s->max_headers = o->max_headers ? o->max_headers : SL_STORE_MAX_HEADERS_DEFAULT;
+	sl_store_err_t e = open_files(s, o->dir);
+	if (e == SL_STORE_OK)
+		e = map_files(s);
+	if (e == SL_STORE_OK)
+		e = recover(s, o, info);
+	if (SL_UNLIKELY(e != SL_STORE_OK)) {
+		SL_ERR("store: open %s failed: %s", o->dir, sl_store_err_str(e));
+		info->err = e;
+		sl_store_close(s);
+		return NULL;
+	}
+	SL_INFO("store: %s open, %u headers, epoch %llu", o->dir, s->committed,
+	        (unsigned long long)s->epoch);
+	return s;
+}
+
+void sl_store_close(sl_store_t *s)
+{
+	if (s == NULL)
+		return;
+	if (s->map != NULL)
+		munmap((void *)s->map, s->map_len);
+	if (s->view != NULL)
+		munmap(s->view, SL_STORE_VIEW_SIZE);
+	int fds[] = {s->hfd, s->tfd, s->vfd, s->dfd};
+	for (size_t i = 0; i < SL_ARRAY_LEN(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(s->hashes);
+	free(s->pend);
+	free(s->idx);
+	free(s);
+}
+
+/* ---- write side ---------------------------------------------------------- */
+
+/* push_one appends a header whose hash is already in hashes[count]. */
+static sl_store_err_t push_one(sl_store_t *s, const uint8_t *hdr)
+{
+	memcpy(s->pend + (size_t)(s->count - s->committed) * HS, hdr, HS);
+	s->count++;
+	return idx_insert(s, s->count - 1);
+}
+
+sl_store_err_t sl_store_append(sl_store_t *s, const uint8_t *hdrs, uint32_t n,
+                               sl_store_fail_t *fail)
+{
+	if (n == 0)
+		return SL_STORE_OK;
+	if (SL_UNLIKELY(n > s->max_headers - s->count)) {
+		set_fail(fail, s->max_headers, SL_STORE_ERR_FULL, 0);
+		return SL_STORE_ERR_FULL;
+	}
+	if (SL_UNLIKELY(reserve(s, s->count + n) != SL_STORE_OK))
+		return SL_STORE_ERR_NOMEM;
+	for (uint32_t i = 0; i < n; i++) { /* check all before taking any */
+		uint32_t h = s->count + i;
+		const uint8_t *hdr = hdrs + (size_t)i * HS;
+		if (h > 0 && memcmp(hdr + 4, s->hashes[h - 1], 32) != 0) {
+			set_fail(fail, h, SL_STORE_ERR_LINKAGE, 0);
+			return SL_STORE_ERR_LINKAGE;
+		}
+		s->hash(hdr, s->hashes[h]);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (SL_UNLIKELY(push_one(s, hdrs + (size_t)i * HS) != SL_STORE_OK))
+			return SL_STORE_ERR_NOMEM;
+	return SL_STORE_OK;
+}
+
+sl_store_err_t sl_store_commit(sl_store_t *s)
+{
+	uint32_t n = s->count - s->committed;
+	if (n == 0)
+		return SL_STORE_OK;
+	if (SL_UNLIKELY(s->broken))
+		return SL_STORE_ERR_IO;
+	uint64_t t0 = sl_now_ns();
+	if (SL_UNLIKELY(write_full(s->hfd, s->pend, (size_t)n * HS, (off_t)s->committed * HS) !=
+	                    0 ||
+	                fdatasync(s->hfd) != 0)) {
+		SL_ERR("store: commit of %u headers at %u: %s", n, s->committed, strerror(errno));
+		return SL_STORE_ERR_IO;
+	}
+	s->st.data_syncs++;
+	uint32_t before = s->committed;
+	s->committed = s->count;
+	if (SL_UNLIKELY(tip_write(s) != SL_STORE_OK)) {
+		s->committed = before; /* data is there but not claimed: retry later */
+		return SL_STORE_ERR_IO;
+	}
+	view_publish_count(s);
+	s->st.commits++;
+	s->st.headers_committed += n;
+	SL_PROBE_STORE_COMMIT(s->committed - 1, n, sl_now_ns() - t0);
+	return SL_STORE_OK;
+}
+
+sl_store_err_t sl_store_truncate_to(sl_store_t *s, uint32_t height)
+{
+	if (s->count == 0 || height >= s->count - 1)
+		return SL_STORE_OK;
+	uint32_t keep = height + 1;
+	if (keep >= s->committed) { /* only pending headers go */
+		s->count = keep;
+		return SL_STORE_OK;
+	}
+	s->count = s->committed = keep;
+	view_publish_shrink(s);
+	if (SL_UNLIKELY(tip_write(s) != SL_STORE_OK)) {
+		/* the old tip is still the durable one: never overwrite its data */
+		s->broken = true;
+		return SL_STORE_ERR_IO;
+	}
+	return SL_STORE_OK;
+}
+
+uint32_t sl_store_committed(const sl_store_t *s)
+{
+	return s->committed;
+}
+
+uint32_t sl_store_count(const sl_store_t *s)
+{
+	return s->count;
+}
+
+uint64_t sl_store_epoch(const sl_store_t *s)
+{
+	return s->epoch;
+}
+
+void sl_store_stats(const sl_store_t *s, sl_store_stats_t *out)
+{
+	*out = s->st;
+}
+
+static const uint8_t *hdr_at(const sl_store_t *s, uint32_t h)
+{
+	if (h < s->committed)
+		return s->map + (size_t)h * HS;
+	return s->pend + (size_t)(h - s->committed) * HS;
+}
+
+sl_store_err_t sl_store_get(const sl_store_t *s, uint32_t height, uint8_t out[80], uint8_t hash[32])
+{
+	if (SL_UNLIKELY(height >= s->count))
+		return SL_STORE_ERR_BEYOND_TIP;
+	if (out != NULL)
+		memcpy(out, hdr_at(s, height), HS);
+	if (hash != NULL)
+		memcpy(hash, s->hashes[height], 32);
+	return SL_STORE_OK;
+}
+
+uint32_t sl_store_get_range(const sl_store_t *s, uint32_t start, uint32_t n, uint8_t *out)
+{
+	if (start >= s->count)
+		return 0;
+	n = SL_MIN(n, s->count - start);
+	for (uint32_t i = 0; i < n; i++)
+		memcpy(out + (size_t)i * HS, hdr_at(s, start + i), HS);
+	return n;
+}
+
+/* ---- export / import ----------------------------------------------------- */
+
+sl_store_err_t sl_store_export(const sl_store_t *s, const char *path, uint32_t from, uint32_t to)
+{
+	if (to == UINT32_MAX && s->committed > 0)
+		to = s->committed - 1;
+	if (SL_UNLIKELY(path == NULL || from > to || to >= s->committed))
+		return SL_STORE_ERR_ARG;
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return SL_STORE_ERR_ARG;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (SL_UNLIKELY(fd < 0))
+		goto io;
+	size_t len = (size_t)(to - from + 1) * HS;
+	if (write_full(fd, s->map + (size_t)from * HS, len, 0) != 0 || fsync(fd) != 0) {
+		close(fd);
+		unlink(tmp);
+		goto io;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		goto io;
+	}
+	return SL_STORE_OK;
+io:
+	SL_ERR("store: export to %s: %s", path, strerror(errno));
+	return SL_STORE_ERR_IO;
+}
+
+/* import_one checks file header `h` against the store and appends it if
+   new.  Returns OK or the reason (with *fail). */
+static sl_store_err_t import_one(sl_store_t *s, uint32_t h, const uint8_t *hdr,
+                                 sl_store_validate_fn v, void *ctx, sl_store_fail_t *fail)
+{
+	uint8_t hash[32];
+	if (h < s->count) { /* already stored: must be the same header */
+		s->hash(hdr, hash);
+		if (memcmp(hash, s->hashes[h], 32) != 0) {
+			set_fail(fail, h, SL_STORE_ERR_CONFLICT, 0);
+			return SL_STORE_ERR_CONFLICT;
+		}
+		return SL_STORE_OK;
+	}
+	if (SL_UNLIKELY(h >= s->max_headers)) {
+		set_fail(fail, h, SL_STORE_ERR_FULL, 0);
+		return SL_STORE_ERR_FULL;
+	}
+	if (h > 0 && memcmp(hdr + 4, s->hashes[h - 1], 32) != 0) {
+		set_fail(fail, h, SL_STORE_ERR_LINKAGE, 0);
+		return SL_STORE_ERR_LINKAGE;
+	}
+	if (SL_UNLIKELY(reserve(s, h + 1) != SL_STORE_OK))
+		return SL_STORE_ERR_NOMEM;
+	s->hash(hdr, s->hashes[h]);
+	int why = v ? v(ctx, h, hdr, s->hashes[h]) : 0;
+	if (why != 0) {
+		set_fail(fail, h, SL_STORE_ERR_INVALID, why);
+		return SL_STORE_ERR_INVALID;
+	}
+	return push_one(s, hdr);
+}
+
+sl_store_err_t sl_store_import(sl_store_t *s, const char *path, sl_store_validate_fn v, void *ctx,
+                               uint32_t *imported, sl_store_fail_t *fail)
+{
+	sl_store_fail_t dummy;
+	fail = fail ? fail : &dummy;
+	set_fail(fail, 0, SL_STORE_OK, 0);
+	uint32_t before = s->count;
+	if (imported != NULL)
+		*imported = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (SL_UNLIKELY(fd < 0)) {
+		SL_ERR("store: import %s: %s", path, strerror(errno));
+		return SL_STORE_ERR_IO;
+	}
+	uint8_t *buf = malloc((size_t)SL_STORE_IMPORT_GROUP * HS);
+	sl_store_err_t e = buf ? SL_STORE_OK : SL_STORE_ERR_NOMEM;
+	uint32_t h = 0;
+	off_t off = 0;
+	while (e == SL_STORE_OK) {
+		int got = read_full(fd, buf, (size_t)SL_STORE_IMPORT_GROUP * HS, off);
+		if (got <= 0)
+			break;
+		off += got;
+		uint32_t whole = (uint32_t)got / HS;
+		for (uint32_t i = 0; i < whole && e == SL_STORE_OK; i++, h++)
+			e = import_one(s, h, buf + (size_t)i * HS, v, ctx, fail);
+		if (e == SL_STORE_OK && (uint32_t)got % HS != 0) {
+			set_fail(fail, h, SL_STORE_ERR_TRUNCATED, 0);
+			e = SL_STORE_ERR_TRUNCATED;
+		}
+		sl_store_err_t c = sl_store_commit(s); /* one group per chunk */
+		if (e == SL_STORE_OK)
+			e = c;
+	}
+	free(buf);
+	close(fd);
+	if (imported != NULL)
+		*imported = s->committed > before ? s->committed - before : 0;
+	if (e != SL_STORE_OK && e != SL_STORE_ERR_NOMEM && e != SL_STORE_ERR_IO)
+		SL_INFO("store: import %s stopped at height %u: %s", path, fail->height,
+		        sl_store_err_str(e));
+	return e;
+}
+
+/* ---- read side ----------------------------------------------------------- */
+
+sl_store_reader_t *sl_store_reader_open(const char *dir)
+{
+	char p[PATH_MAX];
+	sl_store_reader_t *r = calloc(1, sizeof(*r));
+	int vfd = -1, hfd = -1;
+	if (r == NULL)
+		return NULL;
+	errno = 0;
+	snprintf(p, sizeof(p), "%s/view", dir);
+	vfd = open(p, O_RDONLY | O_CLOEXEC);
+	snprintf(p, sizeof(p), "%s/headers", dir);
+	hfd = open(p, O_RDONLY | O_CLOEXEC);
+	if (vfd < 0 || hfd < 0)
+		goto fail;
+	void *v = mmap(NULL, SL_STORE_VIEW_SIZE, PROT_READ, MAP_SHARED, vfd, 0);
+	if (v == MAP_FAILED)
+		goto fail;
+	r->view = v;
+	if (r->view->magic != SL_STORE_VIEW_MAGIC || r->view->version != SL_STORE_LAYOUT ||
+	    r->view->hdr_size != HS || r->view->max_headers == 0)
+		goto fail;
+	r->max_headers = r->view->max_headers;
+	void *m = mmap(NULL, (size_t)r->max_headers * HS, PROT_READ, MAP_SHARED, hfd, 0);
+	if (m == MAP_FAILED)
+		goto fail;
+	r->map = m;
+	close(vfd);
+	close(hfd);
+	return r;
+fail:
+	SL_ERR("store: reader cannot map %s (%s)", dir, errno ? strerror(errno) : "bad view");
+	if (vfd >= 0)
+		close(vfd);
+	if (hfd >= 0)
+		close(hfd);
+	sl_store_reader_close(r);
+	return NULL;
+}
+
+void sl_store_reader_close(sl_store_reader_t *r)
+{
+	if (r == NULL)
+		return;
+	if (r->map != NULL)
+		munmap((void *)r->map, (size_t)r->max_headers * HS);
+	if (r->view != NULL)
+		munmap((void *)r->view, SL_STORE_VIEW_SIZE);
+	free(r);
+}
+
+void sl_store_reader_snapshot(const sl_store_reader_t *r, uint32_t *count, uint64_t *epoch)
+{
+	sl_store_view_rec_t *v = (sl_store_view_rec_t *)r->view;
+	for (;;) {
+		uint64_t e1 = atomic_load_explicit(&v->epoch, memory_order_acquire);
+		if (SL_UNLIKELY(e1 & 1u)) {
+			SL_CPU_PAUSE();
+			continue;
+		}
+		uint32_t c = atomic_load_explicit(&v->count, memory_order_acquire);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&v->epoch, memory_order_relaxed) == e1) {
+			*count = SL_MIN(c, r->max_headers);
+			*epoch = e1;
+			return;
+		}
+	}
+}
+
+void sl_store_reader_begin(const sl_store_reader_t *r, uint32_t *count, uint64_t *epoch)
+{
+	sl_store_reader_snapshot(r, count, epoch);
+}
+
+const uint8_t *sl_store_reader_ptr(const sl_store_reader_t *r, uint32_t height)
+{
+	return r->map + (size_t)height * HS;
+}
+
+int sl_store_reader_end(const sl_store_reader_t *r, uint64_t epoch)
+{
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(&r->view->epoch, memory_order_relaxed) == epoch;
+}
+
+int sl_store_reader_range(const sl_store_reader_t *r, uint32_t start, uint32_t n, uint8_t *out,
+                          uint64_t *epoch)
+{
+	for (int attempt = 0; attempt < SL_STORE_READ_TRIES; attempt++) {
+		uint32_t c;
+		uint64_t e1;
+		sl_store_reader_begin(r, &c, &e1);
+		if (SL_UNLIKELY(start >= c))
+			return -SL_STORE_ERR_BEYOND_TIP;
+		uint32_t m = SL_MIN(n, c - start);
+		memcpy(out, sl_store_reader_ptr(r, start), (size_t)m * HS);
+		if (SL_LIKELY(sl_store_reader_end(r, e1))) {
+			if (epoch != NULL)
+				*epoch = e1;
+			return (int)m;
+		}
+	}
+	return -SL_STORE_ERR_EPOCH;
+}
