@@ -23,6 +23,7 @@
 #include "sl_log.h"
 #include "sl_net.h"
 #include "sl_port.h"
+#include "sl_routine.h"
 #include "sl_telemetry.h"
 #include "sl_time.h"
 
@@ -265,12 +266,14 @@ static int sl_dp_region(void)
 static int sl_dp_launch(void)
 {
 	unsigned id, idx = 1;
-	sl_lcore_init(&sl_lcores[0], &sl_dp, 0, rte_get_main_lcore(), true);
+	if (sl_lcore_init(&sl_lcores[0], &sl_dp, 0, rte_get_main_lcore(), true) != 0)
+		return -1;
 	RTE_LCORE_FOREACH_WORKER(id)
 	{
 		if (idx >= sl_dp.n_workers)
 			break;
-		sl_lcore_init(&sl_lcores[idx], &sl_dp, idx, id, false);
+		if (sl_lcore_init(&sl_lcores[idx], &sl_dp, idx, id, false) != 0)
+			return -1;
 		int rc = rte_eal_remote_launch(sl_lcore_main, &sl_lcores[idx], id);
 		if (rc != 0) {
 			SL_ERR("launch worker %u on lcore %u: %s", idx, id, rte_strerror(-rc));
@@ -328,6 +331,8 @@ static int sl_dp_run(void)
 	code = 0;
 out_region:
 	sl_region_life_advance(&sl_dp.region, SL_LIFE_SHUTTING_DOWN);
+	for (uint32_t i = 0; i < sl_dp.n_workers; i++)
+		sl_rt_destroy(&sl_lcores[i]);
 	sl_telemetry_detach();
 	sl_port_teardown(&sl_dp);
 	sl_region_close(&sl_dp.region);

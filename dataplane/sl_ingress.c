@@ -6,6 +6,7 @@
 #include "sl_arp.h"
 #include "sl_dropmap.h"
 #include "sl_net.h"
+#include "sl_routine.h"
 
 /* sl_ingress_ctrl_present: ctrl is attached and its heartbeat is fresh. */
 static bool sl_ingress_ctrl_present(const sl_lcore_t *lc)
@@ -30,6 +31,10 @@ static void sl_ingress_hello(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t 
 	}
 	if (SL_UNLIKELY(!sl_ingress_ctrl_present(lc))) {
 		sl_lcore_drop(lc, m, SL_DROP_SL_NO_CTRL);
+		return;
+	}
+	if (SL_UNLIKELY(!sl_rt_hello_allowed(lc, p->src_ip))) {
+		sl_lcore_drop(lc, m, SL_DROP_HELLO_RATE);
 		return;
 	}
 	sl_msg_t msg;
@@ -67,8 +72,12 @@ static void sl_ingress_sluice(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t
 		return;
 	}
 	SL_CNT_ADD(&lc->cnt->sl_frames_rx, 1);
-	/* No live sessions yet: only session 0 HELLO goes anywhere.  Silent. */
-	if (h.session != 0 || h.stream != SL_WIRE_STREAM_SESSION || h.type != SL_WIRE_T_HELLO) {
+	if (h.session != 0) {
+		sl_rt_frame(lc, m, p, &h, u + SL_WIRE_HDR_LEN);
+		return;
+	}
+	/* Session 0: only HELLO goes anywhere.  Silent. */
+	if (h.stream != SL_WIRE_STREAM_SESSION || h.type != SL_WIRE_T_HELLO) {
 		sl_lcore_drop(lc, m, SL_DROP_SL_NO_SESSION);
 		return;
 	}

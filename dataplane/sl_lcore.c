@@ -6,13 +6,18 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include "sl_cmd.h"
+#include "sl_connect.h"
+#include "sl_discovery.h"
 #include "sl_ingress.h"
 #include "sl_log.h"
+#include "sl_routine.h"
+#include "sl_sess_stream.h"
 #include "sl_time.h"
 
-#define SL_CMD_DRAIN_MAX SL_BURST /* commands handled per cycle */
+#define SL_TICK_NS (1000000ull) /* deadlines / liveness scan period: 1 ms */
 
-void sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, bool is_main)
+int sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, bool is_main)
 {
 	memset(lc, 0, sizeof *lc);
 	lc->dp = dp;
@@ -23,6 +28,7 @@ void sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id,
 	lc->cnt = &lc->blk->cnt;
 	sl_neigh_init(&lc->neigh);
 	atomic_store_explicit(&lc->blk->lcore_id, lcore_id, memory_order_relaxed);
+	return sl_rt_create(lc);
 }
 
 void sl_lcore_tx_flush(sl_lcore_t *lc)
@@ -59,59 +65,92 @@ static void sl_rx_run(sl_lcore_t *lc)
 	lc->rx_n = lc->rx_pos = 0;
 }
 
-/* Phase 1: frames left from the last cycle first, then bursts until the
-   queue runs dry or the budget is spent. */
+/* sl_rx_gather moves frames left from the last cycle to the front, then
+   pulls bursts off the queue until it runs dry (a short burst) or the
+   gather array has no room for another burst.  Returns the frames waiting
+   (the ingress depth before the drain, as far as the array can see); *full
+   when it stopped for room, i.e. the queue may hold more. */
+static uint32_t sl_rx_gather(sl_lcore_t *lc, bool *full)
+{
+	uint16_t left = (uint16_t)(lc->rx_n - lc->rx_pos);
+	if (left != 0 && lc->rx_pos != 0)
+		memmove(lc->rx, lc->rx + lc->rx_pos, left * sizeof lc->rx[0]);
+	lc->rx_n = left;
+	lc->rx_pos = 0;
+	*full = false;
+	while (SL_RX_GATHER - lc->rx_n >= SL_BURST) {
+		uint16_t n = rte_eth_rx_burst(lc->dp->port_id, (uint16_t)lc->idx, lc->rx + lc->rx_n,
+		                              SL_BURST);
+		if (n != 0) {
+			SL_PROBE_RX_BURST(lc->lcore_id, n);
+			SL_CNT_ADD(&lc->cnt->rx_bursts, 1);
+			lc->rx_n = (uint16_t)(lc->rx_n + n);
+		}
+		if (n < SL_BURST)
+			return lc->rx_n;
+	}
+	*full = true;
+	return lc->rx_n;
+}
+
+/* Phase 1: gather (frames left from the last cycle first, then bursts),
+   judge the depth against the BACKOFF mark (phase 6's decision, taken here
+   so it applies to the frames it measured), then serve while the budget
+   lasts; the rest waits for the next cycle. */
 static void sl_phase_rx(sl_lcore_t *lc)
 {
-	sl_rx_run(lc);
-	while (lc->rx_n == 0 && lc->budget_left > 0) {
-		uint16_t n = rte_eth_rx_burst(lc->dp->port_id, (uint16_t)lc->idx, lc->rx, SL_BURST);
-		if (n == 0)
-			return;
-		SL_PROBE_RX_BURST(lc->lcore_id, n);
-		SL_CNT_ADD(&lc->cnt->rx_bursts, 1);
-		lc->rx_n = n;
-		lc->rx_pos = 0;
-		sl_rx_run(lc);
-		if (n < SL_BURST)
-			return;
+	bool full;
+	uint32_t depth = sl_rx_gather(lc, &full);
+	if (full && lc->rt->rxq_count_ok) {
+		int more = rte_eth_rx_queue_count(lc->dp->port_id, (uint16_t)lc->idx);
+		if (more > 0)
+			depth += (uint32_t)more;
 	}
+	sl_rt_backpressure(lc, depth);
+	sl_rx_run(lc);
 }
 
-/* Phase 2: drain this lcore's command ring (bounded).  No command types
-   exist yet: records are counted and discarded. */
+/* Phase 2: drain this lcore's command ring (bounded; sl_cmd.h). */
 static void sl_phase_commands(sl_lcore_t *lc)
 {
-	sl_msg_t m;
-	for (uint32_t i = 0; i < SL_CMD_DRAIN_MAX; i++) {
-		if (sl_region_cmd_recv(&lc->dp->region, lc->idx, &m) != 0)
-			return;
-		SL_CNT_ADD(&lc->cnt->cmds_rx, 1);
-		lc->work++;
+	sl_cmd_phase(lc);
+}
+
+/* sl_tick_due: the deadline / liveness scans run once per SL_TICK_NS. */
+static bool sl_tick_due(sl_lcore_t *lc)
+{
+	if (lc->now_ns < lc->rt->next_tick_ns)
+		return false;
+	lc->rt->next_tick_ns = lc->now_ns + SL_TICK_NS;
+	return true;
+}
+
+/* Phase 3: connect retries and deadlines, keepalive PINGs, discovery
+   settle timeouts.  Walks live sessions downward (teardown-safe). */
+static void sl_phase_deadlines(sl_lcore_t *lc)
+{
+	sl_rt_t *rt = lc->rt;
+	sl_conn_tick(lc);
+	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_sess_live_at(rt->tab, i);
+		sl_peer_t *p = sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s));
+		sl_ss_deadline(lc, p);
+		sl_disc_deadline(lc, p);
 	}
 }
 
-/* Phase 3: request deadlines, settle timeouts, keepalives (later issue:
-   no sessions yet). */
-static void sl_phase_deadlines(sl_lcore_t *lc)
-{
-	(void)lc;
-}
-
-/* Phase 4: phi-accrual liveness transitions (later issue). */
+/* Phase 4: phi-accrual liveness transitions. */
 static void sl_phase_liveness(sl_lcore_t *lc)
 {
-	(void)lc;
+	sl_rt_t *rt = lc->rt;
+	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_sess_live_at(rt->tab, i);
+		sl_ss_liveness(lc, sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s)));
+	}
 }
 
 /* Phase 5: work pull on a moved work epoch, STATUS push (later issue). */
 static void sl_phase_pull(sl_lcore_t *lc)
-{
-	(void)lc;
-}
-
-/* Phase 6: BACKOFF / silent mode under ingress pressure (later issue). */
-static void sl_phase_backpressure(sl_lcore_t *lc)
 {
 	(void)lc;
 }
@@ -169,18 +208,23 @@ int sl_lcore_main(void *arg)
 {
 	sl_lcore_t *lc = arg;
 	atomic_store_explicit(&lc->blk->running, 1, memory_order_release);
+	sl_rt_rx_capacity(lc);
 	SL_DEBUG("worker %u on lcore %u: polling queue %u", lc->idx, lc->lcore_id, lc->idx);
 	while (!sl_dp_stop_requested(lc->dp)) {
 		sl_cycle_begin(lc);
-		sl_phase_rx(lc);           /* burst -> parse -> demux -> handler */
-		sl_phase_commands(lc);     /* ctrl -> this lcore */
-		sl_phase_deadlines(lc);    /* expire before completing */
-		sl_phase_liveness(lc);     /* phi-accrual transitions */
-		sl_phase_pull(lc);         /* work epoch moved -> pull */
-		sl_phase_backpressure(lc); /* BACKOFF / silent mode */
-		sl_phase_tx(lc);           /* flush, counters, heartbeat */
-		sl_phase_idle(lc);         /* optional sleep after an empty cycle */
+		sl_phase_rx(lc);       /* burst -> parse -> demux -> handler */
+		sl_phase_commands(lc); /* ctrl -> this lcore */
+		if (sl_tick_due(lc)) {
+			sl_phase_deadlines(lc); /* expire before completing */
+			sl_phase_liveness(lc);  /* phi-accrual transitions */
+		}
+		sl_phase_pull(lc); /* work epoch moved -> pull */
+		/* phase 6 (BACKOFF / silent mode) is judged in sl_phase_rx */
+		sl_phase_tx(lc);   /* flush, counters, heartbeat */
+		sl_phase_idle(lc); /* optional sleep after an empty cycle */
 	}
+	lc->now_ns = sl_now_ns();
+	sl_rt_shutdown(lc); /* GOODBYE(SHUTDOWN) + SESSION_DOWN for every session */
 	sl_lcore_release(lc);
 	atomic_store_explicit(&lc->blk->running, 0, memory_order_release);
 	return 0;

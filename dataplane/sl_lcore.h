@@ -19,6 +19,14 @@
 
 #define SL_TX_BUF (2 * SL_BURST) /* frames buffered before a forced flush */
 
+/* Frames the RX phase gathers off the queue before serving them: the
+   per-cycle budget (what one cycle may serve), at least one burst.  The
+   count gathered is the ingress depth the BACKOFF mark is judged on. */
+#define SL_RX_GATHER (SL_ROUTINE_BUDGET > SL_BURST ? SL_ROUTINE_BUDGET : SL_BURST)
+_Static_assert(SL_RX_GATHER <= UINT16_MAX, "rx_n / rx_pos are u16");
+
+struct sl_rt;
+
 typedef struct sl_lcore {
 	sl_dp_t *dp;
 	sl_lcore_cnt_t *cnt; /* region block `idx`: owner this lcore */
@@ -31,17 +39,20 @@ typedef struct sl_lcore {
 	uint32_t work;         /* things done this cycle; 0 = idle cycle */
 	uint16_t rx_n, rx_pos; /* rx[rx_pos..rx_n) wait for budget */
 	uint16_t tx_n;
-	struct rte_mbuf *rx[SL_BURST];
+	struct rte_mbuf *rx[SL_RX_GATHER];
 	struct rte_mbuf *tx[SL_TX_BUF];
 	sl_neigh_t neigh;
+	struct sl_rt *rt; /* sessions and routines (sl_routine.h), from sl_lcore_init */
 } SL_CACHE_ALIGN sl_lcore_t;
 
 /* sl_lcore_init prepares worker `idx` (DPDK lcore `lcore_id`) of `dp`,
-   whose region must exist, and records the lcore id in the region. */
-void sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, bool is_main);
+   whose region must exist, records the lcore id in the region and
+   allocates its routine state.  Returns 0, or -1 with a log line. */
+int sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, bool is_main);
 
 /* sl_lcore_main is the poll loop (an lcore_function_t; arg: sl_lcore_t).
-   Runs phases until dp->stop, then flushes TX and frees what it holds.
+   Runs phases until dp->stop, then says GOODBYE(SHUTDOWN) to every live
+   session (SESSION_DOWN events), flushes TX and frees what it holds.
    On the main lcore it also writes the heartbeat and raises dp->stop on
    SIGTERM/SIGINT or ctrl's shutdown_req.  Returns 0. */
 int sl_lcore_main(void *arg);

@@ -8,6 +8,8 @@
 #include <rte_telemetry.h>
 
 #include "sl_log.h"
+#include "sl_net.h"
+#include "sl_session.h"
 
 static const sl_region_t *_Atomic sl_tel_region;
 static atomic_uint sl_tel_busy;
@@ -109,12 +111,63 @@ static int sl_tel_lcores(const char *cmd, const char *params, struct rte_tel_dat
 	return rc;
 }
 
+/* At most this many sessions are listed (the telemetry reply is bounded). */
+#define SL_TEL_SESSIONS_MAX 32
+
+/* sl_tel_session_dict adds session *in (of worker idx) under its hex id. */
+static int sl_tel_session_dict(struct rte_tel_data *d, uint32_t idx, const sl_sess_info_t *in)
+{
+	struct rte_tel_data *c = rte_tel_data_alloc();
+	if (c == NULL)
+		return -1;
+	char key[16], buf[80], ip[16];
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_u64(c, "lcore", idx);
+	rte_tel_data_add_dict_u64(c, "slot", in->slot);
+	rte_tel_data_add_dict_u64(c, "sid", in->sid);
+	rte_tel_data_add_dict_u64(c, "remote_sid", in->remote_sid);
+	snprintf(buf, sizeof buf, "%s:%u", sl_net_fmt_ipv4(in->peer_ip, ip), in->peer_port);
+	rte_tel_data_add_dict_string(c, "peer", buf);
+	for (int i = 0; i < 32; i++)
+		snprintf(buf + 2 * i, 3, "%02x", in->node_id[i]);
+	rte_tel_data_add_dict_string(c, "node_id", buf);
+	rte_tel_data_add_dict_u64(c, "streams", in->streams);
+	rte_tel_data_add_dict_u64(c, "rtt_us", in->rtt_us);
+#define SL_TEL_SESS_CNT(f, n) rte_tel_data_add_dict_u64(c, n, in->cnt.f);
+	SL_SESS_CNT_LIST(SL_TEL_SESS_CNT)
+#undef SL_TEL_SESS_CNT
+	snprintf(key, sizeof key, "%08x", in->sid);
+	if (rte_tel_data_add_dict_container(d, key, c, 0) != 0) {
+		rte_tel_data_free(c);
+		return -1;
+	}
+	return 0;
+}
+
 static int sl_tel_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
 	(void)params;
-	rte_tel_data_start_array(d, RTE_TEL_U64_VAL);
-	return 0;
+	const sl_region_t *r = sl_tel_enter();
+	if (r == NULL)
+		return -1;
+	uint32_t listed = 0;
+	int rc = 0;
+	rte_tel_data_start_dict(d);
+	for (uint32_t i = 0; rc == 0 && i < r->hdr->n_lcores; i++) {
+		const sl_sess_table_t *t = sl_region_sess(r, i);
+		for (uint32_t slot = 0;
+		     rc == 0 && slot < SL_SESSIONS_PER_LCORE && listed < SL_TEL_SESSIONS_MAX;
+		     slot++) {
+			sl_sess_info_t in;
+			if (sl_sess_snapshot(t, slot, &in) != 1)
+				continue;
+			rc = sl_tel_session_dict(d, i, &in);
+			listed++;
+		}
+	}
+	sl_tel_leave();
+	return rc;
 }
 
 int sl_telemetry_register(const sl_region_t *r)
@@ -129,7 +182,8 @@ int sl_telemetry_register(const sl_region_t *r)
 	                               "Per-worker counters keyed by worker index. Parameters: "
 	                               "optional worker index.") != 0 ||
 	    rte_telemetry_register_cmd("/sluice/sessions", sl_tel_sessions,
-	                               "Live sessions. No parameters.") != 0) {
+	                               "Live sessions keyed by hex session id (at most 32): peer, "
+	                               "node_id, streams, rtt_us, counters. No parameters.") != 0) {
 		SL_ERR("telemetry: cannot register the /sluice/ commands");
 		return -1;
 	}

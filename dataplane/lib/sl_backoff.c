@@ -53,6 +53,16 @@ bool sl_backoff_over_mark(const sl_backoff_cfg_t *cfg, uint32_t depth, uint32_t 
 	return (uint64_t)depth * 100u >= (uint64_t)capacity * cfg->mark_pct;
 }
 
+bool sl_backoff_load_update(const sl_backoff_cfg_t *cfg, sl_backoff_load_t *l, uint64_t now_ns,
+                            uint32_t depth, uint32_t capacity, uint64_t hold_ns)
+{
+	if (sl_backoff_over_mark(cfg, depth, capacity)) {
+		l->over_until_ns = now_ns + hold_ns;
+		return true;
+	}
+	return now_ns < l->over_until_ns;
+}
+
 void sl_backoff_peer_init(sl_backoff_peer_t *peer)
 {
 	memset(peer, 0, sizeof(*peer));

@@ -85,6 +85,26 @@ sl_backoff_err_t sl_backoff_cfg_check(const sl_backoff_cfg_t *cfg);
    is 0.  Computed once per poll cycle.  Precondition: cfg checked. */
 bool sl_backoff_over_mark(const sl_backoff_cfg_t *cfg, uint32_t depth, uint32_t capacity);
 
+/* The lcore's load signal with a hold: a cycle over the mark keeps the
+   lcore "over" for hold_ns after it, so a queue that fills in bursts (an
+   lcore that sleeps or stalls between drains) reads as one overload rather
+   than flapping over/under every cycle — a flapping signal would recover
+   every sender at once and silent mode would never be reached.  Load falls
+   (recovery) once hold_ns pass with no cycle over the mark: silent mode
+   ends a bounded time after the overload does. */
+#define SL_BACKOFF_HOLD_NS_DEFAULT (100ull * 1000000ull) /* 100 ms */
+
+typedef struct sl_backoff_load {
+	uint64_t over_until_ns; /* "over" until this time (0: never was) */
+} sl_backoff_load_t;
+
+/* sl_backoff_load_update takes one poll cycle's sample (depth before the
+   drain vs capacity) at now_ns and returns whether the lcore is over the
+   mark: this sample is (sl_backoff_over_mark), or one was less than
+   hold_ns before now_ns.  Precondition: cfg checked; *l zeroed at start. */
+bool sl_backoff_load_update(const sl_backoff_cfg_t *cfg, sl_backoff_load_t *l, uint64_t now_ns,
+                            uint32_t depth, uint32_t capacity, uint64_t hold_ns);
+
 /* sl_backoff_peer_init formats a sender's state: no notices, window open. */
 void sl_backoff_peer_init(sl_backoff_peer_t *peer);
 

@@ -36,6 +36,7 @@ typedef enum {
 	SL_CFG_T_PORT,   /* 1..65535 */
 	SL_CFG_T_ENUM,   /* one of the '|'-separated words in `allowed` */
 	SL_CFG_T_ADDRS,  /* comma-separated a.b.c.d[:port] */
+	SL_CFG_T_BOOL,   /* yes|no|true|false|1|0 */
 } sl_cfg_type_t;
 
 struct sl_cfg_key;
@@ -77,6 +78,14 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "sluice UDP port"},
     {"dataplane", "idle_sleep_us", SL_CFG_T_UINT, SL_CFG_FIELD(idle_sleep_us), 0, 1000000, NULL,
      "sleep of an idle lcore in microseconds (0: busy poll)"},
+    {"dataplane", "keepalive_ms", SL_CFG_T_UINT, SL_CFG_FIELD(keepalive_ms), 10, 60000, NULL,
+     "PING interval of a session in milliseconds"},
+    {"dataplane", "hello_rate", SL_CFG_T_UINT, SL_CFG_FIELD(hello_rate), 1, 100000, NULL,
+     "HELLOs per second accepted from one source address"},
+    {"dataplane", "hello_burst", SL_CFG_T_UINT, SL_CFG_FIELD(hello_burst), 1, 100000, NULL,
+     "HELLO burst accepted from one source address"},
+    {"dataplane", "settle_ms", SL_CFG_T_UINT, SL_CFG_FIELD(settle_ms), 100, 600000, NULL,
+     "discovery settle timeout in milliseconds"},
     {"dataplane", "workers", SL_CFG_T_UINT, SL_CFG_FIELD(lcores), 1, SL_MAX_LCORES, NULL,
      "worker lcores"},
     {"ctrl", "socket", SL_CFG_T_STR, SL_CFG_FIELD(socket), 0, 0, NULL, "control socket path"},
@@ -86,8 +95,20 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "bitcoin-main|bitcoin-test3|regtest", "chain profile"},
     {"admission", "max_peers", SL_CFG_T_UINT, SL_CFG_FIELD(max_peers), 1, 65535, NULL,
      "most admitted peers"},
+    {"admission", "per_addr", SL_CFG_T_UINT, SL_CFG_FIELD(per_addr), 1, 65535, NULL,
+     "most sessions from one IPv4 address"},
+    {"admission", "per_lcore", SL_CFG_T_UINT, SL_CFG_FIELD(per_lcore), 1, SL_SESSIONS_PER_LCORE,
+     NULL, "most sessions on one worker lcore"},
+    {"admission", "require_auth", SL_CFG_T_BOOL, SL_CFG_FIELD(require_auth), 0, 0, NULL,
+     "reject HELLOs without authentication (yes|no)"},
     {"peers", "bootstrap", SL_CFG_T_ADDRS, SL_CFG_FIELD(bootstrap), 0, 0, NULL,
      "comma-separated a.b.c.d[:port]"},
+    {"peers", "outbound", SL_CFG_T_UINT, SL_CFG_FIELD(outbound), 0, 1024, NULL,
+     "outbound sessions ctrl keeps dialled"},
+    {"peers", "connect_timeout_ms", SL_CFG_T_UINT, SL_CFG_FIELD(connect_timeout_ms), 100, 600000,
+     NULL, "deadline of one outbound connect in milliseconds"},
+    {"peers", "redial_s", SL_CFG_T_UINT, SL_CFG_FIELD(redial_s), 1, 86400, NULL,
+     "seconds before an address is dialled again after a failure or a discovery close"},
     {"log", "level", SL_CFG_T_ENUM, SL_CFG_FIELD(log_level), 0, 0, "error|warn|info|debug",
      "log threshold"},
     {"sync", "inflight", SL_CFG_T_UINT, SL_CFG_FIELD(inflight), 1, SL_INFLIGHT_MAX, NULL,
@@ -265,11 +286,26 @@ static int sl_cfg_parse_addrs(const sl_cfg_key_t *k, const char *v, sl_cfg_t *c,
 	return 0;
 }
 
+static int sl_cfg_parse_bool(const sl_cfg_key_t *k, const char *v, sl_cfg_t *c, char *why,
+                             size_t why_sz)
+{
+	bool b;
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		b = true;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		b = false;
+	else
+		return sl_cfg_why(why, why_sz, "not a boolean (yes | no | true | false | 1 | 0)");
+	memcpy((char *)c + k->off, &b, sizeof b);
+	return 0;
+}
+
 static const sl_cfg_parse_fn sl_cfg_parsers[] = {
     [SL_CFG_T_STR] = sl_cfg_parse_str,       [SL_CFG_T_NAME] = sl_cfg_parse_str,
     [SL_CFG_T_UINT] = sl_cfg_parse_uint,     [SL_CFG_T_IPV4] = sl_cfg_parse_ipv4,
     [SL_CFG_T_PREFIX] = sl_cfg_parse_prefix, [SL_CFG_T_PORT] = sl_cfg_parse_port,
     [SL_CFG_T_ENUM] = sl_cfg_parse_enum,     [SL_CFG_T_ADDRS] = sl_cfg_parse_addrs,
+    [SL_CFG_T_BOOL] = sl_cfg_parse_bool,
 };
 
 int sl_cfg_parse_addr(const char *s, uint16_t def_port, sl_cfg_addr_t *out)
@@ -311,7 +347,17 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	c->idle_sleep_us = 0;
 	c->lcores = 0; /* 0: every EAL worker (or 1), decided by sluice-dp */
 	snprintf(c->profile, sizeof c->profile, "bitcoin-main");
+	c->keepalive_ms = 1000;
+	c->hello_rate = 10;
+	c->hello_burst = 20;
+	c->settle_ms = 5000;
 	c->max_peers = SL_CFG_DEFAULT_PEERS;
+	c->per_addr = 8;
+	c->per_lcore = SL_SESSIONS_PER_LCORE;
+	c->require_auth = false;
+	c->outbound = 8;
+	c->connect_timeout_ms = 10000;
+	c->redial_s = 30;
 	snprintf(c->log_level, sizeof c->log_level, "info");
 	c->inflight = SL_INFLIGHT_DEFAULT;
 	sl_cfg_derive_paths(c, true, true);

@@ -32,6 +32,10 @@ typedef struct {
 	uint32_t gateway;       /* gateway = a.b.c.d, 0 if none */
 	uint16_t udp_port;      /* udp_port = ... default 9747 */
 	uint32_t idle_sleep_us; /* idle_sleep_us = ... default 0 (busy poll) */
+	uint32_t keepalive_ms;  /* keepalive_ms = 10..60000, default 1000: PING interval */
+	uint32_t hello_rate;    /* hello_rate = 1..100000 HELLOs/s per source, default 10 */
+	uint32_t hello_burst;   /* hello_burst = 1..100000, default 20 */
+	uint32_t settle_ms;     /* settle_ms = 100..600000, default 5000: discovery settle */
 	uint32_t lcores;        /* workers = ... default: every EAL worker, or 1 */
 
 	/* [ctrl] */
@@ -43,10 +47,16 @@ typedef struct {
 
 	/* [admission] */
 	uint32_t max_peers; /* max_peers = ... default 256 */
+	uint32_t per_addr;  /* per_addr = 1..65535 sessions from one IPv4, default 8 */
+	uint32_t per_lcore; /* per_lcore = 1..SL_SESSIONS_PER_LCORE, default all */
+	bool require_auth;  /* require_auth = yes|no, default no */
 
 	/* [peers] */
 	uint32_t n_bootstrap;
 	sl_cfg_addr_t bootstrap[SL_CFG_MAX_BOOTSTRAP];
+	uint32_t outbound;           /* outbound = 0..1024 sessions ctrl dials, default 8 */
+	uint32_t connect_timeout_ms; /* connect_timeout_ms = 100..600000, default 10000 */
+	uint32_t redial_s;           /* redial_s = 1..86400 reconnect backoff, default 30 */
 
 	/* [log] */
 	char log_level[16]; /* level = error|warn|info|debug, default info */

@@ -47,7 +47,10 @@
 	X(NEIGH_UNRESOLVED, "neigh_unresolved") /* next hop has no ARP entry yet */                \
 	X(TX_FULL, "tx_full")                   /* TX queue refused the frame */                   \
 	X(NO_MBUF, "no_mbuf")                   /* mempool empty building a reply */               \
-	X(EVENT_RING_FULL, "event_ring_full")   /* event to ctrl did not fit */
+	X(EVENT_RING_FULL, "event_ring_full")   /* event to ctrl did not fit */                    \
+	X(HELLO_RATE, "hello_rate")             /* HELLO over the per-source rate */               \
+	X(BACKOFF_SILENT, "backoff_silent")     /* sender in silent mode (overload) */             \
+	X(SL_AUTH, "sl_auth")                   /* AUTH flag on a session without auth */
 
 typedef enum {
 #define SL_DROP_ENUM(e, s) SL_DROP_##e,
@@ -72,7 +75,10 @@ typedef enum {
 	X(idle_sleeps, "idle_sleeps")                                                              \
 	X(budget_exceeded, "budget_exceeded")                                                      \
 	X(cmds_rx, "cmds_rx")                                                                      \
-	X(events_tx, "events_tx")
+	X(events_tx, "events_tx")                                                                  \
+	X(events_lost, "events_lost") /* event ring full (not a frame) */                          \
+	X(backoff_tx, "backoff_tx")   /* BACKOFF notices sent */                                   \
+	X(cmds_stale, "cmds_stale")   /* per-peer commands stale / parked / invalid */
 
 typedef struct SL_CACHE_ALIGN {
 #define SL_CNT_FIELD(f, s) sl_cnt_t f;

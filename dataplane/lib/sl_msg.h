@@ -2,25 +2,57 @@
    ctrl) and command types (ctrl -> lcore) carried in sl_msg_t.type, and the
    payload layout of each.  Shared by sluice-dp (producer of events,
    consumer of commands) and sluice-ctrl (the other way round).  Adding a
-   type is one enumerator plus its payload struct here. */
+   type is one enumerator plus its payload struct here.
+
+   Session ids (sl_session.h) are lcore . slot . generation.  ctrl is the
+   allocator: it admits, picks the lcore (the one that received the HELLO;
+   lcore 0 for outbound connects), a free slot of that lcore (free = no
+   live session there and its SESSION_DOWN seen) and a generation from its
+   process-wide counter, so it knows the session id before the dataplane
+   installs it.  The dataplane installs exactly that slot and generation.
+
+   Records: sl_msg_t.lcore = worker index.  For per-session commands and
+   events sl_msg_t.session = the slot (commands, as sl_cmdq uses it) or the
+   full session id (events), and sl_msg_t.gen = the generation. */
 #ifndef SL_MSG_H
 #define SL_MSG_H
 
 #include "sl_region.h"
 #include "sl_wire.h"
+#include "sl_cmdq.h"
 
-/* Events, lcore -> ctrl (DESIGN.md "Peer routines": narrow shared-effect
-   events).  Values are ABI of the region: append only. */
+/* ---- events, lcore -> ctrl ---------------------------------------------- */
+
+/* Values are ABI of the region: append only. */
+#define SL_EVT_LIST(X)                                                                             \
+	X(NONE, "none")                                                                            \
+	X(HELLO, "hello")                   /* sl_evt_hello_t: a HELLO for admission */            \
+	X(SESSION_UP, "session_up")         /* sl_evt_session_up_t */                              \
+	X(SESSION_DOWN, "session_down")     /* sl_evt_session_down_t, once per session */          \
+	X(CONNECT_FAILED, "connect_failed") /* sl_evt_connect_failed_t (then DOWN too) */          \
+	X(LIVENESS, "liveness")             /* sl_evt_liveness_t: suspect / up transition */       \
+	X(PEERS, "peers")                   /* sl_evt_peers_t: discovered addresses */             \
+	X(MISBEHAVIOR, "misbehavior")       /* sl_evt_misbehavior_t */
+
 typedef enum {
-	SL_EVT_NONE = 0,
-	SL_EVT_HELLO = 1, /* sl_evt_hello_t: a HELLO for admission */
-	SL_EVT_TYPE_CNT
+#define SL_EVT_ENUM(e, s) SL_EVT_##e,
+	SL_EVT_LIST(SL_EVT_ENUM)
+#undef SL_EVT_ENUM
+	    SL_EVT_TYPE_CNT
 } sl_evt_type_t;
 
-/* Commands, ctrl -> lcore.  None yet (sessions arrive with admission). */
-typedef enum { SL_CMD_NONE = 0, SL_CMD_TYPE_CNT } sl_cmd_type_t;
+/* sl_evt_type_str names an event type for logs ("hello"), "?" if unknown. */
+static inline const char *sl_evt_type_str(unsigned t)
+{
+	static const char *const names[] = {
+#define SL_EVT_NAME(e, s) s,
+	    SL_EVT_LIST(SL_EVT_NAME)
+#undef SL_EVT_NAME
+	};
+	return t < SL_EVT_TYPE_CNT ? names[t] : "?";
+}
 
-/* Payload of SL_EVT_HELLO (sl_msg_t.payload; msg.len = sizeof this).
+/* Payload of SL_EVT_HELLO (msg.len = sizeof this; msg.session = 0).
    The HELLO payload is carried as received (wire bytes, hello_len of them,
    120 or 152) so ctrl decodes it with sl_wire_decode_hello; sl_msg_t.corr
    is the frame's corr, sl_msg_t.lcore the receiving worker index. */
@@ -33,14 +65,183 @@ typedef struct {
 	uint32_t seq; /* the frame header's seq */
 	uint8_t hello[SL_WIRE_HELLO_LEN + SL_WIRE_PUBKEY_LEN];
 } sl_evt_hello_t;
-_Static_assert(sizeof(sl_evt_hello_t) <= sizeof(((sl_msg_t *)0)->payload),
-               "sl_evt_hello_t must fit an sl_msg_t payload");
 
-/* sl_evt_type_str names an event type for logs ("hello"), "?" if unknown. */
-static inline const char *sl_evt_type_str(unsigned t)
+/* SL_EVT_SESSION_UP (msg.session = sid): the session is live on the lcore
+   (inbound: HELLO_ACK sent; outbound: HELLO_ACK received). */
+typedef struct {
+	uint32_t peer_ip;
+	uint16_t peer_port;
+	uint8_t outbound; /* 1: we connected */
+	uint8_t rsvd;
+	uint32_t streams;    /* negotiated */
+	uint32_t remote_sid; /* the peer's id for it */
+	uint32_t best_height;
+	uint8_t node_id[32]; /* the peer's */
+	uint8_t best_hash[32];
+} sl_evt_session_up_t;
+
+/* Why a session ended: DESIGN.md's exit kinds, one teardown path for all.
+   Values are ABI: append only. */
+#define SL_EXIT_LIST(X)                                                                            \
+	X(NORMAL, "normal")             /* peer GOODBYE(SHUTDOWN/ADMIN) or our shutdown */         \
+	X(CANCEL, "cancel")             /* ctrl teardown (peer.disconnect, ban) */                 \
+	X(STREAM_CLOSE, "stream_close") /* discovery-only session done / settled */                \
+	X(PROTOCOL, "protocol")         /* peer misbehaved: GOODBYE(PROTOCOL) sent */              \
+	X(LOCAL, "local")               /* our resources: connect failed, seq exhausted */         \
+	X(LIVENESS, "liveness")         /* phi above the down threshold: GOODBYE(TIMEOUT) */       \
+	X(FAULT, "fault")               /* an invariant broke in the routine */
+
+typedef enum {
+#define SL_EXIT_ENUM(e, s) SL_EXIT_##e,
+	SL_EXIT_LIST(SL_EXIT_ENUM)
+#undef SL_EXIT_ENUM
+	    SL_EXIT_CNT
+} sl_exit_t;
+
+static inline const char *sl_exit_str(unsigned e)
 {
-	static const char *const names[SL_EVT_TYPE_CNT] = {"none", "hello"};
-	return t < SL_EVT_TYPE_CNT ? names[t] : "?";
+	static const char *const names[] = {
+#define SL_EXIT_NAME(e, s) s,
+	    SL_EXIT_LIST(SL_EXIT_NAME)
+#undef SL_EXIT_NAME
+	};
+	return e < SL_EXIT_CNT ? names[e] : "?";
 }
+
+/* SL_EVT_SESSION_DOWN (msg.session = sid): emitted exactly once per
+   session that was installed (live or connecting), after teardown. */
+typedef struct {
+	uint16_t exit;         /* sl_exit_t */
+	uint16_t goodbye_sent; /* GOODBYE reason we sent, 0 none */
+	uint16_t goodbye_rx;   /* GOODBYE reason the peer sent, 0 none */
+	uint16_t rsvd;
+	uint32_t peer_ip;
+	uint16_t peer_port;
+	uint16_t rsvd2;
+} sl_evt_session_down_t;
+
+/* SL_EVT_CONNECT_FAILED (msg.session = sid of the connect attempt):
+   reason = the REJECT reason, or 0 for "no answer before the deadline". */
+typedef struct {
+	uint16_t reason;
+	uint16_t retry_after_s;
+	uint32_t peer_ip;
+	uint16_t peer_port;
+	uint16_t rsvd;
+} sl_evt_connect_failed_t;
+
+/* SL_EVT_LIVENESS (msg.session = sid): a transition (state 1 suspect,
+   0 up again); down is reported as SESSION_DOWN(LIVENESS). */
+typedef struct {
+	uint16_t state;
+	uint16_t rsvd;
+	uint32_t phi_milli; /* phi x 1000 at the transition */
+	uint32_t rtt_us;
+} sl_evt_liveness_t;
+
+/* SL_EVT_PEERS (msg.session = sid it came from): up to
+   SL_EVT_PEERS_MAX validated entries of a PEERS frame (several events for
+   one frame when it carries more). */
+#define SL_EVT_PEERS_MAX 5
+typedef struct {
+	uint8_t n;
+	uint8_t rsvd[3];
+	sl_wire_peer_t peer[SL_EVT_PEERS_MAX];
+} sl_evt_peers_t;
+
+/* Misbehaviour kinds (SPEC §5 classes; the `misbehavior` probe argument). */
+#define SL_MISB_LIST(X)                                                                            \
+	X(NONE, "none")                                                                            \
+	X(UNDECODABLE, "undecodable") /* protocol: payload does not decode */                      \
+	X(UNEXPECTED, "unexpected")   /* protocol: message not valid here */                       \
+	X(UNSOLICITED, "unsolicited") /* protocol: reply matching no request */                    \
+	X(BAD_DATA, "bad_data")       /* record-only: outside range / PoW / link */                \
+	X(SPAM, "spam")               /* record-only: rate over its budget */
+
+typedef enum {
+#define SL_MISB_ENUM(e, s) SL_MISB_##e,
+	SL_MISB_LIST(SL_MISB_ENUM)
+#undef SL_MISB_ENUM
+	    SL_MISB_CNT
+} sl_misb_t;
+
+static inline const char *sl_misb_str(unsigned k)
+{
+	static const char *const names[] = {
+#define SL_MISB_NAME(e, s) s,
+	    SL_MISB_LIST(SL_MISB_NAME)
+#undef SL_MISB_NAME
+	};
+	return k < SL_MISB_CNT ? names[k] : "?";
+}
+
+/* SL_EVT_MISBEHAVIOR (msg.session = sid). */
+typedef struct {
+	uint16_t kind; /* sl_misb_t */
+	uint8_t stream;
+	uint8_t type;
+	uint8_t disconnect; /* 1: protocol class, the session was torn down */
+	uint8_t rsvd[3];
+} sl_evt_misbehavior_t;
+
+/* ---- commands, ctrl -> lcore -------------------------------------------- */
+
+/* Per-session commands are the sl_cmdq variants (SL_CMDQ_V_*, 1..7) and go
+   through sl_cmdq_send / sl_cmdq_recv.  Commands that name no session use
+   values from SL_CMD_LCORE_BASE and go straight through
+   sl_region_cmd_send; when that ring is full ctrl drops them and counts it
+   (the peer retries its HELLO). */
+#define SL_CMD_LCORE_BASE 32
+typedef enum {
+	SL_CMD_REJECT = SL_CMD_LCORE_BASE, /* sl_cmd_reject_t: answer a HELLO with REJECT */
+} sl_cmd_type_t;
+
+/* SL_CMDQ_V_SESSION_INSTALL payload.  ACCEPT: install the slot for an
+   admitted HELLO and answer HELLO_ACK (an install naming a slot that is
+   already live with the same sid and peer just sends the HELLO_ACK again:
+   the idempotent repeat of SPEC §4).  CONNECT: install the slot as
+   connecting and send HELLO (reply_session = the sid) with backoff until a
+   HELLO_ACK (-> SESSION_UP), a REJECT (-> CONNECT_FAILED, SESSION_DOWN) or
+   deadline_ms (-> CONNECT_FAILED reason 0, SESSION_DOWN). */
+enum { SL_INSTALL_ACCEPT = 1, SL_INSTALL_CONNECT = 2 };
+typedef struct {
+	uint8_t mode; /* SL_INSTALL_* */
+	uint8_t rsvd;
+	uint16_t peer_port;
+	uint32_t peer_ip;
+	uint8_t peer_mac[6]; /* ACCEPT: the HELLO's source MAC; CONNECT: zero (ARP) */
+	uint16_t vlan_tci;
+	uint32_t remote_sid; /* ACCEPT: the HELLO's reply_session; CONNECT: 0 */
+	uint32_t streams;    /* ACCEPT: negotiated; CONNECT: offered */
+	uint64_t nonce;      /* ACCEPT: the HELLO's (echoed); CONNECT: ours */
+	uint64_t corr;       /* ACCEPT: the HELLO frame's corr (echoed) */
+	uint32_t deadline_ms;
+	uint8_t node_id[32]; /* ACCEPT: the peer's */
+} sl_cmd_install_t;
+
+/* SL_CMDQ_V_SESSION_TEARDOWN payload: send GOODBYE(goodbye) unless 0, then
+   the common teardown with exit kind `exit` (SESSION_DOWN follows). */
+typedef struct {
+	uint16_t goodbye;
+	uint16_t exit; /* sl_exit_t, normally SL_EXIT_CANCEL */
+} sl_cmd_teardown_t;
+
+/* SL_CMD_REJECT payload. */
+typedef struct {
+	uint32_t peer_ip;
+	uint16_t peer_port;
+	uint16_t vlan_tci;
+	uint8_t peer_mac[6];
+	uint16_t reason; /* SPEC §4 REJECT reason */
+	uint32_t reply_session;
+	uint16_t retry_after_s;
+	uint16_t rsvd;
+	uint64_t corr;
+} sl_cmd_reject_t;
+
+_Static_assert(sizeof(sl_evt_hello_t) <= sizeof(((sl_msg_t *)0)->payload), "hello fits");
+_Static_assert(sizeof(sl_evt_session_up_t) <= sizeof(((sl_msg_t *)0)->payload), "up fits");
+_Static_assert(sizeof(sl_evt_peers_t) <= sizeof(((sl_msg_t *)0)->payload), "peers fits");
+_Static_assert(sizeof(sl_cmd_install_t) <= SL_CMDQ_PAYLOAD_MAX, "install fits");
 
 #endif /* SL_MSG_H */

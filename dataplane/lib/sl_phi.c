@@ -53,6 +53,14 @@ void sl_phi_cfg_default(sl_phi_cfg_t *cfg, uint32_t keepalive_us)
 	cfg->down = SL_PHI_DOWN_DEFAULT;
 }
 
+void sl_phi_cfg_keepalive(sl_phi_cfg_t *cfg, uint32_t keepalive_us)
+{
+	sl_phi_cfg_default(cfg, keepalive_us);
+	uint32_t floor_us = keepalive_us / SL_PHI_KEEPALIVE_FLOOR_DIV;
+	if (floor_us > cfg->min_mean_us)
+		cfg->min_mean_us = floor_us;
+}
+
 double sl_phi_mean_us(const sl_phi_t *p)
 {
 	double mean = p->count >= SL_PHI_MIN_SAMPLES ? (double)p->sum_us / (double)p->count

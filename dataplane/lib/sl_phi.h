@@ -95,6 +95,20 @@ typedef struct sl_phi {
    down 16, 1 ms mean floor) and init_mean_us = keepalive_us (1 if 0). */
 void sl_phi_cfg_default(sl_phi_cfg_t *cfg, uint32_t keepalive_us);
 
+/* A session detector fed by keepalive traffic floors its mean at the
+   keepalive interval divided by this: heartbeats come at most about once
+   per keepalive, so a shorter mean is an artefact (a burst right after
+   HELLO_ACK, a retried PING) and must not make phi hair-trigger. */
+#define SL_PHI_KEEPALIVE_FLOOR_DIV 2u
+
+/* sl_phi_cfg_keepalive is sl_phi_cfg_default for a detector whose
+   heartbeats are keepalive-driven (one per keepalive_us expected): initial
+   mean keepalive_us, and a mean floor of keepalive_us /
+   SL_PHI_KEEPALIVE_FLOOR_DIV (never below SL_PHI_MIN_MEAN_DEFAULT).  With
+   down = 16 no silence shorter than 16 · ln 10 · keepalive / 2 (about 18
+   keepalives) is judged DOWN, whatever arrived before it. */
+void sl_phi_cfg_keepalive(sl_phi_cfg_t *cfg, uint32_t keepalive_us);
+
 /* sl_phi_init checks *cfg and, when valid, formats *p as an UP detector with
    no samples whose clock starts at now_ns (a peer that never sends anything
    still goes SUSPECT then DOWN).  On error *p is untouched. */

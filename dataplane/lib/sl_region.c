@@ -19,8 +19,10 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "sl_cmdq.h"
 #include "sl_log.h"
 #include "sl_rangeq.h"
+#include "sl_session.h"
 #include "sl_time.h"
 
 _Static_assert(RTE_CACHE_LINE_SIZE <= SL_REGION_ALIGN, "region blocks must be cache aligned");
@@ -28,6 +30,8 @@ _Static_assert(SL_IS_POW2(SL_CMD_RING_DEPTH), "SL_CMD_RING_DEPTH must be a power
 _Static_assert(SL_IS_POW2(SL_EVENT_RING_DEPTH), "SL_EVENT_RING_DEPTH must be a power of two");
 _Static_assert(sizeof(sl_local_status_t) % 8 == 0, "status is copied in 8-byte words");
 _Static_assert(offsetof(sl_region_hdr_t, status) % 8 == 0, "status is copied in 8-byte words");
+_Static_assert(sizeof(sl_region_book_t) % 8 == 0, "the book is copied in 8-byte words");
+_Static_assert(offsetof(sl_region_book_t, n) == 8, "book data follows its seq word");
 
 #define SL_RING_FLAGS      (RING_F_SP_ENQ | RING_F_SC_DEQ)
 /* Reader spins before giving up on a seqlock left odd by a dead writer. */
@@ -39,6 +43,9 @@ typedef struct {
 	uint64_t cmd[SL_MAX_LCORES];
 	uint64_t evt[SL_MAX_LCORES];
 	uint64_t rangeq;
+	uint64_t sess[SL_MAX_LCORES];
+	uint64_t cmdq;
+	uint64_t book;
 	uint64_t end; /* bytes used, before rounding to the page */
 } sl_region_layout_t;
 
@@ -62,7 +69,15 @@ static void sl_region_layout(uint32_t n, sl_region_layout_t *l)
 		off = SL_ALIGN_UP(off + sl_ring_bytes(SL_EVENT_RING_DEPTH), SL_REGION_ALIGN);
 	}
 	l->rangeq = off;
-	l->end = off + sl_rangeq_footprint(SL_RANGE_WINDOW);
+	off = SL_ALIGN_UP(off + sl_rangeq_footprint(SL_RANGE_WINDOW), SL_REGION_ALIGN);
+	for (uint32_t i = 0; i < n; i++) {
+		l->sess[i] = off;
+		off = SL_ALIGN_UP(off + sl_sess_table_footprint(), SL_REGION_ALIGN);
+	}
+	l->cmdq = off;
+	off = SL_ALIGN_UP(off + sl_cmdq_footprint(n), SL_REGION_ALIGN);
+	l->book = off;
+	l->end = off + sizeof(sl_region_book_t);
 }
 
 const char *sl_life_str(uint32_t life)
@@ -84,7 +99,8 @@ size_t sl_region_footprint(uint32_t n_lcores, size_t page)
 	if (n_lcores == 0 || n_lcores > SL_MAX_LCORES || !SL_IS_POW2(page))
 		return 0;
 	if (sl_ring_bytes(SL_CMD_RING_DEPTH) == 0 || sl_ring_bytes(SL_EVENT_RING_DEPTH) == 0 ||
-	    sl_rangeq_footprint(SL_RANGE_WINDOW) == 0)
+	    sl_rangeq_footprint(SL_RANGE_WINDOW) == 0 || sl_cmdq_footprint(n_lcores) == 0 ||
+	    sl_sess_table_align() > SL_REGION_ALIGN)
 		return 0;
 	sl_region_layout_t l;
 	sl_region_layout(n_lcores, &l);
@@ -205,6 +221,18 @@ static int sl_region_format(sl_region_hdr_t *h, size_t size, uint32_t n, const c
 	h->off_status = offsetof(sl_region_hdr_t, status);
 	if (sl_rangeq_new((char *)h + l.rangeq, SL_RANGE_WINDOW, SL_RANGE_LEN, SL_FANOUT) == NULL)
 		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		h->off_sess[i] = l.sess[i];
+		if (sl_sess_table_new((char *)h + l.sess[i], i) == NULL)
+			return -EINVAL;
+	}
+	/* The command blocks need a handle on the rings formatted above. */
+	sl_region_t tmp = {.hdr = h, .size = size, .fd = -1};
+	sl_cmdq_t q;
+	h->off_cmdq = l.cmdq;
+	if (sl_cmdq_new(&q, (char *)h + l.cmdq, n, &tmp) != 0)
+		return -EINVAL;
+	h->off_book = l.book; /* zero-filled by ftruncate: seq 0, n 0 */
 	snprintf(h->instance, sizeof h->instance, "%s", instance);
 	atomic_store_explicit(&h->life, SL_LIFE_REGISTERING, memory_order_relaxed);
 	atomic_store_explicit(&h->dp_pid, (uint32_t)getpid(), memory_order_relaxed);
@@ -271,6 +299,31 @@ static bool sl_ring_ok(const sl_region_hdr_t *h, uint64_t off, uint32_t depth)
 	return ring->size == depth && ring->mask == depth - 1;
 }
 
+/* sl_region_check_v2 validates the layout-2 blocks: session tables, the
+   command blocks and the address book. */
+static const char *sl_region_check_v2(const sl_region_hdr_t *h, uint64_t fsize)
+{
+	for (uint32_t i = 0; i < h->n_lcores; i++) {
+		if (!sl_in_bounds(h->off_sess[i], sl_sess_table_footprint(), fsize) ||
+		    h->off_sess[i] < h->hdr_size)
+			return "a session table lies outside the region";
+		sl_sess_table_t *t = sl_sess_table_join((char *)h + h->off_sess[i]);
+		if (t == NULL || t->lcore != i)
+			return "a session table is not formatted";
+	}
+	if (!sl_in_bounds(h->off_cmdq, sl_cmdq_footprint(h->n_lcores), fsize) ||
+	    h->off_cmdq < h->hdr_size)
+		return "the command blocks lie outside the region";
+	sl_region_t tmp = {.hdr = (sl_region_hdr_t *)h, .size = fsize, .fd = -1};
+	sl_cmdq_t q;
+	if (sl_cmdq_join(&q, (char *)h + h->off_cmdq, &tmp) != 0)
+		return "the command blocks are not formatted";
+	if (!sl_in_bounds(h->off_book, sizeof(sl_region_book_t), fsize) ||
+	    h->off_book < h->hdr_size)
+		return "the address book lies outside the region";
+	return NULL;
+}
+
 /* sl_region_check validates a mapped header against `fsize` file bytes;
    returns NULL if fine, else what is wrong. */
 static const char *sl_region_check(const sl_region_hdr_t *h, uint64_t fsize)
@@ -301,7 +354,7 @@ static const char *sl_region_check(const sl_region_hdr_t *h, uint64_t fsize)
 		return "the status offset is wrong";
 	if (sl_rangeq_join((char *)h + h->off_rangeq) == NULL)
 		return "the range table is not formatted";
-	return NULL;
+	return sl_region_check_v2(h, fsize);
 }
 
 /* sl_region_map_existing maps `path`; returns the mapping in *p, *size. */
@@ -421,6 +474,16 @@ struct sl_rangeq *sl_region_rangeq(const sl_region_t *r)
 	return sl_rangeq_join((char *)r->hdr + r->hdr->off_rangeq);
 }
 
+struct sl_sess_table *sl_region_sess(const sl_region_t *r, uint32_t i)
+{
+	return (struct sl_sess_table *)((char *)r->hdr + r->hdr->off_sess[i]);
+}
+
+void *sl_region_cmdq_mem(const sl_region_t *r)
+{
+	return (char *)r->hdr + r->hdr->off_cmdq;
+}
+
 /* ---- lifecycle ------------------------------------------------------------- */
 
 uint32_t sl_region_life(const sl_region_t *r)
@@ -528,5 +591,61 @@ uint64_t sl_region_status_read(const sl_region_t *r, sl_local_status_t *out)
 		rte_pause();
 	}
 	memset(out, 0, sizeof *out);
+	return 0;
+}
+
+/* ---- address book (seqlock, same discipline as the status) -------------- */
+
+#define SL_BOOK_WORDS ((sizeof(sl_region_book_t) - 8) / 8)
+
+static sl_region_book_t *sl_region_book(const sl_region_t *r)
+{
+	return (sl_region_book_t *)((char *)r->hdr + r->hdr->off_book);
+}
+
+void sl_region_book_publish(sl_region_t *r, const sl_region_peer_t *p, uint32_t n)
+{
+	sl_region_book_t *b = sl_region_book(r);
+	sl_region_book_t next;
+	uint64_t src[SL_BOOK_WORDS];
+	uint64_t *dst = (uint64_t *)&b->n;
+	memset(&next, 0, sizeof next);
+	next.n = SL_MIN(n, (uint32_t)SL_REGION_BOOK_MAX);
+	if (next.n > 0)
+		memcpy(next.peer, p, next.n * sizeof(*p));
+	memcpy(src, &next.n, sizeof src);
+
+	uint64_t seq = atomic_load_explicit(&b->seq, memory_order_relaxed);
+	seq += seq & 1; /* a writer that died mid-publish left it odd */
+	atomic_store_explicit(&b->seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	for (size_t i = 0; i < SL_BOOK_WORDS; i++)
+		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+	atomic_store_explicit(&b->seq, seq + 2, memory_order_release);
+}
+
+uint32_t sl_region_book_read(const sl_region_t *r, sl_region_peer_t *out, uint32_t max)
+{
+	const sl_region_book_t *b = sl_region_book(r);
+	const uint64_t *src = (const uint64_t *)&b->n;
+	sl_region_book_t copy;
+	uint64_t *buf = (uint64_t *)&copy.n;
+	for (uint32_t spin = 0; spin < SL_STATUS_SPIN_MAX; spin++) {
+		uint64_t s1 = atomic_load_explicit(&b->seq, memory_order_acquire);
+		if (s1 & 1) {
+			rte_pause();
+			continue;
+		}
+		for (size_t i = 0; i < SL_BOOK_WORDS; i++)
+			buf[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&b->seq, memory_order_relaxed) == s1) {
+			uint32_t n = SL_MIN(SL_MIN(copy.n, (uint32_t)SL_REGION_BOOK_MAX), max);
+			if (n > 0)
+				memcpy(out, copy.peer, n * sizeof(*out));
+			return n;
+		}
+		rte_pause();
+	}
 	return 0;
 }

@@ -22,6 +22,7 @@
 
 struct rte_ring;
 struct sl_rangeq;
+struct sl_sess_table;
 
 /* Lifecycle gate (DESIGN.md).  Moves forward only. */
 typedef enum {
@@ -57,6 +58,26 @@ typedef struct {
 	uint64_t version;
 } sl_local_status_t;
 
+/* The address book snapshot ctrl publishes for the dataplane to serve
+   GET_PEERS from (SPEC §6), seqlock like the status: `seq` odd while ctrl
+   rewrites it.  Entries are wire-ready (sl_wire_peer_t layout: ip, port,
+   flags, node_id, last_seen; host order). */
+#define SL_REGION_BOOK_MAX 32
+typedef struct {
+	uint32_t ipv4;
+	uint16_t port;
+	uint16_t flags;
+	uint8_t node_id[32];
+	uint32_t last_seen_unix;
+} sl_region_peer_t;
+
+typedef struct SL_CACHE_ALIGN {
+	_Atomic uint64_t seq;
+	uint32_t n;
+	uint32_t rsvd;
+	sl_region_peer_t peer[SL_REGION_BOOK_MAX];
+} sl_region_book_t;
+
 typedef struct SL_CACHE_ALIGN {
 	sl_lcore_cnt_t cnt;        /* owner: lcore */
 	uint64_t off_cmd_ring;     /* rte_ring, ctrl -> lcore */
@@ -77,6 +98,9 @@ typedef struct SL_CACHE_ALIGN {
 	uint64_t off_lcore[SL_MAX_LCORES];
 	uint64_t off_rangeq;
 	uint64_t off_status;
+	uint64_t off_sess[SL_MAX_LCORES]; /* sl_sess_table_t, owner: lcore i */
+	uint64_t off_cmdq;                /* sl_cmdq blocks (sl_cmdq.h) */
+	uint64_t off_book;                /* sl_region_book_t, owner: ctrl */
 
 	/* owner: sluice-dp */
 	_Atomic uint32_t life;
@@ -86,6 +110,11 @@ typedef struct SL_CACHE_ALIGN {
 	uint16_t dp_udp_port;
 	uint8_t dp_mac[6];
 	char instance[32];
+
+	/* owner: sluice-ctrl, written at attach before it first sends a
+	   command (the dataplane reads them to build HELLO / HELLO_ACK) */
+	uint8_t node_id[32];  /* this node's id (SPEC §4) */
+	uint8_t chain_id[32]; /* genesis header hash, wire order */
 
 	/* owner: sluice-ctrl */
 	_Atomic uint32_t ctrl_pid;
@@ -141,6 +170,16 @@ sl_region_lcore_t *sl_region_lcore(const sl_region_t *r, uint32_t i);
 struct rte_ring *sl_region_cmd_ring(const sl_region_t *r, uint32_t i);
 struct rte_ring *sl_region_event_ring(const sl_region_t *r, uint32_t i);
 struct sl_rangeq *sl_region_rangeq(const sl_region_t *r);
+/* The session table of lcore i (sl_session.h), formatted by create. */
+struct sl_sess_table *sl_region_sess(const sl_region_t *r, uint32_t i);
+/* The per-peer command blocks (formatted by create with sl_cmdq_new; each
+   process then sl_cmdq_join's its own handle on this memory). */
+void *sl_region_cmdq_mem(const sl_region_t *r);
+
+/* Address book snapshot: publish (ctrl only) and read (any thread; returns
+   the number of entries copied, at most `max`). */
+void sl_region_book_publish(sl_region_t *r, const sl_region_peer_t *p, uint32_t n);
+uint32_t sl_region_book_read(const sl_region_t *r, sl_region_peer_t *out, uint32_t max);
 
 /* Lifecycle.  sl_region_life_advance moves the gate forward only (a
    backward move is refused, returns -1); release ordering, so everything

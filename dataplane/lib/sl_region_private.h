@@ -10,12 +10,15 @@
      lcore i cmd ring      rte_ring of SL_CMD_RING_DEPTH sl_msg_t
      lcore i event ring    rte_ring of SL_EVENT_RING_DEPTH sl_msg_t
      off_rangeq            sl_rangeq (sl_rangeq_footprint(SL_RANGE_WINDOW))
+     off_sess[0..n-1]      sl_sess_table_t of lcore i (sl_sess_table_footprint())
+     off_cmdq              sl_cmdq blocks (sl_cmdq_footprint(n))
+     off_book              sl_region_book_t (zeroed: seq 0, n 0)
    then zero padding up to the page size (4096, or the huge page size). */
 #ifndef SL_REGION_PRIVATE_H
 #define SL_REGION_PRIVATE_H
 
 #define SL_REGION_MAGIC  0x534c524547494f4eULL /* "SLREGION" */
-#define SL_REGION_LAYOUT 1u
+#define SL_REGION_LAYOUT 2u
 #define SL_REGION_ALIGN  128u  /* >= RTE_CACHE_LINE_SIZE on every target */
 #define SL_REGION_PAGE   4096u /* page size on tmpfs (/dev/shm) */
 #define SL_REGION_MODE   0660  /* dp and ctrl may run as different users of one group */

@@ -246,8 +246,9 @@ typedef struct SL_CACHE_ALIGN {
 } sl_session_t;
 
 /* The table.  perm[0 .. live_n) are the live slots (any order), the rest
-   the free ones, pos[] its inverse: install and teardown are O(1). */
-typedef struct SL_CACHE_ALIGN {
+   the free ones, pos[] its inverse: install and teardown are O(1).  The
+   tag `struct sl_sess_table` is what sl_region.h forward-declares. */
+typedef struct SL_CACHE_ALIGN sl_sess_table {
 	uint64_t magic;
 	uint32_t layout;
 	uint32_t lcore;

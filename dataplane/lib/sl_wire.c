@@ -159,14 +159,24 @@ static sl_wire_err_t check_auth_len(size_t len, uint16_t auth_mode, size_t base)
 	return SL_WIRE_OK;
 }
 
+/* HELLO length by auth_mode: mode 1 carries a pubkey (152 bytes); any
+   other mode, defined or not, is a 120-byte HELLO that decodes, so
+   admission can answer an unsupported mode with REJECT(AUTH) instead of a
+   silent drop (and the encoder mirrors it: decode/encode round-trip). */
+static size_t hello_len(uint16_t auth_mode)
+{
+	return auth_mode == SL_WIRE_AUTH_X25519_CHACHA20POLY1305
+	           ? SL_WIRE_HELLO_LEN + SL_WIRE_PUBKEY_LEN
+	           : SL_WIRE_HELLO_LEN;
+}
+
 sl_wire_err_t sl_wire_decode_hello(const uint8_t *p, size_t len, sl_wire_hello_t *out)
 {
 	if (SL_UNLIKELY(len != SL_WIRE_HELLO_LEN && len != SL_WIRE_HELLO_LEN + SL_WIRE_PUBKEY_LEN))
 		return SL_WIRE_ERR_PAYLOAD_LEN;
 	uint16_t auth_mode = ld16(p + 2);
-	sl_wire_err_t e = check_auth_len(len, auth_mode, SL_WIRE_HELLO_LEN);
-	if (SL_UNLIKELY(e != SL_WIRE_OK))
-		return e;
+	if (SL_UNLIKELY(len != hello_len(auth_mode)))
+		return SL_WIRE_ERR_PAYLOAD_LEN;
 	if (SL_UNLIKELY(p[0] > p[1]))
 		return SL_WIRE_ERR_PROTO;
 	uint32_t reply_session = ld32(p + 80);
@@ -192,8 +202,8 @@ sl_wire_err_t sl_wire_decode_hello(const uint8_t *p, size_t len, sl_wire_hello_t
 
 size_t sl_wire_encode_hello(uint8_t *buf, size_t cap, const sl_wire_hello_t *m)
 {
-	size_t len = auth_len(m->auth_mode, SL_WIRE_HELLO_LEN);
-	if (SL_UNLIKELY(len == 0 || cap < len || m->has_pubkey != (len > SL_WIRE_HELLO_LEN)))
+	size_t len = hello_len(m->auth_mode);
+	if (SL_UNLIKELY(cap < len || m->has_pubkey != (len > SL_WIRE_HELLO_LEN)))
 		return 0;
 	if (SL_UNLIKELY(m->proto_min > m->proto_max || m->reply_session == 0))
 		return 0;

@@ -310,9 +310,11 @@ size_t sl_wire_encode_hdr(uint8_t *buf, size_t cap, const sl_wire_hdr_t *h);
    length field.  sl_wire_encode_<msg>(buf, cap, m): bytes written, or 0
    when the payload does not fit cap or m breaks a rule the decoder checks. */
 
-/* HELLO: 120 bytes (auth_mode 0) or 152 (auth_mode 1, pubkey appended).
-   PAYLOAD_LEN, AUTH_MODE, PAYLOAD_LEN (length vs auth_mode), PROTO,
-   SESSION (reply_session 0: replies would carry session 0). */
+/* HELLO: 152 bytes when auth_mode is 1 (pubkey appended), else 120 — an
+   undefined auth_mode (2, 7, ...) still decodes (auth_mode reported as
+   sent) so the admission policy can answer REJECT(AUTH); the encoder
+   mirrors the rule (any mode; pubkey exactly when mode 1).  PAYLOAD_LEN (length vs auth_mode),
+   PROTO, SESSION (reply_session 0: replies would carry session 0). */
 sl_wire_err_t sl_wire_decode_hello(const uint8_t *p, size_t len, sl_wire_hello_t *out);
 size_t sl_wire_encode_hello(uint8_t *buf, size_t cap, const sl_wire_hello_t *m);
 

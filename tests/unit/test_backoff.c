@@ -284,6 +284,69 @@ END_TEST
 
 /* ---- receive side -------------------------------------------------------- */
 
+/* ---- load signal with hold ----------------------------------------------- */
+
+#define HOLD (100 * MS)
+
+START_TEST(test_load_below_mark_never_over)
+{
+	sl_backoff_cfg_t cfg;
+	sl_backoff_cfg_default(&cfg);
+	sl_backoff_load_t l = {0};
+	for (uint32_t t = 0; t < 1000; t++) /* 74 % of 512 = 378.88: below */
+		ck_assert(!sl_backoff_load_update(&cfg, &l, t * MS, 378, 512, HOLD));
+	ck_assert(!sl_backoff_load_update(&cfg, &l, 5 * S, 0, 0, HOLD)); /* no capacity */
+	ck_assert_uint_eq(l.over_until_ns, 0);
+}
+END_TEST
+
+START_TEST(test_load_hold_bridges_bursty_overload)
+{
+	/* A full ring every 22 ms (an lcore that sleeps 20 ms between drains)
+	   and small drains between: over all along, not flapping. */
+	sl_backoff_cfg_t cfg;
+	sl_backoff_cfg_default(&cfg);
+	sl_backoff_load_t l = {0};
+	uint64_t t0 = 7 * S;
+	for (uint64_t t = t0; t < t0 + 2 * S; t += MS) {
+		uint32_t depth = (t - t0) % (22 * MS) == 0 ? 512 : 20;
+		ck_assert_msg(sl_backoff_load_update(&cfg, &l, t, depth, 512, HOLD),
+		              "not over at +%llu ms", (unsigned long long)((t - t0) / MS));
+	}
+	/* and a sender that ignores the notices reaches silent mode */
+	sl_backoff_peer_t p;
+	sl_backoff_peer_init(&p);
+	uint32_t ms;
+	unsigned sent = 0;
+	for (uint64_t t = t0; t < t0 + 4 * S; t += MS) {
+		bool over =
+		    sl_backoff_load_update(&cfg, &l, t, (t - t0) % (22 * MS) ? 20 : 512, 512, HOLD);
+		sent += sl_backoff_step(&cfg, &p, t, over, &ms) == SL_BACKOFF_SEND;
+	}
+	ck_assert_uint_eq(sent, cfg.notices);
+	ck_assert(sl_backoff_silent(&cfg, &p));
+}
+END_TEST
+
+START_TEST(test_load_recovers_after_hold_and_silent_mode_ends)
+{
+	sl_backoff_cfg_t cfg;
+	sl_backoff_cfg_default(&cfg);
+	sl_backoff_load_t l = {0};
+	ck_assert(sl_backoff_load_update(&cfg, &l, S, 384, 512, HOLD)); /* exactly 75 % */
+	ck_assert(sl_backoff_load_update(&cfg, &l, S + HOLD - 1, 0, 512, HOLD));
+	ck_assert(!sl_backoff_load_update(&cfg, &l, S + HOLD, 0, 512, HOLD));
+	ck_assert(!sl_backoff_load_update(&cfg, &l, S + HOLD + MS, 383, 512, HOLD));
+	/* silent sender recovers at its first frame once the load fell */
+	sl_backoff_peer_t p = {.notices = cfg.notices};
+	uint32_t ms;
+	ck_assert(sl_backoff_silent(&cfg, &p));
+	bool over = sl_backoff_load_update(&cfg, &l, 2 * S, 10, 512, HOLD);
+	ck_assert_int_eq(sl_backoff_step(&cfg, &p, 2 * S, over, &ms), SL_BACKOFF_NONE);
+	ck_assert(!sl_backoff_silent(&cfg, &p));
+}
+END_TEST
+
 START_TEST(test_quiet_init_allows_everything)
 {
 	sl_backoff_quiet_t q;
@@ -359,6 +422,12 @@ static Suite *backoff_suite(void)
 	tcase_add_test(tc, test_random_load_obeys_the_rules);
 	tcase_add_test(tc, test_strings);
 	suite_add_tcase(s, tc);
+	TCase *ld = tcase_create("load");
+	tcase_add_test(ld, test_load_below_mark_never_over);
+	tcase_add_test(ld, test_load_hold_bridges_bursty_overload);
+	tcase_add_test(ld, test_load_recovers_after_hold_and_silent_mode_ends);
+	suite_add_tcase(s, ld);
+
 	TCase *hq = tcase_create("honour");
 	tcase_add_test(hq, test_quiet_init_allows_everything);
 	tcase_add_test(hq, test_honoured_backoff_blocks_stream5_not_stream0);

@@ -243,6 +243,75 @@ START_TEST(test_zero_intervals_use_the_floor)
 }
 END_TEST
 
+START_TEST(test_cfg_keepalive_floors_mean_at_half_keepalive)
+{
+	sl_phi_cfg_t cfg;
+	sl_phi_cfg_keepalive(&cfg, 100000u); /* 100 ms keepalive */
+	ck_assert_uint_eq(cfg.init_mean_us, 100000u);
+	ck_assert_uint_eq(cfg.min_mean_us, 100000u / SL_PHI_KEEPALIVE_FLOOR_DIV);
+	ck_assert(cfg.suspect == 8.0 && cfg.down == 16.0);
+	sl_phi_cfg_keepalive(&cfg, 1000u); /* 1 ms keepalive: the 1 ms floor stands */
+	ck_assert_uint_eq(cfg.min_mean_us, SL_PHI_MIN_MEAN_DEFAULT);
+	sl_phi_cfg_keepalive(&cfg, 0);
+	ck_assert_uint_eq(cfg.init_mean_us, 1u);
+	ck_assert_uint_eq(cfg.min_mean_us, SL_PHI_MIN_MEAN_DEFAULT);
+	ck_assert_int_eq(sl_phi_init(&det, &cfg, 0), SL_PHI_ERR_OK);
+}
+END_TEST
+
+/* Heartbeats 1 ms apart right after start (both sides PING at session
+   start, a retried PING), then regular keepalive arrivals every 100 ms
+   for 10 keepalives, checked every 1 ms: returns the state at the end
+   (DOWN is terminal) and counts the transitions seen in *events. */
+static sl_phi_state_t early_burst_then_regular(const sl_phi_cfg_t *cfg, uint64_t t0,
+                                               unsigned *events)
+{
+	ck_assert_int_eq(sl_phi_init(&det, cfg, t0), SL_PHI_ERR_OK);
+	*events = 0;
+	uint64_t t = t0;
+	for (unsigned i = 1; i <= 10; i++) {
+		t = t0 + i * MS;
+		sl_phi_heartbeat(&det, t);
+		ck_assert_int_eq(sl_phi_check(&det, t), SL_PHI_EV_NONE);
+	}
+	uint64_t last = t;
+	for (unsigned k = 1; k <= 10; k++) {
+		uint64_t next = last + 100 * MS;
+		for (uint64_t c = last + MS; c < next; c += MS)
+			*events += sl_phi_check(&det, c) != SL_PHI_EV_NONE;
+		sl_phi_heartbeat(&det, next);
+		last = next;
+	}
+	return sl_phi_state(&det);
+}
+
+START_TEST(test_early_burst_does_not_hair_trigger)
+{
+	sl_phi_cfg_t cfg;
+	/* the defect: with only the 1 ms floor, the burst's ~1 ms mean takes a
+	   perfectly regular 100 ms peer DOWN within its first keepalive gap */
+	unsigned events;
+	sl_phi_cfg_default(&cfg, 100000u);
+	ck_assert_int_eq(early_burst_then_regular(&cfg, 3 * S, &events), SL_PHI_DOWN);
+	ck_assert_uint_eq(events, 2); /* SUSPECT, DOWN */
+	/* the fix: the keepalive floor keeps it UP, not even SUSPECT */
+	sl_phi_cfg_keepalive(&cfg, 100000u);
+	ck_assert_int_eq(early_burst_then_regular(&cfg, 3 * S, &events), SL_PHI_UP);
+	ck_assert_uint_eq(events, 0);
+
+	/* burst, then silence: DOWN only after 16 · ln 10 · 50 ms = 1842.07 ms */
+	ck_assert_int_eq(sl_phi_init(&det, &cfg, 0), SL_PHI_ERR_OK);
+	for (unsigned i = 1; i <= 10; i++)
+		sl_phi_heartbeat(&det, i * MS);
+	ck_assert_double_eq_tol(sl_phi_mean_us(&det), 50000.0, 1e-9); /* the floor */
+	uint64_t last = 10 * MS;
+	ck_assert_int_eq(sl_phi_check(&det, last + 921 * MS), SL_PHI_EV_NONE);
+	ck_assert_int_eq(sl_phi_check(&det, last + 922 * MS), SL_PHI_EV_SUSPECT);
+	ck_assert_int_eq(sl_phi_check(&det, last + 1842 * MS), SL_PHI_EV_NONE);
+	ck_assert_int_eq(sl_phi_check(&det, last + 1843 * MS), SL_PHI_EV_DOWN);
+}
+END_TEST
+
 START_TEST(test_clock_going_back_counts_zero)
 {
 	sl_phi_cfg_t cfg = cfg_1s();
@@ -414,6 +483,8 @@ static Suite *phi_suite(void)
 	tcase_add_test(tc, test_down_is_terminal_until_reset);
 	tcase_add_test(tc, test_initial_mean_until_first_interval);
 	tcase_add_test(tc, test_zero_intervals_use_the_floor);
+	tcase_add_test(tc, test_cfg_keepalive_floors_mean_at_half_keepalive);
+	tcase_add_test(tc, test_early_burst_does_not_hair_trigger);
 	tcase_add_test(tc, test_clock_going_back_counts_zero);
 	tcase_add_test(tc, test_huge_gap_saturates);
 	tcase_add_test(tc, test_window_wrap_keeps_mean_exact);

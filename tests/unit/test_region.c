@@ -17,8 +17,10 @@
 
 #include <linux/magic.h>
 
+#include "sl_cmdq.h"
 #include "sl_rangeq.h"
 #include "sl_region.h"
+#include "sl_session.h"
 #include "sl_region_private.h"
 #include "sl_time.h"
 
@@ -581,6 +583,224 @@ START_TEST(test_status_seqlock_never_torn)
 }
 END_TEST
 
+/* Layout 2: per-lcore session tables, formatted at create, one per lcore,
+   seen (and usable) through a second mapping. */
+START_TEST(test_session_tables_formatted_per_lcore)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	ck_assert_uint_eq(a.hdr->layout_version, 2);
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	for (uint32_t i = 0; i < N_LCORES; i++) {
+		sl_sess_table_t *t = sl_sess_table_join(sl_region_sess(&a, i));
+		ck_assert_ptr_nonnull(t);
+		ck_assert_uint_eq(t->lcore, i);
+		ck_assert_uint_eq(sl_sess_count(t), 0);
+		ck_assert_uint_eq((uintptr_t)t % sl_sess_table_align(), 0);
+		ck_assert_uint_le(a.hdr->off_sess[i] + sl_sess_table_footprint(), a.size);
+		if (i > 0)
+			ck_assert_uint_ge(a.hdr->off_sess[i],
+			                  a.hdr->off_sess[i - 1] + sl_sess_table_footprint());
+	}
+	/* an install on lcore 1 through a is visible to a snapshot through b */
+	sl_sess_peer_t p = {
+	    .peer_ip = 0x0a000002, .peer_port = 9747, .streams = 3, .remote_sid = 77};
+	uint32_t sid = 0;
+	ck_assert_int_eq(sl_sess_install(sl_region_sess(&a, 1), 5, &p, 9, &sid), SL_SESS_OK);
+	sl_sess_info_t info;
+	ck_assert_int_eq(sl_sess_snapshot(sl_region_sess(&b, 1), 5, &info), 1);
+	ck_assert_uint_eq(info.sid, sid);
+	ck_assert_uint_eq(info.remote_sid, 77);
+	ck_assert_int_eq(sl_sess_snapshot(sl_region_sess(&b, 0), 5, &info), 0);
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+/* Layout 2: the command blocks are formatted at create; ctrl joins them
+   through its own mapping and a send there is received by the lcore side. */
+START_TEST(test_cmdq_blocks_formatted_and_joinable)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	ck_assert_uint_le(a.hdr->off_cmdq + sl_cmdq_footprint(N_LCORES), a.size);
+	sl_cmdq_t qa, qb;
+	ck_assert_int_eq(sl_cmdq_join(&qa, sl_region_cmdq_mem(&a), &a), 0);
+	ck_assert_int_eq(sl_cmdq_join(&qb, sl_region_cmdq_mem(&b), &b), 0);
+	ck_assert_uint_eq(sl_cmdq_gen(&qa, 2, 7), 0);
+	uint8_t pl[4] = {1, 2, 3, 4};
+	ck_assert_int_eq(sl_cmdq_send(&qb, 2, 7, 11, SL_CMDQ_V_SESSION_INSTALL, pl, 4),
+	                 SL_CMDQ_QUEUED);
+	ck_assert_uint_eq(sl_cmdq_gen(&qa, 2, 7), 11);
+	sl_msg_t m;
+	ck_assert_int_eq(sl_cmdq_recv(&qa, 2, &m), SL_CMDQ_RX_DELIVER);
+	ck_assert_uint_eq(m.type, SL_CMDQ_V_SESSION_INSTALL);
+	ck_assert_uint_eq(m.session, 7);
+	ck_assert_uint_eq(m.gen, 11);
+	ck_assert_int_eq(memcmp(m.payload, pl, 4), 0);
+	ck_assert_int_eq(sl_cmdq_recv(&qa, 2, &m), SL_CMDQ_RX_EMPTY);
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+/* Negative: a region whose session table, command blocks or book offset is
+   broken is refused by open. */
+START_TEST(test_open_rejects_broken_v2_blocks)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	sl_region_hdr_t *h = a.hdr;
+	uint64_t keep;
+
+	keep = h->off_sess[1];
+	h->off_sess[1] = h->size;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_sess[1] = h->off_sess[0]; /* formatted, but lcore 0's */
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_sess[1] = keep;
+	uint64_t magic = *(uint64_t *)sl_region_sess(&a, 2);
+	*(uint64_t *)sl_region_sess(&a, 2) = 0; /* unformatted */
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	*(uint64_t *)sl_region_sess(&a, 2) = magic;
+
+	keep = h->off_cmdq;
+	h->off_cmdq = h->size - SL_REGION_ALIGN;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_cmdq = h->off_rangeq; /* in bounds, not a command table */
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_cmdq = keep;
+
+	keep = h->off_book;
+	h->off_book = h->size - 64;
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_book = keep;
+
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+/* The book: empty at create; publish / read round trip through two
+   mappings; n is clamped to SL_REGION_BOOK_MAX and to the reader's max. */
+START_TEST(test_book_publish_read_and_bounds)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	sl_region_peer_t in[SL_REGION_BOOK_MAX + 4], out[SL_REGION_BOOK_MAX + 4];
+	ck_assert_uint_eq(sl_region_book_read(&b, out, SL_REGION_BOOK_MAX), 0);
+	for (uint32_t i = 0; i < SL_ARRAY_LEN(in); i++) {
+		memset(&in[i], 0, sizeof in[i]);
+		in[i].ipv4 = 0x0a000000u + i + 1;
+		in[i].port = (uint16_t)(9000 + i);
+		in[i].flags = (uint16_t)i;
+		memset(in[i].node_id, (int)i, sizeof in[i].node_id);
+		in[i].last_seen_unix = 1700000000u + i;
+	}
+	sl_region_book_publish(&a, in, 3);
+	memset(out, 0, sizeof out);
+	ck_assert_uint_eq(sl_region_book_read(&b, out, SL_REGION_BOOK_MAX), 3);
+	ck_assert_int_eq(memcmp(out, in, 3 * sizeof in[0]), 0);
+	ck_assert_uint_eq(sl_region_book_read(&b, out, 2), 2);
+	ck_assert_uint_eq(sl_region_book_read(&b, out, 0), 0);
+	sl_region_book_publish(&a, in, SL_ARRAY_LEN(in)); /* more than fits */
+	ck_assert_uint_eq(sl_region_book_read(&b, out, SL_ARRAY_LEN(out)), SL_REGION_BOOK_MAX);
+	ck_assert_int_eq(memcmp(out, in, SL_REGION_BOOK_MAX * sizeof in[0]), 0);
+	sl_region_book_publish(&a, in, 0);
+	ck_assert_uint_eq(sl_region_book_read(&b, out, SL_REGION_BOOK_MAX), 0);
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+typedef struct {
+	sl_region_t *r;
+	_Atomic int stop;
+	uint32_t published;
+} book_writer_t;
+
+/* book_writer publishes i entries (1..32) each tagged with i. */
+static void *book_writer(void *arg)
+{
+	book_writer_t *w = arg;
+	sl_region_peer_t p[SL_REGION_BOOK_MAX];
+	uint32_t i = 0;
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		i++;
+		uint32_t n = 1 + i % SL_REGION_BOOK_MAX;
+		for (uint32_t k = 0; k < n; k++) {
+			p[k].ipv4 = i;
+			p[k].port = (uint16_t)n;
+			p[k].flags = (uint16_t)k;
+			memset(p[k].node_id, (int)(i & 0xff), sizeof p[k].node_id);
+			p[k].last_seen_unix = ~i;
+		}
+		sl_region_book_publish(w->r, p, n);
+	}
+	w->published = i;
+	return NULL;
+}
+
+/* A writer thread republishes the book while this thread reads it through
+   another mapping: no read mixes two publishes. */
+START_TEST(test_book_seqlock_never_torn)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	create_ok(&a, path);
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	book_writer_t w = {.r = &a};
+	pthread_t t;
+	sl_region_peer_t p[SL_REGION_BOOK_MAX];
+	ck_assert_int_eq(pthread_create(&t, NULL, book_writer, &w), 0);
+	uint64_t reads = 0, torn = 0, changes = 0;
+	uint32_t last = 0;
+	while (reads < 100000 || (changes < 1000 && reads < 20000000)) {
+		uint32_t n = sl_region_book_read(&b, p, SL_REGION_BOOK_MAX);
+		reads++;
+		if (n == 0)
+			continue;
+		uint32_t tag = p[0].ipv4;
+		torn += n != 1 + tag % SL_REGION_BOOK_MAX;
+		for (uint32_t k = 0; k < n; k++)
+			torn += p[k].ipv4 != tag || p[k].port != n || p[k].flags != k ||
+			        p[k].node_id[31] != (tag & 0xff) || p[k].last_seen_unix != ~tag;
+		changes += tag != last;
+		last = tag;
+	}
+	atomic_store(&w.stop, 1);
+	pthread_join(t, NULL);
+	printf("test_book_seqlock_never_torn: %lu reads, %lu changes, %u publishes\n",
+	       (unsigned long)reads, (unsigned long)changes, w.published);
+	ck_assert_uint_eq(torn, 0);
+	ck_assert_uint_ge(changes, 100);
+	sl_region_close(&b);
+	sl_region_close(&a);
+}
+END_TEST
+
+/* The footprint with every lcore still fits comfortably (tmpfs, 2 MiB). */
+START_TEST(test_footprint_max_lcores)
+{
+	size_t small = sl_region_footprint(SL_MAX_LCORES, 4096);
+	size_t huge = sl_region_footprint(SL_MAX_LCORES, 2u << 20);
+	ck_assert_uint_gt(small, SL_MAX_LCORES * sl_sess_table_footprint());
+	ck_assert_uint_gt(small, sl_cmdq_footprint(SL_MAX_LCORES));
+	ck_assert_uint_eq(huge % (2u << 20), 0);
+	ck_assert_uint_ge(huge, small);
+	printf("test_footprint_max_lcores: %u lcores: %zu bytes (4 KiB pages), %zu (2 MiB)\n",
+	       SL_MAX_LCORES, small, huge);
+	ck_assert_uint_lt(small, 256u << 20);
+}
+END_TEST
+
 /* hugetlbfs_dir returns a mounted hugetlbfs directory, or NULL with why. */
 static const char *hugetlbfs_dir(char *why, size_t why_sz)
 {
@@ -662,6 +882,12 @@ static Suite *region_suite(void)
 	tcase_add_test(t, test_status_version_moves);
 	tcase_add_test(t, test_status_seqlock_never_torn);
 	tcase_add_test(t, test_works_on_hugetlbfs);
+	tcase_add_test(t, test_session_tables_formatted_per_lcore);
+	tcase_add_test(t, test_cmdq_blocks_formatted_and_joinable);
+	tcase_add_test(t, test_open_rejects_broken_v2_blocks);
+	tcase_add_test(t, test_book_publish_read_and_bounds);
+	tcase_add_test(t, test_book_seqlock_never_torn);
+	tcase_add_test(t, test_footprint_max_lcores);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -623,6 +623,7 @@ START_TEST(test_encode_refuses_invalid)
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 0);
 	h = mk_hello(false);
 	h.auth_mode = 2;
+	h.has_pubkey = true; /* a pubkey only with auth_mode 1 */
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 0);
 	h = mk_hello(false);
 	h.proto_min = 4;
@@ -943,12 +944,34 @@ START_TEST(test_auth_mode)
 	sl_wire_hello_t d;
 	sl_wire_hello_t h = mk_hello(false);
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 120);
-	const uint16_t bad[] = {2, 0x100, 0xffff};
+	/* HELLO: any auth_mode other than 1 is a 120-byte HELLO that decodes
+	   (admission answers REJECT(AUTH)); 152 bytes is then a length error. */
+	const uint16_t bad[] = {2, 7, 0x100, 0xffff};
 	for (size_t i = 0; i < SL_ARRAY_LEN(bad); i++) {
 		buf[2] = (uint8_t)(bad[i] >> 8), buf[3] = (uint8_t)bad[i];
-		ck_assert_int_eq(sl_wire_decode_hello(buf, 120, &d), SL_WIRE_ERR_AUTH_MODE);
-		ck_assert_int_eq(sl_wire_decode_hello(buf, 152, &d), SL_WIRE_ERR_AUTH_MODE);
+		memset(&d, 0xA5, sizeof(d));
+		ck_assert_int_eq(sl_wire_decode_hello(buf, 120, &d), SL_WIRE_OK);
+		ck_assert_uint_eq(d.auth_mode, bad[i]);
+		ck_assert(!d.has_pubkey);
+		ck_assert_int_eq(sl_wire_decode_hello(buf, 152, &d), SL_WIRE_ERR_PAYLOAD_LEN);
 	}
+	/* auth_mode 1 still means 152 bytes (pubkey), never 120 */
+	sl_wire_hello_t h1 = mk_hello(true);
+	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h1), 152);
+	ck_assert_int_eq(sl_wire_decode_hello(buf, 152, &d), SL_WIRE_OK);
+	ck_assert_uint_eq(d.auth_mode, 1);
+	ck_assert(d.has_pubkey);
+	ck_assert_mem_eq(d.pubkey, h1.pubkey, 32);
+	ck_assert_int_eq(sl_wire_decode_hello(buf, 120, &d), SL_WIRE_ERR_PAYLOAD_LEN);
+	/* the encoder mirrors the rule: mode 7 is 120 bytes and round-trips,
+	   a pubkey with a mode other than 1 is refused */
+	h.auth_mode = 7;
+	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 120);
+	ck_assert_int_eq(sl_wire_decode_hello(buf, 120, &d), SL_WIRE_OK);
+	ck_assert_uint_eq(d.auth_mode, 7);
+	h.has_pubkey = true;
+	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 0);
+	h.has_pubkey = false;
 	sl_wire_hello_ack_t ad;
 	sl_wire_hello_ack_t a = mk_hello_ack(false);
 	ck_assert_uint_eq(sl_wire_encode_hello_ack(buf, sizeof(buf), &a), 88);

@@ -1,0 +1,233 @@
+/* sl_connect.c — session install, outbound connect (see sl_connect.h). */
+#include "sl_connect.h"
+
+#include <string.h>
+
+#include "sl_dropmap.h"
+#include "sl_log.h"
+
+static void sl_conn_status(const sl_lcore_t *lc, uint32_t *height, uint8_t hash[32])
+{
+	sl_local_status_t st;
+	sl_region_status_read(&lc->dp->region, &st); /* zeroed when none */
+	*height = st.best_height;
+	memcpy(hash, st.best_hash, 32);
+}
+
+/* sl_conn_send_ack (re)sends the HELLO_ACK of live inbound session p. */
+static void sl_conn_send_ack(sl_lcore_t *lc, sl_peer_t *p)
+{
+	sl_wire_msg_t msg;
+	memset(&msg, 0, sizeof msg);
+	sl_wire_hello_ack_t *a = &msg.hello_ack;
+	a->streams_accepted = p->streams;
+	a->auth_mode = SL_WIRE_AUTH_NONE;
+	memcpy(a->node_id, lc->dp->region.hdr->node_id, 32);
+	a->nonce = p->nonce;
+	a->reply_session = p->sid;
+	sl_conn_status(lc, &a->best_height, a->best_hash);
+	sl_rt_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_HELLO_ACK, p->corr, &msg);
+}
+
+static void sl_conn_fill(sl_peer_t *p, const sl_cmd_install_t *in, uint32_t sid, uint32_t gen)
+{
+	memset(p, 0, offsetof(sl_peer_t, bo));
+	p->sid = sid;
+	p->gen = gen;
+	p->peer_ip = in->peer_ip;
+	p->peer_port = in->peer_port;
+	p->vlan_tci = in->vlan_tci;
+	p->streams = in->streams | 1u;
+	p->nonce = in->nonce;
+	p->corr = in->corr;
+	memcpy(p->peer_mac.b, in->peer_mac, 6);
+	p->mac_known = (in->peer_mac[0] | in->peer_mac[1] | in->peer_mac[2] | in->peer_mac[3] |
+	                in->peer_mac[4] | in->peer_mac[5]) != 0;
+}
+
+/* sl_conn_live installs p in the session table; returns 0 or -1 (then the
+   caller reports the session down). */
+static int sl_conn_live(sl_lcore_t *lc, sl_peer_t *p, uint32_t slot)
+{
+	sl_sess_peer_t sp = {.peer_ip = p->peer_ip,
+	                     .peer_port = p->peer_port,
+	                     .streams = p->streams & SL_SESS_STREAM_MASK,
+	                     .remote_sid = p->remote_sid};
+	sp.peer_mac = p->peer_mac;
+	memcpy(sp.node_id, p->node_id, 32);
+	uint32_t got = 0;
+	sl_sess_res_t r = sl_sess_install(lc->rt->tab, slot, &sp, sl_sid_gen(p->sid), &got);
+	if (SL_UNLIKELY(r != SL_SESS_OK || got != p->sid)) {
+		SL_WARN("worker %u: install of session %08x failed (%s, got %08x)", lc->idx, p->sid,
+		        sl_sess_res_str(r), got);
+		if (r == SL_SESS_OK)
+			sl_sess_teardown(lc->rt->tab, got);
+		return -1;
+	}
+	p->streams = sp.streams | 1u;
+	p->state = SL_PEER_LIVE;
+	return 0;
+}
+
+static void sl_conn_accept(sl_lcore_t *lc, const sl_msg_t *m, const sl_cmd_install_t *in)
+{
+	uint32_t slot = m->session;
+	uint32_t sid = sl_sid_make(lc->idx, slot, m->gen);
+	sl_peer_t *p = sl_rt_peer(lc, slot);
+	if (p->state == SL_PEER_LIVE && p->sid == sid && p->peer_ip == in->peer_ip &&
+	    p->peer_port == in->peer_port) {
+		sl_conn_send_ack(lc, p); /* idempotent repeat */
+		return;
+	}
+	if (SL_UNLIKELY(p->state != SL_PEER_FREE)) {
+		SL_WARN("worker %u: install in busy slot %u ignored", lc->idx, slot);
+		return;
+	}
+	sl_conn_fill(p, in, sid, m->gen);
+	p->remote_sid = in->remote_sid;
+	memcpy(p->node_id, in->node_id, 32);
+	p->state = SL_PEER_CONNECTING; /* until the table has it */
+	if (sl_conn_live(lc, p, slot) != 0) {
+		p->state = SL_PEER_CONNECTING;
+		lc->rt->conn[lc->rt->n_conn++] = (uint16_t)slot; /* teardown removes it */
+		sl_rt_teardown(lc, p, SL_EXIT_LOCAL, 0, 0);
+		return;
+	}
+	sl_conn_send_ack(lc, p);
+	sl_rt_session_up(lc, p, 0, NULL);
+}
+
+static void sl_conn_connect(sl_lcore_t *lc, const sl_msg_t *m, const sl_cmd_install_t *in)
+{
+	uint32_t slot = m->session;
+	sl_peer_t *p = sl_rt_peer(lc, slot);
+	if (SL_UNLIKELY(p->state != SL_PEER_FREE)) {
+		SL_WARN("worker %u: connect in busy slot %u ignored", lc->idx, slot);
+		return;
+	}
+	sl_conn_fill(p, in, sl_sid_make(lc->idx, slot, m->gen), m->gen);
+	uint32_t ms = in->deadline_ms != 0 ? in->deadline_ms : lc->dp->cfg.connect_timeout_ms;
+	p->outbound = 1;
+	p->state = SL_PEER_CONNECTING;
+	p->conn_deadline_ns = lc->now_ns + (uint64_t)ms * 1000000ull;
+	p->conn_next_ns = lc->now_ns;
+	p->conn_gap_ns = SL_CONN_GAP0_NS;
+	lc->rt->conn[lc->rt->n_conn++] = (uint16_t)slot;
+}
+
+void sl_conn_install(sl_lcore_t *lc, const sl_msg_t *m)
+{
+	const sl_cmd_install_t *in = (const sl_cmd_install_t *)m->payload;
+	if (SL_UNLIKELY(m->len < sizeof *in || m->session >= SL_SESSIONS_PER_LCORE || m->gen == 0 ||
+	                in->peer_ip == 0 || in->peer_port == 0)) {
+		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
+		return;
+	}
+	if (in->mode == SL_INSTALL_ACCEPT && in->remote_sid != 0)
+		sl_conn_accept(lc, m, in);
+	else if (in->mode == SL_INSTALL_CONNECT)
+		sl_conn_connect(lc, m, in);
+	else
+		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
+}
+
+/* ---- outbound ------------------------------------------------------------- */
+
+static void sl_conn_send_hello(sl_lcore_t *lc, sl_peer_t *p)
+{
+	sl_wire_msg_t msg;
+	memset(&msg, 0, sizeof msg);
+	sl_wire_hello_t *hl = &msg.hello;
+	const sl_region_hdr_t *rh = lc->dp->region.hdr;
+	hl->proto_min = SL_WIRE_VERSION;
+	hl->proto_max = SL_WIRE_VERSION;
+	hl->auth_mode = SL_WIRE_AUTH_NONE;
+	hl->streams_offered = p->streams;
+	memcpy(hl->chain_id, rh->chain_id, 32);
+	memcpy(hl->node_id, rh->node_id, 32);
+	hl->nonce = p->nonce;
+	hl->reply_session = p->sid;
+	sl_conn_status(lc, &hl->best_height, hl->best_hash);
+	sl_wire_hdr_t h = {.type = SL_WIRE_T_HELLO,
+	                   .stream = SL_WIRE_STREAM_SESSION,
+	                   .session = 0,
+	                   .seq = ++p->conn_tries};
+	sl_rt_send(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL, p->vlan_tci,
+	           &h, &msg);
+}
+
+static void sl_conn_failed(sl_lcore_t *lc, sl_peer_t *p, uint16_t reason, uint16_t retry_s)
+{
+	sl_evt_connect_failed_t f = {.reason = reason,
+	                             .retry_after_s = retry_s,
+	                             .peer_ip = p->peer_ip,
+	                             .peer_port = p->peer_port};
+	sl_rt_event(lc, SL_EVT_CONNECT_FAILED, p->sid, p->gen, &f, sizeof f);
+	sl_rt_teardown(lc, p, SL_EXIT_LOCAL, 0, 0);
+}
+
+void sl_conn_tick(sl_lcore_t *lc)
+{
+	sl_rt_t *rt = lc->rt;
+	for (uint32_t i = rt->n_conn; i-- > 0;) {
+		sl_peer_t *p = sl_rt_peer(lc, rt->conn[i]);
+		if (lc->now_ns >= p->conn_deadline_ns) {
+			sl_conn_failed(lc, p, 0, 0);
+			continue;
+		}
+		if (lc->now_ns < p->conn_next_ns)
+			continue;
+		sl_conn_send_hello(lc, p);
+		p->conn_next_ns = lc->now_ns + p->conn_gap_ns;
+		p->conn_gap_ns = SL_MIN(p->conn_gap_ns * 2, SL_CONN_GAP_MAX_NS);
+	}
+}
+
+static void sl_conn_ack(sl_lcore_t *lc, sl_peer_t *p, const sl_pkt_t *pkt,
+                        const sl_wire_hello_ack_t *a)
+{
+	uint32_t slot = sl_rt_slot(lc, p);
+	p->remote_sid = a->reply_session;
+	p->streams = sl_streams_negotiate(p->streams, a->streams_accepted);
+	memcpy(p->node_id, a->node_id, 32);
+	p->peer_mac = pkt->src_mac;
+	p->mac_known = 1;
+	p->vlan_tci = pkt->has_vlan ? pkt->vlan_tci : SL_NET_VLAN_NONE;
+	for (uint32_t i = 0; i < lc->rt->n_conn; i++)
+		if (lc->rt->conn[i] == slot)
+			lc->rt->conn[i] = lc->rt->conn[--lc->rt->n_conn];
+	if (sl_conn_live(lc, p, slot) != 0) {
+		lc->rt->conn[lc->rt->n_conn++] = (uint16_t)slot;
+		sl_conn_failed(lc, p, 0, 0);
+		return;
+	}
+	sl_rt_session_up(lc, p, a->best_height, a->best_hash);
+}
+
+void sl_conn_frame(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m, const sl_pkt_t *pkt,
+                   const sl_wire_hdr_t *h, const uint8_t *pl)
+{
+	sl_wire_msg_t msg;
+	if (h->stream != SL_WIRE_STREAM_SESSION ||
+	    (h->type != SL_WIRE_T_HELLO_ACK && h->type != SL_WIRE_T_REJECT)) {
+		sl_lcore_drop(lc, m, SL_DROP_SL_NO_SESSION);
+		return;
+	}
+	sl_wire_err_t we = sl_wire_decode_msg(h->stream, h->type, pl, h->length, &msg);
+	if (SL_UNLIKELY(we != SL_WIRE_OK)) {
+		sl_lcore_drop(lc, m, SL_DROP_SL_PAYLOAD);
+		return;
+	}
+	if (h->type == SL_WIRE_T_REJECT) {
+		rte_pktmbuf_free(m);
+		sl_conn_failed(lc, p, msg.reject.reason, msg.reject.retry_after_s);
+		return;
+	}
+	if (SL_UNLIKELY(msg.hello_ack.nonce != p->nonce || msg.hello_ack.reply_session == 0 ||
+	                msg.hello_ack.auth_mode != SL_WIRE_AUTH_NONE)) {
+		sl_lcore_drop(lc, m, SL_DROP_SL_PAYLOAD);
+		return;
+	}
+	rte_pktmbuf_free(m);
+	sl_conn_ack(lc, p, pkt, &msg.hello_ack);
+}

@@ -1,0 +1,375 @@
+/* sl_routine.c — per-slot state, session-frame demux, sending, events and
+   the single teardown path (see sl_routine.h). */
+#include "sl_routine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "sl_arp.h"
+#include "sl_connect.h"
+#include "sl_discovery.h"
+#include "sl_log.h"
+#include "sl_sess_stream.h"
+#include "sl_time.h"
+
+int sl_rt_create(sl_lcore_t *lc)
+{
+	int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
+	sl_rt_t *rt = rte_zmalloc_socket("sl_rt", sizeof(sl_rt_t), RTE_CACHE_LINE_SIZE, socket);
+	if (rt == NULL)
+		rt = rte_zmalloc("sl_rt", sizeof(sl_rt_t), RTE_CACHE_LINE_SIZE);
+	if (SL_UNLIKELY(rt == NULL)) {
+		SL_ERR("worker %u: cannot allocate %zu bytes of session state (raise [eal] -m)",
+		       lc->idx, sizeof(sl_rt_t));
+		return -1;
+	}
+	const sl_cfg_t *cfg = &lc->dp->cfg;
+	rt->tab = sl_sess_table_join(sl_region_sess(&lc->dp->region, lc->idx));
+	if (SL_UNLIKELY(rt->tab == NULL ||
+	                sl_cmdq_join(&rt->cmdq, sl_region_cmdq_mem(&lc->dp->region),
+	                             &lc->dp->region) != 0 ||
+	                sl_ratelimit_init(&rt->hello_rl, cfg->hello_rate, cfg->hello_burst,
+	                                  sl_now_ns() ^ lc->idx) != 0)) {
+		SL_ERR("worker %u: session table, command blocks or HELLO limiter unusable",
+		       lc->idx);
+		rte_free(rt);
+		return -1;
+	}
+	sl_phi_cfg_keepalive(&rt->phi_cfg, cfg->keepalive_ms * 1000u);
+	sl_backoff_cfg_default(&rt->bo_cfg);
+	lc->rt = rt;
+	return 0;
+}
+
+void sl_rt_destroy(sl_lcore_t *lc)
+{
+	rte_free(lc->rt);
+	lc->rt = NULL;
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+int sl_rt_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_t *dst_mac,
+               uint16_t vlan_tci, sl_wire_hdr_t *h, const sl_wire_msg_t *msg)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->dp->pool);
+	if (SL_UNLIKELY(m == NULL)) {
+		sl_lcore_count_drop(lc, SL_DROP_NO_MBUF);
+		return -1;
+	}
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t cap = rte_pktmbuf_tailroom(m);
+	uint32_t off = sl_net_udp_payload_off(vlan_tci);
+	size_t n = cap > off ? sl_wire_encode_frame(f + off, cap - off, h, msg) : 0;
+	static const sl_mac_t zero;
+	uint32_t len =
+	    n == 0 ? 0
+	           : sl_net_build_udp(f, cap, (const sl_mac_t *)&lc->dp->mac,
+	                              dst_mac != NULL ? dst_mac : &zero, lc->dp->ipv4, dst_ip,
+	                              lc->dp->udp_port, dst_port, (uint16_t)n, vlan_tci);
+	if (SL_UNLIKELY(len == 0)) {
+		SL_WARN("worker %u: cannot encode stream %u type %u", lc->idx, h->stream, h->type);
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	if (dst_mac != NULL) {
+		sl_lcore_tx(lc, m);
+		return 0;
+	}
+	return sl_arp_send_ipv4(lc, m, dst_ip);
+}
+
+int sl_rt_send_sess(sl_lcore_t *lc, sl_peer_t *p, uint8_t stream, uint8_t type, uint64_t corr,
+                    const sl_wire_msg_t *msg)
+{
+	sl_session_t *s = &lc->rt->tab->slot[sl_rt_slot(lc, p)];
+	if (!sl_backoff_should_send(&p->quiet, stream, lc->now_ns))
+		return -1;
+	uint32_t seq = sl_sess_next_seq(s, stream);
+	if (SL_UNLIKELY(seq == 0))
+		return -1; /* exhausted: the session closes (SPEC §8) */
+	sl_wire_hdr_t h = {
+	    .type = type, .stream = stream, .session = p->remote_sid, .seq = seq, .corr = corr};
+	int rc = sl_rt_send(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
+	                    p->vlan_tci, &h, msg);
+	if (rc == 0) {
+		SL_CNT_ADD(&s->cnt.tx_frames, 1);
+		SL_CNT_ADD(&s->cnt.tx_bytes, SL_WIRE_HDR_LEN + h.length);
+	}
+	return rc;
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+int sl_rt_event(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t gen, const void *payload,
+                uint16_t len)
+{
+	sl_msg_t msg;
+	memset(&msg, 0, offsetof(sl_msg_t, payload));
+	msg.type = type;
+	msg.len = len;
+	msg.lcore = lc->idx;
+	msg.session = session;
+	msg.gen = gen;
+	memcpy(msg.payload, payload, len);
+	if (SL_UNLIKELY(sl_region_event_send(&lc->dp->region, lc->idx, &msg) != 0)) {
+		SL_CNT_ADD(&lc->cnt->events_lost, 1);
+		return -1;
+	}
+	SL_CNT_ADD(&lc->cnt->events_tx, 1);
+	return 0;
+}
+
+void sl_rt_session_up(sl_lcore_t *lc, sl_peer_t *p, uint32_t best_height,
+                      const uint8_t best_hash[32])
+{
+	sl_evt_session_up_t up;
+	memset(&up, 0, sizeof up);
+	up.peer_ip = p->peer_ip;
+	up.peer_port = p->peer_port;
+	up.outbound = p->outbound;
+	up.streams = p->streams;
+	up.remote_sid = p->remote_sid;
+	up.best_height = best_height;
+	memcpy(up.node_id, p->node_id, 32);
+	if (best_hash != NULL)
+		memcpy(up.best_hash, best_hash, 32);
+	sl_rt_event(lc, SL_EVT_SESSION_UP, p->sid, p->gen, &up, sizeof up);
+	SL_PROBE_SESSION_UP(p->sid, p->peer_ip, p->peer_port, p->streams);
+	sl_ss_start(lc, p);
+	sl_disc_start(lc, p);
+}
+
+/* ---- teardown: the one exit path ------------------------------------------ */
+
+static void sl_rt_conn_remove(sl_rt_t *rt, uint32_t slot)
+{
+	for (uint32_t i = 0; i < rt->n_conn; i++) {
+		if (rt->conn[i] == slot) {
+			rt->conn[i] = rt->conn[--rt->n_conn];
+			return;
+		}
+	}
+}
+
+void sl_rt_teardown(sl_lcore_t *lc, sl_peer_t *p, sl_exit_t exit, uint16_t goodbye,
+                    uint16_t goodbye_rx)
+{
+	if (p->state == SL_PEER_FREE)
+		return;
+	sl_rt_t *rt = lc->rt;
+	uint32_t slot = sl_rt_slot(lc, p);
+	uint16_t sent = 0;
+	if (p->state == SL_PEER_LIVE) {
+		if (goodbye != 0) {
+			sl_wire_msg_t msg = {.goodbye = {.reason = goodbye}};
+			if (sl_rt_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_GOODBYE, 0,
+			                    &msg) == 0)
+				sent = goodbye;
+		}
+		/* range work is returned / forgotten here once header sync runs */
+		sl_sess_teardown(rt->tab, p->sid);
+	} else {
+		sl_rt_conn_remove(rt, slot);
+	}
+	sl_cmdq_detach(&rt->cmdq, lc->idx, slot, p->gen); /* -ESRCH: ctrl ended it */
+	sl_evt_session_down_t d = {.exit = (uint16_t)exit,
+	                           .goodbye_sent = sent,
+	                           .goodbye_rx = goodbye_rx,
+	                           .peer_ip = p->peer_ip,
+	                           .peer_port = p->peer_port};
+	sl_rt_event(lc, SL_EVT_SESSION_DOWN, p->sid, p->gen, &d, sizeof d);
+	SL_PROBE_SESSION_DOWN(p->sid, exit);
+	SL_DEBUG("worker %u: session %08x down (%s)", lc->idx, p->sid, sl_exit_str(exit));
+	p->state = SL_PEER_FREE;
+}
+
+void sl_rt_misbehave(sl_lcore_t *lc, sl_peer_t *p, sl_misb_t kind, uint8_t stream, uint8_t type)
+{
+	sl_evt_misbehavior_t e = {
+	    .kind = (uint16_t)kind, .stream = stream, .type = type, .disconnect = 1};
+	sl_rt_event(lc, SL_EVT_MISBEHAVIOR, p->sid, p->gen, &e, sizeof e);
+	SL_PROBE_MISBEHAVIOR(p->sid, kind);
+	sl_rt_teardown(lc, p, SL_EXIT_PROTOCOL, SL_WIRE_GOODBYE_PROTOCOL, 0);
+}
+
+/* ---- demux --------------------------------------------------------------- */
+
+/* sl_rt_hsync is the header-sync routine for now: its messages decoded
+   strictly (done by the demux), the peer's STATUS best height recorded. */
+static void sl_rt_hsync(sl_peer_t *p, const sl_wire_hdr_t *h, const sl_wire_msg_t *msg)
+{
+	if (h->type == SL_WIRE_T_STATUS)
+		p->peer_best_height = msg->status.best_height;
+}
+
+/* sl_rt_connecting returns the CONNECTING slot `sid` names for a frame from
+   (ip, port), or NULL. */
+static sl_peer_t *sl_rt_connecting(sl_lcore_t *lc, uint32_t sid, uint32_t ip, uint16_t port)
+{
+	if (sl_sid_lcore(sid) != lc->idx)
+		return NULL;
+	sl_peer_t *p = sl_rt_peer(lc, sl_sid_slot(sid));
+	if (p->state != SL_PEER_CONNECTING || p->sid != sid || p->peer_ip != ip ||
+	    p->peer_port != port)
+		return NULL;
+	return p;
+}
+
+/* sl_rt_admit_frame: anti-backpressure decision for a frame of p; false
+   when it was dropped silently. */
+static bool sl_rt_pressure(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m, const sl_wire_hdr_t *h)
+{
+	sl_rt_t *rt = lc->rt;
+	uint32_t ms = 0;
+	sl_backoff_action_t a =
+	    sl_backoff_step(&rt->bo_cfg, &p->bo, lc->now_ns, rt->over_mark, &ms);
+	/* Silent mode drops every frame of the sender but its GOODBYE (the
+	   session must still be able to end); a PING flood is dropped too. */
+	bool exempt = h->stream == SL_WIRE_STREAM_SESSION && h->type == SL_WIRE_T_GOODBYE;
+	if (a == SL_BACKOFF_DROP_SILENT && !exempt) {
+		sl_lcore_drop(lc, m, SL_DROP_BACKOFF_SILENT);
+		return false;
+	}
+	if (a == SL_BACKOFF_SEND) {
+		sl_wire_msg_t bo = {.backoff = {.backoff_ms = ms}};
+		if (sl_rt_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_BACKOFF, 0, &bo) == 0)
+			SL_CNT_ADD(&lc->cnt->backoff_tx, 1);
+	}
+	return true;
+}
+
+void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const sl_wire_hdr_t *h,
+                 const uint8_t *pl)
+{
+	sl_rt_t *rt = lc->rt;
+	sl_sess_miss_t why;
+	sl_session_t *s = sl_sess_lookup(rt->tab, h->session, pkt->src_ip, pkt->udp.src_port, &why);
+	if (SL_UNLIKELY(s == NULL)) {
+		sl_peer_t *cp =
+		    why == SL_SESS_MISS_NOT_LIVE
+		        ? sl_rt_connecting(lc, h->session, pkt->src_ip, pkt->udp.src_port)
+		        : NULL;
+		if (cp != NULL)
+			sl_conn_frame(lc, cp, m, pkt, h, pl);
+		else
+			sl_lcore_drop(lc, m, SL_DROP_SL_NO_SESSION); /* silent: no reflection */
+		return;
+	}
+	sl_peer_t *p = sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s));
+	if (SL_UNLIKELY(h->flags & SL_WIRE_F_AUTH)) {
+		sl_lcore_drop(lc, m, SL_DROP_SL_AUTH);
+		return;
+	}
+	if (SL_UNLIKELY(!sl_sess_stream_on(s, h->stream))) {
+		SL_CNT_ADD(&s->cnt.drop_stream, 1);
+		sl_lcore_drop(lc, m, SL_DROP_SL_STREAM);
+		return;
+	}
+	if (SL_UNLIKELY(sl_replay_check_update(&s->replay[h->stream], h->seq) !=
+	                SL_REPLAY_ACCEPT)) {
+		SL_CNT_ADD(&s->cnt.drop_replay, 1);
+		sl_lcore_drop(lc, m, SL_DROP_SL_REPLAY);
+		return;
+	}
+	SL_CNT_ADD(&s->cnt.rx_frames, 1);
+	SL_CNT_ADD(&s->cnt.rx_bytes, SL_WIRE_HDR_LEN + h->length);
+	sl_wire_msg_t msg;
+	sl_wire_err_t we = sl_wire_decode_msg(h->stream, h->type, pl, h->length, &msg);
+	if (SL_UNLIKELY(we == SL_WIRE_ERR_TOO_MANY)) {
+		rte_pktmbuf_free(m); /* record-only (SPEC §5): ignored */
+		return;
+	}
+	if (SL_UNLIKELY(we != SL_WIRE_OK)) {
+		sl_lcore_drop(lc, m, SL_DROP_SL_PAYLOAD);
+		sl_rt_misbehave(lc, p, SL_MISB_UNDECODABLE, h->stream, h->type);
+		return;
+	}
+	if (!sl_rt_pressure(lc, p, m, h))
+		return;
+	uint64_t t0 = sl_now_ns();
+	uint32_t sid = p->sid;
+	switch (h->stream) {
+	case SL_WIRE_STREAM_SESSION:
+		sl_ss_input(lc, p, h, &msg);
+		break;
+	case SL_WIRE_STREAM_DISCOVERY:
+		sl_disc_input(lc, p, h, &msg);
+		break;
+	case SL_WIRE_STREAM_HSYNC:
+		sl_rt_hsync(p, h, &msg);
+		break;
+	default:
+		sl_rt_misbehave(lc, p, SL_MISB_UNEXPECTED, h->stream, h->type);
+		break;
+	}
+	SL_PROBE_ROUTINE_RUN(sid, h->stream, sl_now_ns() - t0);
+	rte_pktmbuf_free(m);
+}
+
+bool sl_rt_hello_allowed(sl_lcore_t *lc, uint32_t src_ip)
+{
+	return sl_ratelimit_allow(&lc->rt->hello_rl, src_ip, lc->now_ns);
+}
+
+/* sl_rt_af_packet_framecnt: net_af_packet's ring size from its devargs
+   ("...,framecnt=N,..."), 512 (the PMD's default) when absent. */
+static uint32_t sl_rt_af_packet_framecnt(const char *devargs)
+{
+	const char *f = strstr(devargs, "framecnt=");
+	if (f == NULL)
+		return 512u;
+	unsigned long n = strtoul(f + strlen("framecnt="), NULL, 0);
+	return n > 0 && n < UINT32_MAX ? (uint32_t)n : 512u;
+}
+
+void sl_rt_rx_capacity(sl_lcore_t *lc)
+{
+	sl_rt_t *rt = lc->rt;
+	uint16_t port = lc->dp->port_id, q = (uint16_t)lc->idx;
+	struct rte_eth_rxq_info qi;
+	struct rte_eth_dev_info di;
+	uint32_t ring = SL_RX_DESC;
+	const char *how = "SL_RX_DESC";
+	memset(&qi, 0, sizeof qi);
+	if (rte_eth_rx_queue_info_get(port, q, &qi) == 0 && qi.nb_desc > 0) {
+		ring = qi.nb_desc;
+		how = "rx queue info";
+	} else if (rte_eth_dev_info_get(port, &di) == 0 && di.driver_name != NULL &&
+	           strstr(di.driver_name, "af_packet") != NULL) {
+		ring = sl_rt_af_packet_framecnt(lc->dp->cfg.port);
+		how = "af_packet framecnt";
+	}
+	rt->rx_cap = ring < SL_RX_GATHER ? ring : SL_RX_GATHER;
+	rt->rxq_count_ok = rte_eth_rx_queue_count(port, q) >= 0;
+	SL_DEBUG("worker %u: BACKOFF mark %u%% of %u frames (ring %u from %s; queue count %s)",
+	         lc->idx, rt->bo_cfg.mark_pct, rt->rx_cap, ring, how,
+	         rt->rxq_count_ok ? "supported" : "unsupported");
+}
+
+void sl_rt_backpressure(sl_lcore_t *lc, uint32_t depth)
+{
+	sl_rt_t *rt = lc->rt;
+	rt->over_mark = sl_backoff_load_update(&rt->bo_cfg, &rt->load, lc->now_ns, depth,
+	                                       rt->rx_cap, SL_BACKOFF_HOLD_NS_DEFAULT);
+}
+
+void sl_rt_shutdown(sl_lcore_t *lc)
+{
+	sl_rt_t *rt = lc->rt;
+	if (rt == NULL)
+		return;
+	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_sess_live_at(rt->tab, i);
+		sl_rt_teardown(lc, sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s)), SL_EXIT_NORMAL,
+		               SL_WIRE_GOODBYE_SHUTDOWN, 0);
+	}
+	while (rt->n_conn > 0)
+		sl_rt_teardown(lc, sl_rt_peer(lc, rt->conn[rt->n_conn - 1]), SL_EXIT_NORMAL, 0, 0);
+}
