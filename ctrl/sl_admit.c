@@ -356,24 +356,27 @@ uint32_t sl_admit_sessions_from(const sl_admit_t *st, uint32_t ip, uint32_t *out
 	return n;
 }
 
-/* peer_add reserves a PENDING record (the caller checked capacity). */
-static void peer_add(sl_admit_t *st, const sl_wire_hello_t *h, uint32_t ip, uint16_t port,
-                     uint16_t lcore, uint32_t streams, uint64_t now_ns)
+/* peer_add reserves a record in `state` (the caller checked capacity and
+   that node_id is not admitted) and returns its index. */
+static uint32_t peer_add(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN], uint64_t nonce,
+                         uint32_t ip, uint16_t port, uint16_t lcore, uint32_t streams,
+                         uint64_t now_ns, uint8_t state)
 {
 	uint32_t pi = st->free_list[--st->n_free];
 	sl_admit_peer_t *p = &st->peers[pi];
-	*p = (sl_admit_peer_t){.nonce = h->nonce,
+	*p = (sl_admit_peer_t){.nonce = nonce,
 	                       .since_ns = now_ns,
 	                       .ip = ip,
 	                       .port = port,
 	                       .lcore = lcore,
 	                       .streams = streams,
-	                       .state = SL_ADMIT_PEER_PENDING};
-	memcpy(p->node_id, h->node_id, SL_WIRE_HASH_LEN);
+	                       .state = state};
+	memcpy(p->node_id, node_id, SL_WIRE_HASH_LEN);
 	idx_put(st->by_node, hash_node(st, p->node_id), pi);
 	idx_put(st->by_addr, hash_u64(st, TAG_ADDR, ip), pi);
 	st->n_peers++;
 	st->n_lcore[lcore]++;
+	return pi;
 }
 
 static void peer_del(sl_admit_t *st, uint32_t pi)
@@ -422,6 +425,29 @@ sl_admit_err_t sl_admit_remove_session(sl_admit_t *st, uint32_t session)
 		return SL_ADMIT_ERR_NOT_FOUND;
 	peer_del(st, (uint32_t)pi);
 	return SL_ADMIT_OK;
+}
+
+sl_admit_err_t sl_admit_adopt(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN],
+                              uint32_t session, uint32_t ip, uint16_t port, uint16_t lcore,
+                              uint32_t streams, bool outbound, uint64_t now_ns)
+{
+	if (SL_UNLIKELY(session == 0 || lcore >= st->cfg.n_lcores ||
+	                peer_by_session(st, session) >= 0))
+		return SL_ADMIT_ERR_ARG;
+	if (SL_UNLIKELY(peer_by_node(st, node_id) >= 0))
+		return SL_ADMIT_ERR_STATE;
+	if (SL_UNLIKELY(st->n_free == 0))
+		return SL_ADMIT_ERR_FULL;
+	uint32_t pi = peer_add(st, node_id, 0, ip, port, lcore, streams, now_ns, SL_ADMIT_PEER_UP);
+	st->peers[pi].session = session;
+	st->peers[pi].outbound = outbound;
+	idx_put(st->by_session, hash_u64(st, TAG_SESSION, session), pi);
+	return SL_ADMIT_OK;
+}
+
+bool sl_admit_keep_ours(const sl_admit_t *st, const uint8_t peer_node_id[SL_WIRE_HASH_LEN])
+{
+	return memcmp(st->cfg.node_id, peer_node_id, SL_WIRE_HASH_LEN) < 0;
 }
 
 /* ---- the decision cache (SPEC §4 idempotency) ----------------------------- */
@@ -514,6 +540,16 @@ static bool hello_full(const sl_admit_t *st, uint32_t ip, uint16_t lcore)
 	       sl_admit_count_addr(st, ip) >= st->cfg.max_per_addr;
 }
 
+/* This build implements no authentication: auth_mode 1 (and any mode SPEC
+   does not define) is refused, and so is every HELLO when auth is
+   required.  Then the allowlist, when one is set. */
+static bool hello_auth_ok(const sl_admit_t *st, const sl_wire_hello_t *h)
+{
+	if (h->auth_mode != SL_WIRE_AUTH_NONE || st->cfg.require_auth)
+		return false;
+	return allowed(st, h->node_id);
+}
+
 /* judge runs checks 1..9 of the header; returns the REJECT reason (and
    sets *retry_s) or 0 for ACCEPT.  Charges the ctrl-level rate limiter. */
 static uint16_t judge(sl_admit_t *st, const sl_wire_hello_t *h, uint32_t ip, uint16_t lcore,
@@ -540,8 +576,7 @@ static uint16_t judge(sl_admit_t *st, const sl_wire_hello_t *h, uint32_t ip, uin
 		return SL_WIRE_REJECT_CHAIN_MISMATCH;
 	if (SL_UNLIKELY(hello_self(st, h, now_ns)))
 		return SL_WIRE_REJECT_SELF;
-	if (SL_UNLIKELY((st->cfg.require_auth && h->auth_mode == SL_WIRE_AUTH_NONE) ||
-	                !allowed(st, h->node_id)))
+	if (SL_UNLIKELY(!hello_auth_ok(st, h)))
 		return SL_WIRE_REJECT_AUTH;
 	if (SL_UNLIKELY(peer_by_node(st, h->node_id) >= 0)) {
 		*retry_s = SL_ADMIT_RETRY_DUPLICATE;
@@ -572,7 +607,8 @@ void sl_admit_decide(sl_admit_t *st, const sl_wire_hello_t *h, uint32_t src_ip, 
 		out->lcore = lcore;
 		out->streams =
 		    (h->streams_offered & st->cfg.streams) | 1u << SL_WIRE_STREAM_SESSION;
-		peer_add(st, h, src_ip, src_port, lcore, out->streams, now_ns);
+		peer_add(st, h->node_id, h->nonce, src_ip, src_port, lcore, out->streams, now_ns,
+		         SL_ADMIT_PEER_PENDING);
 	}
 	cache_put(st, h->node_id, h->nonce, now_ns, out);
 }

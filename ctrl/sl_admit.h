@@ -25,13 +25,19 @@
      4. VERSION   [proto_min, proto_max] does not overlap ours (1..1);
      5. CHAIN_MISMATCH chain_id is not ours;
      6. SELF      node_id is ours, or nonce is one of our outbound HELLOs;
-     7. AUTH      auth required but auth_mode 0, or an allowlist is set and
-                  node_id is not on it;
+     7. AUTH      auth_mode not 0 (this build implements no authentication:
+                  mode 1 and modes SPEC does not define are refused), auth
+                  required (nothing can satisfy it yet), or an allowlist is
+                  set and node_id is not on it;
      8. DUPLICATE node_id is already admitted (pending install or up);
      9. FULL      max_peers reached, the lcore's capacity reached, or the
                   source address already holds max_per_addr sessions.
    An ACCEPT reserves the peer at once (state PENDING) so capacity,
-   per-address and duplicate checks count it before the install finishes. */
+   per-address and duplicate checks count it before the install finishes.
+   Sessions that did not come through a HELLO here (the ones we dialled,
+   once up; the ones found live after a ctrl restart) are registered with
+   sl_admit_adopt, so a later HELLO from the same node is DUPLICATE and
+   they count against capacity too. */
 #ifndef SL_ADMIT_H
 #define SL_ADMIT_H
 
@@ -119,6 +125,7 @@ typedef struct {
 	uint32_t session; /* our session id; 0 while PENDING */
 	uint32_t streams; /* negotiated */
 	uint8_t state;    /* sl_admit_peer_state_t */
+	uint8_t outbound; /* adopted as a session we dialled */
 } sl_admit_peer_t;
 
 typedef struct {
@@ -214,6 +221,26 @@ sl_admit_err_t sl_admit_remove(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HAS
 
 /* sl_admit_remove_session is sl_admit_remove by our session id. */
 sl_admit_err_t sl_admit_remove_session(sl_admit_t *st, uint32_t session);
+
+/* sl_admit_adopt registers as UP a session that exists without a HELLO
+   judged here: one we dialled (outbound = true) once it is up, or one
+   found live in the region after a ctrl restart.  It counts against
+   max_peers, its lcore and its address like any peer, but no limit is
+   checked (the session already exists).  OK; STATE when node_id is
+   already admitted, PENDING or UP (a second session to the same node: the
+   caller keeps one, see sl_admit_keep_ours); ARG for session 0, a session
+   id another peer holds, or lcore >= cfg.n_lcores; FULL when
+   SL_ADMIT_PEERS_MAX peers are recorded. */
+sl_admit_err_t sl_admit_adopt(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN],
+                              uint32_t session, uint32_t ip, uint16_t port, uint16_t lcore,
+                              uint32_t streams, bool outbound, uint64_t now_ns);
+
+/* sl_admit_keep_ours settles a cross-dial (we dialled a node that dialled
+   us, both sessions came up): both ends keep the session dialled by the
+   node with the lower node id (bytewise), so they converge on one without
+   talking.  True: our node id is lower, keep the session we dialled and
+   close the one it dialled; false: the other way round. */
+bool sl_admit_keep_ours(const sl_admit_t *st, const uint8_t peer_node_id[SL_WIRE_HASH_LEN]);
 
 /* sl_admit_find returns node_id's peer record, or NULL.  The pointer is
    valid until the next call that changes st. */

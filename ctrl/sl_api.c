@@ -2,6 +2,7 @@
    sl_api_line wraps either in the reply envelope. */
 #include "sl_api.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 #include <jansson.h>
 
 #include "sl_ctrl.h"
-#include "sl_genesis.h"
+#include "sl_node.h"
+#include "sl_session.h"
+#include "sl_chainstore.h"
 #include "sl_counters.h"
 #include "sl_log.h"
 #include "sl_time.h"
@@ -19,6 +22,7 @@
 typedef struct {
 	const char *code;
 	char message[256];
+	json_t *extra; /* more fields for the error object (owned), or NULL */
 } sl_api_err_t;
 
 /* A handler returns the result (a new reference) or NULL with *err set. */
@@ -66,19 +70,32 @@ static json_t *api_dataplane(const sl_ctrl_t *c)
 	                 h ? sl_life_str(atomic_load(&h->life)) : "none", "region", c->dp.path);
 }
 
+static void api_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[b[i] >> 4];
+		out[2 * i + 1] = d[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 static json_t *api_status(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
 	(void)args;
-	const char *tip = sl_genesis_display_hex(c->cfg.profile);
-	if (SL_UNLIKELY(tip == NULL))
-		return api_fail(err, "INTERNAL", "no genesis known for chain profile '%s'",
-		                c->cfg.profile);
+	(void)err;
+	sl_chainstore_tip_t t;
+	char tip[SL_CHAIN_DISPLAY_LEN], work[65];
+	sl_chainstore_tip(c->chain, &t);
+	sl_chain_hash_display(t.hash, tip);
+	api_hex(t.chainwork, 32, work);
 	uint64_t up = (sl_now_ns() - c->start_ns) / SL_NS_PER_S;
-	return json_pack("{s:s, s:I, s:s, s:I, s:s, s:s, s:o, s:I, s:s, s:I}", "state",
-	                 sl_ctrl_state(c), "tip_height", (json_int_t)0, "tip_hash", tip, "peers",
-	                 (json_int_t)0, "chain", c->cfg.profile, "instance", c->cfg.instance,
-	                 "dataplane", api_dataplane(c), "uptime_s", (json_int_t)up, "version",
-	                 SL_VERSION, "pid", (json_int_t)getpid());
+	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:I, s:s, s:I}", "state",
+	                 sl_ctrl_state(c), "tip_height", (json_int_t)t.height, "tip_hash", tip,
+	                 "chainwork", work, "peers", (json_int_t)sl_node_live(&c->node), "chain",
+	                 c->cfg.profile, "instance", c->cfg.instance, "dataplane", api_dataplane(c),
+	                 "uptime_s", (json_int_t)up, "version", SL_VERSION, "pid",
+	                 (json_int_t)getpid());
 }
 
 /* ---- stats ------------------------------------------------------------- */
@@ -135,6 +152,19 @@ static json_t *api_stats_dp(const sl_ctrl_t *c)
 	                 (json_int_t)n, "total", api_cnt_json(sum), "per_lcore", lcores);
 }
 
+/* The header store's group-commit counters (sl_store_stats). */
+static json_t *api_stats_store(sl_ctrl_t *c)
+{
+	sl_store_stats_t st;
+	sl_store_t *s = sl_chainstore_store(c->chain);
+	sl_store_stats(s, &st);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "headers",
+	                 (json_int_t)sl_store_committed(s), "commits", (json_int_t)st.commits,
+	                 "data_syncs", (json_int_t)st.data_syncs, "tip_syncs",
+	                 (json_int_t)st.tip_syncs, "headers_committed",
+	                 (json_int_t)st.headers_committed, "epoch", (json_int_t)sl_store_epoch(s));
+}
+
 static json_t *api_stats(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
 	(void)args;
@@ -146,7 +176,133 @@ static json_t *api_stats(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 	    "clients_rejected", (json_int_t)c->srv.rejected, "clients_dropped",
 	    (json_int_t)c->srv.dropped, "events_drained", (json_int_t)c->dp.events_drained,
 	    "dp_attaches", (json_int_t)c->dp.attaches, "dp_detaches", (json_int_t)c->dp.detaches);
-	return json_pack("{s:o, s:o}", "dataplane", api_stats_dp(c), "ctrl", ctrl);
+	return json_pack("{s:o, s:o, s:o, s:o}", "dataplane", api_stats_dp(c), "ctrl", ctrl,
+	                 "sessions", sl_node_counters_json(&c->node), "store", api_stats_store(c));
+}
+
+/* ---- headers (the store, sl_chainstore.h) ------------------------------- */
+
+/* api_tip_json: {tip_height, tip_hash} of the committed chain, into `o`. */
+static json_t *api_tip_into(const sl_ctrl_t *c, json_t *o)
+{
+	sl_chainstore_tip_t t;
+	char d[SL_CHAIN_DISPLAY_LEN];
+	sl_chainstore_tip(c->chain, &t);
+	sl_chain_hash_display(t.hash, d);
+	json_object_set_new(o, "tip_height", json_integer((json_int_t)t.height));
+	json_object_set_new(o, "tip_hash", json_string(d));
+	return o;
+}
+
+/* args.<key>: an absolute path (sluicectl sends one; ctrl's cwd is not the
+   caller's). */
+static const char *api_arg_path(json_t *args, sl_api_err_t *err)
+{
+	json_t *v = json_object_get(args, "path");
+	if (v == NULL || !json_is_string(v) || json_string_value(v)[0] != '/') {
+		api_fail(err, "BAD_REQUEST", "'path' must be an absolute file path");
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* args.<key>: an optional height (0..2^32-2); *out keeps its default when
+   absent. */
+static bool api_arg_height(json_t *args, const char *key, uint32_t *out, sl_api_err_t *err)
+{
+	json_t *v = json_object_get(args, key);
+	if (v == NULL)
+		return true;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) >= (json_int_t)UINT32_MAX) {
+		api_fail(err, "BAD_REQUEST", "'%s' must be a height (0..4294967294)", key);
+		return false;
+	}
+	*out = (uint32_t)json_integer_value(v);
+	return true;
+}
+
+static json_t *api_header_get(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	json_t *jh = json_object_get(args, "height"), *jx = json_object_get(args, "hash");
+	uint8_t hdr[80], hash[32];
+	uint32_t height = 0;
+	if ((jh == NULL) == (jx == NULL))
+		return api_fail(err, "BAD_REQUEST", "give exactly one of 'height' and 'hash'");
+	if (jx != NULL) {
+		if (!json_is_string(jx) || sl_chain_hash_from_display(json_string_value(jx), hash))
+			return api_fail(err, "BAD_REQUEST",
+			                "'hash' must be 64 hex digits (display "
+			                "order)");
+		if (sl_chainstore_find(c->chain, hash, &height) != SL_CHAINSTORE_OK)
+			return api_fail(err, "NOT_FOUND", "no header %s on the chain",
+			                json_string_value(jx));
+	} else if (!api_arg_height(args, "height", &height, err))
+		return NULL;
+	if (sl_chainstore_get(c->chain, height, hdr, hash) != SL_CHAINSTORE_OK) {
+		sl_chainstore_tip_t t;
+		sl_chainstore_tip(c->chain, &t);
+		return api_fail(err, "NOT_FOUND", "no header at height %u (tip %u)", height,
+		                t.height);
+	}
+	char d[SL_CHAIN_DISPLAY_LEN], hex[161];
+	sl_chain_hash_display(hash, d);
+	api_hex(hdr, 80, hex);
+	return json_pack("{s:I, s:s, s:s}", "height", (json_int_t)height, "hash", d, "header", hex);
+}
+
+/* header.import: synchronous in the loop (10,000 headers take ~10 ms). */
+static json_t *api_header_import(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	const char *path = api_arg_path(args, err);
+	if (path == NULL)
+		return NULL;
+	if (c->shutting_down)
+		return api_fail(err, "SHUTTING_DOWN", "sluice-ctrl is shutting down");
+	if (access(path, R_OK) != 0)
+		return api_fail(err, "NOT_FOUND", "cannot read %s: %s", path, strerror(errno));
+	uint32_t imported = 0;
+	sl_chainstore_fail_t f;
+	uint64_t t0 = sl_now_ns();
+	sl_chainstore_err_t e = sl_chainstore_import(c->chain, path, &imported, &f);
+	SL_INFO("header.import %s: %u new headers in %.1f ms (%s)", path, imported,
+	        (double)(sl_now_ns() - t0) / 1e6, sl_chainstore_err_str(e));
+	if (e == SL_CHAINSTORE_ERR_INVALID) {
+		const char *why = sl_chainstore_reason(&f);
+		api_fail(err, "INVALID_HEADER", "header at height %u refused: %s%s%s", f.height,
+		         why, f.store == SL_STORE_ERR_INVALID ? " - " : "",
+		         f.store == SL_STORE_ERR_INVALID && f.chain < (int)SL_CHAIN_ERR_COUNT
+		             ? sl_chain_err_desc((sl_chain_err_t)f.chain)
+		             : "");
+		err->extra =
+		    api_tip_into(c, json_pack("{s:I, s:s, s:I}", "height", (json_int_t)f.height,
+		                              "reason", why, "imported", (json_int_t)imported));
+		return NULL;
+	}
+	if (e != SL_CHAINSTORE_OK)
+		return api_fail(err, "INTERNAL", "import of %s failed after %u new headers: %s",
+		                path, imported, sl_chainstore_err_str(e));
+	return api_tip_into(c, json_pack("{s:I}", "imported", (json_int_t)imported));
+}
+
+static json_t *api_header_export(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(c->chain, &t);
+	uint32_t from = 0, to = t.height;
+	const char *path = api_arg_path(args, err);
+	if (path == NULL || !api_arg_height(args, "from", &from, err) ||
+	    !api_arg_height(args, "to", &to, err))
+		return NULL;
+	if (from > to || to > t.height)
+		return api_fail(err, "BAD_REQUEST", "range %u..%u is not inside the chain 0..%u",
+		                from, to, t.height);
+	sl_chainstore_err_t e = sl_chainstore_export(c->chain, path, from, to);
+	if (e != SL_CHAINSTORE_OK)
+		return api_fail(err, "INTERNAL", "export to %s failed: %s (see the log)", path,
+		                sl_chainstore_err_str(e));
+	return json_pack("{s:I, s:I, s:I, s:s}", "exported", (json_int_t)(to - from + 1), "from",
+	                 (json_int_t)from, "to", (json_int_t)to, "path", path);
 }
 
 /* ---- shutdown ---------------------------------------------------------- */
@@ -159,7 +315,124 @@ static json_t *api_shutdown(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 		SL_INFO("shutdown requested over the control socket");
 	bool told = sl_dplink_request_shutdown(&c->dp);
 	c->shutting_down = true;
+	sl_node_set_shutting_down(&c->node);
 	return json_pack("{s:b, s:b}", "ctrl", true, "dataplane", told);
+}
+
+/* ---- peers ------------------------------------------------------------- */
+
+/* The request being answered (for deferred replies). */
+static json_int_t sl_api_cur_id;
+static bool sl_api_deferred;
+
+static json_t *api_node_fail(sl_api_err_t *err, const sl_node_err_t *ne)
+{
+	return api_fail(err, ne->code ? ne->code : "INTERNAL", "%s", ne->message);
+}
+
+/* args.session: a session id (1..2^32-1). */
+static bool api_arg_session(json_t *args, uint32_t *sid, sl_api_err_t *err)
+{
+	json_t *v = json_object_get(args, "session");
+	if (v == NULL || !json_is_integer(v) || json_integer_value(v) <= 0 ||
+	    json_integer_value(v) > (json_int_t)UINT32_MAX) {
+		api_fail(err, "BAD_REQUEST", "'session' must be a session id (1..4294967295)");
+		return false;
+	}
+	*sid = (uint32_t)json_integer_value(v);
+	return true;
+}
+
+/* args.addr: "a.b.c.d:port" or "a.b.c.d" (port 9747). */
+static bool api_arg_addr(json_t *args, sl_cfg_addr_t *a, sl_api_err_t *err)
+{
+	json_t *v = json_object_get(args, "addr");
+	if (v == NULL || !json_is_string(v) ||
+	    sl_cfg_parse_addr(json_string_value(v), 9747, a) != 0) {
+		api_fail(err, "BAD_REQUEST", "'addr' must be \"a.b.c.d:port\" or \"a.b.c.d\"");
+		return false;
+	}
+	return true;
+}
+
+static json_t *api_peers(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	(void)args;
+	(void)err;
+	return sl_node_peers_json(&c->node, sl_now_ns());
+}
+
+static json_t *api_peer_show(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	uint32_t sid;
+	sl_node_err_t ne = {0};
+	if (!api_arg_session(args, &sid, err))
+		return NULL;
+	json_t *r = sl_node_peer_show(&c->node, sid, sl_now_ns(), &ne);
+	return r ? r : api_node_fail(err, &ne);
+}
+
+static json_t *api_peer_disconnect(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	uint32_t sid;
+	sl_node_err_t ne = {0};
+	if (!api_arg_session(args, &sid, err))
+		return NULL;
+	if (sl_node_disconnect(&c->node, sid, &ne) != 0)
+		return api_node_fail(err, &ne);
+	return json_pack("{s:I, s:s}", "session", (json_int_t)sid, "state", "closing");
+}
+
+/* peer.connect: answered when the connect ends (sl_node.h). */
+static json_t *api_peer_connect(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	sl_cfg_addr_t a;
+	sl_node_err_t ne = {0};
+	if (!api_arg_addr(args, &a, err))
+		return NULL;
+	uint64_t waiter = sl_server_defer(&c->srv);
+	if (sl_node_connect(&c->node, a.ipv4, a.port, waiter, (uint64_t)sl_api_cur_id, sl_now_ns(),
+	                    &ne) != 0) {
+		sl_server_undefer(&c->srv, waiter); /* the error is answered now */
+		return api_node_fail(err, &ne);
+	}
+	sl_api_deferred = waiter != 0;
+	return sl_api_deferred ? NULL : json_pack("{s:s}", "state", "connecting");
+}
+
+static json_t *api_peer_ban(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	sl_cfg_addr_t a;
+	sl_node_err_t ne = {0};
+	json_t *sec = json_object_get(args, "seconds");
+	if (!api_arg_addr(args, &a, err))
+		return NULL;
+	if (sec == NULL || !json_is_integer(sec) || json_integer_value(sec) < 0 ||
+	    json_integer_value(sec) > (json_int_t)UINT32_MAX)
+		return api_fail(err, "BAD_REQUEST", "'seconds' must be 0 (until unban) or more");
+	uint32_t s = (uint32_t)json_integer_value(sec);
+	int closed = sl_node_ban(&c->node, a.ipv4, s, sl_now_ns(), &ne);
+	if (closed < 0)
+		return api_node_fail(err, &ne);
+	char ip[16];
+	snprintf(ip, sizeof ip, "%u.%u.%u.%u", a.ipv4 >> 24, (a.ipv4 >> 16) & 255,
+	         (a.ipv4 >> 8) & 255, a.ipv4 & 255);
+	return json_pack("{s:s, s:I, s:I}", "addr", ip, "seconds", (json_int_t)s, "disconnected",
+	                 (json_int_t)closed);
+}
+
+static json_t *api_peer_unban(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	sl_cfg_addr_t a;
+	sl_node_err_t ne = {0};
+	if (!api_arg_addr(args, &a, err))
+		return NULL;
+	if (sl_node_unban(&c->node, a.ipv4, &ne) != 0)
+		return api_node_fail(err, &ne);
+	char ip[16];
+	snprintf(ip, sizeof ip, "%u.%u.%u.%u", a.ipv4 >> 24, (a.ipv4 >> 16) & 255,
+	         (a.ipv4 >> 8) & 255, a.ipv4 & 255);
+	return json_pack("{s:s, s:b}", "addr", ip, "unbanned", true);
 }
 
 /* ---- dispatch ---------------------------------------------------------- */
@@ -179,17 +452,17 @@ static const sl_api_cmd_t sl_api_cmds[] = {
     {"status", api_status, 0, NULL},
     {"stats", api_stats, 0, NULL},
     {"shutdown", api_shutdown, 0, NULL},
-    {"peers", NULL, SL_API_NEEDS_DP, NULL},
-    {"peer.show", NULL, SL_API_NEEDS_DP, sl_api_a_session},
-    {"peer.disconnect", NULL, SL_API_NEEDS_DP, sl_api_a_session},
-    {"peer.ban", NULL, 0, sl_api_a_ban},
-    {"peer.unban", NULL, 0, sl_api_a_addr},
-    {"peer.connect", NULL, SL_API_NEEDS_DP, sl_api_a_addr},
+    {"peers", api_peers, SL_API_NEEDS_DP, NULL},
+    {"peer.show", api_peer_show, SL_API_NEEDS_DP, sl_api_a_session},
+    {"peer.disconnect", api_peer_disconnect, SL_API_NEEDS_DP, sl_api_a_session},
+    {"peer.ban", api_peer_ban, 0, sl_api_a_ban},
+    {"peer.unban", api_peer_unban, 0, sl_api_a_addr},
+    {"peer.connect", api_peer_connect, SL_API_NEEDS_DP, sl_api_a_addr},
     {"sync.start", NULL, SL_API_NEEDS_DP, sl_api_a_sync},
     {"sync.status", NULL, 0, NULL},
-    {"header.get", NULL, 0, sl_api_a_hget},
-    {"header.import", NULL, 0, sl_api_a_path},
-    {"header.export", NULL, 0, sl_api_a_export},
+    {"header.get", api_header_get, 0, sl_api_a_hget},
+    {"header.import", api_header_import, 0, sl_api_a_path},
+    {"header.export", api_header_export, 0, sl_api_a_export},
     {"ops", NULL, 0, NULL},
     {"op.cancel", NULL, 0, sl_api_a_tx},
     {"ranges", NULL, 0, NULL},
@@ -272,11 +545,36 @@ static char *api_reply(json_t *id, json_t *result, const sl_api_err_t *err)
 	else
 		r = json_pack("{s:O, s:b, s:{s:s, s:s}}", "id", id, "ok", false, "error", "code",
 		              err->code, "message", err->message);
+	if (result == NULL && r != NULL && err->extra != NULL)
+		json_object_update(json_object_get(r, "error"), err->extra);
 	if (SL_UNLIKELY(r == NULL))
 		return NULL;
 	char *s = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 	json_decref(r);
 	return s;
+}
+
+char *sl_api_reply_line(int64_t id, json_t *result, const char *code, const char *message,
+                        json_t *extra)
+{
+	json_t *jid = json_integer(id);
+	char *out;
+	if (result != NULL) {
+		out = api_reply(jid, result, NULL);
+	} else {
+		sl_api_err_t e = {.code = code ? code : "INTERNAL"};
+		snprintf(e.message, sizeof e.message, "%s", message ? message : "");
+		json_t *r = json_pack("{s:O, s:b, s:{s:s, s:s}}", "id", jid, "ok", false, "error",
+		                      "code", e.code, "message", e.message);
+		if (r != NULL && extra != NULL)
+			json_object_update(json_object_get(r, "error"), extra);
+		out = r ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+		        : NULL;
+		json_decref(r);
+	}
+	json_decref(extra);
+	json_decref(jid);
+	return out;
 }
 
 char *sl_api_line(void *ctx, const char *line, size_t len)
@@ -293,14 +591,22 @@ char *sl_api_line(void *ctx, const char *line, size_t len)
 		         jerr.text);
 	else if (api_parse(req, &id, &name, &args, &err) != NULL) {
 		json_t *empty = args ? NULL : json_object();
+		sl_api_cur_id = json_integer_value(id);
+		sl_api_deferred = false;
 		result = api_dispatch(c, name, args ? args : empty, &err);
 		json_decref(empty);
+		if (result == NULL && sl_api_deferred) {
+			sl_api_deferred = false;
+			json_decref(req);
+			return NULL; /* answered later (sl_api_reply_line) */
+		}
 	}
 	if (result == NULL) {
 		c->cnt.api_errors++;
 		SL_DEBUG("request %s answered %s: %s", name ? name : "?", err.code, err.message);
 	}
 	char *out = api_reply(id, result, &err);
+	json_decref(err.extra);
 	json_decref(req);
 	return out;
 }

@@ -17,4 +17,14 @@
    reply line without '\n' (NULL only when out of memory). */
 char *sl_api_line(void *ctx, const char *line, size_t len);
 
+struct json_t;
+
+/* sl_api_reply_line builds one reply line (no '\n', malloc'd) for request
+   `id`: {"id","ok":true,"result"} when result is not NULL, else
+   {"id","ok":false,"error":{"code","message", ...extra's fields}}.  Takes
+   the references to result and extra (either may be NULL).  Used for
+   replies sent later (peer.connect).  NULL only when out of memory. */
+char *sl_api_reply_line(int64_t id, struct json_t *result, const char *code, const char *message,
+                        struct json_t *extra);
+
 #endif /* SL_API_H */

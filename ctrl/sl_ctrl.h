@@ -10,7 +10,9 @@
 #include "sl_base.h"
 #include "sl_cfg.h"
 
+#include "sl_chainstore.h"
 #include "sl_dplink.h"
+#include "sl_node.h"
 #include "sl_server.h"
 
 /* ctrl's API counters, reported by `stats` under "ctrl" (with the
@@ -28,6 +30,8 @@ typedef struct sl_ctrl {
 	sl_dplink_t dp;
 	sl_server_t srv;
 	sl_ctrl_cnt_t cnt;
+	sl_node_t node;         /* sessions, admission, address book (sl_node.h) */
+	sl_chainstore_t *chain; /* the header chain at [ctrl] store (sl_chainstore.h) */
 } sl_ctrl_t;
 
 /* sl_ctrl_state: the lifecycle word `status` reports, derived from ctrl's

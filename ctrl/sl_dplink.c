@@ -51,6 +51,8 @@ static bool dplink_is_refused(const sl_dplink_t *l, const struct stat *st, uint6
 static void dplink_detach(sl_dplink_t *l)
 {
 	uint32_t me = (uint32_t)getpid();
+	if (l->attached && l->on_attach != NULL)
+		l->on_attach(l->hook_ctx, &l->region, false, 0);
 	if (l->region.hdr != NULL) {
 		atomic_compare_exchange_strong(&l->region.hdr->ctrl_pid, &me, 0);
 		sl_region_close(&l->region);
@@ -147,6 +149,8 @@ static void dplink_try_attach(sl_dplink_t *l, uint64_t now_ns)
 	l->attaches++;
 	atomic_store(&l->region.hdr->ctrl_heartbeat_ns, now_ns);
 	dplink_publish_initial(l);
+	if (l->on_attach != NULL)
+		l->on_attach(l->hook_ctx, &l->region, true, now_ns);
 	SL_INFO("attached to dataplane pid %u (%u lcores, life %s) at %s",
 	        atomic_load(&l->region.hdr->dp_pid), l->region.hdr->n_lcores,
 	        sl_life_str(sl_region_life(&l->region)), l->path);
@@ -171,32 +175,46 @@ static bool dplink_still_valid(sl_dplink_t *l, uint64_t now_ns)
 	return true;
 }
 
-static void dplink_drain(sl_dplink_t *l)
+void sl_dplink_set_hooks(sl_dplink_t *l, sl_dplink_event_fn on_event, sl_dplink_attach_fn on_attach,
+                         void *ctx)
 {
-	uint32_t n = l->region.hdr->n_lcores;
+	l->on_event = on_event;
+	l->on_attach = on_attach;
+	l->hook_ctx = ctx;
+}
+
+static uint32_t dplink_drain(sl_dplink_t *l, uint64_t now_ns)
+{
+	uint32_t n = l->region.hdr->n_lcores, drained = 0;
 	sl_msg_t m;
 	for (uint32_t i = 0; i < n; i++) {
 		for (uint32_t k = 0; k < SL_DPLINK_DRAIN_MAX; k++) {
 			if (sl_region_event_recv(&l->region, i, &m) != 0)
 				break;
 			l->events_drained++;
-			/* Admission (the HELLO consumer) is a later issue. */
+			drained++;
+			if (l->on_event != NULL)
+				l->on_event(l->hook_ctx, &m, now_ns);
 			SL_DEBUG("event %s from lcore %u session %u gen %u (%u bytes)",
 			         sl_evt_type_str(m.type), m.lcore, m.session, m.gen, m.len);
 		}
 	}
+	return drained;
 }
 
-void sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns)
+uint32_t sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns)
 {
-	if (l->attached && !dplink_still_valid(l, now_ns))
-		dplink_detach(l);
+	if (l->attached && now_ns >= l->check_ns) {
+		l->check_ns = now_ns + SL_DPLINK_CHECK_NS;
+		if (!dplink_still_valid(l, now_ns))
+			dplink_detach(l);
+	}
 	if (!l->attached)
 		dplink_try_attach(l, now_ns);
 	if (!l->attached)
-		return;
+		return 0;
 	atomic_store_explicit(&l->region.hdr->ctrl_heartbeat_ns, now_ns, memory_order_release);
-	dplink_drain(l);
+	return dplink_drain(l, now_ns);
 }
 
 bool sl_dplink_request_shutdown(sl_dplink_t *l)

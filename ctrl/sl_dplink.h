@@ -20,11 +20,22 @@
 #define SL_DPLINK_RETRY_NS        (1000ULL * 1000000ULL)
 /* A region file still being formatted is looked at again after this long. */
 #define SL_DPLINK_FORMAT_RETRY_NS (100ULL * 1000000ULL)
+/* The attached region's file and the dataplane's heartbeat are checked at
+   most this often (the tick itself may run every millisecond). */
+#define SL_DPLINK_CHECK_NS        (10ULL * 1000000ULL)
 /* Most event records drained from one lcore's ring per tick. */
 #define SL_DPLINK_DRAIN_MAX       4096u
 
+/* Hooks: every drained event record, and attach / detach (called right
+   after attaching, before the first drain; and right before unmapping). */
+typedef void (*sl_dplink_event_fn)(void *ctx, const sl_msg_t *m, uint64_t now_ns);
+typedef void (*sl_dplink_attach_fn)(void *ctx, sl_region_t *r, bool attached, uint64_t now_ns);
+
 typedef struct {
 	sl_region_t region;
+	sl_dplink_event_fn on_event;
+	sl_dplink_attach_fn on_attach;
+	void *hook_ctx;
 	bool attached;
 	char path[256]; /* sl_region_path(region_dir, instance) */
 	dev_t dev;      /* identity of the attached file */
@@ -33,6 +44,7 @@ typedef struct {
 	ino_t bad_ino;
 	bool have_bad;
 	uint64_t retry_ns;   /* do not re-open the refused file before this */
+	uint64_t check_ns;   /* next validity check of the attached region */
 	int last_err;        /* last sl_region_open result, to log changes once */
 	uint8_t genesis[32]; /* hash (wire order) published as the initial status */
 	uint64_t events_drained;
@@ -46,11 +58,17 @@ typedef struct {
 int sl_dplink_init(sl_dplink_t *l, const char *region_dir, const char *instance,
                    const uint8_t genesis[32]);
 
+/* sl_dplink_set_hooks installs the event and attach hooks (either NULL). */
+void sl_dplink_set_hooks(sl_dplink_t *l, sl_dplink_event_fn on_event, sl_dplink_attach_fn on_attach,
+                         void *ctx);
+
 /* sl_dplink_tick runs one ctrl tick: attach if detached (no region yet is
    normal and quiet), detach from a dead or replaced dataplane and look for
-   the next, write ctrl_heartbeat_ns, drain every lcore's event ring (bounded
-   per tick).  Never blocks. */
-void sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns);
+   the next (checked at most every SL_DPLINK_CHECK_NS), write
+   ctrl_heartbeat_ns, drain every lcore's event ring (bounded per tick).
+   Never blocks.  Returns the number of event records drained (the caller
+   ticks faster while events flow). */
+uint32_t sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns);
 
 /* sl_dplink_life: the attached region's lifecycle gate (sl_life_t), or -1
    when detached. */

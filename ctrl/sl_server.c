@@ -233,7 +233,9 @@ static int client_line(sl_server_t *s, sl_client_t *c, char *line, size_t len, s
 		i++;
 	if (i == len)
 		return 0; /* blank line: nothing asked */
+	s->cur_serial = c->serial;
 	char *reply = fn(ctx, line, len);
+	s->cur_serial = 0;
 	if (reply == NULL)
 		return 0;
 	int rc = client_queue(s, c, reply, strlen(reply));
@@ -354,13 +356,51 @@ void sl_server_service(sl_server_t *s, const struct pollfd *fds, int n, sl_serve
 			client_read(s, c, fn, ctx);
 		if (c->fd < 0 || client_flush(s, c) < 0)
 			continue;
-		if (c->closing && c->out_len == c->out_off)
+		if (c->closing && c->out_len == c->out_off && c->pending == 0)
 			server_end(s, c);
 		else if ((fds[k].revents & POLLHUP) != 0 && c->closing)
 			server_drop(s, c, "hung up before reading its replies");
 	}
 	if (n > 0 && (fds[0].revents & POLLIN) != 0)
 		server_accept(s);
+}
+
+static sl_client_t *server_client(sl_server_t *s, uint64_t serial)
+{
+	for (uint32_t i = 0; i < SL_API_MAX_CLIENTS; i++)
+		if (s->clients[i].fd >= 0 && s->clients[i].serial == serial)
+			return &s->clients[i];
+	return NULL;
+}
+
+uint64_t sl_server_defer(sl_server_t *s)
+{
+	sl_client_t *c = s->cur_serial ? server_client(s, s->cur_serial) : NULL;
+	if (c == NULL)
+		return 0;
+	c->pending++;
+	return c->serial;
+}
+
+void sl_server_undefer(sl_server_t *s, uint64_t serial)
+{
+	sl_client_t *c = serial ? server_client(s, serial) : NULL;
+	if (c != NULL && c->pending > 0)
+		c->pending--;
+}
+
+int sl_server_reply(sl_server_t *s, uint64_t serial, const char *line)
+{
+	sl_client_t *c = server_client(s, serial);
+	if (c == NULL)
+		return -1;
+	if (c->pending > 0)
+		c->pending--;
+	if (client_queue(s, c, line, strlen(line)) < 0 || client_flush(s, c) < 0)
+		return -1;
+	if (c->closing && c->out_len == c->out_off && c->pending == 0)
+		server_end(s, c);
+	return 0;
 }
 
 bool sl_server_flushed(const sl_server_t *s)

@@ -19,10 +19,11 @@
 #define SL_SERVER_PATH_MAX 108                  /* sizeof(sun_path) */
 
 typedef struct {
-	int fd;          /* -1: free slot */
-	bool closing;    /* flush what is queued, then close */
-	uint64_t serial; /* for log lines */
-	char *in;        /* SL_SERVER_LINE_MAX + 1 bytes */
+	int fd;           /* -1: free slot */
+	bool closing;     /* flush what is queued, then close */
+	uint64_t serial;  /* for log lines, and to address a deferred reply */
+	uint32_t pending; /* deferred replies owed (sl_server_defer) */
+	char *in;         /* SL_SERVER_LINE_MAX + 1 bytes */
 	size_t in_len;
 	char *out;
 	size_t out_off, out_len, out_cap;
@@ -36,6 +37,7 @@ typedef struct {
 	uint32_t n_clients;
 	uint64_t serial;
 	uint64_t accepted, rejected, dropped;
+	uint64_t cur_serial; /* the client whose line is being answered, 0: none */
 	sl_client_t clients[SL_API_MAX_CLIENTS];
 	int pfd_client[SL_API_MAX_CLIENTS + 1]; /* pollfd index -> client slot */
 } sl_server_t;
@@ -60,6 +62,22 @@ int sl_server_pollfds(sl_server_t *s, struct pollfd *fds);
    through `fn`, flushes, and closes finished or misbehaving clients. */
 void sl_server_service(sl_server_t *s, const struct pollfd *fds, int n, sl_server_line_fn fn,
                        void *ctx);
+
+/* sl_server_defer, called from inside the line callback: the reply to the
+   current line comes later through sl_server_reply (the callback then
+   returns NULL).  Returns the client's serial (its address for the reply),
+   or 0 when called outside a callback.  A client owed a deferred reply is
+   not closed at its EOF until the reply is queued. */
+uint64_t sl_server_defer(sl_server_t *s);
+
+/* sl_server_undefer takes back a sl_server_defer whose reply is given
+   at once after all (the callback returns it).  serial 0: nothing. */
+void sl_server_undefer(sl_server_t *s, uint64_t serial);
+
+/* sl_server_reply queues `line` (no '\n') to the client `serial` as the
+   deferred reply it was owed.  Returns 0, or -1 when that client is gone
+   (the reply is dropped). */
+int sl_server_reply(sl_server_t *s, uint64_t serial, const char *line);
 
 /* sl_server_flushed: no client has reply bytes waiting. */
 bool sl_server_flushed(const sl_server_t *s);

@@ -26,10 +26,11 @@ enum { EXIT_OK = 0, EXIT_API = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_TIM
 
 #define CLI_DEFAULT_SOCKET  "/run/sluice/sluice.sock"
 #define CLI_DEFAULT_TIMEOUT 10.0
+#define CLI_CONNECT_TIMEOUT 60.0 /* peer.connect waits for the peer's answer */
 #define CLI_REPLY_MAX       (64u * 1024u * 1024u)
 #define CLI_MAX_ARGS        4
 
-typedef enum { ARG_INT, ARG_STR, ARG_PATH, ARG_LIST } cli_arg_type_t;
+typedef enum { ARG_INT, ARG_STR, ARG_PATH, ARG_LIST, ARG_ADDR } cli_arg_type_t;
 
 typedef struct {
 	const char *key;
@@ -52,9 +53,15 @@ static const cli_cmd_t cli_cmds[] = {
     {"peers", "list sessions", false, {{0}}},
     {"peer.show", "one session", false, {{"session", ARG_INT, true}}},
     {"peer.disconnect", "close a session", false, {{"session", ARG_INT, true}}},
-    {"peer.ban", "ban an address", false, {{"addr", ARG_STR, true}, {"seconds", ARG_INT, true}}},
-    {"peer.unban", "lift a ban", false, {{"addr", ARG_STR, true}}},
-    {"peer.connect", "connect to a.b.c.d:port", false, {{"addr", ARG_STR, true}}},
+    {"peer.ban",
+     "ban an address (seconds=0: until unban), close its sessions",
+     false,
+     {{"addr", ARG_ADDR, true}, {"seconds", ARG_INT, true}}},
+    {"peer.unban", "lift a ban", false, {{"addr", ARG_ADDR, true}}},
+    {"peer.connect",
+     "connect to a.b.c.d[:port] (waits for the outcome)",
+     false,
+     {{"addr", ARG_ADDR, true}}},
     {"sync.start", "start header sync", false, {{"to_height", ARG_INT, false}}},
     {"sync.status", "header sync progress", false, {{0}}},
     {"header.get",
@@ -93,7 +100,8 @@ static void cli_usage(FILE *f)
 	           "  -s, --socket PATH     control socket of sluice-ctrl\n"
 	           "  -c, --config FILE     take the socket from FILE's [ctrl] socket\n"
 	           "  -j, --json            print the API result verbatim as one JSON document\n"
-	           "  -t, --timeout SECONDS give up waiting for the reply (default 10)\n"
+	           "  -t, --timeout SECONDS give up waiting for the reply (default 10;\n"
+	           "                        60 for peer.connect)\n"
 	           "  -V, --version         print the version\n"
 	           "  -h, --help            print this help\n"
 	           "\n"
@@ -105,7 +113,9 @@ static void cli_usage(FILE *f)
 		for (int a = 0; a < CLI_MAX_ARGS && c->args[a].key != NULL; a++)
 			n += snprintf(line + n, sizeof line - (size_t)n,
 			              c->args[a].required ? " %s=%s" : " [%s=%s]", c->args[a].key,
-			              c->args[a].type == ARG_INT ? "N" : "VALUE");
+			              c->args[a].type == ARG_INT    ? "N"
+			              : c->args[a].type == ARG_ADDR ? "A.B.C.D[:PORT]"
+			                                            : "VALUE");
 		fprintf(f, "%-44s %s%s\n", line, c->help, c->one_of ? " (exactly one)" : "");
 	}
 	fprintf(f, "\n"
@@ -157,6 +167,10 @@ static json_t *cli_value(const cli_arg_t *a, const char *v)
 	}
 	if (*v == '\0')
 		return NULL;
+	if (a->type == ARG_ADDR) {
+		sl_cfg_addr_t addr;
+		return sl_cfg_parse_addr(v, 9747, &addr) == 0 ? json_string(v) : NULL;
+	}
 	if (a->type == ARG_PATH && v[0] != '/') {
 		/* The daemon has another working directory: send an absolute path. */
 		char cwd[PATH_MAX], abs[PATH_MAX + 256];
@@ -194,19 +208,32 @@ static int cli_parse_args(cli_t *cli, int argc, char **argv)
 {
 	const cli_cmd_t *c = cli->cmd;
 	cli->args = json_object();
+	int positional = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *eq = strchr(argv[i], '=');
-		if (eq == NULL || eq == argv[i])
+		const cli_arg_t *a;
+		const char *val;
+		if (eq == NULL && !c->one_of && positional < CLI_MAX_ARGS &&
+		    c->args[positional].key != NULL) {
+			/* A bare value is the next argument in order: peer.show 5 */
+			a = &c->args[positional++];
+			val = argv[i];
+		} else if (eq == NULL || eq == argv[i]) {
 			return cli_usage_err("'%s': arguments are key=value (command %s)", argv[i],
 			                     c->name);
-		const cli_arg_t *a = cli_find_arg(c, argv[i], (size_t)(eq - argv[i]));
+		} else {
+			a = cli_find_arg(c, argv[i], (size_t)(eq - argv[i]));
+			val = eq + 1;
+		}
 		if (a == NULL)
 			return cli_usage_err("'%s' takes no argument '%s'", c->name, argv[i]);
-		json_t *v = cli_value(a, eq + 1);
+		json_t *v = cli_value(a, val);
 		if (v == NULL)
 			return cli_usage_err("bad value in '%s' (%s)", argv[i],
 			                     a->type == ARG_INT ? "a non-negative integer"
-			                                        : "a non-empty value");
+			                     : a->type == ARG_ADDR
+			                         ? "an address a.b.c.d or a.b.c.d:port"
+			                         : "a non-empty value");
 		if (json_object_get(cli->args, a->key) != NULL) {
 			json_decref(v);
 			return cli_usage_err("'%s' given twice", a->key);
@@ -471,6 +498,14 @@ static void cli_print_stats(json_t *r)
 	json_t *v;
 	json_object_foreach(json_object_get(r, "ctrl"), k, v)
 	    printf("  %-24s %20lld\n", k, (long long)json_integer_value(v));
+	if (json_object_get(r, "sessions") != NULL)
+		printf("sessions:\n");
+	json_object_foreach(json_object_get(r, "sessions"), k, v)
+	    printf("  %-24s %20lld\n", k, (long long)json_integer_value(v));
+	if (json_object_get(r, "store") != NULL)
+		printf("store:\n");
+	json_object_foreach(json_object_get(r, "store"), k, v)
+	    printf("  %-24s %20lld\n", k, (long long)json_integer_value(v));
 }
 
 static void cli_print_table(json_t *a)
@@ -493,14 +528,55 @@ static void cli_print_table(json_t *a)
 	}
 }
 
+/* peers: one line per session. */
+static void cli_print_peers(json_t *a)
+{
+	if (json_array_size(a) == 0) {
+		printf("no sessions\n");
+		return;
+	}
+	printf("%-10s %-21s %-16s %-10s %8s %-10s %-3s %8s %5s\n", "session", "addr", "node_id",
+	       "streams", "rtt_us", "state", "dir", "since_s", "misb");
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *p = json_array_get(a, i);
+		char streams[64] = "";
+		size_t n = 0;
+		json_t *st = json_object_get(p, "streams");
+		for (size_t k = 0; k < json_array_size(st) && n + 4 < sizeof streams; k++)
+			n += (size_t)snprintf(streams + n, sizeof streams - n, "%s%lld",
+			                      k ? "," : "",
+			                      (long long)json_integer_value(json_array_get(st, k)));
+		const char *id = json_string_value(json_object_get(p, "node_id"));
+		printf("%-10lld %-21s %-16.16s %-10s %8lld %-10s %-3s %8lld %5lld\n",
+		       (long long)cli_int(p, "session"),
+		       json_string_value(json_object_get(p, "addr")) ?: "?", id ? id : "?", streams,
+		       (long long)cli_int(p, "rtt_us"),
+		       json_string_value(json_object_get(p, "state")) ?: "?",
+		       json_is_true(json_object_get(p, "outbound")) ? "out" : "in",
+		       (long long)cli_int(p, "since_s"), (long long)cli_int(p, "misbehavior"));
+	}
+}
+
 static void cli_print(const cli_t *cli, json_t *result)
 {
 	if (cli->json) {
 		char *s = json_dumps(result, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
 		puts(s ? s : "null");
 		free(s);
-	} else if (strcmp(cli->cmd->name, "stats") == 0 && json_is_object(result))
+	} else if (strcmp(cli->cmd->name, "peers") == 0 && json_is_array(result))
+		cli_print_peers(result);
+	else if (strcmp(cli->cmd->name, "stats") == 0 && json_is_object(result))
 		cli_print_stats(result);
+	else if (strcmp(cli->cmd->name, "header.import") == 0 && json_is_object(result))
+		printf("imported %lld new headers; tip %lld %s\n",
+		       (long long)cli_int(result, "imported"),
+		       (long long)cli_int(result, "tip_height"),
+		       json_string_value(json_object_get(result, "tip_hash")) ?: "?");
+	else if (strcmp(cli->cmd->name, "header.export") == 0 && json_is_object(result))
+		printf("exported %lld headers (heights %lld..%lld) to %s\n",
+		       (long long)cli_int(result, "exported"), (long long)cli_int(result, "from"),
+		       (long long)cli_int(result, "to"),
+		       json_string_value(json_object_get(result, "path")) ?: "?");
 	else if (strcmp(cli->cmd->name, "shutdown") == 0 && json_is_object(result))
 		printf("shutdown requested (dataplane %s)\n",
 		       json_is_true(json_object_get(result, "dataplane")) ? "told to stop"
@@ -615,12 +691,15 @@ static int cli_main(cli_t *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli->socket == NULL)
 		cli->socket = CLI_DEFAULT_SOCKET;
+	if (cli->timeout_s == 0)
+		cli->timeout_s = strcmp(cli->cmd->name, "peer.connect") == 0 ? CLI_CONNECT_TIMEOUT
+		                                                             : CLI_DEFAULT_TIMEOUT;
 	return cli_run(cli);
 }
 
 int main(int argc, char **argv)
 {
-	cli_t cli = {.timeout_s = CLI_DEFAULT_TIMEOUT};
+	cli_t cli = {.timeout_s = 0};
 	int rc = cli_main(&cli, argc, argv);
 	json_decref(cli.args);
 	return rc;

@@ -287,6 +287,7 @@ END_TEST
 
 START_TEST(test_reject_auth_required)
 {
+	/* this build implements no auth: when it is required nothing passes */
 	sl_admit_cfg_t c = cfg;
 	c.require_auth = true;
 	init_with(&c);
@@ -295,6 +296,26 @@ START_TEST(test_reject_auth_required)
 	h = hello(1);
 	h.auth_mode = SL_WIRE_AUTH_X25519_CHACHA20POLY1305;
 	h.has_pubkey = true;
+	expect_reject(&h, IP, 0, T0, SL_WIRE_REJECT_AUTH);
+	ck_assert_uint_eq(sl_admit_count(&st), 0);
+}
+END_TEST
+
+START_TEST(test_reject_auth_mode_not_none)
+{
+	/* auth not required: mode 1 (not implemented here) and undefined
+	   modes are REJECT AUTH, permanently; mode 0 is admitted */
+	static const uint16_t modes[] = {SL_WIRE_AUTH_X25519_CHACHA20POLY1305, 2, 7, 0xffff};
+	for (size_t i = 0; i < SL_ARRAY_LEN(modes); i++) {
+		sl_wire_hello_t h = hello(1);
+		h.auth_mode = modes[i];
+		h.has_pubkey = modes[i] == SL_WIRE_AUTH_X25519_CHACHA20POLY1305;
+		sl_admit_decision_t d = decide_at(&h, IP, 0, T0);
+		assert_reject(&d, SL_WIRE_REJECT_AUTH);
+		ck_assert_uint_eq(d.retry_after_s, SL_ADMIT_RETRY_PERMANENT);
+	}
+	ck_assert_uint_eq(sl_admit_count(&st), 0);
+	sl_wire_hello_t h = hello(1);
 	expect_accept(&h, IP, 0, T0);
 }
 END_TEST
@@ -423,11 +444,9 @@ START_TEST(test_check_order)
 	/* A HELLO wrong in every way gets the reason earliest in the order;
 	   fixing that one reveals the next. */
 	sl_admit_cfg_t c = cfg;
-	c.require_auth = true;
 	c.max_peers = 1;
 	init_with(&c);
 	sl_wire_hello_t ok = hello(50);
-	ok.auth_mode = 1;
 	expect_accept(&ok, IP + 50, 0, T0);
 	ck_assert_int_eq(sl_admit_ban(&st, IP, 0, T0), SL_ADMIT_OK);
 	sl_admit_set_ready(&st, false);
@@ -437,7 +456,7 @@ START_TEST(test_check_order)
 	                                 SL_WIRE_REJECT_DUPLICATE, SL_WIRE_REJECT_FULL};
 	for (size_t i = 0; i < SL_ARRAY_LEN(order); i++) {
 		sl_wire_hello_t h = hello(50); /* duplicate of the admitted node */
-		h.auth_mode = 0;
+		h.auth_mode = 7;               /* undefined: AUTH */
 		h.proto_min = h.proto_max = 9;
 		h.chain_id[0] ^= 1;
 		ck_assert_int_eq(sl_admit_nonce_add(&st, h.nonce, T0 + S, T0), SL_ADMIT_OK);
@@ -452,7 +471,7 @@ START_TEST(test_check_order)
 		if (i > 4)
 			sl_admit_nonce_del(&st, h.nonce);
 		if (i > 5)
-			h.auth_mode = 1;
+			h.auth_mode = SL_WIRE_AUTH_NONE;
 		if (i > 6)
 			node(h.node_id, 51);
 		expect_reject(&h, IP, 0, T0, order[i]);
@@ -754,6 +773,125 @@ START_TEST(test_random_admit_remove_consistent)
 }
 END_TEST
 
+START_TEST(test_adopt_makes_hello_duplicate)
+{
+	/* an outbound session, registered once up, makes that node's HELLO
+	   DUPLICATE and counts against capacity, lcore and address */
+	uint8_t id[SL_WIRE_HASH_LEN];
+	node(id, 3);
+	ck_assert_int_eq(sl_admit_adopt(&st, id, 0x301, IP + 3, 9747, 0, 0x23, true, T0),
+	                 SL_ADMIT_OK);
+	const sl_admit_peer_t *p = sl_admit_find(&st, id);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(p->state, SL_ADMIT_PEER_UP);
+	ck_assert_uint_eq(p->outbound, 1);
+	ck_assert_ptr_eq(sl_admit_find_session(&st, 0x301), p);
+	ck_assert_uint_eq(sl_admit_count(&st), 1);
+	ck_assert_uint_eq(sl_admit_count_lcore(&st, 0), 1);
+	ck_assert_uint_eq(sl_admit_count_addr(&st, IP + 3), 1);
+	sl_wire_hello_t h = hello(3);
+	expect_reject(&h, IP + 3, 0, T0, SL_WIRE_REJECT_DUPLICATE);
+	h = hello(3);
+	expect_reject(&h, IP + 9, 1, T0, SL_WIRE_REJECT_DUPLICATE); /* from elsewhere too */
+	/* once its session is gone the node is welcome again */
+	ck_assert_int_eq(sl_admit_remove_session(&st, 0x301), SL_ADMIT_OK);
+	ck_assert_uint_eq(sl_admit_count(&st), 0);
+	h = hello(3);
+	expect_accept(&h, IP + 3, 0, T0);
+}
+END_TEST
+
+START_TEST(test_adopt_refuses_conflicts)
+{
+	uint8_t a[SL_WIRE_HASH_LEN], b[SL_WIRE_HASH_LEN];
+	node(a, 1);
+	node(b, 2);
+	ck_assert_int_eq(sl_admit_adopt(&st, a, 0, IP, 1, 0, 1, true, T0), SL_ADMIT_ERR_ARG);
+	ck_assert_int_eq(sl_admit_adopt(&st, a, 5, IP, 1, (uint16_t)cfg.n_lcores, 1, true, T0),
+	                 SL_ADMIT_ERR_ARG);
+	ck_assert_int_eq(sl_admit_adopt(&st, a, 5, IP, 1, 0, 1, true, T0), SL_ADMIT_OK);
+	/* the same session id for another node, the same node again */
+	ck_assert_int_eq(sl_admit_adopt(&st, b, 5, IP, 1, 0, 1, true, T0), SL_ADMIT_ERR_ARG);
+	ck_assert_int_eq(sl_admit_adopt(&st, a, 6, IP, 1, 0, 1, false, T0), SL_ADMIT_ERR_STATE);
+	/* a node admitted by HELLO (pending, then up) cannot be adopted either */
+	sl_wire_hello_t h = hello(2);
+	expect_accept(&h, IP, 1, T0);
+	ck_assert_int_eq(sl_admit_adopt(&st, b, 7, IP, 1, 0, 1, true, T0), SL_ADMIT_ERR_STATE);
+	ck_assert_int_eq(sl_admit_commit(&st, b, 8), SL_ADMIT_OK);
+	ck_assert_int_eq(sl_admit_adopt(&st, b, 7, IP, 1, 0, 1, true, T0), SL_ADMIT_ERR_STATE);
+	ck_assert_uint_eq(sl_admit_count(&st), 2);
+	ck_assert_uint_eq(sl_admit_find(&st, a)->session, 5);
+	ck_assert_uint_eq(sl_admit_find(&st, b)->session, 8);
+}
+END_TEST
+
+START_TEST(test_adopt_ignores_limits_until_table_full)
+{
+	/* the session exists: max_peers / per-lcore / per-address do not stop
+	   it (but it counts, so the next HELLO is FULL); the table's size does */
+	sl_admit_cfg_t c = cfg;
+	c.max_peers = 1;
+	c.max_per_addr = 1;
+	init_with(&c);
+	uint8_t id[SL_WIRE_HASH_LEN];
+	for (uint32_t i = 0; i < 3; i++) {
+		node(id, 10 + i);
+		ck_assert_int_eq(sl_admit_adopt(&st, id, 0x100 + i, IP, 1, 0, 1, true, T0),
+		                 SL_ADMIT_OK);
+	}
+	ck_assert_uint_eq(sl_admit_count_addr(&st, IP), 3);
+	sl_wire_hello_t h = hello(20);
+	expect_reject(&h, IP + 1, 0, T0, SL_WIRE_REJECT_FULL);
+	init_with(&cfg);
+	for (uint32_t i = 0; i < SL_ADMIT_PEERS_MAX; i++) {
+		node(id, 1000 + i);
+		ck_assert_int_eq(sl_admit_adopt(&st, id, 1 + i, IP + i % 64, 1,
+		                                (uint16_t)(i % cfg.n_lcores), 1, false, T0),
+		                 SL_ADMIT_OK);
+	}
+	node(id, 999);
+	ck_assert_int_eq(sl_admit_adopt(&st, id, 0x7fffffff, IP, 1, 0, 1, false, T0),
+	                 SL_ADMIT_ERR_FULL);
+}
+END_TEST
+
+START_TEST(test_keep_ours_lower_node_id)
+{
+	/* both ends of a cross-dial must pick the same session: the one
+	   dialled by the lower node id */
+	uint8_t lo[SL_WIRE_HASH_LEN], hi[SL_WIRE_HASH_LEN];
+	memset(lo, 0x10, sizeof lo);
+	memset(hi, 0x10, sizeof hi);
+	hi[31] = 0x11; /* differs in the last byte only */
+	sl_admit_cfg_t c = cfg;
+	memcpy(c.node_id, lo, sizeof lo);
+	sl_admit_t *a = &st;
+	init_with(&c);
+	ck_assert(sl_admit_keep_ours(a, hi)); /* we are lower: keep what we dialled */
+	memcpy(c.node_id, hi, sizeof hi);
+	init_with(&c);
+	ck_assert(!sl_admit_keep_ours(a, lo)); /* we are higher: keep what it dialled */
+	/* randomized: exactly one of the two ends keeps its own dial */
+	uint32_t seed = seed_get(), s = seed ? seed : 1;
+	static sl_admit_t other;
+	for (int i = 0; i < 200; i++) {
+		uint8_t x[SL_WIRE_HASH_LEN], y[SL_WIRE_HASH_LEN];
+		for (int k = 0; k < SL_WIRE_HASH_LEN; k++) {
+			x[k] = (uint8_t)xorshift(&s);
+			y[k] = k < 30 ? x[k] : (uint8_t)xorshift(&s);
+		}
+		if (memcmp(x, y, sizeof x) == 0)
+			continue;
+		memcpy(c.node_id, x, sizeof x);
+		init_with(&c);
+		memcpy(c.node_id, y, sizeof y);
+		ck_assert_int_eq(sl_admit_init(&other, &c), SL_ADMIT_OK);
+		ck_assert_msg(sl_admit_keep_ours(&st, y) != sl_admit_keep_ours(&other, x),
+		              "seed %u: both ends keep the same side", seed);
+	}
+}
+END_TEST
+
 static Suite *admit_suite(void)
 {
 	Suite *s = suite_create("admit");
@@ -770,6 +908,7 @@ static Suite *admit_suite(void)
 	tcase_add_test(tc, test_reject_self_by_nonce);
 	tcase_add_test(tc, test_nonce_table_full);
 	tcase_add_test(tc, test_reject_auth_required);
+	tcase_add_test(tc, test_reject_auth_mode_not_none);
 	tcase_add_test(tc, test_reject_auth_allowlist);
 	tcase_add_test(tc, test_allowlist_full);
 	tcase_add_test(tc, test_reject_duplicate_node_id);
@@ -787,6 +926,10 @@ static Suite *admit_suite(void)
 	tcase_add_test(tc, test_repeat_after_removal_reevaluated);
 	tcase_add_test(tc, test_sweep_drops_stale_pending);
 	tcase_add_test(tc, test_random_admit_remove_consistent);
+	tcase_add_test(tc, test_adopt_makes_hello_duplicate);
+	tcase_add_test(tc, test_adopt_refuses_conflicts);
+	tcase_add_test(tc, test_adopt_ignores_limits_until_table_full);
+	tcase_add_test(tc, test_keep_ours_lower_node_id);
 	suite_add_tcase(s, tc);
 	return s;
 }

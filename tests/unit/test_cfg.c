@@ -172,7 +172,7 @@ START_TEST(test_unknown_key_names_line)
 	char want[256];
 	snprintf(want, sizeof want,
 	         "%s:3: unknown key 'prot' in [dataplane] (known: port, ip, gateway, udp_port, "
-	         "idle_sleep_us, workers)",
+	         "idle_sleep_us, keepalive_ms, hello_rate, hello_burst, settle_ms, workers)",
 	         tpath);
 	ck_assert_str_eq(err, want);
 }
@@ -350,6 +350,77 @@ START_TEST(test_comments)
 END_TEST
 
 /* Randomized: udp_port accepts exactly 1..65535. */
+/* Issue 3 keys: defaults when absent. */
+START_TEST(test_session_keys_defaults)
+{
+	sl_cfg_t c;
+	load_ok("[instance]\nname = a\n", &c);
+	ck_assert_uint_eq(c.keepalive_ms, 1000);
+	ck_assert_uint_eq(c.hello_rate, 10);
+	ck_assert_uint_eq(c.hello_burst, 20);
+	ck_assert_uint_eq(c.settle_ms, 5000);
+	ck_assert_uint_eq(c.per_addr, 8);
+	ck_assert_uint_eq(c.per_lcore, SL_SESSIONS_PER_LCORE);
+	ck_assert(!c.require_auth);
+	ck_assert_uint_eq(c.outbound, 8);
+	ck_assert_uint_eq(c.connect_timeout_ms, 10000);
+	ck_assert_uint_eq(c.redial_s, 30);
+}
+END_TEST
+
+/* Issue 3 keys: values at both ends of their ranges are taken. */
+START_TEST(test_session_keys_parse)
+{
+	sl_cfg_t c;
+	load_ok("[dataplane]\nkeepalive_ms = 10\nhello_rate = 100000\nhello_burst = 1\n"
+	        "settle_ms = 600000\n[admission]\nper_addr = 1\nper_lcore = 1\n"
+	        "require_auth = yes\n[peers]\noutbound = 0\nconnect_timeout_ms = 100\n"
+	        "redial_s = 86400\n",
+	        &c);
+	ck_assert_uint_eq(c.keepalive_ms, 10);
+	ck_assert_uint_eq(c.hello_rate, 100000);
+	ck_assert_uint_eq(c.hello_burst, 1);
+	ck_assert_uint_eq(c.settle_ms, 600000);
+	ck_assert_uint_eq(c.per_addr, 1);
+	ck_assert_uint_eq(c.per_lcore, 1);
+	ck_assert(c.require_auth);
+	ck_assert_uint_eq(c.outbound, 0);
+	ck_assert_uint_eq(c.connect_timeout_ms, 100);
+	ck_assert_uint_eq(c.redial_s, 86400);
+	load_ok("[admission]\nrequire_auth = false\n[peers]\noutbound = 1024\n", &c);
+	ck_assert(!c.require_auth);
+	ck_assert_uint_eq(c.outbound, 1024);
+	load_ok("[admission]\nrequire_auth = 1\n", &c);
+	ck_assert(c.require_auth);
+}
+END_TEST
+
+/* Issue 3 keys: one step outside each range, and a bad boolean, name the line. */
+START_TEST(test_session_keys_out_of_range)
+{
+	static const struct {
+		const char *text, *what;
+	} cases[] = {
+	    {"[dataplane]\nkeepalive_ms = 9\n", "keepalive_ms = 9: not a number in 10..60000"},
+	    {"[dataplane]\nkeepalive_ms = 60001\n", "not a number in 10..60000"},
+	    {"[dataplane]\nhello_rate = 0\n", "not a number in 1..100000"},
+	    {"[dataplane]\nhello_burst = 100001\n", "not a number in 1..100000"},
+	    {"[dataplane]\nsettle_ms = 99\n", "not a number in 100..600000"},
+	    {"[admission]\nper_addr = 0\n", "not a number in 1..65535"},
+	    {"[admission]\nper_lcore = 0\n", "not a number in 1.."},
+	    {"[admission]\nrequire_auth = maybe\n", "require_auth = maybe: not a boolean"},
+	    {"[peers]\noutbound = 1025\n", "not a number in 0..1024"},
+	    {"[peers]\nconnect_timeout_ms = 99\n", "not a number in 100..600000"},
+	    {"[peers]\nredial_s = 0\n", "not a number in 1..86400"},
+	};
+	for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++)
+		assert_err_at(cases[i].text, 2, cases[i].what);
+	char text[128];
+	snprintf(text, sizeof text, "[admission]\nper_lcore = %u\n", SL_SESSIONS_PER_LCORE + 1);
+	assert_err_at(text, 2, "not a number in 1..");
+}
+END_TEST
+
 START_TEST(test_random_ports)
 {
 	unsigned seed = (unsigned)time(NULL);
@@ -396,6 +467,9 @@ static Suite *cfg_suite(void)
 	tcase_add_test(t, test_parse_addr);
 	tcase_add_test(t, test_comments);
 	tcase_add_test(t, test_random_ports);
+	tcase_add_test(t, test_session_keys_defaults);
+	tcase_add_test(t, test_session_keys_parse);
+	tcase_add_test(t, test_session_keys_out_of_range);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -1,0 +1,406 @@
+/* sl_chainstore.c — see sl_chainstore.h. */
+#include "sl_chainstore.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sl_log.h"
+#include "sl_sha256d.h"
+#include "sl_time.h"
+
+#define HS                     80u
+/* "now" while re-validating committed headers at open: header times are
+   32-bit, so nothing is ever beyond now + 2 h (the future rule is for new
+   headers only; a clock step back must not truncate the chain). */
+#define SL_CHAINSTORE_OPEN_NOW ((int64_t)UINT32_MAX)
+
+struct sl_chainstore {
+	const sl_chain_profile_t *p;
+	sl_store_t *store;
+	sl_chain_ctx_t ctx; /* at height sl_store_count - 1 */
+	sl_region_t *region;
+	uint64_t publishes;
+};
+
+static const char *const sl_chainstore_err_names[SL_CHAINSTORE_ERR__COUNT] = {
+    [SL_CHAINSTORE_OK] = "ok",
+    [SL_CHAINSTORE_ERR_ARG] = "bad_argument",
+    [SL_CHAINSTORE_ERR_WRONG_CHAIN] = "wrong_chain",
+    [SL_CHAINSTORE_ERR_STORE] = "store",
+    [SL_CHAINSTORE_ERR_IO] = "io",
+    [SL_CHAINSTORE_ERR_INVALID] = "invalid_header",
+    [SL_CHAINSTORE_ERR_NOT_FOUND] = "not_found",
+};
+
+const char *sl_chainstore_err_str(sl_chainstore_err_t e)
+{
+	if ((unsigned)e >= SL_CHAINSTORE_ERR__COUNT)
+		return "unknown";
+	return sl_chainstore_err_names[e];
+}
+
+/* Lowercase chain reasons, made once from sl_chain_err_str ("POW" -> "pow"). */
+static char sl_chainstore_chain_names[SL_CHAIN_ERR_COUNT][24];
+
+static const char *chain_reason(int e)
+{
+	if (e == SL_CHAINSTORE_GENESIS)
+		return "genesis";
+	if (e <= 0 || e >= (int)SL_CHAIN_ERR_COUNT)
+		return "unknown";
+	if (e == SL_CHAIN_ERR_LINK)
+		return "linkage"; /* the same rule the store names */
+	char *n = sl_chainstore_chain_names[e];
+	if (n[0] == '\0') {
+		const char *s = sl_chain_err_str((sl_chain_err_t)e);
+		size_t i = 0;
+		for (; s[i] != '\0' && i + 1 < sizeof(sl_chainstore_chain_names[0]); i++)
+			n[i] = (char)tolower((unsigned char)s[i]);
+		n[i] = '\0';
+	}
+	return n;
+}
+
+const char *sl_chainstore_reason(const sl_chainstore_fail_t *f)
+{
+	if (f->store == SL_STORE_ERR_INVALID)
+		return chain_reason(f->chain);
+	return sl_store_err_str(f->store);
+}
+
+/* ---- open ------------------------------------------------------------------ */
+
+/* validate_open follows sl_store_open's re-check from height 0, building the
+   context as it goes.  Returns 0 or a reason (sl_chain_err_t / GENESIS). */
+static int validate_open(void *arg, uint32_t height, const uint8_t hdr[80], const uint8_t hash[32])
+{
+	sl_chainstore_t *cs = arg;
+	uint8_t h2[32];
+
+	if (height == 0) {
+		if (memcmp(hdr, cs->p->genesis, HS) != 0)
+			return SL_CHAINSTORE_GENESIS;
+		sl_chain_ctx_init(&cs->ctx, cs->p);
+		return 0;
+	}
+	if (SL_UNLIKELY(height != cs->ctx.height + 1))
+		return SL_CHAIN_ERR_CONTEXT;
+	sl_chain_err_t e = sl_chain_ctx_check(&cs->ctx, hdr, SL_CHAINSTORE_OPEN_NOW, h2);
+	if (e != SL_CHAIN_OK)
+		return (int)e;
+	sl_chain_ctx_accept(&cs->ctx, hdr, hash);
+	return 0;
+}
+
+/* first_header_ok refuses a store whose height 0 is another chain's genesis
+   before sl_store_open could truncate it.  1: fine (or nothing there). */
+static int first_header_ok(const char *dir, const sl_chain_profile_t *p)
+{
+	char path[PATH_MAX];
+	uint8_t hdr[HS];
+
+	if (snprintf(path, sizeof(path), "%s/headers", dir) >= (int)sizeof(path))
+		return 1; /* sl_store_open reports the bad path */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	ssize_t got = pread(fd, hdr, HS, 0);
+	close(fd);
+	return got != (ssize_t)HS || memcmp(hdr, p->genesis, HS) == 0;
+}
+
+static sl_chainstore_err_t seed_genesis(sl_chainstore_t *cs)
+{
+	sl_chain_ctx_init(&cs->ctx, cs->p);
+	if (sl_store_append(cs->store, cs->p->genesis, 1, NULL) != SL_STORE_OK ||
+	    sl_store_commit(cs->store) != SL_STORE_OK)
+		return SL_CHAINSTORE_ERR_STORE;
+	return SL_CHAINSTORE_OK;
+}
+
+static sl_chainstore_t *open_fail(sl_chainstore_t *cs, sl_chainstore_err_t e,
+                                  sl_chainstore_err_t *err)
+{
+	if (err != NULL)
+		*err = e;
+	sl_chainstore_close(cs);
+	return NULL;
+}
+
+sl_chainstore_t *sl_chainstore_open(const sl_chainstore_opts_t *o, sl_chainstore_err_t *err)
+{
+	if (SL_UNLIKELY(o == NULL || o->dir == NULL || o->profile == NULL))
+		return open_fail(NULL, SL_CHAINSTORE_ERR_ARG, err);
+	const sl_chain_profile_t *p = sl_chain_profile(o->profile);
+	if (SL_UNLIKELY(p == NULL)) {
+		SL_ERR("chainstore: unknown chain profile '%s'", o->profile);
+		return open_fail(NULL, SL_CHAINSTORE_ERR_ARG, err);
+	}
+	if (SL_UNLIKELY(!first_header_ok(o->dir, p))) {
+		SL_ERR("chainstore: %s holds another chain (height 0 is not the %s genesis); "
+		       "point [ctrl] store at a new directory or fix [chain] profile",
+		       o->dir, p->name);
+		return open_fail(NULL, SL_CHAINSTORE_ERR_WRONG_CHAIN, err);
+	}
+	sl_chainstore_t *cs = calloc(1, sizeof(*cs));
+	if (SL_UNLIKELY(cs == NULL))
+		return open_fail(NULL, SL_CHAINSTORE_ERR_STORE, err);
+	cs->p = p;
+	sl_chain_ctx_init(&cs->ctx, p);
+	sl_store_opts_t so = {.dir = o->dir,
+	                      .validate = validate_open,
+	                      .validate_ctx = cs,
+	                      .max_headers = o->max_headers};
+	sl_store_open_info_t info;
+	cs->store = sl_store_open(&so, &info);
+	if (SL_UNLIKELY(cs->store == NULL))
+		return open_fail(cs, SL_CHAINSTORE_ERR_STORE, err);
+	if (info.fail.err != SL_STORE_OK)
+		SL_WARN("chainstore: %s: cut at height %u (%s)", o->dir, info.fail.height,
+		        info.fail.err == SL_STORE_ERR_INVALID ? chain_reason(info.fail.detail)
+		                                              : sl_store_err_str(info.fail.err));
+	if (sl_store_count(cs->store) == 0 && seed_genesis(cs) != SL_CHAINSTORE_OK)
+		return open_fail(cs, SL_CHAINSTORE_ERR_STORE, err);
+	if (err != NULL)
+		*err = SL_CHAINSTORE_OK;
+	SL_INFO("chainstore: %s: %s tip %u", o->dir, p->name, cs->ctx.height);
+	return cs;
+}
+
+void sl_chainstore_close(sl_chainstore_t *cs)
+{
+	if (cs == NULL)
+		return;
+	sl_store_close(cs->store);
+	free(cs);
+}
+
+const sl_chain_profile_t *sl_chainstore_profile(const sl_chainstore_t *cs)
+{
+	return cs->p;
+}
+
+sl_store_t *sl_chainstore_store(sl_chainstore_t *cs)
+{
+	return cs->store;
+}
+
+void sl_chainstore_tip(const sl_chainstore_t *cs, sl_chainstore_tip_t *out)
+{
+	out->height = cs->ctx.height;
+	memcpy(out->hash, cs->ctx.tip_hash, 32);
+	memcpy(out->chainwork, cs->ctx.chainwork, 32);
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+void sl_chainstore_attach_region(sl_chainstore_t *cs, sl_region_t *r)
+{
+	cs->region = r;
+	sl_chainstore_publish(cs);
+}
+
+uint64_t sl_chainstore_publish(sl_chainstore_t *cs)
+{
+	if (cs->region == NULL)
+		return cs->publishes;
+	sl_local_status_t st = {.best_height = cs->ctx.height, .finalized_height = 0};
+	memcpy(st.best_hash, cs->ctx.tip_hash, 32);
+	memcpy(st.chainwork, cs->ctx.chainwork, 32);
+	sl_region_status_publish(cs->region, &st);
+	return ++cs->publishes;
+}
+
+/* ---- import ---------------------------------------------------------------- */
+
+/* rebuild_ctx re-derives the context from the stored chain (after a failed
+   append left it ahead of the store).  Rare; O(chain). */
+static void rebuild_ctx(sl_chainstore_t *cs)
+{
+	uint8_t hdr[HS], hash[32];
+	uint32_t n = sl_store_count(cs->store);
+	sl_chain_ctx_init(&cs->ctx, cs->p);
+	for (uint32_t h = 1; h < n; h++) {
+		sl_store_get(cs->store, h, hdr, hash);
+		sl_chain_ctx_accept(&cs->ctx, hdr, hash);
+	}
+}
+
+/* import_one judges file header `h`: an already stored height must match;
+   a new one must pass the chain rules (the context then moves to it).
+   Returns 1 for a new header, 0 for a matching old one, -1 refused. */
+static int import_one(sl_chainstore_t *cs, uint32_t h, const uint8_t *hdr, int64_t now,
+                      sl_chainstore_fail_t *fail)
+{
+	uint8_t hash[32], have[32];
+
+	if (h < sl_store_count(cs->store)) {
+		sl_sha256d_hdr(hdr, hash);
+		sl_store_get(cs->store, h, NULL, have);
+		if (memcmp(hash, have, 32) == 0)
+			return 0;
+		*fail = (sl_chainstore_fail_t){h, SL_STORE_ERR_CONFLICT, SL_CHAIN_OK};
+		return -1;
+	}
+	sl_chain_err_t e = sl_chain_ctx_check(&cs->ctx, hdr, now, hash);
+	if (e == SL_CHAIN_ERR_LINK) {
+		*fail = (sl_chainstore_fail_t){h, SL_STORE_ERR_LINKAGE, SL_CHAIN_OK};
+		return -1;
+	}
+	if (e != SL_CHAIN_OK) {
+		*fail = (sl_chainstore_fail_t){h, SL_STORE_ERR_INVALID, (int)e};
+		return -1;
+	}
+	sl_chain_ctx_accept(&cs->ctx, hdr, hash);
+	return 1;
+}
+
+/* commit_group appends the n new headers at hdrs and commits them as one
+   group, then publishes.  OK, INVALID (FULL: *fail set) or STORE. */
+static sl_chainstore_err_t commit_group(sl_chainstore_t *cs, const uint8_t *hdrs, uint32_t n,
+                                        sl_chainstore_fail_t *fail)
+{
+	if (n == 0)
+		return SL_CHAINSTORE_OK;
+	sl_store_fail_t sf;
+	sl_store_err_t e = sl_store_append(cs->store, hdrs, n, &sf);
+	if (SL_UNLIKELY(e != SL_STORE_OK)) {
+		rebuild_ctx(cs);
+		if (e == SL_STORE_ERR_NOMEM)
+			return SL_CHAINSTORE_ERR_STORE;
+		*fail = (sl_chainstore_fail_t){sf.height, sf.err, SL_CHAIN_OK};
+		return SL_CHAINSTORE_ERR_INVALID;
+	}
+	if (SL_UNLIKELY(sl_store_commit(cs->store) != SL_STORE_OK))
+		return SL_CHAINSTORE_ERR_STORE; /* pending kept; ctx matches count */
+	sl_chainstore_publish(cs);
+	return SL_CHAINSTORE_OK;
+}
+
+/* import_chunk judges `whole` headers starting at height h0 and commits the
+   new valid ones.  Returns OK or the reason to stop. */
+static sl_chainstore_err_t import_chunk(sl_chainstore_t *cs, const uint8_t *buf, uint32_t whole,
+                                        uint32_t h0, int64_t now, sl_chainstore_fail_t *fail)
+{
+	uint32_t first_new = whole, n_new = 0;
+	sl_chainstore_err_t e = SL_CHAINSTORE_OK;
+
+	for (uint32_t i = 0; i < whole; i++) {
+		int r = import_one(cs, h0 + i, buf + (size_t)i * HS, now, fail);
+		if (r < 0) {
+			e = SL_CHAINSTORE_ERR_INVALID;
+			break;
+		}
+		if (r == 1 && n_new++ == 0)
+			first_new = i;
+	}
+	sl_chainstore_err_t c = commit_group(cs, buf + (size_t)first_new * HS, n_new, fail);
+	return e != SL_CHAINSTORE_OK ? e : c;
+}
+
+static ssize_t read_full(int fd, uint8_t *buf, size_t len, off_t off)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = pread(fd, buf + got, len - got, off + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+sl_chainstore_err_t sl_chainstore_import(sl_chainstore_t *cs, const char *path, uint32_t *imported,
+                                         sl_chainstore_fail_t *fail)
+{
+	sl_chainstore_fail_t dummy;
+	fail = fail ? fail : &dummy;
+	*fail = (sl_chainstore_fail_t){0, SL_STORE_OK, SL_CHAIN_OK};
+	uint32_t before = sl_store_committed(cs->store);
+	if (imported != NULL)
+		*imported = 0;
+	if (SL_UNLIKELY(path == NULL))
+		return SL_CHAINSTORE_ERR_ARG;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (SL_UNLIKELY(fd < 0)) {
+		SL_ERR("chainstore: import %s: %s", path, strerror(errno));
+		return SL_CHAINSTORE_ERR_IO;
+	}
+	uint8_t *buf = malloc((size_t)SL_CHAINSTORE_GROUP * HS);
+	sl_chainstore_err_t e = buf ? SL_CHAINSTORE_OK : SL_CHAINSTORE_ERR_STORE;
+	int64_t now = (int64_t)sl_wall_unix();
+	uint32_t h = 0;
+	while (e == SL_CHAINSTORE_OK) {
+		ssize_t got = read_full(fd, buf, (size_t)SL_CHAINSTORE_GROUP * HS, (off_t)h * HS);
+		if (SL_UNLIKELY(got < 0)) {
+			SL_ERR("chainstore: import %s: %s", path, strerror(errno));
+			e = SL_CHAINSTORE_ERR_IO;
+			break;
+		}
+		uint32_t whole = (uint32_t)got / HS;
+		e = import_chunk(cs, buf, whole, h, now, fail);
+		h += whole;
+		if (e == SL_CHAINSTORE_OK && got % HS != 0) {
+			*fail = (sl_chainstore_fail_t){h, SL_STORE_ERR_TRUNCATED, SL_CHAIN_OK};
+			e = SL_CHAINSTORE_ERR_INVALID;
+		}
+		if ((size_t)got < (size_t)SL_CHAINSTORE_GROUP * HS)
+			break;
+	}
+	free(buf);
+	close(fd);
+	uint32_t after = sl_store_committed(cs->store);
+	if (imported != NULL)
+		*imported = after > before ? after - before : 0;
+	if (e == SL_CHAINSTORE_ERR_INVALID)
+		SL_INFO("chainstore: import %s stopped at height %u: %s", path, fail->height,
+		        sl_chainstore_reason(fail));
+	return e;
+}
+
+/* ---- export / get ------------------------------------------------------- */
+
+sl_chainstore_err_t sl_chainstore_export(const sl_chainstore_t *cs, const char *path, uint32_t from,
+                                         uint32_t to)
+{
+	uint32_t n = sl_store_committed(cs->store);
+	if (to == UINT32_MAX)
+		to = n - 1;
+	if (SL_UNLIKELY(path == NULL || from > to || to >= n))
+		return SL_CHAINSTORE_ERR_ARG;
+	sl_store_err_t e = sl_store_export(cs->store, path, from, to);
+	if (e == SL_STORE_OK)
+		return SL_CHAINSTORE_OK;
+	return e == SL_STORE_ERR_ARG ? SL_CHAINSTORE_ERR_ARG : SL_CHAINSTORE_ERR_IO;
+}
+
+sl_chainstore_err_t sl_chainstore_get(const sl_chainstore_t *cs, uint32_t height, uint8_t hdr[80],
+                                      uint8_t hash[32])
+{
+	if (height >= sl_store_committed(cs->store))
+		return SL_CHAINSTORE_ERR_NOT_FOUND;
+	return sl_store_get(cs->store, height, hdr, hash) == SL_STORE_OK
+	           ? SL_CHAINSTORE_OK
+	           : SL_CHAINSTORE_ERR_NOT_FOUND;
+}
+
+sl_chainstore_err_t sl_chainstore_find(const sl_chainstore_t *cs, const uint8_t hash[32],
+                                       uint32_t *height)
+{
+	uint32_t h;
+	if (!sl_store_find(cs->store, hash, &h) || h >= sl_store_committed(cs->store))
+		return SL_CHAINSTORE_ERR_NOT_FOUND;
+	if (height != NULL)
+		*height = h;
+	return SL_CHAINSTORE_OK;
+}

@@ -1,0 +1,135 @@
+/* sl_chainstore.h — ctrl's header chain: the header store (sl_store.h) kept
+   valid by the chain rules (sl_chain.h) of one profile (DESIGN.md "Control
+   plane" → Header store, SPEC.md §7).  Owner: sluice-ctrl's main thread
+   (single writer, nothing locked).
+
+   Open: the store at `dir` is opened with a validator that rebuilds an
+   sl_chain_ctx_t as the store re-checks every committed header in height
+   order from 0, so the context ends at the committed tip; a fresh store
+   gets the profile's genesis committed, so there is always a tip.  A store
+   whose height 0 is another chain's genesis is refused (never truncated).
+   Import validates as it goes (store linkage, chain rules), commits the
+   valid prefix in groups of SL_CHAINSTORE_GROUP, and stops at the first
+   refused header with its height and a typed reason.  After every commit
+   the local status (tip height, hash, chainwork) is published to the
+   attached region, if any. */
+#ifndef SL_CHAINSTORE_H
+#define SL_CHAINSTORE_H
+
+#include "sl_base.h"
+#include "sl_chain.h"
+#include "sl_region.h"
+#include "sl_store.h"
+
+#define SL_CHAINSTORE_GROUP 2000u /* headers per group commit on import */
+
+typedef enum {
+	SL_CHAINSTORE_OK = 0,
+	SL_CHAINSTORE_ERR_ARG,         /* NULL, unknown profile, bad range */
+	SL_CHAINSTORE_ERR_WRONG_CHAIN, /* open: height 0 is not this profile's genesis */
+	SL_CHAINSTORE_ERR_STORE,       /* the store failed (open, commit): see logs */
+	SL_CHAINSTORE_ERR_IO,          /* import/export file: open, read or write */
+	SL_CHAINSTORE_ERR_INVALID,     /* import: a header was refused (see fail) */
+	SL_CHAINSTORE_ERR_NOT_FOUND,   /* get/find: no such height or hash */
+	SL_CHAINSTORE_ERR__COUNT
+} sl_chainstore_err_t;
+
+/* sl_chainstore_err_str names a result ("ok", "wrong_chain", ...). */
+const char *sl_chainstore_err_str(sl_chainstore_err_t e);
+
+/* The validator's own reason when height 0 is not the profile's genesis
+   (beyond every sl_chain_err_t). */
+#define SL_CHAINSTORE_GENESIS ((int)SL_CHAIN_ERR_COUNT)
+
+/* Where and why import stopped: the first refused height.  `store` is the
+   store's reason (LINKAGE, CONFLICT, TRUNCATED, FULL) or INVALID, in which
+   case `chain` is the sl_chain_err_t broken (or SL_CHAINSTORE_GENESIS). */
+typedef struct {
+	uint32_t height;
+	sl_store_err_t store;
+	int chain;
+} sl_chainstore_fail_t;
+
+/* sl_chainstore_reason gives the short lowercase reason of a failure for
+   the API's error object: a chain rule ("pow", "bits", "time_mtp",
+   "time_future", "version", "target_range", "context", "genesis") or a
+   store reason ("linkage", "conflict", "truncated", "full"). */
+const char *sl_chainstore_reason(const sl_chainstore_fail_t *f);
+
+typedef struct {
+	const char *dir;      /* store directory ([ctrl] store); created if missing */
+	const char *profile;  /* [chain] profile: "bitcoin-main" | "bitcoin-test3" | "regtest" */
+	uint32_t max_headers; /* 0: SL_STORE_MAX_HEADERS_DEFAULT */
+} sl_chainstore_opts_t;
+
+/* The committed tip. */
+typedef struct {
+	uint32_t height;
+	uint8_t hash[32];      /* wire order */
+	uint8_t chainwork[32]; /* cumulative, big-endian */
+} sl_chainstore_tip_t;
+
+typedef struct sl_chainstore sl_chainstore_t;
+
+/* sl_chainstore_open opens (creating if needed) the chain at o->dir for
+   profile o->profile: every stored header is re-validated (linkage and
+   chain rules except the 2 h future limit, which a clock step must not turn
+   into data loss); an invalid or torn tail is truncated (sl_store_open);
+   a fresh store gets the genesis committed.  Returns the chain, or NULL
+   with *err (may be NULL) = ARG, WRONG_CHAIN or STORE, and one log line
+   naming the path. */
+sl_chainstore_t *sl_chainstore_open(const sl_chainstore_opts_t *o, sl_chainstore_err_t *err);
+
+/* sl_chainstore_close detaches the region and closes the store.  NULL is a
+   no-op. */
+void sl_chainstore_close(sl_chainstore_t *cs);
+
+/* sl_chainstore_profile is the chain profile the store was opened with. */
+const sl_chain_profile_t *sl_chainstore_profile(const sl_chainstore_t *cs);
+
+/* sl_chainstore_store gives the underlying store (stats, readers). */
+sl_store_t *sl_chainstore_store(sl_chainstore_t *cs);
+
+/* sl_chainstore_tip fills *out with the committed tip. */
+void sl_chainstore_tip(const sl_chainstore_t *cs, sl_chainstore_tip_t *out);
+
+/* sl_chainstore_import reads a SPEC §7 file (height 0 first): heights
+   already stored must be the same headers (else CONFLICT); new ones must
+   link and pass the chain rules at the current wall time.  The valid prefix
+   is committed in groups of SL_CHAINSTORE_GROUP, publishing after each.
+   Returns OK, INVALID (*fail names the first refused height and why; the
+   headers below it stay committed), IO (cannot open/read the file) or STORE
+   (a commit failed).  *imported (may be NULL) counts the new headers
+   committed; *fail (may be NULL) is zeroed on OK. */
+sl_chainstore_err_t sl_chainstore_import(sl_chainstore_t *cs, const char *path, uint32_t *imported,
+                                         sl_chainstore_fail_t *fail);
+
+/* sl_chainstore_export writes committed heights from..to (inclusive;
+   to = UINT32_MAX means the tip) to `path` in SPEC §7 format (temp file +
+   rename): exporting an imported file gives the same bytes.  OK, ARG
+   (from > to or beyond the tip) or IO. */
+sl_chainstore_err_t sl_chainstore_export(const sl_chainstore_t *cs, const char *path, uint32_t from,
+                                         uint32_t to);
+
+/* sl_chainstore_get copies header `height` and its hash (either may be
+   NULL).  OK or NOT_FOUND (beyond the tip). */
+sl_chainstore_err_t sl_chainstore_get(const sl_chainstore_t *cs, uint32_t height, uint8_t hdr[80],
+                                      uint8_t hash[32]);
+
+/* sl_chainstore_find gives the height of a header hash (wire order) on the
+   chain.  OK or NOT_FOUND.  O(1) expected. */
+sl_chainstore_err_t sl_chainstore_find(const sl_chainstore_t *cs, const uint8_t hash[32],
+                                       uint32_t *height);
+
+/* sl_chainstore_attach_region makes `r` the region local status goes to
+   and publishes the current tip to it at once; NULL detaches (nothing is
+   published until the next attach). */
+void sl_chainstore_attach_region(sl_chainstore_t *cs, sl_region_t *r);
+
+/* sl_chainstore_publish publishes the committed tip (best height, best
+   hash, chainwork; finalized height 0: no finality rule yet) to the attached
+   region; a no-op when none is attached.  Returns how many publishes this
+   chain has made so far. */
+uint64_t sl_chainstore_publish(sl_chainstore_t *cs);
+
+#endif /* SL_CHAINSTORE_H */

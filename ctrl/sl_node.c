@@ -1,0 +1,952 @@
+/* sl_node.c — see sl_node.h. */
+#include "sl_node.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "sl_api.h"
+#include "sl_log.h"
+#include "sl_probe.h"
+#include "sl_time.h"
+
+#define SL_NODE_SLOW_NS (1000ULL * SL_NS_PER_MS)
+
+static void node_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t r = getrandom(p, len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (SL_UNLIKELY(r <= 0)) { /* no entropy source: time, still unique enough */
+			uint64_t t = sl_now_ns() ^ (uint64_t)(uintptr_t)p;
+			size_t k = SL_MIN(len, sizeof t);
+			memcpy(p, &t, k);
+			r = (ssize_t)k;
+		}
+		p += r;
+		len -= (size_t)r;
+	}
+}
+
+static uint64_t node_random_u64(void)
+{
+	uint64_t v = 0;
+	while (v == 0)
+		node_random(&v, sizeof v);
+	return v;
+}
+
+static void node_addr_str(char *out, size_t sz, uint32_t ip, uint16_t port)
+{
+	snprintf(out, sz, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255,
+	         port);
+}
+
+/* ---- init / attach ------------------------------------------------------ */
+
+int sl_node_init(sl_node_t *n, const sl_cfg_t *cfg, sl_server_t *srv, const uint8_t genesis[32])
+{
+	memset(n, 0, sizeof *n);
+	n->cfg = cfg;
+	n->srv = srv;
+	node_random(n->node_id, sizeof n->node_id);
+	memcpy(n->chain_id, genesis, 32);
+	sl_admit_cfg_t ac;
+	sl_admit_cfg_defaults(&ac);
+	memcpy(ac.chain_id, n->chain_id, 32);
+	memcpy(ac.node_id, n->node_id, 32);
+	ac.max_peers = SL_MIN(cfg->max_peers, (uint32_t)SL_ADMIT_PEERS_MAX);
+	ac.n_lcores = SL_MAX_LCORES; /* the lcore count is the dataplane's; any index fits */
+	ac.max_per_lcore = SL_MIN(cfg->per_lcore, (uint32_t)SL_SESSIONS_PER_LCORE);
+	ac.max_per_addr = cfg->per_addr;
+	ac.require_auth = cfg->require_auth;
+	ac.hello_rate_per_s = cfg->hello_rate;
+	ac.hello_burst = SL_MIN(cfg->hello_burst, SL_RATELIMIT_BURST_MAX);
+	ac.hash_seed = node_random_u64();
+	if (SL_UNLIKELY(sl_admit_init(&n->admit, &ac) != SL_ADMIT_OK)) {
+		SL_ERR("admission settings out of range (max_peers %u per_lcore %u per_addr %u)",
+		       ac.max_peers, ac.max_per_lcore, ac.max_per_addr);
+		return -1;
+	}
+	uint32_t seed;
+	node_random(&seed, sizeof seed);
+	sl_peers_init(&n->peers, 1, seed);
+	sl_book_init(&n->book);
+	for (uint32_t i = 0; i < cfg->n_bootstrap; i++)
+		if (sl_book_add(&n->book, cfg->bootstrap[i].ipv4, cfg->bootstrap[i].port,
+		                SL_BOOK_F_BOOTSTRAP, 0, NULL, 0) < 0)
+			SL_WARN("[peers] bootstrap entry %u is not a dialable address; ignored",
+			        i + 1);
+	return 0;
+}
+
+static bool node_admit_adopt(sl_node_t *n, sl_peer_t *p, uint64_t now_ns);
+
+/* Give p's admission back: its outbound nonce, its committed or adopted
+   record (by session id), else the PENDING reservation of its own HELLO
+   (same nonce: never the record of another session to the same node). */
+static void node_admit_release(sl_node_t *n, sl_peer_t *p)
+{
+	if (p->outbound)
+		sl_admit_nonce_del(&n->admit, p->nonce);
+	if (sl_admit_remove_session(&n->admit, p->sid) == SL_ADMIT_OK || p->outbound)
+		return;
+	const sl_admit_peer_t *a = sl_admit_find(&n->admit, p->node_id);
+	if (a != NULL && a->state == SL_ADMIT_PEER_PENDING && a->nonce == p->nonce)
+		sl_admit_remove(&n->admit, p->node_id);
+}
+
+/* Sessions the dataplane already has (ctrl restarted under it): UP in the
+   peer table and registered with admission (a second one to the same node
+   is closed, see node_admit_adopt).  Their direction is not in the region;
+   they count as inbound. */
+static uint32_t node_adopt(sl_node_t *n, uint64_t now_ns)
+{
+	uint32_t adopted = 0;
+	for (uint32_t l = 0; l < n->peers.n_lcores; l++) {
+		const struct sl_sess_table *t = sl_region_sess(n->region, l);
+		if (t == NULL)
+			continue;
+		for (uint32_t s = 0; s < SL_SESSIONS_PER_LCORE; s++) {
+			sl_sess_info_t info;
+			if (sl_sess_snapshot(t, s, &info) != 1)
+				continue;
+			sl_peer_t *p =
+			    sl_peers_adopt(&n->peers, info.sid, info.peer_ip, info.peer_port,
+			                   info.streams, info.node_id, now_ns);
+			if (p != NULL && node_admit_adopt(n, p, now_ns))
+				adopted++;
+		}
+	}
+	return adopted;
+}
+
+/* Forget every session: admission capacity, nonces, waiters. */
+static void node_forget_all(sl_node_t *n, const char *why)
+{
+	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
+	for (uint32_t i = 0; i < end; i++) {
+		sl_peer_t *p = &n->peers.e[i];
+		if (p->state == SL_PEER_FREE)
+			continue;
+		node_admit_release(n, p);
+		if (p->waiter != 0) {
+			char *line =
+			    sl_api_reply_line((int64_t)p->waiter_id, NULL, "NOT_READY", why, NULL);
+			if (line != NULL)
+				sl_server_reply(n->srv, p->waiter, line);
+			free(line);
+		}
+	}
+}
+
+int sl_node_attach(sl_node_t *n, sl_region_t *r, uint64_t now_ns)
+{
+	sl_region_hdr_t *h = r->hdr;
+	node_forget_all(n, "the dataplane restarted");
+	memcpy(h->node_id, n->node_id, 32);
+	memcpy(h->chain_id, n->chain_id, 32);
+	atomic_thread_fence(memory_order_release);
+	if (SL_UNLIKELY(sl_peers_reset(&n->peers, h->n_lcores) != 0 ||
+	                sl_cmdq_join(&n->cmdq, sl_region_cmdq_mem(r), r) != 0)) {
+		SL_ERR("region %s: session tables or command blocks not usable; admitting nothing",
+		       r->path);
+		n->region = NULL;
+		return -1;
+	}
+	n->region = r;
+	n->ready = false;
+	sl_book_set_self(&n->book, h->dp_ipv4, h->dp_udp_port);
+	uint32_t adopted = node_adopt(n, now_ns);
+	char id[17];
+	for (int i = 0; i < 8; i++)
+		snprintf(id + 2 * i, 3, "%02x", n->node_id[i]);
+	SL_INFO("node id %s... written to the region; %u live session(s) adopted", id, adopted);
+	n->next_slow_ns = now_ns;
+	return 0;
+}
+
+void sl_node_detach(sl_node_t *n)
+{
+	if (n->region == NULL)
+		return;
+	node_forget_all(n, "the dataplane went away");
+	sl_peers_reset(&n->peers, n->peers.n_lcores);
+	n->region = NULL;
+	n->ready = false;
+	sl_admit_set_ready(&n->admit, false);
+}
+
+void sl_node_set_shutting_down(sl_node_t *n)
+{
+	n->shutting_down = true;
+	n->ready = false;
+	sl_admit_set_ready(&n->admit, false);
+}
+
+bool sl_node_busy(const sl_node_t *n)
+{
+	return n->region != NULL && (n->peers.n_resend > 0 || n->peers.n_live > n->peers.n_up);
+}
+
+uint32_t sl_node_live(const sl_node_t *n)
+{
+	return n->peers.n_up;
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+/* Handle an outcome of a per-session send; returns true when queued. */
+static bool node_outcome(sl_node_t *n, sl_peer_t *p, sl_cmdq_outcome_t o, uint8_t what)
+{
+	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
+	switch (o) {
+	case SL_CMDQ_QUEUED:
+	case SL_CMDQ_COALESCED:
+		sl_peers_clear_resend(&n->peers, p, what);
+		return true;
+	case SL_CMDQ_RETRY:
+		if ((p->resend & what) == 0)
+			n->cnt.cmd_retries++;
+		sl_peers_set_resend(&n->peers, p, what);
+		return false;
+	case SL_CMDQ_PARK_REQUIRED:
+		SL_PROBE_CMD_PARK(p->sid, SL_WIRE_STREAM_HSYNC);
+		n->cnt.cmd_parks++;
+		sl_cmdq_park(&n->cmdq, lcore, slot, p->gen);
+		sl_peers_clear_resend(&n->peers, p, what);
+		return false;
+	default:
+		n->cnt.cmd_invalid++;
+		SL_WARN("command %u to session %u (lcore %u slot %u gen %u): %s", what, p->sid,
+		        lcore, slot, p->gen, sl_cmdq_outcome_str(o));
+		sl_peers_clear_resend(&n->peers, p, what);
+		return false;
+	}
+}
+
+static void node_send_install(sl_node_t *n, sl_peer_t *p)
+{
+	if (n->region == NULL)
+		return;
+	sl_cmdq_outcome_t o = sl_cmdq_send(
+	    &n->cmdq, sl_peers_lcore_of(&n->peers, p), sl_peers_slot_of(&n->peers, p), p->gen,
+	    SL_CMDQ_V_SESSION_INSTALL, &p->install, (uint16_t)sizeof p->install);
+	if (node_outcome(n, p, o, SL_PEER_RESEND_INSTALL))
+		n->cnt.installs++;
+}
+
+static void node_send_teardown(sl_node_t *n, sl_peer_t *p)
+{
+	if (n->region == NULL)
+		return;
+	sl_cmdq_outcome_t o = sl_cmdq_send(
+	    &n->cmdq, sl_peers_lcore_of(&n->peers, p), sl_peers_slot_of(&n->peers, p), p->gen,
+	    SL_CMDQ_V_SESSION_TEARDOWN, &p->teardown, (uint16_t)sizeof p->teardown);
+	if (node_outcome(n, p, o, SL_PEER_RESEND_TEARDOWN))
+		n->cnt.teardowns++;
+}
+
+/* Free a slot whose install never reached the dataplane (no SESSION_DOWN
+   will come for it). */
+static void node_free_unsent(sl_node_t *n, sl_peer_t *p)
+{
+	node_admit_release(n, p);
+	sl_peers_set_state(&n->peers, p, SL_PEER_FREE);
+}
+
+/* End a session: GOODBYE(goodbye), exit kind `exit`.  Returns 1 when a
+   teardown was started or the entry freed, 0 when already closing. */
+static int node_close(sl_node_t *n, sl_peer_t *p, uint16_t goodbye, uint16_t exit)
+{
+	if (p->state == SL_PEER_CLOSING)
+		return 0;
+	if ((p->resend & SL_PEER_RESEND_INSTALL) != 0) {
+		node_free_unsent(n, p);
+		return 1;
+	}
+	p->teardown = (sl_cmd_teardown_t){.goodbye = goodbye, .exit = exit};
+	sl_peers_set_state(&n->peers, p, SL_PEER_CLOSING);
+	node_send_teardown(n, p);
+	return 1;
+}
+
+static void node_resend(sl_node_t *n)
+{
+	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
+	for (uint32_t i = 0; i < end && n->peers.n_resend > 0; i++) {
+		sl_peer_t *p = &n->peers.e[i];
+		if ((p->resend & SL_PEER_RESEND_INSTALL) != 0)
+			node_send_install(n, p);
+		if ((p->resend & SL_PEER_RESEND_TEARDOWN) != 0)
+			node_send_teardown(n, p);
+	}
+}
+
+/* ---- HELLO -------------------------------------------------------------- */
+
+static void node_send_reject(sl_node_t *n, const sl_msg_t *m, const sl_evt_hello_t *ev,
+                             uint32_t reply_session, uint16_t reason, uint16_t retry_after)
+{
+	sl_msg_t c;
+	memset(&c, 0, sizeof c);
+	sl_cmd_reject_t r = {
+	    .peer_ip = ev->src_ip,
+	    .peer_port = ev->src_port,
+	    .vlan_tci = ev->vlan_tci,
+	    .reason = reason,
+	    .reply_session = reply_session,
+	    .retry_after_s = retry_after,
+	    .corr = m->corr,
+	};
+	memcpy(r.peer_mac, ev->src_mac, 6);
+	c.type = SL_CMD_REJECT;
+	c.len = sizeof r;
+	c.lcore = m->lcore;
+	c.corr = m->corr;
+	memcpy(c.payload, &r, sizeof r);
+	n->cnt.rejects++;
+	if (SL_UNLIKELY(sl_region_cmd_send(n->region, m->lcore, &c) != 0))
+		n->cnt.reject_drops++;
+	char a[24];
+	node_addr_str(a, sizeof a, ev->src_ip, ev->src_port);
+	SL_DEBUG("HELLO from %s rejected: %s (retry after %u s)", a, sl_admit_reason_str(reason),
+	         retry_after);
+}
+
+static void node_accept(sl_node_t *n, const sl_msg_t *m, const sl_evt_hello_t *ev,
+                        const sl_wire_hello_t *h, const sl_admit_decision_t *d, uint64_t now_ns)
+{
+	sl_peer_t *p = sl_peers_alloc(&n->peers, d->lcore, SL_PEER_INSTALLING, ev->src_ip,
+	                              ev->src_port, now_ns);
+	if (SL_UNLIKELY(p == NULL)) { /* every slot busy (some still closing) */
+		sl_admit_remove(&n->admit, h->node_id);
+		node_send_reject(n, m, ev, h->reply_session, SL_WIRE_REJECT_FULL,
+		                 SL_ADMIT_RETRY_FULL);
+		return;
+	}
+	p->nonce = h->nonce;
+	p->streams = d->streams;
+	memcpy(p->node_id, h->node_id, 32);
+	p->install = (sl_cmd_install_t){
+	    .mode = SL_INSTALL_ACCEPT,
+	    .peer_port = ev->src_port,
+	    .peer_ip = ev->src_ip,
+	    .vlan_tci = ev->vlan_tci,
+	    .remote_sid = h->reply_session,
+	    .streams = d->streams,
+	    .nonce = h->nonce,
+	    .corr = m->corr,
+	};
+	memcpy(p->install.peer_mac, ev->src_mac, 6);
+	memcpy(p->install.node_id, h->node_id, 32);
+	n->cnt.accepts++;
+	node_send_install(n, p);
+}
+
+static void node_on_hello(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
+{
+	const sl_evt_hello_t *ev = (const sl_evt_hello_t *)m->payload;
+	sl_wire_hello_t h;
+	n->cnt.hello_rx++;
+	if (SL_UNLIKELY(m->len < offsetof(sl_evt_hello_t, hello) ||
+	                ev->hello_len > sizeof ev->hello ||
+	                sl_wire_decode_hello(ev->hello, ev->hello_len, &h) != SL_WIRE_OK ||
+	                m->lcore >= n->peers.n_lcores)) {
+		n->cnt.hello_bad++;
+		return;
+	}
+	sl_admit_decision_t d;
+	sl_admit_decide(&n->admit, &h, ev->src_ip, ev->src_port, (uint16_t)m->lcore, now_ns, &d);
+	if (d.verdict == SL_ADMIT_REJECT) {
+		node_send_reject(n, m, ev, h.reply_session, d.reason, d.retry_after_s);
+		return;
+	}
+	if (!d.repeat) {
+		node_accept(n, m, ev, &h, &d, now_ns);
+		return;
+	}
+	/* The same (node_id, nonce) again: the same install, so the lcore
+	   answers the same HELLO_ACK (SPEC §4). */
+	n->cnt.accept_repeats++;
+	sl_peer_t *p = sl_peers_find_nonce(&n->peers, d.lcore, h.node_id, h.nonce);
+	if (p != NULL && (p->state == SL_PEER_INSTALLING || p->state == SL_PEER_UP) &&
+	    (p->resend & SL_PEER_RESEND_INSTALL) == 0)
+		node_send_install(n, p);
+}
+
+/* ---- session events ----------------------------------------------------- */
+
+/* The entry an event names: its slot, non-FREE, and the same generation
+   (the dataplane's sid is the truth once UP). */
+static sl_peer_t *node_entry(sl_node_t *n, uint32_t sid)
+{
+	sl_peer_t *p = sl_peers_get(&n->peers, sl_sid_lcore(sid), sl_sid_slot(sid));
+	if (p == NULL || p->state == SL_PEER_FREE || p->sid != sid) {
+		n->cnt.events_stale++;
+		return NULL;
+	}
+	return p;
+}
+
+static const char *node_reject_code(uint16_t reason)
+{
+	switch (reason) {
+	case 0:
+		return "TIMEOUT";
+	case SL_WIRE_REJECT_FULL:
+	case SL_WIRE_REJECT_RATE_LIMITED:
+	case SL_WIRE_REJECT_DUPLICATE:
+	case SL_WIRE_REJECT_NOT_READY:
+		return "BUSY";
+	default:
+		return "NOT_FOUND";
+	}
+}
+
+/* Answer the API client waiting on p's connect: the peer, or an error. */
+static void node_answer(sl_node_t *n, sl_peer_t *p, json_t *result, const char *code,
+                        const char *msg, json_t *extra)
+{
+	if (p->waiter == 0) {
+		json_decref(result);
+		json_decref(extra);
+		return;
+	}
+	char *line = sl_api_reply_line((int64_t)p->waiter_id, result, code, msg, extra);
+	if (line != NULL)
+		sl_server_reply(n->srv, p->waiter, line);
+	free(line);
+	p->waiter = 0;
+}
+
+static json_t *node_peer_json(sl_node_t *n, const sl_peer_t *p, bool detail, uint64_t now_ns);
+
+/* The peer-table entry behind an admission record: the session it
+   committed or adopted, or the install of the HELLO it reserved. */
+static sl_peer_t *node_peer_of(sl_node_t *n, const sl_admit_peer_t *a)
+{
+	if (a->state == SL_ADMIT_PEER_UP)
+		return sl_peers_by_sid(&n->peers, a->session);
+	return sl_peers_find_nonce(&n->peers, a->lcore, a->node_id, a->nonce);
+}
+
+/* Register p (UP: one we dialled, or one found live) with admission.  A
+   second session to the same node is settled so that both ends converge
+   on one: with one session in each direction (a cross-dial) both keep the
+   one dialled by the node with the lower node id (sl_admit_keep_ours);
+   with two in the same direction the older one stays.  The other gets
+   GOODBYE(ADMIN), exit CANCEL (SPEC has no GOODBYE "duplicate"; ADMIN is
+   "closed by local policy").  Returns false when p is the one closed. */
+static bool node_admit_adopt(sl_node_t *n, sl_peer_t *p, uint64_t now_ns)
+{
+	uint16_t lcore = (uint16_t)sl_peers_lcore_of(&n->peers, p);
+	sl_admit_err_t e = sl_admit_adopt(&n->admit, p->node_id, p->sid, p->ip, p->port, lcore,
+	                                  p->streams, p->outbound, now_ns);
+	if (SL_LIKELY(e == SL_ADMIT_OK))
+		return true;
+	if (e != SL_ADMIT_ERR_STATE) {
+		SL_WARN("session %u: not registered with admission (%s)", p->sid,
+		        sl_admit_err_str(e));
+		return true;
+	}
+	const sl_admit_peer_t *a = sl_admit_find(&n->admit, p->node_id);
+	sl_peer_t *other = node_peer_of(n, a);
+	if (other == NULL || other == p || other->state == SL_PEER_CLOSING) {
+		/* a record without a (lasting) session: replace it */
+		sl_admit_remove(&n->admit, p->node_id);
+		return node_admit_adopt(n, p, now_ns);
+	}
+	bool keep_p = p->outbound != other->outbound &&
+	              (p->outbound != 0) == sl_admit_keep_ours(&n->admit, p->node_id);
+	sl_peer_t *loser = keep_p ? other : p;
+	if (keep_p) {
+		sl_admit_remove(&n->admit, p->node_id);
+		sl_admit_adopt(&n->admit, p->node_id, p->sid, p->ip, p->port, lcore, p->streams,
+		               p->outbound, now_ns);
+	}
+	n->cnt.duplicates_closed++;
+	SL_INFO("sessions %u (%s) and %u (%s) reach the same node: keeping %u, closing %u", p->sid,
+	        p->outbound ? "dialled" : "inbound", other->sid,
+	        other->outbound ? "dialled" : "inbound", keep_p ? p->sid : other->sid, loser->sid);
+	node_close(n, loser, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL);
+	return keep_p;
+}
+
+static void node_on_up(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
+{
+	const sl_evt_session_up_t *u = (const sl_evt_session_up_t *)m->payload;
+	sl_peer_t *p = sl_peers_get(&n->peers, sl_sid_lcore(m->session), sl_sid_slot(m->session));
+	if (p == NULL) {
+		n->cnt.events_stale++;
+		return;
+	}
+	n->cnt.sessions_up++;
+	if (p->state == SL_PEER_FREE) { /* not ours (installed before we attached) */
+		p = sl_peers_adopt(&n->peers, m->session, u->peer_ip, u->peer_port, u->streams,
+		                   u->node_id, now_ns);
+		if (p != NULL) {
+			p->outbound = u->outbound;
+			node_admit_adopt(n, p, now_ns);
+		}
+		return;
+	}
+	if (p->outbound) {
+		sl_admit_nonce_del(&n->admit, p->nonce);
+		/* Refresh the book entry we dialled; never add an address here. */
+		uint32_t now_unix = (uint32_t)time(NULL);
+		if (sl_book_find(&n->book, p->ip, p->port) != NULL) {
+			sl_book_add(&n->book, p->ip, p->port, 0, 0, u->node_id, now_unix);
+			sl_book_connected(&n->book, p->ip, p->port, now_unix);
+		}
+	}
+	if (p->state == SL_PEER_CLOSING) { /* teardown already on its way */
+		p->sid = m->session;
+		return;
+	}
+	sl_peers_up(&n->peers, p, m->session, u->streams, u->node_id, now_ns);
+	char a[24];
+	node_addr_str(a, sizeof a, p->ip, p->port);
+	SL_INFO("session %u up: %s %s, streams 0x%x", p->sid, p->outbound ? "to" : "from", a,
+	        p->streams);
+	if (!p->outbound && sl_admit_commit(&n->admit, p->node_id, m->session) != SL_ADMIT_OK)
+		SL_DEBUG("session %u: admission commit refused", m->session);
+	if (p->outbound && !node_admit_adopt(n, p, now_ns)) {
+		char msg[160];
+		snprintf(msg, sizeof msg,
+		         "%s is a node this node already has a session with; session %u closed", a,
+		         p->sid);
+		node_answer(n, p, NULL, "BUSY", msg,
+		            json_pack("{s:s, s:I}", "reject_reason", "duplicate", "retry_after_s",
+		                      (json_int_t)SL_ADMIT_RETRY_DUPLICATE));
+		return;
+	}
+	if (p->waiter != 0)
+		node_answer(n, p, node_peer_json(n, p, false, now_ns), NULL, NULL, NULL);
+}
+
+static void node_on_down(sl_node_t *n, const sl_msg_t *m)
+{
+	const sl_evt_session_down_t *d = (const sl_evt_session_down_t *)m->payload;
+	sl_peer_t *p = node_entry(n, m->session);
+	if (p == NULL)
+		return;
+	n->cnt.sessions_down++;
+	uint64_t now_ns = sl_now_ns();
+	node_admit_release(n, p);
+	/* Any end of a dialled session (discovery close included) backs the
+	   address off before it is dialled again. */
+	if (p->outbound)
+		sl_book_backoff(&n->book, p->ip, p->port,
+		                now_ns + (uint64_t)n->cfg->redial_s * SL_NS_PER_S,
+		                d->exit != SL_EXIT_STREAM_CLOSE && p->state != SL_PEER_UP);
+	if (p->waiter != 0) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "session %u ended before it came up (%s)", m->session,
+		         sl_exit_str(d->exit));
+		node_answer(n, p, NULL, d->exit == SL_EXIT_LOCAL ? "TIMEOUT" : "NOT_FOUND", msg,
+		            NULL);
+	}
+	char a[24];
+	node_addr_str(a, sizeof a, p->ip, p->port);
+	SL_INFO("session %u down: %s, exit %s, goodbye sent %u received %u", m->session, a,
+	        sl_exit_str(d->exit), d->goodbye_sent, d->goodbye_rx);
+	sl_peers_set_state(&n->peers, p, SL_PEER_FREE);
+}
+
+static void node_on_connect_failed(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
+{
+	const sl_evt_connect_failed_t *f = (const sl_evt_connect_failed_t *)m->payload;
+	sl_peer_t *p = node_entry(n, m->session);
+	if (p == NULL)
+		return;
+	n->cnt.connect_failed++;
+	p->connect_reason = f->reason;
+	uint64_t wait_s = SL_MAX((uint64_t)n->cfg->redial_s, (uint64_t)f->retry_after_s);
+	sl_book_backoff(&n->book, p->ip, p->port, now_ns + wait_s * SL_NS_PER_S, true);
+	sl_admit_nonce_del(&n->admit, p->nonce);
+	char a[24], msg[160];
+	node_addr_str(a, sizeof a, p->ip, p->port);
+	const char *why = f->reason ? sl_admit_reason_str(f->reason) : "timeout";
+	if (f->reason == 0)
+		snprintf(msg, sizeof msg, "no answer from %s within %u ms", a,
+		         n->cfg->connect_timeout_ms);
+	else
+		snprintf(msg, sizeof msg, "%s rejected the connect: %s (retry after %u s)", a, why,
+		         f->retry_after_s);
+	SL_INFO("connect to %s failed: %s", a, why);
+	node_answer(n, p, NULL, node_reject_code(f->reason), msg,
+	            json_pack("{s:s, s:I}", "reject_reason", why, "retry_after_s",
+	                      (json_int_t)f->retry_after_s));
+	if (p->state == SL_PEER_CONNECTING)
+		sl_peers_set_state(&n->peers, p, SL_PEER_CLOSING); /* SESSION_DOWN follows */
+}
+
+static void node_on_liveness(sl_node_t *n, const sl_msg_t *m)
+{
+	const sl_evt_liveness_t *l = (const sl_evt_liveness_t *)m->payload;
+	sl_peer_t *p = node_entry(n, m->session);
+	if (p == NULL)
+		return;
+	p->suspect = l->state == 1;
+	p->phi_milli = l->phi_milli;
+	if (l->rtt_us != 0)
+		p->rtt_us = l->rtt_us;
+}
+
+static void node_on_peers(sl_node_t *n, const sl_msg_t *m)
+{
+	const sl_evt_peers_t *e = (const sl_evt_peers_t *)m->payload;
+	uint32_t k = SL_MIN((uint32_t)e->n, (uint32_t)SL_EVT_PEERS_MAX);
+	for (uint32_t i = 0; i < k; i++) {
+		const sl_wire_peer_t *w = &e->peer[i];
+		n->cnt.peers_rx++;
+		if (memcmp(w->node_id, n->node_id, 32) == 0)
+			continue; /* ourselves, under whatever address the peer knows */
+		sl_book_add(&n->book, w->ipv4, w->port, 0, w->flags, w->node_id, w->last_seen_unix);
+	}
+}
+
+static void node_on_misbehavior(sl_node_t *n, const sl_msg_t *m)
+{
+	const sl_evt_misbehavior_t *b = (const sl_evt_misbehavior_t *)m->payload;
+	sl_peer_t *p = node_entry(n, m->session);
+	if (p == NULL)
+		return;
+	sl_peers_misbehavior(p, b->kind);
+	SL_DEBUG("session %u misbehaved: %s on stream %u type %u%s", m->session,
+	         sl_misb_str(b->kind), b->stream, b->type, b->disconnect ? " (disconnected)" : "");
+}
+
+void sl_node_event(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
+{
+	if (n->region == NULL)
+		return;
+	switch (m->type) {
+	case SL_EVT_HELLO:
+		node_on_hello(n, m, now_ns);
+		break;
+	case SL_EVT_SESSION_UP:
+		node_on_up(n, m, now_ns);
+		break;
+	case SL_EVT_SESSION_DOWN:
+		node_on_down(n, m);
+		break;
+	case SL_EVT_CONNECT_FAILED:
+		node_on_connect_failed(n, m, now_ns);
+		break;
+	case SL_EVT_LIVENESS:
+		node_on_liveness(n, m);
+		break;
+	case SL_EVT_PEERS:
+		node_on_peers(n, m);
+		break;
+	case SL_EVT_MISBEHAVIOR:
+		node_on_misbehavior(n, m);
+		break;
+	default:
+		SL_DEBUG("event %s from lcore %u ignored", sl_evt_type_str(m->type), m->lcore);
+		break;
+	}
+}
+
+/* ---- connect / dialer --------------------------------------------------- */
+
+static int node_fail(sl_node_err_t *err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int node_fail(sl_node_err_t *err, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	err->code = code;
+	return -1;
+}
+
+int sl_node_connect(sl_node_t *n, uint32_t ip, uint16_t port, uint64_t waiter, uint64_t waiter_id,
+                    uint64_t now_ns, sl_node_err_t *err)
+{
+	char a[24];
+	node_addr_str(a, sizeof a, ip, port);
+	if (n->region == NULL || !n->ready)
+		return node_fail(err, "NOT_READY",
+		                 "node is not ready (no dataplane, or not ready)");
+	if (!sl_book_valid_addr(ip, port))
+		return node_fail(err, "BAD_REQUEST", "%s is not a unicast address", a);
+	if (ip == n->book.self_ip && port == n->book.self_port)
+		return node_fail(err, "BAD_REQUEST", "%s is this node's own dataplane", a);
+	if (sl_admit_banned(&n->admit, ip, now_ns, NULL))
+		return node_fail(err, "BAD_REQUEST", "%s is banned (peer.unban first)", a);
+	sl_peer_t *p = sl_peers_alloc(&n->peers, 0, SL_PEER_CONNECTING, ip, port, now_ns);
+	if (p == NULL)
+		return node_fail(err, "BUSY", "no free session slot on lcore 0");
+	uint64_t deadline = now_ns + (uint64_t)n->cfg->connect_timeout_ms * SL_NS_PER_MS;
+	p->nonce = node_random_u64();
+	p->deadline_ns = deadline + SL_NODE_CONNECT_GRACE_NS;
+	p->streams = n->admit.cfg.streams;
+	p->waiter = waiter;
+	p->waiter_id = waiter_id;
+	if (sl_admit_nonce_add(&n->admit, p->nonce, p->deadline_ns, now_ns) != SL_ADMIT_OK)
+		SL_DEBUG("outbound nonce table full: self-connection detection degraded");
+	p->install = (sl_cmd_install_t){
+	    .mode = SL_INSTALL_CONNECT,
+	    .peer_port = port,
+	    .peer_ip = ip,
+	    .streams = p->streams,
+	    .nonce = p->nonce,
+	    .deadline_ms = n->cfg->connect_timeout_ms,
+	};
+	n->cnt.connects++;
+	SL_INFO("connecting to %s as session %u%s", a, p->sid, waiter ? " (peer.connect)" : "");
+	node_send_install(n, p);
+	return 0;
+}
+
+/* The dialer never dials an address it has a session with (either
+   direction, any state), a banned one, or a node it knows to be itself or
+   to be connected already under another address. */
+static bool node_dial_skip(void *ctx, uint32_t ip, uint16_t port)
+{
+	sl_node_t *n = ctx;
+	if (sl_peers_has_addr(&n->peers, ip, port) ||
+	    sl_admit_banned(&n->admit, ip, sl_now_ns(), NULL))
+		return true;
+	const sl_book_entry_t *e = sl_book_find(&n->book, ip, port);
+	static const uint8_t zero[32];
+	if (e == NULL || memcmp(e->node_id, zero, 32) == 0)
+		return false;
+	return memcmp(e->node_id, n->node_id, 32) == 0 ||
+	       sl_admit_find(&n->admit, e->node_id) != NULL;
+}
+
+static void node_dial(sl_node_t *n, uint64_t now_ns)
+{
+	uint32_t have = sl_peers_count_outbound(&n->peers);
+	for (uint32_t k = 0; k < SL_NODE_DIALS_PER_TICK && have < n->cfg->outbound; k++) {
+		const sl_book_entry_t *e = sl_book_pick(&n->book, now_ns, node_dial_skip, n);
+		if (e == NULL)
+			return;
+		sl_node_err_t err = {0};
+		uint32_t ip = e->ip;
+		uint16_t port = e->port;
+		/* Not again before redial_s even if this attempt never reports. */
+		sl_book_backoff(&n->book, ip, port,
+		                now_ns + (uint64_t)n->cfg->redial_s * SL_NS_PER_S, false);
+		if (sl_node_connect(n, ip, port, 0, 0, now_ns, &err) != 0)
+			return;
+		have++;
+	}
+}
+
+/* The GET_PEERS snapshot: connected peers first, then the book. */
+static void node_publish_book(sl_node_t *n)
+{
+	sl_region_peer_t first[SL_REGION_BOOK_MAX], out[SL_REGION_BOOK_MAX];
+	uint32_t nf = 0, end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
+	uint32_t now_unix = (uint32_t)time(NULL);
+	for (uint32_t i = 0; i < end && nf < SL_REGION_BOOK_MAX; i++) {
+		const sl_peer_t *p = &n->peers.e[i];
+		if (p->state != SL_PEER_UP || !sl_book_valid_addr(p->ip, p->port))
+			continue;
+		first[nf] =
+		    (sl_region_peer_t){.ipv4 = p->ip, .port = p->port, .last_seen_unix = now_unix};
+		memcpy(first[nf].node_id, p->node_id, 32);
+		nf++;
+	}
+	uint32_t k = sl_book_snapshot(&n->book, first, nf, out, SL_REGION_BOOK_MAX);
+	sl_region_book_publish(n->region, out, k);
+	n->cnt.book_publishes++;
+}
+
+/* A waiting peer.connect whose dataplane never reported: answer TIMEOUT. */
+static void node_guard_waiters(sl_node_t *n, uint64_t now_ns)
+{
+	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
+	for (uint32_t i = 0; i < end; i++) {
+		sl_peer_t *p = &n->peers.e[i];
+		if (p->waiter != 0 && p->state == SL_PEER_CONNECTING && now_ns > p->deadline_ns)
+			node_answer(n, p, NULL, "TIMEOUT",
+			            "the dataplane did not report the connect", NULL);
+	}
+}
+
+void sl_node_tick(sl_node_t *n, uint32_t life, uint64_t now_ns)
+{
+	if (n->region == NULL)
+		return;
+	bool ready = life == SL_LIFE_READY && !n->shutting_down;
+	if (ready != n->ready) {
+		n->ready = ready;
+		sl_admit_set_ready(&n->admit, ready);
+		SL_INFO("admission %s", ready ? "open" : "closed");
+	}
+	if (n->peers.n_resend > 0)
+		node_resend(n);
+	if (now_ns < n->next_slow_ns)
+		return;
+	n->next_slow_ns = now_ns + SL_NODE_SLOW_NS;
+	uint32_t swept = sl_admit_sweep(&n->admit, now_ns, SL_NODE_PENDING_NS);
+	if (swept > 0)
+		SL_WARN("%u admitted HELLO(s) never installed; capacity released", swept);
+	node_guard_waiters(n, now_ns);
+	if (n->ready)
+		node_dial(n, now_ns);
+	node_publish_book(n);
+}
+
+/* ---- API ---------------------------------------------------------------- */
+
+static void node_hex(char *out, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static json_t *node_streams_json(uint32_t streams)
+{
+	json_t *a = json_array();
+	for (unsigned s = 0; s < 32; s++)
+		if ((streams >> s) & 1u)
+			json_array_append_new(a, json_integer(s));
+	return a;
+}
+
+static const char *node_state_word(const sl_peer_t *p)
+{
+	switch (p->state) {
+	case SL_PEER_UP:
+		return p->suspect ? "suspect" : "up";
+	case SL_PEER_INSTALLING:
+	case SL_PEER_CONNECTING:
+		return "connecting";
+	case SL_PEER_CLOSING:
+		return "closing";
+	default:
+		return "free";
+	}
+}
+
+static json_t *node_counters(const sl_sess_info_t *info)
+{
+	json_t *o = json_object();
+#define SL_NODE_SESS_CNT(f, s) json_object_set_new(o, s, json_integer((json_int_t)info->cnt.f));
+	SL_SESS_CNT_LIST(SL_NODE_SESS_CNT)
+#undef SL_NODE_SESS_CNT
+	return o;
+}
+
+static json_t *node_peer_json(sl_node_t *n, const sl_peer_t *p, bool detail, uint64_t now_ns)
+{
+	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
+	sl_sess_info_t info;
+	bool live = false;
+	const struct sl_sess_table *t = n->region ? sl_region_sess(n->region, lcore) : NULL;
+	if (t != NULL && sl_sess_snapshot(t, slot, &info) == 1 && info.sid == p->sid)
+		live = true;
+	char addr[24], id[65];
+	node_addr_str(addr, sizeof addr, p->ip, p->port);
+	node_hex(id, p->node_id, 32);
+	uint32_t rtt = live && info.rtt_us != 0 ? info.rtt_us : p->rtt_us;
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:I, s:s, s:b, s:I, s:I}", "session",
+	                      (json_int_t)p->sid, "addr", addr, "node_id", id, "streams",
+	                      node_streams_json(p->streams), "rtt_us", (json_int_t)rtt, "state",
+	                      node_state_word(p), "outbound", p->outbound != 0, "since_s",
+	                      (json_int_t)((now_ns - p->since_ns) / SL_NS_PER_S), "misbehavior",
+	                      (json_int_t)p->misb_total);
+	if (!detail || o == NULL)
+		return o;
+	json_t *kinds = json_object();
+	for (unsigned k = 1; k < SL_MISB_CNT; k++)
+		if (p->misb_kind[k] != 0)
+			json_object_set_new(kinds, sl_misb_str(k), json_integer(p->misb_kind[k]));
+	json_object_set_new(o, "lcore", json_integer(lcore));
+	json_object_set_new(o, "slot", json_integer(slot));
+	json_object_set_new(o, "generation", json_integer(sl_sid_gen(p->sid)));
+	json_object_set_new(o, "remote_session", json_integer(live ? info.remote_sid : 0));
+	json_object_set_new(o, "suspect", json_boolean(p->suspect));
+	json_object_set_new(o, "phi", json_real(p->phi_milli / 1000.0));
+	json_object_set_new(o, "misbehavior_kinds", kinds);
+	json_object_set_new(o, "last_misbehavior", json_string(sl_misb_str(p->misb_last)));
+	json_object_set_new(o, "live_in_dataplane", json_boolean(live));
+	json_object_set_new(o, "counters", live ? node_counters(&info) : json_object());
+	return o;
+}
+
+json_t *sl_node_peers_json(sl_node_t *n, uint64_t now_ns)
+{
+	json_t *a = json_array();
+	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
+	for (uint32_t i = 0; i < end; i++)
+		if (n->peers.e[i].state != SL_PEER_FREE)
+			json_array_append_new(a, node_peer_json(n, &n->peers.e[i], false, now_ns));
+	return a;
+}
+
+json_t *sl_node_peer_show(sl_node_t *n, uint32_t sid, uint64_t now_ns, sl_node_err_t *err)
+{
+	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	if (p == NULL) {
+		node_fail(err, "NOT_FOUND", "no session %u", sid);
+		return NULL;
+	}
+	return node_peer_json(n, p, true, now_ns);
+}
+
+int sl_node_disconnect(sl_node_t *n, uint32_t sid, sl_node_err_t *err)
+{
+	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	if (p == NULL)
+		return node_fail(err, "NOT_FOUND", "no session %u", sid);
+	if (node_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL))
+		SL_INFO("session %u: disconnect requested", sid);
+	return 0;
+}
+
+int sl_node_ban(sl_node_t *n, uint32_t ip, uint32_t seconds, uint64_t now_ns, sl_node_err_t *err)
+{
+	sl_admit_err_t e = sl_admit_ban(&n->admit, ip, seconds, now_ns);
+	if (e == SL_ADMIT_ERR_ARG)
+		return node_fail(err, "BAD_REQUEST", "address 0.0.0.0 cannot be banned");
+	if (e != SL_ADMIT_OK)
+		return node_fail(err, "BUSY", "ban table full (%u bans)", SL_ADMIT_BANS_MAX);
+	int closed = 0;
+	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
+	for (uint32_t i = 0; i < end; i++) {
+		sl_peer_t *p = &n->peers.e[i];
+		if (p->state != SL_PEER_FREE && p->ip == ip)
+			closed += node_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL);
+	}
+	SL_INFO("banned %u.%u.%u.%u for %s%u s; %d session(s) closed", ip >> 24, (ip >> 16) & 255,
+	        (ip >> 8) & 255, ip & 255, seconds ? "" : "ever (0 = until unban) ", seconds,
+	        closed);
+	return closed;
+}
+
+int sl_node_unban(sl_node_t *n, uint32_t ip, sl_node_err_t *err)
+{
+	if (sl_admit_unban(&n->admit, ip) != SL_ADMIT_OK)
+		return node_fail(err, "NOT_FOUND", "%u.%u.%u.%u is not banned", ip >> 24,
+		                 (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+	return 0;
+}
+
+json_t *sl_node_counters_json(const sl_node_t *n)
+{
+	json_t *o = json_object();
+#define SL_NODE_CNT_JSON(f, s) json_object_set_new(o, s, json_integer((json_int_t)n->cnt.f));
+	SL_NODE_CNT_LIST(SL_NODE_CNT_JSON)
+#undef SL_NODE_CNT_JSON
+	json_object_set_new(o, "sessions_live", json_integer(n->peers.n_up));
+	json_object_set_new(o, "slots_used", json_integer(n->peers.n_live));
+	json_object_set_new(o, "admitted", json_integer(sl_admit_count(&n->admit)));
+	json_object_set_new(o, "book_entries", json_integer(n->book.n));
+	json_object_set_new(o, "book_rejected", json_integer((json_int_t)n->book.rejected));
+	return o;
+}

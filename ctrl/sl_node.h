@@ -1,0 +1,175 @@
+/* sl_node.h — sluice-ctrl's side of sessions (issue 3): identity,
+   admission, the peer table, the address book and the dialer, wired to
+   the dataplane through the region (sl_msg.h is the contract).
+
+   Events in (drained by sl_dplink, handed to sl_node_event):
+     HELLO          decode -> sl_admit_decide -> ACCEPT: a slot of the
+                    receiving lcore + a generation, SESSION_INSTALL(ACCEPT);
+                    a repeat resends the same install (same slot and gen);
+                    REJECT: SL_CMD_REJECT with the reason and retry_after
+     SESSION_UP     sl_admit_commit (inbound), peer UP, a waiting
+                    peer.connect is answered with the peer object
+     SESSION_DOWN   sl_admit_remove_session, the slot is free again
+     CONNECT_FAILED the address backs off ([peers] redial_s or the peer's
+                    retry_after, whichever is longer), peer.connect fails
+     LIVENESS       suspect / up again, phi and RTT
+     PEERS          validated addresses into the book
+     MISBEHAVIOR    a per-peer record
+   Commands out: install / teardown through sl_cmdq (RETRY: kept and sent
+   again on the next tick, never lost; PARK_REQUIRED: cmd_park probe, then
+   sl_cmdq_park), REJECT through sl_region_cmd_send (ring full: dropped and
+   counted, the peer retries its HELLO).
+
+   peer.connect errors (the API reply waits for the outcome):
+     NOT_READY      node not ready (no dataplane, or not in `ready`)
+     BAD_REQUEST    address invalid, or our own dataplane's
+     BUSY           no free slot on lcore 0; or the peer answered REJECT
+                    FULL / RATE_LIMITED / DUPLICATE / NOT_READY
+     NOT_FOUND      the peer answered REJECT BANNED / VERSION /
+                    CHAIN_MISMATCH / SELF / AUTH (no usable peer there)
+     TIMEOUT        no answer before [peers] connect_timeout_ms
+   The error object carries "reject_reason" (REJECT reason name) and
+   "retry_after_s" when the peer rejected.
+   peer.disconnect answers at once ({"session", "state":"closing"}): the
+   teardown is queued; SESSION_DOWN follows and the slot frees then.
+
+   Owner: the ctrl loop (single threaded). */
+#ifndef SL_NODE_H
+#define SL_NODE_H
+
+#include <jansson.h>
+
+#include "sl_admit.h"
+#include "sl_base.h"
+#include "sl_book.h"
+#include "sl_cfg.h"
+#include "sl_cmdq.h"
+#include "sl_msg.h"
+#include "sl_peers.h"
+#include "sl_server.h"
+
+/* Outbound connects have this much grace past their deadline before ctrl
+   answers a waiting peer.connect TIMEOUT by itself (dataplane silent). */
+#define SL_NODE_CONNECT_GRACE_NS (5ULL * 1000000000ULL)
+/* An accepted HELLO whose install never completes is forgotten after this. */
+#define SL_NODE_PENDING_NS       (30ULL * 1000000000ULL)
+/* Most dials started per slow tick. */
+#define SL_NODE_DIALS_PER_TICK   4
+
+#define SL_NODE_CNT_LIST(X)                                                                        \
+	X(hello_rx, "hello_rx")                                                                    \
+	X(hello_bad, "hello_bad") /* undecodable HELLO payloads, ignored */                        \
+	X(accepts, "accepts")                                                                      \
+	X(accept_repeats, "accept_repeats")                                                        \
+	X(rejects, "rejects")                                                                      \
+	X(reject_drops, "reject_drops") /* REJECT not sent: command ring full */                   \
+	X(installs, "installs")                                                                    \
+	X(cmd_retries, "cmd_retries") /* install / teardown answered RETRY */                      \
+	X(cmd_invalid, "cmd_invalid")                                                              \
+	X(cmd_parks, "cmd_parks")                                                                  \
+	X(teardowns, "teardowns")                                                                  \
+	X(connects, "connects")                                                                    \
+	X(connect_failed, "connect_failed")                                                        \
+	X(sessions_up, "sessions_up")                                                              \
+	X(sessions_down, "sessions_down")                                                          \
+	X(duplicates_closed, "duplicates_closed") /* a second session to one node closed */        \
+	X(peers_rx, "peers_rx")                   /* addresses reported by PEERS events */         \
+	X(events_stale, "events_stale")                                                            \
+	X(book_publishes, "book_publishes")
+
+typedef struct {
+#define SL_NODE_CNT_FIELD(f, s) uint64_t f;
+	SL_NODE_CNT_LIST(SL_NODE_CNT_FIELD)
+#undef SL_NODE_CNT_FIELD
+} sl_node_cnt_t;
+
+typedef struct sl_node {
+	const sl_cfg_t *cfg;
+	sl_server_t *srv;    /* for deferred API replies */
+	sl_region_t *region; /* attached region, NULL when detached */
+	sl_cmdq_t cmdq;
+	bool ready; /* admission gate, follows the region's life */
+	bool shutting_down;
+	uint8_t node_id[32];
+	uint8_t chain_id[32];
+	uint64_t next_slow_ns;
+	sl_node_cnt_t cnt;
+	sl_book_t book;
+	sl_admit_t admit;
+	sl_peers_t peers;
+} sl_node_t;
+
+/* sl_node_init prepares n (detached): a random node_id, chain_id =
+   genesis (wire order), admission from cfg, the book seeded with [peers]
+   bootstrap.  Returns 0, or -1 with a log line (bad config ranges). */
+int sl_node_init(sl_node_t *n, const sl_cfg_t *cfg, sl_server_t *srv, const uint8_t genesis[32]);
+
+/* sl_node_attach runs when ctrl attached to a dataplane's region r:
+   writes node_id / chain_id into the header, joins the command blocks,
+   forgets every session of an earlier dataplane and adopts the sessions
+   this one already has live.  Returns 0, or -1 (cmdq not joinable: the
+   node stays detached and admits nothing). */
+int sl_node_attach(sl_node_t *n, sl_region_t *r, uint64_t now_ns);
+
+/* sl_node_detach runs when the dataplane went away: every session is
+   forgotten, waiting peer.connect calls fail NOT_READY. */
+void sl_node_detach(sl_node_t *n);
+
+/* sl_node_event handles one event record from lcore m->lcore. */
+void sl_node_event(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns);
+
+/* sl_node_tick: admission gate, commands to resend, and once a second the
+   sweep, the dialer, the published address book and connect guards. */
+void sl_node_tick(sl_node_t *n, uint32_t life, uint64_t now_ns);
+
+/* sl_node_busy: work is in flight that events will answer soon (an
+   install, connect or teardown not yet confirmed, or a command to resend):
+   the ctrl loop keeps its fast tick while this holds. */
+bool sl_node_busy(const sl_node_t *n);
+
+/* sl_node_set_shutting_down closes the admission gate for good. */
+void sl_node_set_shutting_down(sl_node_t *n);
+
+/* ---- API --------------------------------------------------------------- */
+
+/* An API failure: code (SPEC §9) and message; NULL code = success. */
+typedef struct {
+	const char *code;
+	char message[200];
+	json_t *extra; /* fields merged into the error object, or NULL */
+} sl_node_err_t;
+
+/* sl_node_peers_json: the `peers` result (array, one object per session
+   that is not free). */
+json_t *sl_node_peers_json(sl_node_t *n, uint64_t now_ns);
+
+/* sl_node_peer_show: `peer.show {session}`; NULL with NOT_FOUND. */
+json_t *sl_node_peer_show(sl_node_t *n, uint32_t sid, uint64_t now_ns, sl_node_err_t *err);
+
+/* sl_node_connect starts an outbound connect to ip:port.  waiter is the
+   API client (sl_server_defer's serial, 0: none, e.g. the dialer) and
+   waiter_id its request id: the reply is sent when the connect ends.
+   Returns 0 (started), or -1 with *err set (nothing started, the caller
+   answers at once). */
+int sl_node_connect(sl_node_t *n, uint32_t ip, uint16_t port, uint64_t waiter, uint64_t waiter_id,
+                    uint64_t now_ns, sl_node_err_t *err);
+
+/* sl_node_disconnect tears session sid down (GOODBYE ADMIN, exit CANCEL).
+   Returns 0, or -1 NOT_FOUND. */
+int sl_node_disconnect(sl_node_t *n, uint32_t sid, sl_node_err_t *err);
+
+/* sl_node_ban bans ip for seconds (0: until unbanned) and tears down every
+   session with that address; returns the sessions torn down, or -1 with
+   *err (BUSY: ban table full, BAD_REQUEST: ip 0). */
+int sl_node_ban(sl_node_t *n, uint32_t ip, uint32_t seconds, uint64_t now_ns, sl_node_err_t *err);
+
+/* sl_node_unban lifts ip's ban: 0, or -1 NOT_FOUND. */
+int sl_node_unban(sl_node_t *n, uint32_t ip, sl_node_err_t *err);
+
+/* sl_node_counters_json: sl_node_cnt_t plus book and table sizes. */
+json_t *sl_node_counters_json(const sl_node_t *n);
+
+/* sl_node_live: sessions UP (status.peers). */
+uint32_t sl_node_live(const sl_node_t *n);
+
+#endif /* SL_NODE_H */

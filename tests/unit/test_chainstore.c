@@ -1,0 +1,680 @@
+/* test_chainstore.c — ctrl's header chain (ctrl/sl_chainstore.h): import
+   of real testnet3 headers ($SL_TEST_DATA = ../shared/data; a test whose
+   file is missing prints why and returns), byte-identical export, reopen,
+   typed refusals at the exact height, regtest headers from sluice-chaingen
+   ($SL_CHAINGEN), get by height and hash, publishing to the region. */
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sl_chainstore.h"
+#include "sl_sha256d.h"
+#include "sl_time.h"
+
+#define HS         80u
+#define T3_FILE    "bitcoin-test3-0-9999.headers"
+#define T3_TIP     "000000001655e2a7293f28383a2965b2f0add77fd6ac383986e90971a07467d4"
+#define T3_GENESIS "000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+/* MKDIR_TMP declares `dir`, a fresh temporary directory of this scope. */
+#define MKDIR_TMP(dir)                                                                             \
+	char dir##_buf[256];                                                                       \
+	const char *dir = mkdir_tmp(dir##_buf, sizeof(dir##_buf))
+
+static const char *mkdir_tmp(char *buf, size_t n)
+{
+	const char *base = getenv("SL_TEST_TMP");
+	snprintf(buf, n, "%s/chainstore-test-XXXXXX", base ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(buf));
+	return buf;
+}
+
+/* rm_tree removes a flat directory made by mkdir_tmp (store dirs inside it
+   hold only files). */
+static void rm_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[600];
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (unlink(p) != 0)
+			rm_tree(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void path_in(char *p, size_t n, const char *dir, const char *name)
+{
+	snprintf(p, n, "%s/%s", dir, name);
+}
+
+/* load reads a whole file; NULL (and *len 0) if it cannot. */
+static uint8_t *load(const char *path, size_t *len)
+{
+	*len = 0;
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+static void save(const char *path, const void *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(b, 1, len, f), len);
+	fclose(f);
+}
+
+/* data_path gives $SL_TEST_DATA/name, or NULL (printing why) if absent. */
+static const char *data_path(const char *name)
+{
+	static char p[512];
+	const char *dir = getenv("SL_TEST_DATA");
+	if (dir == NULL) {
+		printf("skip: SL_TEST_DATA not set, %s unavailable\n", name);
+		return NULL;
+	}
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (access(p, R_OK) != 0) {
+		printf("skip: %s not readable\n", p);
+		return NULL;
+	}
+	return p;
+}
+
+static sl_chainstore_t *open_cs(const char *dir, const char *profile)
+{
+	sl_chainstore_opts_t o = {.dir = dir, .profile = profile};
+	sl_chainstore_err_t e = SL_CHAINSTORE_ERR__COUNT;
+	sl_chainstore_t *cs = sl_chainstore_open(&o, &e);
+	ck_assert_msg(cs != NULL, "open %s: %s", dir, sl_chainstore_err_str(e));
+	ck_assert_int_eq(e, SL_CHAINSTORE_OK);
+	return cs;
+}
+
+static void tip_display(const sl_chainstore_t *cs, uint32_t *height, char d[65])
+{
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(cs, &t);
+	*height = t.height;
+	sl_chain_hash_display(t.hash, d);
+}
+
+/* import_t3 imports the testnet3 file into store `sub` of dir. */
+static sl_chainstore_t *import_t3(const char *src, const char *dir, char *store, size_t n)
+{
+	path_in(store, n, dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	uint32_t imported = 0;
+	sl_chainstore_fail_t f;
+	sl_chainstore_err_t e = sl_chainstore_import(cs, src, &imported, &f);
+	ck_assert_msg(e == SL_CHAINSTORE_OK, "import: %s at %u (%s)", sl_chainstore_err_str(e),
+	              f.height, sl_chainstore_reason(&f));
+	ck_assert_uint_eq(imported, 9999); /* genesis was there from open */
+	return cs;
+}
+
+/* import_fail imports `file` into a fresh `profile` store and checks that it
+   stops at `height` with `reason`, keeping exactly heights 0..height-1. */
+static void import_fail(const char *file, const char *profile, uint32_t height, const char *reason)
+{
+	char store[512], d[65];
+	uint32_t imported = 12345, tip;
+	sl_chainstore_fail_t f;
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, profile);
+	sl_chainstore_err_t e = sl_chainstore_import(cs, file, &imported, &f);
+	ck_assert_int_eq(e, SL_CHAINSTORE_ERR_INVALID);
+	ck_assert_uint_eq(f.height, height);
+	ck_assert_str_eq(sl_chainstore_reason(&f), reason);
+	ck_assert_uint_eq(imported, height - 1);
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, height - 1);
+	ck_assert_uint_eq(sl_store_committed(sl_chainstore_store(cs)), height);
+	sl_chainstore_close(cs);
+	/* what was committed survives a reopen, the refused header does not */
+	cs = open_cs(store, profile);
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, height - 1);
+	ck_assert_int_eq(sl_chainstore_get(cs, height, NULL, NULL), SL_CHAINSTORE_ERR_NOT_FOUND);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+}
+
+static int run_chaingen(const char *args, const char *out)
+{
+	const char *exe = getenv("SL_CHAINGEN");
+	char cmd[2048];
+	if (exe == NULL)
+		return -100;
+	snprintf(cmd, sizeof(cmd), "%s %s -o %s 2>/dev/null", exe, args, out);
+	int rc = system(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* ---- negative cases ------------------------------------------------------ */
+
+START_TEST(test_open_refuses_bad_arguments)
+{
+	sl_chainstore_err_t e = SL_CHAINSTORE_OK;
+	ck_assert_ptr_null(sl_chainstore_open(NULL, &e));
+	ck_assert_int_eq(e, SL_CHAINSTORE_ERR_ARG);
+	MKDIR_TMP(dir);
+	sl_chainstore_opts_t o = {.dir = dir, .profile = "bitcoin-nope"};
+	e = SL_CHAINSTORE_OK;
+	ck_assert_ptr_null(sl_chainstore_open(&o, &e));
+	ck_assert_int_eq(e, SL_CHAINSTORE_ERR_ARG);
+	o = (sl_chainstore_opts_t){.dir = "/proc/no/such/dir", .profile = "regtest"};
+	ck_assert_ptr_null(sl_chainstore_open(&o, &e));
+	ck_assert_int_eq(e, SL_CHAINSTORE_ERR_STORE);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_open_refuses_another_chains_store)
+{
+	char store[512], hp[600];
+	size_t len;
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_close(open_cs(store, "bitcoin-test3"));
+	path_in(hp, sizeof(hp), store, "headers");
+	uint8_t *before = load(hp, &len);
+	ck_assert_uint_eq(len, HS);
+
+	sl_chainstore_opts_t o = {.dir = store, .profile = "regtest"};
+	sl_chainstore_err_t e = SL_CHAINSTORE_OK;
+	ck_assert_ptr_null(sl_chainstore_open(&o, &e));
+	ck_assert_int_eq(e, SL_CHAINSTORE_ERR_WRONG_CHAIN);
+	/* refused, not truncated: the testnet3 store is untouched */
+	size_t len2;
+	uint8_t *after = load(hp, &len2);
+	ck_assert_uint_eq(len2, HS);
+	ck_assert_mem_eq(before, after, HS);
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	uint32_t tip;
+	char d[65];
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 0);
+	ck_assert_str_eq(d, T3_GENESIS);
+	sl_chainstore_close(cs);
+	free(before);
+	free(after);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_import_missing_file_is_io)
+{
+	char store[512];
+	uint32_t imported = 7;
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "regtest");
+	ck_assert_int_eq(sl_chainstore_import(cs, "/nonexistent/file", &imported, NULL),
+	                 SL_CHAINSTORE_ERR_IO);
+	ck_assert_uint_eq(imported, 0);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_mutated_nonce_refused_at_its_height_as_pow)
+{
+	const char *src = data_path(T3_FILE);
+	if (src == NULL)
+		return;
+	size_t len;
+	uint8_t *b = load(src, &len);
+	unsigned seed0 = (unsigned)time(NULL), seed = seed0;
+	uint32_t heights[] = {5000, 1 + (uint32_t)(rand_r(&seed) % 9999)};
+	printf("test_mutated_nonce: seed %u, heights %u %u\n", seed0, heights[0], heights[1]);
+	MKDIR_TMP(dir);
+	char mut[512];
+	for (size_t i = 0; i < SL_ARRAY_LEN(heights); i++) {
+		uint32_t h = heights[i];
+		path_in(mut, sizeof(mut), dir, "mutated");
+		b[(size_t)h * HS + 76] ^= 0x01; /* one nonce bit */
+		save(mut, b, len);
+		b[(size_t)h * HS + 76] ^= 0x01;
+		import_fail(mut, "bitcoin-test3", h, "pow");
+	}
+	rm_tree(dir);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_mutated_bits_time_and_linkage_refused_with_their_reason)
+{
+	const char *src = data_path(T3_FILE);
+	if (src == NULL)
+		return;
+	size_t len;
+	uint8_t *b = load(src, &len);
+	MKDIR_TMP(dir);
+	char mut[512];
+	path_in(mut, sizeof(mut), dir, "mutated");
+
+	uint8_t *c = malloc(len);
+	memcpy(c, b, len); /* bits: a harder target than required at 3000 */
+	c[3000 * HS + 72] = 0xfe;
+	save(mut, c, len);
+	import_fail(mut, "bitcoin-test3", 3000, "bits");
+
+	memcpy(c, b, len); /* time: not after the median of the last 11 */
+	memset(c + 4000 * HS + 68, 0, 4);
+	save(mut, c, len);
+	import_fail(mut, "bitcoin-test3", 4000, "time_mtp");
+
+	memcpy(c, b, len); /* linkage: two headers swapped */
+	memcpy(c + 6000 * HS, b + 6001 * HS, HS);
+	memcpy(c + 6001 * HS, b + 6000 * HS, HS);
+	save(mut, c, len);
+	import_fail(mut, "bitcoin-test3", 6000, "linkage");
+
+	save(mut, b, 2500 * HS + 40); /* a partial last header */
+	import_fail(mut, "bitcoin-test3", 2500, "truncated");
+	free(c);
+	free(b);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_future_header_refused)
+{
+	MKDIR_TMP(dir);
+	char file[512], args[128];
+	path_in(file, sizeof(file), dir, "future");
+	snprintf(args, sizeof(args), "-n 20 --start-time %lld", (long long)time(NULL) + 3 * 3600);
+	int rc = run_chaingen(args, file);
+	if (rc == -100) {
+		printf("skip: SL_CHAINGEN not set\n");
+		rm_tree(dir);
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	import_fail(file, "regtest", 1, "time_future");
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_conflicting_header_refused)
+{
+	MKDIR_TMP(dir);
+	char a[512], b[512], store[512];
+	path_in(a, sizeof(a), dir, "a");
+	path_in(b, sizeof(b), dir, "b");
+	int rc = run_chaingen("-n 300 --seed 1 --start-time 1700000000", a);
+	if (rc == -100) {
+		printf("skip: SL_CHAINGEN not set\n");
+		rm_tree(dir);
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(run_chaingen("-n 300 --seed 2 --start-time 1700000000", b), 0);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "regtest");
+	ck_assert_int_eq(sl_chainstore_import(cs, a, NULL, NULL), SL_CHAINSTORE_OK);
+	sl_chainstore_fail_t f;
+	uint32_t imported = 99;
+	ck_assert_int_eq(sl_chainstore_import(cs, b, &imported, &f), SL_CHAINSTORE_ERR_INVALID);
+	ck_assert_uint_eq(f.height, 1);
+	ck_assert_str_eq(sl_chainstore_reason(&f), "conflict");
+	ck_assert_uint_eq(imported, 0);
+	uint32_t tip;
+	char d[65];
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 299);
+	/* re-importing the same file adds nothing and is fine */
+	ck_assert_int_eq(sl_chainstore_import(cs, a, &imported, NULL), SL_CHAINSTORE_OK);
+	ck_assert_uint_eq(imported, 0);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_get_and_find_out_of_range_not_found)
+{
+	char store[512];
+	uint8_t hdr[HS], hash[32], zero[32] = {0};
+	uint32_t h = 77;
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "regtest");
+	ck_assert_int_eq(sl_chainstore_get(cs, 0, hdr, hash), SL_CHAINSTORE_OK);
+	ck_assert_mem_eq(hdr, sl_chain_profile("regtest")->genesis, HS);
+	ck_assert_int_eq(sl_chainstore_get(cs, 1, hdr, hash), SL_CHAINSTORE_ERR_NOT_FOUND);
+	ck_assert_int_eq(sl_chainstore_get(cs, UINT32_MAX, hdr, hash), SL_CHAINSTORE_ERR_NOT_FOUND);
+	ck_assert_int_eq(sl_chainstore_find(cs, zero, &h), SL_CHAINSTORE_ERR_NOT_FOUND);
+	ck_assert_uint_eq(h, 77);
+	ck_assert_int_eq(sl_chainstore_export(cs, "/tmp/x", 1, 0), SL_CHAINSTORE_ERR_ARG);
+	ck_assert_int_eq(sl_chainstore_export(cs, "/tmp/x", 0, 1), SL_CHAINSTORE_ERR_ARG);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+}
+END_TEST
+
+/* ---- positive cases ------------------------------------------------------ */
+
+START_TEST(test_fresh_store_starts_at_genesis)
+{
+	char store[512], d[65];
+	uint32_t tip = 9;
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 0);
+	ck_assert_str_eq(d, T3_GENESIS);
+	ck_assert_str_eq(sl_chainstore_profile(cs)->name, "bitcoin-test3");
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(cs, &t);
+	uint8_t w[32];
+	sl_chain_work(0x1d00ffffu, w);
+	ck_assert_mem_eq(t.chainwork, w, 32);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_import_testnet3_to_tip_and_export_identical)
+{
+	const char *src = data_path(T3_FILE);
+	if (src == NULL)
+		return;
+	char store[512], out[512], d[65];
+	MKDIR_TMP(dir);
+	uint64_t c0 = (uint64_t)clock(), t0 = sl_now_ns();
+	sl_chainstore_t *cs = import_t3(src, dir, store, sizeof(store));
+	printf("test_import_testnet3: 9999 headers in %.1f ms wall, %.1f ms cpu\n",
+	       (double)(sl_now_ns() - t0) / 1e6,
+	       (double)((uint64_t)clock() - c0) * 1000.0 / CLOCKS_PER_SEC);
+	uint32_t tip;
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 9999);
+	ck_assert_str_eq(d, T3_TIP);
+	sl_store_stats_t st;
+	sl_store_stats(sl_chainstore_store(cs), &st);
+	ck_assert_uint_le(st.commits, 1 + (9999 + SL_CHAINSTORE_GROUP - 1) / SL_CHAINSTORE_GROUP);
+
+	size_t a_len, b_len;
+	uint8_t *a = load(src, &a_len);
+	path_in(out, sizeof(out), dir, "export");
+	ck_assert_int_eq(sl_chainstore_export(cs, out, 0, UINT32_MAX), SL_CHAINSTORE_OK);
+	uint8_t *b = load(out, &b_len);
+	ck_assert_uint_eq(a_len, b_len);
+	ck_assert_int_eq(memcmp(a, b, a_len), 0);
+	free(b);
+	/* a sub-range is the same slice */
+	ck_assert_int_eq(sl_chainstore_export(cs, out, 100, 199), SL_CHAINSTORE_OK);
+	b = load(out, &b_len);
+	ck_assert_uint_eq(b_len, 100 * HS);
+	ck_assert_int_eq(memcmp(a + 100 * HS, b, b_len), 0);
+	free(b);
+	free(a);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_reopen_keeps_tip_and_drops_torn_tail)
+{
+	const char *src = data_path(T3_FILE);
+	if (src == NULL)
+		return;
+	char store[512], hp[600], d[65];
+	MKDIR_TMP(dir);
+	sl_chainstore_t *cs = import_t3(src, dir, store, sizeof(store));
+	sl_chainstore_tip_t t1, t2;
+	sl_chainstore_tip(cs, &t1);
+	sl_chainstore_close(cs);
+
+	path_in(hp, sizeof(hp), store, "headers");
+	int fd = open(hp, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	uint8_t junk[HS + 40];
+	memset(junk, 0xa5, sizeof(junk));
+	ck_assert_int_eq(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+
+	cs = open_cs(store, "bitcoin-test3");
+	sl_chainstore_tip(cs, &t2);
+	ck_assert_uint_eq(t2.height, 9999);
+	ck_assert_mem_eq(t1.hash, t2.hash, 32);
+	ck_assert_mem_eq(t1.chainwork, t2.chainwork, 32);
+	sl_chain_hash_display(t2.hash, d);
+	ck_assert_str_eq(d, T3_TIP);
+	struct stat st;
+	ck_assert_int_eq(stat(hp, &st), 0);
+	ck_assert_int_eq(st.st_size, 10000 * HS);
+	/* the context was rebuilt: the next import continues from the tip */
+	ck_assert_int_eq(sl_chainstore_import(cs, src, NULL, NULL), SL_CHAINSTORE_OK);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_reopen_cuts_an_invalid_committed_header)
+{
+	const char *src = data_path(T3_FILE);
+	if (src == NULL)
+		return;
+	char store[512], hp[600];
+	MKDIR_TMP(dir);
+	sl_chainstore_close(import_t3(src, dir, store, sizeof(store)));
+	/* corrupt height 7000's bits on disk (its hash changes, so 7001 would
+	   not link either): open must cut the chain at 7000 */
+	path_in(hp, sizeof(hp), store, "headers");
+	int fd = open(hp, O_WRONLY);
+	uint8_t x = 0xfe;
+	ck_assert_int_eq(pwrite(fd, &x, 1, 7000 * HS + 72), 1);
+	close(fd);
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(cs, &t);
+	ck_assert_uint_eq(t.height, 6999);
+	/* a re-import heals it */
+	uint32_t imported;
+	ck_assert_int_eq(sl_chainstore_import(cs, src, &imported, NULL), SL_CHAINSTORE_OK);
+	ck_assert_uint_eq(imported, 3000);
+	sl_chainstore_tip(cs, &t);
+	ck_assert_uint_eq(t.height, 9999);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_get_by_height_and_hash)
+{
+	const char *src = data_path(T3_FILE);
+	if (src == NULL)
+		return;
+	char store[512], d[65];
+	size_t len;
+	uint8_t *a = load(src, &len);
+	MKDIR_TMP(dir);
+	sl_chainstore_t *cs = import_t3(src, dir, store, sizeof(store));
+	unsigned seed = (unsigned)time(NULL);
+	printf("test_get_by_height_and_hash: seed %u\n", seed);
+	for (int i = 0; i < 200; i++) {
+		uint32_t h = (uint32_t)(rand_r(&seed) % 10000), back = UINT32_MAX;
+		uint8_t hdr[HS], hash[32], want[32];
+		ck_assert_int_eq(sl_chainstore_get(cs, h, hdr, hash), SL_CHAINSTORE_OK);
+		ck_assert_int_eq(memcmp(hdr, a + (size_t)h * HS, HS), 0);
+		sl_sha256d_hdr(hdr, want);
+		ck_assert_mem_eq(hash, want, 32);
+		ck_assert_int_eq(sl_chainstore_find(cs, hash, &back), SL_CHAINSTORE_OK);
+		ck_assert_uint_eq(back, h);
+	}
+	uint8_t tip_hash[32];
+	uint32_t h = 0;
+	ck_assert_int_eq(sl_chain_hash_from_display(T3_TIP, tip_hash), 0);
+	ck_assert_int_eq(sl_chainstore_find(cs, tip_hash, &h), SL_CHAINSTORE_OK);
+	ck_assert_uint_eq(h, 9999);
+	ck_assert_int_eq(sl_chainstore_get(cs, 10000, NULL, NULL), SL_CHAINSTORE_ERR_NOT_FOUND);
+	uint8_t hash0[32];
+	ck_assert_int_eq(sl_chainstore_get(cs, 0, NULL, hash0), SL_CHAINSTORE_OK);
+	sl_chain_hash_display(hash0, d);
+	ck_assert_str_eq(d, T3_GENESIS);
+	sl_chainstore_close(cs);
+	free(a);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_import_chaingen_regtest)
+{
+	MKDIR_TMP(dir);
+	char file[512], store[512];
+	path_in(file, sizeof(file), dir, "regtest.headers");
+	int rc = run_chaingen("-n 5000", file);
+	if (rc == -100) {
+		printf("skip: SL_CHAINGEN not set\n");
+		rm_tree(dir);
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "regtest");
+	uint32_t imported = 0;
+	sl_chainstore_fail_t f;
+	sl_chainstore_err_t e = sl_chainstore_import(cs, file, &imported, &f);
+	ck_assert_msg(e == SL_CHAINSTORE_OK, "import: %s at %u (%s)", sl_chainstore_err_str(e),
+	              f.height, sl_chainstore_reason(&f));
+	ck_assert_uint_eq(imported, 4999);
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(cs, &t);
+	ck_assert_uint_eq(t.height, 4999);
+	size_t len;
+	uint8_t *a = load(file, &len), want[32];
+	sl_sha256d_hdr(a + 4999 * HS, want);
+	ck_assert_mem_eq(t.hash, want, 32);
+	/* chainwork: 5000 headers of regtest work */
+	uint8_t one[32], sum[32] = {0};
+	sl_chain_work(0x207fffffu, one);
+	for (int i = 0; i < 5000; i++)
+		sl_chain_work_add(sum, one);
+	ck_assert_mem_eq(t.chainwork, sum, 32);
+	/* the testnet3 file is another chain: conflict at height 0 */
+	const char *t3 = data_path(T3_FILE);
+	if (t3 != NULL) {
+		ck_assert_int_eq(sl_chainstore_import(cs, t3, NULL, &f), SL_CHAINSTORE_ERR_INVALID);
+		ck_assert_uint_eq(f.height, 0);
+		ck_assert_str_eq(sl_chainstore_reason(&f), "conflict");
+	}
+	free(a);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_status_published_to_region_after_each_commit)
+{
+	char rpath[256], store[512], file[512];
+	snprintf(rpath, sizeof(rpath), "/dev/shm/sluice-utcs%d.region", (int)getpid());
+	sl_region_t r;
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(sl_region_create(&r, rpath, 1, "utcs"), 0);
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	path_in(file, sizeof(file), dir, "regtest.headers");
+	sl_chainstore_t *cs = open_cs(store, "regtest");
+
+	sl_local_status_t st;
+	ck_assert_uint_eq(sl_region_status_read(&r, &st), 0); /* nothing yet */
+	sl_chainstore_attach_region(cs, &r);
+	uint64_t v0 = sl_region_status_read(&r, &st);
+	ck_assert_uint_gt(v0, 0);
+	ck_assert_uint_eq(st.best_height, 0);
+	ck_assert_str_eq(sl_chainstore_profile(cs)->name, "regtest");
+	uint8_t g[32];
+	sl_chainstore_get(cs, 0, NULL, g);
+	ck_assert_mem_eq(st.best_hash, g, 32);
+
+	int rc = run_chaingen("-n 4500", file);
+	if (rc != -100) {
+		ck_assert_int_eq(rc, 0);
+		uint64_t p0 = sl_chainstore_publish(cs);
+		ck_assert_int_eq(sl_chainstore_import(cs, file, NULL, NULL), SL_CHAINSTORE_OK);
+		/* 4499 new headers in groups of 2000: 3 commits, 3 publishes */
+		ck_assert_uint_eq(sl_chainstore_publish(cs) - p0, 3 + 1);
+		ck_assert_uint_gt(sl_region_status_read(&r, &st), v0);
+		sl_chainstore_tip_t t;
+		sl_chainstore_tip(cs, &t);
+		ck_assert_uint_eq(st.best_height, 4499);
+		ck_assert_mem_eq(st.best_hash, t.hash, 32);
+		ck_assert_mem_eq(st.chainwork, t.chainwork, 32);
+		ck_assert_uint_eq(st.finalized_height, 0);
+	} else {
+		printf("skip (import part): SL_CHAINGEN not set\n");
+	}
+	/* detached: no more publishes */
+	sl_chainstore_attach_region(cs, NULL);
+	uint64_t v1 = sl_region_status_read(&r, &st);
+	uint64_t p1 = sl_chainstore_publish(cs);
+	ck_assert_uint_eq(sl_chainstore_publish(cs), p1);
+	ck_assert_uint_eq(sl_region_status_read(&r, &st), v1);
+	sl_chainstore_close(cs);
+	sl_region_close(&r);
+	rm_tree(dir);
+}
+END_TEST
+
+static Suite *chainstore_suite(void)
+{
+	Suite *s = suite_create("chainstore");
+	TCase *neg = tcase_create("refusals");
+	tcase_add_test(neg, test_open_refuses_bad_arguments);
+	tcase_add_test(neg, test_open_refuses_another_chains_store);
+	tcase_add_test(neg, test_import_missing_file_is_io);
+	tcase_add_test(neg, test_mutated_nonce_refused_at_its_height_as_pow);
+	tcase_add_test(neg, test_mutated_bits_time_and_linkage_refused_with_their_reason);
+	tcase_add_test(neg, test_future_header_refused);
+	tcase_add_test(neg, test_conflicting_header_refused);
+	tcase_add_test(neg, test_get_and_find_out_of_range_not_found);
+	suite_add_tcase(s, neg);
+	TCase *pos = tcase_create("chain");
+	tcase_add_test(pos, test_fresh_store_starts_at_genesis);
+	tcase_add_test(pos, test_import_testnet3_to_tip_and_export_identical);
+	tcase_add_test(pos, test_reopen_keeps_tip_and_drops_torn_tail);
+	tcase_add_test(pos, test_reopen_cuts_an_invalid_committed_header);
+	tcase_add_test(pos, test_get_by_height_and_hash);
+	tcase_add_test(pos, test_import_chaingen_regtest);
+	tcase_add_test(pos, test_status_published_to_region_after_each_commit);
+	suite_add_tcase(s, pos);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(chainstore_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
