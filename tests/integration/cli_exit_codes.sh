@@ -152,6 +152,21 @@ grep -q "peer.show session=N" "$SLT_TMP/out" || slt_fail "--help does not list c
 expect_rc 1 "peer.show session=999" "$SLUICECTL" --socket "$SOCK" peer.show session=999
 grep -qE "UNKNOWN_CMD|NOT_FOUND|NOT_READY" "$SLT_TMP/err" || slt_fail "no error code on stderr"
 expect_rc 1 "peers" "$SLUICECTL" --socket "$SOCK" peers
+grep -q "NOT_READY" "$SLT_TMP/err" || slt_fail "peers without a dataplane: $(cat "$SLT_TMP/err")"
+expect_rc 1 "peer.connect without a dataplane" "$SLUICECTL" --socket "$SOCK" peer.connect addr=10.1.2.3:9747
+expect_rc 1 "peer.disconnect without a dataplane" "$SLUICECTL" --socket "$SOCK" peer.disconnect 5
+# bans need no dataplane: ban, unban, unban again (NOT_FOUND)
+expect_rc 0 "peer.ban addr=10.1.2.3 seconds=60" "$SLUICECTL" --socket "$SOCK" peer.ban addr=10.1.2.3 seconds=60
+expect_rc 0 "peer.ban 10.1.2.4:9747 0 (positional)" "$SLUICECTL" --socket "$SOCK" --json peer.ban 10.1.2.4:9747 0
+[ "$(slt_json_get addr <"$SLT_TMP/out")" = 10.1.2.4 ] || slt_fail "peer.ban result: $(cat "$SLT_TMP/out")"
+expect_rc 0 "peer.unban addr=10.1.2.3" "$SLUICECTL" --socket "$SOCK" peer.unban addr=10.1.2.3
+expect_rc 1 "peer.unban of an address not banned" "$SLUICECTL" --socket "$SOCK" peer.unban addr=10.1.2.3
+grep -q "NOT_FOUND" "$SLT_TMP/err" || slt_fail "unban twice: $(cat "$SLT_TMP/err")"
+r=$(raw '{"id":3,"cmd":"peer.ban","args":{"addr":"10.1.2.300","seconds":5}}')
+[ "$(reply_field "$r" error.code)" = BAD_REQUEST ] || slt_fail "raw peer.ban of a bad address -> $r"
+r=$(raw '{"id":4,"cmd":"peer.ban","args":{"addr":"10.1.2.3","seconds":-1}}')
+[ "$(reply_field "$r" error.code)" = BAD_REQUEST ] || slt_fail "raw peer.ban seconds -1 -> $r"
+slt_ok "peer.ban / peer.unban without a dataplane"
 
 # --- 2: usage errors ----------------------------------------------------------
 expect_rc 2 "unknown command" "$SLUICECTL" --socket "$SOCK" frobnicate
@@ -162,6 +177,11 @@ expect_rc 2 "non-numeric arg" "$SLUICECTL" --socket "$SOCK" peer.show session=ab
 expect_rc 2 "unknown arg" "$SLUICECTL" --socket "$SOCK" peer.show sess=1
 expect_rc 2 "arg to status" "$SLUICECTL" --socket "$SOCK" status x=1
 expect_rc 2 "header.get with both" "$SLUICECTL" --socket "$SOCK" header.get height=1 hash=ab
+expect_rc 2 "peer.connect bad addr" "$SLUICECTL" --socket "$SOCK" peer.connect addr=10.1.2
+expect_rc 2 "peer.connect bad port" "$SLUICECTL" --socket "$SOCK" peer.connect addr=10.1.2.3:70000
+expect_rc 2 "peer.ban bad addr" "$SLUICECTL" --socket "$SOCK" peer.ban addr=nowhere seconds=5
+expect_rc 2 "peer.ban without seconds" "$SLUICECTL" --socket "$SOCK" peer.ban addr=10.1.2.3
+expect_rc 2 "peer.show with two positionals" "$SLUICECTL" --socket "$SOCK" peer.show 1 2
 expect_rc 2 "bad --timeout" "$SLUICECTL" --socket "$SOCK" --timeout -1 status
 expect_rc 2 "bad -c config" "$SLUICECTL" -c "$SLT_TMP/bad.ini" status
 

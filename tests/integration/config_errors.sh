@@ -80,7 +80,7 @@ done
 sample=$SLT_TMP/sample.ini
 sed -e "s|^region_dir = .*|region_dir = $SLT_REGION_DIR|" \
 	-e "s|^socket = .*|socket = $SLT_SOCK|" \
-	-e "s|^store = .*|store = $SLT_TMP/store|" \
+	-e "s|^store = .*|store = $SLT_TMP/store-sample|" \
 	"$SLT_SRC/deploy/sluice.ini" >"$sample"
 for f in "$good" "$sample"; do
 	SLT_CFG=$f
