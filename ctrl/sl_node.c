@@ -531,9 +531,29 @@ static void node_on_up(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
 		node_answer(n, p, node_peer_json(n, p, false, now_ns), NULL, NULL, NULL);
 }
 
+/* Count one SESSION_DOWN by exit kind; false if this session id was
+   already reported down (counted in down_repeated, nothing else to do). */
+static bool node_count_down(sl_node_t *n, uint32_t sid, uint16_t exit_kind)
+{
+	uint32_t have = SL_MIN(n->down_recent_n, (uint32_t)SL_NODE_DOWN_RECENT);
+	for (uint32_t i = 0; i < have; i++) {
+		if (SL_UNLIKELY(n->down_recent[i] == sid)) {
+			n->down_repeated++;
+			SL_WARN("session %u reported down again (exit %s)", sid,
+			        sl_exit_str(exit_kind));
+			return false;
+		}
+	}
+	n->down_recent[n->down_recent_n++ % SL_NODE_DOWN_RECENT] = sid;
+	n->down_by_exit[exit_kind < SL_EXIT_CNT ? exit_kind : SL_EXIT_FAULT]++;
+	return true;
+}
+
 static void node_on_down(sl_node_t *n, const sl_msg_t *m)
 {
 	const sl_evt_session_down_t *d = (const sl_evt_session_down_t *)m->payload;
+	if (!node_count_down(n, m->session, d->exit))
+		return;
 	sl_peer_t *p = node_entry(n, m->session);
 	if (p == NULL)
 		return;
@@ -948,5 +968,15 @@ json_t *sl_node_counters_json(const sl_node_t *n)
 	json_object_set_new(o, "admitted", json_integer(sl_admit_count(&n->admit)));
 	json_object_set_new(o, "book_entries", json_integer(n->book.n));
 	json_object_set_new(o, "book_rejected", json_integer((json_int_t)n->book.rejected));
+	json_t *by = json_object();
+	uint64_t total = 0;
+	for (unsigned e = 0; e < SL_EXIT_CNT; e++) {
+		json_object_set_new(by, sl_exit_str(e),
+		                    json_integer((json_int_t)n->down_by_exit[e]));
+		total += n->down_by_exit[e];
+	}
+	json_object_set_new(o, "down_by_exit", by);
+	json_object_set_new(o, "down_total", json_integer((json_int_t)total));
+	json_object_set_new(o, "down_repeated", json_integer((json_int_t)n->down_repeated));
 	return o;
 }

@@ -55,6 +55,9 @@
 #define SL_NODE_PENDING_NS       (30ULL * 1000000000ULL)
 /* Most dials started per slow tick. */
 #define SL_NODE_DIALS_PER_TICK   4
+/* Session ids remembered after their SESSION_DOWN (a second report of one
+   of them is counted in down_repeated). */
+#define SL_NODE_DOWN_RECENT      1024
 
 #define SL_NODE_CNT_LIST(X)                                                                        \
 	X(hello_rx, "hello_rx")                                                                    \
@@ -94,6 +97,14 @@ typedef struct sl_node {
 	uint8_t chain_id[32];
 	uint64_t next_slow_ns;
 	sl_node_cnt_t cnt;
+	/* SESSION_DOWN by exit kind (sl_exit_t; an unknown value counts as
+	   fault), first report of a session only; a later report of a session
+	   id already down is counted in down_repeated instead ("exactly once"
+	   says it stays 0).  down_recent: the last SL_NODE_DOWN_RECENT ids. */
+	uint64_t down_by_exit[SL_EXIT_CNT];
+	uint64_t down_repeated;
+	uint32_t down_recent[SL_NODE_DOWN_RECENT];
+	uint32_t down_recent_n; /* ids recorded so far (ring position: n % size) */
 	sl_book_t book;
 	sl_admit_t admit;
 	sl_peers_t peers;
@@ -166,7 +177,9 @@ int sl_node_ban(sl_node_t *n, uint32_t ip, uint32_t seconds, uint64_t now_ns, sl
 /* sl_node_unban lifts ip's ban: 0, or -1 NOT_FOUND. */
 int sl_node_unban(sl_node_t *n, uint32_t ip, sl_node_err_t *err);
 
-/* sl_node_counters_json: sl_node_cnt_t plus book and table sizes. */
+/* sl_node_counters_json: sl_node_cnt_t plus book and table sizes, and
+   down_by_exit {normal, cancel, ...} (sl_exit_str names), down_total (their
+   sum) and down_repeated. */
 json_t *sl_node_counters_json(const sl_node_t *n);
 
 /* sl_node_live: sessions UP (status.peers). */
