@@ -383,6 +383,18 @@ static json_t *api_peer_disconnect(sl_ctrl_t *c, json_t *args, sl_api_err_t *err
 	return json_pack("{s:I, s:s}", "session", (json_int_t)sid, "state", "closing");
 }
 
+/* peer.park: park the session's header-sync service (sl_node_park). */
+static json_t *api_peer_park(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	uint32_t sid;
+	sl_node_err_t ne = {0};
+	if (!api_arg_session(args, &sid, err))
+		return NULL;
+	if (sl_node_park(&c->node, sid, &ne) != 0)
+		return api_node_fail(err, &ne);
+	return json_pack("{s:I, s:b}", "session", (json_int_t)sid, "parked", true);
+}
+
 /* peer.connect: answered when the connect ends (sl_node.h). */
 static json_t *api_peer_connect(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
@@ -455,6 +467,7 @@ static const sl_api_cmd_t sl_api_cmds[] = {
     {"peers", api_peers, SL_API_NEEDS_DP, NULL},
     {"peer.show", api_peer_show, SL_API_NEEDS_DP, sl_api_a_session},
     {"peer.disconnect", api_peer_disconnect, SL_API_NEEDS_DP, sl_api_a_session},
+    {"peer.park", api_peer_park, SL_API_NEEDS_DP, sl_api_a_session},
     {"peer.ban", api_peer_ban, 0, sl_api_a_ban},
     {"peer.unban", api_peer_unban, 0, sl_api_a_addr},
     {"peer.connect", api_peer_connect, SL_API_NEEDS_DP, sl_api_a_addr},

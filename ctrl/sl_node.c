@@ -862,6 +862,15 @@ static json_t *node_counters(const sl_sess_info_t *info)
 	return o;
 }
 
+/* node_hs_parked: the session's header-sync service is parked (its
+   generation's park flag in the command block). */
+static bool node_hs_parked(const sl_node_t *n, const sl_peer_t *p)
+{
+	return n->region != NULL && p->gen != 0 &&
+	       sl_cmdq_parked(&n->cmdq, sl_peers_lcore_of(&n->peers, p),
+	                      sl_peers_slot_of(&n->peers, p), p->gen);
+}
+
 static json_t *node_peer_json(sl_node_t *n, const sl_peer_t *p, bool detail, uint64_t now_ns)
 {
 	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
@@ -880,7 +889,10 @@ static json_t *node_peer_json(sl_node_t *n, const sl_peer_t *p, bool detail, uin
 	                      node_state_word(p), "outbound", p->outbound != 0, "since_s",
 	                      (json_int_t)((now_ns - p->since_ns) / SL_NS_PER_S), "misbehavior",
 	                      (json_int_t)p->misb_total);
-	if (!detail || o == NULL)
+	if (o == NULL)
+		return o;
+	json_object_set_new(o, "hs_parked", json_boolean(node_hs_parked(n, p)));
+	if (!detail)
 		return o;
 	json_t *kinds = json_object();
 	for (unsigned k = 1; k < SL_MISB_CNT; k++)
@@ -926,6 +938,25 @@ int sl_node_disconnect(sl_node_t *n, uint32_t sid, sl_node_err_t *err)
 		return node_fail(err, "NOT_FOUND", "no session %u", sid);
 	if (node_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL))
 		SL_INFO("session %u: disconnect requested", sid);
+	return 0;
+}
+
+int sl_node_park(sl_node_t *n, uint32_t sid, sl_node_err_t *err)
+{
+	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	if (p == NULL || p->state != SL_PEER_UP || n->region == NULL)
+		return node_fail(err, "NOT_FOUND", "no live session %u", sid);
+	if ((p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)
+		return node_fail(err, "BAD_REQUEST", "session %u did not negotiate header-sync (5)",
+		                 sid);
+	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
+	if (sl_cmdq_parked(&n->cmdq, lcore, slot, p->gen))
+		return 0; /* already parked: idempotent */
+	if (sl_cmdq_park(&n->cmdq, lcore, slot, p->gen) != 0)
+		return node_fail(err, "NOT_FOUND", "session %u is gone from the dataplane", sid);
+	SL_PROBE_CMD_PARK(p->sid, SL_WIRE_STREAM_HSYNC);
+	n->cnt.cmd_parks++;
+	SL_INFO("session %u: header-sync service parked by the operator", sid);
 	return 0;
 }
 

@@ -32,6 +32,8 @@
    "retry_after_s" when the peer rejected.
    peer.disconnect answers at once ({"session", "state":"closing"}): the
    teardown is queued; SESSION_DOWN follows and the slot frees then.
+   peer.park answers at once ({"session", "parked": true}); peers and
+   peer.show carry "hs_parked".
 
    Owner: the ctrl loop (single threaded). */
 #ifndef SL_NODE_H
@@ -168,6 +170,14 @@ int sl_node_connect(sl_node_t *n, uint32_t ip, uint16_t port, uint64_t waiter, u
 /* sl_node_disconnect tears session sid down (GOODBYE ADMIN, exit CANCEL).
    Returns 0, or -1 NOT_FOUND. */
 int sl_node_disconnect(sl_node_t *n, uint32_t sid, sl_node_err_t *err);
+
+/* sl_node_park parks session sid's header-sync service (sl_cmdq_park, the
+   path PARK_REQUIRED takes; cmd_park probe, cmd_parks counter): the
+   dataplane drops its header-sync state and its stream-5 frames, the
+   session and its other streams stay; a reconnect (new generation) is not
+   parked.  Parking a parked service is a no-op.  Returns 0, or -1 with
+   NOT_FOUND (no live session) or BAD_REQUEST (stream 5 not negotiated). */
+int sl_node_park(sl_node_t *n, uint32_t sid, sl_node_err_t *err);
 
 /* sl_node_ban bans ip for seconds (0: until unbanned) and tears down every
    session with that address; returns the sessions torn down, or -1 with

@@ -2,7 +2,8 @@
    One instance, owned by the main lcore: filled before the workers are
    launched and read-only for them afterwards, except `stop`, which the
    main lcore raises once (signal or ctrl's shutdown_req) and every worker
-   polls once per cycle.  Addresses are kept in host order. */
+   polls once per cycle, and `store`, which the main lcore sets once.  Addresses are kept in host
+   order. */
 #ifndef SL_DP_H
 #define SL_DP_H
 
@@ -13,6 +14,7 @@
 #include "sl_region.h"
 
 struct rte_mempool;
+struct sl_store_reader;
 
 typedef struct sl_dp {
 	sl_cfg_t cfg;
@@ -26,6 +28,12 @@ typedef struct sl_dp {
 	uint32_t gateway;          /* 0 when none configured */
 	uint16_t udp_port;
 	_Atomic uint32_t stop; /* owner: main lcore; 1 = leave the poll loops */
+	/* The header store's read side ([ctrl] store), shared read-only by every
+	   lcore; NULL until ctrl has created the store.  Owner: the main lcore,
+	   which opens it (retried once a second, sl_hs_store_tick) and publishes
+	   it with a release store; closed after the workers ended. */
+	struct sl_store_reader *_Atomic store;
+	uint64_t store_next_try_ns; /* main lcore only */
 } sl_dp_t;
 
 /* sl_dp_stop_requested reads the stop flag (relaxed; one load per cycle). */

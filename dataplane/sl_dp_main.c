@@ -333,6 +333,7 @@ out_region:
 	sl_region_life_advance(&sl_dp.region, SL_LIFE_SHUTTING_DOWN);
 	for (uint32_t i = 0; i < sl_dp.n_workers; i++)
 		sl_rt_destroy(&sl_lcores[i]);
+	sl_hs_store_close(&sl_dp);
 	sl_telemetry_detach();
 	sl_port_teardown(&sl_dp);
 	sl_region_close(&sl_dp.region);

@@ -9,6 +9,7 @@
 #include "sl_cmd.h"
 #include "sl_connect.h"
 #include "sl_discovery.h"
+#include "sl_hsync.h"
 #include "sl_ingress.h"
 #include "sl_log.h"
 #include "sl_routine.h"
@@ -134,6 +135,7 @@ static void sl_phase_deadlines(sl_lcore_t *lc)
 	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
 		sl_session_t *s = sl_sess_live_at(rt->tab, i);
 		sl_peer_t *p = sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s));
+		sl_hs_tick(lc, p); /* a park, even on a silent stream 5 */
 		sl_ss_deadline(lc, p);
 		sl_disc_deadline(lc, p);
 	}
@@ -149,10 +151,12 @@ static void sl_phase_liveness(sl_lcore_t *lc)
 	}
 }
 
-/* Phase 5: work pull on a moved work epoch, STATUS push (later issue). */
+/* Phase 5: STATUS push when the published local status moved (coalesced),
+   the header store's open retry (main lcore); work pull on a moved work
+   epoch comes with the requesting side. */
 static void sl_phase_pull(sl_lcore_t *lc)
 {
-	(void)lc;
+	sl_hs_pull(lc);
 }
 
 /* sl_lcore_heartbeat (main lcore only): publish liveness, and decide to

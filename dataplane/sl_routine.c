@@ -53,13 +53,14 @@ void sl_rt_destroy(sl_lcore_t *lc)
 
 /* ---- sending ------------------------------------------------------------- */
 
-int sl_rt_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_t *dst_mac,
-               uint16_t vlan_tci, sl_wire_hdr_t *h, const sl_wire_msg_t *msg)
+struct rte_mbuf *sl_rt_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port,
+                             const sl_mac_t *dst_mac, uint16_t vlan_tci, sl_wire_hdr_t *h,
+                             const sl_wire_msg_t *msg)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->dp->pool);
 	if (SL_UNLIKELY(m == NULL)) {
 		sl_lcore_count_drop(lc, SL_DROP_NO_MBUF);
-		return -1;
+		return NULL;
 	}
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t cap = rte_pktmbuf_tailroom(m);
@@ -74,10 +75,19 @@ int sl_rt_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_
 	if (SL_UNLIKELY(len == 0)) {
 		SL_WARN("worker %u: cannot encode stream %u type %u", lc->idx, h->stream, h->type);
 		rte_pktmbuf_free(m);
-		return -1;
+		return NULL;
 	}
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
+	return m;
+}
+
+int sl_rt_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_t *dst_mac,
+               uint16_t vlan_tci, sl_wire_hdr_t *h, const sl_wire_msg_t *msg)
+{
+	struct rte_mbuf *m = sl_rt_build(lc, dst_ip, dst_port, dst_mac, vlan_tci, h, msg);
+	if (SL_UNLIKELY(m == NULL))
+		return -1;
 	if (dst_mac != NULL) {
 		sl_lcore_tx(lc, m);
 		return 0;
@@ -85,24 +95,44 @@ int sl_rt_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_
 	return sl_arp_send_ipv4(lc, m, dst_ip);
 }
 
+struct rte_mbuf *sl_rt_build_sess(sl_lcore_t *lc, sl_peer_t *p, uint8_t stream, uint8_t type,
+                                  uint64_t corr, const sl_wire_msg_t *msg)
+{
+	sl_session_t *s = &lc->rt->tab->slot[sl_rt_slot(lc, p)];
+	uint32_t seq = sl_sess_next_seq(s, stream);
+	if (SL_UNLIKELY(seq == 0))
+		return NULL; /* exhausted: the session closes (SPEC §8) */
+	sl_wire_hdr_t h = {
+	    .type = type, .stream = stream, .session = p->remote_sid, .seq = seq, .corr = corr};
+	return sl_rt_build(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
+	                   p->vlan_tci, &h, msg);
+}
+
+int sl_rt_xmit_sess(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m)
+{
+	sl_session_t *s = &lc->rt->tab->slot[sl_rt_slot(lc, p)];
+	uint32_t wire = rte_pktmbuf_pkt_len(m) - sl_net_udp_payload_off(p->vlan_tci);
+	int rc = 0;
+	if (p->mac_known)
+		sl_lcore_tx(lc, m);
+	else
+		rc = sl_arp_send_ipv4(lc, m, p->peer_ip);
+	if (rc == 0) {
+		SL_CNT_ADD(&s->cnt.tx_frames, 1);
+		SL_CNT_ADD(&s->cnt.tx_bytes, wire);
+	}
+	return rc;
+}
+
 int sl_rt_send_sess(sl_lcore_t *lc, sl_peer_t *p, uint8_t stream, uint8_t type, uint64_t corr,
                     const sl_wire_msg_t *msg)
 {
-	sl_session_t *s = &lc->rt->tab->slot[sl_rt_slot(lc, p)];
 	if (!sl_backoff_should_send(&p->quiet, stream, lc->now_ns))
 		return -1;
-	uint32_t seq = sl_sess_next_seq(s, stream);
-	if (SL_UNLIKELY(seq == 0))
-		return -1; /* exhausted: the session closes (SPEC §8) */
-	sl_wire_hdr_t h = {
-	    .type = type, .stream = stream, .session = p->remote_sid, .seq = seq, .corr = corr};
-	int rc = sl_rt_send(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
-	                    p->vlan_tci, &h, msg);
-	if (rc == 0) {
-		SL_CNT_ADD(&s->cnt.tx_frames, 1);
-		SL_CNT_ADD(&s->cnt.tx_bytes, SL_WIRE_HDR_LEN + h.length);
-	}
-	return rc;
+	struct rte_mbuf *m = sl_rt_build_sess(lc, p, stream, type, corr, msg);
+	if (SL_UNLIKELY(m == NULL))
+		return -1;
+	return sl_rt_xmit_sess(lc, p, m);
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -143,6 +173,7 @@ void sl_rt_session_up(sl_lcore_t *lc, sl_peer_t *p, uint32_t best_height,
 	sl_rt_event(lc, SL_EVT_SESSION_UP, p->sid, p->gen, &up, sizeof up);
 	SL_PROBE_SESSION_UP(p->sid, p->peer_ip, p->peer_port, p->streams);
 	sl_ss_start(lc, p);
+	sl_hs_start(lc, p); /* STATUS before discovery may close the session */
 	sl_disc_start(lc, p);
 }
 
@@ -200,14 +231,6 @@ void sl_rt_misbehave(sl_lcore_t *lc, sl_peer_t *p, sl_misb_t kind, uint8_t strea
 }
 
 /* ---- demux --------------------------------------------------------------- */
-
-/* sl_rt_hsync is the header-sync routine for now: its messages decoded
-   strictly (done by the demux), the peer's STATUS best height recorded. */
-static void sl_rt_hsync(sl_peer_t *p, const sl_wire_hdr_t *h, const sl_wire_msg_t *msg)
-{
-	if (h->type == SL_WIRE_T_STATUS)
-		p->peer_best_height = msg->status.best_height;
-}
 
 /* sl_rt_connecting returns the CONNECTING slot `sid` names for a frame from
    (ip, port), or NULL. */
@@ -280,13 +303,18 @@ void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const 
 	}
 	SL_CNT_ADD(&s->cnt.rx_frames, 1);
 	SL_CNT_ADD(&s->cnt.rx_bytes, SL_WIRE_HDR_LEN + h->length);
-	sl_wire_msg_t msg;
-	sl_wire_err_t we = sl_wire_decode_msg(h->stream, h->type, pl, h->length, &msg);
-	if (SL_UNLIKELY(we == SL_WIRE_ERR_TOO_MANY)) {
-		rte_pktmbuf_free(m); /* record-only (SPEC §5): ignored */
+	if (h->stream == SL_WIRE_STREAM_HSYNC && SL_UNLIKELY(sl_hs_parked(lc, p))) {
+		SL_CNT_ADD(&s->cnt.hs_parked_drop, 1);
+		SL_CNT_ADD(&lc->cnt->hs_parked_drop, 1);
+		sl_lcore_drop(lc, m, SL_DROP_HS_PARKED); /* the session stays (DESIGN.md Park) */
 		return;
 	}
-	if (SL_UNLIKELY(we != SL_WIRE_OK)) {
+	sl_wire_msg_t msg;
+	sl_wire_err_t we = sl_wire_decode_msg(h->stream, h->type, pl, h->length, &msg);
+	/* TOO_MANY: a fully decoded GET_HEADERS with count > 2000, record-only
+	   (SPEC §5): the header-sync routine answers NOT_FOUND(TOO_MANY). */
+	bool too_many = we == SL_WIRE_ERR_TOO_MANY;
+	if (SL_UNLIKELY(we != SL_WIRE_OK && !too_many)) {
 		sl_lcore_drop(lc, m, SL_DROP_SL_PAYLOAD);
 		sl_rt_misbehave(lc, p, SL_MISB_UNDECODABLE, h->stream, h->type);
 		return;
@@ -303,7 +331,7 @@ void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const 
 		sl_disc_input(lc, p, h, &msg);
 		break;
 	case SL_WIRE_STREAM_HSYNC:
-		sl_rt_hsync(p, h, &msg);
+		sl_hs_input(lc, p, h, &msg, too_many);
 		break;
 	default:
 		sl_rt_misbehave(lc, p, SL_MISB_UNEXPECTED, h->stream, h->type);

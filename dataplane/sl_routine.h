@@ -11,12 +11,13 @@
                  shared session table yet, found by sid through this state;
      LIVE        installed in the shared session table (sl_session.h).
    Streams run by routines: 0 session (sl_sess_stream.c), 1 discovery
-   (sl_discovery.c), 5 header-sync (decode-only for now, here). */
+   (sl_discovery.c), 5 header-sync (sl_hsync.c: serving side and park). */
 #ifndef SL_ROUTINE_H
 #define SL_ROUTINE_H
 
 #include "sl_backoff.h"
 #include "sl_cmdq.h"
+#include "sl_hsync.h"
 #include "sl_lcore.h"
 #include "sl_msg.h"
 #include "sl_net.h"
@@ -58,6 +59,7 @@ typedef struct sl_peer {
 	uint64_t settle_ns;    /* discovery settle deadline, 0 none */
 	uint32_t peer_best_height;
 	uint16_t disc_max; /* the max we asked for */
+	sl_hs_peer_t hs;   /* header-sync routine (zeroed on install, like all above) */
 	sl_backoff_peer_t bo;
 	sl_backoff_quiet_t quiet;
 	sl_rtt_t rtt;
@@ -77,6 +79,7 @@ typedef struct sl_rt {
 	uint64_t next_tick_ns;  /* deadlines / liveness scan */
 	uint32_t n_conn;
 	uint16_t conn[SL_SESSIONS_PER_LCORE]; /* CONNECTING slots */
+	sl_hs_lcore_t hs;                     /* header-sync: the local STATUS seen */
 	sl_ratelimit_t hello_rl;
 	sl_peer_t peer[SL_SESSIONS_PER_LCORE];
 } sl_rt_t;
@@ -106,6 +109,27 @@ static inline uint32_t sl_rt_slot(const sl_lcore_t *lc, const sl_peer_t *p)
    NEIGH_UNRESOLVED). */
 int sl_rt_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_t *dst_mac,
                uint16_t vlan_tci, sl_wire_hdr_t *h, const sl_wire_msg_t *msg);
+
+/* sl_rt_build encodes the frame sl_rt_send would send into a fresh mbuf
+   and returns it without queueing it (the caller hands it to sl_lcore_tx,
+   sl_arp_send_ipv4 or sl_rt_xmit_sess, or frees it); NULL when the pool is
+   empty (counted NO_MBUF) or the message does not encode. */
+struct rte_mbuf *sl_rt_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port,
+                             const sl_mac_t *dst_mac, uint16_t vlan_tci, sl_wire_hdr_t *h,
+                             const sl_wire_msg_t *msg);
+
+/* sl_rt_build_sess builds (stream, type, msg) for live session p with its
+   next seq and `corr`, not yet queued (a frame freed instead of sent just
+   leaves a gap in the seq, which receivers accept).  Does not look at a
+   received BACKOFF: the caller decides (sl_backoff_should_send).  NULL on
+   seq exhaustion or no mbuf. */
+struct rte_mbuf *sl_rt_build_sess(sl_lcore_t *lc, sl_peer_t *p, uint8_t stream, uint8_t type,
+                                  uint64_t corr, const sl_wire_msg_t *msg);
+
+/* sl_rt_xmit_sess queues a frame sl_rt_build_sess built for p (its MAC, or
+   ARP) and counts the session's tx counters.  Returns 0 or -1 (the frame
+   was dropped and counted). */
+int sl_rt_xmit_sess(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m);
 
 /* sl_rt_send_sess sends (stream, type, msg) on live session p with its
    next seq and `corr`; honours a received BACKOFF (non-session streams
@@ -138,7 +162,8 @@ void sl_rt_misbehave(sl_lcore_t *lc, sl_peer_t *p, sl_misb_t kind, uint8_t strea
 
 /* sl_rt_frame is the demux of a frame whose session != 0 (header h decoded,
    payload at pl): session lookup (connecting slots included), stream
-   bitmap, anti-replay, payload decode, backpressure, then the stream's
+   bitmap, anti-replay, a parked header-sync service (its stream-5 frames
+   dropped: hs_parked), payload decode, backpressure, then the stream's
    routine.  Takes ownership of m. */
 void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const sl_wire_hdr_t *h,
                  const uint8_t *pl);

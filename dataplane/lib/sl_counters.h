@@ -50,7 +50,8 @@
 	X(EVENT_RING_FULL, "event_ring_full")   /* event to ctrl did not fit */                    \
 	X(HELLO_RATE, "hello_rate")             /* HELLO over the per-source rate */               \
 	X(BACKOFF_SILENT, "backoff_silent")     /* sender in silent mode (overload) */             \
-	X(SL_AUTH, "sl_auth")                   /* AUTH flag on a session without auth */
+	X(SL_AUTH, "sl_auth")                   /* AUTH flag on a session without auth */          \
+	X(HS_PARKED, "hs_parked")               /* stream 5 of a parked header-sync service */
 
 typedef enum {
 #define SL_DROP_ENUM(e, s) SL_DROP_##e,
@@ -76,9 +77,18 @@ typedef enum {
 	X(budget_exceeded, "budget_exceeded")                                                      \
 	X(cmds_rx, "cmds_rx")                                                                      \
 	X(events_tx, "events_tx")                                                                  \
-	X(events_lost, "events_lost") /* event ring full (not a frame) */                          \
-	X(backoff_tx, "backoff_tx")   /* BACKOFF notices sent */                                   \
-	X(cmds_stale, "cmds_stale")   /* per-peer commands stale / parked / invalid */
+	X(events_lost, "events_lost")             /* event ring full (not a frame) */              \
+	X(backoff_tx, "backoff_tx")               /* BACKOFF notices sent */                       \
+	X(cmds_stale, "cmds_stale")               /* per-peer commands stale / parked / invalid */ \
+	X(hs_get_headers_rx, "hs_get_headers_rx") /* GET_HEADERS decoded (count > 2000 too) */     \
+	X(hs_headers_tx, "hs_headers_tx")         /* HEADERS frames sent */                        \
+	X(hs_not_found_tx, "hs_not_found_tx")     /* NOT_FOUND frames sent */                      \
+	X(hs_busy, "hs_busy")           /* GET_HEADERS answered BUSY (budget, epoch, no store) */  \
+	X(hs_status_tx, "hs_status_tx") /* STATUS frames sent */                                   \
+	X(hs_status_rx, "hs_status_rx") /* STATUS accepted from peers */                           \
+	X(hs_spam, "hs_spam")           /* record-only SPAM: STATUS / GET_HEADERS over budget */   \
+	X(hs_parks, "hs_parks")         /* header-sync services found parked (state dropped) */    \
+	X(hs_parked_drop, "hs_parked_drop") /* stream-5 frames of parked services dropped */
 
 typedef struct SL_CACHE_ALIGN {
 #define SL_CNT_FIELD(f, s) sl_cnt_t f;

@@ -32,7 +32,11 @@
 	X(CONNECT_FAILED, "connect_failed") /* sl_evt_connect_failed_t (then DOWN too) */          \
 	X(LIVENESS, "liveness")             /* sl_evt_liveness_t: suspect / up transition */       \
 	X(PEERS, "peers")                   /* sl_evt_peers_t: discovered addresses */             \
-	X(MISBEHAVIOR, "misbehavior")       /* sl_evt_misbehavior_t */
+	X(MISBEHAVIOR, "misbehavior")       /* sl_evt_misbehavior_t */                             \
+	X(PEER_STATUS, "peer_status")       /* sl_evt_peer_status_t: a valid STATUS */             \
+	X(HEADERS, "headers")               /* sl_evt_headers_t: checked headers + hashes */       \
+	X(WORK_ASSIGNED, "work_assigned")   /* sl_evt_work_t: a take, request sent */              \
+	X(WORK_RETURNED, "work_returned")   /* sl_evt_work_t: the routine gave it back */
 
 typedef enum {
 #define SL_EVT_ENUM(e, s) SL_EVT_##e,
@@ -183,6 +187,49 @@ typedef struct {
 	uint8_t disconnect; /* 1: protocol class, the session was torn down */
 	uint8_t rsvd[3];
 } sl_evt_misbehavior_t;
+
+/* ---- header-sync events (DESIGN.md "Peer routines": PeerStatusUpdated,
+   PeerHeadersReceived, PeerWorkAssigned, WorkReturned); msg.session = sid,
+   msg.gen = the session's generation (the range-table generation), msg.corr
+   = the GET_HEADERS request id where one applies. ---- */
+
+/* SL_EVT_PEER_STATUS: a STATUS that decoded and passed the spam meter. */
+typedef struct {
+	uint32_t best_height;
+	uint32_t finalized_height;
+	uint8_t best_hash[32];
+	uint8_t chainwork[32]; /* big-endian uint256 as on the wire */
+} sl_evt_peer_status_t;
+
+/* SL_EVT_HEADERS: one HEADERS frame's headers after the routine's own
+   checks (correlation, heights inside the request, proof of work against
+   each header's own target, linkage inside the batch), with their hashes
+   (wire order).  range_start/range_len name the assignment it answers. */
+#define SL_EVT_HEADERS_MAX 17
+typedef struct {
+	uint32_t start;
+	uint8_t n;
+	uint8_t last; /* the frame had the LAST flag */
+	uint16_t rsvd;
+	uint32_t range_start;
+	uint32_t range_len;
+	uint8_t hdr[SL_EVT_HEADERS_MAX][80];
+	uint8_t hash[SL_EVT_HEADERS_MAX][32];
+} sl_evt_headers_t;
+
+/* SL_EVT_WORK_ASSIGNED / SL_EVT_WORK_RETURNED: a range taken from the range
+   table for this session (request sent) / given back by the routine
+   (why: sl_range_why_t: NOT_FOUND, SEND_FAIL, INVALID, PARK, ...). */
+typedef struct {
+	uint32_t start;
+	uint32_t len;
+	uint16_t why;
+	uint8_t dir;
+	uint8_t rsvd;
+} sl_evt_work_t;
+
+_Static_assert(sizeof(sl_evt_headers_t) <= sizeof(((sl_msg_t *)0)->payload),
+               "one HEADERS frame of headers and hashes fits an event (CONFIG_SL_MSG_SIZE)");
 
 /* ---- commands, ctrl -> lcore -------------------------------------------- */
 

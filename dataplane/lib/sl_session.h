@@ -206,7 +206,13 @@ static inline bool sl_streams_has(uint32_t streams, unsigned stream)
 	X(tx_frames, "tx_frames")                                                                  \
 	X(tx_bytes, "tx_bytes")                                                                    \
 	X(drop_replay, "drop_replay") /* duplicate / too old / seq 0 */                            \
-	X(drop_stream, "drop_stream") /* stream not negotiated */
+	X(drop_stream, "drop_stream") /* stream not negotiated */                                  \
+	X(hs_get_headers_rx, "hs_get_headers_rx")                                                  \
+	X(hs_headers_tx, "hs_headers_tx")                                                          \
+	X(hs_not_found_tx, "hs_not_found_tx")                                                      \
+	X(hs_status_tx, "hs_status_tx")                                                            \
+	X(hs_spam, "hs_spam")               /* record-only SPAM of this peer */                    \
+	X(hs_parked_drop, "hs_parked_drop") /* stream-5 frames dropped while parked */
 
 typedef struct {
 #define SL_SESS_CNT_FIELD(f, s) sl_cnt_t f;

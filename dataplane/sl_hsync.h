@@ -1,0 +1,106 @@
+/* sl_hsync.h — the header-sync routine (stream 5, SPEC §5) of a live
+   session: the serving side, the STATUS push and park (DESIGN.md "Peer
+   routines", "Commands to routines" -> Park, "Header store").
+
+   Serving.  GET_HEADERS is answered from the committed chain the dataplane
+   maps read-only (sl_store.h reader on [ctrl] store, one reader shared by
+   every lcore, opened by the main lcore once ctrl has created the store),
+   without a round trip to ctrl:
+     over the per-session serving budget (token bucket, SL_HS_SERVE_RATE
+       requests/s, SL_HS_SERVE_BURST deep)   NOT_FOUND(BUSY) + SPAM record
+     count > 2000                            NOT_FOUND(TOO_MANY) + SPAM record
+     no store yet                            NOT_FOUND(BUSY)
+     start > committed tip                   NOT_FOUND(BEYOND_TIP)
+     anchor non-zero and not the hash of header start-1 (compared with the
+       prev field of header start)           NOT_FOUND(UNKNOWN_ANCHOR)
+     otherwise ceil(n/17) HEADERS frames (corr = the request's), n truncated
+       at the tip, LAST on the final one.  The headers are copied from the
+       map straight into the frames inside one reader_begin / reader_end
+       section; when a truncation moved the chain epoch meanwhile, the
+       frames are freed unsent and the answer is NOT_FOUND(BUSY).
+   SPAM records are record-only (SPEC §5): never a disconnect; at most one
+   MISBEHAVIOR event per session per second reaches ctrl, every one is
+   counted (hs_spam).
+
+   STATUS.  Sent from the status ctrl publishes in the region when the
+   session opens and whenever the published version moves (checked once
+   per poll cycle, coalesced: the latest value wins).  A peer's STATUS is
+   recorded (its best height); more than SL_HS_STATUS_PER_S in one second
+   is SPAM and ignored.
+
+   Park.  When ctrl parks the session's header-sync service (sl_cmdq_park:
+   an undeliverable never-drop command, or `peer.park`), the routine drops
+   its header-sync state the first time it looks (a stream-5 frame, the
+   tick, the STATUS push), stops sending STATUS and drops the session's
+   later stream-5 frames (drop reason hs_parked; per-session counter
+   hs_parked_drop).  The session and its other streams stay.  A new install
+   (a reconnect) is a new generation: not parked.
+
+   Owner: the lcore owning the session (single thread, no atomics), except
+   the shared reader, which any lcore reads. */
+#ifndef SL_HSYNC_H
+#define SL_HSYNC_H
+
+#include "sl_lcore.h"
+#include "sl_region.h"
+#include "sl_wire.h"
+
+#define SL_HS_SERVE_RATE   50u  /* GET_HEADERS per second per session, sustained */
+#define SL_HS_SERVE_BURST  100u /* ... and in a burst */
+#define SL_HS_STATUS_PER_S 10u  /* STATUS from a peer per second before SPAM */
+/* Most HEADERS frames one reply takes: ceil(2000 / 17). */
+#define SL_HS_REPLY_FRAMES                                                                         \
+	((SL_WIRE_GET_HEADERS_MAX + SL_WIRE_HEADERS_MAX - 1) / SL_WIRE_HEADERS_MAX)
+#define SL_HS_STORE_RETRY_NS (1000000000ull) /* main lcore: store open retry */
+
+/* Per-session header-sync state (part of sl_peer_t, zeroed on install). */
+typedef struct {
+	uint8_t on;           /* stream 5 negotiated and not parked */
+	uint8_t parked;       /* the park was seen: state dropped */
+	uint16_t status_n;    /* STATUS received in the current meter window */
+	uint64_t status_win;  /* start of that window (ns) */
+	uint64_t status_sent; /* version of the local status last sent, 0 none */
+	uint64_t serve_ns;    /* token bucket: time of the last refill */
+	uint64_t serve_milli; /* tokens x 1000 */
+	uint64_t spam_ev_ns;  /* last SPAM event sent to ctrl, 0 none */
+	uint8_t peer_status;  /* a STATUS was accepted */
+} sl_hs_peer_t;
+
+/* Per-lcore: the local status last read from the region. */
+typedef struct {
+	uint64_t seq_seen;       /* the region's status_seq at that read */
+	sl_local_status_t local; /* its value (version 0: none yet) */
+} sl_hs_lcore_t;
+
+struct sl_peer;
+
+/* sl_hs_start: p just became live.  With stream 5 negotiated: the routine
+   starts (full serving budget) and the current local status goes out as
+   STATUS (if ctrl published one). */
+void sl_hs_start(sl_lcore_t *lc, struct sl_peer *p);
+
+/* sl_hs_parked: whether p's header-sync service is parked; the first time
+   it finds the park it drops p's header-sync state.  Cheap (two relaxed
+   loads in the command block); any phase of the owning lcore. */
+bool sl_hs_parked(sl_lcore_t *lc, struct sl_peer *p);
+
+/* sl_hs_input runs one decoded stream-5 message of an unparked service
+   (the demux checks sl_hs_parked first).  too_many: a GET_HEADERS that
+   decoded with SL_WIRE_ERR_TOO_MANY (count > 2000).  Never tears p down. */
+void sl_hs_input(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_hdr_t *h,
+                 const sl_wire_msg_t *msg, bool too_many);
+
+/* sl_hs_pull (poll phase 5): when the region's published status moved,
+   STATUS to every live session whose routine runs and has not had that
+   version; on the main lcore also the store reader's open retry.  O(1)
+   when nothing moved. */
+void sl_hs_pull(sl_lcore_t *lc);
+
+/* sl_hs_tick (deadlines phase, per live session): notices a park even
+   when the peer is silent on stream 5. */
+void sl_hs_tick(sl_lcore_t *lc, struct sl_peer *p);
+
+/* sl_hs_store_close (after every lcore ended): closes the shared reader. */
+void sl_hs_store_close(sl_dp_t *dp);
+
+#endif /* SL_HSYNC_H */
