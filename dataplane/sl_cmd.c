@@ -55,7 +55,9 @@ static void sl_cmd_session(sl_lcore_t *lc, const sl_msg_t *m)
 		return;
 	default:
 		/* header-sync variants (FORWARD_NEW_BLOCK, DROP_EXPECTATION,
-		   SEND_FRAME): the header-sync routine takes them next issue */
+		   SEND_FRAME): the header-sync routine */
+		if (m->session < SL_SESSIONS_PER_LCORE)
+			sl_hs_command(lc, sl_rt_peer(lc, m->session), m);
 		return;
 	}
 }

@@ -5,8 +5,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <rte_malloc.h>
+
 #include "sl_log.h"
 #include "sl_routine.h"
+#include "sl_sha256d.h"
 #include "sl_store.h"
 
 #define SL_HS_SPAM_EVENT_NS (1000000000ull) /* one SPAM event per second per session */
@@ -100,6 +103,14 @@ static bool sl_hs_budget(sl_lcore_t *lc, struct sl_peer *p)
 	return true;
 }
 
+/* sl_hs_pull_soon: the next pull scan runs no later than `at`. */
+static void sl_hs_pull_soon(sl_lcore_t *lc, uint64_t at)
+{
+	sl_hs_lcore_t *g = &lc->rt->hs;
+	if (at < g->pull_at_ns)
+		g->pull_at_ns = at;
+}
+
 /* ---- STATUS ---------------------------------------------------------------- */
 
 static void sl_hs_status_send(sl_lcore_t *lc, struct sl_peer *p, const sl_local_status_t *st)
@@ -132,8 +143,18 @@ static void sl_hs_status_rx(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_sta
 		return;
 	}
 	SL_CNT_ADD(&lc->cnt->hs_status_rx, 1);
+	sl_evt_peer_status_t e = {.best_height = st->best_height,
+	                          .finalized_height = st->finalized_height};
+	memcpy(e.best_hash, st->best_hash, 32);
+	memcpy(e.chainwork, st->chainwork, 32);
+	sl_rt_event(lc, SL_EVT_PEER_STATUS, p->sid, sl_sid_gen(p->sid), &e, sizeof e);
+	bool news = !hs->peer_status || st->best_height > p->peer_best_height;
 	p->peer_best_height = st->best_height;
 	hs->peer_status = 1;
+	/* Never pull right after a STATUS (rule 8): the reactor makes the work
+	   first and the epoch moves; a deferred scan covers work already queued. */
+	if (news)
+		sl_hs_pull_soon(lc, lc->now_ns + SL_HS_STATUS_PULL_NS);
 }
 
 /* ---- serving GET_HEADERS ----------------------------------------------------- */
@@ -228,6 +249,387 @@ static void sl_hs_get_headers(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_h
 	sl_hs_answer(lc, p, h->corr, g);
 }
 
+/* ---- pulling: expectations ---------------------------------------------- */
+
+/* sl_hs_exps: p's expectation slots (inflight of them) in the lcore pool. */
+static sl_hs_exp_t *sl_hs_exps(sl_lcore_t *lc, struct sl_peer *p)
+{
+	return &lc->rt->hs.exp[(size_t)sl_rt_slot(lc, p) * lc->rt->hs.inflight];
+}
+
+static uint32_t sl_hs_gen(const struct sl_peer *p)
+{
+	return sl_sid_gen(p->sid);
+}
+
+static sl_hs_exp_t *sl_hs_exp_find(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr)
+{
+	sl_hs_exp_t *x = sl_hs_exps(lc, p);
+	for (uint32_t i = 0; corr != 0 && i < lc->rt->hs.inflight; i++)
+		if (x[i].corr == corr)
+			return &x[i];
+	return NULL;
+}
+
+static bool sl_hs_closed_has(const sl_hs_peer_t *hs, uint64_t corr)
+{
+	for (uint32_t i = 0; i < SL_HS_CLOSED_MAX; i++)
+		if (corr != 0 && hs->closed[i] == corr)
+			return true;
+	return false;
+}
+
+/* sl_hs_late: a reply to an expectation that ended early; silent. */
+static void sl_hs_late(sl_lcore_t *lc, struct sl_peer *p)
+{
+	SL_CNT_ADD(&lc->cnt->hs_late_drop, 1);
+	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_late_drop, 1);
+}
+
+/* sl_hs_work_event: WORK_ASSIGNED / WORK_RETURNED for range r. */
+static void sl_hs_work_event(sl_lcore_t *lc, struct sl_peer *p, uint16_t type, uint64_t corr,
+                             const sl_range_t *r, sl_range_why_t why)
+{
+	sl_evt_work_t w = {.start = r->start,
+	                   .len = r->len,
+	                   .why = (uint16_t)why,
+	                   .dir = r->dir,
+	                   .tag = r->tag,
+	                   .slot = r->slot};
+	sl_rt_event_corr(lc, type, p->sid, sl_hs_gen(p), corr, &w, sizeof w);
+}
+
+/* sl_hs_end frees expectation e; `late` keeps its corr so stragglers of an
+   answer cut short are dropped silently.  The slot is free: pull soon. */
+static void sl_hs_end(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, bool late)
+{
+	sl_hs_peer_t *hs = &p->hs;
+	if (late) {
+		hs->closed[hs->closed_at] = e->corr;
+		hs->closed_at = (uint8_t)((hs->closed_at + 1u) % SL_HS_CLOSED_MAX);
+	}
+	e->corr = 0;
+	hs->n_exp--;
+	sl_hs_pull_soon(lc, lc->now_ns);
+}
+
+/* sl_hs_return gives e's range back to the table (WORK_RETURNED when the
+   hold was still ours) and ends e. */
+static void sl_hs_return(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, sl_range_why_t why)
+{
+	sl_rangeq_t *q = lc->rt->hs.q;
+	if (sl_rangeq_return(q, p->sid, sl_hs_gen(p), &e->r, why) == SL_RANGEQ_OK)
+		sl_hs_work_event(lc, p, SL_EVT_WORK_RETURNED, e->corr, &e->r, why);
+	sl_hs_end(lc, p, e, true);
+}
+
+/* sl_hs_retry_later: an empty or partial answer (or a send failure): no
+   pull for p before SL_HS_RETRY_NS. */
+static void sl_hs_retry_later(sl_lcore_t *lc, struct sl_peer *p)
+{
+	p->hs.retry_ns = lc->now_ns + SL_HS_RETRY_NS;
+	sl_hs_pull_soon(lc, p->hs.retry_ns);
+}
+
+/* sl_hs_release returns every outstanding range of p (why) and forgets
+   p's holds and marks in the table. */
+static void sl_hs_release(sl_lcore_t *lc, struct sl_peer *p, sl_range_why_t why)
+{
+	sl_hs_lcore_t *g = &lc->rt->hs;
+	if (g->q == NULL || !p->hs.on)
+		return;
+	sl_hs_exp_t *x = sl_hs_exps(lc, p);
+	for (uint32_t i = 0; p->hs.n_exp > 0 && i < g->inflight; i++)
+		if (x[i].corr != 0)
+			sl_hs_return(lc, p, &x[i], why);
+	sl_rangeq_forget_peer(g->q, p->sid, sl_hs_gen(p));
+}
+
+void sl_hs_stop(sl_lcore_t *lc, struct sl_peer *p)
+{
+	if (p->hs.parked)
+		return; /* released when the park was found */
+	sl_hs_release(lc, p, SL_RANGE_WHY_DISCONNECT);
+	p->hs.on = 0;
+}
+
+/* ---- pulling: answers --------------------------------------------------- */
+
+/* sl_hs_bad: record-only BAD_DATA (SPEC §5): recorded, batch discarded,
+   the range re-queued (INVALID). */
+static void sl_hs_bad(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, const char *what)
+{
+	SL_CNT_ADD(&lc->cnt->hs_invalid, 1);
+	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_invalid, 1);
+	SL_DEBUG("worker %u: session %08x: HEADERS for %u+%u refused: %s", lc->idx, p->sid,
+	         e->r.start, e->r.len, what);
+	sl_evt_misbehavior_t m = {.kind = SL_MISB_BAD_DATA,
+	                          .stream = SL_WIRE_STREAM_HSYNC,
+	                          .type = SL_WIRE_T_HEADERS,
+	                          .disconnect = 0};
+	sl_rt_event(lc, SL_EVT_MISBEHAVIOR, p->sid, sl_hs_gen(p), &m, sizeof m);
+	SL_PROBE_MISBEHAVIOR(p->sid, SL_MISB_BAD_DATA);
+	sl_hs_return(lc, p, e, SL_RANGE_WHY_INVALID);
+}
+
+/* sl_hs_check hashes the batch into ev and checks PoW against each
+   header's own bits and the linkage inside the batch; NULL or what broke. */
+static const char *sl_hs_check(const sl_chain_profile_t *prof, const sl_wire_headers_t *hd,
+                               sl_evt_headers_t *ev)
+{
+	for (uint32_t i = 0; i < hd->n; i++) {
+		memcpy(ev->hdr[i], hd->hdrs + (size_t)i * SL_CHAIN_HDR_LEN, SL_CHAIN_HDR_LEN);
+		sl_sha256d_hdr(ev->hdr[i], ev->hash[i]);
+		if (sl_chain_check_pow(prof, ev->hdr[i], ev->hash[i]) != SL_CHAIN_OK)
+			return "proof of work";
+		if (i > 0 && memcmp(ev->hdr[i] + 4, ev->hash[i - 1], SL_CHAIN_HASH_LEN) != 0)
+			return "linkage";
+	}
+	return NULL;
+}
+
+/* sl_hs_credit marks heights [start, start+n) of e received; returns how
+   many were new. */
+static uint32_t sl_hs_credit(sl_hs_exp_t *e, uint32_t start, uint32_t n)
+{
+	uint32_t fresh = 0;
+	for (uint32_t k = start - e->r.start, end = k + n; k < end; k++) {
+		uint64_t bit = 1ull << (k & 63);
+		if ((e->bits[k >> 6] & bit) == 0) {
+			e->bits[k >> 6] |= bit;
+			fresh++;
+		}
+	}
+	e->got += fresh;
+	return fresh;
+}
+
+static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
+                          const sl_wire_headers_t *hd)
+{
+	sl_hs_exp_t *e = sl_hs_exp_find(lc, p, corr);
+	if (e == NULL) {
+		if (sl_hs_closed_has(&p->hs, corr))
+			sl_hs_late(lc, p);
+		else /* matches no request of ours: protocol (SPEC §5) */
+			sl_rt_misbehave(lc, p, SL_MISB_UNSOLICITED, SL_WIRE_STREAM_HSYNC,
+			                SL_WIRE_T_HEADERS);
+		return;
+	}
+	uint64_t end = (uint64_t)hd->start_height + hd->n;
+	if (SL_UNLIKELY(hd->start_height < e->r.start || end > (uint64_t)e->r.start + e->r.len)) {
+		sl_hs_bad(lc, p, e, "heights outside the request");
+		return;
+	}
+	sl_evt_headers_t ev;
+	const char *why = sl_hs_check(lc->rt->hs.profile, hd, &ev);
+	if (SL_UNLIKELY(why != NULL)) {
+		sl_hs_bad(lc, p, e, why);
+		return;
+	}
+	bool last = (hd->flags & SL_WIRE_HEADERS_F_LAST) != 0;
+	if (sl_hs_credit(e, hd->start_height, hd->n) > 0) {
+		ev.start = hd->start_height;
+		ev.n = hd->n;
+		ev.last = last;
+		ev.rsvd = 0;
+		ev.range_start = e->r.start;
+		ev.range_len = e->r.len;
+		sl_rt_event_corr(lc, SL_EVT_HEADERS, p->sid, sl_hs_gen(p), corr, &ev, sizeof ev);
+		SL_PROBE_HEADERS_RX(p->sid, hd->start_height, hd->n);
+		SL_CNT_ADD(&lc->cnt->hs_headers_rx, hd->n);
+		SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_headers_rx, hd->n);
+	}
+	if (e->got == e->r.len) {
+		sl_hs_end(lc, p, e, false); /* delivered whole: the reactor credits it */
+	} else if (last) {
+		/* a partial answer (the peer's tip is lower): the rest goes back */
+		sl_hs_return(lc, p, e, SL_RANGE_WHY_NOT_FOUND);
+		sl_hs_retry_later(lc, p);
+	}
+}
+
+/* sl_hs_nf_rx: NOT_FOUND for an outstanding request: the range goes back
+   and p waits the empty-retry delay.  A NOT_FOUND for anything else is
+   dropped silently (counted late). */
+static void sl_hs_nf_rx(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr)
+{
+	sl_hs_exp_t *e = sl_hs_exp_find(lc, p, corr);
+	if (e == NULL) {
+		sl_hs_late(lc, p);
+		return;
+	}
+	sl_hs_return(lc, p, e, SL_RANGE_WHY_NOT_FOUND);
+	sl_hs_retry_later(lc, p);
+}
+
+/* ---- pulling: requests ---------------------------------------------------- */
+
+/* sl_hs_anchor: hash of our committed header start-1 when the map has it
+   (and no truncation raced the read), else zero (no check). */
+static void sl_hs_anchor(sl_lcore_t *lc, uint32_t start, uint8_t out[32])
+{
+	memset(out, 0, 32);
+	const sl_store_reader_t *r = sl_hs_reader(lc->dp);
+	if (start == 0 || r == NULL)
+		return;
+	uint32_t count;
+	uint64_t epoch;
+	sl_store_reader_begin(r, &count, &epoch);
+	if (start - 1 >= count)
+		return;
+	uint8_t hdr[SL_CHAIN_HDR_LEN];
+	memcpy(hdr, sl_store_reader_ptr(r, start - 1), sizeof hdr);
+	if (sl_store_reader_end(r, epoch))
+		sl_sha256d_hdr(hdr, out);
+}
+
+/* sl_hs_request: take -> GET_HEADERS -> record -> WORK_ASSIGNED into the
+   free slot e, in one step.  False when nothing was taken or the send
+   failed (the range is back in the table). */
+static bool sl_hs_request(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e)
+{
+	sl_hs_lcore_t *g = &lc->rt->hs;
+	sl_range_t r;
+	if (!sl_rangeq_take(g->q, p->sid, sl_hs_gen(p), p->peer_best_height,
+	                    SL_WIRE_GET_HEADERS_MAX, &r))
+		return false;
+	uint64_t corr = ((uint64_t)sl_hs_gen(p) << 32) | ++p->hs.corr_next;
+	sl_wire_msg_t msg;
+	memset(&msg, 0, sizeof msg);
+	msg.get_headers.start_height = r.start;
+	msg.get_headers.count = (uint16_t)r.len;
+	sl_hs_anchor(lc, r.start, msg.get_headers.anchor_hash);
+	if (SL_UNLIKELY(sl_rt_send_sess(lc, p, SL_WIRE_STREAM_HSYNC, SL_WIRE_T_GET_HEADERS, corr,
+	                                &msg) != 0)) {
+		if (sl_rangeq_return(g->q, p->sid, sl_hs_gen(p), &r, SL_RANGE_WHY_SEND_FAIL) ==
+		    SL_RANGEQ_OK)
+			sl_hs_work_event(lc, p, SL_EVT_WORK_RETURNED, corr, &r,
+			                 SL_RANGE_WHY_SEND_FAIL);
+		sl_hs_retry_later(lc, p);
+		return false;
+	}
+	memset(e, 0, sizeof *e);
+	e->corr = corr;
+	e->sent_ns = lc->now_ns;
+	e->r = r;
+	p->hs.n_exp++;
+	sl_hs_work_event(lc, p, SL_EVT_WORK_ASSIGNED, corr, &r, SL_RANGE_WHY_NONE);
+	SL_CNT_ADD(&lc->cnt->hs_req_tx, 1);
+	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_req_tx, 1);
+	return true;
+}
+
+/* sl_hs_pull_peer fills p's free slots while the gates allow. */
+static void sl_hs_pull_peer(sl_lcore_t *lc, struct sl_peer *p)
+{
+	sl_hs_lcore_t *g = &lc->rt->hs;
+	sl_hs_peer_t *hs = &p->hs;
+	if (!hs->on || !hs->peer_status || hs->n_exp >= g->inflight || sl_hs_parked(lc, p))
+		return;
+	if (lc->now_ns < hs->retry_ns) {
+		sl_hs_pull_soon(lc, hs->retry_ns);
+		return;
+	}
+	if (!sl_backoff_should_send(&p->quiet, SL_WIRE_STREAM_HSYNC, lc->now_ns)) {
+		sl_hs_pull_soon(lc, p->quiet.until_ns);
+		return;
+	}
+	sl_hs_exp_t *x = sl_hs_exps(lc, p);
+	for (uint32_t i = 0; i < g->inflight && hs->n_exp < g->inflight; i++)
+		if (x[i].corr == 0 && !sl_hs_request(lc, p, &x[i]))
+			return;
+}
+
+/* sl_hs_pull_work: the coalesced pull scan (work epoch moved, a slot
+   freed, a retry passed, or the idle period ran out). */
+static void sl_hs_pull_work(sl_lcore_t *lc)
+{
+	sl_rt_t *rt = lc->rt;
+	sl_hs_lcore_t *g = &rt->hs;
+	if (SL_UNLIKELY(g->q == NULL))
+		return;
+	uint64_t ep = sl_rangeq_epoch(g->q);
+	if (SL_LIKELY(ep == g->epoch_seen && lc->now_ns < g->pull_at_ns))
+		return;
+	g->epoch_seen = ep;
+	g->pull_at_ns = lc->now_ns + SL_HS_PULL_IDLE_NS;
+	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_sess_live_at(rt->tab, i);
+		sl_hs_pull_peer(lc, sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s)));
+	}
+	lc->work++;
+}
+
+/* ---- commands and start-up -------------------------------------------------- */
+
+/* sl_hs_drop_exp: DROP_EXPECTATION{gen, start, count}: the reactor took
+   the range back (timeout, reset, refusal).  The overlapping expectation
+   ends without a WORK_RETURNED; its late answers are dropped silently.  The
+   return below is a no-op (STALE) unless the hold is a newer take of the
+   same range that raced the command: that one goes back properly. */
+static void sl_hs_drop_exp(sl_lcore_t *lc, struct sl_peer *p, const sl_cmdq_drop_exp_t *d)
+{
+	sl_hs_exp_t *x = sl_hs_exps(lc, p);
+	uint64_t lo = d->start, hi = (uint64_t)d->start + d->count;
+	for (uint32_t i = 0; i < lc->rt->hs.inflight; i++) {
+		sl_hs_exp_t *e = &x[i];
+		if (e->corr == 0 || e->r.start >= hi || (uint64_t)e->r.start + e->r.len <= lo)
+			continue;
+		if (sl_rangeq_return(lc->rt->hs.q, p->sid, sl_hs_gen(p), &e->r,
+		                     SL_RANGE_WHY_CANCEL) == SL_RANGEQ_OK)
+			sl_hs_work_event(lc, p, SL_EVT_WORK_RETURNED, e->corr, &e->r,
+			                 SL_RANGE_WHY_CANCEL);
+		sl_hs_end(lc, p, e, true);
+		return;
+	}
+	SL_CNT_ADD(&lc->cnt->cmds_stale, 1); /* already ended: nothing to drop */
+}
+
+void sl_hs_command(sl_lcore_t *lc, struct sl_peer *p, const sl_msg_t *m)
+{
+	if (p->state != SL_PEER_LIVE || p->gen != m->gen || !p->hs.on || sl_hs_parked(lc, p)) {
+		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
+		return;
+	}
+	if (m->type == SL_CMDQ_V_DROP_EXPECTATION && m->len >= sizeof(sl_cmdq_drop_exp_t)) {
+		sl_cmdq_drop_exp_t d;
+		memcpy(&d, m->payload, sizeof d);
+		sl_hs_drop_exp(lc, p, &d);
+		return;
+	}
+	SL_CNT_ADD(&lc->cnt->cmds_stale, 1); /* FORWARD_NEW_BLOCK, SEND_FRAME: not yet */
+}
+
+int sl_hs_lcore_init(sl_lcore_t *lc)
+{
+	sl_hs_lcore_t *g = &lc->rt->hs;
+	const sl_cfg_t *cfg = &lc->dp->cfg;
+	g->profile = sl_chain_profile(cfg->profile);
+	g->q = sl_region_rangeq(&lc->dp->region);
+	g->inflight = SL_MIN(SL_MAX(cfg->inflight, 1u), (uint32_t)SL_INFLIGHT_MAX);
+	size_t bytes = sizeof(sl_hs_exp_t) * SL_SESSIONS_PER_LCORE * g->inflight;
+	int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
+	g->exp = rte_zmalloc_socket("sl_hs_exp", bytes, RTE_CACHE_LINE_SIZE, socket);
+	if (g->exp == NULL)
+		g->exp = rte_zmalloc("sl_hs_exp", bytes, RTE_CACHE_LINE_SIZE);
+	if (SL_UNLIKELY(g->profile == NULL || g->q == NULL || g->exp == NULL)) {
+		SL_ERR("worker %u: header sync: profile '%s', range table or %zu bytes of "
+		       "expectations unusable",
+		       lc->idx, cfg->profile, bytes);
+		rte_free(g->exp);
+		g->exp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void sl_hs_lcore_fini(sl_lcore_t *lc)
+{
+	rte_free(lc->rt->hs.exp);
+	lc->rt->hs.exp = NULL;
+}
+
 /* ---- the routine ------------------------------------------------------------ */
 
 void sl_hs_start(sl_lcore_t *lc, struct sl_peer *p)
@@ -236,6 +638,7 @@ void sl_hs_start(sl_lcore_t *lc, struct sl_peer *p)
 	if ((p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)
 		return;
 	p->hs.on = 1;
+	memset(sl_hs_exps(lc, p), 0, sizeof(sl_hs_exp_t) * lc->rt->hs.inflight);
 	p->hs.serve_ns = lc->now_ns;
 	p->hs.serve_milli = (uint64_t)SL_HS_SERVE_BURST * 1000u;
 	if (sl_hs_parked(lc, p))
@@ -251,6 +654,7 @@ bool sl_hs_parked(sl_lcore_t *lc, struct sl_peer *p)
 		return true;
 	if (SL_LIKELY(!sl_cmdq_parked(&lc->rt->cmdq, lc->idx, sl_rt_slot(lc, p), p->gen)))
 		return false;
+	sl_hs_release(lc, p, SL_RANGE_WHY_PARK);
 	memset(&p->hs, 0, sizeof p->hs); /* drop the service's state */
 	p->hs.parked = 1;
 	p->peer_best_height = 0;
@@ -272,22 +676,36 @@ void sl_hs_input(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_hdr_t *h,
 	case SL_WIRE_T_GET_HEADERS:
 		sl_hs_get_headers(lc, p, h, &msg->get_headers, too_many);
 		break;
+	case SL_WIRE_T_HEADERS:
+		sl_hs_headers(lc, p, h->corr, &msg->headers);
+		break;
+	case SL_WIRE_T_NOT_FOUND:
+		sl_hs_nf_rx(lc, p, h->corr);
+		break;
 	default:
-		/* HEADERS / NOT_FOUND / NEW_BLOCK: the requesting side (later) */
+		/* NEW_BLOCK: advisory, not handled yet */
 		break;
 	}
 }
 
 void sl_hs_tick(sl_lcore_t *lc, struct sl_peer *p)
 {
-	if (p->hs.on)
-		(void)sl_hs_parked(lc, p);
+	if (!p->hs.on || sl_hs_parked(lc, p) || p->hs.n_exp == 0)
+		return;
+	sl_hs_exp_t *x = sl_hs_exps(lc, p);
+	for (uint32_t i = 0; i < lc->rt->hs.inflight; i++) {
+		if (x[i].corr != 0 && lc->now_ns - x[i].sent_ns > SL_HS_EXP_STALE_NS) {
+			SL_INFO("worker %u: session %08x: expectation %u+%u stale, dropped",
+			        lc->idx, p->sid, x[i].r.start, x[i].r.len);
+			sl_hs_return(lc, p, &x[i], SL_RANGE_WHY_TIMEOUT);
+		}
+	}
 }
 
-void sl_hs_pull(sl_lcore_t *lc)
+/* sl_hs_status_push: STATUS to every session that has not had the
+   published version (when it moved). */
+static void sl_hs_status_push(sl_lcore_t *lc)
 {
-	if (lc->is_main)
-		sl_hs_store_try(lc);
 	sl_rt_t *rt = lc->rt;
 	uint64_t seq = atomic_load_explicit(&lc->dp->region.hdr->status_seq, memory_order_acquire);
 	if (SL_LIKELY(seq == rt->hs.seq_seen) || (seq & 1) != 0)
@@ -303,4 +721,12 @@ void sl_hs_pull(sl_lcore_t *lc)
 			sl_hs_status_send(lc, p, &rt->hs.local);
 	}
 	lc->work++;
+}
+
+void sl_hs_pull(sl_lcore_t *lc)
+{
+	if (lc->is_main)
+		sl_hs_store_try(lc);
+	sl_hs_status_push(lc);
+	sl_hs_pull_work(lc);
 }

@@ -36,12 +36,39 @@
    hs_parked_drop).  The session and its other streams stay.  A new install
    (a reconnect) is a new generation: not parked.
 
+   Pull (the requesting side, DESIGN.md "The range table", routine pull).
+   A valid STATUS emits PEER_STATUS and records the peer's tip.  The pull
+   phase (coalesced: the table's work epoch moved, a slot freed, a retry
+   delay passed, or once a second) lets every live, unparked session with
+   a valid STATUS, a free expectation slot (at most [sync] inflight) and
+   its empty-retry delay passed take a range (sl_rangeq_take, cap 2000) and
+   ask for it: take -> GET_HEADERS (anchor: hash of our committed header
+   start-1 when mapped, else zero) -> record the expectation -> WORK_ASSIGNED
+   (msg.corr = the request's corr), in one step; a send failure returns the
+   range at once (SEND_FAIL + WORK_RETURNED, retry delay).
+   HEADERS for an outstanding corr: heights inside the request, PoW of each
+   header against its own bits (profile [chain] profile), linkage inside
+   the batch; a failure is record-only BAD_DATA (MISBEHAVIOR disconnect 0),
+   the batch is discarded and the range returned INVALID (+ WORK_RETURNED).
+   Otherwise HEADERS event + headers_rx probe; all heights in, or LAST
+   seen: the expectation ends (LAST with heights missing, like NOT_FOUND:
+   return NOT_FOUND + WORK_RETURNED and a 1 s empty-retry delay).
+   A HEADERS / NOT_FOUND whose corr names an expectation that ended early
+   (dropped by DROP_EXPECTATION, refused, cut by LAST or NOT_FOUND) is a
+   late answer: dropped silently (hs_late_drop), remembered per session for
+   the last SL_HS_CLOSED_MAX such corrs (the "late credits").  A HEADERS
+   matching neither is protocol misbehaviour: GOODBYE(PROTOCOL), teardown.
+   Teardown and park return every outstanding range (DISCONNECT / PARK,
+   each with WORK_RETURNED) and forget_peer the session.
+
    Owner: the lcore owning the session (single thread, no atomics), except
    the shared reader, which any lcore reads. */
 #ifndef SL_HSYNC_H
 #define SL_HSYNC_H
 
+#include "sl_chain.h"
 #include "sl_lcore.h"
+#include "sl_rangeq.h"
 #include "sl_region.h"
 #include "sl_wire.h"
 
@@ -53,26 +80,70 @@
 	((SL_WIRE_GET_HEADERS_MAX + SL_WIRE_HEADERS_MAX - 1) / SL_WIRE_HEADERS_MAX)
 #define SL_HS_STORE_RETRY_NS (1000000000ull) /* main lcore: store open retry */
 
+#define SL_HS_RETRY_NS       (1000000000ull)  /* empty-retry delay */
+#define SL_HS_PULL_IDLE_NS   (1000000000ull)  /* pull scan at least this often */
+#define SL_HS_STATUS_PULL_NS (50000000ull)    /* pull this long after a new tip */
+#define SL_HS_EXP_STALE_NS   (60000000000ull) /* local safety net: 2 x timeout */
+#define SL_HS_CLOSED_MAX     16u              /* late corrs remembered per session */
+
+/* One outstanding GET_HEADERS (an expectation).  A pool of
+   SL_SESSIONS_PER_LCORE x inflight of them per lcore, made at start-up. */
+typedef struct {
+	uint64_t corr;                                /* 0: free */
+	uint64_t sent_ns;                             /* when the request went out */
+	sl_range_t r;                                 /* as take filled it */
+	uint32_t got;                                 /* distinct heights received */
+	uint64_t bits[(SL_RANGEQ_LEN_MAX + 63) / 64]; /* heights received, r.start based */
+} sl_hs_exp_t;
+
 /* Per-session header-sync state (part of sl_peer_t, zeroed on install). */
 typedef struct {
-	uint8_t on;           /* stream 5 negotiated and not parked */
-	uint8_t parked;       /* the park was seen: state dropped */
-	uint16_t status_n;    /* STATUS received in the current meter window */
-	uint64_t status_win;  /* start of that window (ns) */
-	uint64_t status_sent; /* version of the local status last sent, 0 none */
-	uint64_t serve_ns;    /* token bucket: time of the last refill */
-	uint64_t serve_milli; /* tokens x 1000 */
-	uint64_t spam_ev_ns;  /* last SPAM event sent to ctrl, 0 none */
-	uint8_t peer_status;  /* a STATUS was accepted */
+	uint8_t on;                        /* stream 5 negotiated and not parked */
+	uint8_t parked;                    /* the park was seen: state dropped */
+	uint16_t status_n;                 /* STATUS received in the current meter window */
+	uint64_t status_win;               /* start of that window (ns) */
+	uint64_t status_sent;              /* version of the local status last sent, 0 none */
+	uint64_t serve_ns;                 /* token bucket: time of the last refill */
+	uint64_t serve_milli;              /* tokens x 1000 */
+	uint64_t spam_ev_ns;               /* last SPAM event sent to ctrl, 0 none */
+	uint8_t peer_status;               /* a STATUS was accepted */
+	uint8_t n_exp;                     /* outstanding expectations */
+	uint8_t closed_at;                 /* next entry of closed[] to overwrite */
+	uint64_t corr_next;                /* request ids: fresh per session */
+	uint64_t retry_ns;                 /* empty-retry: no pull before this, 0 none */
+	uint64_t closed[SL_HS_CLOSED_MAX]; /* corrs whose late answers are dropped */
 } sl_hs_peer_t;
 
-/* Per-lcore: the local status last read from the region. */
+/* Per-lcore: the local status last read from the region; the pull state. */
 typedef struct {
-	uint64_t seq_seen;       /* the region's status_seq at that read */
-	sl_local_status_t local; /* its value (version 0: none yet) */
+	uint64_t seq_seen;                 /* the region's status_seq at that read */
+	sl_local_status_t local;           /* its value (version 0: none yet) */
+	const sl_chain_profile_t *profile; /* [chain] profile, for PoW */
+	sl_rangeq_t *q;                    /* the region's range table */
+	sl_hs_exp_t *exp;                  /* SL_SESSIONS_PER_LCORE x inflight */
+	uint32_t inflight;                 /* [sync] inflight */
+	uint64_t epoch_seen;               /* work epoch at the last pull scan */
+	uint64_t pull_at_ns;               /* next pull scan at the latest */
 } sl_hs_lcore_t;
 
 struct sl_peer;
+
+/* sl_hs_lcore_init (start-up, from sl_rt_create): finds the profile and
+   the range table and allocates the lcore's expectation pool on its
+   socket.  Returns 0, or -1 with a log line. */
+int sl_hs_lcore_init(sl_lcore_t *lc);
+
+/* sl_hs_lcore_fini frees the pool (after the loop ended). */
+void sl_hs_lcore_fini(sl_lcore_t *lc);
+
+/* sl_hs_stop (teardown of p, every exit kind): returns every outstanding
+   range (DISCONNECT, each with WORK_RETURNED) and forgets p's holds in the
+   table.  Idempotent. */
+void sl_hs_stop(sl_lcore_t *lc, struct sl_peer *p);
+
+/* sl_hs_command runs a header-sync command sl_cmdq delivered for p
+   (DROP_EXPECTATION; others are counted and ignored). */
+void sl_hs_command(sl_lcore_t *lc, struct sl_peer *p, const sl_msg_t *m);
 
 /* sl_hs_start: p just became live.  With stream 5 negotiated: the routine
    starts (full serving budget) and the current local status goes out as
@@ -92,12 +163,13 @@ void sl_hs_input(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_hdr_t *h,
 
 /* sl_hs_pull (poll phase 5): when the region's published status moved,
    STATUS to every live session whose routine runs and has not had that
-   version; on the main lcore also the store reader's open retry.  O(1)
-   when nothing moved. */
+   version; on the main lcore also the store reader's open retry; then the
+   work pull (coalesced, see above).  O(1) when nothing moved. */
 void sl_hs_pull(sl_lcore_t *lc);
 
 /* sl_hs_tick (deadlines phase, per live session): notices a park even
-   when the peer is silent on stream 5. */
+   when the peer is silent on stream 5; ends expectations older than
+   SL_HS_EXP_STALE_NS (the reactor's timeout should have dropped them). */
 void sl_hs_tick(sl_lcore_t *lc, struct sl_peer *p);
 
 /* sl_hs_store_close (after every lcore ended): closes the shared reader. */

@@ -42,11 +42,18 @@ int sl_rt_create(sl_lcore_t *lc)
 	sl_phi_cfg_keepalive(&rt->phi_cfg, cfg->keepalive_ms * 1000u);
 	sl_backoff_cfg_default(&rt->bo_cfg);
 	lc->rt = rt;
+	if (SL_UNLIKELY(sl_hs_lcore_init(lc) != 0)) {
+		lc->rt = NULL;
+		rte_free(rt);
+		return -1;
+	}
 	return 0;
 }
 
 void sl_rt_destroy(sl_lcore_t *lc)
 {
+	if (lc->rt != NULL)
+		sl_hs_lcore_fini(lc);
 	rte_free(lc->rt);
 	lc->rt = NULL;
 }
@@ -140,9 +147,16 @@ int sl_rt_send_sess(sl_lcore_t *lc, sl_peer_t *p, uint8_t stream, uint8_t type, 
 int sl_rt_event(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t gen, const void *payload,
                 uint16_t len)
 {
+	return sl_rt_event_corr(lc, type, session, gen, 0, payload, len);
+}
+
+int sl_rt_event_corr(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t gen, uint64_t corr,
+                     const void *payload, uint16_t len)
+{
 	sl_msg_t msg;
 	memset(&msg, 0, offsetof(sl_msg_t, payload));
 	msg.type = type;
+	msg.corr = corr;
 	msg.len = len;
 	msg.lcore = lc->idx;
 	msg.session = session;
@@ -204,7 +218,7 @@ void sl_rt_teardown(sl_lcore_t *lc, sl_peer_t *p, sl_exit_t exit, uint16_t goodb
 			                    &msg) == 0)
 				sent = goodbye;
 		}
-		/* range work is returned / forgotten here once header sync runs */
+		sl_hs_stop(lc, p); /* outstanding ranges back, holds forgotten */
 		sl_sess_teardown(rt->tab, p->sid);
 	} else {
 		sl_rt_conn_remove(rt, slot);

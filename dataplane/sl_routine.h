@@ -142,6 +142,11 @@ int sl_rt_send_sess(sl_lcore_t *lc, sl_peer_t *p, uint8_t stream, uint8_t type, 
 int sl_rt_event(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t gen, const void *payload,
                 uint16_t len);
 
+/* sl_rt_event_corr is sl_rt_event with msg.corr = corr (header-sync
+   events naming their GET_HEADERS request). */
+int sl_rt_event_corr(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t gen, uint64_t corr,
+                     const void *payload, uint16_t len);
+
 /* sl_rt_session_up: p just became LIVE (both directions): SESSION_UP event,
    session_up probe, routines started (keepalive, discovery). */
 void sl_rt_session_up(sl_lcore_t *lc, sl_peer_t *p, uint32_t best_height,

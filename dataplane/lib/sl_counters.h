@@ -88,7 +88,11 @@ typedef enum {
 	X(hs_status_rx, "hs_status_rx") /* STATUS accepted from peers */                           \
 	X(hs_spam, "hs_spam")           /* record-only SPAM: STATUS / GET_HEADERS over budget */   \
 	X(hs_parks, "hs_parks")         /* header-sync services found parked (state dropped) */    \
-	X(hs_parked_drop, "hs_parked_drop") /* stream-5 frames of parked services dropped */
+	X(hs_parked_drop, "hs_parked_drop") /* stream-5 frames of parked services dropped */       \
+	X(hs_req_tx, "hs_req_tx")           /* GET_HEADERS requests sent (pull) */                 \
+	X(hs_headers_rx, "hs_headers_rx")   /* headers accepted from HEADERS answers */            \
+	X(hs_invalid, "hs_invalid")         /* HEADERS batches refused (range, PoW, link) */       \
+	X(hs_late_drop, "hs_late_drop")     /* late answers of dropped expectations */
 
 typedef struct SL_CACHE_ALIGN {
 #define SL_CNT_FIELD(f, s) sl_cnt_t f;

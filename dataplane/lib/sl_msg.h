@@ -226,6 +226,12 @@ typedef struct {
 	uint16_t why;
 	uint8_t dir;
 	uint8_t rsvd;
+	/* (additive, syncctrl) the table range as take filled it (sl_range_t
+	   .tag / .slot): ctrl's timeout return must name it, else it is stale.
+	   Both 0: unknown (ctrl looks the range up in the table). */
+	uint16_t tag;
+	uint16_t rsvd2;
+	uint32_t slot;
 } sl_evt_work_t;
 
 _Static_assert(sizeof(sl_evt_headers_t) <= sizeof(((sl_msg_t *)0)->payload),
