@@ -176,8 +176,9 @@ static json_t *api_stats(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 	    "clients_rejected", (json_int_t)c->srv.rejected, "clients_dropped",
 	    (json_int_t)c->srv.dropped, "events_drained", (json_int_t)c->dp.events_drained,
 	    "dp_attaches", (json_int_t)c->dp.attaches, "dp_detaches", (json_int_t)c->dp.detaches);
-	return json_pack("{s:o, s:o, s:o, s:o}", "dataplane", api_stats_dp(c), "ctrl", ctrl,
-	                 "sessions", sl_node_counters_json(&c->node), "store", api_stats_store(c));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "dataplane", api_stats_dp(c), "ctrl", ctrl,
+	                 "sessions", sl_node_counters_json(&c->node), "store", api_stats_store(c),
+	                 "sync", sl_sync_status_json(&c->sync));
 }
 
 /* ---- headers (the store, sl_chainstore.h) ------------------------------- */
@@ -265,6 +266,8 @@ static json_t *api_header_import(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 	sl_chainstore_fail_t f;
 	uint64_t t0 = sl_now_ns();
 	sl_chainstore_err_t e = sl_chainstore_import(c->chain, path, &imported, &f);
+	if (imported > 0)
+		sl_sync_chain_moved(&c->sync);
 	SL_INFO("header.import %s: %u new headers in %.1f ms (%s)", path, imported,
 	        (double)(sl_now_ns() - t0) / 1e6, sl_chainstore_err_str(e));
 	if (e == SL_CHAINSTORE_ERR_INVALID) {
@@ -447,6 +450,37 @@ static json_t *api_peer_unban(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 	return json_pack("{s:s, s:b}", "addr", ip, "unbanned", true);
 }
 
+/* ---- sync (sl_sync.h) --------------------------------------------------- */
+
+/* sync.start {to_height?}: set (or, without to_height, clear) the target. */
+static json_t *api_sync_start(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	json_t *h = json_object_get(args, "to_height");
+	uint32_t to = SL_REACTOR_NO_TARGET;
+	if (h != NULL && !json_is_null(h)) {
+		if (!json_is_integer(h) || json_integer_value(h) < 0 ||
+		    json_integer_value(h) >= (json_int_t)SL_REACTOR_NO_TARGET)
+			return api_fail(err, "BAD_REQUEST", "'to_height' must be a height (0..%u)",
+			                SL_REACTOR_NO_TARGET - 1);
+		to = (uint32_t)json_integer_value(h);
+	}
+	return sl_sync_start(&c->sync, to);
+}
+
+static json_t *api_sync_status(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	(void)args;
+	(void)err;
+	return sl_sync_status_json(&c->sync);
+}
+
+static json_t *api_ranges(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+{
+	(void)args;
+	(void)err;
+	return sl_sync_ranges_json(&c->sync);
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static const char *const sl_api_a_session[] = {"session", NULL};
@@ -471,14 +505,14 @@ static const sl_api_cmd_t sl_api_cmds[] = {
     {"peer.ban", api_peer_ban, 0, sl_api_a_ban},
     {"peer.unban", api_peer_unban, 0, sl_api_a_addr},
     {"peer.connect", api_peer_connect, SL_API_NEEDS_DP, sl_api_a_addr},
-    {"sync.start", NULL, SL_API_NEEDS_DP, sl_api_a_sync},
-    {"sync.status", NULL, 0, NULL},
+    {"sync.start", api_sync_start, SL_API_NEEDS_DP, sl_api_a_sync},
+    {"sync.status", api_sync_status, 0, NULL},
     {"header.get", api_header_get, 0, sl_api_a_hget},
     {"header.import", api_header_import, 0, sl_api_a_path},
     {"header.export", api_header_export, 0, sl_api_a_export},
     {"ops", NULL, 0, NULL},
     {"op.cancel", NULL, 0, sl_api_a_tx},
-    {"ranges", NULL, 0, NULL},
+    {"ranges", api_ranges, 0, NULL},
     {"watch", NULL, 0, sl_api_a_watch},
 };
 

@@ -404,3 +404,90 @@ sl_chainstore_err_t sl_chainstore_find(const sl_chainstore_t *cs, const uint8_t 
 		*height = h;
 	return SL_CHAINSTORE_OK;
 }
+
+/* ---- append / truncate (the reactor's chain) ------------------------------- */
+
+/* drop_pending forgets an uncommitted group after a failed commit so the
+   context and the store agree on the committed tip again.  Rare; O(chain). */
+static void drop_pending(sl_chainstore_t *cs)
+{
+	uint32_t committed = sl_store_committed(cs->store);
+	if (sl_store_count(cs->store) > committed && committed > 0)
+		sl_store_truncate_to(cs->store, committed - 1);
+	rebuild_ctx(cs);
+}
+
+/* append_prefix stores and commits hdrs[0..ok) (already checked: ctx2 is the
+   context after them), then moves the context and publishes. */
+static sl_chainstore_err_t append_prefix(sl_chainstore_t *cs, const uint8_t *hdrs, uint32_t ok,
+                                         const sl_chain_ctx_t *ctx2, sl_chainstore_fail_t *fail)
+{
+	sl_store_fail_t sf;
+	sl_store_err_t e = sl_store_append(cs->store, hdrs, ok, &sf);
+	if (SL_UNLIKELY(e != SL_STORE_OK)) {
+		drop_pending(cs);
+		if (e == SL_STORE_ERR_NOMEM)
+			return SL_CHAINSTORE_ERR_STORE;
+		*fail = (sl_chainstore_fail_t){sf.height, sf.err, SL_CHAIN_OK};
+		return SL_CHAINSTORE_ERR_INVALID;
+	}
+	if (SL_UNLIKELY(sl_store_commit(cs->store) != SL_STORE_OK)) {
+		drop_pending(cs);
+		return SL_CHAINSTORE_ERR_STORE;
+	}
+	cs->ctx = *ctx2;
+	sl_chainstore_publish(cs);
+	return SL_CHAINSTORE_OK;
+}
+
+sl_chainstore_err_t sl_chainstore_append(sl_chainstore_t *cs, uint32_t start, const uint8_t *hdrs,
+                                         uint32_t n, uint32_t *committed,
+                                         sl_chainstore_fail_t *fail)
+{
+	sl_chainstore_fail_t dummy;
+	uint8_t hash[32];
+	uint32_t dummy_n;
+
+	fail = fail ? fail : &dummy;
+	committed = committed ? committed : &dummy_n;
+	*fail = (sl_chainstore_fail_t){0, SL_STORE_OK, SL_CHAIN_OK};
+	*committed = 0;
+	if (SL_UNLIKELY(cs == NULL || (hdrs == NULL && n > 0) || start != cs->ctx.height + 1))
+		return SL_CHAINSTORE_ERR_ARG;
+	int64_t now = (int64_t)sl_wall_unix();
+	sl_chain_ctx_t c2 = cs->ctx;
+	sl_chain_err_t ce = SL_CHAIN_OK;
+	uint32_t ok = 0;
+	for (; ok < n; ok++) {
+		ce = sl_chain_ctx_next(&c2, hdrs + (size_t)ok * HS, now, hash);
+		if (ce != SL_CHAIN_OK)
+			break;
+	}
+	if (ok > 0) {
+		sl_chainstore_err_t e = append_prefix(cs, hdrs, ok, &c2, fail);
+		if (SL_UNLIKELY(e != SL_CHAINSTORE_OK))
+			return e;
+		*committed = ok;
+	}
+	if (ok == n)
+		return SL_CHAINSTORE_OK;
+	*fail = (sl_chainstore_fail_t){start + ok, SL_STORE_ERR_INVALID, (int)ce};
+	if (ce == SL_CHAIN_ERR_LINK)
+		*fail = (sl_chainstore_fail_t){start + ok, SL_STORE_ERR_LINKAGE, SL_CHAIN_OK};
+	return SL_CHAINSTORE_ERR_INVALID;
+}
+
+sl_chainstore_err_t sl_chainstore_truncate(sl_chainstore_t *cs, uint32_t height)
+{
+	if (SL_UNLIKELY(cs == NULL))
+		return SL_CHAINSTORE_ERR_ARG;
+	if (height >= cs->ctx.height)
+		return SL_CHAINSTORE_OK;
+	if (SL_UNLIKELY(sl_store_truncate_to(cs->store, height) != SL_STORE_OK)) {
+		rebuild_ctx(cs);
+		return SL_CHAINSTORE_ERR_STORE;
+	}
+	rebuild_ctx(cs);
+	sl_chainstore_publish(cs);
+	return SL_CHAINSTORE_OK;
+}

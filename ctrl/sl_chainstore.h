@@ -121,6 +121,25 @@ sl_chainstore_err_t sl_chainstore_get(const sl_chainstore_t *cs, uint32_t height
 sl_chainstore_err_t sl_chainstore_find(const sl_chainstore_t *cs, const uint8_t hash[32],
                                        uint32_t *height);
 
+/* sl_chainstore_append validates hdrs[0..n) as heights start.. (start must
+   be tip + 1) with the chain rules at the current wall time, from the
+   context at the tip, and commits the valid prefix as one group, then
+   publishes local status.  *committed (may be NULL) = headers committed.
+   Returns OK (all n), INVALID (*fail names the first refused height and
+   why: LINKAGE, or INVALID with the chain rule; the prefix below it is
+   committed), ARG (start is not tip + 1, hdrs NULL) or STORE (the commit
+   failed: nothing committed, the tip is unchanged, retry later).  *fail
+   (may be NULL) is zeroed unless INVALID. */
+sl_chainstore_err_t sl_chainstore_append(sl_chainstore_t *cs, uint32_t start, const uint8_t *hdrs,
+                                         uint32_t n, uint32_t *committed,
+                                         sl_chainstore_fail_t *fail);
+
+/* sl_chainstore_truncate keeps heights 0..height (a reorg): the store is
+   truncated (sl_store_truncate_to), the chain context is rebuilt at
+   `height` and the new tip is published.  height >= tip is a no-op.  OK,
+   ARG or STORE.  O(chain) for the rebuild. */
+sl_chainstore_err_t sl_chainstore_truncate(sl_chainstore_t *cs, uint32_t height);
+
 /* sl_chainstore_attach_region makes `r` the region local status goes to
    and publishes the current tip to it at once; NULL detaches (nothing is
    published until the next attach). */

@@ -14,6 +14,7 @@
 #include "sl_dplink.h"
 #include "sl_node.h"
 #include "sl_server.h"
+#include "sl_sync.h"
 
 /* ctrl's API counters, reported by `stats` under "ctrl" (with the
    server's client counters and the dplink's event counters). */
@@ -32,6 +33,7 @@ typedef struct sl_ctrl {
 	sl_ctrl_cnt_t cnt;
 	sl_node_t node;         /* sessions, admission, address book (sl_node.h) */
 	sl_chainstore_t *chain; /* the header chain at [ctrl] store (sl_chainstore.h) */
+	sl_sync_t sync;         /* header sync: the reactor, wired (sl_sync.h) */
 } sl_ctrl_t;
 
 /* sl_ctrl_state: the lifecycle word `status` reports, derived from ctrl's

@@ -54,6 +54,14 @@ static void ctrl_on_event(void *ctx, const sl_msg_t *m, uint64_t now_ns)
 {
 	sl_ctrl_t *c = ctx;
 	sl_node_event(&c->node, m, now_ns);
+	sl_sync_event(&c->sync, m, now_ns);
+}
+
+/* The node parked a session's header-sync service: the reactor forgets it. */
+static void ctrl_on_hs_park(void *ctx, uint32_t sid)
+{
+	sl_ctrl_t *c = ctx;
+	sl_sync_session_down(&c->sync, sid);
 }
 
 /* Attach: the node first, then the local status from the store (it replaces
@@ -65,7 +73,9 @@ static void ctrl_on_attach(void *ctx, sl_region_t *r, bool attached, uint64_t no
 	if (attached) {
 		sl_node_attach(&c->node, r, now_ns);
 		sl_chainstore_attach_region(c->chain, r);
+		sl_sync_attach(&c->sync, r);
 	} else {
+		sl_sync_detach(&c->sync);
 		sl_chainstore_attach_region(c->chain, NULL);
 		sl_node_detach(&c->node);
 	}
@@ -244,6 +254,9 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 		sl_server_close(&c->srv);
 		return SL_CTRL_EXIT_START;
 	}
+	sl_sync_init(&c->sync, c->chain, &c->node);
+	c->node.hs_park = ctrl_on_hs_park;
+	c->node.hs_park_ctx = c;
 	c->start_ns = sl_now_ns();
 	SL_INFO("sluice-ctrl %s instance '%s' chain %s; dataplane region %s", SL_VERSION,
 	        c->cfg.instance, c->cfg.profile, c->dp.path);
@@ -262,7 +275,8 @@ static uint64_t ctrl_tick(sl_ctrl_t *c, uint64_t now, uint64_t *busy_until)
 {
 	uint32_t events = sl_dplink_tick(&c->dp, now);
 	sl_node_tick(&c->node, (uint32_t)sl_dplink_life(&c->dp), now);
-	if (events > 0 || sl_node_busy(&c->node))
+	sl_sync_tick(&c->sync, now);
+	if (events > 0 || sl_node_busy(&c->node) || sl_sync_busy(&c->sync))
 		*busy_until = now + SL_CTRL_BUSY_HOLD_NS;
 	return now < *busy_until ? SL_CTRL_TICK_BUSY_NS : SL_CTRL_TICK_NS;
 }
@@ -307,6 +321,7 @@ int main(int argc, char **argv)
 		return rc; /* sl_server_open cleans up after itself */
 	ctrl_loop(&ctrl);
 	sl_server_close(&ctrl.srv);
+	sl_sync_detach(&ctrl.sync);
 	sl_dplink_fini(&ctrl.dp);
 	sl_chainstore_close(ctrl.chain);
 	SL_INFO("stopped");

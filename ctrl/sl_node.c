@@ -220,6 +220,8 @@ static bool node_outcome(sl_node_t *n, sl_peer_t *p, sl_cmdq_outcome_t o, uint8_
 		SL_PROBE_CMD_PARK(p->sid, SL_WIRE_STREAM_HSYNC);
 		n->cnt.cmd_parks++;
 		sl_cmdq_park(&n->cmdq, lcore, slot, p->gen);
+		if (n->hs_park != NULL)
+			n->hs_park(n->hs_park_ctx, p->sid);
 		sl_peers_clear_resend(&n->peers, p, what);
 		return false;
 	default:
@@ -956,6 +958,8 @@ int sl_node_park(sl_node_t *n, uint32_t sid, sl_node_err_t *err)
 		return node_fail(err, "NOT_FOUND", "session %u is gone from the dataplane", sid);
 	SL_PROBE_CMD_PARK(p->sid, SL_WIRE_STREAM_HSYNC);
 	n->cnt.cmd_parks++;
+	if (n->hs_park != NULL)
+		n->hs_park(n->hs_park_ctx, sid);
 	SL_INFO("session %u: header-sync service parked by the operator", sid);
 	return 0;
 }

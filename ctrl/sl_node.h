@@ -110,6 +110,10 @@ typedef struct sl_node {
 	sl_book_t book;
 	sl_admit_t admit;
 	sl_peers_t peers;
+	/* Called when a session's header-sync service is parked (operator
+	   park, or a command answered PARK_REQUIRED): header sync forgets it. */
+	void (*hs_park)(void *ctx, uint32_t sid);
+	void *hs_park_ctx;
 } sl_node_t;
 
 /* sl_node_init prepares n (detached): a random node_id, chain_id =

@@ -546,6 +546,19 @@ sl_chainstore_err_t sl_reactor_reorg_to(sl_reactor_t *r, uint32_t fork_height)
 	return e;
 }
 
+void sl_reactor_chain_moved(sl_reactor_t *r)
+{
+	uint32_t old = r->tip;
+	tip_reload(r);
+	if (r->tip > old) {
+		uint64_t end = SL_MIN((uint64_t)r->tip, (uint64_t)old + r->cap);
+		for (uint64_t h = (uint64_t)old + 1; h <= end; h++)
+			buf_clear(r, (uint32_t)h); /* committed by someone else */
+	}
+	cover_apply(r);
+	ensure_forward(r);
+}
+
 void sl_reactor_set_target(sl_reactor_t *r, uint32_t to_height)
 {
 	r->target = to_height;

@@ -201,6 +201,13 @@ int sl_reactor_poll_out(sl_reactor_t *r, sl_reactor_out_t *out);
    fork_height + 1.  OK, ARG (fork_height >= tip) or STORE. */
 sl_chainstore_err_t sl_reactor_reorg_to(sl_reactor_t *r, uint32_t fork_height);
 
+/* sl_reactor_chain_moved re-reads the committed tip after the chain moved
+   forward outside the reactor (header.import): buffered copies of the
+   heights committed meanwhile are dropped, the commit is credited in the
+   table and work is ensured from the new tip.  (A truncation outside the
+   reactor is not supported: use sl_reactor_reorg_to.) */
+void sl_reactor_chain_moved(sl_reactor_t *r);
+
 /* sl_reactor_set_target (sync.start {to_height?}): ensure no work above
    to_height; SL_REACTOR_NO_TARGET follows the best peer tip. */
 void sl_reactor_set_target(sl_reactor_t *r, uint32_t to_height);

@@ -510,6 +510,13 @@ static void cli_print_stats(json_t *r)
 		printf("store:\n");
 	json_object_foreach(json_object_get(r, "store"), k, v)
 	    printf("  %-24s %20lld\n", k, (long long)json_integer_value(v));
+	json_t *sy = json_object_get(r, "sync");
+	if (sy != NULL)
+		printf("sync: %s, tip %lld, %lld queued, %lld held, %.0f headers/s\n",
+		       json_string_value(json_object_get(sy, "state")) ?: "?",
+		       (long long)cli_int(sy, "tip"), (long long)cli_int(sy, "queued"),
+		       (long long)cli_int(sy, "held"),
+		       json_number_value(json_object_get(sy, "committed_per_s")));
 }
 
 static void cli_print_table(json_t *a)
@@ -561,6 +568,52 @@ static void cli_print_peers(json_t *a)
 	}
 }
 
+/* sync.status: state, progress, the range table, then the counters. */
+static void cli_print_sync_status(json_t *r)
+{
+	json_t *t = json_object_get(r, "target");
+	printf("sync: %s, tip %lld, target ", json_string_value(json_object_get(r, "state")) ?: "?",
+	       (long long)cli_int(r, "tip"));
+	if (json_is_integer(t))
+		printf("%lld", (long long)json_integer_value(t));
+	else
+		printf("none (follow the best peer)");
+	printf(", best peer %lld (%lld peers)\n", (long long)cli_int(r, "best_peer_height"),
+	       (long long)cli_int(r, "peers"));
+	printf("ranges: %lld queued, %lld held, %lld covered; %lld buffered, %lld assignments\n",
+	       (long long)cli_int(r, "queued"), (long long)cli_int(r, "held"),
+	       (long long)cli_int(r, "covered"), (long long)cli_int(r, "buffered"),
+	       (long long)cli_int(r, "assignments"));
+	printf("rate: %.0f headers/s\n", json_number_value(json_object_get(r, "committed_per_s")));
+	const char *k;
+	json_t *v;
+	printf("counters:\n");
+	json_object_foreach(json_object_get(r, "counters"), k, v)
+	    printf("  %-24s %20lld\n", k, (long long)json_integer_value(v));
+}
+
+/* ranges: one line per live range. */
+static void cli_print_ranges(json_t *a)
+{
+	if (json_array_size(a) == 0) {
+		printf("no live ranges\n");
+		return;
+	}
+	printf("%-10s %-6s %-4s %-7s %s\n", "start", "len", "dir", "state",
+	       "holders (session/gen)");
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *r = json_array_get(a, i), *h = json_object_get(r, "holders");
+		printf("%-10lld %-6lld %-4s %-7s", (long long)cli_int(r, "start"),
+		       (long long)cli_int(r, "len"),
+		       json_string_value(json_object_get(r, "dir")) ?: "?",
+		       json_string_value(json_object_get(r, "state")) ?: "?");
+		for (size_t k = 0; k < json_array_size(h); k++)
+			printf(" %lld/%lld", (long long)cli_int(json_array_get(h, k), "session"),
+			       (long long)cli_int(json_array_get(h, k), "gen"));
+		putchar('\n');
+	}
+}
+
 static void cli_print(const cli_t *cli, json_t *result)
 {
 	if (cli->json) {
@@ -571,7 +624,17 @@ static void cli_print(const cli_t *cli, json_t *result)
 		cli_print_peers(result);
 	else if (strcmp(cli->cmd->name, "stats") == 0 && json_is_object(result))
 		cli_print_stats(result);
-	else if (strcmp(cli->cmd->name, "header.import") == 0 && json_is_object(result))
+	else if (strcmp(cli->cmd->name, "sync.status") == 0 && json_is_object(result))
+		cli_print_sync_status(result);
+	else if (strcmp(cli->cmd->name, "ranges") == 0 && json_is_array(result))
+		cli_print_ranges(result);
+	else if (strcmp(cli->cmd->name, "sync.start") == 0 && json_is_object(result)) {
+		json_t *t = json_object_get(result, "target");
+		if (json_is_integer(t))
+			printf("sync target: %lld\n", (long long)json_integer_value(t));
+		else
+			printf("sync target: none (follow the best peer tip)\n");
+	} else if (strcmp(cli->cmd->name, "header.import") == 0 && json_is_object(result))
 		printf("imported %lld new headers; tip %lld %s\n",
 		       (long long)cli_int(result, "imported"),
 		       (long long)cli_int(result, "tip_height"),

@@ -645,6 +645,168 @@ START_TEST(test_status_published_to_region_after_each_commit)
 }
 END_TEST
 
+/* ---- append / truncate (the reactor's chain) ------------------------------ */
+
+START_TEST(test_append_refuses_a_start_that_is_not_tip_plus_one)
+{
+	const char *src = data_path(T3_FILE);
+	if (src == NULL)
+		return;
+	size_t len;
+	uint8_t *b = load(src, &len);
+	char store[512], d[65];
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	uint32_t done = 77, tip;
+	sl_chainstore_fail_t f;
+	ck_assert_int_eq(sl_chainstore_append(cs, 2, b + 2 * HS, 5, &done, &f),
+	                 SL_CHAINSTORE_ERR_ARG);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_int_eq(sl_chainstore_append(cs, 0, b, 1, &done, &f), SL_CHAINSTORE_ERR_ARG);
+	ck_assert_int_eq(sl_chainstore_append(cs, 1, NULL, 3, &done, &f), SL_CHAINSTORE_ERR_ARG);
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 0);
+	ck_assert_uint_eq(sl_store_committed(sl_chainstore_store(cs)), 1);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_append_commits_the_valid_prefix_and_names_the_refused_height)
+{
+	const char *src = data_path(T3_FILE);
+	if (src == NULL)
+		return;
+	size_t len;
+	uint8_t *b = load(src, &len);
+	unsigned seed0 = (unsigned)time(NULL), seed = seed0;
+	uint32_t h = 2 + (uint32_t)(rand_r(&seed) % 2990);
+	printf("test_append_valid_prefix: seed %u, bad height %u\n", seed0, h);
+	b[(size_t)h * HS + 76] ^= 0x01; /* one nonce bit: proof of work */
+	char store[512], d[65];
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	uint32_t done = 0, tip;
+	sl_chainstore_fail_t f;
+	ck_assert_int_eq(sl_chainstore_append(cs, 1, b + HS, 3000, &done, &f),
+	                 SL_CHAINSTORE_ERR_INVALID);
+	ck_assert_uint_eq(done, h - 1);
+	ck_assert_uint_eq(f.height, h);
+	ck_assert_str_eq(sl_chainstore_reason(&f), "pow");
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, h - 1);
+	ck_assert_uint_eq(sl_store_committed(sl_chainstore_store(cs)), h);
+	/* a header that does not link to the tip: linkage, nothing committed */
+	ck_assert_int_eq(sl_chainstore_append(cs, h, b + (size_t)(h + 1) * HS, 1, &done, &f),
+	                 SL_CHAINSTORE_ERR_INVALID);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_uint_eq(f.height, h);
+	ck_assert_str_eq(sl_chainstore_reason(&f), "linkage");
+	sl_chainstore_close(cs);
+	/* the prefix is durable */
+	cs = open_cs(store, "bitcoin-test3");
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, h - 1);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+	free(b);
+}
+END_TEST
+
+/* append_all appends heights from..9999 of the file in random groups. */
+static void append_all(sl_chainstore_t *cs, const uint8_t *b, uint32_t from, unsigned *seed)
+{
+	uint32_t h = from;
+	while (h <= 9999) {
+		uint32_t n = 1 + (uint32_t)(rand_r(seed) % 2000), done = 0;
+		n = SL_MIN(n, 10000 - h);
+		sl_chainstore_fail_t f;
+		sl_chainstore_err_t e =
+		    sl_chainstore_append(cs, h, b + (size_t)h * HS, n, &done, &f);
+		ck_assert_msg(e == SL_CHAINSTORE_OK, "append %u+%u: %s at %u (%s)", h, n,
+		              sl_chainstore_err_str(e), f.height, sl_chainstore_reason(&f));
+		ck_assert_uint_eq(done, n);
+		h += n;
+	}
+}
+
+START_TEST(test_append_in_groups_reaches_the_tip_one_commit_each)
+{
+	const char *src = data_path(T3_FILE);
+	if (src == NULL)
+		return;
+	size_t len, out_len;
+	uint8_t *b = load(src, &len);
+	unsigned seed0 = (unsigned)time(NULL) ^ 0x5a5a, seed = seed0;
+	printf("test_append_in_groups: seed %u\n", seed0);
+	char store[512], out[512], d[65];
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	sl_store_stats_t s0, s1;
+	sl_store_stats(sl_chainstore_store(cs), &s0);
+	append_all(cs, b, 1, &seed);
+	sl_store_stats(sl_chainstore_store(cs), &s1);
+	uint32_t tip;
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 9999);
+	ck_assert_str_eq(d, T3_TIP);
+	ck_assert_uint_ge(s1.commits - s0.commits, 5); /* groups of at most 2000 */
+	ck_assert_uint_le(s1.commits - s0.commits, 9999);
+	path_in(out, sizeof(out), dir, "export");
+	ck_assert_int_eq(sl_chainstore_export(cs, out, 0, UINT32_MAX), SL_CHAINSTORE_OK);
+	uint8_t *x = load(out, &out_len);
+	ck_assert_uint_eq(out_len, len);
+	ck_assert_int_eq(memcmp(x, b, len), 0);
+	free(x);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_truncate_rebuilds_the_context_at_the_height)
+{
+	const char *src = data_path(T3_FILE);
+	if (src == NULL)
+		return;
+	size_t len;
+	uint8_t *b = load(src, &len);
+	unsigned seed0 = (unsigned)time(NULL) ^ 0x1234, seed = seed0;
+	uint32_t cut = 1 + (uint32_t)(rand_r(&seed) % 9000);
+	printf("test_truncate: seed %u, cut at %u\n", seed0, cut);
+	char store[512], d[65];
+	MKDIR_TMP(dir);
+	sl_chainstore_t *cs = import_t3(src, dir, store, sizeof(store));
+	uint32_t tip, done = 0;
+	ck_assert_int_eq(sl_chainstore_truncate(cs, 20000), SL_CHAINSTORE_OK); /* beyond: no-op */
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 9999);
+	ck_assert_int_eq(sl_chainstore_truncate(cs, cut), SL_CHAINSTORE_OK);
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(cs, &t);
+	ck_assert_uint_eq(t.height, cut);
+	uint8_t want[32];
+	sl_sha256d_hdr(b + (size_t)cut * HS, want);
+	ck_assert_mem_eq(t.hash, want, 32);
+	ck_assert_int_eq(sl_chainstore_get(cs, cut + 1, NULL, NULL), SL_CHAINSTORE_ERR_NOT_FOUND);
+	/* the old next height is refused now; the cut's next is accepted, and the
+	   context (retargets, MTP) carries the chain back to its tip */
+	sl_chainstore_fail_t f;
+	ck_assert_int_eq(sl_chainstore_append(cs, 10000, b, 1, &done, &f), SL_CHAINSTORE_ERR_ARG);
+	append_all(cs, b, cut + 1, &seed);
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 9999);
+	ck_assert_str_eq(d, T3_TIP);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+	free(b);
+}
+END_TEST
+
 static Suite *chainstore_suite(void)
 {
 	Suite *s = suite_create("chainstore");
@@ -657,6 +819,8 @@ static Suite *chainstore_suite(void)
 	tcase_add_test(neg, test_future_header_refused);
 	tcase_add_test(neg, test_conflicting_header_refused);
 	tcase_add_test(neg, test_get_and_find_out_of_range_not_found);
+	tcase_add_test(neg, test_append_refuses_a_start_that_is_not_tip_plus_one);
+	tcase_add_test(neg, test_append_commits_the_valid_prefix_and_names_the_refused_height);
 	suite_add_tcase(s, neg);
 	TCase *pos = tcase_create("chain");
 	tcase_add_test(pos, test_fresh_store_starts_at_genesis);
@@ -666,6 +830,8 @@ static Suite *chainstore_suite(void)
 	tcase_add_test(pos, test_get_by_height_and_hash);
 	tcase_add_test(pos, test_import_chaingen_regtest);
 	tcase_add_test(pos, test_status_published_to_region_after_each_commit);
+	tcase_add_test(pos, test_append_in_groups_reaches_the_tip_one_commit_each);
+	tcase_add_test(pos, test_truncate_rebuilds_the_context_at_the_height);
 	suite_add_tcase(s, pos);
 	return s;
 }

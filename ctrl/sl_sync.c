@@ -1,0 +1,314 @@
+/* sl_sync.c — see sl_sync.h. */
+#include "sl_sync.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_log.h"
+#include "sl_probe.h"
+#include "sl_session.h"
+
+/* ---- the reactor's chain: one-liners over sl_chainstore ------------------- */
+
+static void ch_tip(void *ctx, sl_chainstore_tip_t *out)
+{
+	sl_chainstore_tip(ctx, out);
+}
+
+static sl_chainstore_err_t ch_append(void *ctx, uint32_t start, const uint8_t *hdrs, uint32_t n,
+                                     uint32_t *committed, sl_chainstore_fail_t *fail)
+{
+	return sl_chainstore_append(ctx, start, hdrs, n, committed, fail);
+}
+
+static sl_chainstore_err_t ch_truncate(void *ctx, uint32_t height)
+{
+	return sl_chainstore_truncate(ctx, height);
+}
+
+static sl_chainstore_err_t ch_get(void *ctx, uint32_t height, uint8_t hdr[80], uint8_t hash[32])
+{
+	return sl_chainstore_get(ctx, height, hdr, hash);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_node_t *n)
+{
+	memset(s, 0, sizeof(*s));
+	s->cs = cs;
+	s->node = n;
+	s->target = SL_REACTOR_NO_TARGET;
+}
+
+int sl_sync_attach(sl_sync_t *s, sl_region_t *r)
+{
+	sl_sync_detach(s);
+	sl_rangeq_t *q = sl_region_rangeq(r);
+	if (SL_UNLIKELY(q == NULL)) {
+		SL_ERR("sync: the region has no range table; header sync is off");
+		return -1;
+	}
+	sl_reactor_opts_t o = {.q = q, .chain = {s->cs, ch_tip, ch_append, ch_truncate, ch_get}};
+	s->r = sl_reactor_new(&o);
+	if (SL_UNLIKELY(s->r == NULL)) {
+		SL_ERR("sync: cannot create the reactor; header sync is off");
+		return -1;
+	}
+	if (s->target != SL_REACTOR_NO_TARGET)
+		sl_reactor_set_target(s->r, s->target);
+	return 0;
+}
+
+void sl_sync_detach(sl_sync_t *s)
+{
+	sl_reactor_delete(s->r);
+	s->r = NULL;
+}
+
+/* ---- outputs ------------------------------------------------------------- */
+
+static void sync_park(sl_sync_t *s, uint32_t sid, uint32_t gen)
+{
+	SL_PROBE_CMD_PARK(sid, SL_WIRE_STREAM_HSYNC);
+	s->cnt.drop_parks++;
+	s->node->cnt.cmd_parks++;
+	sl_cmdq_park(&s->node->cmdq, sl_sid_lcore(sid), sl_sid_slot(sid), gen);
+	SL_INFO("session %u: header-sync service parked (DROP_EXPECTATION undeliverable)", sid);
+	sl_reactor_on_session_down(s->r, sid, gen);
+}
+
+static void sync_drop_exp(sl_sync_t *s, const sl_reactor_out_t *o)
+{
+	sl_cmdq_outcome_t oc =
+	    sl_cmdq_send(&s->node->cmdq, sl_sid_lcore(o->sess), sl_sid_slot(o->sess), o->gen,
+	                 SL_CMDQ_V_DROP_EXPECTATION, &o->drop, (uint16_t)sizeof o->drop);
+	if (oc == SL_CMDQ_QUEUED || oc == SL_CMDQ_COALESCED)
+		s->cnt.drops_sent++;
+	else if (oc == SL_CMDQ_PARK_REQUIRED)
+		sync_park(s, o->sess, o->gen);
+	else
+		s->cnt.drop_failed++; /* the session is gone: nothing to drop */
+}
+
+static void sync_misbehavior(sl_sync_t *s, const sl_reactor_out_t *o)
+{
+	s->cnt.misbehavior++;
+	sl_peer_t *p = sl_peers_by_sid(&s->node->peers, o->sess);
+	if (p != NULL)
+		sl_peers_misbehavior(p, SL_MISB_BAD_DATA);
+	SL_INFO("session %u: bad headers at height %u (reason %d), recorded", o->sess, o->height,
+	        o->reason);
+}
+
+static void sync_drain(sl_sync_t *s)
+{
+	sl_reactor_out_t o;
+	while (s->r != NULL && sl_reactor_poll_out(s->r, &o)) {
+		switch (o.kind) {
+		case SL_REACTOR_OUT_DROP_EXPECTATION:
+			sync_drop_exp(s, &o);
+			break;
+		case SL_REACTOR_OUT_MISBEHAVIOR:
+			sync_misbehavior(s, &o);
+			break;
+		case SL_REACTOR_OUT_FORK:
+			s->cnt.forks++;
+			SL_WARN("session %u advertises a heavier branch differing at our height %u "
+			        "(branch fetch not implemented yet)",
+			        o.sess, o.height);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static void sync_on_status(sl_sync_t *s, const sl_msg_t *m, uint32_t gen)
+{
+	const sl_evt_peer_status_t *e = (const sl_evt_peer_status_t *)m->payload;
+	sl_reactor_peer_status_t st = {.best_height = e->best_height};
+	memcpy(st.best_hash, e->best_hash, 32);
+	memcpy(st.chainwork, e->chainwork, 32);
+	sl_reactor_on_status(s->r, m->session, gen, &st);
+}
+
+static void sync_on_headers(sl_sync_t *s, const sl_msg_t *m, uint32_t gen, uint64_t now_ns)
+{
+	const sl_evt_headers_t *e = (const sl_evt_headers_t *)m->payload;
+	uint32_t n = SL_MIN((uint32_t)e->n, (uint32_t)SL_EVT_HEADERS_MAX);
+	if (n == 0)
+		return;
+	sl_reactor_on_headers(s->r, m->session, gen, e->start, n, &e->hdr[0][0], &e->hash[0][0],
+	                      now_ns);
+}
+
+/* sync_range rebuilds the assignment an event names.  Without tag and slot
+   (an older dataplane) the slot is the bucket of start and the tag is read
+   from the table: a changed tag means our hold is gone anyway. */
+static sl_range_t sync_range(const sl_sync_t *s, const sl_msg_t *m)
+{
+	const sl_evt_work_t *w = (const sl_evt_work_t *)m->payload;
+	sl_range_t r = {
+	    .start = w->start, .len = w->len, .dir = w->dir, .tag = w->tag, .slot = w->slot};
+	if (w->tag != 0 || w->slot != 0)
+		return r;
+	sl_rangeq_t *q = sl_region_rangeq(s->node->region);
+	uint32_t rl = sl_rangeq_range_len(q);
+	sl_range_info_t ri;
+	r.slot = (w->start / rl) & (sl_rangeq_window(q) - 1);
+	if (sl_rangeq_range_at(q, r.slot, &ri) && ri.range.start <= w->start &&
+	    w->start < ri.range.start + ri.range.len) {
+		r.tag = ri.range.tag;
+		r.finalized = ri.range.finalized;
+	}
+	return r;
+}
+
+void sl_sync_event(sl_sync_t *s, const sl_msg_t *m, uint64_t now_ns)
+{
+	if (s->r == NULL)
+		return;
+	uint32_t gen = sl_sid_gen(m->session);
+	sl_range_t rg;
+	switch (m->type) {
+	case SL_EVT_PEER_STATUS:
+		sync_on_status(s, m, gen);
+		break;
+	case SL_EVT_HEADERS:
+		sync_on_headers(s, m, gen, now_ns);
+		break;
+	case SL_EVT_WORK_ASSIGNED:
+		rg = sync_range(s, m);
+		sl_reactor_on_work_assigned(s->r, m->session, gen, &rg, now_ns);
+		break;
+	case SL_EVT_WORK_RETURNED:
+		rg = sync_range(s, m);
+		sl_reactor_on_work_returned(s->r, m->session, gen, &rg);
+		break;
+	case SL_EVT_SESSION_DOWN:
+		sl_reactor_on_session_down(s->r, m->session, gen);
+		break;
+	default:
+		return;
+	}
+	s->cnt.events++;
+	sync_drain(s);
+}
+
+void sl_sync_session_down(sl_sync_t *s, uint32_t sid)
+{
+	if (s->r == NULL)
+		return;
+	sl_reactor_on_session_down(s->r, sid, sl_sid_gen(sid));
+	sync_drain(s);
+}
+
+void sl_sync_chain_moved(sl_sync_t *s)
+{
+	if (s->r == NULL)
+		return;
+	sl_reactor_chain_moved(s->r);
+	sync_drain(s);
+}
+
+void sl_sync_tick(sl_sync_t *s, uint64_t now_ns)
+{
+	if (s->r == NULL)
+		return;
+	sl_reactor_tick(s->r, now_ns);
+	sync_drain(s);
+}
+
+bool sl_sync_busy(const sl_sync_t *s)
+{
+	if (s->r == NULL)
+		return false;
+	sl_reactor_status_t st;
+	sl_reactor_status(s->r, &st);
+	return st.state == SL_REACTOR_SYNCING;
+}
+
+/* ---- API ----------------------------------------------------------------- */
+
+static json_t *sync_height_json(uint32_t h)
+{
+	return h == SL_REACTOR_NO_TARGET ? json_null() : json_integer((json_int_t)h);
+}
+
+json_t *sl_sync_start(sl_sync_t *s, uint32_t to_height)
+{
+	s->target = to_height;
+	if (s->r != NULL) {
+		sl_reactor_set_target(s->r, to_height);
+		sync_drain(s);
+	}
+	return json_pack("{s:o}", "target", sync_height_json(to_height));
+}
+
+static json_t *sync_counters_json(const sl_sync_t *s, const sl_reactor_status_t *st)
+{
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I}",
+	    "committed", (json_int_t)st->committed, "timeouts", (json_int_t)st->timeouts, "invalid",
+	    (json_int_t)st->invalid, "dup", (json_int_t)st->dup, "outside", (json_int_t)st->outside,
+	    "ignored", (json_int_t)st->ignored, "forks", (json_int_t)st->forks, "reorgs",
+	    (json_int_t)st->reorgs, "out_full", (json_int_t)st->out_full, "stray_holds",
+	    (json_int_t)st->stray_holds, "events", (json_int_t)s->cnt.events, "drops_sent",
+	    (json_int_t)s->cnt.drops_sent, "drop_parks", (json_int_t)s->cnt.drop_parks,
+	    "drop_failed", (json_int_t)s->cnt.drop_failed, "misbehavior",
+	    (json_int_t)s->cnt.misbehavior, "fork_outputs", (json_int_t)s->cnt.forks);
+}
+
+json_t *sl_sync_status_json(const sl_sync_t *s)
+{
+	sl_reactor_status_t st;
+	memset(&st, 0, sizeof st);
+	if (s->r == NULL) {
+		sl_chainstore_tip_t t;
+		sl_chainstore_tip(s->cs, &t);
+		st.tip = t.height;
+		st.target = s->target;
+	} else
+		sl_reactor_status(s->r, &st);
+	const char *state = s->r ? sl_reactor_state_str(st.state) : "detached";
+	return json_pack(
+	    "{s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}", "state", state, "tip",
+	    (json_int_t)st.tip, "target", sync_height_json(st.target), "best_peer_height",
+	    (json_int_t)st.best_peer_height, "peers", (json_int_t)st.peers, "queued",
+	    (json_int_t)st.queued, "held", (json_int_t)st.held, "covered", (json_int_t)st.covered,
+	    "buffered", (json_int_t)st.buffered, "assignments", (json_int_t)st.assignments,
+	    "committed_per_s", st.committed_per_s, "counters", sync_counters_json(s, &st));
+}
+
+static json_t *sync_range_json(const sl_range_info_t *ri)
+{
+	json_t *holders = json_array();
+	for (uint32_t k = 0; k < ri->n_holds && k < SL_RANGEQ_MAX_FANOUT; k++)
+		json_array_append_new(holders,
+		                      json_pack("{s:I, s:I}", "session", (json_int_t)ri->sess[k],
+		                                "gen", (json_int_t)ri->gen[k]));
+	return json_pack("{s:I, s:I, s:s, s:s, s:o}", "start", (json_int_t)ri->range.start, "len",
+	                 (json_int_t)ri->range.len, "dir",
+	                 ri->range.dir == SL_RANGE_BWD ? "bwd" : "fwd", "state",
+	                 ri->n_holds > 0 ? "held" : "queued", "holders", holders);
+}
+
+json_t *sl_sync_ranges_json(const sl_sync_t *s)
+{
+	json_t *a = json_array();
+	if (s->r == NULL)
+		return a;
+	uint32_t cap = SL_RANGE_WINDOW;
+	sl_range_info_t *ri = calloc(cap, sizeof(*ri));
+	if (SL_UNLIKELY(ri == NULL))
+		return a;
+	uint32_t n = sl_reactor_ranges(s->r, ri, cap);
+	for (uint32_t i = 0; i < n; i++)
+		json_array_append_new(a, sync_range_json(&ri[i]));
+	free(ri);
+	return a;
+}

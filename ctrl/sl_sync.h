@@ -1,0 +1,81 @@
+/* sl_sync.h — sluice-ctrl's header sync: the reactor (sl_reactor.h) wired to
+   the attached dataplane and the header chain (sl_chainstore.h).  Owner: the
+   ctrl loop (single threaded).
+
+   attach creates the reactor on the region's range table (ctrl is its only
+   producer); detach deletes it (a restarted dataplane has a new table).
+   Events: PEER_STATUS, HEADERS, WORK_ASSIGNED, WORK_RETURNED feed the
+   reactor; SESSION_DOWN and parks forget the session.  Outputs, drained
+   after every event and tick: DROP_EXPECTATION -> sl_cmdq_send (PARK_REQUIRED
+   -> park + cmd_park probe + session down), MISBEHAVIOR -> the peer's
+   record, FORK -> log + counter.  Sync runs by default (no target: follow
+   the best peer tip); sync.start only sets or clears a target. */
+#ifndef SL_SYNC_H
+#define SL_SYNC_H
+
+#include <jansson.h>
+
+#include "sl_base.h"
+#include "sl_chainstore.h"
+#include "sl_msg.h"
+#include "sl_node.h"
+#include "sl_reactor.h"
+
+typedef struct {
+	uint64_t events;      /* header-sync events fed to the reactor */
+	uint64_t drops_sent;  /* DROP_EXPECTATION queued */
+	uint64_t drop_parks;  /* DROP_EXPECTATION answered PARK_REQUIRED: parked */
+	uint64_t drop_failed; /* DROP_EXPECTATION for a gone session (NoRoutine etc.) */
+	uint64_t misbehavior; /* MISBEHAVIOR outputs recorded */
+	uint64_t forks;       /* FORK outputs (logged; branch fetch is a later step) */
+} sl_sync_cnt_t;
+
+typedef struct {
+	sl_chainstore_t *cs;
+	sl_node_t *node;
+	sl_reactor_t *r; /* NULL while detached */
+	uint32_t target; /* SL_REACTOR_NO_TARGET or sync.start's to_height */
+	sl_sync_cnt_t cnt;
+} sl_sync_t;
+
+/* sl_sync_init prepares s (detached, no target) over chain cs and node n. */
+void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_node_t *n);
+
+/* sl_sync_attach creates the reactor on r's range table (re-applying the
+   target).  Returns 0, or -1 with a log line (sync stays off). */
+int sl_sync_attach(sl_sync_t *s, sl_region_t *r);
+
+/* sl_sync_detach deletes the reactor (safe when detached). */
+void sl_sync_detach(sl_sync_t *s);
+
+/* sl_sync_event feeds one event record (header-sync events and
+   SESSION_DOWN; others are ignored).  Call after sl_node_event. */
+void sl_sync_event(sl_sync_t *s, const sl_msg_t *m, uint64_t now_ns);
+
+/* sl_sync_session_down forgets session sid (park, or its end). */
+void sl_sync_session_down(sl_sync_t *s, uint32_t sid);
+
+/* sl_sync_chain_moved tells the reactor the chain moved outside it
+   (header.import). */
+void sl_sync_chain_moved(sl_sync_t *s);
+
+/* sl_sync_tick ticks the reactor and executes its outputs. */
+void sl_sync_tick(sl_sync_t *s, uint64_t now_ns);
+
+/* sl_sync_busy: syncing (the ctrl loop keeps its fast tick). */
+bool sl_sync_busy(const sl_sync_t *s);
+
+/* sl_sync_start (sync.start): to_height or SL_REACTOR_NO_TARGET.
+   Returns the result {target} (null when none). */
+json_t *sl_sync_start(sl_sync_t *s, uint32_t to_height);
+
+/* sl_sync_status_json (sync.status): state ("detached" without a
+   dataplane), tip, target, best_peer_height, peers, queued, held, covered,
+   buffered, assignments, committed_per_s, counters {...}. */
+json_t *sl_sync_status_json(const sl_sync_t *s);
+
+/* sl_sync_ranges_json (ranges): live ranges, lowest first: {start, len,
+   dir ("fwd"|"bwd"), state ("queued"|"held"), holders [{session, gen}]}. */
+json_t *sl_sync_ranges_json(const sl_sync_t *s);
+
+#endif /* SL_SYNC_H */
