@@ -282,6 +282,39 @@ static bool sl_rt_pressure(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m, con
 	return true;
 }
 
+/* sl_rt_broken names the first routine invariant p breaks after a routine
+   ran for session `sid` (slot s), or NULL when all hold.  A peer the
+   routine ended (FREE) has nothing left to check. */
+static const char *sl_rt_broken(const sl_lcore_t *lc, const sl_peer_t *p, sl_session_t *s,
+                                uint32_t sid)
+{
+	if (p->state == SL_PEER_FREE)
+		return NULL;
+	if (p->state != SL_PEER_LIVE)
+		return "a live peer left the LIVE state";
+	if (p->sid != sid ||
+	    atomic_load_explicit(&s->state, memory_order_relaxed) != SL_SESS_LIVE ||
+	    atomic_load_explicit(&s->sid, memory_order_relaxed) != sid)
+		return "session-table slot no longer names the session";
+	if (p->hs.n_exp > lc->rt->hs.inflight)
+		return "header-sync expectations over [sync] inflight";
+	if (p->live_ns > lc->now_ns)
+		return "session live time in the future";
+	if (p->pong_echo_ns > p->ping_sent_ns)
+		return "heartbeat echo newer than the latest PING";
+	return NULL;
+}
+
+void sl_rt_check(sl_lcore_t *lc, sl_peer_t *p, sl_session_t *s, uint32_t sid)
+{
+	const char *why = sl_rt_broken(lc, p, s, sid);
+	if (SL_LIKELY(why == NULL))
+		return;
+	SL_CNT_ADD(&lc->cnt->routine_faults, 1);
+	SL_ERR("worker %u: session %08x routine fault: %s", lc->idx, sid, why);
+	sl_rt_teardown(lc, p, SL_EXIT_FAULT, SL_WIRE_GOODBYE_SHUTDOWN, 0);
+}
+
 void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const sl_wire_hdr_t *h,
                  const uint8_t *pl)
 {
@@ -352,6 +385,7 @@ void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const 
 		break;
 	}
 	SL_PROBE_ROUTINE_RUN(sid, h->stream, sl_now_ns() - t0);
+	sl_rt_check(lc, p, s, sid);
 	rte_pktmbuf_free(m);
 }
 

@@ -165,6 +165,14 @@ void sl_rt_teardown(sl_lcore_t *lc, sl_peer_t *p, sl_exit_t exit, uint16_t goodb
    (exit PROTOCOL). */
 void sl_rt_misbehave(sl_lcore_t *lc, sl_peer_t *p, sl_misb_t kind, uint8_t stream, uint8_t type);
 
+/* sl_rt_check (after every routine run for LIVE session `sid`, slot s):
+   the routine invariants of p — still LIVE (or ended by the routine), its
+   session-table slot still names sid, header-sync expectations within
+   [sync] inflight, liveness times ordered.  A broken one is a bug of ours:
+   routine_faults +1, one SL_ERR naming the session and the invariant, and
+   sl_rt_teardown(SL_EXIT_FAULT, GOODBYE SHUTDOWN).  Other peers untouched. */
+void sl_rt_check(sl_lcore_t *lc, sl_peer_t *p, sl_session_t *s, uint32_t sid);
+
 /* sl_rt_frame is the demux of a frame whose session != 0 (header h decoded,
    payload at pl): session lookup (connecting slots included), stream
    bitmap, anti-replay, a parked header-sync service (its stream-5 frames

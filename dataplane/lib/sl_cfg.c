@@ -37,6 +37,7 @@ typedef enum {
 	SL_CFG_T_ENUM,   /* one of the '|'-separated words in `allowed` */
 	SL_CFG_T_ADDRS,  /* comma-separated a.b.c.d[:port] */
 	SL_CFG_T_BOOL,   /* yes|no|true|false|1|0 */
+	SL_CFG_T_U64,    /* decimal uint64, any value */
 } sl_cfg_type_t;
 
 struct sl_cfg_key;
@@ -88,6 +89,8 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "discovery settle timeout in milliseconds"},
     {"dataplane", "workers", SL_CFG_T_UINT, SL_CFG_FIELD(lcores), 1, SL_MAX_LCORES, NULL,
      "worker lcores"},
+    {"dataplane", "fault_inject_ping", SL_CFG_T_U64, SL_CFG_FIELD(fault_inject_ping), 0, 0, NULL,
+     "TEST ONLY: a PING with this sender time faults its session (0: off)"},
     {"ctrl", "socket", SL_CFG_T_STR, SL_CFG_FIELD(socket), 0, 0, NULL, "control socket path"},
     {"ctrl", "store", SL_CFG_T_STR, SL_CFG_FIELD(store), 0, 0, NULL,
      "directory of the header store"},
@@ -143,6 +146,20 @@ static int sl_cfg_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* sl_cfg_u64 parses a plain decimal uint64 (no sign, no spaces, no junk). */
+static int sl_cfg_u64(const char *s, uint64_t *out)
+{
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
 static int sl_cfg_ipv4(const char *s, uint32_t *out)
 {
 	struct in_addr a;
@@ -176,6 +193,17 @@ static int sl_cfg_parse_uint(const sl_cfg_key_t *k, const char *v, sl_cfg_t *c, 
 	uint32_t x;
 	if (SL_UNLIKELY(sl_cfg_u32(v, &x) != 0 || x < k->min || x > k->max))
 		return sl_cfg_why(why, why_sz, "not a number in %u..%u", k->min, k->max);
+	memcpy((char *)c + k->off, &x, sizeof x);
+	return 0;
+}
+
+static int sl_cfg_parse_u64(const sl_cfg_key_t *k, const char *v, sl_cfg_t *c, char *why,
+                            size_t why_sz)
+{
+	uint64_t x;
+	if (SL_UNLIKELY(sl_cfg_u64(v, &x) != 0))
+		return sl_cfg_why(why, why_sz, "not a number in 0..%llu",
+		                  (unsigned long long)UINT64_MAX);
 	memcpy((char *)c + k->off, &x, sizeof x);
 	return 0;
 }
@@ -305,7 +333,7 @@ static const sl_cfg_parse_fn sl_cfg_parsers[] = {
     [SL_CFG_T_UINT] = sl_cfg_parse_uint,     [SL_CFG_T_IPV4] = sl_cfg_parse_ipv4,
     [SL_CFG_T_PREFIX] = sl_cfg_parse_prefix, [SL_CFG_T_PORT] = sl_cfg_parse_port,
     [SL_CFG_T_ENUM] = sl_cfg_parse_enum,     [SL_CFG_T_ADDRS] = sl_cfg_parse_addrs,
-    [SL_CFG_T_BOOL] = sl_cfg_parse_bool,
+    [SL_CFG_T_BOOL] = sl_cfg_parse_bool,     [SL_CFG_T_U64] = sl_cfg_parse_u64,
 };
 
 int sl_cfg_parse_addr(const char *s, uint16_t def_port, sl_cfg_addr_t *out)

@@ -37,6 +37,11 @@ typedef struct {
 	uint32_t hello_burst;   /* hello_burst = 1..100000, default 20 */
 	uint32_t settle_ms;     /* settle_ms = 100..600000, default 5000: discovery settle */
 	uint32_t lcores;        /* workers = ... default: every EAL worker, or 1 */
+	/* fault_inject_ping = <u64>, default 0 (off).  TEST ONLY: a PING whose
+	   sender_time_ns equals it makes the session-stream routine corrupt
+	   its own peer state, so the routine-invariant check faults the
+	   session (SL_EXIT_FAULT).  Never set it in production. */
+	uint64_t fault_inject_ping;
 
 	/* [ctrl] */
 	char socket[SL_CFG_STR]; /* socket = ... default /run/sluice/<instance>.sock */

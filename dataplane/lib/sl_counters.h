@@ -92,7 +92,8 @@ typedef enum {
 	X(hs_req_tx, "hs_req_tx")           /* GET_HEADERS requests sent (pull) */                 \
 	X(hs_headers_rx, "hs_headers_rx")   /* headers accepted from HEADERS answers */            \
 	X(hs_invalid, "hs_invalid")         /* HEADERS batches refused (range, PoW, link) */       \
-	X(hs_late_drop, "hs_late_drop")     /* late answers of dropped expectations */
+	X(hs_late_drop, "hs_late_drop")     /* late answers of dropped expectations */             \
+	X(routine_faults, "routine_faults") /* sessions ended by a routine-invariant fault */
 
 typedef struct SL_CACHE_ALIGN {
 #define SL_CNT_FIELD(f, s) sl_cnt_t f;

@@ -17,10 +17,15 @@
 #                 nothing listens, [peers] connect_timeout_ms 500: the API
 #                 answers TIMEOUT and the connecting slot goes down (local)
 #   liveness      a peer that stops answering PINGs: GOODBYE(TIMEOUT)
-# fault (an invariant broken inside the routine) cannot be triggered from
-# outside the process, so it is only checked to stay 0.  At the end
-# down_total equals the sum of down_by_exit and the number of sessions this
-# test created (6).
+#   fault         a routine invariant broken: the TEST-ONLY knob [dataplane]
+#                 fault_inject_ping = 4242424242424242 makes the session
+#                 routine corrupt its own peer state on a PING with that
+#                 sender time; the invariant check after the routine run
+#                 faults the session: GOODBYE(SHUTDOWN), routine_faults +1
+#                 in /sluice/stats, while another held session stays up
+#                 (then ended by peer.disconnect: cancel +1)
+# At the end down_total equals the sum of down_by_exit and the number of
+# sessions this test created (8).
 . "$(dirname "$0")/lib.sh"
 
 slt_require_root
@@ -32,6 +37,8 @@ slt_write_config >/dev/null
 slt_cfg_set "$SLT_CFG" dataplane keepalive_ms 100
 slt_cfg_set "$SLT_CFG" dataplane settle_ms 1000
 slt_cfg_set "$SLT_CFG" peers connect_timeout_ms 500
+FAULT_PING=4242424242424242
+slt_cfg_set "$SLT_CFG" dataplane fault_inject_ping "$FAULT_PING"
 slt_start_dp
 slt_start_ctrl
 slt_wait_ready 30
@@ -67,6 +74,11 @@ elif mode == "stream_close":
 elif mode == "protocol":
     p.run_for(0.3)
     p.send_raw(sp._ping_frame(p, payload=bytes(7)))
+    p.run_for(4.0)
+elif mode == "fault":
+    p.run_for(0.3)
+    p.send(sp.S_SESSION, sp.T_PING,
+           payload=sp.encode_payload("PING", sender_time_ns=int(sys.argv[5])))
     p.run_for(4.0)
 out["goodbye"] = p.closed
 print(json.dumps(out))
@@ -172,12 +184,35 @@ G=$(grep -m1 '"event": "goodbye"' "$SLT_TMP/live.jsonl") || slt_fail "liveness: 
 [ "$(printf '%s' "$G" | slt_jq 'v["frame"]["reason"]')" = 4 ] ||
 	slt_fail "liveness: want GOODBYE(TIMEOUT = 4), got $G"
 
+# ---- fault: a routine invariant broken (test-only knob) ----------------------
+F0=$(slt_telemetry routine_faults) || slt_fail "telemetry /sluice/stats unreadable"
+[ "$F0" = 0 ] || slt_fail "fault: routine_faults $F0 before any fault"
+slt_hold_start bystander --to "$DST" --bind "$SLT_NS_IP:42018" --seconds 30
+BSID=$(slt_hold_wait_ack bystander 10)
+[[ "$BSID" =~ ^[0-9]+$ ]] || slt_fail "fault: bystander wants HELLO_ACK, got $BSID"
+R=$(drive fault "$DST" "$SLT_NS_IP:42017" "$FAULT_PING") || slt_fail "fault: $R"
+SID=$(printf '%s' "$R" | slt_jq 'v["session"]')
+[ "$(printf '%s' "$R" | slt_jq 'v["goodbye"]')" = 1 ] ||
+	slt_fail "fault: want GOODBYE(SHUTDOWN = 1), got $R"
+expect_down fault "$SID"
+F1=$(slt_telemetry routine_faults) || slt_fail "telemetry /sluice/stats unreadable"
+[ "$F1" = 1 ] || slt_fail "fault: routine_faults want 1, got $F1"
+N=$(grep -c "session $(printf '%08x' "$SID") routine fault: " "$SLT_TMP/dp.log")
+[ "$N" = 1 ] || slt_fail "fault: want one 'routine fault' log line for $SID, got $N"
+P=$(slt_ctl --json peers) || slt_fail "sluicectl --json peers"
+[ "$(printf '%s' "$P" | slt_jq "len([x for x in v if x['session'] == $BSID])")" = 1 ] ||
+	slt_fail "fault: the bystander session $BSID went down too: $P"
+[ "$(slt_hold_count bystander goodbye)" = 0 ] || slt_fail "fault: the bystander got a GOODBYE"
+slt_ok "fault: GOODBYE(SHUTDOWN), routine_faults 0 -> 1, bystander $BSID still up"
+slt_ctl peer.disconnect session="$BSID" >/dev/null || slt_fail "peer.disconnect session=$BSID"
+expect_down cancel "$BSID"
+
 # ---- totals ------------------------------------------------------------------
 sleep 1
 S=$(sessions) || slt_fail "sluicectl --json stats"
 SUM=$(printf '%s' "$S" | slt_jq 'sum(v["down_by_exit"].values())')
 TOT=$(printf '%s' "$S" | slt_jq 'v["down_total"]')
-[ "$(down_of "$S" fault)" = 0 ] || slt_fail "down_by_exit.fault moved: $S"
+[ "$(down_of "$S" fault)" = 1 ] || slt_fail "down_by_exit.fault want 1: $S"
 [ "$TOT" = "$SUM" ] || slt_fail "down_total $TOT != sum of down_by_exit $SUM ($S)"
 [ "$TOT" = "$CREATED" ] || slt_fail "down_total $TOT != sessions created $CREATED ($S)"
 [ "$(printf '%s' "$S" | slt_jq 'v["down_repeated"]')" = 0 ] || slt_fail "down_repeated moved: $S"

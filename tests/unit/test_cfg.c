@@ -169,10 +169,11 @@ END_TEST
 START_TEST(test_unknown_key_names_line)
 {
 	const char *err = load_err("; node\n[dataplane]\nprot = 1\n");
-	char want[256];
+	char want[512];
 	snprintf(want, sizeof want,
 	         "%s:3: unknown key 'prot' in [dataplane] (known: port, ip, gateway, udp_port, "
-	         "idle_sleep_us, keepalive_ms, hello_rate, hello_burst, settle_ms, workers)",
+	         "idle_sleep_us, keepalive_ms, hello_rate, hello_burst, settle_ms, workers, "
+	         "fault_inject_ping)",
 	         tpath);
 	ck_assert_str_eq(err, want);
 }
@@ -421,6 +422,34 @@ START_TEST(test_session_keys_out_of_range)
 }
 END_TEST
 
+/* fault_inject_ping (test only): off by default, any uint64 accepted. */
+START_TEST(test_fault_inject_ping)
+{
+	sl_cfg_t c;
+	sl_cfg_defaults(&c);
+	ck_assert_uint_eq(c.fault_inject_ping, 0);
+	load_ok("[dataplane]\nfault_inject_ping = 18446744073709551615\n", &c);
+	ck_assert(c.fault_inject_ping == UINT64_MAX);
+	load_ok("[dataplane]\nfault_inject_ping = 4242424242424242\n", &c);
+	ck_assert(c.fault_inject_ping == 4242424242424242ull);
+	load_ok("[dataplane]\nfault_inject_ping = 0\n", &c);
+	ck_assert_uint_eq(c.fault_inject_ping, 0);
+}
+END_TEST
+
+/* fault_inject_ping: overflow, a sign, junk and hex are refused with the line. */
+START_TEST(test_fault_inject_ping_bad)
+{
+	static const char *const bad[] = {"18446744073709551616", "-1", "12x", "0x10", "+5"};
+	char text[128];
+	for (size_t i = 0; i < SL_ARRAY_LEN(bad); i++) {
+		snprintf(text, sizeof text, "[dataplane]\nfault_inject_ping = %s\n", bad[i]);
+		assert_err_at(text, 2, "fault_inject_ping");
+		assert_err_at(text, 2, "not a number in 0..18446744073709551615");
+	}
+}
+END_TEST
+
 START_TEST(test_random_ports)
 {
 	unsigned seed = (unsigned)time(NULL);
@@ -470,6 +499,8 @@ static Suite *cfg_suite(void)
 	tcase_add_test(t, test_session_keys_defaults);
 	tcase_add_test(t, test_session_keys_parse);
 	tcase_add_test(t, test_session_keys_out_of_range);
+	tcase_add_test(t, test_fault_inject_ping);
+	tcase_add_test(t, test_fault_inject_ping_bad);
 	suite_add_tcase(s, t);
 	return s;
 }
