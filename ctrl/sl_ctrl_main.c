@@ -64,8 +64,7 @@ static void ctrl_on_hs_park(void *ctx, uint32_t sid)
 	sl_sync_session_down(&c->sync, sid);
 }
 
-/* Attach: the node first, then the local status from the store (it replaces
-   the genesis status the dplink published).  Detach: stop publishing before
+/* Attach: the node first, then the local status from the store.  Detach: stop publishing before
    the region is unmapped. */
 static void ctrl_on_attach(void *ctx, sl_region_t *r, bool attached, uint64_t now_ns)
 {
@@ -241,7 +240,7 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	}
 	uint8_t genesis[32];
 	sl_sha256d_hdr(p->genesis, genesis);
-	if (sl_dplink_init(&c->dp, c->cfg.region_dir, c->cfg.instance, genesis) != 0)
+	if (sl_dplink_init(&c->dp, c->cfg.region_dir, c->cfg.instance) != 0)
 		return SL_CTRL_EXIT_USAGE;
 	if (sl_node_init(&c->node, &c->cfg, &c->srv, genesis) != 0)
 		return SL_CTRL_EXIT_USAGE;

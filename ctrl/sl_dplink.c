@@ -12,13 +12,11 @@
 #include "sl_log.h"
 #include "sl_time.h"
 
-int sl_dplink_init(sl_dplink_t *l, const char *region_dir, const char *instance,
-                   const uint8_t genesis[32])
+int sl_dplink_init(sl_dplink_t *l, const char *region_dir, const char *instance)
 {
 	memset(l, 0, sizeof *l);
 	l->region.fd = -1;
 	l->last_err = 1; /* nothing logged yet */
-	memcpy(l->genesis, genesis, 32);
 	if (SL_UNLIKELY(sl_region_path(l->path, sizeof l->path, region_dir, instance) < 0)) {
 		SL_ERR("region path for instance '%s' in '%s' is too long (max %zu bytes)",
 		       instance, region_dir, sizeof l->path - 1);
@@ -72,14 +70,6 @@ static bool dplink_other_ctrl(sl_region_hdr_t *h, uint32_t *pid_out)
 	if (pid == 0 || pid == (uint32_t)getpid())
 		return false;
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}
-
-static void dplink_publish_initial(sl_dplink_t *l)
-{
-	sl_local_status_t s;
-	memset(&s, 0, sizeof s);
-	memcpy(s.best_hash, l->genesis, 32);
-	sl_region_status_publish(&l->region, &s);
 }
 
 /* Claim ctrl_pid, then re-check the gate (post-insert fence): a dataplane
@@ -148,7 +138,6 @@ static void dplink_try_attach(sl_dplink_t *l, uint64_t now_ns)
 	l->have_bad = false;
 	l->attaches++;
 	atomic_store(&l->region.hdr->ctrl_heartbeat_ns, now_ns);
-	dplink_publish_initial(l);
 	if (l->on_attach != NULL)
 		l->on_attach(l->hook_ctx, &l->region, true, now_ns);
 	SL_INFO("attached to dataplane pid %u (%u lcores, life %s) at %s",

@@ -43,20 +43,18 @@ typedef struct {
 	dev_t bad_dev; /* identity of the file refused last */
 	ino_t bad_ino;
 	bool have_bad;
-	uint64_t retry_ns;   /* do not re-open the refused file before this */
-	uint64_t check_ns;   /* next validity check of the attached region */
-	int last_err;        /* last sl_region_open result, to log changes once */
-	uint8_t genesis[32]; /* hash (wire order) published as the initial status */
+	uint64_t retry_ns; /* do not re-open the refused file before this */
+	uint64_t check_ns; /* next validity check of the attached region */
+	int last_err;      /* last sl_region_open result, to log changes once */
 	uint64_t events_drained;
 	uint64_t attaches;
 	uint64_t detaches;
 } sl_dplink_t;
 
 /* sl_dplink_init prepares `l` (detached) for the region of `instance` in
-   `region_dir`; `genesis` is the chain profile's genesis hash in wire byte
-   order.  Returns 0, or -ENAMETOOLONG with a log line naming the path. */
-int sl_dplink_init(sl_dplink_t *l, const char *region_dir, const char *instance,
-                   const uint8_t genesis[32]);
+   `region_dir`.  Returns 0, or -ENAMETOOLONG with a log line naming the
+   path.  The local status is published by the header chain at attach. */
+int sl_dplink_init(sl_dplink_t *l, const char *region_dir, const char *instance);
 
 /* sl_dplink_set_hooks installs the event and attach hooks (either NULL). */
 void sl_dplink_set_hooks(sl_dplink_t *l, sl_dplink_event_fn on_event, sl_dplink_attach_fn on_attach,
