@@ -62,18 +62,42 @@ SL_PROBE_LIST(SL_PROBE_SEM_EXTERN)
 
 #else /* !SL_USDT */
 
+/* Compiled out: the arguments are never evaluated, but stay "used" so
+   values computed only for a probe do not trip -Wunused. */
 #define SL_PROBE_ENABLED(name) 0
 #define SL_PROBE2(n, a, b)                                                                         \
 	do {                                                                                       \
+		if (0) {                                                                           \
+			(void)(a);                                                                 \
+			(void)(b);                                                                 \
+		}                                                                                  \
 	} while (0)
 #define SL_PROBE3(n, a, b, c)                                                                      \
 	do {                                                                                       \
+		if (0) {                                                                           \
+			(void)(a);                                                                 \
+			(void)(b);                                                                 \
+			(void)(c);                                                                 \
+		}                                                                                  \
 	} while (0)
 #define SL_PROBE4(n, a, b, c, d)                                                                   \
 	do {                                                                                       \
+		if (0) {                                                                           \
+			(void)(a);                                                                 \
+			(void)(b);                                                                 \
+			(void)(c);                                                                 \
+			(void)(d);                                                                 \
+		}                                                                                  \
 	} while (0)
 #define SL_PROBE5(n, a, b, c, d, e)                                                                \
 	do {                                                                                       \
+		if (0) {                                                                           \
+			(void)(a);                                                                 \
+			(void)(b);                                                                 \
+			(void)(c);                                                                 \
+			(void)(d);                                                                 \
+			(void)(e);                                                                 \
+		}                                                                                  \
 	} while (0)
 
 #endif /* SL_USDT */
