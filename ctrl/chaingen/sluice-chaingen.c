@@ -4,6 +4,8 @@
    --start-time: header h (h >= 1) has time start + h, a merkle root drawn
    from (seed, h), version 0x20000000, bits 0x207fffff, and the first nonce
    from 0 up whose hash meets the target (midstate mining, ~2 tries each).
+   --fork-at H --fork-seed S2 writes a branch: the same headers up to H,
+   others above (for reorg tests).
    Prints the tip and the rate on stderr.  Exit: 0 ok, 1 I/O, 2 usage. */
 #include <errno.h>
 #include <getopt.h>
@@ -26,13 +28,20 @@ typedef struct {
 	uint64_t seed;
 	int64_t start;
 	bool have_start;
+	uint64_t fork_at; /* heights above this use fork_seed (a branch) */
+	uint64_t fork_seed;
+	bool have_fork;
 } chaingen_opts_t;
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sluice-chaingen -n N [-o FILE] [--start-time UNIX] [--seed S]\n"
+	           "                      [--fork-at H --fork-seed S2]\n"
 	           "  writes N regtest headers (heights 0..N-1) to FILE (default stdout)\n"
-	           "  header h has time start+h; start defaults to now - N\n");
+	           "  header h has time start+h; start defaults to now - N\n"
+	           "  --fork-at H --fork-seed S2: heights 0..H are those of --seed S, the\n"
+	           "  ones above draw from S2: a branch of the --seed S chain leaving it\n"
+	           "  after height H (give both runs the same --start-time)\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -54,6 +63,8 @@ static int parse_opts(int argc, char **argv, chaingen_opts_t *o)
 {
 	static const struct option longs[] = {{"start-time", required_argument, NULL, 't'},
 	                                      {"seed", required_argument, NULL, 's'},
+	                                      {"fork-at", required_argument, NULL, 'f'},
+	                                      {"fork-seed", required_argument, NULL, 'F'},
 	                                      {"help", no_argument, NULL, 'h'},
 	                                      {NULL, 0, NULL, 0}};
 	uint64_t v;
@@ -77,6 +88,19 @@ static int parse_opts(int argc, char **argv, chaingen_opts_t *o)
 				return 2;
 			}
 			break;
+		case 'f':
+			if (parse_u64(optarg, &o->fork_at) != 0 || o->fork_at > UINT32_MAX) {
+				fprintf(stderr, "sluice-chaingen: bad --fork-at\n");
+				return 2;
+			}
+			o->have_fork = true;
+			break;
+		case 'F':
+			if (parse_u64(optarg, &o->fork_seed) != 0) {
+				fprintf(stderr, "sluice-chaingen: bad --fork-seed\n");
+				return 2;
+			}
+			break;
 		case 't':
 			if (parse_u64(optarg, &v) != 0 || v > UINT32_MAX) {
 				fprintf(stderr, "sluice-chaingen: bad --start-time\n");
@@ -95,6 +119,11 @@ static int parse_opts(int argc, char **argv, chaingen_opts_t *o)
 	}
 	if (optind != argc || o->n == 0) {
 		usage(stderr);
+		return 2;
+	}
+	if (o->have_fork && o->fork_seed == o->seed) {
+		fprintf(stderr,
+		        "sluice-chaingen: --fork-at needs a --fork-seed other than --seed\n");
 		return 2;
 	}
 	return 0;
@@ -146,7 +175,8 @@ static void put_le32(uint8_t *p, uint32_t v)
 static void make_header(uint8_t *hdr, const chaingen_opts_t *o, uint64_t h,
                         const uint8_t *prev_hash)
 {
-	uint64_t x = o->seed ^ (h * 0xd1342543de82ef95ULL);
+	uint64_t seed = o->have_fork && h > o->fork_at ? o->fork_seed : o->seed;
+	uint64_t x = seed ^ (h * 0xd1342543de82ef95ULL);
 
 	put_le32(hdr, CHAINGEN_VERSION);
 	memcpy(hdr + 4, prev_hash, SL_CHAIN_HASH_LEN);
