@@ -91,6 +91,8 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "worker lcores"},
     {"dataplane", "fault_inject_ping", SL_CFG_T_U64, SL_CFG_FIELD(fault_inject_ping), 0, 0, NULL,
      "TEST ONLY: a PING with this sender time faults its session (0: off)"},
+    {"dataplane", "fault_bad_pow", SL_CFG_T_UINT, SL_CFG_FIELD(fault_bad_pow), 0, 1000000, NULL,
+     "TEST ONLY: every n-th GET_HEADERS answer carries an invalid proof of work (0: off)"},
     {"ctrl", "socket", SL_CFG_T_STR, SL_CFG_FIELD(socket), 0, 0, NULL, "control socket path"},
     {"ctrl", "store", SL_CFG_T_STR, SL_CFG_FIELD(store), 0, 0, NULL,
      "directory of the header store"},
@@ -116,6 +118,8 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "log threshold"},
     {"sync", "inflight", SL_CFG_T_UINT, SL_CFG_FIELD(inflight), 1, SL_INFLIGHT_MAX, NULL,
      "outstanding GET_HEADERS per peer"},
+    {"sync", "timeout_ms", SL_CFG_T_UINT, SL_CFG_FIELD(timeout_ms), 100, 600000, NULL,
+     "milliseconds before an undelivered range is taken back (the reactor's timeout)"},
 };
 #define SL_CFG_NKEYS SL_ARRAY_LEN(sl_cfg_schema)
 
@@ -388,6 +392,7 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	c->redial_s = 30;
 	snprintf(c->log_level, sizeof c->log_level, "info");
 	c->inflight = SL_INFLIGHT_DEFAULT;
+	c->timeout_ms = 30000;
 	sl_cfg_derive_paths(c, true, true);
 }
 

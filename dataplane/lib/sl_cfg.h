@@ -42,6 +42,10 @@ typedef struct {
 	   its own peer state, so the routine-invariant check faults the
 	   session (SL_EXIT_FAULT).  Never set it in production. */
 	uint64_t fault_inject_ping;
+	/* fault_bad_pow = <n>, default 0 (off).  TEST ONLY: every n-th
+	   GET_HEADERS this node answers carries one header whose bits were
+	   raised out of reach (invalid proof of work).  Never in production. */
+	uint32_t fault_bad_pow;
 
 	/* [ctrl] */
 	char socket[SL_CFG_STR]; /* socket = ... default /run/sluice/<instance>.sock */
@@ -67,7 +71,8 @@ typedef struct {
 	char log_level[16]; /* level = error|warn|info|debug, default info */
 
 	/* [sync] */
-	uint32_t inflight; /* inflight = 1..SL_INFLIGHT_MAX, default SL_INFLIGHT_DEFAULT */
+	uint32_t inflight;   /* inflight = 1..SL_INFLIGHT_MAX, default SL_INFLIGHT_DEFAULT */
+	uint32_t timeout_ms; /* timeout_ms = 100..600000, default 30000: assignment timeout */
 } sl_cfg_t;
 
 /* sl_cfg_defaults fills every field with its default. */

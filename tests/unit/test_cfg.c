@@ -173,7 +173,7 @@ START_TEST(test_unknown_key_names_line)
 	snprintf(want, sizeof want,
 	         "%s:3: unknown key 'prot' in [dataplane] (known: port, ip, gateway, udp_port, "
 	         "idle_sleep_us, keepalive_ms, hello_rate, hello_burst, settle_ms, workers, "
-	         "fault_inject_ping)",
+	         "fault_inject_ping, fault_bad_pow)",
 	         tpath);
 	ck_assert_str_eq(err, want);
 }
@@ -226,6 +226,8 @@ START_TEST(test_bad_values_name_line)
 	    {"[chain]\nprofile = regtest2\n", "not one of"},
 	    {"[log]\nlevel = loud\n", "not one of error | warn | info | debug"},
 	    {"[sync]\ninflight = 17\n", "not a number in 1..16"},
+	    {"[sync]\ntimeout_ms = 99\n", "not a number in 100..600000"},
+	    {"[dataplane]\nfault_bad_pow = -1\n", "not a number in 0..1000000"},
 	    {"[instance]\nname = a/b\n", "not a name"},
 	    {"[instance]\nname = abcdefghijabcdefghijabcdefghij12\n", "too long (at most 31"},
 	    {"[peers]\nbootstrap = 10.0.0.1:0\n", "entry 1 '10.0.0.1:0' is not an address"},
@@ -422,6 +424,19 @@ START_TEST(test_session_keys_out_of_range)
 }
 END_TEST
 
+/* [sync] timeout_ms defaults to 30 s; fault_bad_pow (test only) to off. */
+START_TEST(test_sync_timeout_and_fault_bad_pow)
+{
+	sl_cfg_t c;
+	sl_cfg_defaults(&c);
+	ck_assert_uint_eq(c.timeout_ms, 30000);
+	ck_assert_uint_eq(c.fault_bad_pow, 0);
+	load_ok("[sync]\ntimeout_ms = 1500\n[dataplane]\nfault_bad_pow = 3\n", &c);
+	ck_assert_uint_eq(c.timeout_ms, 1500);
+	ck_assert_uint_eq(c.fault_bad_pow, 3);
+}
+END_TEST
+
 /* fault_inject_ping (test only): off by default, any uint64 accepted. */
 START_TEST(test_fault_inject_ping)
 {
@@ -500,6 +515,7 @@ static Suite *cfg_suite(void)
 	tcase_add_test(t, test_session_keys_parse);
 	tcase_add_test(t, test_session_keys_out_of_range);
 	tcase_add_test(t, test_fault_inject_ping);
+	tcase_add_test(t, test_sync_timeout_and_fault_bad_pow);
 	tcase_add_test(t, test_fault_inject_ping_bad);
 	suite_add_tcase(s, t);
 	return s;
