@@ -123,22 +123,56 @@ static void sl_hs_status_send(sl_lcore_t *lc, struct sl_peer *p, const sl_local_
 	memcpy(msg.status.chainwork, st->chainwork, 32);
 	if (sl_rt_send_sess(lc, p, SL_WIRE_STREAM_HSYNC, SL_WIRE_T_STATUS, 0, &msg) != 0)
 		return; /* held by a BACKOFF or dropped: the next move sends again */
+	if (p->hs.status_sent != st->version)
+		p->hs.status_gap_ns = SL_HS_REFRESH_NS; /* a new tip: repeats start over */
 	p->hs.status_sent = st->version;
+	p->hs.status_last_ns = lc->now_ns;
+	p->hs.status_next_ns = lc->now_ns + p->hs.status_gap_ns;
 	SL_CNT_ADD(&lc->cnt->hs_status_tx, 1);
 	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_status_tx, 1);
 }
 
-/* sl_hs_status_rx: the SPEC §5 meter (more than SL_HS_STATUS_PER_S in a
-   one-second window is SPAM, ignored), then the peer's tip is recorded. */
-static void sl_hs_status_rx(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_status_t *st)
+/* sl_hs_status_refresh repeats the STATUS last sent to p when its repeat
+   is due, doubling the interval (see sl_hsync.h). */
+static void sl_hs_status_refresh(sl_lcore_t *lc, struct sl_peer *p)
 {
 	sl_hs_peer_t *hs = &p->hs;
+	const sl_local_status_t *st = &lc->rt->hs.local;
+	if (hs->status_sent == 0 || st->version == 0)
+		return;
+	if (hs->status_sent != st->version) { /* a newer tip held back by the gap */
+		if (lc->now_ns - hs->status_last_ns >= SL_HS_STATUS_GAP_NS)
+			sl_hs_status_send(lc, p, st);
+		return;
+	}
+	if (lc->now_ns < hs->status_next_ns)
+		return;
+	hs->status_gap_ns = SL_MIN(hs->status_gap_ns * 2u, SL_HS_REFRESH_MAX_NS);
+	sl_hs_status_send(lc, p, st);
+}
+
+/* sl_hs_status_rx: the SPEC §5 meter (more than SL_HS_STATUS_PER_S in a
+   one-second window is SPAM, ignored), then the peer's tip is recorded. */
+/* sl_hs_over counts one more message on *n in p's one-second meter
+   window (STATUS and NEW_BLOCK share the window, each has its count);
+   true when the count passed max. */
+static bool sl_hs_over(sl_lcore_t *lc, sl_hs_peer_t *hs, uint16_t *n, uint32_t max)
+{
 	if (lc->now_ns - hs->status_win >= SL_HS_STATUS_WIN_NS) {
 		hs->status_win = lc->now_ns;
 		hs->status_n = 0;
+		hs->nb_n = 0;
 	}
-	if (++hs->status_n > SL_HS_STATUS_PER_S) {
-		hs->status_n = SL_HS_STATUS_PER_S + 1; /* no wrap */
+	if (++*n <= max)
+		return false;
+	*n = (uint16_t)(max + 1); /* no wrap */
+	return true;
+}
+
+static void sl_hs_status_rx(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_status_t *st)
+{
+	sl_hs_peer_t *hs = &p->hs;
+	if (sl_hs_over(lc, hs, &hs->status_n, SL_HS_STATUS_PER_S)) {
 		sl_hs_spam(lc, p, SL_WIRE_T_STATUS);
 		return;
 	}
@@ -157,6 +191,45 @@ static void sl_hs_status_rx(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_sta
 		sl_hs_pull_soon(lc, lc->now_ns + SL_HS_STATUS_PULL_NS);
 }
 
+/* ---- NEW_BLOCK ---------------------------------------------------------------- */
+
+static void sl_hs_record_bad(sl_lcore_t *lc, struct sl_peer *p, uint8_t type);
+
+/* sl_hs_new_block_rx: the meter, the header's own proof of work, then the
+   candidate goes to ctrl (seen-cache, acceptance and relay are ctrl's). */
+static void sl_hs_new_block_rx(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_new_block_t *nb)
+{
+	sl_hs_peer_t *hs = &p->hs;
+	if (sl_hs_over(lc, hs, &hs->nb_n, SL_HS_NEW_BLOCK_PER_S)) {
+		sl_hs_spam(lc, p, SL_WIRE_T_NEW_BLOCK);
+		return;
+	}
+	sl_evt_new_block_t e = {.height = nb->height};
+	memcpy(e.hdr, nb->header, sizeof e.hdr);
+	sl_sha256d_hdr(e.hdr, e.hash);
+	if (SL_UNLIKELY(sl_chain_check_pow(lc->rt->hs.profile, e.hdr, e.hash) != SL_CHAIN_OK)) {
+		sl_hs_record_bad(lc, p, SL_WIRE_T_NEW_BLOCK);
+		return;
+	}
+	SL_CNT_ADD(&lc->cnt->hs_new_block_rx, 1);
+	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_new_block_rx, 1);
+	sl_rt_event(lc, SL_EVT_NEW_BLOCK, p->sid, sl_sid_gen(p->sid), &e, sizeof e);
+}
+
+/* sl_hs_new_block_tx (FORWARD_NEW_BLOCK): advisory, so a send held back
+   by the peer's BACKOFF is simply not made. */
+static void sl_hs_new_block_tx(sl_lcore_t *lc, struct sl_peer *p, const sl_cmd_new_block_t *c)
+{
+	sl_wire_msg_t msg;
+	memset(&msg, 0, sizeof msg);
+	msg.new_block.height = c->height;
+	memcpy(msg.new_block.header, c->hdr, sizeof msg.new_block.header);
+	if (sl_rt_send_sess(lc, p, SL_WIRE_STREAM_HSYNC, SL_WIRE_T_NEW_BLOCK, 0, &msg) != 0)
+		return;
+	SL_CNT_ADD(&lc->cnt->hs_new_block_tx, 1);
+	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_new_block_tx, 1);
+}
+
 /* ---- serving GET_HEADERS ----------------------------------------------------- */
 
 static void sl_hs_free_frames(struct rte_mbuf **f, uint32_t n)
@@ -168,17 +241,45 @@ static void sl_hs_free_frames(struct rte_mbuf **f, uint32_t n)
 /* sl_hs_build_reply builds the HEADERS frames of heights start ..
    start+n-1 from the map into f[]; returns the frames built (fewer than
    needed only when the pool ran dry or the seq is exhausted). */
+/* sl_hs_fault_due (TEST ONLY, [dataplane] fault_bad_pow = n): whether
+   this answer is the n-th since the last corrupted one. */
+static bool sl_hs_fault_due(sl_lcore_t *lc)
+{
+	sl_hs_lcore_t *g = &lc->rt->hs;
+	if (SL_LIKELY(g->fault_bad_pow == 0) || ++g->fault_n < g->fault_bad_pow)
+		return false;
+	g->fault_n = 0;
+	SL_CNT_ADD(&lc->cnt->hs_fault_bad_pow, 1);
+	return true;
+}
+
+/* sl_hs_corrupt copies k headers to buf with the first one's bits raised
+   out of reach (0x1800ffff): its proof of work fails against its own
+   target whatever the profile. */
+static const uint8_t *sl_hs_corrupt(const uint8_t *hdrs, uint32_t k, uint8_t *buf)
+{
+	static const uint8_t bits[4] = {0xff, 0xff, 0x00, 0x18}; /* little-endian */
+	memcpy(buf, hdrs, (size_t)k * SL_CHAIN_HDR_LEN);
+	memcpy(buf + 72, bits, sizeof bits);
+	return buf;
+}
+
 static uint32_t sl_hs_build_reply(sl_lcore_t *lc, struct sl_peer *p, const sl_store_reader_t *r,
                                   uint64_t corr, uint32_t start, uint32_t n, struct rte_mbuf **f)
 {
+	uint8_t bad[SL_WIRE_HEADERS_MAX * SL_CHAIN_HDR_LEN];
+	bool fault = sl_hs_fault_due(lc);
 	uint32_t nf = 0;
 	for (uint32_t done = 0; done < n; nf++) {
 		uint32_t k = SL_MIN(n - done, (uint32_t)SL_WIRE_HEADERS_MAX);
+		const uint8_t *hdrs = sl_store_reader_ptr(r, start + done);
 		sl_wire_msg_t msg = {
 		    .headers = {.start_height = start + done,
 		                .n = (uint8_t)k,
 		                .flags = done + k == n ? SL_WIRE_HEADERS_F_LAST : 0,
-		                .hdrs = sl_store_reader_ptr(r, start + done)}};
+		                .hdrs = SL_UNLIKELY(fault && done == 0)
+		                            ? sl_hs_corrupt(hdrs, k, bad)
+		                            : hdrs}};
 		f[nf] =
 		    sl_rt_build_sess(lc, p, SL_WIRE_STREAM_HSYNC, SL_WIRE_T_HEADERS, corr, &msg);
 		if (SL_UNLIKELY(f[nf] == NULL))
@@ -286,17 +387,35 @@ static void sl_hs_late(sl_lcore_t *lc, struct sl_peer *p)
 	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_late_drop, 1);
 }
 
-/* sl_hs_work_event: WORK_ASSIGNED / WORK_RETURNED for range r. */
-static void sl_hs_work_event(sl_lcore_t *lc, struct sl_peer *p, uint16_t type, uint64_t corr,
-                             const sl_range_t *r, sl_range_why_t why)
+/* sl_hs_work_event_nf: WORK_ASSIGNED / WORK_RETURNED for range r; nf: the
+   peer's NOT_FOUND reason when that is why it came back. */
+static int sl_hs_work_event_nf(sl_lcore_t *lc, struct sl_peer *p, uint16_t type, uint64_t corr,
+                               const sl_range_t *r, sl_range_why_t why, uint16_t nf)
 {
 	sl_evt_work_t w = {.start = r->start,
 	                   .len = r->len,
 	                   .why = (uint16_t)why,
 	                   .dir = r->dir,
+	                   .nf_reason = (uint8_t)nf,
 	                   .tag = r->tag,
 	                   .slot = r->slot};
-	sl_rt_event_corr(lc, type, p->sid, sl_hs_gen(p), corr, &w, sizeof w);
+	return sl_rt_event_corr(lc, type, p->sid, sl_hs_gen(p), corr, &w, sizeof w);
+}
+
+/* sl_hs_work_event: WORK_ASSIGNED / WORK_RETURNED for range r; 0, or -1
+   when the event ring was full. */
+static int sl_hs_work_event(sl_lcore_t *lc, struct sl_peer *p, uint16_t type, uint64_t corr,
+                            const sl_range_t *r, sl_range_why_t why)
+{
+	return sl_hs_work_event_nf(lc, p, type, corr, r, why, 0);
+}
+
+/* sl_hs_close_corr remembers corr as ended early: its stragglers are
+   dropped silently (late credits), not called unsolicited. */
+static void sl_hs_close_corr(sl_hs_peer_t *hs, uint64_t corr)
+{
+	hs->closed[hs->closed_at] = corr;
+	hs->closed_at = (uint8_t)((hs->closed_at + 1u) % SL_HS_CLOSED_MAX);
 }
 
 /* sl_hs_end frees expectation e; `late` keeps its corr so stragglers of an
@@ -304,10 +423,8 @@ static void sl_hs_work_event(sl_lcore_t *lc, struct sl_peer *p, uint16_t type, u
 static void sl_hs_end(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, bool late)
 {
 	sl_hs_peer_t *hs = &p->hs;
-	if (late) {
-		hs->closed[hs->closed_at] = e->corr;
-		hs->closed_at = (uint8_t)((hs->closed_at + 1u) % SL_HS_CLOSED_MAX);
-	}
+	if (late)
+		sl_hs_close_corr(hs, e->corr);
 	e->corr = 0;
 	hs->n_exp--;
 	sl_hs_pull_soon(lc, lc->now_ns);
@@ -355,21 +472,41 @@ void sl_hs_stop(sl_lcore_t *lc, struct sl_peer *p)
 
 /* ---- pulling: answers --------------------------------------------------- */
 
-/* sl_hs_bad: record-only BAD_DATA (SPEC §5): recorded, batch discarded,
-   the range re-queued (INVALID). */
-static void sl_hs_bad(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, const char *what)
+/* sl_hs_record_bad: record-only BAD_DATA of p on message `type` (SPEC
+   §5): counted, a MISBEHAVIOR event (disconnect 0), the probe. */
+static void sl_hs_record_bad(sl_lcore_t *lc, struct sl_peer *p, uint8_t type)
 {
 	SL_CNT_ADD(&lc->cnt->hs_invalid, 1);
 	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_invalid, 1);
-	SL_DEBUG("worker %u: session %08x: HEADERS for %u+%u refused: %s", lc->idx, p->sid,
-	         e->r.start, e->r.len, what);
 	sl_evt_misbehavior_t m = {.kind = SL_MISB_BAD_DATA,
 	                          .stream = SL_WIRE_STREAM_HSYNC,
-	                          .type = SL_WIRE_T_HEADERS,
+	                          .type = type,
 	                          .disconnect = 0};
 	sl_rt_event(lc, SL_EVT_MISBEHAVIOR, p->sid, sl_hs_gen(p), &m, sizeof m);
 	SL_PROBE_MISBEHAVIOR(p->sid, SL_MISB_BAD_DATA);
+}
+
+/* sl_hs_bad: record-only BAD_DATA on a pull's answer: recorded, batch
+   discarded, the range re-queued (INVALID). */
+static void sl_hs_bad(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, const char *what)
+{
+	SL_DEBUG("worker %u: session %08x: HEADERS for %u+%u refused: %s", lc->idx, p->sid,
+	         e->r.start, e->r.len, what);
+	sl_hs_record_bad(lc, p, SL_WIRE_T_HEADERS);
 	sl_hs_return(lc, p, e, SL_RANGE_WHY_INVALID);
+}
+
+/* sl_hs_short: e's answer ended (LAST, or quiet for SL_HS_QUIET_NS) with
+   heights missing: the range goes back (NOT_FOUND: this peer's hold is
+   cleared).  Only an empty answer waits the empty-retry delay; one that
+   brought heights lost frames on the way and may be asked again at once. */
+static void sl_hs_short(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e)
+{
+	bool empty = e->got == 0;
+	SL_CNT_ADD(&lc->cnt->hs_partial, 1);
+	sl_hs_return(lc, p, e, SL_RANGE_WHY_NOT_FOUND);
+	if (empty)
+		sl_hs_retry_later(lc, p);
 }
 
 /* sl_hs_check hashes the batch into ev and checks PoW against each
@@ -388,6 +525,15 @@ static const char *sl_hs_check(const sl_chain_profile_t *prof, const sl_wire_hea
 	return NULL;
 }
 
+/* sl_hs_fresh: how many of heights [start, start+n) e has not had yet. */
+static uint32_t sl_hs_fresh(const sl_hs_exp_t *e, uint32_t start, uint32_t n)
+{
+	uint32_t fresh = 0;
+	for (uint32_t k = start - e->r.start, end = k + n; k < end; k++)
+		fresh += (e->bits[k >> 6] & (1ull << (k & 63))) == 0;
+	return fresh;
+}
+
 /* sl_hs_credit marks heights [start, start+n) of e received; returns how
    many were new. */
 static uint32_t sl_hs_credit(sl_hs_exp_t *e, uint32_t start, uint32_t n)
@@ -404,9 +550,108 @@ static uint32_t sl_hs_credit(sl_hs_exp_t *e, uint32_t start, uint32_t n)
 	return fresh;
 }
 
+/* ---- fetches for ctrl (SEND_FRAME) -------------------------------------- */
+
+/* sl_hs_fetch_end ends p's fetch: reason 0 (every height came) is silent,
+   any other goes to ctrl as FETCH_END.  Stragglers are dropped as late. */
+static void sl_hs_fetch_end(sl_lcore_t *lc, struct sl_peer *p, uint16_t reason)
+{
+	sl_hs_peer_t *hs = &p->hs;
+	if (reason != 0) {
+		sl_evt_fetch_end_t e = {.start = hs->f_start, .reason = reason};
+		sl_rt_event_corr(lc, SL_EVT_FETCH_END, p->sid, sl_hs_gen(p), hs->f_corr, &e,
+		                 sizeof e);
+	}
+	sl_hs_close_corr(hs, hs->f_corr);
+	hs->f_corr = 0;
+	hs->f_count = 0;
+}
+
+/* sl_hs_fetch_headers: a HEADERS frame of p's fetch: the pull's checks,
+   then the headers go to ctrl flagged FETCH. */
+static void sl_hs_fetch_headers(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_headers_t *hd)
+{
+	sl_hs_peer_t *hs = &p->hs;
+	sl_evt_headers_t ev;
+	uint64_t end = (uint64_t)hd->start_height + hd->n;
+	const char *why =
+	    hd->start_height < hs->f_start || end > (uint64_t)hs->f_start + hs->f_count
+	        ? "heights outside the request"
+	        : sl_hs_check(lc->rt->hs.profile, hd, &ev);
+	if (SL_UNLIKELY(why != NULL)) {
+		SL_DEBUG("worker %u: session %08x: fetch %u+%u refused: %s", lc->idx, p->sid,
+		         hs->f_start, hs->f_count, why);
+		sl_hs_record_bad(lc, p, SL_WIRE_T_HEADERS);
+		sl_hs_fetch_end(lc, p, SL_FETCH_END_BAD);
+		return;
+	}
+	bool last = (hd->flags & SL_WIRE_HEADERS_F_LAST) != 0;
+	ev.start = hd->start_height;
+	ev.n = hd->n;
+	ev.last = last;
+	ev.flags = SL_EVT_HEADERS_F_FETCH;
+	ev.range_start = hs->f_start;
+	ev.range_len = hs->f_count;
+	sl_rt_event_corr(lc, SL_EVT_HEADERS, p->sid, sl_hs_gen(p), hs->f_corr, &ev, sizeof ev);
+	SL_PROBE_HEADERS_RX(p->sid, hd->start_height, hd->n);
+	SL_CNT_ADD(&lc->cnt->hs_headers_rx, hd->n);
+	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_headers_rx, hd->n);
+	hs->f_got += hd->n;
+	hs->f_last_ns = lc->now_ns;
+	if (hs->f_got >= hs->f_count)
+		sl_hs_fetch_end(lc, p, 0);
+	else if (last)
+		sl_hs_fetch_end(lc, p, SL_FETCH_END_SHORT);
+}
+
+/* sl_hs_fetch (SEND_FRAME, kind FETCH): send ctrl's GET_HEADERS; a fetch
+   still running is replaced (its stragglers become late). */
+static void sl_hs_fetch(sl_lcore_t *lc, struct sl_peer *p, const sl_cmd_fetch_t *f)
+{
+	sl_hs_peer_t *hs = &p->hs;
+	if (SL_UNLIKELY(f->kind != SL_SEND_FETCH || f->count == 0 ||
+	                f->count > SL_WIRE_GET_HEADERS_MAX || (f->corr & SL_FETCH_CORR_BIT) == 0)) {
+		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
+		return;
+	}
+	if (hs->f_corr != 0)
+		sl_hs_close_corr(hs, hs->f_corr);
+	hs->f_corr = f->corr;
+	hs->f_start = f->start;
+	hs->f_count = f->count;
+	hs->f_got = 0;
+	hs->f_last_ns = lc->now_ns;
+	sl_wire_msg_t msg;
+	memset(&msg, 0, sizeof msg);
+	msg.get_headers.start_height = f->start;
+	msg.get_headers.count = f->count;
+	memcpy(msg.get_headers.anchor_hash, f->anchor, 32);
+	if (SL_UNLIKELY(sl_rt_send_sess(lc, p, SL_WIRE_STREAM_HSYNC, SL_WIRE_T_GET_HEADERS, f->corr,
+	                                &msg) != 0)) {
+		sl_hs_fetch_end(lc, p, SL_FETCH_END_SEND);
+		return;
+	}
+	SL_CNT_ADD(&lc->cnt->hs_fetch_tx, 1);
+}
+
+/* sl_hs_fetch_tick ends a fetch whose answer went quiet (SHORT). */
+static void sl_hs_fetch_tick(sl_lcore_t *lc, struct sl_peer *p)
+{
+	sl_hs_peer_t *hs = &p->hs;
+	uint64_t quiet = hs->f_got > 0 ? SL_HS_QUIET_NS : SL_HS_EXP_STALE_NS;
+	if (hs->f_corr != 0 && lc->now_ns - hs->f_last_ns > quiet)
+		sl_hs_fetch_end(lc, p, SL_FETCH_END_SHORT);
+}
+
+/* ---- pulling: answers (continued) ------------------------------------------ */
+
 static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
                           const sl_wire_headers_t *hd)
 {
+	if (corr != 0 && corr == p->hs.f_corr) {
+		sl_hs_fetch_headers(lc, p, hd);
+		return;
+	}
 	sl_hs_exp_t *e = sl_hs_exp_find(lc, p, corr);
 	if (e == NULL) {
 		if (sl_hs_closed_has(&p->hs, corr))
@@ -428,14 +673,24 @@ static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 		return;
 	}
 	bool last = (hd->flags & SL_WIRE_HEADERS_F_LAST) != 0;
-	if (sl_hs_credit(e, hd->start_height, hd->n) > 0) {
+	e->last_ns = lc->now_ns;
+	if (sl_hs_fresh(e, hd->start_height, hd->n) > 0) {
 		ev.start = hd->start_height;
 		ev.n = hd->n;
 		ev.last = last;
-		ev.rsvd = 0;
+		ev.flags = 0;
 		ev.range_start = e->r.start;
 		ev.range_len = e->r.len;
-		sl_rt_event_corr(lc, SL_EVT_HEADERS, p->sid, sl_hs_gen(p), corr, &ev, sizeof ev);
+		if (SL_UNLIKELY(sl_rt_event_corr(lc, SL_EVT_HEADERS, p->sid, sl_hs_gen(p), corr,
+		                                 &ev, sizeof ev) != 0)) {
+			/* ctrl cannot take them now (event ring full): the range goes
+			   back rather than be credited unseen (local, not the peer's) */
+			SL_CNT_ADD(&lc->cnt->hs_event_full, 1);
+			sl_hs_return(lc, p, e, SL_RANGE_WHY_CANCEL);
+			sl_hs_retry_later(lc, p);
+			return;
+		}
+		sl_hs_credit(e, hd->start_height, hd->n);
 		SL_PROBE_HEADERS_RX(p->sid, hd->start_height, hd->n);
 		SL_CNT_ADD(&lc->cnt->hs_headers_rx, hd->n);
 		SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_headers_rx, hd->n);
@@ -443,23 +698,33 @@ static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 	if (e->got == e->r.len) {
 		sl_hs_end(lc, p, e, false); /* delivered whole: the reactor credits it */
 	} else if (last) {
-		/* a partial answer (the peer's tip is lower): the rest goes back */
-		sl_hs_return(lc, p, e, SL_RANGE_WHY_NOT_FOUND);
-		sl_hs_retry_later(lc, p);
+		sl_hs_short(lc, p, e); /* frames lost, or the peer's tip moved back */
 	}
 }
 
 /* sl_hs_nf_rx: NOT_FOUND for an outstanding request: the range goes back
-   and p waits the empty-retry delay.  A NOT_FOUND for anything else is
-   dropped silently (counted late). */
-static void sl_hs_nf_rx(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr)
+   and p waits the empty-retry delay; for p's fetch: FETCH_END with the
+   reason.  A NOT_FOUND for anything else is dropped silently (counted
+   late). */
+static void sl_hs_nf_rx(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
+                        const sl_wire_not_found_t *nf)
 {
+	if (corr != 0 && corr == p->hs.f_corr) {
+		sl_hs_fetch_end(lc, p, nf->reason != 0 ? nf->reason : SL_FETCH_END_SHORT);
+		return;
+	}
 	sl_hs_exp_t *e = sl_hs_exp_find(lc, p, corr);
 	if (e == NULL) {
 		sl_hs_late(lc, p);
 		return;
 	}
-	sl_hs_return(lc, p, e, SL_RANGE_WHY_NOT_FOUND);
+	/* the reason rides on WORK_RETURNED: UNKNOWN_ANCHOR tells the reactor
+	   the peer is on another branch */
+	if (sl_rangeq_return(lc->rt->hs.q, p->sid, sl_hs_gen(p), &e->r, SL_RANGE_WHY_NOT_FOUND) ==
+	    SL_RANGEQ_OK)
+		sl_hs_work_event_nf(lc, p, SL_EVT_WORK_RETURNED, e->corr, &e->r,
+		                    SL_RANGE_WHY_NOT_FOUND, nf->reason);
+	sl_hs_end(lc, p, e, true);
 	sl_hs_retry_later(lc, p);
 }
 
@@ -491,6 +756,11 @@ static bool sl_hs_request(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e)
 {
 	sl_hs_lcore_t *g = &lc->rt->hs;
 	sl_range_t r;
+	if (sl_region_event_room(&lc->dp->region, lc->idx) < SL_HS_EVENT_ROOM) {
+		SL_CNT_ADD(&lc->cnt->hs_pull_deferred, 1); /* ctrl is behind: no new work */
+		sl_hs_pull_soon(lc, lc->now_ns + SL_HS_EVENT_WAIT_NS);
+		return false;
+	}
 	if (!sl_rangeq_take(g->q, p->sid, sl_hs_gen(p), p->peer_best_height,
 	                    SL_WIRE_GET_HEADERS_MAX, &r))
 		return false;
@@ -514,7 +784,15 @@ static bool sl_hs_request(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e)
 	e->sent_ns = lc->now_ns;
 	e->r = r;
 	p->hs.n_exp++;
-	sl_hs_work_event(lc, p, SL_EVT_WORK_ASSIGNED, corr, &r, SL_RANGE_WHY_NONE);
+	if (SL_UNLIKELY(
+	        sl_hs_work_event(lc, p, SL_EVT_WORK_ASSIGNED, corr, &r, SL_RANGE_WHY_NONE) != 0)) {
+		/* the reactor would not know this assignment: take nothing it
+		   cannot track (the answer will be dropped as late) */
+		SL_CNT_ADD(&lc->cnt->hs_event_full, 1);
+		sl_hs_return(lc, p, e, SL_RANGE_WHY_CANCEL);
+		sl_hs_retry_later(lc, p);
+		return false;
+	}
 	SL_CNT_ADD(&lc->cnt->hs_req_tx, 1);
 	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_req_tx, 1);
 	return true;
@@ -596,9 +874,17 @@ void sl_hs_command(sl_lcore_t *lc, struct sl_peer *p, const sl_msg_t *m)
 		sl_cmdq_drop_exp_t d;
 		memcpy(&d, m->payload, sizeof d);
 		sl_hs_drop_exp(lc, p, &d);
-		return;
+	} else if (m->type == SL_CMDQ_V_FORWARD_NEW_BLOCK && m->len >= sizeof(sl_cmd_new_block_t)) {
+		sl_cmd_new_block_t nb;
+		memcpy(&nb, m->payload, sizeof nb);
+		sl_hs_new_block_tx(lc, p, &nb);
+	} else if (m->type == SL_CMDQ_V_SEND_FRAME && m->len >= sizeof(sl_cmd_fetch_t)) {
+		sl_cmd_fetch_t f;
+		memcpy(&f, m->payload, sizeof f);
+		sl_hs_fetch(lc, p, &f);
+	} else {
+		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
 	}
-	SL_CNT_ADD(&lc->cnt->cmds_stale, 1); /* FORWARD_NEW_BLOCK, SEND_FRAME: not yet */
 }
 
 int sl_hs_lcore_init(sl_lcore_t *lc)
@@ -608,6 +894,11 @@ int sl_hs_lcore_init(sl_lcore_t *lc)
 	g->profile = sl_chain_profile(cfg->profile);
 	g->q = sl_region_rangeq(&lc->dp->region);
 	g->inflight = SL_MIN(SL_MAX(cfg->inflight, 1u), (uint32_t)SL_INFLIGHT_MAX);
+	g->fault_bad_pow = cfg->fault_bad_pow;
+	if (g->fault_bad_pow != 0 && lc->is_main)
+		SL_WARN("TEST ONLY fault_bad_pow = %u: every %u-th GET_HEADERS answer carries an "
+		        "invalid proof of work",
+		        g->fault_bad_pow, g->fault_bad_pow);
 	size_t bytes = sizeof(sl_hs_exp_t) * SL_SESSIONS_PER_LCORE * g->inflight;
 	int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
 	g->exp = rte_zmalloc_socket("sl_hs_exp", bytes, RTE_CACHE_LINE_SIZE, socket);
@@ -680,21 +971,41 @@ void sl_hs_input(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_hdr_t *h,
 		sl_hs_headers(lc, p, h->corr, &msg->headers);
 		break;
 	case SL_WIRE_T_NOT_FOUND:
-		sl_hs_nf_rx(lc, p, h->corr);
+		sl_hs_nf_rx(lc, p, h->corr, &msg->not_found);
+		break;
+	case SL_WIRE_T_NEW_BLOCK:
+		sl_hs_new_block_rx(lc, p, &msg->new_block);
 		break;
 	default:
-		/* NEW_BLOCK: advisory, not handled yet */
 		break;
 	}
 }
 
 void sl_hs_tick(sl_lcore_t *lc, struct sl_peer *p)
 {
-	if (!p->hs.on || sl_hs_parked(lc, p) || p->hs.n_exp == 0)
+	if (!p->hs.on || sl_hs_parked(lc, p))
 		return;
+	sl_hs_status_refresh(lc, p);
+	sl_hs_fetch_tick(lc, p);
 	sl_hs_exp_t *x = sl_hs_exps(lc, p);
-	for (uint32_t i = 0; i < lc->rt->hs.inflight; i++) {
-		if (x[i].corr != 0 && lc->now_ns - x[i].sent_ns > SL_HS_EXP_STALE_NS) {
+	for (uint32_t i = 0; p->hs.n_exp > 0 && i < lc->rt->hs.inflight; i++) {
+		if (x[i].corr != 0 &&
+		    !sl_rangeq_holds(lc->rt->hs.q, p->sid, sl_hs_gen(p), &x[i].r)) {
+			/* covered (by answers to other requests), reset or taken back:
+			   nothing to wait for; stragglers become late credits */
+			SL_CNT_ADD(&lc->cnt->hs_exp_dropped, 1);
+			sl_hs_end(lc, p, &x[i], true);
+		} else if (x[i].corr != 0 && x[i].last_ns != 0 &&
+		           lc->now_ns - x[i].last_ns > SL_HS_QUIET_NS) {
+			sl_hs_short(lc, p, &x[i]); /* its LAST was lost */
+		} else if (x[i].corr != 0 && x[i].last_ns == 0 &&
+		           lc->now_ns - x[i].sent_ns > SL_HS_NOANSWER_NS) {
+			/* the request or its whole answer was lost: ask again (the
+			   reactor's timeout may never come: the heights can be
+			   delivered meanwhile by an earlier answer) */
+			SL_CNT_ADD(&lc->cnt->hs_no_answer, 1);
+			sl_hs_return(lc, p, &x[i], SL_RANGE_WHY_NOT_FOUND);
+		} else if (x[i].corr != 0 && lc->now_ns - x[i].sent_ns > SL_HS_EXP_STALE_NS) {
 			SL_INFO("worker %u: session %08x: expectation %u+%u stale, dropped",
 			        lc->idx, p->sid, x[i].r.start, x[i].r.len);
 			sl_hs_return(lc, p, &x[i], SL_RANGE_WHY_TIMEOUT);
@@ -717,8 +1028,9 @@ static void sl_hs_status_push(sl_lcore_t *lc)
 	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
 		sl_session_t *s = sl_sess_live_at(rt->tab, i);
 		sl_peer_t *p = sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s));
-		if (p->hs.on && p->hs.status_sent != ver && !sl_hs_parked(lc, p))
-			sl_hs_status_send(lc, p, &rt->hs.local);
+		if (p->hs.on && p->hs.status_sent != ver && !sl_hs_parked(lc, p) &&
+		    lc->now_ns - p->hs.status_last_ns >= SL_HS_STATUS_GAP_NS)
+			sl_hs_status_send(lc, p, &rt->hs.local); /* else the tick sends it */
 	}
 	lc->work++;
 }

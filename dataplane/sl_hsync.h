@@ -24,7 +24,14 @@
 
    STATUS.  Sent from the status ctrl publishes in the region when the
    session opens and whenever the published version moves (checked once
-   per poll cycle, coalesced: the latest value wins).  A peer's STATUS is
+   per poll cycle, coalesced: the latest value wins).  STATUS has no
+   acknowledgement and a lost one would leave the peer blind to our tip
+   until it moves, so the latest one is repeated SL_HS_REFRESH_NS after it
+   was sent, then at doubling intervals up to SL_HS_REFRESH_MAX_NS (a new
+   tip starts over).  At most one STATUS per SL_HS_STATUS_GAP_NS goes to a
+   peer (a syncing node's tip moves with every commit; the peer's spam
+   meter allows 10/s): a newer tip waits for the gap, then goes out.  A
+   peer's STATUS is
    recorded (its best height); more than SL_HS_STATUS_PER_S in one second
    is SPAM and ignored.
 
@@ -41,7 +48,9 @@
    phase (coalesced: the table's work epoch moved, a slot freed, a retry
    delay passed, or once a second) lets every live, unparked session with
    a valid STATUS, a free expectation slot (at most [sync] inflight) and
-   its empty-retry delay passed take a range (sl_rangeq_take, cap 2000) and
+   its empty-retry delay passed take a range (sl_rangeq_take, cap 2000),
+   while the lcore's event ring has room for a whole answer (else the pull
+   waits for ctrl: hs_pull_deferred), and
    ask for it: take -> GET_HEADERS (anchor: hash of our committed header
    start-1 when mapped, else zero) -> record the expectation -> WORK_ASSIGNED
    (msg.corr = the request's corr), in one step; a send failure returns the
@@ -50,9 +59,22 @@
    header against its own bits (profile [chain] profile), linkage inside
    the batch; a failure is record-only BAD_DATA (MISBEHAVIOR disconnect 0),
    the batch is discarded and the range returned INVALID (+ WORK_RETURNED).
-   Otherwise HEADERS event + headers_rx probe; all heights in, or LAST
+   Otherwise HEADERS event + headers_rx probe (an event the full ring
+   refuses is not credited: the range goes back, CANCEL, hs_event_full;
+   the same for a WORK_ASSIGNED it refuses); all heights in, or LAST
    seen: the expectation ends (LAST with heights missing, like NOT_FOUND:
    return NOT_FOUND + WORK_RETURNED and a 1 s empty-retry delay).
+   An expectation whose hold the table no longer has (the reactor covered
+   the range with answers to other requests, reset it, or took it back)
+   ends at the next tick without WORK_RETURNED (hs_exp_dropped): nothing
+   is waited for in vain.
+   A request without a single answer frame after SL_HS_NOANSWER_NS was
+   lost (or its answer was): the range goes back (NOT_FOUND, hs_no_answer)
+   and may be asked again at once.
+   An answer whose last frame is older than SL_HS_QUIET_NS (its LAST was
+   lost) ends like one cut by LAST.  Heights missing after an answer that
+   brought some (frames lost on the way) go back at once and may be taken
+   again without the empty-retry delay; only an empty answer waits it.
    A HEADERS / NOT_FOUND whose corr names an expectation that ended early
    (dropped by DROP_EXPECTATION, refused, cut by LAST or NOT_FOUND) is a
    late answer: dropped silently (hs_late_drop), remembered per session for
@@ -60,6 +82,20 @@
    matching neither is protocol misbehaviour: GOODBYE(PROTOCOL), teardown.
    Teardown and park return every outstanding range (DISCONNECT / PARK,
    each with WORK_RETURNED) and forget_peer the session.
+
+   NEW_BLOCK.  A NEW_BLOCK whose header meets its own target goes to ctrl
+   (SL_EVT_NEW_BLOCK); one that does not is record-only BAD_DATA; more than
+   SL_HS_NEW_BLOCK_PER_S in a second is SPAM, ignored.  FORWARD_NEW_BLOCK
+   commands are sent as NEW_BLOCK frames (not while the peer's BACKOFF
+   holds stream 5: dropped, advisory).
+
+   Fetches.  SEND_FRAME(SL_SEND_FETCH) makes the routine send ctrl's own
+   GET_HEADERS (ctrl's corr and anchor) and route its answer to ctrl
+   (sl_msg.h SL_CMDQ_V_SEND_FRAME), with the same checks as a pull
+   (heights inside the request, PoW, linkage in the batch).
+
+   Fault injection (TEST ONLY, [dataplane] fault_bad_pow = n): every n-th
+   answer served carries one header whose bits were raised out of reach.
 
    Owner: the lcore owning the session (single thread, no atomics), except
    the shared reader, which any lcore reads. */
@@ -80,17 +116,26 @@
 	((SL_WIRE_GET_HEADERS_MAX + SL_WIRE_HEADERS_MAX - 1) / SL_WIRE_HEADERS_MAX)
 #define SL_HS_STORE_RETRY_NS (1000000000ull) /* main lcore: store open retry */
 
-#define SL_HS_RETRY_NS       (1000000000ull)  /* empty-retry delay */
-#define SL_HS_PULL_IDLE_NS   (1000000000ull)  /* pull scan at least this often */
-#define SL_HS_STATUS_PULL_NS (50000000ull)    /* pull this long after a new tip */
-#define SL_HS_EXP_STALE_NS   (60000000000ull) /* local safety net: 2 x timeout */
-#define SL_HS_CLOSED_MAX     16u              /* late corrs remembered per session */
+#define SL_HS_RETRY_NS        (1000000000ull)  /* empty-retry delay */
+#define SL_HS_PULL_IDLE_NS    (1000000000ull)  /* pull scan at least this often */
+#define SL_HS_STATUS_PULL_NS  (50000000ull)    /* pull this long after a new tip */
+#define SL_HS_EXP_STALE_NS    (60000000000ull) /* local safety net: 2 x timeout */
+#define SL_HS_CLOSED_MAX      16u              /* late corrs remembered per session */
+#define SL_HS_QUIET_NS        (300000000ull)   /* an answer silent this long has ended */
+#define SL_HS_NOANSWER_NS     (1000000000ull)  /* no frame of an answer this long: lost */
+#define SL_HS_REFRESH_NS      (1000000000ull)  /* first STATUS repeat after a send */
+#define SL_HS_STATUS_GAP_NS   (200000000ull)   /* at most 5 STATUS/s to a peer (SPEC: < 10) */
+#define SL_HS_EVENT_ROOM      (SL_HS_REPLY_FRAMES + 16u) /* event ring room to take work */
+#define SL_HS_EVENT_WAIT_NS   (1000000ull)               /* retry the pull this soon when short */
+#define SL_HS_REFRESH_MAX_NS  (30000000000ull)           /* repeats back off up to this */
+#define SL_HS_NEW_BLOCK_PER_S 10u /* NEW_BLOCK from a peer per second before SPAM */
 
 /* One outstanding GET_HEADERS (an expectation).  A pool of
    SL_SESSIONS_PER_LCORE x inflight of them per lcore, made at start-up. */
 typedef struct {
 	uint64_t corr;                                /* 0: free */
 	uint64_t sent_ns;                             /* when the request went out */
+	uint64_t last_ns;                             /* last frame of its answer, 0 none */
 	sl_range_t r;                                 /* as take filled it */
 	uint32_t got;                                 /* distinct heights received */
 	uint64_t bits[(SL_RANGEQ_LEN_MAX + 63) / 64]; /* heights received, r.start based */
@@ -103,6 +148,9 @@ typedef struct {
 	uint16_t status_n;                 /* STATUS received in the current meter window */
 	uint64_t status_win;               /* start of that window (ns) */
 	uint64_t status_sent;              /* version of the local status last sent, 0 none */
+	uint64_t status_next_ns;           /* repeat it then (STATUS may be lost) */
+	uint64_t status_last_ns;           /* when a STATUS last went to this peer */
+	uint64_t status_gap_ns;            /* current repeat interval */
 	uint64_t serve_ns;                 /* token bucket: time of the last refill */
 	uint64_t serve_milli;              /* tokens x 1000 */
 	uint64_t spam_ev_ns;               /* last SPAM event sent to ctrl, 0 none */
@@ -112,6 +160,12 @@ typedef struct {
 	uint64_t corr_next;                /* request ids: fresh per session */
 	uint64_t retry_ns;                 /* empty-retry: no pull before this, 0 none */
 	uint64_t closed[SL_HS_CLOSED_MAX]; /* corrs whose late answers are dropped */
+	uint16_t nb_n;                     /* NEW_BLOCK in the current meter window */
+	uint16_t f_count;                  /* ctrl fetch: heights asked, 0 none */
+	uint32_t f_start;                  /* ... first height */
+	uint32_t f_got;                    /* ... headers received */
+	uint64_t f_corr;                   /* ... its corr (SL_FETCH_CORR_BIT set), 0 none */
+	uint64_t f_last_ns;                /* ... sent, or last frame of its answer */
 } sl_hs_peer_t;
 
 /* Per-lcore: the local status last read from the region; the pull state. */
@@ -124,6 +178,8 @@ typedef struct {
 	uint32_t inflight;                 /* [sync] inflight */
 	uint64_t epoch_seen;               /* work epoch at the last pull scan */
 	uint64_t pull_at_ns;               /* next pull scan at the latest */
+	uint32_t fault_bad_pow;            /* TEST ONLY: [dataplane] fault_bad_pow */
+	uint32_t fault_n;                  /* answers served since the last corruption */
 } sl_hs_lcore_t;
 
 struct sl_peer;
@@ -142,7 +198,8 @@ void sl_hs_lcore_fini(sl_lcore_t *lc);
 void sl_hs_stop(sl_lcore_t *lc, struct sl_peer *p);
 
 /* sl_hs_command runs a header-sync command sl_cmdq delivered for p
-   (DROP_EXPECTATION; others are counted and ignored). */
+   (DROP_EXPECTATION, FORWARD_NEW_BLOCK, SEND_FRAME fetch; others and
+   malformed ones are counted stale and ignored). */
 void sl_hs_command(sl_lcore_t *lc, struct sl_peer *p, const sl_msg_t *m);
 
 /* sl_hs_start: p just became live.  With stream 5 negotiated: the routine

@@ -93,7 +93,17 @@ typedef enum {
 	X(hs_headers_rx, "hs_headers_rx")   /* headers accepted from HEADERS answers */            \
 	X(hs_invalid, "hs_invalid")         /* HEADERS batches refused (range, PoW, link) */       \
 	X(hs_late_drop, "hs_late_drop")     /* late answers of dropped expectations */             \
-	X(routine_faults, "routine_faults") /* sessions ended by a routine-invariant fault */
+	X(routine_faults, "routine_faults") /* sessions ended by a routine-invariant fault */      \
+	X(hs_partial, "hs_partial")         /* answers ended with heights missing (LAST, quiet) */ \
+	X(hs_new_block_rx, "hs_new_block_rx")   /* NEW_BLOCK accepted from peers (PoW ok) */       \
+	X(hs_new_block_tx, "hs_new_block_tx")   /* NEW_BLOCK frames sent (FORWARD_NEW_BLOCK) */    \
+	X(hs_fetch_tx, "hs_fetch_tx")           /* GET_HEADERS sent for a ctrl fetch */            \
+	X(hs_fault_bad_pow, "hs_fault_bad_pow") /* TEST ONLY: answers corrupted on purpose */      \
+	X(hs_exp_dropped,                                                                          \
+	  "hs_exp_dropped")               /* expectations ended: the table no longer holds them */ \
+	X(hs_no_answer, "hs_no_answer")   /* requests without any answer frame in 1 s */           \
+	X(hs_event_full, "hs_event_full") /* header-sync work given back: event ring full */       \
+	X(hs_pull_deferred, "hs_pull_deferred") /* pulls put off: event ring short of room */
 
 typedef struct SL_CACHE_ALIGN {
 #define SL_CNT_FIELD(f, s) sl_cnt_t f;

@@ -36,7 +36,9 @@
 	X(PEER_STATUS, "peer_status")       /* sl_evt_peer_status_t: a valid STATUS */             \
 	X(HEADERS, "headers")               /* sl_evt_headers_t: checked headers + hashes */       \
 	X(WORK_ASSIGNED, "work_assigned")   /* sl_evt_work_t: a take, request sent */              \
-	X(WORK_RETURNED, "work_returned")   /* sl_evt_work_t: the routine gave it back */
+	X(WORK_RETURNED, "work_returned")   /* sl_evt_work_t: the routine gave it back */          \
+	X(NEW_BLOCK, "new_block")           /* sl_evt_new_block_t: a NEW_BLOCK, PoW checked */     \
+	X(FETCH_END, "fetch_end")           /* sl_evt_fetch_end_t: a ctrl fetch ended */
 
 typedef enum {
 #define SL_EVT_ENUM(e, s) SL_EVT_##e,
@@ -205,12 +207,13 @@ typedef struct {
    checks (correlation, heights inside the request, proof of work against
    each header's own target, linkage inside the batch), with their hashes
    (wire order).  range_start/range_len name the assignment it answers. */
-#define SL_EVT_HEADERS_MAX 17
+#define SL_EVT_HEADERS_MAX     17
+#define SL_EVT_HEADERS_F_FETCH 1u /* answers a ctrl fetch (SEND_FRAME), not a range */
 typedef struct {
 	uint32_t start;
 	uint8_t n;
-	uint8_t last; /* the frame had the LAST flag */
-	uint16_t rsvd;
+	uint8_t last;   /* the frame had the LAST flag */
+	uint16_t flags; /* SL_EVT_HEADERS_F_*; with FETCH, range_* name the fetch */
 	uint32_t range_start;
 	uint32_t range_len;
 	uint8_t hdr[SL_EVT_HEADERS_MAX][80];
@@ -225,7 +228,7 @@ typedef struct {
 	uint32_t len;
 	uint16_t why;
 	uint8_t dir;
-	uint8_t rsvd;
+	uint8_t nf_reason; /* why NOT_FOUND: the peer's SPEC §5 reason, 0 when not a NOT_FOUND */
 	/* (additive, syncctrl) the table range as take filled it (sl_range_t
 	   .tag / .slot): ctrl's timeout return must name it, else it is stale.
 	   Both 0: unknown (ctrl looks the range up in the table). */
@@ -233,6 +236,27 @@ typedef struct {
 	uint16_t rsvd2;
 	uint32_t slot;
 } sl_evt_work_t;
+
+/* SL_EVT_NEW_BLOCK: a peer's NEW_BLOCK whose header meets its own target
+   (checked by the routine; everything else is ctrl's). */
+typedef struct {
+	uint32_t height;
+	uint8_t hdr[80];
+	uint8_t hash[32];
+} sl_evt_new_block_t;
+
+/* SL_EVT_FETCH_END (msg.corr = the fetch's corr): a fetch ctrl asked for
+   ended without all its heights: the peer answered NOT_FOUND (reason =
+   SPEC §5 reason), sent LAST early (SL_FETCH_END_SHORT), sent data that
+   failed the routine's checks (SL_FETCH_END_BAD: also recorded as
+   BAD_DATA), or the request could not be sent (SL_FETCH_END_SEND).  A
+   fetch that got every height ends silently. */
+enum { SL_FETCH_END_SHORT = 100, SL_FETCH_END_BAD = 101, SL_FETCH_END_SEND = 102 };
+typedef struct {
+	uint32_t start;
+	uint16_t reason;
+	uint16_t rsvd;
+} sl_evt_fetch_end_t;
 
 _Static_assert(sizeof(sl_evt_headers_t) <= sizeof(((sl_msg_t *)0)->payload),
                "one HEADERS frame of headers and hashes fits an event (CONFIG_SL_MSG_SIZE)");
@@ -278,6 +302,29 @@ typedef struct {
 	uint16_t goodbye;
 	uint16_t exit; /* sl_exit_t, normally SL_EXIT_CANCEL */
 } sl_cmd_teardown_t;
+
+/* SL_CMDQ_V_FORWARD_NEW_BLOCK payload: send NEW_BLOCK(height, hdr). */
+typedef struct {
+	uint32_t height;
+	uint8_t hdr[80];
+} sl_cmd_new_block_t;
+
+/* SL_CMDQ_V_SEND_FRAME payload, kind SL_SEND_FETCH: send GET_HEADERS
+   (start, count, anchor) with msg corr = corr (bit 63 set: ctrl's
+   attempt ids never collide with the routine's own) and hand the answer
+   to ctrl (SL_EVT_HEADERS with SL_EVT_HEADERS_F_FETCH, SL_EVT_FETCH_END)
+   instead of the range table.  One fetch per session at a time: a new one
+   replaces the old (whose stragglers are then dropped as late). */
+enum { SL_SEND_FETCH = 1 };
+#define SL_FETCH_CORR_BIT (1ull << 63)
+typedef struct {
+	uint8_t kind; /* SL_SEND_* */
+	uint8_t rsvd;
+	uint16_t count; /* 1..2000 */
+	uint32_t start;
+	uint64_t corr;
+	uint8_t anchor[32];
+} sl_cmd_fetch_t;
 
 /* SL_CMD_REJECT payload. */
 typedef struct {

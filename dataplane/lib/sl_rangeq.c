@@ -629,6 +629,21 @@ uint32_t sl_rangeq_expire_marks(sl_rangeq_t *q)
 
 /* ---- stats, check, views ------------------------------------------------- */
 
+bool sl_rangeq_holds(const sl_rangeq_t *q, uint32_t sess, uint32_t gen, const sl_range_t *r)
+{
+	if (SL_UNLIKELY(r == NULL || r->slot >= q->window))
+		return false;
+	sl_rangeq_slot_t *s = &((sl_rangeq_t *)q)->slot[r->slot];
+	uint64_t d = atomic_load_explicit(&s->desc, RQ_SC);
+	if (d_state(d) != SL_RQ_LIVE || d_tag(d) != r->tag)
+		return false;
+	uint64_t w = who(sess, gen);
+	for (uint32_t i = 0; i < q->fanout; i++)
+		if (atomic_load_explicit(&s->hold[i], RQ_SC) == w)
+			return true;
+	return false;
+}
+
 static void stats_slot(const sl_rangeq_t *q, sl_rangeq_slot_t *s, sl_rangeq_stats_t *st)
 {
 	uint64_t d = atomic_load_explicit(&s->desc, RQ_RX);

@@ -217,6 +217,12 @@ void sl_rangeq_stats(const sl_rangeq_t *q, sl_rangeq_stats_t *out);
    -sl_rangeq_bad_t; fills *out when non-NULL. */
 int sl_rangeq_check(const sl_rangeq_t *q, sl_rangeq_stats_t *out);
 
+/* sl_rangeq_holds: whether (sess, gen) still holds range r as take gave
+   it (same slot and incarnation, still live).  False once the producer
+   covered, reset or re-incarnated it, or the hold was returned.  Any
+   thread; a snapshot. */
+bool sl_rangeq_holds(const sl_rangeq_t *q, uint32_t sess, uint32_t gen, const sl_range_t *r);
+
 /* sl_rangeq_range_at reads slot `slot`: 1 and *out if it holds a live
    range, 0 otherwise.  Any thread; a snapshot. */
 int sl_rangeq_range_at(const sl_rangeq_t *q, uint32_t slot, sl_range_info_t *out);

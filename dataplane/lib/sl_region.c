@@ -539,6 +539,11 @@ int sl_region_event_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m
 	return 0;
 }
 
+uint32_t sl_region_event_room(const sl_region_t *r, uint32_t lcore)
+{
+	return rte_ring_free_count(sl_region_event_ring(r, lcore));
+}
+
 int sl_region_event_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m)
 {
 	return rte_ring_dequeue_elem(sl_region_event_ring(r, lcore), m, SL_MSG_SIZE) == 0 ? 0

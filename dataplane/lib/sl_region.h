@@ -198,6 +198,9 @@ bool sl_region_dp_alive(const sl_region_t *r, uint64_t max_age_ns);
 int sl_region_cmd_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m);
 int sl_region_cmd_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m);
 int sl_region_event_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m);
+/* sl_region_event_room: free records in lcore's event ring (a snapshot;
+   only the lcore itself adds, so the room it sees can only grow). */
+uint32_t sl_region_event_room(const sl_region_t *r, uint32_t lcore);
 int sl_region_event_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m);
 
 /* Published local status (seqlock).  publish: ctrl only; bumps version.

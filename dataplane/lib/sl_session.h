@@ -211,12 +211,14 @@ static inline bool sl_streams_has(uint32_t streams, unsigned stream)
 	X(hs_headers_tx, "hs_headers_tx")                                                          \
 	X(hs_not_found_tx, "hs_not_found_tx")                                                      \
 	X(hs_status_tx, "hs_status_tx")                                                            \
-	X(hs_spam, "hs_spam")               /* record-only SPAM of this peer */                    \
-	X(hs_parked_drop, "hs_parked_drop") /* stream-5 frames dropped while parked */             \
-	X(hs_req_tx, "hs_req_tx")           /* GET_HEADERS requests sent (pull) */                 \
-	X(hs_headers_rx, "hs_headers_rx")   /* headers accepted from HEADERS answers */            \
-	X(hs_invalid, "hs_invalid")         /* HEADERS batches refused (range, PoW, link) */       \
-	X(hs_late_drop, "hs_late_drop")     /* late answers of dropped expectations */
+	X(hs_spam, "hs_spam")                 /* record-only SPAM of this peer */                  \
+	X(hs_parked_drop, "hs_parked_drop")   /* stream-5 frames dropped while parked */           \
+	X(hs_req_tx, "hs_req_tx")             /* GET_HEADERS requests sent (pull) */               \
+	X(hs_headers_rx, "hs_headers_rx")     /* headers accepted from HEADERS answers */          \
+	X(hs_invalid, "hs_invalid")           /* HEADERS batches refused (range, PoW, link) */     \
+	X(hs_late_drop, "hs_late_drop")       /* late answers of dropped expectations */           \
+	X(hs_new_block_rx, "hs_new_block_rx") /* NEW_BLOCK accepted from this peer */              \
+	X(hs_new_block_tx, "hs_new_block_tx") /* NEW_BLOCK sent to this peer */
 
 typedef struct {
 #define SL_SESS_CNT_FIELD(f, s) sl_cnt_t f;
