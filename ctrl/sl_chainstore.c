@@ -477,6 +477,33 @@ sl_chainstore_err_t sl_chainstore_append(sl_chainstore_t *cs, uint32_t start, co
 	return SL_CHAINSTORE_ERR_INVALID;
 }
 
+sl_chainstore_err_t sl_chainstore_branch_check(const sl_chainstore_t *cs, uint32_t fork,
+                                               const uint8_t *hdrs, uint32_t n, uint32_t *valid,
+                                               uint8_t work[32], sl_chainstore_fail_t *fail)
+{
+	*valid = 0;
+	if (SL_UNLIKELY(cs == NULL || hdrs == NULL || fork > cs->ctx.height))
+		return SL_CHAINSTORE_ERR_ARG;
+	sl_chain_ctx_t c;
+	uint8_t hdr[HS], hash[32];
+	sl_chain_ctx_init(&c, cs->p);
+	for (uint32_t h = 1; h <= fork; h++) {
+		sl_store_get(cs->store, h, hdr, hash);
+		sl_chain_ctx_accept(&c, hdr, hash);
+	}
+	size_t done = 0;
+	sl_chain_err_t e = sl_chain_ctx_run(&c, hdrs, n, (int64_t)sl_wall_unix(), &done);
+	*valid = (uint32_t)done;
+	memcpy(work, c.chainwork, 32);
+	if (e == SL_CHAIN_OK)
+		return SL_CHAINSTORE_OK;
+	uint32_t h = fork + 1 + (uint32_t)done;
+	*fail = e == SL_CHAIN_ERR_LINK
+	            ? (sl_chainstore_fail_t){h, SL_STORE_ERR_LINKAGE, SL_CHAIN_OK}
+	            : (sl_chainstore_fail_t){h, SL_STORE_ERR_INVALID, (int)e};
+	return SL_CHAINSTORE_ERR_INVALID;
+}
+
 sl_chainstore_err_t sl_chainstore_truncate(sl_chainstore_t *cs, uint32_t height)
 {
 	if (SL_UNLIKELY(cs == NULL))

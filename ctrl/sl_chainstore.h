@@ -140,6 +140,17 @@ sl_chainstore_err_t sl_chainstore_append(sl_chainstore_t *cs, uint32_t start, co
    ARG or STORE.  O(chain) for the rebuild. */
 sl_chainstore_err_t sl_chainstore_truncate(sl_chainstore_t *cs, uint32_t height);
 
+/* sl_chainstore_branch_check judges a branch without touching the store:
+   hdrs[0..n) as heights fork+1.. on top of our committed header `fork`
+   (<= tip), under the chain rules at the current wall time, from a scratch
+   context rebuilt at `fork` (O(fork)).  *valid = headers of the valid
+   prefix, work = the chainwork at its end (at `fork` when *valid is 0).
+   OK (all valid), INVALID (*fail names the first refused height and why,
+   as sl_chainstore_append) or ARG. */
+sl_chainstore_err_t sl_chainstore_branch_check(const sl_chainstore_t *cs, uint32_t fork,
+                                               const uint8_t *hdrs, uint32_t n, uint32_t *valid,
+                                               uint8_t work[32], sl_chainstore_fail_t *fail);
+
 /* sl_chainstore_attach_region makes `r` the region local status goes to
    and publishes the current tip to it at once; NULL detaches (nothing is
    published until the next attach). */

@@ -254,6 +254,7 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 		return SL_CTRL_EXIT_START;
 	}
 	sl_sync_init(&c->sync, c->chain, &c->node);
+	c->sync.timeout_ns = (uint64_t)c->cfg.timeout_ms * 1000000ull;
 	c->node.hs_park = ctrl_on_hs_park;
 	c->node.hs_park_ctx = c;
 	c->start_ns = sl_now_ns();

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sl_log.h"
+#include "sl_wire.h"
 
 #define HS        80u
 #define DEAD_RING 256u /* (session, gen) pairs remembered as down */
@@ -251,6 +252,8 @@ static void refuse(sl_reactor_t *r, uint32_t h, const sl_chainstore_fail_t *f)
 	if (link && p != NULL && sl_chain_work_cmp(p->work, r->work) > 0) {
 		o.kind = SL_REACTOR_OUT_FORK;
 		o.height = r->tip;
+		o.peer_tip = p->tip;
+		p->fork_at = p->tip;
 		r->st.forks++;
 	} else {
 		o.kind = SL_REACTOR_OUT_MISBEHAVIOR;
@@ -316,6 +319,19 @@ static void commit(sl_reactor_t *r)
 
 /* ---- events ------------------------------------------------------------------ */
 
+/* fork_out: a FORK output for p (once per advertised tip). */
+static void fork_out(sl_reactor_t *r, peer_t *p, uint32_t height)
+{
+	p->fork_at = p->tip;
+	r->st.forks++;
+	sl_reactor_out_t o = {.kind = SL_REACTOR_OUT_FORK,
+	                      .sess = p->sess,
+	                      .gen = p->gen,
+	                      .height = height,
+	                      .peer_tip = p->tip};
+	out_push(r, &o);
+}
+
 static void check_fork(sl_reactor_t *r, peer_t *p)
 {
 	uint8_t ours[32];
@@ -324,11 +340,7 @@ static void check_fork(sl_reactor_t *r, peer_t *p)
 	if (r->ch.get(r->ch.ctx, p->tip, NULL, ours) != SL_CHAINSTORE_OK ||
 	    memcmp(ours, p->hash, 32) == 0)
 		return;
-	p->fork_at = p->tip;
-	r->st.forks++;
-	sl_reactor_out_t o = {
-	    .kind = SL_REACTOR_OUT_FORK, .sess = p->sess, .gen = p->gen, .height = p->tip};
-	out_push(r, &o);
+	fork_out(r, p, p->tip);
 }
 
 void sl_reactor_on_status(sl_reactor_t *r, uint32_t sess, uint32_t gen,
@@ -378,8 +390,11 @@ int sl_reactor_on_work_assigned(sl_reactor_t *r, uint32_t sess, uint32_t gen,
 }
 
 void sl_reactor_on_work_returned(sl_reactor_t *r, uint32_t sess, uint32_t gen,
-                                 const sl_range_t *range)
+                                 const sl_range_t *range, uint16_t nf_reason)
 {
+	peer_t *p = nf_reason == SL_WIRE_NF_UNKNOWN_ANCHOR ? peer_find(r, sess, gen, false) : NULL;
+	if (p != NULL && p->fork_at != p->tip && sl_chain_work_cmp(p->work, r->work) > 0)
+		fork_out(r, p, r->tip);
 	for (uint32_t i = 0; i < r->max_assign; i++) {
 		assign_t *a = &r->as[i];
 		if (a->used && a->sess == sess && a->gen == gen && a->r.slot == range->slot &&
@@ -565,6 +580,15 @@ void sl_reactor_set_target(sl_reactor_t *r, uint32_t to_height)
 	ensure_forward(r);
 }
 
+bool sl_reactor_busy(const sl_reactor_t *r)
+{
+	uint32_t peers;
+	uint32_t goal = best_peer_tip(r, &peers);
+	if (r->target != SL_REACTOR_NO_TARGET)
+		goal = SL_MIN(goal, r->target);
+	return peers > 0 && r->tip < goal;
+}
+
 void sl_reactor_status(const sl_reactor_t *r, sl_reactor_status_t *out)
 {
 	sl_rangeq_stats_t qs;
@@ -652,7 +676,9 @@ sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o)
 	r->max_peers = o->max_peers ? o->max_peers : SL_REACTOR_MAX_PEERS_DEFAULT;
 	r->max_assign = o->max_assign ? o->max_assign : SL_REACTOR_MAX_ASSIGN_DEFAULT;
 	r->timeout_ns = o->timeout_ns ? o->timeout_ns : SL_REACTOR_TIMEOUT_DEFAULT;
-	r->sweep_ns = o->sweep_ns ? o->sweep_ns : SL_REACTOR_SWEEP_DEFAULT;
+	/* a mark (a timed-out peer kept off its range) lasts until the next
+	   sweep: never longer than one timeout, so a lone peer gets it back */
+	r->sweep_ns = o->sweep_ns ? o->sweep_ns : SL_MIN(SL_REACTOR_SWEEP_DEFAULT, r->timeout_ns);
 	r->target = SL_REACTOR_NO_TARGET;
 	r->out_cap = r->max_assign + 256;
 	r->hdrs = malloc((size_t)r->cap * HS);

@@ -77,7 +77,7 @@ typedef struct {
 	uint32_t max_peers;       /* 0: default */
 	uint32_t max_assign;      /* 0: default */
 	uint64_t timeout_ns;      /* 0: default (30 s) */
-	uint64_t sweep_ns;        /* 0: default (5 s) */
+	uint64_t sweep_ns;        /* 0: default (5 s, at most timeout_ns) */
 } sl_reactor_opts_t;
 
 typedef struct sl_reactor sl_reactor_t;
@@ -96,6 +96,7 @@ typedef struct {
 	uint32_t sess, gen;
 	sl_cmdq_drop_exp_t drop; /* DROP_EXPECTATION payload: {gen, start, count} */
 	uint32_t height;         /* MISBEHAVIOR: refused height; FORK: our height it differs at */
+	uint32_t peer_tip;       /* FORK: the peer's advertised tip */
 	int reason;              /* MISBEHAVIOR: sl_chain_err_t (or store reason + 100) */
 } sl_reactor_out_t;
 
@@ -167,9 +168,12 @@ int sl_reactor_on_work_assigned(sl_reactor_t *r, uint32_t sess, uint32_t gen,
                                 const sl_range_t *range, uint64_t now_ns);
 
 /* sl_reactor_on_work_returned (WorkReturned) forgets an assignment the
-   routine already gave back to the table itself. */
+   routine already gave back to the table itself.  nf_reason: the peer's
+   NOT_FOUND reason (0 none); UNKNOWN_ANCHOR from a peer advertising more
+   work than ours means it is on another branch: a FORK output (once per
+   advertised tip). */
 void sl_reactor_on_work_returned(sl_reactor_t *r, uint32_t sess, uint32_t gen,
-                                 const sl_range_t *range);
+                                 const sl_range_t *range, uint16_t nf_reason);
 
 /* sl_reactor_on_headers (PeerHeadersReceived) buffers n headers (PoW and
    in-batch linkage already checked by the routine) at heights start..;
@@ -212,7 +216,11 @@ void sl_reactor_chain_moved(sl_reactor_t *r);
    to_height; SL_REACTOR_NO_TARGET follows the best peer tip. */
 void sl_reactor_set_target(sl_reactor_t *r, uint32_t to_height);
 
-/* sl_reactor_status fills sync.status. */
+/* sl_reactor_busy: SYNCING without the table scan sl_reactor_status
+   makes (the ctrl loop asks on every tick). */
+bool sl_reactor_busy(const sl_reactor_t *r);
+
+/* sl_reactor_status fills sync.status (scans the table: O(window)). */
 void sl_reactor_status(const sl_reactor_t *r, sl_reactor_status_t *out);
 
 /* sl_reactor_ranges (the `ranges` API) writes up to cap live ranges of

@@ -31,6 +31,52 @@ static sl_chainstore_err_t ch_get(void *ctx, uint32_t height, uint8_t hdr[80], u
 	return sl_chainstore_get(ctx, height, hdr, hash);
 }
 
+/* ---- the branch fetch's calls --------------------------------------------- */
+
+static void sync_park(sl_sync_t *s, uint32_t sid, uint32_t gen);
+
+static int br_send(void *ctx, uint32_t sess, uint32_t gen, const sl_cmd_fetch_t *f)
+{
+	sl_sync_t *s = ctx;
+	sl_cmdq_outcome_t oc = sl_cmdq_send(&s->node->cmdq, sl_sid_lcore(sess), sl_sid_slot(sess),
+	                                    gen, SL_CMDQ_V_SEND_FRAME, f, (uint16_t)sizeof *f);
+	if (oc == SL_CMDQ_QUEUED)
+		return 0;
+	if (oc == SL_CMDQ_PARK_REQUIRED) {
+		s->cnt.fetch_park++;
+		sync_park(s, sess, gen);
+	}
+	return -1;
+}
+
+/* br_switch: the reorg (DESIGN.md: reset_above + store truncation, in
+   sl_reactor_reorg_to), then the branch is committed through the chain
+   rules like any append. */
+static int br_switch(void *ctx, uint32_t fork, const uint8_t *hdrs, uint32_t n)
+{
+	sl_sync_t *s = ctx;
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(s->cs, &t);
+	if (fork < t.height) {
+		sl_chainstore_err_t e = sl_reactor_reorg_to(s->r, fork);
+		if (SL_UNLIKELY(e != SL_CHAINSTORE_OK)) {
+			SL_ERR("sync: reorg to %u failed: %s", fork, sl_chainstore_err_str(e));
+			return -1;
+		}
+	}
+	uint32_t done = 0;
+	sl_chainstore_fail_t f = {0};
+	sl_chainstore_err_t e = sl_chainstore_append(s->cs, fork + 1, hdrs, n, &done, &f);
+	if (SL_UNLIKELY(e != SL_CHAINSTORE_OK))
+		SL_WARN("sync: branch commit after %u stopped at %u of %u: %s", fork, done, n,
+		        e == SL_CHAINSTORE_ERR_INVALID ? sl_chainstore_reason(&f)
+		                                       : sl_chainstore_err_str(e));
+	sl_reactor_chain_moved(s->r);
+	s->known_tip = fork + done;
+	s->cnt.switches++;
+	return (int)done;
+}
+
 /* ---- lifecycle ----------------------------------------------------------- */
 
 void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_node_t *n)
@@ -39,6 +85,10 @@ void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_node_t *n)
 	s->cs = cs;
 	s->node = n;
 	s->target = SL_REACTOR_NO_TARGET;
+	sl_seen_init(&s->seen);
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(cs, &t);
+	s->known_tip = t.height;
 }
 
 int sl_sync_attach(sl_sync_t *s, sl_region_t *r)
@@ -49,10 +99,15 @@ int sl_sync_attach(sl_sync_t *s, sl_region_t *r)
 		SL_ERR("sync: the region has no range table; header sync is off");
 		return -1;
 	}
-	sl_reactor_opts_t o = {.q = q, .chain = {s->cs, ch_tip, ch_append, ch_truncate, ch_get}};
+	sl_reactor_opts_t o = {.q = q,
+	                       .chain = {s->cs, ch_tip, ch_append, ch_truncate, ch_get},
+	                       .timeout_ns = s->timeout_ns};
+	sl_branch_opts_t bo = {.cs = s->cs, .ctx = s, .send = br_send, .switch_to = br_switch};
 	s->r = sl_reactor_new(&o);
-	if (SL_UNLIKELY(s->r == NULL)) {
-		SL_ERR("sync: cannot create the reactor; header sync is off");
+	s->b = sl_branch_new(&bo);
+	if (SL_UNLIKELY(s->r == NULL || s->b == NULL)) {
+		SL_ERR("sync: cannot create the reactor or the branch fetch; header sync is off");
+		sl_sync_detach(s);
 		return -1;
 	}
 	if (s->target != SL_REACTOR_NO_TARGET)
@@ -62,7 +117,9 @@ int sl_sync_attach(sl_sync_t *s, sl_region_t *r)
 
 void sl_sync_detach(sl_sync_t *s)
 {
+	sl_branch_delete(s->b);
 	sl_reactor_delete(s->r);
+	s->b = NULL;
 	s->r = NULL;
 }
 
@@ -114,9 +171,10 @@ static void sync_drain(sl_sync_t *s)
 			break;
 		case SL_REACTOR_OUT_FORK:
 			s->cnt.forks++;
-			SL_WARN("session %u advertises a heavier branch differing at our height %u "
-			        "(branch fetch not implemented yet)",
-			        o.sess, o.height);
+			SL_INFO("session %u advertises a heavier branch (tip %u; ours differs by "
+			        "height %u)",
+			        o.sess, o.peer_tip, o.height);
+			sl_branch_fork(s->b, o.sess, o.gen, o.peer_tip, s->now_ns);
 			break;
 		default:
 			break;
@@ -139,6 +197,10 @@ static void sync_on_headers(sl_sync_t *s, const sl_msg_t *m, uint32_t gen, uint6
 {
 	const sl_evt_headers_t *e = (const sl_evt_headers_t *)m->payload;
 	uint32_t n = SL_MIN((uint32_t)e->n, (uint32_t)SL_EVT_HEADERS_MAX);
+	if (e->flags & SL_EVT_HEADERS_F_FETCH) {
+		sl_branch_on_headers(s->b, m->session, gen, m->corr, e, now_ns);
+		return;
+	}
 	if (n == 0)
 		return;
 	sl_reactor_on_headers(s->r, m->session, gen, e->start, n, &e->hdr[0][0], &e->hash[0][0],
@@ -167,12 +229,97 @@ static sl_range_t sync_range(const sl_sync_t *s, const sl_msg_t *m)
 	return r;
 }
 
+/* ---- NEW_BLOCK ---------------------------------------------------------------- */
+
+/* sync_relay queues FORWARD_NEW_BLOCK(height, hdr) to every live session
+   with stream 5 but `except`; returns how many were queued. */
+static uint32_t sync_relay(sl_sync_t *s, uint32_t height, const uint8_t hdr[80], uint32_t except)
+{
+	sl_cmd_new_block_t c = {.height = height};
+	memcpy(c.hdr, hdr, sizeof c.hdr);
+	uint32_t queued = 0;
+	for (uint32_t i = 0; i < SL_PEERS_MAX; i++) {
+		const sl_peer_t *p = &s->node->peers.e[i];
+		if (p->state != SL_PEER_UP || p->sid == except ||
+		    (p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)
+			continue;
+		sl_cmdq_outcome_t oc =
+		    sl_cmdq_send(&s->node->cmdq, sl_sid_lcore(p->sid), sl_sid_slot(p->sid), p->gen,
+		                 SL_CMDQ_V_FORWARD_NEW_BLOCK, &c, (uint16_t)sizeof c);
+		if (oc == SL_CMDQ_QUEUED) {
+			queued++;
+			s->cnt.nb_relayed++;
+		} else {
+			s->cnt
+			    .nb_relay_drop++; /* advisory: the peer's STATUS carries the tip too */
+		}
+	}
+	return queued;
+}
+
+static void sync_on_new_block(sl_sync_t *s, const sl_msg_t *m)
+{
+	const sl_evt_new_block_t *e = (const sl_evt_new_block_t *)m->payload;
+	s->cnt.nb_rx++;
+	if (!sl_seen_add(&s->seen, e->hash)) {
+		s->cnt.nb_dup++;
+		return;
+	}
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(s->cs, &t);
+	if (e->height != t.height + 1 || memcmp(sl_chain_hdr_prev(e->hdr), t.hash, 32) != 0) {
+		s->cnt.nb_other++;
+		return;
+	}
+	uint32_t done = 0;
+	sl_chainstore_fail_t f = {0};
+	sl_chainstore_err_t err = sl_chainstore_append(s->cs, e->height, e->hdr, 1, &done, &f);
+	if (err == SL_CHAINSTORE_ERR_INVALID) {
+		s->cnt.nb_invalid++;
+		sl_peer_t *p = sl_peers_by_sid(&s->node->peers, m->session);
+		if (p != NULL)
+			sl_peers_misbehavior(p, SL_MISB_BAD_DATA);
+		SL_INFO("session %u: NEW_BLOCK at %u refused (%s), recorded", m->session, e->height,
+		        sl_chainstore_reason(&f));
+		return;
+	}
+	if (SL_UNLIKELY(err != SL_CHAINSTORE_OK || done != 1)) {
+		SL_WARN("NEW_BLOCK at %u not committed: %s", e->height, sl_chainstore_err_str(err));
+		return;
+	}
+	s->cnt.nb_accepted++;
+	s->known_tip = e->height;
+	sl_reactor_chain_moved(s->r);
+	sync_relay(s, e->height, e->hdr, m->session);
+}
+
+/* sync_announce: the chain moved by a few headers outside the network:
+   NEW_BLOCK for the new tip to every session with stream 5. */
+static void sync_announce(sl_sync_t *s)
+{
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(s->cs, &t);
+	uint32_t old = s->known_tip;
+	s->known_tip = t.height;
+	if (t.height <= old || t.height - old > SL_SYNC_ANNOUNCE_MAX)
+		return;
+	uint8_t hdr[80];
+	if (sl_chainstore_get(s->cs, t.height, hdr, NULL) != SL_CHAINSTORE_OK)
+		return;
+	sl_seen_add(&s->seen, t.hash);
+	s->cnt.nb_announced++;
+	sync_relay(s, t.height, hdr, 0);
+}
+
+/* ---- events (continued) ---------------------------------------------------- */
+
 void sl_sync_event(sl_sync_t *s, const sl_msg_t *m, uint64_t now_ns)
 {
 	if (s->r == NULL)
 		return;
 	uint32_t gen = sl_sid_gen(m->session);
 	sl_range_t rg;
+	s->now_ns = now_ns;
 	switch (m->type) {
 	case SL_EVT_PEER_STATUS:
 		sync_on_status(s, m, gen);
@@ -186,10 +333,19 @@ void sl_sync_event(sl_sync_t *s, const sl_msg_t *m, uint64_t now_ns)
 		break;
 	case SL_EVT_WORK_RETURNED:
 		rg = sync_range(s, m);
-		sl_reactor_on_work_returned(s->r, m->session, gen, &rg);
+		sl_reactor_on_work_returned(s->r, m->session, gen, &rg,
+		                            ((const sl_evt_work_t *)m->payload)->nf_reason);
 		break;
 	case SL_EVT_SESSION_DOWN:
 		sl_reactor_on_session_down(s->r, m->session, gen);
+		sl_branch_session_down(s->b, m->session, gen, now_ns);
+		break;
+	case SL_EVT_FETCH_END:
+		sl_branch_on_end(s->b, m->session, gen, m->corr,
+		                 (const sl_evt_fetch_end_t *)m->payload, now_ns);
+		break;
+	case SL_EVT_NEW_BLOCK:
+		sync_on_new_block(s, m);
 		break;
 	default:
 		return;
@@ -203,6 +359,7 @@ void sl_sync_session_down(sl_sync_t *s, uint32_t sid)
 	if (s->r == NULL)
 		return;
 	sl_reactor_on_session_down(s->r, sid, sl_sid_gen(sid));
+	sl_branch_session_down(s->b, sid, sl_sid_gen(sid), s->now_ns);
 	sync_drain(s);
 }
 
@@ -211,6 +368,7 @@ void sl_sync_chain_moved(sl_sync_t *s)
 	if (s->r == NULL)
 		return;
 	sl_reactor_chain_moved(s->r);
+	sync_announce(s);
 	sync_drain(s);
 }
 
@@ -218,7 +376,9 @@ void sl_sync_tick(sl_sync_t *s, uint64_t now_ns)
 {
 	if (s->r == NULL)
 		return;
+	s->now_ns = now_ns;
 	sl_reactor_tick(s->r, now_ns);
+	sl_branch_tick(s->b, now_ns);
 	sync_drain(s);
 }
 
@@ -226,9 +386,7 @@ bool sl_sync_busy(const sl_sync_t *s)
 {
 	if (s->r == NULL)
 		return false;
-	sl_reactor_status_t st;
-	sl_reactor_status(s->r, &st);
-	return st.state == SL_REACTOR_SYNCING;
+	return sl_reactor_busy(s->r) || sl_branch_busy(s->b);
 }
 
 /* ---- API ----------------------------------------------------------------- */
@@ -263,6 +421,32 @@ static json_t *sync_counters_json(const sl_sync_t *s, const sl_reactor_status_t 
 	    (json_int_t)s->cnt.misbehavior, "fork_outputs", (json_int_t)s->cnt.forks);
 }
 
+static json_t *sync_branch_json(const sl_sync_t *s)
+{
+	sl_branch_cnt_t b;
+	memset(&b, 0, sizeof b);
+	if (s->b != NULL)
+		sl_branch_counters(s->b, &b);
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	                 "busy", sl_branch_busy(s->b), "forks", (json_int_t)b.forks, "dropped",
+	                 (json_int_t)b.dropped, "attempts", (json_int_t)b.attempts, "late",
+	                 (json_int_t)b.late, "extends", (json_int_t)b.extends, "gave_up",
+	                 (json_int_t)b.gave_up, "invalid", (json_int_t)b.invalid, "lighter",
+	                 (json_int_t)b.lighter, "switched", (json_int_t)b.switched, "last_fork",
+	                 (json_int_t)b.last_fork, "last_len", (json_int_t)b.last_len, "fetch_park",
+	                 (json_int_t)s->cnt.fetch_park);
+}
+
+static json_t *sync_new_block_json(const sl_sync_t *s)
+{
+	const sl_sync_cnt_t *c = &s->cnt;
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx", (json_int_t)c->nb_rx,
+	                 "dup", (json_int_t)c->nb_dup, "accepted", (json_int_t)c->nb_accepted,
+	                 "invalid", (json_int_t)c->nb_invalid, "other", (json_int_t)c->nb_other,
+	                 "relayed", (json_int_t)c->nb_relayed, "relay_drop",
+	                 (json_int_t)c->nb_relay_drop, "announced", (json_int_t)c->nb_announced);
+}
+
 json_t *sl_sync_status_json(const sl_sync_t *s)
 {
 	sl_reactor_status_t st;
@@ -275,13 +459,15 @@ json_t *sl_sync_status_json(const sl_sync_t *s)
 	} else
 		sl_reactor_status(s->r, &st);
 	const char *state = s->r ? sl_reactor_state_str(st.state) : "detached";
-	return json_pack(
-	    "{s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}", "state", state, "tip",
-	    (json_int_t)st.tip, "target", sync_height_json(st.target), "best_peer_height",
-	    (json_int_t)st.best_peer_height, "peers", (json_int_t)st.peers, "queued",
-	    (json_int_t)st.queued, "held", (json_int_t)st.held, "covered", (json_int_t)st.covered,
-	    "buffered", (json_int_t)st.buffered, "assignments", (json_int_t)st.assignments,
-	    "committed_per_s", st.committed_per_s, "counters", sync_counters_json(s, &st));
+	return json_pack("{s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:o}",
+	                 "state", state, "tip", (json_int_t)st.tip, "target",
+	                 sync_height_json(st.target), "best_peer_height",
+	                 (json_int_t)st.best_peer_height, "peers", (json_int_t)st.peers, "queued",
+	                 (json_int_t)st.queued, "held", (json_int_t)st.held, "covered",
+	                 (json_int_t)st.covered, "buffered", (json_int_t)st.buffered, "assignments",
+	                 (json_int_t)st.assignments, "committed_per_s", st.committed_per_s,
+	                 "counters", sync_counters_json(s, &st), "branch", sync_branch_json(s),
+	                 "new_block", sync_new_block_json(s));
 }
 
 static json_t *sync_range_json(const sl_range_info_t *ri)

@@ -8,8 +8,21 @@
    reactor; SESSION_DOWN and parks forget the session.  Outputs, drained
    after every event and tick: DROP_EXPECTATION -> sl_cmdq_send (PARK_REQUIRED
    -> park + cmd_park probe + session down), MISBEHAVIOR -> the peer's
-   record, FORK -> log + counter.  Sync runs by default (no target: follow
-   the best peer tip); sync.start only sets or clears a target. */
+   record, FORK -> the branch fetch (sl_branch.h), whose switch truncates
+   through sl_reactor_reorg_to and commits the branch.  Sync runs by
+   default (no target: follow the best peer tip); sync.start only sets or
+   clears a target.
+
+   NEW_BLOCK (SL_EVT_NEW_BLOCK, PoW already checked by the routine): a hash
+   in the seen-cache (sl_seen.h) is counted and dropped; otherwise it is
+   remembered, and a header extending our tip (height tip + 1, prev = tip
+   hash) is committed through the chain rules and relayed
+   (FORWARD_NEW_BLOCK) to every other session with stream 5; one the rules
+   refuse is record-only BAD_DATA of its sender; one below our tip or
+   above tip + 1 is left to STATUS and the pull / branch fetch.  When the
+   chain moves by at most SL_SYNC_ANNOUNCE_MAX headers outside the network
+   (header.import), the new tip is announced to every session with stream
+   5 (and remembered). */
 #ifndef SL_SYNC_H
 #define SL_SYNC_H
 
@@ -20,25 +33,45 @@
 #include "sl_msg.h"
 #include "sl_node.h"
 #include "sl_reactor.h"
+#include "sl_branch.h"
+#include "sl_seen.h"
+
+#define SL_SYNC_ANNOUNCE_MAX 16u /* tip moves announced as NEW_BLOCK */
 
 typedef struct {
-	uint64_t events;      /* header-sync events fed to the reactor */
-	uint64_t drops_sent;  /* DROP_EXPECTATION queued */
-	uint64_t drop_parks;  /* DROP_EXPECTATION answered PARK_REQUIRED: parked */
-	uint64_t drop_failed; /* DROP_EXPECTATION for a gone session (NoRoutine etc.) */
-	uint64_t misbehavior; /* MISBEHAVIOR outputs recorded */
-	uint64_t forks;       /* FORK outputs (logged; branch fetch is a later step) */
+	uint64_t events;        /* header-sync events fed to the reactor */
+	uint64_t drops_sent;    /* DROP_EXPECTATION queued */
+	uint64_t drop_parks;    /* DROP_EXPECTATION answered PARK_REQUIRED: parked */
+	uint64_t drop_failed;   /* DROP_EXPECTATION for a gone session (NoRoutine etc.) */
+	uint64_t misbehavior;   /* MISBEHAVIOR outputs recorded */
+	uint64_t forks;         /* FORK outputs (to the branch fetch) */
+	uint64_t fetch_park;    /* SEND_FRAME (fetch) answered PARK_REQUIRED: parked */
+	uint64_t switches;      /* branch switches (reorgs) done */
+	uint64_t nb_rx;         /* NEW_BLOCK events */
+	uint64_t nb_dup;        /* ... already in the seen-cache */
+	uint64_t nb_accepted;   /* ... committed (extended our tip) */
+	uint64_t nb_invalid;    /* ... refused by the chain rules (BAD_DATA recorded) */
+	uint64_t nb_other;      /* ... not tip + 1: left to STATUS / pull */
+	uint64_t nb_relayed;    /* FORWARD_NEW_BLOCK commands queued */
+	uint64_t nb_relay_drop; /* ... dropped (queue full, no routine) */
+	uint64_t nb_announced;  /* our own tips announced */
 } sl_sync_cnt_t;
 
 typedef struct {
 	sl_chainstore_t *cs;
 	sl_node_t *node;
-	sl_reactor_t *r; /* NULL while detached */
-	uint32_t target; /* SL_REACTOR_NO_TARGET or sync.start's to_height */
+	sl_reactor_t *r;     /* NULL while detached */
+	sl_branch_t *b;      /* NULL while detached */
+	uint32_t target;     /* SL_REACTOR_NO_TARGET or sync.start's to_height */
+	uint64_t timeout_ns; /* [sync] timeout_ms; 0: the reactor's default */
+	uint32_t known_tip;  /* tip at the last chain_moved (announce) */
+	uint64_t now_ns;     /* of the event or tick being run */
+	sl_seen_t seen;
 	sl_sync_cnt_t cnt;
 } sl_sync_t;
 
-/* sl_sync_init prepares s (detached, no target) over chain cs and node n. */
+/* sl_sync_init prepares s (detached, no target, the reactor's default
+   timeout) over chain cs and node n. */
 void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_node_t *n);
 
 /* sl_sync_attach creates the reactor on r's range table (re-applying the

@@ -2,7 +2,9 @@
    of real testnet3 headers ($SL_TEST_DATA = ../shared/data; a test whose
    file is missing prints why and returns), byte-identical export, reopen,
    typed refusals at the exact height, regtest headers from sluice-chaingen
-   ($SL_CHAINGEN), get by height and hash, publishing to the region. */
+   ($SL_CHAINGEN), get by height and hash, publishing to the region, and
+   branch_check (a branch judged without touching the store: its valid
+   prefix and the chainwork a real append of it reaches). */
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -807,6 +809,286 @@ START_TEST(test_truncate_rebuilds_the_context_at_the_height)
 }
 END_TEST
 
+/* ---- branch_check (judging a branch without touching the store) ----------- */
+
+/* A store snapshot: what branch_check must leave as it was. */
+typedef struct {
+	sl_chainstore_tip_t tip;
+	uint32_t committed;
+	uint64_t epoch;
+	sl_store_stats_t st;
+} cs_snap_t;
+
+static cs_snap_t cs_snap(sl_chainstore_t *cs)
+{
+	cs_snap_t s;
+	memset(&s, 0, sizeof(s));
+	sl_chainstore_tip(cs, &s.tip);
+	s.committed = sl_store_committed(sl_chainstore_store(cs));
+	s.epoch = sl_store_epoch(sl_chainstore_store(cs));
+	sl_store_stats(sl_chainstore_store(cs), &s.st);
+	return s;
+}
+
+static void cs_unchanged(sl_chainstore_t *cs, const cs_snap_t *a)
+{
+	cs_snap_t b = cs_snap(cs);
+	ck_assert_uint_eq(b.tip.height, a->tip.height);
+	ck_assert_mem_eq(b.tip.hash, a->tip.hash, 32);
+	ck_assert_mem_eq(b.tip.chainwork, a->tip.chainwork, 32);
+	ck_assert_uint_eq(b.committed, a->committed);
+	ck_assert_uint_eq(b.epoch, a->epoch);
+	ck_assert_uint_eq(b.st.commits, a->st.commits);
+	ck_assert_uint_eq(b.st.headers_committed, a->st.headers_committed);
+}
+
+/* The branch fixture: chain A = seed 1, heights 0..800, imported in `cs`;
+   B = seed 1 forked at 600 with seed 2, heights 0..1000; E = seed 1,
+   heights 0..1000 (A extended).  One --start-time for all.  *bf gets B's
+   bytes, *ef E's.  NULL (skip printed) when SL_CHAINGEN is not set. */
+#define BR_FORK 600u
+#define BR_TIP  800u
+#define BR_N    1001u
+
+static sl_chainstore_t *branch_fixture(const char *dir, uint8_t **bf, uint8_t **ef)
+{
+	char a[512], b[512], e[512], store[512], args[160];
+	long long t0 = (long long)time(NULL) - 2 * BR_N;
+	path_in(a, sizeof(a), dir, "a");
+	path_in(b, sizeof(b), dir, "b");
+	path_in(e, sizeof(e), dir, "e");
+	snprintf(args, sizeof(args), "-n %u --seed 1 --start-time %lld", BR_TIP + 1, t0);
+	int rc = run_chaingen(args, a);
+	if (rc == -100) {
+		printf("skip: SL_CHAINGEN not set\n");
+		return NULL;
+	}
+	ck_assert_int_eq(rc, 0);
+	snprintf(args, sizeof(args), "-n %u --seed 1 --fork-at %u --fork-seed 2 --start-time %lld",
+	         BR_N, BR_FORK, t0);
+	ck_assert_int_eq(run_chaingen(args, b), 0);
+	snprintf(args, sizeof(args), "-n %u --seed 1 --start-time %lld", BR_N, t0);
+	ck_assert_int_eq(run_chaingen(args, e), 0);
+	size_t len;
+	*bf = load(b, &len);
+	ck_assert_uint_eq(len, (size_t)BR_N * HS);
+	*ef = load(e, &len);
+	ck_assert_uint_eq(len, (size_t)BR_N * HS);
+	/* B leaves A (= E's prefix) right after the fork */
+	ck_assert_int_eq(memcmp(*bf, *ef, (size_t)(BR_FORK + 1) * HS), 0);
+	ck_assert_int_ne(
+	    memcmp(*bf + (size_t)(BR_FORK + 1) * HS, *ef + (size_t)(BR_FORK + 1) * HS, HS), 0);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "regtest");
+	ck_assert_int_eq(sl_chainstore_import(cs, a, NULL, NULL), SL_CHAINSTORE_OK);
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(cs, &t);
+	ck_assert_uint_eq(t.height, BR_TIP);
+	return cs;
+}
+
+/* real_work gives the chainwork a second store (`name` in dir, holding A
+   imported from dir/a) reaches after truncate to `fork` and a real append of
+   hdrs[0..n) (which must all be valid). */
+static void real_work(const char *dir, const char *name, uint32_t fork, const uint8_t *hdrs,
+                      uint32_t n, uint8_t work[32])
+{
+	char a[512], store[512];
+	path_in(a, sizeof(a), dir, "a");
+	path_in(store, sizeof(store), dir, name);
+	sl_chainstore_t *cs = open_cs(store, "regtest");
+	ck_assert_int_eq(sl_chainstore_import(cs, a, NULL, NULL), SL_CHAINSTORE_OK);
+	ck_assert_int_eq(sl_chainstore_truncate(cs, fork), SL_CHAINSTORE_OK);
+	uint32_t done = 0;
+	sl_chainstore_fail_t f;
+	if (n > 0) {
+		sl_chainstore_err_t e = sl_chainstore_append(cs, fork + 1, hdrs, n, &done, &f);
+		ck_assert_msg(e == SL_CHAINSTORE_OK, "append: %s at %u (%s)",
+		              sl_chainstore_err_str(e), f.height, sl_chainstore_reason(&f));
+		ck_assert_uint_eq(done, n);
+	}
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(cs, &t);
+	ck_assert_uint_eq(t.height, fork + n);
+	memcpy(work, t.chainwork, 32);
+	sl_chainstore_close(cs);
+}
+
+/* A valid branch (fork 600, 400 headers, heavier than our tip 800) and a
+   valid extension (fork = tip 800, 200 headers): OK, *valid = n, and the
+   work is the chainwork a real truncate + append of the same headers
+   reaches; the store is untouched. */
+START_TEST(test_branch_check_valid_branch_work_equals_real_append)
+{
+	MKDIR_TMP(dir);
+	uint8_t *b = NULL, *e = NULL;
+	sl_chainstore_t *cs = branch_fixture(dir, &b, &e);
+	if (cs == NULL) {
+		rm_tree(dir);
+		return;
+	}
+	cs_snap_t s0 = cs_snap(cs);
+	uint32_t valid = 12345;
+	uint8_t work[32], want[32];
+	sl_chainstore_fail_t f = {77, SL_STORE_OK, 0};
+	const uint32_t n = BR_N - 1 - BR_FORK;
+	ck_assert_int_eq(sl_chainstore_branch_check(cs, BR_FORK, b + (size_t)(BR_FORK + 1) * HS, n,
+	                                            &valid, work, &f),
+	                 SL_CHAINSTORE_OK);
+	ck_assert_uint_eq(valid, n);
+	cs_unchanged(cs, &s0);
+	real_work(dir, "s2", BR_FORK, b + (size_t)(BR_FORK + 1) * HS, n, want);
+	ck_assert_mem_eq(work, want, 32);
+	ck_assert_int_gt(sl_chain_work_cmp(work, s0.tip.chainwork), 0);
+	/* fork = tip: the extension */
+	const uint32_t m = BR_N - 1 - BR_TIP;
+	ck_assert_int_eq(sl_chainstore_branch_check(cs, BR_TIP, e + (size_t)(BR_TIP + 1) * HS, m,
+	                                            &valid, work, &f),
+	                 SL_CHAINSTORE_OK);
+	ck_assert_uint_eq(valid, m);
+	cs_unchanged(cs, &s0);
+	real_work(dir, "s3", BR_TIP, e + (size_t)(BR_TIP + 1) * HS, m, want);
+	ck_assert_mem_eq(work, want, 32);
+	/* a shorter branch is judged the same way (its work below ours) */
+	ck_assert_int_eq(sl_chainstore_branch_check(cs, BR_FORK, b + (size_t)(BR_FORK + 1) * HS, 50,
+	                                            &valid, work, &f),
+	                 SL_CHAINSTORE_OK);
+	ck_assert_uint_eq(valid, 50);
+	real_work(dir, "s4", BR_FORK, b + (size_t)(BR_FORK + 1) * HS, 50, want);
+	ck_assert_mem_eq(work, want, 32);
+	ck_assert_int_lt(sl_chain_work_cmp(work, s0.tip.chainwork), 0);
+	cs_unchanged(cs, &s0);
+	sl_chainstore_close(cs);
+	free(b);
+	free(e);
+	rm_tree(dir);
+}
+END_TEST
+
+/* check_invalid runs branch_check on B's branch with header k broken by
+   `breaker` and checks INVALID, *valid = k, fail.height = fork + 1 + k with
+   `reason`, the work of the valid prefix (as a real append reaches) and an
+   untouched store. */
+static void check_invalid(sl_chainstore_t *cs, const char *dir, const uint8_t *b, uint32_t k,
+                          void (*breaker)(uint8_t *branch, uint32_t k), const char *reason)
+{
+	const uint32_t n = BR_N - 1 - BR_FORK;
+	uint8_t *br = malloc((size_t)n * HS), work[32], want[32];
+	memcpy(br, b + (size_t)(BR_FORK + 1) * HS, (size_t)n * HS);
+	breaker(br, k);
+	cs_snap_t s0 = cs_snap(cs);
+	uint32_t valid = 12345;
+	sl_chainstore_fail_t f;
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(sl_chainstore_branch_check(cs, BR_FORK, br, n, &valid, work, &f),
+	                 SL_CHAINSTORE_ERR_INVALID);
+	ck_assert_uint_eq(valid, k);
+	ck_assert_uint_eq(f.height, BR_FORK + 1 + k);
+	ck_assert_str_eq(sl_chainstore_reason(&f), reason);
+	cs_unchanged(cs, &s0);
+	char name[32];
+	snprintf(name, sizeof(name), "w%s%u", reason, k);
+	real_work(dir, name, BR_FORK, br, k, want);
+	ck_assert_mem_eq(work, want, 32);
+	free(br);
+}
+
+static void break_pow(uint8_t *br, uint32_t k)
+{
+	uint8_t *h = br + (size_t)k * HS, target[32], hash[32];
+	ck_assert_int_eq(sl_chain_compact_decode(sl_chain_hdr_bits(h), target), SL_CHAIN_OK);
+	do { /* next nonce until the hash misses the target (~1 in 2) */
+		uint32_t nonce = sl_chain_hdr_nonce(h) + 1;
+		memcpy(h + 76, &nonce, 4);
+		sl_sha256d_hdr(h, hash);
+	} while (sl_chain_hash_meets(hash, target));
+}
+
+static void break_mtp(uint8_t *br, uint32_t k)
+{
+	uint8_t *h = br + (size_t)k * HS, hash[32];
+	memcpy(h + 68, h - 20 * (int)HS + 68, 4); /* the time of 20 below */
+	memset(h + 76, 0, 4);
+	ck_assert_uint_gt(sl_chain_mine(h, 1u << 24, hash), 0);
+}
+
+static void break_link(uint8_t *br, uint32_t k)
+{
+	uint8_t *h = br + (size_t)k * HS, hash[32];
+	h[4] ^= 0xff;
+	memset(h + 76, 0, 4);
+	ck_assert_uint_gt(sl_chain_mine(h, 1u << 24, hash), 0);
+}
+
+/* A header the rules refuse at branch index k (proof of work, time not
+   after the median of the last 11, or a prev hash that is not its
+   predecessor's): INVALID, *valid = k, fail.height = fork + 1 + k with its
+   reason, work = the chainwork of the valid prefix (at the fork for k = 0);
+   the store is untouched. */
+START_TEST(test_branch_check_invalid_header_names_its_height)
+{
+	MKDIR_TMP(dir);
+	uint8_t *b = NULL, *e = NULL;
+	sl_chainstore_t *cs = branch_fixture(dir, &b, &e);
+	if (cs == NULL) {
+		rm_tree(dir);
+		return;
+	}
+	unsigned seed0 = (unsigned)time(NULL) ^ 0x77, seed = seed0;
+	uint32_t k = 21 + (uint32_t)(rand_r(&seed) % 370);
+	printf("test_branch_check_invalid: seed %u, k %u\n", seed0, k);
+	check_invalid(cs, dir, b, 0, break_pow, "pow");
+	check_invalid(cs, dir, b, k, break_pow, "pow");
+	check_invalid(cs, dir, b, 399, break_pow, "pow");
+	check_invalid(cs, dir, b, 50, break_mtp, "time_mtp");
+	check_invalid(cs, dir, b, k, break_link, "linkage");
+	check_invalid(cs, dir, b, 0, break_link, "linkage");
+	sl_chainstore_close(cs);
+	free(b);
+	free(e);
+	rm_tree(dir);
+}
+END_TEST
+
+/* A fork above our tip, NULL headers or a NULL chain: ARG, *valid = 0, and
+   the store is untouched. */
+START_TEST(test_branch_check_refuses_a_fork_above_the_tip)
+{
+	MKDIR_TMP(dir);
+	uint8_t *b = NULL, *e = NULL;
+	sl_chainstore_t *cs = branch_fixture(dir, &b, &e);
+	if (cs == NULL) {
+		rm_tree(dir);
+		return;
+	}
+	cs_snap_t s0 = cs_snap(cs);
+	uint32_t valid = 12345;
+	uint8_t work[32];
+	sl_chainstore_fail_t f;
+	ck_assert_int_eq(sl_chainstore_branch_check(cs, BR_TIP + 1, e + (size_t)(BR_TIP + 2) * HS,
+	                                            10, &valid, work, &f),
+	                 SL_CHAINSTORE_ERR_ARG);
+	ck_assert_uint_eq(valid, 0);
+	valid = 12345;
+	ck_assert_int_eq(sl_chainstore_branch_check(cs, UINT32_MAX, b, 1, &valid, work, &f),
+	                 SL_CHAINSTORE_ERR_ARG);
+	ck_assert_uint_eq(valid, 0);
+	valid = 12345;
+	ck_assert_int_eq(sl_chainstore_branch_check(cs, BR_FORK, NULL, 10, &valid, work, &f),
+	                 SL_CHAINSTORE_ERR_ARG);
+	ck_assert_uint_eq(valid, 0);
+	valid = 12345;
+	ck_assert_int_eq(sl_chainstore_branch_check(NULL, BR_FORK, b, 10, &valid, work, &f),
+	                 SL_CHAINSTORE_ERR_ARG);
+	ck_assert_uint_eq(valid, 0);
+	cs_unchanged(cs, &s0);
+	sl_chainstore_close(cs);
+	free(b);
+	free(e);
+	rm_tree(dir);
+}
+END_TEST
+
 static Suite *chainstore_suite(void)
 {
 	Suite *s = suite_create("chainstore");
@@ -821,6 +1103,8 @@ static Suite *chainstore_suite(void)
 	tcase_add_test(neg, test_get_and_find_out_of_range_not_found);
 	tcase_add_test(neg, test_append_refuses_a_start_that_is_not_tip_plus_one);
 	tcase_add_test(neg, test_append_commits_the_valid_prefix_and_names_the_refused_height);
+	tcase_add_test(neg, test_branch_check_invalid_header_names_its_height);
+	tcase_add_test(neg, test_branch_check_refuses_a_fork_above_the_tip);
 	suite_add_tcase(s, neg);
 	TCase *pos = tcase_create("chain");
 	tcase_add_test(pos, test_fresh_store_starts_at_genesis);
@@ -832,6 +1116,7 @@ static Suite *chainstore_suite(void)
 	tcase_add_test(pos, test_status_published_to_region_after_each_commit);
 	tcase_add_test(pos, test_append_in_groups_reaches_the_tip_one_commit_each);
 	tcase_add_test(pos, test_truncate_rebuilds_the_context_at_the_height);
+	tcase_add_test(pos, test_branch_check_valid_branch_work_equals_real_append);
 	suite_add_tcase(s, pos);
 	return s;
 }

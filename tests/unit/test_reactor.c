@@ -5,7 +5,9 @@
    the end state is re-opened with the real sl_chainstore (which
    re-validates every header) and exported byte-identical to the source.
    Source headers: sluice-chaingen ($SL_CHAINGEN) when set, else mined here
-   the same way (regtest target, ~2 tries a header). */
+   the same way (regtest target, ~2 tries a header).  Also: a NOT_FOUND
+   UNKNOWN_ANCHOR from a peer advertising more work is one FORK output per
+   advertised tip. */
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "sl_sha256d.h"
 #include "sl_store.h"
 #include "sl_time.h"
+#include "sl_wire.h"
 
 #define HS     80u
 #define N      2000u /* source heights 0..N-1 */
@@ -682,6 +685,143 @@ START_TEST(test_reorg_to_truncates_store_and_table)
 }
 END_TEST
 
+/* ---- NOT_FOUND UNKNOWN_ANCHOR: a peer on another branch -------------------- */
+
+/* give_back takes a range for (sess, gen), has the routine give it back to
+   the table (NOT_FOUND) and reports WorkReturned with nf_reason. */
+static void give_back(fx_t *f, uint32_t sess, uint32_t gen, uint16_t nf)
+{
+	sl_range_t a;
+	ck_assert(take(f, sess, gen, N - 1, &a));
+	ck_assert_int_eq(sl_rangeq_return(f->q, sess, gen, &a, SL_RANGE_WHY_NOT_FOUND),
+	                 SL_RANGEQ_OK);
+	sl_reactor_on_work_returned(f->r, sess, gen, &a, nf);
+}
+
+/* status_work sends a STATUS of (sess, gen) at `tip` with chainwork = ours
+   plus `delta` (-1, 0 or +1 in the last byte). */
+static void status_work(fx_t *f, uint32_t sess, uint32_t gen, uint32_t tip, int delta)
+{
+	sl_reactor_peer_status_t st = {.best_height = tip};
+	sl_sha256d_hdr(src + (size_t)tip * HS, st.best_hash);
+	sl_chainstore_tip_t t;
+	tc_tip(&f->tc, &t);
+	memcpy(st.chainwork, t.chainwork, 32);
+	ck_assert_uint_gt(st.chainwork[31], 1); /* regtest: 2 a header, never 0 */
+	ck_assert_uint_lt(st.chainwork[31], 0xff);
+	st.chainwork[31] = (uint8_t)(st.chainwork[31] + delta);
+	sl_reactor_on_status(f->r, sess, gen, &st);
+}
+
+static uint64_t forks_of(fx_t *f)
+{
+	sl_reactor_status_t s;
+	sl_reactor_status(f->r, &s);
+	return s.forks;
+}
+
+/* UNKNOWN_ANCHOR from a peer whose STATUS advertised more work than ours:
+   it is on another branch, so exactly one FORK output (its session, its
+   advertised tip as peer_tip, a height we have); a second UNKNOWN_ANCHOR
+   for the same advertised tip yields none, a new advertised tip yields one
+   more.  The assignment is forgotten every time. */
+START_TEST(test_unknown_anchor_from_heavier_peer_forks_once_per_tip)
+{
+	fx_t f;
+	fx_open(&f, 3);
+	status_of(&f, 1, 1, N - 1); /* work tip + 2 > ours */
+	deliver(&f, 1, 1, src, 1, 150);
+	sl_reactor_tick(f.r, f.now);
+	ck_assert_uint_eq(tip_of(&f), 150);
+	sl_reactor_out_t o[8];
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+
+	give_back(&f, 1, 1, SL_WIRE_NF_UNKNOWN_ANCHOR);
+	ck_assert_uint_eq(drain(&f, o, 8), 1);
+	ck_assert_uint_eq(o[0].kind, SL_REACTOR_OUT_FORK);
+	ck_assert_uint_eq(o[0].sess, 1);
+	ck_assert_uint_eq(o[0].gen, 1);
+	ck_assert_uint_eq(o[0].peer_tip, N - 1);
+	ck_assert_uint_le(o[0].height, 150); /* a height we have */
+	ck_assert_uint_eq(forks_of(&f), 1);
+	sl_reactor_status_t s;
+	sl_reactor_status(f.r, &s);
+	ck_assert_uint_eq(s.assignments, 0);
+
+	give_back(&f, 1, 1, SL_WIRE_NF_UNKNOWN_ANCHOR); /* same tip: none */
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	ck_assert_uint_eq(forks_of(&f), 1);
+	sl_reactor_status(f.r, &s);
+	ck_assert_uint_eq(s.assignments, 0);
+
+	status_of(&f, 1, 1, N - 2); /* a new tip (above ours: no FORK by itself) */
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	give_back(&f, 1, 1, SL_WIRE_NF_UNKNOWN_ANCHOR);
+	ck_assert_uint_eq(drain(&f, o, 8), 1);
+	ck_assert_uint_eq(o[0].kind, SL_REACTOR_OUT_FORK);
+	ck_assert_uint_eq(o[0].peer_tip, N - 2);
+	ck_assert_uint_eq(forks_of(&f), 2);
+	give_back(&f, 1, 1, SL_WIRE_NF_UNKNOWN_ANCHOR);
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	ck_assert_int_eq(sl_reactor_sweep(f.r, NULL), 0);
+	fx_close(&f, true);
+}
+END_TEST
+
+/* No FORK from an UNKNOWN_ANCHOR of a peer advertising equal or less work
+   than ours, of a peer that sent no STATUS, or of a session that went
+   down; and none from a heavier peer's NOT_FOUND of another reason (0:
+   none, BEYOND_TIP), which leaves its one FORK for a later
+   UNKNOWN_ANCHOR. */
+START_TEST(test_no_fork_without_more_work_or_unknown_anchor)
+{
+	fx_t f;
+	fx_open(&f, 3);
+	status_of(&f, 1, 1, N - 1);
+	deliver(&f, 1, 1, src, 1, 150);
+	sl_reactor_tick(f.r, f.now);
+	ck_assert_uint_eq(tip_of(&f), 150);
+	sl_reactor_out_t o[8];
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+
+	status_work(&f, 2, 2, N - 1, 0);  /* equal work */
+	status_work(&f, 3, 3, N - 1, -1); /* less work */
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	give_back(&f, 2, 2, SL_WIRE_NF_UNKNOWN_ANCHOR);
+	give_back(&f, 3, 3, SL_WIRE_NF_UNKNOWN_ANCHOR);
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	/* no STATUS at all */
+	sl_range_t a;
+	ck_assert(sl_rangeq_take(f.q, 4, 4, N - 1, RLEN, &a));
+	ck_assert_int_eq(sl_rangeq_return(f.q, 4, 4, &a, SL_RANGE_WHY_NOT_FOUND), SL_RANGEQ_OK);
+	sl_reactor_on_work_returned(f.r, 4, 4, &a, SL_WIRE_NF_UNKNOWN_ANCHOR);
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	/* the heavier peer: other reasons are not a branch */
+	give_back(&f, 1, 1, 0);
+	give_back(&f, 1, 1, SL_WIRE_NF_BEYOND_TIP);
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	ck_assert_uint_eq(forks_of(&f), 0);
+	sl_reactor_status_t s;
+	sl_reactor_status(f.r, &s);
+	ck_assert_uint_eq(s.assignments, 0);
+	/* ... and its FORK is still there to be had */
+	give_back(&f, 1, 1, SL_WIRE_NF_UNKNOWN_ANCHOR);
+	ck_assert_uint_eq(drain(&f, o, 8), 1);
+	ck_assert_uint_eq(o[0].kind, SL_REACTOR_OUT_FORK);
+	ck_assert_uint_eq(o[0].sess, 1);
+	ck_assert_uint_eq(o[0].peer_tip, N - 1);
+	/* a heavier peer that went down: ignored */
+	status_of(&f, 5, 5, N - 1);
+	sl_range_t b;
+	ck_assert(take(&f, 5, 5, N - 1, &b));
+	sl_reactor_on_session_down(f.r, 5, 5);
+	sl_reactor_on_work_returned(f.r, 5, 5, &b, SL_WIRE_NF_UNKNOWN_ANCHOR);
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	ck_assert_uint_eq(forks_of(&f), 1);
+	fx_close(&f, true);
+}
+END_TEST
+
 /* ---- randomized ------------------------------------------------------------ */
 
 typedef struct {
@@ -742,7 +882,7 @@ START_TEST(test_randomized_invariant_holds)
 			uint32_t i = (uint32_t)rand() % x->n;
 			if (sl_rangeq_return(f.q, x->sess, x->gen, &x->r[i],
 			                     SL_RANGE_WHY_NOT_FOUND) == SL_RANGEQ_OK)
-				sl_reactor_on_work_returned(f.r, x->sess, x->gen, &x->r[i]);
+				sl_reactor_on_work_returned(f.r, x->sess, x->gen, &x->r[i], 0);
 			x->r[i] = x->r[--x->n];
 		} else {
 			f.now += (uint64_t)(rand() % 4000) * 1000000ull;
@@ -800,6 +940,8 @@ static Suite *reactor_suite(void)
 	tcase_add_test(t, test_work_bounded_by_peer_tip_target_and_window);
 	tcase_add_test(t, test_commit_buffer_is_bounded);
 	tcase_add_test(t, test_reorg_to_truncates_store_and_table);
+	tcase_add_test(t, test_unknown_anchor_from_heavier_peer_forks_once_per_tip);
+	tcase_add_test(t, test_no_fork_without_more_work_or_unknown_anchor);
 	tcase_add_test(t, test_randomized_invariant_holds);
 	suite_add_tcase(s, t);
 	return s;
