@@ -498,14 +498,16 @@ static void sl_hs_bad(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, const c
 
 /* sl_hs_short: e's answer ended (LAST, or quiet for SL_HS_QUIET_NS) with
    heights missing: the range goes back (NOT_FOUND: this peer's hold is
-   cleared).  Only an empty answer waits the empty-retry delay; one that
-   brought heights lost frames on the way and may be asked again at once. */
-static void sl_hs_short(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e)
+   cleared).  `cut`: the peer itself ended it early (LAST before the end of
+   the request: that is all it has), so p waits the empty-retry delay, as
+   after an empty answer; otherwise frames were lost on the way and the
+   rest may be asked again at once. */
+static void sl_hs_short(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, bool cut)
 {
-	bool empty = e->got == 0;
+	bool wait = cut || e->got == 0;
 	SL_CNT_ADD(&lc->cnt->hs_partial, 1);
 	sl_hs_return(lc, p, e, SL_RANGE_WHY_NOT_FOUND);
-	if (empty)
+	if (wait)
 		sl_hs_retry_later(lc, p);
 }
 
@@ -698,7 +700,8 @@ static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 	if (e->got == e->r.len) {
 		sl_hs_end(lc, p, e, false); /* delivered whole: the reactor credits it */
 	} else if (last) {
-		sl_hs_short(lc, p, e); /* frames lost, or the peer's tip moved back */
+		/* frames lost on the way, or the peer cut its answer short */
+		sl_hs_short(lc, p, e, end < (uint64_t)e->r.start + e->r.len);
 	}
 }
 
@@ -997,7 +1000,7 @@ void sl_hs_tick(sl_lcore_t *lc, struct sl_peer *p)
 			sl_hs_end(lc, p, &x[i], true);
 		} else if (x[i].corr != 0 && x[i].last_ns != 0 &&
 		           lc->now_ns - x[i].last_ns > SL_HS_QUIET_NS) {
-			sl_hs_short(lc, p, &x[i]); /* its LAST was lost */
+			sl_hs_short(lc, p, &x[i], false); /* its LAST was lost */
 		} else if (x[i].corr != 0 && x[i].last_ns == 0 &&
 		           lc->now_ns - x[i].sent_ns > SL_HS_NOANSWER_NS) {
 			/* the request or its whole answer was lost: ask again (the

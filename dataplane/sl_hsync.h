@@ -74,7 +74,8 @@
    An answer whose last frame is older than SL_HS_QUIET_NS (its LAST was
    lost) ends like one cut by LAST.  Heights missing after an answer that
    brought some (frames lost on the way) go back at once and may be taken
-   again without the empty-retry delay; only an empty answer waits it.
+   again without the empty-retry delay; an empty answer, or one the peer
+   cut short (LAST before the end of the request), waits it.
    A HEADERS / NOT_FOUND whose corr names an expectation that ended early
    (dropped by DROP_EXPECTATION, refused, cut by LAST or NOT_FOUND) is a
    late answer: dropped silently (hs_late_drop), remembered per session for
