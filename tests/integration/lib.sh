@@ -672,3 +672,54 @@ slt_hold_wait_ack() {
 slt_hold_count() {
 	grep -c "\"event\": \"$2\"" "$SLT_TMP/$1.jsonl" 2>/dev/null || true
 }
+
+# ---- issue 4: header sync between nodes ----
+#
+#   slt_chaingen ARGS...      sluice-chaingen ARGS... ($SLUICE_CHAINGEN)
+#   slt_node_tip K            node k's "height hash" (status), empty if no answer
+#   slt_node_wait_tip K H SECS [HASH]   wait until node k's tip is height H
+#                             (and HASH, display hex, when given); fails with
+#                             node k's sync.status after SECS
+#   slt_node_sync_get K EXPR  slt_jq EXPR over node k's sync.status
+#   slt_node_settled K [SECS] wait until node k's range table is empty
+#                             (queued 0, held 0, no live range); fails else
+slt_chaingen() {
+	[ -x "${SLUICE_CHAINGEN:-}" ] || slt_skip "sluice-chaingen not built (SLUICE_CHAINGEN)"
+	"$SLUICE_CHAINGEN" "$@" 2>>"$SLT_TMP/chaingen.log" || slt_fail "sluice-chaingen $*"
+}
+
+slt_node_tip() {
+	slt_node_ctl "$1" --json status 2>/dev/null |
+		slt_jq '"%s %s" % (v["tip_height"], v["tip_hash"])' 2>/dev/null
+}
+
+slt_node_wait_tip() {
+	local k=$1 h=$2 secs=$3 want=${4:-} i tip=
+	for ((i = 0; i < secs * 5; i++)); do
+		tip=$(slt_node_tip "$k")
+		if [ "${tip%% *}" = "$h" ] && { [ -z "$want" ] || [ "${tip#* }" = "$want" ]; }; then
+			return 0
+		fi
+		slt_alive "${SLT_NODE_DP_PID[$k]}" || slt_fail "node $k: sluice-dp died"
+		slt_alive "${SLT_NODE_CTRL_PID[$k]}" || slt_fail "node $k: sluice-ctrl died"
+		sleep 0.2
+	done
+	slt_log "node $k sync.status: $(slt_node_ctl "$k" --json sync.status 2>&1)"
+	slt_log "node $k peers: $(slt_node_ctl "$k" --json peers 2>&1)"
+	slt_fail "node $k: tip '${tip:-?}' after $secs s (want $h${want:+ $want})"
+}
+
+slt_node_sync_get() {
+	slt_node_ctl "$1" --json sync.status | slt_jq "$2"
+}
+
+slt_node_settled() {
+	local k=$1 secs=${2:-10} i q h n
+	for ((i = 0; i < secs * 5; i++)); do
+		q=$(slt_node_sync_get "$k" 'v["queued"]') h=$(slt_node_sync_get "$k" 'v["held"]')
+		n=$(slt_node_ctl "$k" --json ranges | slt_jq 'len(v)')
+		[ "$q" = 0 ] && [ "$h" = 0 ] && [ "$n" = 0 ] && return 0
+		sleep 0.2
+	done
+	slt_fail "node $k: range table not settled: queued $q held $h live ranges $n"
+}

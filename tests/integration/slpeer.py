@@ -1660,6 +1660,30 @@ def cmd_send_raw(a):
     return 0
 
 
+def bad_pow_header(chain):
+    """A header on top of `chain`'s genesis whose bits ask for far more work
+    (0x1800ffff) than its hash carries: its proof of work fails."""
+    g = genesis_header(chain)
+    return (g[:4] + header_hash(g) + g[36:72] + struct.pack("<I", 0x1800FFFF) + g[76:80])
+
+
+def cmd_new_block(a):
+    host, port = _bind(a)
+    p = Peer((host, port), chain_id=chain_id_of(a.chain))
+    r = p.hello(a.to, streams=_streams(a.streams), timeout=a.timeout)
+    if not r or r["msg"] != "HELLO_ACK":
+        emit({"event": "hello", "reply": describe(r)})
+        return 1
+    hdr = bytes.fromhex(a.header) if a.header else bad_pow_header(a.chain)
+    p.send_msg("NEW_BLOCK", height=a.height, header=hdr)
+    reason = p.run_for(a.wait)
+    if reason is None:
+        p.goodbye()
+    emit({"event": "sent", "height": a.height, "header": hdr.hex(),
+          "goodbye": GOODBYE_REASONS.get(reason) if reason else None})
+    return 0
+
+
 def cmd_hostile(a):
     if a.list:
         for c in HOSTILE_CASES:
@@ -1724,6 +1748,13 @@ def main(argv=None):
     p.add_argument("--hex", required=True)
     p.add_argument("--wait", type=float, default=1.0)
     p.set_defaults(fn=cmd_send_raw)
+    p = sub.add_parser("new-block", help="handshake, one NEW_BLOCK, listen, GOODBYE")
+    _common(p)
+    p.add_argument("--streams", default="0,5")
+    p.add_argument("--height", type=int, required=True)
+    p.add_argument("--header", help="80-byte header, hex (default: one failing its PoW)")
+    p.add_argument("--wait", type=float, default=0.5, help="listen this long after")
+    p.set_defaults(fn=cmd_new_block)
     p = sub.add_parser("hostile", help="crafted frames from HOSTILE_CASES")
     _common(p, to=False)
     p.add_argument("--to", type=_addr)
