@@ -299,7 +299,12 @@ print(json.dumps(json.loads(sys.stdin.read())[sys.argv[1]]))
 # `sluicectl --json stats`, as one flat JSON dict.  The totals are the
 # dict (top level or one level down, e.g. "dataplane") holding rx_pkts.
 slt_ctl_stats_json() {
-	slt_ctl --json stats | "$SLT_PY" -c '
+	slt_ctl --json stats | slt_stats_total
+}
+
+# slt_stats_total: `sluicectl --json stats` on stdin -> its dataplane totals.
+slt_stats_total() {
+	"$SLT_PY" -c '
 import json, sys
 r = json.load(sys.stdin)
 def find(d, depth):
@@ -436,6 +441,9 @@ slt_node_up() {
 #   slt_node_start K / slt_node_wait_ready K [SECS] / slt_node_ctl K ARGS...
 #   slt_node_stop K           SIGTERM both processes, assert exit 0
 #   slt_node_kill_dp K        SIGKILL node k's dataplane (a crash)
+#   slt_node_start_dp K       start node k's dataplane alone (e.g. again
+#                             after slt_node_kill_dp; its ctrl re-attaches)
+#   slt_node_stats_json K     node k's dataplane totals (slt_ctl_stats_json)
 #   slt_node_telemetry_json K [CMD]
 # Everything the node helpers start or create is removed by the trap.
 
@@ -603,6 +611,15 @@ slt_node_kill_dp() {
 	slt_kill_pid "${SLT_NODE_DP_PID[$k]:-}"
 	SLT_NODE_DP_PID[$k]=
 	slt_log "node $k: sluice-dp killed (SIGKILL)"
+}
+
+slt_node_stats_json() { slt_node_ctl "$1" --json stats | slt_stats_total; }
+
+slt_node_start_dp() {
+	local k=$1
+	"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
+	SLT_NODE_DP_PID[$k]=$!
+	slt_log "node $k (${SLT_NODE_IP[$k]}): sluice-dp pid ${SLT_NODE_DP_PID[$k]}"
 }
 
 slt_node_telemetry_json() {

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# sync_crash_resume.sh — a syncing node's dataplane crashes (SIGKILL) and is
+# started again; sync resumes from the stored tip (DESIGN.md "Processes and
+# shared memory": ctrl re-attaches to a restarted dataplane, the header
+# store on disk is the truth; "The range table": nothing lost or stranded).
+# Two nodes on one L2 segment, profile regtest.  sluice-chaingen writes
+# 300,000 headers; A imports them; B starts empty with bootstrap = A.  When
+# B's tip is clearly mid-way (>= N/20, below the tip) B's sluice-dp is
+# SIGKILLed; its stale region file stays behind.  Checks:
+#   - B's ctrl notices (sync.status "detached", stats ctrl.dp_detaches 1)
+#     and keeps its stored tip (>= the tip seen before the kill);
+#   - a new sluice-dp starts over the stale region ("replacing a stale
+#     region"), ctrl re-attaches (status ready, dp_attaches 2);
+#   - the re-attached reactor starts from the stored tip (its tip minus
+#     what it committed, right after re-attach), >= the tip seen before
+#     the kill, and no live range starts at or below it (no restart from 0);
+#   - B reaches tip N-1 with the generated tip hash within a bound (150 s
+#     after the restart), its export is byte-identical (cmp) to the file,
+#     and the re-attached reactor committed exactly N-1 - (tip at
+#     re-attach) headers;
+#   - the range table settles: queued 0, held 0, no live range, state
+#     synced; counters invalid 0, stray_holds 0; the sweeper never logged a
+#     broken invariant; no hold left once A is gone.
+# Prints tip_at_kill=, tip_at_reattach=, sync_time_s= and resume_time_s=.
+. "$(dirname "$0")/lib.sh"
+
+slt_require_root
+slt_require_tools ip ethtool cmp stat
+slt_require_bins
+CHAINGEN=${SLUICE_CHAINGEN:-$(dirname "$SLUICE_CTRL")/chaingen/sluice-chaingen}
+[ -x "$CHAINGEN" ] || slt_skip "sluice-chaingen not built ($CHAINGEN)"
+N=${SLT_CRASH_N:-300000}
+TIP=$((N - 1))
+KILL_AT=$((N / 20))
+BOUND=${SLT_SYNC_BOUND_S:-150}
+KILL_BOUND=60
+slt_init
+FILE=$SLT_TMP/chain.headers
+"$CHAINGEN" -n "$N" -o "$FILE" 2>"$SLT_TMP/chaingen.err" ||
+	slt_fail "sluice-chaingen: $(cat "$SLT_TMP/chaingen.err")"
+WANT=$(sed -n 's/.* tip=\([0-9a-f]\{64\}\) .*/\1/p' "$SLT_TMP/chaingen.err")
+[ -n "$WANT" ] || slt_fail "no tip hash from sluice-chaingen: $(cat "$SLT_TMP/chaingen.err")"
+slt_log "chain: $N regtest headers, tip $TIP $WANT; kill B's dataplane at tip >= $KILL_AT"
+
+slt_lan_up 2
+A=1 B=2
+for k in $A $B; do
+	slt_node_config $k >/dev/null
+	slt_cfg_set "${SLT_NODE_CFG[$k]}" dataplane idle_sleep_us 200
+	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000
+	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
+done
+slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
+B_REGION=$SLT_REGION_DIR/sluice-${SLT_NODE_INST[$B]}.region
+
+dump() {
+	slt_log "B status: $(slt_node_ctl $B --json status 2>&1)"
+	slt_log "B sync.status: $(slt_node_ctl $B --json sync.status 2>&1)"
+	slt_log "B ranges: $(slt_node_ctl $B --json ranges 2>&1 | head -c 2000)"
+	slt_log "B peers: $(slt_node_ctl $B --json peers 2>&1)"
+	slt_log "B stats: $(slt_node_ctl $B --json stats 2>&1 | head -c 3000)"
+	slt_log "A peers: $(slt_node_ctl $A --json peers 2>&1)"
+}
+now() { "$SLT_PY" -c 'import time; print(time.monotonic())'; }
+since() { "$SLT_PY" -c "import time; print(round(time.monotonic() - $1, 2))"; }
+b_tip() { slt_node_ctl $B --json status 2>/dev/null | slt_json_get tip_height 2>/dev/null; }
+alive_or_fail() {
+	local k
+	for k in "$@"; do
+		slt_alive "${SLT_NODE_DP_PID[$k]}" || slt_fail "node $k: sluice-dp died"
+		slt_alive "${SLT_NODE_CTRL_PID[$k]}" || slt_fail "node $k: sluice-ctrl died"
+	done
+}
+
+slt_node_start $A
+slt_node_wait_ready $A 30
+slt_node_ctl $A --json header.import path="$FILE" >"$SLT_TMP/imp" ||
+	slt_fail "A: header.import: $(cat "$SLT_TMP/imp")"
+[ "$(slt_json_get tip_height <"$SLT_TMP/imp")" = $TIP ] ||
+	slt_fail "A: import tip: $(cat "$SLT_TMP/imp")"
+slt_ok "A imported heights 0..$TIP"
+
+# B syncs; the dataplane dies once the tip is clearly mid-way.
+T0=$(now)
+slt_node_start $B
+slt_node_wait_ready $B 30
+tip=0
+end=$((SECONDS + KILL_BOUND))
+while [ $SECONDS -lt $end ]; do
+	tip=$(b_tip)
+	[ -n "$tip" ] && [ "$tip" -ge $KILL_AT ] && break
+	alive_or_fail $A $B
+	sleep 0.05
+done
+if [ -z "$tip" ] || [ "$tip" -lt $KILL_AT ]; then
+	dump
+	slt_fail "B: tip ${tip:-?} after $KILL_BOUND s, never reached $KILL_AT (the kill point)"
+fi
+slt_node_kill_dp $B
+TIP_KILL=$tip
+echo "tip_at_kill=$TIP_KILL"
+[ "$TIP_KILL" -lt $TIP ] ||
+	slt_fail "B was already synced ($TIP_KILL) at the kill: raise SLT_CRASH_N"
+[ -e "$B_REGION" ] || slt_fail "no stale region left by the SIGKILL ($B_REGION): nothing to test"
+old_ino=$(stat -c %i "$B_REGION")
+
+# ctrl notices the dead dataplane and keeps the stored tip.
+for ((i = 0; i < 100; i++)); do
+	slt_node_ctl $B --json sync.status >"$SLT_TMP/ss" 2>/dev/null
+	[ "$(slt_json_get state <"$SLT_TMP/ss" 2>/dev/null)" = detached ] && break
+	slt_alive "${SLT_NODE_CTRL_PID[$B]}" || slt_fail "B: sluice-ctrl died with its dataplane"
+	sleep 0.1
+done
+[ "$(slt_json_get state <"$SLT_TMP/ss" 2>/dev/null)" = detached ] ||
+	{ dump; slt_fail "B: ctrl did not notice the dead dataplane in 10 s: $(cat "$SLT_TMP/ss")"; }
+det=$(slt_node_ctl $B --json stats | slt_jq 'v["ctrl"]["dp_detaches"]')
+[ "$det" = 1 ] || slt_fail "B: dp_detaches $det after the kill (want 1)"
+t=$(slt_json_get tip <"$SLT_TMP/ss")
+[ "$t" -ge "$TIP_KILL" ] || slt_fail "B: tip went back from $TIP_KILL to $t with the dataplane gone"
+slt_ok "B's ctrl noticed the dead dataplane (detached, tip $t kept)"
+
+# A new dataplane over the stale region; ctrl re-attaches.
+T1=$(now)
+slt_node_start_dp $B
+slt_node_wait_ready $B 30
+grep -q "replacing a stale region" "$SLT_TMP/dp$B.log" ||
+	slt_fail "B: the new sluice-dp did not say it replaced the stale region"
+[ "$(stat -c %i "$B_REGION")" != "$old_ino" ] || slt_fail "B: region file not replaced"
+slt_node_ctl $B --json sync.status >"$SLT_TMP/ss0"
+slt_node_ctl $B --json ranges >"$SLT_TMP/rg0"
+# The re-attached reactor starts its counters at 0: what it committed
+# since is counters.committed, so the tip it started from is exact.
+TIP_RE=$(($(slt_json_get tip <"$SLT_TMP/ss0") - $(slt_json_get counters.committed <"$SLT_TMP/ss0")))
+echo "tip_at_reattach=$TIP_RE"
+[ "$TIP_RE" -ge "$TIP_KILL" ] ||
+	slt_fail "B: the re-attached reactor started at tip $TIP_RE, below $TIP_KILL seen before the kill: $(cat "$SLT_TMP/ss0")"
+low=$(slt_jq 'min([r["start"] for r in v] or [-1])' <"$SLT_TMP/rg0")
+[ "$low" = -1 ] || [ "$low" -gt "$TIP_RE" ] ||
+	slt_fail "B: a live range starts at $low, at or below the stored tip $TIP_RE: $(head -c 600 "$SLT_TMP/rg0")"
+att=$(slt_node_ctl $B --json stats | slt_jq 'v["ctrl"]["dp_attaches"]')
+[ "$att" = 2 ] || slt_fail "B: dp_attaches $att after the restart (want 2)"
+slt_ok "B re-attached (ready, dp_attaches 2) at tip $TIP_RE >= $TIP_KILL; lowest live range ${low/#-1/none}"
+
+# Sync resumes and completes.
+tip=
+end=$((SECONDS + BOUND))
+while [ $SECONDS -lt $end ]; do
+	slt_node_ctl $B --json status >"$SLT_TMP/st" 2>/dev/null
+	tip=$(slt_json_get tip_height <"$SLT_TMP/st" 2>/dev/null)
+	[ "$tip" = $TIP ] && break
+	alive_or_fail $A $B
+	sleep 0.2
+done
+if [ "$tip" != $TIP ]; then
+	dump
+	slt_fail "B: tip ${tip:-?} $BOUND s after the restart (want $TIP)"
+fi
+echo "sync_time_s=$(since "$T0") resume_time_s=$(since "$T1")"
+hash=$(slt_json_get tip_hash <"$SLT_TMP/st")
+[ "$hash" = "$WANT" ] || slt_fail "B: tip hash $hash (want $WANT)"
+slt_ok "B synced to $TIP ($hash) after the crash"
+
+slt_node_ctl $B --json header.export path="$SLT_TMP/b.headers" >/dev/null ||
+	slt_fail "B: header.export failed"
+cmp "$FILE" "$SLT_TMP/b.headers" || slt_fail "B's export differs from the file"
+slt_ok "B's header.export is byte-identical to the file"
+
+# The range table settles; the re-attached reactor committed only what was
+# missing (it resumed from the stored tip).
+for ((i = 0; i < 50; i++)); do
+	slt_node_ctl $B --json sync.status >"$SLT_TMP/ss"
+	q=$(slt_json_get queued <"$SLT_TMP/ss") h=$(slt_json_get held <"$SLT_TMP/ss")
+	[ "$q" = 0 ] && [ "$h" = 0 ] && break
+	sleep 0.2
+done
+slt_log "B sync.status:"
+slt_node_ctl $B sync.status
+[ "$q" = 0 ] && [ "$h" = 0 ] || { dump; slt_fail "B: range table not settled: queued $q held $h"; }
+[ "$(slt_json_get state <"$SLT_TMP/ss")" = synced ] || slt_fail "B: state $(slt_json_get state <"$SLT_TMP/ss") (want synced)"
+n=$(slt_node_ctl $B --json ranges | slt_jq 'len(v)')
+[ "$n" = 0 ] || slt_fail "B: $n live ranges left: $(slt_node_ctl $B --json ranges)"
+c=$(slt_json_get counters.committed <"$SLT_TMP/ss")
+[ "$c" = $((TIP - TIP_RE)) ] ||
+	slt_fail "B: the re-attached reactor committed $c headers (want $TIP - $TIP_RE = $((TIP - TIP_RE)))"
+for k in invalid stray_holds; do
+	[ "$(slt_json_get counters.$k <"$SLT_TMP/ss")" = 0 ] ||
+		slt_fail "B: sync counter $k = $(slt_json_get counters.$k <"$SLT_TMP/ss") (want 0)"
+done
+grep -q "invariant broken" "$SLT_TMP/ctrl$B.log" && slt_fail "B: the sweeper found the range table broken"
+slt_ok "range table settled: queued 0, held 0, no live range, synced; committed $c after re-attach; invalid 0, stray_holds 0"
+
+slt_node_stop $A
+sleep 1
+n=$(slt_node_ctl $B --json ranges | slt_jq 'sum(len(r["holders"]) for r in v)')
+[ "$n" = 0 ] || slt_fail "B: $n holds left after A stopped"
+slt_ok "no hold left after the peer went away"
+slt_node_stop $B
+[ ! -e "$B_REGION" ] || slt_fail "B: region left behind by the restarted sluice-dp: $B_REGION"
+rundir=$(dirname "$SLT_RUNDIR")/${SLT_NODE_PREFIX[$B]}
+[ ! -e "$rundir" ] || slt_fail "B: DPDK runtime dir left behind: $rundir"
+slt_ok "the restarted sluice-dp left nothing behind (region, $rundir)"
+slt_log "PASS"
