@@ -352,6 +352,31 @@ static void node_accept(sl_node_t *n, const sl_msg_t *m, const sl_evt_hello_t *e
 	node_send_install(n, p);
 }
 
+/* node_restarted: a HELLO with a new nonce from the address and node of
+   one of our live inbound sessions means the peer lost that session (a
+   restarted dataplane says HELLO again; a live session never does).  The
+   old session is closed at once, without GOODBYE (nobody listens), and
+   its admission given back, so the new HELLO is judged on its own rather
+   than refused DUPLICATE until liveness notices the old one is dead.
+   Sessions we dialled are left alone (a cross-dial, see
+   sl_admit_keep_ours). */
+static void node_restarted(sl_node_t *n, const sl_wire_hello_t *h, uint32_t ip, uint16_t port)
+{
+	const sl_admit_peer_t *a = sl_admit_find(&n->admit, h->node_id);
+	if (a == NULL || a->state != SL_ADMIT_PEER_UP || a->outbound || a->ip != ip ||
+	    a->port != port || a->nonce == h->nonce)
+		return;
+	sl_peer_t *p = sl_peers_by_sid(&n->peers, a->session);
+	if (p == NULL || p->state != SL_PEER_UP || p->outbound)
+		return;
+	SL_INFO("session %u: its peer %u.%u.%u.%u:%u says HELLO again (new nonce): it restarted; "
+	        "closing the old session",
+	        p->sid, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, port);
+	n->cnt.peer_restarts++;
+	node_admit_release(n, p);
+	node_close(n, p, 0, SL_EXIT_CANCEL);
+}
+
 static void node_on_hello(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	const sl_evt_hello_t *ev = (const sl_evt_hello_t *)m->payload;
@@ -364,6 +389,7 @@ static void node_on_hello(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
 		n->cnt.hello_bad++;
 		return;
 	}
+	node_restarted(n, &h, ev->src_ip, ev->src_port);
 	sl_admit_decision_t d;
 	sl_admit_decide(&n->admit, &h, ev->src_ip, ev->src_port, (uint16_t)m->lcore, now_ns, &d);
 	if (d.verdict == SL_ADMIT_REJECT) {

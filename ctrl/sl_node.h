@@ -78,7 +78,8 @@
 	X(sessions_up, "sessions_up")                                                              \
 	X(sessions_down, "sessions_down")                                                          \
 	X(duplicates_closed, "duplicates_closed") /* a second session to one node closed */        \
-	X(peers_rx, "peers_rx")                   /* addresses reported by PEERS events */         \
+	X(peer_restarts, "peer_restarts") /* old sessions closed: their peer said HELLO again */   \
+	X(peers_rx, "peers_rx")           /* addresses reported by PEERS events */                 \
 	X(events_stale, "events_stale")                                                            \
 	X(book_publishes, "book_publishes")
 
