@@ -92,7 +92,13 @@ for i in range(30):
     a.send_msg("STATUS", best_height=5, best_hash=bytes(32), chainwork=bytes(32))
 if a.ping(2.0) is None or a.closed is not None:
     fail("early session after a STATUS flood: no PONG (GOODBYE %s)" % a.closed)
-show = ctl("peer.show", "session=%d" % a.session)
+# ctrl records the MISBEHAVIOR event on its own tick: wait for it (bounded)
+t0 = time.monotonic()
+while True:
+    show = ctl("peer.show", "session=%d" % a.session)
+    if show.get("misbehavior_kinds", {}).get("spam", 0) >= 1 or time.monotonic() - t0 > 3:
+        break
+    time.sleep(0.05)
 if show.get("counters", {}).get("hs_spam", 0) < 15 or \
         show.get("misbehavior_kinds", {}).get("spam", 0) < 1:
     fail("STATUS flood: peer.show %s (want hs_spam >= 15, misbehavior spam)" % show)
