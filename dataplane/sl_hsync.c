@@ -91,8 +91,9 @@ static void sl_hs_not_found(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr, ui
 static bool sl_hs_budget(sl_lcore_t *lc, struct sl_peer *p)
 {
 	sl_hs_peer_t *hs = &p->hs;
-	uint64_t cap = (uint64_t)SL_HS_SERVE_BURST * 1000u;
-	uint64_t add = (lc->now_ns - hs->serve_ns) * SL_HS_SERVE_RATE / 1000000u;
+	const sl_hs_lcore_t *g = &lc->rt->hs;
+	uint64_t cap = (uint64_t)g->serve_burst * 1000u;
+	uint64_t add = (lc->now_ns - hs->serve_ns) * g->serve_rate / 1000000u;
 	if (add > 0) {
 		hs->serve_milli = SL_MIN(cap, hs->serve_milli + add);
 		hs->serve_ns = lc->now_ns;
@@ -898,6 +899,8 @@ int sl_hs_lcore_init(sl_lcore_t *lc)
 	g->q = sl_region_rangeq(&lc->dp->region);
 	g->inflight = SL_MIN(SL_MAX(cfg->inflight, 1u), (uint32_t)SL_INFLIGHT_MAX);
 	g->fault_bad_pow = cfg->fault_bad_pow;
+	g->serve_rate = SL_MAX(cfg->serve_rate, 1u);
+	g->serve_burst = SL_MAX(cfg->serve_burst, 1u);
 	if (g->fault_bad_pow != 0 && lc->is_main)
 		SL_WARN("TEST ONLY fault_bad_pow = %u: every %u-th GET_HEADERS answer carries an "
 		        "invalid proof of work",
@@ -934,7 +937,7 @@ void sl_hs_start(sl_lcore_t *lc, struct sl_peer *p)
 	p->hs.on = 1;
 	memset(sl_hs_exps(lc, p), 0, sizeof(sl_hs_exp_t) * lc->rt->hs.inflight);
 	p->hs.serve_ns = lc->now_ns;
-	p->hs.serve_milli = (uint64_t)SL_HS_SERVE_BURST * 1000u;
+	p->hs.serve_milli = (uint64_t)lc->rt->hs.serve_burst * 1000u;
 	if (sl_hs_parked(lc, p))
 		return;
 	sl_local_status_t st;

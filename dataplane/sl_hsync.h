@@ -6,8 +6,8 @@
    maps read-only (sl_store.h reader on [ctrl] store, one reader shared by
    every lcore, opened by the main lcore once ctrl has created the store),
    without a round trip to ctrl:
-     over the per-session serving budget (token bucket, SL_HS_SERVE_RATE
-       requests/s, SL_HS_SERVE_BURST deep)   NOT_FOUND(BUSY) + SPAM record
+     over the per-session serving budget (token bucket, [sync] serve_rate
+       requests/s, serve_burst deep)         NOT_FOUND(BUSY) + SPAM record
      count > 2000                            NOT_FOUND(TOO_MANY) + SPAM record
      no store yet                            NOT_FOUND(BUSY)
      start > committed tip                   NOT_FOUND(BEYOND_TIP)
@@ -109,9 +109,7 @@
 #include "sl_region.h"
 #include "sl_wire.h"
 
-#define SL_HS_SERVE_RATE   50u  /* GET_HEADERS per second per session, sustained */
-#define SL_HS_SERVE_BURST  100u /* ... and in a burst */
-#define SL_HS_STATUS_PER_S 10u  /* STATUS from a peer per second before SPAM */
+#define SL_HS_STATUS_PER_S 10u /* STATUS from a peer per second before SPAM */
 /* Most HEADERS frames one reply takes: ceil(2000 / 17). */
 #define SL_HS_REPLY_FRAMES                                                                         \
 	((SL_WIRE_GET_HEADERS_MAX + SL_WIRE_HEADERS_MAX - 1) / SL_WIRE_HEADERS_MAX)
@@ -180,6 +178,7 @@ typedef struct {
 	uint64_t epoch_seen;               /* work epoch at the last pull scan */
 	uint64_t pull_at_ns;               /* next pull scan at the latest */
 	uint32_t fault_bad_pow;            /* TEST ONLY: [dataplane] fault_bad_pow */
+	uint32_t serve_rate, serve_burst;  /* [sync]: the serving budget per session */
 	uint32_t fault_n;                  /* answers served since the last corruption */
 } sl_hs_lcore_t;
 

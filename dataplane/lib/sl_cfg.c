@@ -120,6 +120,10 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "outstanding GET_HEADERS per peer"},
     {"sync", "timeout_ms", SL_CFG_T_UINT, SL_CFG_FIELD(timeout_ms), 100, 600000, NULL,
      "milliseconds before an undelivered range is taken back (the reactor's timeout)"},
+    {"sync", "serve_rate", SL_CFG_T_UINT, SL_CFG_FIELD(serve_rate), 1, 100000, NULL,
+     "GET_HEADERS per second served to one peer (sustained)"},
+    {"sync", "serve_burst", SL_CFG_T_UINT, SL_CFG_FIELD(serve_burst), 1, 100000, NULL,
+     "GET_HEADERS served to one peer in a burst"},
 };
 #define SL_CFG_NKEYS SL_ARRAY_LEN(sl_cfg_schema)
 
@@ -393,6 +397,8 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	snprintf(c->log_level, sizeof c->log_level, "info");
 	c->inflight = SL_INFLIGHT_DEFAULT;
 	c->timeout_ms = 30000;
+	c->serve_rate = 50;
+	c->serve_burst = 100;
 	sl_cfg_derive_paths(c, true, true);
 }
 

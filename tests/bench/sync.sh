@@ -26,7 +26,11 @@
 # Usage: tests/bench/sync.sh [RUNS] [N]   (env: SHA256D=path,
 #        SLT_BENCH_IDLE_US=dataplane idle_sleep_us (default 50: the two
 #        ctrl processes share the machine's cores with the two lcores),
-#        STALL_S=seconds without progress before a run counts as stalled)
+#        STALL_S=seconds without progress before a run counts as stalled,
+#        SLT_BENCH_INFLIGHT=B's [sync] inflight, 1..16; unset: the default,
+#        SLT_BENCH_SERVE_RATE=A's [sync] serve_rate and serve_burst (the
+#        per-peer serving budget; unset: the default, 50 GET_HEADERS/s,
+#        which caps one peer at 100,000 headers/s))
 SLUICE_SRC=${SLUICE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SLUICE_SRC/tests/integration/lib.sh"
 RUNS=${1:-3}
@@ -104,6 +108,13 @@ level = info
 EOF
 done
 slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
+[ -z "${SLT_BENCH_INFLIGHT:-}" ] ||
+	slt_cfg_set "${SLT_NODE_CFG[$B]}" sync inflight "$SLT_BENCH_INFLIGHT"
+if [ -n "${SLT_BENCH_SERVE_RATE:-}" ]; then
+	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_rate "$SLT_BENCH_SERVE_RATE"
+	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_burst "$SLT_BENCH_SERVE_RATE"
+fi
+slt_log "B's [sync] inflight: ${SLT_BENCH_INFLIGHT:-default}; A's serve_rate: ${SLT_BENCH_SERVE_RATE:-default}"
 
 now() { "$SLT_PY" -c 'import time; print(time.monotonic())'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }

@@ -227,6 +227,7 @@ START_TEST(test_bad_values_name_line)
 	    {"[log]\nlevel = loud\n", "not one of error | warn | info | debug"},
 	    {"[sync]\ninflight = 17\n", "not a number in 1..16"},
 	    {"[sync]\ntimeout_ms = 99\n", "not a number in 100..600000"},
+	    {"[sync]\nserve_rate = 0\n", "not a number in 1..100000"},
 	    {"[dataplane]\nfault_bad_pow = -1\n", "not a number in 0..1000000"},
 	    {"[instance]\nname = a/b\n", "not a name"},
 	    {"[instance]\nname = abcdefghijabcdefghijabcdefghij12\n", "too long (at most 31"},
@@ -431,8 +432,14 @@ START_TEST(test_sync_timeout_and_fault_bad_pow)
 	sl_cfg_defaults(&c);
 	ck_assert_uint_eq(c.timeout_ms, 30000);
 	ck_assert_uint_eq(c.fault_bad_pow, 0);
-	load_ok("[sync]\ntimeout_ms = 1500\n[dataplane]\nfault_bad_pow = 3\n", &c);
+	ck_assert_uint_eq(c.serve_rate, 50);
+	ck_assert_uint_eq(c.serve_burst, 100);
+	load_ok("[sync]\ntimeout_ms = 1500\nserve_rate = 2000\nserve_burst = 4000\n"
+	        "[dataplane]\nfault_bad_pow = 3\n",
+	        &c);
 	ck_assert_uint_eq(c.timeout_ms, 1500);
+	ck_assert_uint_eq(c.serve_rate, 2000);
+	ck_assert_uint_eq(c.serve_burst, 4000);
 	ck_assert_uint_eq(c.fault_bad_pow, 3);
 }
 END_TEST
