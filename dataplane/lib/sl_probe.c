@@ -3,7 +3,7 @@
 #include "sl_probe.h"
 
 #if SL_USDT
-#define SL_PROBE_SEM_DEFINE(name) \
+#define SL_PROBE_SEM_DEFINE(name)                                                                  \
 	volatile unsigned short sluice_##name##_semaphore __attribute__((section(".probes")));
 SL_PROBE_LIST(SL_PROBE_SEM_DEFINE)
 #endif

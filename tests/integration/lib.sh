@@ -438,7 +438,9 @@ slt_node_up() {
 #                             10.<x>.0.(10+k); one L2 segment for all
 #   slt_node_config K [FILE]  config of node k (own instance, file prefix,
 #                             socket, store, region; EAL core k mod ncpu)
-#   slt_node_start K / slt_node_wait_ready K [SECS] / slt_node_ctl K ARGS...
+#   slt_node_start K          sluice-dp (waits for its port: slt_node_spawn_dp) then
+#                             sluice-ctrl of node k
+#   slt_node_wait_ready K [SECS] / slt_node_ctl K ARGS...
 #   slt_node_stop K           SIGTERM both processes, assert exit 0
 #   slt_node_kill_dp K        SIGKILL node k's dataplane (a crash)
 #   slt_node_start_dp K       start node k's dataplane alone (e.g. again
@@ -569,10 +571,32 @@ slt_node_config() {
 	echo "$f"
 }
 
+# slt_node_spawn_dp K: start node k's sluice-dp and wait (10 s at most)
+# until its port is up.  DPDK's af_packet PMD names its PACKET_FANOUT group
+# after the pid and the interface, and the kernel refuses (EINVAL) a group
+# id another interface already uses: a rare collision with another running
+# dataplane, retried with a fresh pid (twice at most).
+slt_node_spawn_dp() {
+	local k=$1 try i log=$SLT_TMP/dp$1.log
+	for try in 1 2 3; do
+		local mark
+		mark=$(wc -l <"$log" 2>/dev/null || echo 0)
+		"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$log" 2>&1 &
+		SLT_NODE_DP_PID[$k]=$!
+		for ((i = 0; i < 100; i++)); do
+			tail -n +"$((mark + 1))" "$log" | grep -q "info: ready:" && return 0
+			slt_alive "${SLT_NODE_DP_PID[$k]}" || break
+			sleep 0.1
+		done
+		slt_alive "${SLT_NODE_DP_PID[$k]}" && return 0 # slow, not dead: go on
+		tail -n +"$((mark + 1))" "$log" | grep -q "could not set PACKET_FANOUT" || return 0
+		slt_log "node $k: sluice-dp hit an af_packet fanout id collision, starting it again"
+	done
+}
+
 slt_node_start() {
 	local k=$1
-	"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
-	SLT_NODE_DP_PID[$k]=$!
+	slt_node_spawn_dp "$k"
 	"$SLUICE_CTRL" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/ctrl$k.log" 2>&1 &
 	SLT_NODE_CTRL_PID[$k]=$!
 	slt_log "node $k (${SLT_NODE_IP[$k]}): sluice-dp pid ${SLT_NODE_DP_PID[$k]}, sluice-ctrl pid ${SLT_NODE_CTRL_PID[$k]}"
@@ -617,8 +641,7 @@ slt_node_stats_json() { slt_node_ctl "$1" --json stats | slt_stats_total; }
 
 slt_node_start_dp() {
 	local k=$1
-	"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
-	SLT_NODE_DP_PID[$k]=$!
+	slt_node_spawn_dp "$k"
 	slt_log "node $k (${SLT_NODE_IP[$k]}): sluice-dp pid ${SLT_NODE_DP_PID[$k]}"
 }
 
