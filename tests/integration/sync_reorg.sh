@@ -4,9 +4,9 @@
 # through reset_above and store truncation).  Three regtest nodes on one
 # L2 segment.  Chain X: 1000 headers (0..999).  Branch Y: the same headers
 # up to 900, then 200 others (0..1100): more work.  A imports X and B syncs
-# it from A.  Then C, holding Y, connects to A only.  A must locate the
-# fork (900) by fetching from C, judge Y heavier, truncate to 900 and
-# commit Y's branch; B, whose tip is now on a lighter branch than A's (and
+# it from A.  Then C imports Y (before it knows any peer) and dials A.
+# A must locate the fork (900) by fetching from C, judge Y heavier,
+# truncate to 900 and commit Y's branch; B, whose tip is now on a lighter branch than A's (and
 # C's, should it meet C), must follow.  Checked: A and B end at Y's tip
 # with exports byte-identical to Y, each switched branches once at fork
 # 900 (sync.status branch), and both range tables settle.
@@ -32,10 +32,9 @@ for k in $A $B $C; do
 	slt_cfg_set "${SLT_NODE_CFG[$k]}" sync timeout_ms 3000
 done
 slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
-slt_cfg_set "${SLT_NODE_CFG[$C]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
 
 imp() { # imp K FILE TIP
-	slt_node_ctl "$1" --json header.import path="$2" >"$SLT_TMP/imp$1" ||
+	slt_node_ctl "$1" --json header.import path="$2" >"$SLT_TMP/imp$1" 2>&1 ||
 		slt_fail "node $1: header.import: $(cat "$SLT_TMP/imp$1")"
 	[ "$(slt_json_get tip_height <"$SLT_TMP/imp$1")" = "$3" ] ||
 		slt_fail "node $1: import tip: $(cat "$SLT_TMP/imp$1")"
@@ -51,12 +50,16 @@ slt_node_wait_ready $B 30
 slt_node_wait_tip $B 999 60 "$X_TIP"
 slt_ok "A and B on X (tip 999 $X_TIP)"
 
+# C imports Y before it knows anybody (else it would first sync X from
+# A), then dials A.
 slt_node_start $C
 slt_node_wait_ready $C 30
 imp $C "$Y" 1100
 Y_TIP=$(slt_node_tip $C)
 Y_TIP=${Y_TIP#* }
-slt_log "C holds Y (tip 1100 $Y_TIP), bootstrap A"
+slt_node_ctl $C --json peer.connect addr="${SLT_NODE_IP[$A]}:9747" >"$SLT_TMP/conn" 2>&1 ||
+	slt_fail "C: peer.connect A: $(cat "$SLT_TMP/conn")"
+slt_log "C holds Y (tip 1100 $Y_TIP), connected to A"
 
 slt_node_wait_tip $A 1100 60 "$Y_TIP"
 slt_ok "A switched to Y"
