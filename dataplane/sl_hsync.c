@@ -495,6 +495,7 @@ static void sl_hs_bad(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, const c
 	         e->r.start, e->r.len, what);
 	sl_hs_record_bad(lc, p, SL_WIRE_T_HEADERS);
 	sl_hs_return(lc, p, e, SL_RANGE_WHY_INVALID);
+	sl_hs_retry_later(lc, p); /* do not hammer a peer that just sent bad data */
 }
 
 /* sl_hs_short: e's answer ended (LAST, or quiet for SL_HS_QUIET_NS) with

@@ -58,7 +58,8 @@
    HEADERS for an outstanding corr: heights inside the request, PoW of each
    header against its own bits (profile [chain] profile), linkage inside
    the batch; a failure is record-only BAD_DATA (MISBEHAVIOR disconnect 0),
-   the batch is discarded and the range returned INVALID (+ WORK_RETURNED).
+   the batch is discarded, the range returned INVALID (+ WORK_RETURNED),
+   and p is not asked again before the empty-retry delay.
    Otherwise HEADERS event + headers_rx probe (an event the full ring
    refuses is not credited: the range goes back, CANCEL, hs_event_full;
    the same for a WORK_ASSIGNED it refuses); all heights in, or LAST
