@@ -722,7 +722,9 @@ slt_hold_count() {
 #                             node k's sync.status after SECS
 #   slt_node_sync_get K EXPR  slt_jq EXPR over node k's sync.status
 #   slt_node_settled K [SECS] wait until node k's range table is empty
-#                             (queued 0, held 0, no live range); fails else
+#                             (queued 0, held 0, no live range), then its
+#                             state must be synced; fails else.  Leaves
+#                             the last sync.status in $SLT_TMP/ss
 slt_chaingen() {
 	[ -x "${SLUICE_CHAINGEN:-}" ] || slt_skip "sluice-chaingen not built (SLUICE_CHAINGEN)"
 	"$SLUICE_CHAINGEN" "$@" 2>>"$SLT_TMP/chaingen.log" || slt_fail "sluice-chaingen $*"
@@ -754,12 +756,17 @@ slt_node_sync_get() {
 }
 
 slt_node_settled() {
-	local k=$1 secs=${2:-10} i q h n
+	local k=$1 secs=${2:-10} i q h n st
 	for ((i = 0; i < secs * 5; i++)); do
-		q=$(slt_node_sync_get "$k" 'v["queued"]') h=$(slt_node_sync_get "$k" 'v["held"]')
+		slt_node_ctl "$k" --json sync.status >"$SLT_TMP/ss"
+		q=$(slt_json_get queued <"$SLT_TMP/ss") h=$(slt_json_get held <"$SLT_TMP/ss")
 		n=$(slt_node_ctl "$k" --json ranges | slt_jq 'len(v)')
-		[ "$q" = 0 ] && [ "$h" = 0 ] && [ "$n" = 0 ] && return 0
+		[ "$q" = 0 ] && [ "$h" = 0 ] && [ "$n" = 0 ] && break
 		sleep 0.2
 	done
-	slt_fail "node $k: range table not settled: queued $q held $h live ranges $n"
+	slt_log "node $k sync.status: $(cat "$SLT_TMP/ss")"
+	[ "$q" = 0 ] && [ "$h" = 0 ] && [ "$n" = 0 ] ||
+		slt_fail "node $k: range table not settled: queued $q held $h live ranges $n"
+	st=$(slt_json_get state <"$SLT_TMP/ss")
+	[ "$st" = synced ] || slt_fail "node $k: state $st after settling (want synced)"
 }

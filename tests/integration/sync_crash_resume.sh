@@ -167,18 +167,7 @@ slt_ok "B's header.export is byte-identical to the file"
 
 # The range table settles; the re-attached reactor committed only what was
 # missing (it resumed from the stored tip).
-for ((i = 0; i < 50; i++)); do
-	slt_node_ctl $B --json sync.status >"$SLT_TMP/ss"
-	q=$(slt_json_get queued <"$SLT_TMP/ss") h=$(slt_json_get held <"$SLT_TMP/ss")
-	[ "$q" = 0 ] && [ "$h" = 0 ] && break
-	sleep 0.2
-done
-slt_log "B sync.status:"
-slt_node_ctl $B sync.status
-[ "$q" = 0 ] && [ "$h" = 0 ] || { dump; slt_fail "B: range table not settled: queued $q held $h"; }
-[ "$(slt_json_get state <"$SLT_TMP/ss")" = synced ] || slt_fail "B: state $(slt_json_get state <"$SLT_TMP/ss") (want synced)"
-n=$(slt_node_ctl $B --json ranges | slt_jq 'len(v)')
-[ "$n" = 0 ] || slt_fail "B: $n live ranges left: $(slt_node_ctl $B --json ranges)"
+slt_node_settled $B 10
 c=$(slt_json_get counters.committed <"$SLT_TMP/ss")
 [ "$c" = $((TIP - TIP_RE)) ] ||
 	slt_fail "B: the re-attached reactor committed $c headers (want $TIP - $TIP_RE = $((TIP - TIP_RE)))"

@@ -129,19 +129,8 @@ slt_ok "C's header.export is byte-identical to the file"
 
 # The range table settles: nothing queued or held (bounded wait: the last
 # deferred covers apply on the reactor's tick).
-for ((i = 0; i < 50; i++)); do
-	slt_node_ctl $C --json sync.status >"$SLT_TMP/ss"
-	q=$(slt_json_get queued <"$SLT_TMP/ss") h=$(slt_json_get held <"$SLT_TMP/ss")
-	[ "$q" = 0 ] && [ "$h" = 0 ] && break
-	sleep 0.2
-done
-slt_log "C sync.status:"
-slt_node_ctl $C sync.status
-[ "$q" = 0 ] && [ "$h" = 0 ] || { dump; slt_fail "C: range table not settled: queued $q held $h"; }
-[ "$(slt_json_get state <"$SLT_TMP/ss")" = synced ] || slt_fail "C: state $(slt_json_get state <"$SLT_TMP/ss") (want synced)"
+slt_node_settled $C 10
 [ "$(slt_json_get counters.invalid <"$SLT_TMP/ss")" = 0 ] || slt_fail "C: invalid batches: $(cat "$SLT_TMP/ss")"
-n=$(slt_node_ctl $C --json ranges | slt_jq 'len(v)')
-[ "$n" = 0 ] || slt_fail "C: $n live ranges left: $(slt_node_ctl $C --json ranges)"
 grep -q "invariant broken" "$SLT_TMP/ctrl$C.log" && slt_fail "C: the sweeper found the range table broken"
 slt_ok "range table settled: queued 0, held 0, no live range, state synced"
 

@@ -78,18 +78,7 @@ slt_ok "B's header.export is byte-identical to the file"
 
 # The range table settles: nothing queued or held (bounded wait: the last
 # deferred covers apply on the reactor's tick).
-for ((i = 0; i < 50; i++)); do
-	slt_node_ctl $B --json sync.status >"$SLT_TMP/ss"
-	q=$(slt_json_get queued <"$SLT_TMP/ss") h=$(slt_json_get held <"$SLT_TMP/ss")
-	[ "$q" = 0 ] && [ "$h" = 0 ] && break
-	sleep 0.2
-done
-slt_log "B sync.status:"
-slt_node_ctl $B sync.status
-[ "$q" = 0 ] && [ "$h" = 0 ] || { dump_b; slt_fail "B: range table not settled: queued $q held $h"; }
-[ "$(slt_json_get state <"$SLT_TMP/ss")" = synced ] || slt_fail "B: state $(slt_json_get state <"$SLT_TMP/ss") (want synced)"
-n=$(slt_node_ctl $B --json ranges | slt_jq 'len(v)')
-[ "$n" = 0 ] || slt_fail "B: $n live ranges left: $(slt_node_ctl $B --json ranges)"
+slt_node_settled $B 10
 slt_ok "range table settled: queued 0, held 0, no live range, state synced"
 
 # No hold of a dead session: B's peer A goes away (A's dataplane stops), and
