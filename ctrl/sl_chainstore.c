@@ -219,17 +219,23 @@ uint64_t sl_chainstore_publish(sl_chainstore_t *cs)
 
 /* ---- import ---------------------------------------------------------------- */
 
+/* ctx_replay builds *c from the stored headers 1..upto (genesis first,
+   already checked when committed: accepted without the rules).  O(upto). */
+static void ctx_replay(const sl_chainstore_t *cs, sl_chain_ctx_t *c, uint32_t upto)
+{
+	uint8_t hdr[HS], hash[32];
+	sl_chain_ctx_init(c, cs->p);
+	for (uint32_t h = 1; h <= upto; h++) {
+		sl_store_get(cs->store, h, hdr, hash);
+		sl_chain_ctx_accept(c, hdr, hash);
+	}
+}
+
 /* rebuild_ctx re-derives the context from the stored chain (after a failed
    append left it ahead of the store).  Rare; O(chain). */
 static void rebuild_ctx(sl_chainstore_t *cs)
 {
-	uint8_t hdr[HS], hash[32];
-	uint32_t n = sl_store_count(cs->store);
-	sl_chain_ctx_init(&cs->ctx, cs->p);
-	for (uint32_t h = 1; h < n; h++) {
-		sl_store_get(cs->store, h, hdr, hash);
-		sl_chain_ctx_accept(&cs->ctx, hdr, hash);
-	}
+	ctx_replay(cs, &cs->ctx, sl_store_count(cs->store) - 1);
 }
 
 /* import_one judges file header `h`: an already stored height must match;
@@ -485,12 +491,7 @@ sl_chainstore_err_t sl_chainstore_branch_check(const sl_chainstore_t *cs, uint32
 	if (SL_UNLIKELY(cs == NULL || hdrs == NULL || fork > cs->ctx.height))
 		return SL_CHAINSTORE_ERR_ARG;
 	sl_chain_ctx_t c;
-	uint8_t hdr[HS], hash[32];
-	sl_chain_ctx_init(&c, cs->p);
-	for (uint32_t h = 1; h <= fork; h++) {
-		sl_store_get(cs->store, h, hdr, hash);
-		sl_chain_ctx_accept(&c, hdr, hash);
-	}
+	ctx_replay(cs, &c, fork);
 	size_t done = 0;
 	sl_chain_err_t e = sl_chain_ctx_run(&c, hdrs, n, (int64_t)sl_wall_unix(), &done);
 	*valid = (uint32_t)done;
