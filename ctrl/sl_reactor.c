@@ -580,13 +580,26 @@ void sl_reactor_set_target(sl_reactor_t *r, uint32_t to_height)
 	ensure_forward(r);
 }
 
+/* state: idle without a live peer, syncing below min(best peer tip,
+   target), synced at it; *best and *peers as best_peer_tip fills them. */
+static sl_reactor_state_t state(const sl_reactor_t *r, uint32_t *best, uint32_t *peers)
+{
+	*best = best_peer_tip(r, peers);
+	uint32_t goal = r->target != SL_REACTOR_NO_TARGET ? SL_MIN(*best, r->target) : *best;
+	return *peers == 0     ? SL_REACTOR_IDLE
+	       : r->tip < goal ? SL_REACTOR_SYNCING
+	                       : SL_REACTOR_SYNCED;
+}
+
 bool sl_reactor_busy(const sl_reactor_t *r)
 {
-	uint32_t peers;
-	uint32_t goal = best_peer_tip(r, &peers);
-	if (r->target != SL_REACTOR_NO_TARGET)
-		goal = SL_MIN(goal, r->target);
-	return peers > 0 && r->tip < goal;
+	uint32_t best, peers;
+	return state(r, &best, &peers) == SL_REACTOR_SYNCING;
+}
+
+uint32_t sl_reactor_tip(const sl_reactor_t *r)
+{
+	return r->tip;
 }
 
 void sl_reactor_status(const sl_reactor_t *r, sl_reactor_status_t *out)
@@ -596,19 +609,13 @@ void sl_reactor_status(const sl_reactor_t *r, sl_reactor_status_t *out)
 	sl_rangeq_stats(r->q, &qs);
 	out->tip = r->tip;
 	out->target = r->target;
-	out->best_peer_height = best_peer_tip(r, &out->peers);
+	out->state = state(r, &out->best_peer_height, &out->peers);
 	out->queued = qs.queued;
 	out->held = qs.held;
 	out->covered = qs.covered;
 	out->buffered = r->buffered;
 	out->assignments = r->n_assign;
 	out->committed_per_s = r->rate;
-	uint32_t goal = out->best_peer_height;
-	if (r->target != SL_REACTOR_NO_TARGET)
-		goal = SL_MIN(goal, r->target);
-	out->state = out->peers == 0 ? SL_REACTOR_IDLE
-	             : r->tip < goal ? SL_REACTOR_SYNCING
-	                             : SL_REACTOR_SYNCED;
 }
 
 uint32_t sl_reactor_ranges(const sl_reactor_t *r, sl_range_info_t *out, uint32_t cap)

@@ -220,6 +220,10 @@ void sl_reactor_set_target(sl_reactor_t *r, uint32_t to_height);
    makes (the ctrl loop asks on every tick). */
 bool sl_reactor_busy(const sl_reactor_t *r);
 
+/* sl_reactor_tip: the committed tip as the reactor last read it (before
+   sl_reactor_chain_moved, the tip before an outside move). */
+uint32_t sl_reactor_tip(const sl_reactor_t *r);
+
 /* sl_reactor_status fills sync.status (scans the table: O(window)). */
 void sl_reactor_status(const sl_reactor_t *r, sl_reactor_status_t *out);
 

@@ -72,7 +72,6 @@ static int br_switch(void *ctx, uint32_t fork, const uint8_t *hdrs, uint32_t n)
 		        e == SL_CHAINSTORE_ERR_INVALID ? sl_chainstore_reason(&f)
 		                                       : sl_chainstore_err_str(e));
 	sl_reactor_chain_moved(s->r);
-	s->known_tip = fork + done;
 	s->cnt.switches++;
 	return (int)done;
 }
@@ -86,9 +85,6 @@ void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_node_t *n)
 	s->node = n;
 	s->target = SL_REACTOR_NO_TARGET;
 	sl_seen_init(&s->seen);
-	sl_chainstore_tip_t t;
-	sl_chainstore_tip(cs, &t);
-	s->known_tip = t.height;
 }
 
 int sl_sync_attach(sl_sync_t *s, sl_region_t *r)
@@ -288,19 +284,16 @@ static void sync_on_new_block(sl_sync_t *s, const sl_msg_t *m)
 		return;
 	}
 	s->cnt.nb_accepted++;
-	s->known_tip = e->height;
 	sl_reactor_chain_moved(s->r);
 	sync_relay(s, e->height, e->hdr, m->session);
 }
 
-/* sync_announce: the chain moved by a few headers outside the network:
-   NEW_BLOCK for the new tip to every session with stream 5. */
-static void sync_announce(sl_sync_t *s)
+/* sync_announce: the chain moved from tip `old` by a few headers outside
+   the network: NEW_BLOCK for the new tip to every session with stream 5. */
+static void sync_announce(sl_sync_t *s, uint32_t old)
 {
 	sl_chainstore_tip_t t;
 	sl_chainstore_tip(s->cs, &t);
-	uint32_t old = s->known_tip;
-	s->known_tip = t.height;
 	if (t.height <= old || t.height - old > SL_SYNC_ANNOUNCE_MAX)
 		return;
 	uint8_t hdr[80];
@@ -367,8 +360,9 @@ void sl_sync_chain_moved(sl_sync_t *s)
 {
 	if (s->r == NULL)
 		return;
+	uint32_t old = sl_reactor_tip(s->r);
 	sl_reactor_chain_moved(s->r);
-	sync_announce(s);
+	sync_announce(s, old);
 	sync_drain(s);
 }
 

@@ -64,7 +64,6 @@ typedef struct {
 	sl_branch_t *b;      /* NULL while detached */
 	uint32_t target;     /* SL_REACTOR_NO_TARGET or sync.start's to_height */
 	uint64_t timeout_ns; /* [sync] timeout_ms; 0: the reactor's default */
-	uint32_t known_tip;  /* tip at the last chain_moved (announce) */
 	uint64_t now_ns;     /* of the event or tick being run */
 	sl_seen_t seen;
 	sl_sync_cnt_t cnt;
