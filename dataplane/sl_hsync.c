@@ -554,6 +554,31 @@ static uint32_t sl_hs_credit(sl_hs_exp_t *e, uint32_t start, uint32_t n)
 	return fresh;
 }
 
+/* sl_hs_deliver hands a checked HEADERS frame (headers and hashes already
+   in ev) to ctrl as SL_EVT_HEADERS answering request [rstart, rstart+rlen)
+   with `flags`, plus the headers_rx probe and counters.  -1 when the event
+   ring refused it (counted hs_event_full; nothing else moves). */
+static int sl_hs_deliver(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
+                         const sl_wire_headers_t *hd, sl_evt_headers_t *ev, uint16_t flags,
+                         uint32_t rstart, uint32_t rlen)
+{
+	ev->start = hd->start_height;
+	ev->n = hd->n;
+	ev->last = (hd->flags & SL_WIRE_HEADERS_F_LAST) != 0;
+	ev->flags = flags;
+	ev->range_start = rstart;
+	ev->range_len = rlen;
+	if (SL_UNLIKELY(sl_rt_event_corr(lc, SL_EVT_HEADERS, p->sid, sl_hs_gen(p), corr, ev,
+	                                 sizeof *ev) != 0)) {
+		SL_CNT_ADD(&lc->cnt->hs_event_full, 1);
+		return -1;
+	}
+	SL_PROBE_HEADERS_RX(p->sid, hd->start_height, hd->n);
+	SL_CNT_ADD(&lc->cnt->hs_headers_rx, hd->n);
+	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_headers_rx, hd->n);
+	return 0;
+}
+
 /* ---- fetches for ctrl (SEND_FRAME) -------------------------------------- */
 
 /* sl_hs_fetch_end ends p's fetch: reason 0 (every height came) is silent,
@@ -589,17 +614,12 @@ static void sl_hs_fetch_headers(sl_lcore_t *lc, struct sl_peer *p, const sl_wire
 		sl_hs_fetch_end(lc, p, SL_FETCH_END_BAD);
 		return;
 	}
-	bool last = (hd->flags & SL_WIRE_HEADERS_F_LAST) != 0;
-	ev.start = hd->start_height;
-	ev.n = hd->n;
-	ev.last = last;
-	ev.flags = SL_EVT_HEADERS_F_FETCH;
-	ev.range_start = hs->f_start;
-	ev.range_len = hs->f_count;
-	sl_rt_event_corr(lc, SL_EVT_HEADERS, p->sid, sl_hs_gen(p), hs->f_corr, &ev, sizeof ev);
-	SL_PROBE_HEADERS_RX(p->sid, hd->start_height, hd->n);
-	SL_CNT_ADD(&lc->cnt->hs_headers_rx, hd->n);
-	SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_headers_rx, hd->n);
+	if (SL_UNLIKELY(sl_hs_deliver(lc, p, hs->f_corr, hd, &ev, SL_EVT_HEADERS_F_FETCH,
+	                              hs->f_start, hs->f_count) != 0)) {
+		sl_hs_fetch_end(lc, p, SL_FETCH_END_SHORT); /* ctrl asks again */
+		return;
+	}
+	bool last = ev.last;
 	hs->f_got += hd->n;
 	hs->f_last_ns = lc->now_ns;
 	if (hs->f_got >= hs->f_count)
@@ -679,25 +699,15 @@ static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 	bool last = (hd->flags & SL_WIRE_HEADERS_F_LAST) != 0;
 	e->last_ns = lc->now_ns;
 	if (sl_hs_fresh(e, hd->start_height, hd->n) > 0) {
-		ev.start = hd->start_height;
-		ev.n = hd->n;
-		ev.last = last;
-		ev.flags = 0;
-		ev.range_start = e->r.start;
-		ev.range_len = e->r.len;
-		if (SL_UNLIKELY(sl_rt_event_corr(lc, SL_EVT_HEADERS, p->sid, sl_hs_gen(p), corr,
-		                                 &ev, sizeof ev) != 0)) {
+		if (SL_UNLIKELY(sl_hs_deliver(lc, p, corr, hd, &ev, 0, e->r.start, e->r.len) !=
+		                0)) {
 			/* ctrl cannot take them now (event ring full): the range goes
 			   back rather than be credited unseen (local, not the peer's) */
-			SL_CNT_ADD(&lc->cnt->hs_event_full, 1);
 			sl_hs_return(lc, p, e, SL_RANGE_WHY_CANCEL);
 			sl_hs_retry_later(lc, p);
 			return;
 		}
 		sl_hs_credit(e, hd->start_height, hd->n);
-		SL_PROBE_HEADERS_RX(p->sid, hd->start_height, hd->n);
-		SL_CNT_ADD(&lc->cnt->hs_headers_rx, hd->n);
-		SL_CNT_ADD(&sl_hs_sess(lc, p)->cnt.hs_headers_rx, hd->n);
 	}
 	if (e->got == e->r.len) {
 		sl_hs_end(lc, p, e, false); /* delivered whole: the reactor credits it */
