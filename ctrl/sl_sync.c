@@ -144,12 +144,18 @@ static void sync_drop_exp(sl_sync_t *s, const sl_reactor_out_t *o)
 		s->cnt.drop_failed++; /* the session is gone: nothing to drop */
 }
 
+/* sync_bad_data records record-only BAD_DATA (SPEC §5) of session sid. */
+static void sync_bad_data(sl_sync_t *s, uint32_t sid)
+{
+	sl_peer_t *p = sl_peers_by_sid(&s->node->peers, sid);
+	if (p != NULL)
+		sl_peers_misbehavior(p, SL_MISB_BAD_DATA);
+}
+
 static void sync_misbehavior(sl_sync_t *s, const sl_reactor_out_t *o)
 {
 	s->cnt.misbehavior++;
-	sl_peer_t *p = sl_peers_by_sid(&s->node->peers, o->sess);
-	if (p != NULL)
-		sl_peers_misbehavior(p, SL_MISB_BAD_DATA);
+	sync_bad_data(s, o->sess);
 	SL_INFO("session %u: bad headers at height %u (reason %d), recorded", o->sess, o->height,
 	        o->reason);
 }
@@ -233,9 +239,11 @@ static uint32_t sync_relay(sl_sync_t *s, uint32_t height, const uint8_t hdr[80],
 {
 	sl_cmd_new_block_t c = {.height = height};
 	memcpy(c.hdr, hdr, sizeof c.hdr);
-	uint32_t queued = 0;
-	for (uint32_t i = 0; i < SL_PEERS_MAX; i++) {
-		const sl_peer_t *p = &s->node->peers.e[i];
+	const sl_peers_t *t = &s->node->peers;
+	uint32_t queued = 0, end = t->n_lcores * SL_SESSIONS_PER_LCORE;
+	for (uint32_t i = 0, up = 0; i < end && up < t->n_up; i++) {
+		const sl_peer_t *p = &t->e[i];
+		up += p->state == SL_PEER_UP;
 		if (p->state != SL_PEER_UP || p->sid == except ||
 		    (p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)
 			continue;
@@ -272,9 +280,7 @@ static void sync_on_new_block(sl_sync_t *s, const sl_msg_t *m)
 	sl_chainstore_err_t err = sl_chainstore_append(s->cs, e->height, e->hdr, 1, &done, &f);
 	if (err == SL_CHAINSTORE_ERR_INVALID) {
 		s->cnt.nb_invalid++;
-		sl_peer_t *p = sl_peers_by_sid(&s->node->peers, m->session);
-		if (p != NULL)
-			sl_peers_misbehavior(p, SL_MISB_BAD_DATA);
+		sync_bad_data(s, m->session);
 		SL_INFO("session %u: NEW_BLOCK at %u refused (%s), recorded", m->session, e->height,
 		        sl_chainstore_reason(&f));
 		return;
