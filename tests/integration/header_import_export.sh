@@ -14,9 +14,9 @@ for b in "$SLUICE_CTRL" "$SLUICECTL"; do
 	[ -x "$b" ] || slt_skip "binary $b not built"
 done
 [ -x "$SLT_PY" ] || slt_skip "$SLT_PY not found"
-DATA=${SL_TEST_DATA:-$SLT_SRC/../shared/data}
+DATA=${SL_TEST_DATA:-$SLT_SRC/tests/data}
 T3=$DATA/bitcoin-test3-0-9999.headers
-[ -r "$T3" ] || slt_skip "test data $T3 not found"
+[ -r "$T3" ] || slt_fail "test data $T3 missing (the suite's data lives in tests/data)"
 T3_TIP=000000001655e2a7293f28383a2965b2f0add77fd6ac383986e90971a07467d4
 T3_GENESIS=000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943
 slt_init

@@ -21,9 +21,9 @@
 slt_require_root
 slt_require_tools ip ethtool
 slt_require_bins
-DATA=${SL_TEST_DATA:-$SLT_SRC/../shared/data}
+DATA=${SL_TEST_DATA:-$SLT_SRC/tests/data}
 T3=$DATA/bitcoin-test3-0-9999.headers
-[ -r "$T3" ] || slt_skip "test data $T3 not found"
+[ -r "$T3" ] || slt_fail "test data $T3 missing (the suite's data lives in tests/data)"
 slt_init
 slt_net_up
 slt_write_config >/dev/null

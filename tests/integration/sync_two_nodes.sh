@@ -12,9 +12,9 @@
 slt_require_root
 slt_require_tools ip ethtool cmp
 slt_require_bins
-DATA=${SL_TEST_DATA:-$SLUICE_SRC/../shared/data}
+DATA=${SL_TEST_DATA:-$SLT_SRC/tests/data}
 T3=$DATA/bitcoin-test3-0-9999.headers
-[ -r "$T3" ] || slt_skip "test data $T3 not found"
+[ -r "$T3" ] || slt_fail "test data $T3 missing (the suite's data lives in tests/data)"
 T3_TIP=000000001655e2a7293f28383a2965b2f0add77fd6ac383986e90971a07467d4
 BOUND=${SLT_SYNC_BOUND_S:-120}
 slt_init

@@ -1,6 +1,6 @@
 /* test_chain.c — chain profiles and header validity (SPEC.md §7) against
-   real Bitcoin data in $SL_TEST_DATA (../shared/data; a test that needs a
-   missing file prints why and returns), and sluice-chaingen ($SL_CHAINGEN)
+   real Bitcoin data in $SL_TEST_DATA (tests/data; a missing file fails the
+   test), and sluice-chaingen ($SL_CHAINGEN)
    output.  Randomized heights print their seed; SL_TEST_SEED replays. */
 #include <check.h>
 #include <stdio.h>
@@ -22,7 +22,8 @@ static uint32_t seed_get(const char *who)
 	return seed;
 }
 
-/* load reads a data file whole; NULL (and a printed reason) when absent. */
+/* load reads a data file of $SL_TEST_DATA (tests/data) whole; a missing
+   file fails the test (the data lives in the tree). */
 static uint8_t *load(const char *name, size_t *len)
 {
 	const char *dir = getenv("SL_TEST_DATA");
@@ -31,16 +32,10 @@ static uint8_t *load(const char *name, size_t *len)
 	uint8_t *buf;
 	long sz;
 
-	if (dir == NULL) {
-		printf("skip: SL_TEST_DATA not set, %s unavailable\n", name);
-		return NULL;
-	}
+	ck_assert_msg(dir != NULL, "SL_TEST_DATA not set (meson sets it to tests/data): %s", name);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "rb");
-	if (f == NULL) {
-		printf("skip: %s absent\n", path);
-		return NULL;
-	}
+	ck_assert_msg(f != NULL, "test data %s missing", path);
 	fseek(f, 0, SEEK_END);
 	sz = ftell(f);
 	fseek(f, 0, SEEK_SET);
@@ -57,8 +52,7 @@ static uint8_t *load_headers(const char *name, size_t *n)
 {
 	size_t len = 0;
 	uint8_t *b = load(name, &len);
-	if (b != NULL)
-		ck_assert_uint_eq(len % HDR, 0);
+	ck_assert_uint_eq(len % HDR, 0);
 	*n = len / HDR;
 	return b;
 }
@@ -127,8 +121,6 @@ START_TEST(test_genesis_matches_profile_and_data)
 	for (size_t i = 0; i < 2; i++) {
 		size_t n;
 		uint8_t *b = load_headers(files[i][0], &n);
-		if (b == NULL)
-			continue;
 		ck_assert_mem_eq(b, sl_chain_profile(files[i][1])->genesis, HDR);
 		free(b);
 	}
@@ -368,8 +360,6 @@ START_TEST(test_main_0_9999_validates_to_tip)
 	sl_chain_ctx_t c;
 	char d[SL_CHAIN_DISPLAY_LEN];
 
-	if (b == NULL)
-		return;
 	ck_assert_uint_eq(n, 10000);
 	sl_chain_ctx_init(&c, sl_chain_profile("bitcoin-main"));
 	ck_assert_int_eq(sl_chain_ctx_run(&c, b + HDR, n - 1, now_s(), &done), SL_CHAIN_OK);
@@ -392,8 +382,6 @@ START_TEST(test_test3_0_9999_validates_to_tip)
 	char d[SL_CHAIN_DISPLAY_LEN];
 	uint32_t rule20 = 0;
 
-	if (b == NULL)
-		return;
 	ck_assert_uint_eq(n, 10000);
 	sl_chain_ctx_init(&c, p);
 	for (size_t i = 1; i < n; i++) {
@@ -430,8 +418,6 @@ START_TEST(test_retarget_boundaries_file)
 	static bool have_start[KMAX], have_last[KMAX];
 	uint32_t checked = 0, clamped = 0, clamp_height = 0, changed = 0;
 
-	if (txt == NULL)
-		return;
 	memset(have_start, 0, sizeof(have_start));
 	memset(have_last, 0, sizeof(have_last));
 	for (char *line = strtok(txt, "\n"); line != NULL; line = strtok(NULL, "\n")) {
@@ -507,8 +493,6 @@ static bool boundary_time(uint32_t height, uint32_t *t)
 	char key[32];
 	bool found = false;
 
-	if (txt == NULL)
-		return false;
 	snprintf(key, sizeof(key), "\n%u ", height);
 	char *at = strstr(txt, key);
 	if (at != NULL) {
@@ -538,8 +522,6 @@ static void validate_from_checkpoint(const char *file, uint32_t first_height, co
 	char d[SL_CHAIN_DISPLAY_LEN];
 
 	*retargets = 0;
-	if (b == NULL)
-		return;
 	sl_chain_ctx_init_at(c, p, first_height, b);
 	for (size_t i = 1; i < 11; i++)
 		sl_chain_ctx_push_trusted(c, b + i * HDR);
@@ -568,8 +550,6 @@ START_TEST(test_main_30000_39999_validates)
 	uint32_t r;
 
 	validate_from_checkpoint("bitcoin-main-30000-39999.headers", 30000, NULL, &r, &c);
-	if (c.p == NULL)
-		return;
 	ck_assert_uint_eq(c.height, 39999);
 	ck_assert_uint_eq(r, 4); /* 32256, 34272, 36288, 38304 */
 	size_t n;
@@ -587,8 +567,6 @@ START_TEST(test_main_822528_830592_validates)
 	validate_from_checkpoint("bitcoin-main-822528-830592.headers", 822528,
 	                         "00000000000000000000506183a8b30fa3224b85e82a70416e1d594bdb632fdb",
 	                         &r, &c);
-	if (c.p == NULL)
-		return;
 	ck_assert_uint_eq(r, 4);
 	ck_assert_uint_eq(c.tip_bits, 0x170371b1);
 }
@@ -678,8 +656,6 @@ static void expect_reject(const char *file, const char *profile, uint32_t h, mut
 	uint8_t *b = load_headers(file, &n);
 	sl_chain_ctx_t c;
 
-	if (b == NULL)
-		return;
 	ck_assert_uint_lt(h, n);
 	sl_chain_ctx_init(&c, sl_chain_profile(profile));
 	ck_assert_int_eq(sl_chain_ctx_run(&c, b + HDR, h - 1, now_s(), &done), SL_CHAIN_OK);
@@ -791,8 +767,6 @@ START_TEST(test_test3_min_difficulty_misuse_is_bits)
 	uint8_t hash[32], hdr[80];
 	uint32_t tried_min = 0, tried_normal = 0;
 
-	if (b == NULL)
-		return;
 	sl_chain_ctx_init(&c, p);
 	for (size_t i = 1; i < n; i++) {
 		const uint8_t *h = b + i * HDR;
@@ -882,8 +856,6 @@ START_TEST(test_checkpoint_without_history_needs_context)
 	sl_chain_ctx_t c;
 	uint8_t hash[32];
 
-	if (b == NULL)
-		return;
 	/* start one past the period start: its time is unknown */
 	sl_chain_ctx_init_at(&c, p, 822529, b + HDR);
 	ck_assert(!sl_chain_ctx_mtp_known(&c));
@@ -976,8 +948,7 @@ static int run_chaingen(const char *args, const char *out, const char *err)
 	const char *exe = getenv("SL_CHAINGEN");
 	char cmd[2048];
 
-	if (exe == NULL)
-		return -100;
+	ck_assert_msg(exe != NULL, "SL_CHAINGEN not set (meson sets it to sluice-chaingen)");
 	snprintf(cmd, sizeof(cmd), "%s %s -o %s 2>%s", exe, args, out, err);
 	int rc = system(cmd);
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -991,11 +962,6 @@ START_TEST(test_chaingen_output_validates)
 	close(fd);
 	snprintf(err, sizeof(err), "%s.err", out);
 	int rc = run_chaingen("-n 5000 --seed 7", out, err);
-	if (rc == -100) {
-		printf("skip: SL_CHAINGEN not set\n");
-		unlink(out);
-		return;
-	}
 	ck_assert_int_eq(rc, 0);
 
 	FILE *f = fopen(out, "rb");
@@ -1033,12 +999,6 @@ START_TEST(test_chaingen_is_deterministic_and_checks_usage)
 	close(mkstemp(a));
 	close(mkstemp(b));
 	int rc = run_chaingen("-n 300 --seed 9 --start-time 1600000000", a, "/dev/null");
-	if (rc == -100) {
-		printf("skip: SL_CHAINGEN not set\n");
-		unlink(a);
-		unlink(b);
-		return;
-	}
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(run_chaingen("-n 300 --seed 9 --start-time 1600000000", b, "/dev/null"),
 	                 0);

@@ -1,6 +1,6 @@
 /* test_chainstore.c — ctrl's header chain (ctrl/sl_chainstore.h): import
-   of real testnet3 headers ($SL_TEST_DATA = ../shared/data; a test whose
-   file is missing prints why and returns), byte-identical export, reopen,
+   of real testnet3 headers ($SL_TEST_DATA = tests/data; a missing file
+   fails the test), byte-identical export, reopen,
    typed refusals at the exact height, regtest headers from sluice-chaingen
    ($SL_CHAINGEN), get by height and hash, publishing to the region, and
    branch_check (a branch judged without touching the store: its valid
@@ -91,20 +91,15 @@ static void save(const char *path, const void *b, size_t len)
 	fclose(f);
 }
 
-/* data_path gives $SL_TEST_DATA/name, or NULL (printing why) if absent. */
+/* data_path gives $SL_TEST_DATA/name (tests/data); a missing file fails
+   the test (the data lives in the tree). */
 static const char *data_path(const char *name)
 {
 	static char p[512];
 	const char *dir = getenv("SL_TEST_DATA");
-	if (dir == NULL) {
-		printf("skip: SL_TEST_DATA not set, %s unavailable\n", name);
-		return NULL;
-	}
+	ck_assert_msg(dir != NULL, "SL_TEST_DATA not set (meson sets it to tests/data): %s", name);
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	if (access(p, R_OK) != 0) {
-		printf("skip: %s not readable\n", p);
-		return NULL;
-	}
+	ck_assert_msg(access(p, R_OK) == 0, "test data %s missing", p);
 	return p;
 }
 
@@ -172,8 +167,7 @@ static int run_chaingen(const char *args, const char *out)
 {
 	const char *exe = getenv("SL_CHAINGEN");
 	char cmd[2048];
-	if (exe == NULL)
-		return -100;
+	ck_assert_msg(exe != NULL, "SL_CHAINGEN not set (meson sets it to sluice-chaingen)");
 	snprintf(cmd, sizeof(cmd), "%s %s -o %s 2>/dev/null", exe, args, out);
 	int rc = system(cmd);
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -249,8 +243,6 @@ END_TEST
 START_TEST(test_mutated_nonce_refused_at_its_height_as_pow)
 {
 	const char *src = data_path(T3_FILE);
-	if (src == NULL)
-		return;
 	size_t len;
 	uint8_t *b = load(src, &len);
 	unsigned seed0 = (unsigned)time(NULL), seed = seed0;
@@ -274,8 +266,6 @@ END_TEST
 START_TEST(test_mutated_bits_time_and_linkage_refused_with_their_reason)
 {
 	const char *src = data_path(T3_FILE);
-	if (src == NULL)
-		return;
 	size_t len;
 	uint8_t *b = load(src, &len);
 	MKDIR_TMP(dir);
@@ -314,11 +304,6 @@ START_TEST(test_future_header_refused)
 	path_in(file, sizeof(file), dir, "future");
 	snprintf(args, sizeof(args), "-n 20 --start-time %lld", (long long)time(NULL) + 3 * 3600);
 	int rc = run_chaingen(args, file);
-	if (rc == -100) {
-		printf("skip: SL_CHAINGEN not set\n");
-		rm_tree(dir);
-		return;
-	}
 	ck_assert_int_eq(rc, 0);
 	import_fail(file, "regtest", 1, "time_future");
 	rm_tree(dir);
@@ -332,11 +317,6 @@ START_TEST(test_conflicting_header_refused)
 	path_in(a, sizeof(a), dir, "a");
 	path_in(b, sizeof(b), dir, "b");
 	int rc = run_chaingen("-n 300 --seed 1 --start-time 1700000000", a);
-	if (rc == -100) {
-		printf("skip: SL_CHAINGEN not set\n");
-		rm_tree(dir);
-		return;
-	}
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(run_chaingen("-n 300 --seed 2 --start-time 1700000000", b), 0);
 	path_in(store, sizeof(store), dir, "store");
@@ -407,8 +387,6 @@ END_TEST
 START_TEST(test_import_testnet3_to_tip_and_export_identical)
 {
 	const char *src = data_path(T3_FILE);
-	if (src == NULL)
-		return;
 	char store[512], out[512], d[65];
 	MKDIR_TMP(dir);
 	uint64_t c0 = (uint64_t)clock(), t0 = sl_now_ns();
@@ -447,8 +425,6 @@ END_TEST
 START_TEST(test_reopen_keeps_tip_and_drops_torn_tail)
 {
 	const char *src = data_path(T3_FILE);
-	if (src == NULL)
-		return;
 	char store[512], hp[600], d[65];
 	MKDIR_TMP(dir);
 	sl_chainstore_t *cs = import_t3(src, dir, store, sizeof(store));
@@ -484,8 +460,6 @@ END_TEST
 START_TEST(test_reopen_cuts_an_invalid_committed_header)
 {
 	const char *src = data_path(T3_FILE);
-	if (src == NULL)
-		return;
 	char store[512], hp[600];
 	MKDIR_TMP(dir);
 	sl_chainstore_close(import_t3(src, dir, store, sizeof(store)));
@@ -514,8 +488,6 @@ END_TEST
 START_TEST(test_get_by_height_and_hash)
 {
 	const char *src = data_path(T3_FILE);
-	if (src == NULL)
-		return;
 	char store[512], d[65];
 	size_t len;
 	uint8_t *a = load(src, &len);
@@ -555,11 +527,6 @@ START_TEST(test_import_chaingen_regtest)
 	char file[512], store[512];
 	path_in(file, sizeof(file), dir, "regtest.headers");
 	int rc = run_chaingen("-n 5000", file);
-	if (rc == -100) {
-		printf("skip: SL_CHAINGEN not set\n");
-		rm_tree(dir);
-		return;
-	}
 	ck_assert_int_eq(rc, 0);
 	path_in(store, sizeof(store), dir, "store");
 	sl_chainstore_t *cs = open_cs(store, "regtest");
@@ -584,11 +551,9 @@ START_TEST(test_import_chaingen_regtest)
 	ck_assert_mem_eq(t.chainwork, sum, 32);
 	/* the testnet3 file is another chain: conflict at height 0 */
 	const char *t3 = data_path(T3_FILE);
-	if (t3 != NULL) {
-		ck_assert_int_eq(sl_chainstore_import(cs, t3, NULL, &f), SL_CHAINSTORE_ERR_INVALID);
-		ck_assert_uint_eq(f.height, 0);
-		ck_assert_str_eq(sl_chainstore_reason(&f), "conflict");
-	}
+	ck_assert_int_eq(sl_chainstore_import(cs, t3, NULL, &f), SL_CHAINSTORE_ERR_INVALID);
+	ck_assert_uint_eq(f.height, 0);
+	ck_assert_str_eq(sl_chainstore_reason(&f), "conflict");
 	free(a);
 	sl_chainstore_close(cs);
 	rm_tree(dir);
@@ -619,22 +584,18 @@ START_TEST(test_status_published_to_region_after_each_commit)
 	ck_assert_mem_eq(st.best_hash, g, 32);
 
 	int rc = run_chaingen("-n 4500", file);
-	if (rc != -100) {
-		ck_assert_int_eq(rc, 0);
-		uint64_t p0 = sl_chainstore_publish(cs);
-		ck_assert_int_eq(sl_chainstore_import(cs, file, NULL, NULL), SL_CHAINSTORE_OK);
-		/* 4499 new headers in groups of 2000: 3 commits, 3 publishes */
-		ck_assert_uint_eq(sl_chainstore_publish(cs) - p0, 3 + 1);
-		ck_assert_uint_gt(sl_region_status_read(&r, &st), v0);
-		sl_chainstore_tip_t t;
-		sl_chainstore_tip(cs, &t);
-		ck_assert_uint_eq(st.best_height, 4499);
-		ck_assert_mem_eq(st.best_hash, t.hash, 32);
-		ck_assert_mem_eq(st.chainwork, t.chainwork, 32);
-		ck_assert_uint_eq(st.finalized_height, 0);
-	} else {
-		printf("skip (import part): SL_CHAINGEN not set\n");
-	}
+	ck_assert_int_eq(rc, 0);
+	uint64_t p0 = sl_chainstore_publish(cs);
+	ck_assert_int_eq(sl_chainstore_import(cs, file, NULL, NULL), SL_CHAINSTORE_OK);
+	/* 4499 new headers in groups of 2000: 3 commits, 3 publishes */
+	ck_assert_uint_eq(sl_chainstore_publish(cs) - p0, 3 + 1);
+	ck_assert_uint_gt(sl_region_status_read(&r, &st), v0);
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(cs, &t);
+	ck_assert_uint_eq(st.best_height, 4499);
+	ck_assert_mem_eq(st.best_hash, t.hash, 32);
+	ck_assert_mem_eq(st.chainwork, t.chainwork, 32);
+	ck_assert_uint_eq(st.finalized_height, 0);
 	/* detached: no more publishes */
 	sl_chainstore_attach_region(cs, NULL);
 	uint64_t v1 = sl_region_status_read(&r, &st);
@@ -652,8 +613,6 @@ END_TEST
 START_TEST(test_append_refuses_a_start_that_is_not_tip_plus_one)
 {
 	const char *src = data_path(T3_FILE);
-	if (src == NULL)
-		return;
 	size_t len;
 	uint8_t *b = load(src, &len);
 	char store[512], d[65];
@@ -679,8 +638,6 @@ END_TEST
 START_TEST(test_append_commits_the_valid_prefix_and_names_the_refused_height)
 {
 	const char *src = data_path(T3_FILE);
-	if (src == NULL)
-		return;
 	size_t len;
 	uint8_t *b = load(src, &len);
 	unsigned seed0 = (unsigned)time(NULL), seed = seed0;
@@ -738,8 +695,6 @@ static void append_all(sl_chainstore_t *cs, const uint8_t *b, uint32_t from, uns
 START_TEST(test_append_in_groups_reaches_the_tip_one_commit_each)
 {
 	const char *src = data_path(T3_FILE);
-	if (src == NULL)
-		return;
 	size_t len, out_len;
 	uint8_t *b = load(src, &len);
 	unsigned seed0 = (unsigned)time(NULL) ^ 0x5a5a, seed = seed0;
@@ -773,8 +728,6 @@ END_TEST
 START_TEST(test_truncate_rebuilds_the_context_at_the_height)
 {
 	const char *src = data_path(T3_FILE);
-	if (src == NULL)
-		return;
 	size_t len;
 	uint8_t *b = load(src, &len);
 	unsigned seed0 = (unsigned)time(NULL) ^ 0x1234, seed = seed0;
@@ -845,7 +798,7 @@ static void cs_unchanged(sl_chainstore_t *cs, const cs_snap_t *a)
 /* The branch fixture: chain A = seed 1, heights 0..800, imported in `cs`;
    B = seed 1 forked at 600 with seed 2, heights 0..1000; E = seed 1,
    heights 0..1000 (A extended).  One --start-time for all.  *bf gets B's
-   bytes, *ef E's.  NULL (skip printed) when SL_CHAINGEN is not set. */
+   bytes, *ef E's. */
 #define BR_FORK 600u
 #define BR_TIP  800u
 #define BR_N    1001u
@@ -859,10 +812,6 @@ static sl_chainstore_t *branch_fixture(const char *dir, uint8_t **bf, uint8_t **
 	path_in(e, sizeof(e), dir, "e");
 	snprintf(args, sizeof(args), "-n %u --seed 1 --start-time %lld", BR_TIP + 1, t0);
 	int rc = run_chaingen(args, a);
-	if (rc == -100) {
-		printf("skip: SL_CHAINGEN not set\n");
-		return NULL;
-	}
 	ck_assert_int_eq(rc, 0);
 	snprintf(args, sizeof(args), "-n %u --seed 1 --fork-at %u --fork-seed 2 --start-time %lld",
 	         BR_N, BR_FORK, t0);
@@ -923,10 +872,6 @@ START_TEST(test_branch_check_valid_branch_work_equals_real_append)
 	MKDIR_TMP(dir);
 	uint8_t *b = NULL, *e = NULL;
 	sl_chainstore_t *cs = branch_fixture(dir, &b, &e);
-	if (cs == NULL) {
-		rm_tree(dir);
-		return;
-	}
 	cs_snap_t s0 = cs_snap(cs);
 	uint32_t valid = 12345;
 	uint8_t work[32], want[32];
@@ -1030,10 +975,6 @@ START_TEST(test_branch_check_invalid_header_names_its_height)
 	MKDIR_TMP(dir);
 	uint8_t *b = NULL, *e = NULL;
 	sl_chainstore_t *cs = branch_fixture(dir, &b, &e);
-	if (cs == NULL) {
-		rm_tree(dir);
-		return;
-	}
 	unsigned seed0 = (unsigned)time(NULL) ^ 0x77, seed = seed0;
 	uint32_t k = 21 + (uint32_t)(rand_r(&seed) % 370);
 	printf("test_branch_check_invalid: seed %u, k %u\n", seed0, k);
@@ -1057,10 +998,6 @@ START_TEST(test_branch_check_refuses_a_fork_above_the_tip)
 	MKDIR_TMP(dir);
 	uint8_t *b = NULL, *e = NULL;
 	sl_chainstore_t *cs = branch_fixture(dir, &b, &e);
-	if (cs == NULL) {
-		rm_tree(dir);
-		return;
-	}
 	cs_snap_t s0 = cs_snap(cs);
 	uint32_t valid = 12345;
 	uint8_t work[32];

@@ -801,60 +801,70 @@ START_TEST(test_footprint_max_lcores)
 }
 END_TEST
 
-/* hugetlbfs_dir returns a mounted hugetlbfs directory, or NULL with why. */
-static const char *hugetlbfs_dir(char *why, size_t why_sz)
+/* The hugetlbfs test reserves its own huge pages and mounts a private
+   hugetlbfs (root; the suite runs as root), and gives both back after. */
+#define HUGE_WANT 64 /* 2 MiB pages: the region of one lcore fits */
+static const char *hp_nr = "/proc/sys/vm/nr_hugepages";
+
+static long hp_read(const char *path)
 {
-	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
-	long n = 0;
-	if (f == NULL || fscanf(f, "%ld", &n) != 1)
-		n = 0;
-	if (f != NULL)
+	long n = -1;
+	FILE *f = fopen(path, "r");
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
 		fclose(f);
-	if (n <= 0) {
-		snprintf(why, why_sz, "vm.nr_hugepages is 0 (not changed by this test)");
-		return NULL;
 	}
-	struct statfs sfs;
-	if (statfs("/dev/hugepages", &sfs) == 0 && (unsigned long)sfs.f_type == HUGETLBFS_MAGIC)
-		return "/dev/hugepages";
-	mkdir("/dev/hugepages", 0755);
-	if (mount("nodev", "/dev/hugepages", "hugetlbfs", 0, NULL) != 0) {
-		snprintf(why, why_sz, "cannot mount hugetlbfs on /dev/hugepages: %s",
-		         strerror(errno));
-		return NULL;
-	}
-	return "/dev/hugepages";
+	return n;
+}
+
+static int hp_write(long n)
+{
+	FILE *f = fopen(hp_nr, "w");
+	if (f == NULL)
+		return -1;
+	int rc = fprintf(f, "%ld\n", n) > 0 ? 0 : -1;
+	return fclose(f) == 0 ? rc : -1;
 }
 
 START_TEST(test_works_on_hugetlbfs)
 {
-	char why[128];
-	const char *dir = hugetlbfs_dir(why, sizeof why);
-	if (dir == NULL) {
-		printf("test_works_on_hugetlbfs: SKIPPED: %s\n", why);
-		return;
-	}
+	long old = hp_read(hp_nr);
+	ck_assert_msg(old >= 0, "cannot read %s", hp_nr);
+	ck_assert_msg(hp_write(old + HUGE_WANT) == 0,
+	              "cannot reserve huge pages through %s (%s): run the suite as root", hp_nr,
+	              strerror(errno));
+	char dir[] = "/tmp/sl_huge_XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	int mrc = mount("nodev", dir, "hugetlbfs", 0, "pagesize=2M");
+	int merr = errno;
 	struct statfs sfs;
-	ck_assert_int_eq(statfs(dir, &sfs), 0);
 	sl_region_t a, b;
-	const char *path = new_path(dir);
-	int rc = sl_region_create(&a, path, 1, "unit");
-	if (rc == -ENOMEM || rc == -ENOSPC) {
-		printf("test_works_on_hugetlbfs: SKIPPED: not enough free huge pages\n");
-		return;
+	int rc = -1;
+	if (mrc == 0 && statfs(dir, &sfs) == 0 && (unsigned long)sfs.f_type == HUGETLBFS_MAGIC) {
+		const char *path = new_path(dir);
+		rc = sl_region_create(&a, path, 1, "unit");
+		if (rc == 0) {
+			ck_assert_uint_eq(a.size % (size_t)sfs.f_bsize, 0);
+			ck_assert_uint_eq(a.size, sl_region_footprint(1, (size_t)sfs.f_bsize));
+			ck_assert_int_eq(sl_region_open(&b, path), 0);
+			sl_msg_t m, out;
+			fill_msg(&m, 5);
+			ck_assert_int_eq(sl_region_cmd_send(&b, 0, &m), 0);
+			ck_assert_int_eq(sl_region_cmd_recv(&a, 0, &out), 0);
+			ck_assert_int_eq(memcmp(&m, &out, sizeof m), 0);
+			sl_region_close(&b);
+			sl_region_close(&a);
+			ck_assert_int_eq(access(path, F_OK), -1);
+		}
 	}
-	ck_assert_int_eq(rc, 0);
-	ck_assert_uint_eq(a.size % (size_t)sfs.f_bsize, 0);
-	ck_assert_uint_eq(a.size, sl_region_footprint(1, (size_t)sfs.f_bsize));
-	ck_assert_int_eq(sl_region_open(&b, path), 0);
-	sl_msg_t m, out;
-	fill_msg(&m, 5);
-	ck_assert_int_eq(sl_region_cmd_send(&b, 0, &m), 0);
-	ck_assert_int_eq(sl_region_cmd_recv(&a, 0, &out), 0);
-	ck_assert_int_eq(memcmp(&m, &out, sizeof m), 0);
-	sl_region_close(&b);
-	sl_region_close(&a);
-	ck_assert_int_eq(access(path, F_OK), -1);
+	if (mrc == 0)
+		umount(dir);
+	rmdir(dir);
+	hp_write(old);
+	ck_assert_msg(mrc == 0, "mount hugetlbfs on %s: %s", dir, strerror(merr));
+	ck_assert_msg(rc == 0, "region on hugetlbfs: %s (free huge pages: %ld)", strerror(-rc),
+	              hp_read("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"));
 }
 END_TEST
 
