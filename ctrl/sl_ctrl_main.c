@@ -135,7 +135,7 @@ static int ctrl_args(int argc, char **argv, const char **cfg, int *verbosity)
 			*verbosity = -1;
 			break;
 		case 'V':
-			printf("sluice-ctrl %s (%s)\n", SL_VERSION, SL_DEFCONFIG);
+			printf("sluice-ctrl %s (%s)\n", SL_VERSION, SL_BUILD);
 			return 0;
 		case 'h':
 			ctrl_usage(stdout);

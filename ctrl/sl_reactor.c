@@ -37,6 +37,7 @@ struct sl_reactor {
 	sl_reactor_chain_t ch;
 	uint32_t range_len, ahead, cap; /* cap = ahead * range_len heights */
 	uint64_t timeout_ns, sweep_ns;
+	uint64_t next_check; /* CONFIG_SL_INVARIANTS: next conservation check */
 
 	uint32_t tip;          /* committed */
 	uint32_t covered_upto; /* highest height marked covered by us */
@@ -494,6 +495,20 @@ static void rate_update(sl_reactor_t *r, uint64_t now)
 	r->rate_c0 = r->st.committed;
 }
 
+/* conserve_check runs the range table's invariant check (every ensured
+   height queued, held or covered; holds well formed) and reports a break
+   once per check. */
+static int conserve_check(sl_reactor_t *r)
+{
+	r->st.inv_checks++;
+	int rc = sl_rangeq_check(r->q, NULL);
+	if (SL_UNLIKELY(rc != 0)) {
+		r->st.inv_broken++;
+		SL_ERR("reactor: range table invariant broken: %s", sl_rangeq_bad_str(rc));
+	}
+	return rc;
+}
+
 void sl_reactor_tick(sl_reactor_t *r, uint64_t now_ns)
 {
 	commit(r);
@@ -504,6 +519,10 @@ void sl_reactor_tick(sl_reactor_t *r, uint64_t now_ns)
 	if (now_ns >= r->next_sweep) {
 		r->next_sweep = now_ns + r->sweep_ns;
 		sl_reactor_sweep(r, NULL);
+	}
+	if (SL_INVARIANTS && now_ns >= r->next_check) {
+		r->next_check = now_ns + SL_REACTOR_CHECK_NS;
+		conserve_check(r);
 	}
 }
 
@@ -523,9 +542,7 @@ int sl_reactor_sweep(sl_reactor_t *r, sl_reactor_sweep_t *out)
 			}
 	}
 	r->st.stray_holds += s.dead_holds;
-	s.check = sl_rangeq_check(r->q, NULL);
-	if (SL_UNLIKELY(s.check != 0))
-		SL_ERR("reactor: range table invariant broken: %s", sl_rangeq_bad_str(s.check));
+	s.check = SL_INVARIANTS ? conserve_check(r) : 0;
 	if (out)
 		*out = s;
 	return s.check;

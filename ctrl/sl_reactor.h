@@ -47,6 +47,7 @@
 #define SL_REACTOR_MAX_ASSIGN_DEFAULT 1024u                   /* tracked assignments */
 #define SL_REACTOR_TIMEOUT_DEFAULT    (30ull * 1000000000ull) /* ns */
 #define SL_REACTOR_SWEEP_DEFAULT      (5ull * 1000000000ull)  /* ns */
+#define SL_REACTOR_CHECK_NS           (250ull * 1000000ull)   /* ns, CONFIG_SL_INVARIANTS */
 #define SL_REACTOR_NO_TARGET          UINT32_MAX
 
 /* The header chain the reactor commits to: the wiring adapter over
@@ -134,6 +135,8 @@ typedef struct {
 	uint64_t reorgs;      /* reorg_to done */
 	uint64_t out_full;    /* outputs deferred or dropped: queue full */
 	uint64_t stray_holds; /* holds of dead sessions the sweeper removed */
+	uint64_t inv_checks;  /* range table conservation checks run (CONFIG_SL_INVARIANTS) */
+	uint64_t inv_broken;  /* of which found the table broken */
 } sl_reactor_status_t;
 
 /* Sweep result. */
@@ -190,7 +193,9 @@ void sl_reactor_on_session_down(sl_reactor_t *r, uint32_t sess, uint32_t gen);
 /* sl_reactor_tick commits what is contiguous, expires assignments past
    their deadline, applies deferred covers, keeps forward work ensured,
    updates the commit rate and, every sweep_ns, sweeps (marks, dead
-   holds, invariant).  now_ns: CLOCK_MONOTONIC (sl_now_ns). */
+   holds, invariant).  With CONFIG_SL_INVARIANTS the range table's
+   conservation check also runs every SL_REACTOR_CHECK_NS.  now_ns:
+   CLOCK_MONOTONIC (sl_now_ns). */
 void sl_reactor_tick(sl_reactor_t *r, uint64_t now_ns);
 
 /* sl_reactor_poll_out pops the next output: 1 and *out, 0 when none.
@@ -232,8 +237,11 @@ void sl_reactor_status(const sl_reactor_t *r, sl_reactor_status_t *out);
 uint32_t sl_reactor_ranges(const sl_reactor_t *r, sl_range_info_t *out, uint32_t cap);
 
 /* sl_reactor_sweep is the invariant sweeper (also run by tick): expires
-   marks, forgets holds of sessions seen down, checks the table.  Returns
-   the check result (0 or -sl_rangeq_bad_t); fills *out when non-NULL. */
+   marks, forgets holds of sessions seen down and, with
+   CONFIG_SL_INVARIANTS, checks the table (a broken one: inv_broken +1 and
+   one SL_ERR "range table invariant broken").  Returns the check result
+   (0 or -sl_rangeq_bad_t; always 0 without the option); fills *out when
+   non-NULL. */
 int sl_reactor_sweep(sl_reactor_t *r, sl_reactor_sweep_t *out);
 
 /* sl_reactor_state_str: "idle", "syncing", "synced" ("?" otherwise). */

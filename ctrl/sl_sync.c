@@ -410,7 +410,7 @@ static json_t *sync_counters_json(const sl_sync_t *s, const sl_reactor_status_t 
 {
 	return json_pack(
 	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I}",
+	    "s:I, s:I, s:I, s:I}",
 	    "committed", (json_int_t)st->committed, "timeouts", (json_int_t)st->timeouts, "invalid",
 	    (json_int_t)st->invalid, "dup", (json_int_t)st->dup, "outside", (json_int_t)st->outside,
 	    "ignored", (json_int_t)st->ignored, "forks", (json_int_t)st->forks, "reorgs",
@@ -418,7 +418,9 @@ static json_t *sync_counters_json(const sl_sync_t *s, const sl_reactor_status_t 
 	    (json_int_t)st->stray_holds, "events", (json_int_t)s->cnt.events, "drops_sent",
 	    (json_int_t)s->cnt.drops_sent, "drop_parks", (json_int_t)s->cnt.drop_parks,
 	    "drop_failed", (json_int_t)s->cnt.drop_failed, "misbehavior",
-	    (json_int_t)s->cnt.misbehavior, "fork_outputs", (json_int_t)s->cnt.forks);
+	    (json_int_t)s->cnt.misbehavior, "fork_outputs", (json_int_t)s->cnt.forks,
+	    "invariant_checks", (json_int_t)st->inv_checks, "invariant_broken",
+	    (json_int_t)st->inv_broken);
 }
 
 static json_t *sync_branch_json(const sl_sync_t *s)

@@ -104,7 +104,7 @@ static int sl_dp_args(int argc, char **argv, const char **cfg_path, int *verbosi
 			sl_dp_usage(stdout);
 			return 0;
 		case 'V':
-			printf("sluice-dp %s (%s)\n", SL_VERSION, SL_DEFCONFIG);
+			printf("sluice-dp %s (%s)\n", SL_VERSION, SL_BUILD);
 			return 0;
 		case 'v':
 			*verbosity = 1;

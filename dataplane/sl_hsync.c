@@ -242,8 +242,9 @@ static void sl_hs_free_frames(struct rte_mbuf **f, uint32_t n)
 /* sl_hs_build_reply builds the HEADERS frames of heights start ..
    start+n-1 from the map into f[]; returns the frames built (fewer than
    needed only when the pool ran dry or the seq is exhausted). */
-/* sl_hs_fault_due (TEST ONLY, [dataplane] fault_bad_pow = n): whether
-   this answer is the n-th since the last corrupted one. */
+#if SL_TEST_HOOKS
+/* sl_hs_fault_due ([dataplane] fault_bad_pow = n): whether this answer is
+   the n-th since the last corrupted one. */
 static bool sl_hs_fault_due(sl_lcore_t *lc)
 {
 	sl_hs_lcore_t *g = &lc->rt->hs;
@@ -253,6 +254,13 @@ static bool sl_hs_fault_due(sl_lcore_t *lc)
 	SL_CNT_ADD(&lc->cnt->hs_fault_bad_pow, 1);
 	return true;
 }
+#else
+static inline bool sl_hs_fault_due(sl_lcore_t *lc)
+{
+	(void)lc;
+	return false;
+}
+#endif
 
 /* sl_hs_corrupt copies k headers to buf with the first one's bits raised
    out of reach (0x1800ffff): its proof of work fails against its own
@@ -909,13 +917,15 @@ int sl_hs_lcore_init(sl_lcore_t *lc)
 	g->profile = sl_chain_profile(cfg->profile);
 	g->q = sl_region_rangeq(&lc->dp->region);
 	g->inflight = SL_MIN(SL_MAX(cfg->inflight, 1u), (uint32_t)SL_INFLIGHT_MAX);
-	g->fault_bad_pow = cfg->fault_bad_pow;
 	g->serve_rate = SL_MAX(cfg->serve_rate, 1u);
 	g->serve_burst = SL_MAX(cfg->serve_burst, 1u);
+#if SL_TEST_HOOKS
+	g->fault_bad_pow = cfg->fault_bad_pow;
 	if (g->fault_bad_pow != 0 && lc->is_main)
 		SL_WARN("TEST ONLY fault_bad_pow = %u: every %u-th GET_HEADERS answer carries an "
 		        "invalid proof of work",
 		        g->fault_bad_pow, g->fault_bad_pow);
+#endif
 	size_t bytes = sizeof(sl_hs_exp_t) * SL_SESSIONS_PER_LCORE * g->inflight;
 	int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
 	g->exp = rte_zmalloc_socket("sl_hs_exp", bytes, RTE_CACHE_LINE_SIZE, socket);

@@ -96,8 +96,9 @@
    (sl_msg.h SL_CMDQ_V_SEND_FRAME), with the same checks as a pull
    (heights inside the request, PoW, linkage in the batch).
 
-   Fault injection (TEST ONLY, [dataplane] fault_bad_pow = n): every n-th
-   answer served carries one header whose bits were raised out of reach.
+   Fault injection (CONFIG_SL_TEST_HOOKS only, [dataplane] fault_bad_pow =
+   n): every n-th answer served carries one header whose bits were raised
+   out of reach.
 
    Owner: the lcore owning the session (single thread, no atomics), except
    the shared reader, which any lcore reads. */
@@ -178,9 +179,11 @@ typedef struct {
 	uint32_t inflight;                 /* [sync] inflight */
 	uint64_t epoch_seen;               /* work epoch at the last pull scan */
 	uint64_t pull_at_ns;               /* next pull scan at the latest */
-	uint32_t fault_bad_pow;            /* TEST ONLY: [dataplane] fault_bad_pow */
 	uint32_t serve_rate, serve_burst;  /* [sync]: the serving budget per session */
-	uint32_t fault_n;                  /* answers served since the last corruption */
+#if SL_TEST_HOOKS
+	uint32_t fault_bad_pow; /* [dataplane] fault_bad_pow */
+	uint32_t fault_n;       /* answers served since the last corruption */
+#endif
 } sl_hs_lcore_t;
 
 struct sl_peer;

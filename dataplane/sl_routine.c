@@ -282,6 +282,7 @@ static bool sl_rt_pressure(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m, con
 	return true;
 }
 
+#if SL_INVARIANTS
 /* sl_rt_broken names the first routine invariant p breaks after a routine
    ran for session `sid` (slot s), or NULL when all hold.  A peer the
    routine ended (FREE) has nothing left to check. */
@@ -314,6 +315,7 @@ void sl_rt_check(sl_lcore_t *lc, sl_peer_t *p, sl_session_t *s, uint32_t sid)
 	SL_ERR("worker %u: session %08x routine fault: %s", lc->idx, sid, why);
 	sl_rt_teardown(lc, p, SL_EXIT_FAULT, SL_WIRE_GOODBYE_SHUTDOWN, 0);
 }
+#endif
 
 void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const sl_wire_hdr_t *h,
                  const uint8_t *pl)

@@ -170,8 +170,17 @@ void sl_rt_misbehave(sl_lcore_t *lc, sl_peer_t *p, sl_misb_t kind, uint8_t strea
    session-table slot still names sid, header-sync expectations within
    [sync] inflight, liveness times ordered.  A broken one is a bug of ours:
    routine_faults +1, one SL_ERR naming the session and the invariant, and
-   sl_rt_teardown(SL_EXIT_FAULT, GOODBYE SHUTDOWN).  Other peers untouched. */
+   sl_rt_teardown(SL_EXIT_FAULT, GOODBYE SHUTDOWN).  Other peers untouched.
+   Compiled only with CONFIG_SL_INVARIANTS (test and debug builds); a
+   no-op otherwise. */
+#if SL_INVARIANTS
 void sl_rt_check(sl_lcore_t *lc, sl_peer_t *p, sl_session_t *s, uint32_t sid);
+#else
+static inline void sl_rt_check(sl_lcore_t *lc, sl_peer_t *p, sl_session_t *s, uint32_t sid)
+{
+	(void)lc, (void)p, (void)s, (void)sid;
+}
+#endif
 
 /* sl_rt_frame is the demux of a frame whose session != 0 (header h decoded,
    payload at pl): session lookup (connecting slots included), stream

@@ -48,10 +48,11 @@ static void sl_ss_liveness_event(sl_lcore_t *lc, sl_peer_t *p, uint16_t state)
 	sl_rt_event(lc, SL_EVT_LIVENESS, p->sid, p->gen, &e, sizeof e);
 }
 
-/* sl_ss_fault_inject (TEST ONLY, [dataplane] fault_inject_ping): a PING
-   whose sender time is the configured value breaks p's own routine state
-   (a live time in the future) so that sl_rt_check, the real detection
-   path, faults the session.  True when it did. */
+#if SL_TEST_HOOKS
+/* sl_ss_fault_inject ([dataplane] fault_inject_ping): a PING whose sender
+   time is the configured value breaks p's own routine state (a live time
+   in the future) so that sl_rt_check, the real detection path, faults the
+   session.  True when it did. */
 static bool sl_ss_fault_inject(sl_lcore_t *lc, sl_peer_t *p, uint64_t sender_time_ns)
 {
 	uint64_t v = lc->dp->cfg.fault_inject_ping;
@@ -60,6 +61,13 @@ static bool sl_ss_fault_inject(sl_lcore_t *lc, sl_peer_t *p, uint64_t sender_tim
 	p->live_ns = UINT64_MAX;
 	return true;
 }
+#else
+static inline bool sl_ss_fault_inject(sl_lcore_t *lc, sl_peer_t *p, uint64_t sender_time_ns)
+{
+	(void)lc, (void)p, (void)sender_time_ns;
+	return false;
+}
+#endif
 
 void sl_ss_input(sl_lcore_t *lc, sl_peer_t *p, const sl_wire_hdr_t *h, const sl_wire_msg_t *msg)
 {

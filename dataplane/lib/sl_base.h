@@ -37,4 +37,24 @@
 
 typedef _Atomic uint64_t sl_cnt_t;
 
+/* SL_BUILD: what `--version` prints after the version, the defconfig and
+   the build-time options a test or an operator needs to know about, e.g.
+   "test_defconfig: usdt invariants test-hooks". */
+#if SL_USDT
+#define SL_BUILD_USDT_ " usdt"
+#else
+#define SL_BUILD_USDT_ ""
+#endif
+#if SL_INVARIANTS
+#define SL_BUILD_INV_ " invariants"
+#else
+#define SL_BUILD_INV_ ""
+#endif
+#if SL_TEST_HOOKS
+#define SL_BUILD_HOOKS_ " test-hooks"
+#else
+#define SL_BUILD_HOOKS_ ""
+#endif
+#define SL_BUILD SL_DEFCONFIG ":" SL_BUILD_USDT_ SL_BUILD_INV_ SL_BUILD_HOOKS_
+
 #endif /* SL_BASE_H */

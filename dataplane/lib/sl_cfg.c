@@ -54,9 +54,17 @@ typedef struct sl_cfg_key {
 	uint32_t min, max;   /* SL_CFG_T_UINT */
 	const char *allowed; /* SL_CFG_T_ENUM */
 	const char *help;
+	bool test_hook; /* exists only with CONFIG_SL_TEST_HOOKS */
 } sl_cfg_key_t;
 
 #define SL_CFG_FIELD(f) offsetof(sl_cfg_t, f), sizeof(((sl_cfg_t *)0)->f)
+/* A test hook's key is known to every build (so a release build can say
+   why it refuses it) but has a destination only in a test build. */
+#if SL_TEST_HOOKS
+#define SL_CFG_HOOK(f) SL_CFG_FIELD(f)
+#else
+#define SL_CFG_HOOK(f) 0, 0
+#endif
 
 static const char *const sl_cfg_sections[] = {"instance",  "eal",   "dataplane", "ctrl", "chain",
                                               "admission", "peers", "log",       "sync"};
@@ -89,10 +97,10 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "discovery settle timeout in milliseconds"},
     {"dataplane", "workers", SL_CFG_T_UINT, SL_CFG_FIELD(lcores), 1, SL_MAX_LCORES, NULL,
      "worker lcores"},
-    {"dataplane", "fault_inject_ping", SL_CFG_T_U64, SL_CFG_FIELD(fault_inject_ping), 0, 0, NULL,
-     "TEST ONLY: a PING with this sender time faults its session (0: off)"},
-    {"dataplane", "fault_bad_pow", SL_CFG_T_UINT, SL_CFG_FIELD(fault_bad_pow), 0, 1000000, NULL,
-     "TEST ONLY: every n-th GET_HEADERS answer carries an invalid proof of work (0: off)"},
+    {"dataplane", "fault_inject_ping", SL_CFG_T_U64, SL_CFG_HOOK(fault_inject_ping), 0, 0, NULL,
+     "TEST ONLY: a PING with this sender time faults its session (0: off)", true},
+    {"dataplane", "fault_bad_pow", SL_CFG_T_UINT, SL_CFG_HOOK(fault_bad_pow), 0, 1000000, NULL,
+     "TEST ONLY: every n-th GET_HEADERS answer carries an invalid proof of work (0: off)", true},
     {"ctrl", "socket", SL_CFG_T_STR, SL_CFG_FIELD(socket), 0, 0, NULL, "control socket path"},
     {"ctrl", "store", SL_CFG_T_STR, SL_CFG_FIELD(store), 0, 0, NULL,
      "directory of the header store"},
@@ -516,6 +524,13 @@ static int sl_cfg_scan_entry(sl_cfg_scan_t *s, int line, char *p, char *eq)
 		return sl_cfg_fail(s, line, "unknown key '%.64s' in [%s] (known: %s)", key,
 		                   s->section, known);
 	}
+	if (SL_UNLIKELY(sl_cfg_schema[k].test_hook && !SL_TEST_HOOKS))
+		return sl_cfg_fail(
+		    s, line,
+		    "[%s] %s is a test hook: this build has CONFIG_SL_TEST_HOOKS off "
+		    "(remove the key; only a test build, -Ddefconfig=test_defconfig, "
+		    "has it)",
+		    s->section, key);
 	if (SL_UNLIKELY(s->key_line[k] != 0))
 		return sl_cfg_fail(s, line, "duplicate key '%s' in [%s] (first at line %d)", key,
 		                   s->section, s->key_line[k]);

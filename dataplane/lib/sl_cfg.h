@@ -37,15 +37,18 @@ typedef struct {
 	uint32_t hello_burst;   /* hello_burst = 1..100000, default 20 */
 	uint32_t settle_ms;     /* settle_ms = 100..600000, default 5000: discovery settle */
 	uint32_t lcores;        /* workers = ... default: every EAL worker, or 1 */
-	/* fault_inject_ping = <u64>, default 0 (off).  TEST ONLY: a PING whose
-	   sender_time_ns equals it makes the session-stream routine corrupt
-	   its own peer state, so the routine-invariant check faults the
-	   session (SL_EXIT_FAULT).  Never set it in production. */
+#if SL_TEST_HOOKS
+	/* Test hooks (CONFIG_SL_TEST_HOOKS; in a build without it these keys
+	   are config errors).  fault_inject_ping = <u64>, default 0 (off): a
+	   PING whose sender_time_ns equals it makes the session-stream
+	   routine corrupt its own peer state, so the routine-invariant check
+	   (CONFIG_SL_INVARIANTS) faults the session (SL_EXIT_FAULT). */
 	uint64_t fault_inject_ping;
-	/* fault_bad_pow = <n>, default 0 (off).  TEST ONLY: every n-th
-	   GET_HEADERS this node answers carries one header whose bits were
-	   raised out of reach (invalid proof of work).  Never in production. */
+	/* fault_bad_pow = <n>, default 0 (off): every n-th GET_HEADERS this
+	   node answers carries one header whose bits were raised out of reach
+	   (invalid proof of work). */
 	uint32_t fault_bad_pow;
+#endif
 
 	/* [ctrl] */
 	char socket[SL_CFG_STR]; /* socket = ... default /run/sluice/<instance>.sock */

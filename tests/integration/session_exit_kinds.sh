@@ -31,6 +31,8 @@
 slt_require_root
 slt_require_tools ip ethtool
 slt_require_bins
+slt_require_test_hooks
+SLT_EXPECT_FAULTS=1 # the fault hook breaks a routine invariant on purpose
 slt_init
 slt_net_up
 slt_write_config >/dev/null

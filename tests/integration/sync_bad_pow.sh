@@ -16,6 +16,7 @@
 slt_require_root
 slt_require_tools ip ethtool cmp
 slt_require_bins
+slt_require_test_hooks
 slt_init
 N=40000
 F=$SLT_TMP/chain.headers

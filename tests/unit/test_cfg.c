@@ -228,7 +228,6 @@ START_TEST(test_bad_values_name_line)
 	    {"[sync]\ninflight = 17\n", "not a number in 1..16"},
 	    {"[sync]\ntimeout_ms = 99\n", "not a number in 100..600000"},
 	    {"[sync]\nserve_rate = 0\n", "not a number in 1..100000"},
-	    {"[dataplane]\nfault_bad_pow = -1\n", "not a number in 0..1000000"},
 	    {"[instance]\nname = a/b\n", "not a name"},
 	    {"[instance]\nname = abcdefghijabcdefghijabcdefghij12\n", "too long (at most 31"},
 	    {"[peers]\nbootstrap = 10.0.0.1:0\n", "entry 1 '10.0.0.1:0' is not an address"},
@@ -425,22 +424,31 @@ START_TEST(test_session_keys_out_of_range)
 }
 END_TEST
 
-/* [sync] timeout_ms defaults to 30 s; fault_bad_pow (test only) to off. */
-START_TEST(test_sync_timeout_and_fault_bad_pow)
+/* [sync] timeout_ms defaults to 30 s; the serving budget to 50 / 100. */
+START_TEST(test_sync_timeout_and_budget)
 {
 	sl_cfg_t c;
 	sl_cfg_defaults(&c);
 	ck_assert_uint_eq(c.timeout_ms, 30000);
-	ck_assert_uint_eq(c.fault_bad_pow, 0);
 	ck_assert_uint_eq(c.serve_rate, 50);
 	ck_assert_uint_eq(c.serve_burst, 100);
-	load_ok("[sync]\ntimeout_ms = 1500\nserve_rate = 2000\nserve_burst = 4000\n"
-	        "[dataplane]\nfault_bad_pow = 3\n",
-	        &c);
+	load_ok("[sync]\ntimeout_ms = 1500\nserve_rate = 2000\nserve_burst = 4000\n", &c);
 	ck_assert_uint_eq(c.timeout_ms, 1500);
 	ck_assert_uint_eq(c.serve_rate, 2000);
 	ck_assert_uint_eq(c.serve_burst, 4000);
+}
+END_TEST
+
+#if SL_TEST_HOOKS
+/* A test build (CONFIG_SL_TEST_HOOKS): fault_bad_pow defaults to off. */
+START_TEST(test_fault_bad_pow)
+{
+	sl_cfg_t c;
+	sl_cfg_defaults(&c);
+	ck_assert_uint_eq(c.fault_bad_pow, 0);
+	load_ok("[dataplane]\nfault_bad_pow = 3\n", &c);
 	ck_assert_uint_eq(c.fault_bad_pow, 3);
+	assert_err_at("[dataplane]\nfault_bad_pow = -1\n", 2, "not a number in 0..1000000");
 }
 END_TEST
 
@@ -471,6 +479,25 @@ START_TEST(test_fault_inject_ping_bad)
 	}
 }
 END_TEST
+#else
+/* A release build (no CONFIG_SL_TEST_HOOKS): every fault key is a config
+   error naming the file, the line and the option, even with value 0. */
+START_TEST(test_hook_keys_refused)
+{
+	static const char *const keys[] = {"fault_inject_ping", "fault_bad_pow"};
+	char text[128], want[160];
+	for (size_t i = 0; i < SL_ARRAY_LEN(keys); i++) {
+		snprintf(text, sizeof text, "; node\n[dataplane]\nudp_port = 9747\n%s = 0\n",
+		         keys[i]);
+		snprintf(want, sizeof want,
+		         "[dataplane] %s is a test hook: this build has "
+		         "CONFIG_SL_TEST_HOOKS off",
+		         keys[i]);
+		assert_err_at(text, 4, want);
+	}
+}
+END_TEST
+#endif
 
 START_TEST(test_random_ports)
 {
@@ -521,9 +548,14 @@ static Suite *cfg_suite(void)
 	tcase_add_test(t, test_session_keys_defaults);
 	tcase_add_test(t, test_session_keys_parse);
 	tcase_add_test(t, test_session_keys_out_of_range);
+	tcase_add_test(t, test_sync_timeout_and_budget);
+#if SL_TEST_HOOKS
+	tcase_add_test(t, test_fault_bad_pow);
 	tcase_add_test(t, test_fault_inject_ping);
-	tcase_add_test(t, test_sync_timeout_and_fault_bad_pow);
 	tcase_add_test(t, test_fault_inject_ping_bad);
+#else
+	tcase_add_test(t, test_hook_keys_refused);
+#endif
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sl_rangeq_private.h"
 #include "sl_reactor.h"
 #include "sl_sha256d.h"
 #include "sl_store.h"
@@ -924,6 +925,37 @@ START_TEST(test_randomized_invariant_holds)
 }
 END_TEST
 
+/* CONFIG_SL_INVARIANTS (the suite's build has it): a table that lost a
+   height is reported by the sweeper and by the periodic check in tick,
+   each once per check; a sound table checks clean. */
+START_TEST(test_invariant_check_reports_lost_heights)
+{
+	ck_assert_msg(SL_INVARIANTS, "the test build must have CONFIG_SL_INVARIANTS");
+	fx_t f;
+	fx_open(&f, 3);
+	status_of(&f, 1, 1, N - 1);
+	sl_reactor_tick(f.r, f.now);
+	sl_reactor_status_t s;
+	sl_reactor_status(f.r, &s);
+	ck_assert_uint_ge(s.inv_checks, 1);
+	ck_assert_uint_eq(s.inv_broken, 0);
+	ck_assert_int_eq(sl_reactor_sweep(f.r, NULL), 0);
+	/* lose one ensured height: conservation no longer holds */
+	atomic_fetch_add(&f.q->ensured, 1);
+	ck_assert_int_eq(sl_reactor_sweep(f.r, NULL), -SL_RANGEQ_BAD_CONSERVATION);
+	sl_reactor_status(f.r, &s);
+	ck_assert_uint_eq(s.inv_broken, 1);
+	uint64_t checks = s.inv_checks;
+	f.now += SL_REACTOR_CHECK_NS;
+	sl_reactor_tick(f.r, f.now);
+	sl_reactor_status(f.r, &s);
+	ck_assert_uint_eq(s.inv_checks, checks + 1);
+	ck_assert_uint_eq(s.inv_broken, 2);
+	atomic_fetch_sub(&f.q->ensured, 1);
+	fx_close(&f, false);
+}
+END_TEST
+
 static Suite *reactor_suite(void)
 {
 	Suite *s = suite_create("reactor");
@@ -943,6 +975,7 @@ static Suite *reactor_suite(void)
 	tcase_add_test(t, test_unknown_anchor_from_heavier_peer_forks_once_per_tip);
 	tcase_add_test(t, test_no_fork_without_more_work_or_unknown_anchor);
 	tcase_add_test(t, test_randomized_invariant_holds);
+	tcase_add_test(t, test_invariant_check_reports_lost_heights);
 	suite_add_tcase(s, t);
 	return s;
 }
