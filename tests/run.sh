@@ -1,71 +1,107 @@
 #!/usr/bin/env bash
 # tests/run.sh — THE test command (README; .ci/run runs exactly this).
 #
-# Installs what is missing (deploy/setup.sh --deps-only), configures a fresh
-# build dir ($SLUICE_BUILDDIR, default build-ci/) with -Dwerror=true,
-# compiles, runs every meson test suite (unit, integration) with
-# --print-errorlogs, then prints the check summary line of each unit test
-# and a last line "N passed, N failed" (", N skipped" when some were).
-# Exits non-zero if the build or any test failed.  Integration tests need
-# root; without it they skip (and are counted as skipped).
+# 1. installs what is missing (deploy/setup.sh --deps-only);
+# 2. configures a fresh build dir ($SLUICE_BUILDDIR, default build-ci/) of
+#    the test configuration (deploy/configs/test_defconfig: the test hooks
+#    and the invariant checks on) with -Dwerror=true, builds, and runs every
+#    meson test suite (unit, integration);
+# 3. builds the same configuration with ASan + UBSan (-Dsanitize=true) in
+#    $SLUICE_ASANDIR (default build-asan/) and runs every unit suite and the
+#    integration scenarios in $asan_scenarios under it (their names are
+#    prefixed "asan/" in the summary).  SLUICE_SANITIZE=0 leaves this part
+#    out, outside CI only;
+# then prints the check summary line of each unit test, the time each part
+# took, and a last line "N passed, N failed, N skipped".
+#
+# Skips: with CI=true (set by .ci/run) a test that skips (exit 77) counts as
+# failed, unless tests/skips.allowed names it with its reason.  Outside CI
+# a skip stays a skip.  Exits non-zero if the build or any test failed.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
 builddir=${SLUICE_BUILDDIR:-build-ci}
+asandir=${SLUICE_ASANDIR:-build-asan}
+defconfig=test_defconfig
+sanitize=${SLUICE_SANITIZE:-1}
+[ "${CI:-}" = true ] && sanitize=1
+# Under ASan + UBSan: the scenarios that exercise the most code per second
+# (sessions, sync, reorg, relay, hostile input, faults, the store, the API).
+asan_scenarios="handshake_admission hostile_matrix malformed_frame_counted
+  session_exit_kinds cli_exit_codes header_import_export headers_serve
+  sync_two_nodes sync_pull_checks sync_reorg new_block_relay sync_bad_pow"
+
+times=()
+t_start=$(date +%s)
+t_mark=$t_start
+# lap NAME: record the seconds since the last lap under NAME.
+lap() {
+	local now
+	now=$(date +%s)
+	times+=("$1|$((now - t_mark))")
+	t_mark=$now
+}
 
 deploy/setup.sh --deps-only
+lap deps
 
-rm -rf "$builddir"
-if ! { meson setup "$builddir" -Dwerror=true && ninja -C "$builddir"; }; then
+# build DIR ARGS...: a fresh meson build of the test configuration.
+build() {
+	local dir=$1
+	shift
+	rm -rf "$dir"
+	meson setup "$dir" -Ddefconfig="$defconfig" -Dwerror=true "$@" && ninja -C "$dir"
+}
+
+build_failed() {
 	echo
 	echo "== summary"
-	echo "build failed"
-	echo "0 passed, 1 failed"
+	echo "build failed: $1"
+	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
-fi
+}
+
+build "$builddir" || build_failed "$builddir"
+lap build
 
 set +e
 meson test -C "$builddir" --print-errorlogs
 test_rc=$?
 set -e
+lap tests
 
-log=$builddir/meson-logs/testlog.json
-[ -f "$log" ] || {
-	echo "tests/run.sh: no $log"
-	exit 1
-}
+asan_rc=0
+if [ "$sanitize" != 0 ]; then
+	build "$asandir" -Dsanitize=true || build_failed "$asandir (ASan + UBSan)"
+	lap "asan build"
+	set +e
+	# shellcheck disable=SC2086
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		meson test -C "$asandir" --print-errorlogs --suite unit $asan_scenarios
+	asan_rc=$?
+	set -e
+	lap "asan tests"
+fi
+
+logs=("$builddir/meson-logs/testlog.json")
+[ "$sanitize" != 0 ] && logs+=("$asandir/meson-logs/testlog.json")
+for l in "${logs[@]}"; do
+	[ -f "$l" ] || {
+		echo "tests/run.sh: no $l"
+		exit 1
+	}
+done
+
+echo
+echo "== times"
+for t in "${times[@]}"; do
+	printf '%-12s %5d s\n' "${t%|*}" "${t#*|}"
+done
+printf '%-12s %5d s\n' total $(($(date +%s) - t_start))
 
 echo
 echo "== summary"
-/usr/bin/python3 - "$log" "$test_rc" <<'EOF'
-import json, re, sys
-
-path, test_rc = sys.argv[1], int(sys.argv[2])
-tests = [json.loads(line) for line in open(path) if line.strip()]
-passed = failed = skipped = 0
-check_re = re.compile(r"^\s*\d+%: Checks: \d+, Failures: \d+, Errors: \d+.*$", re.M)
-rate_re = re.compile(r"^(icmp_replies_per_s=.*)$", re.M)
-for t in tests:
-    res = t.get("result", "")
-    out = (t.get("stdout") or "") + (t.get("stderr") or "")
-    if res in ("OK", "EXPECTEDFAIL"):
-        passed += 1
-    elif res == "SKIP":
-        skipped += 1
-    else:
-        failed += 1
-    for m in check_re.findall(out):
-        print("%-44s %s" % (t["name"] + ":", m.strip()))
-    for m in rate_re.findall(out):
-        print("%-44s %s" % (t["name"] + ":", m.strip()))
-    if res not in ("OK", "EXPECTEDFAIL"):
-        print("%-44s %s" % (t["name"] + ":", res))
-if failed == 0 and test_rc != 0:
-    failed = 1   # meson itself failed (e.g. a test could not start)
-line = "%d passed, %d failed" % (passed, failed)
-if skipped:
-    line += ", %d skipped" % skipped
-print(line)
-sys.exit(1 if failed else 0)
-EOF
+/usr/bin/python3 tests/summarize.py "$src/tests/skips.allowed" "$((test_rc | asan_rc))" \
+	"${CI:-}" "${logs[@]}"

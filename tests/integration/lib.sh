@@ -84,6 +84,14 @@ slt_require_tools() {
 	done
 }
 
+# slt_require_test_hooks: the scenario drives a [dataplane] fault_* key,
+# which only a build with CONFIG_SL_TEST_HOOKS has (the suite's build,
+# test_defconfig; `sluice-dp --version` names it).
+slt_require_test_hooks() {
+	"$SLUICE_DP" --version 2>/dev/null | grep -q 'test-hooks' ||
+		slt_skip "needs a build with CONFIG_SL_TEST_HOOKS (meson setup -Ddefconfig=test_defconfig); $("$SLUICE_DP" --version 2>&1)"
+}
+
 slt_require_bins() {
 	local b
 	for b in "$SLUICE_DP" "$SLUICE_CTRL" "$SLUICECTL"; do
@@ -94,14 +102,24 @@ slt_require_bins() {
 # slt_init: a run id unique on this machine (pid + random, fits "slt<id>n"
 # in the 15 characters of an interface name), a temp dir, and the trap.
 slt_init() {
+	slt_mint_id
+	SLT_TMP=$(mktemp -d /tmp/slt.XXXXXX)
+	SLT_SOCK=$SLT_TMP/ctrl.sock
+	trap slt_cleanup EXIT
+	trap 'exit 130' INT TERM
+	slt_log "run id $SLT_ID, temp dir $SLT_TMP"
+}
+
+# slt_mint_id: a fresh run id and every name derived from it (instance,
+# DPDK file prefix, region, runtime dir, subnet).  Called by slt_init, and
+# again by slt_netns_add on a name clash (before anything used the names).
+slt_mint_id() {
 	SLT_ID=$(printf '%05d' $((($$ * 7 + RANDOM) % 100000)))
 	SLT_X=$((100 + (10#$SLT_ID % 150)))
 	SLT_INST=slt$SLT_ID
 	SLT_PREFIX=slt$SLT_ID
 	SLT_NS_IP=10.$SLT_X.0.1
 	SLT_DP_IP=10.$SLT_X.0.2
-	SLT_TMP=$(mktemp -d /tmp/slt.XXXXXX)
-	SLT_SOCK=$SLT_TMP/ctrl.sock
 	SLT_REGION_DIR=${SLT_REGION_DIR:-/dev/shm}
 	SLT_REGION=$SLT_REGION_DIR/sluice-$SLT_INST.region
 	if [ "$(id -u)" = 0 ]; then
@@ -109,9 +127,33 @@ slt_init() {
 	else
 		SLT_RUNDIR=${XDG_RUNTIME_DIR:-/tmp}/dpdk/$SLT_PREFIX
 	fi
-	trap slt_cleanup EXIT
-	trap 'exit 130' INT TERM
-	slt_log "run id $SLT_ID, temp dir $SLT_TMP"
+}
+
+# slt_netns_add: create netns slt<id> (SLT_NS).  A clash with a name that
+# already exists (a namespace or an interface of another run) mints a new
+# id and tries again, five times at most; a namespace that cannot be made
+# at all (no CAP_SYS_ADMIN) is a skip that says why.
+slt_netns_add() {
+	local try err
+	for try in 1 2 3 4 5; do
+		SLT_NS=slt$SLT_ID
+		if [ -e "/run/netns/$SLT_NS" ] || ip -o link show | grep -q ": slt$SLT_ID[a-z]"; then
+			slt_log "name clash: slt$SLT_ID exists already (try $try), minting another id"
+			slt_mint_id
+			continue
+		fi
+		err=$(ip netns add "$SLT_NS" 2>&1) && return 0
+		if [ -e "/run/netns/$SLT_NS" ] || [[ $err == *"exists"* ]]; then
+			slt_log "name clash on ip netns add $SLT_NS (try $try): $err"
+			SLT_NS=
+			slt_mint_id
+			continue
+		fi
+		SLT_NS=
+		slt_skip "cannot create a network namespace here ($err): needs CAP_SYS_ADMIN"
+	done
+	SLT_NS=
+	slt_fail "ip netns add: five name clashes in a row"
 }
 
 # slt_kill_pid PID: SIGKILL one process we started, if it still runs.
@@ -124,9 +166,26 @@ slt_kill_pid() {
 	return 0
 }
 
+# slt_invariants_broken: log lines of a broken invariant (CONFIG_SL_INVARIANTS:
+# the range table's conservation check, a routine invariant) in any log of
+# this run.  A scenario that breaks one on purpose sets SLT_EXPECT_FAULTS=1.
+slt_invariants_broken() {
+	[ -n "$SLT_TMP" ] || return 0
+	grep -h -e 'range table invariant broken' -e 'routine fault:' "$SLT_TMP"/*.log 2>/dev/null | head -5
+}
+
 slt_cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	if [ "$rc" = 0 ] && [ "${SLT_EXPECT_FAULTS:-0}" = 0 ]; then
+		local broken
+		broken=$(slt_invariants_broken)
+		if [ -n "$broken" ]; then
+			slt_log "FAIL: an invariant broke during the run:"
+			printf '%s\n' "$broken"
+			rc=1
+		fi
+	fi
 	[ "$SLT_FAILED" = 0 ] && [ "$rc" != 0 ] && [ "$rc" != 77 ] && slt_dump_logs
 	slt_kill_pid "$SLT_DP_PID"
 	slt_kill_pid "$SLT_CTRL_PID"
@@ -154,12 +213,9 @@ slt_cleanup() {
 # kernel then writes real checksums that af_packet hands to DPDK), IPv6 off
 # (no ND/MLD noise in the dataplane's drop counters), both ends up.
 slt_net_up() {
-	SLT_NS=slt$SLT_ID
+	slt_netns_add
 	SLT_DEV=slt${SLT_ID}d
 	SLT_PEER=slt${SLT_ID}n
-	# Not allowed here at all (an unprivileged container): skip, say why.
-	ip netns add "$SLT_NS" ||
-		slt_skip "cannot create a network namespace here (needs CAP_SYS_ADMIN)"
 	ip link add "$SLT_DEV" type veth peer name "$SLT_PEER" ||
 		slt_fail "ip link add $SLT_DEV"
 	ip link set "$SLT_PEER" netns "$SLT_NS" || slt_fail "move $SLT_PEER"
@@ -503,10 +559,8 @@ slt_ns_addr() {
 
 slt_lan_up() {
 	local n=$1 k dev q
-	SLT_NS=slt$SLT_ID
+	slt_netns_add
 	SLT_LAN_BR=slt${SLT_ID}b
-	ip netns add "$SLT_NS" ||
-		slt_skip "cannot create a network namespace here (needs CAP_SYS_ADMIN)"
 	SLT_CLEANUP_HOOKS+=(slt_nodes_cleanup)
 	ip netns exec "$SLT_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1
 	ip netns exec "$SLT_NS" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
