@@ -75,18 +75,21 @@ asan_rc=0
 if [ "$sanitize" != 0 ]; then
 	build "$asandir" -Dsanitize=true || build_failed "$asandir (ASan + UBSan)"
 	lap "asan build"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 	set +e
-	# shellcheck disable=SC2086
-	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
-		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-		meson test -C "$asandir" --print-errorlogs --suite unit $asan_scenarios
+	meson test -C "$asandir" --print-errorlogs --logbase asan-unit --suite unit
 	asan_rc=$?
+	# shellcheck disable=SC2086
+	meson test -C "$asandir" --print-errorlogs --logbase asan-integration $asan_scenarios
+	asan_rc=$((asan_rc | $?))
 	set -e
 	lap "asan tests"
 fi
 
 logs=("$builddir/meson-logs/testlog.json")
-[ "$sanitize" != 0 ] && logs+=("$asandir/meson-logs/testlog.json")
+[ "$sanitize" != 0 ] &&
+	logs+=("$asandir/meson-logs/asan-unit.json" "$asandir/meson-logs/asan-integration.json")
 for l in "${logs[@]}"; do
 	[ -f "$l" ] || {
 		echo "tests/run.sh: no $l"
