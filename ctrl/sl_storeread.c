@@ -433,7 +433,8 @@ sl_storeread_t *sl_storeread_new(const sl_storeread_opts_t *o)
 	sr->efd = -1;
 	sr->read_deadline_ns =
 	    o->read_deadline_ns ? o->read_deadline_ns : SL_STOREREAD_DEADLINE_DEFAULT;
-	sr->stream_wait_ns = o->stream_wait_ns ? o->stream_wait_ns : SL_STOREREAD_STREAM_WAIT;
+	sr->stream_wait_ns =
+	    o->stream_wait_ns ? o->stream_wait_ns : SL_STOREREAD_STREAM_WAIT_DEFAULT;
 	sr->before_read = o->before_read;
 	sr->hook_ctx = o->hook_ctx;
 	bool ok =

@@ -31,12 +31,13 @@
    SHUTTING_DOWN without waiting.
 
    Owners.  The sl_storeread_t is created, polled, shut down and deleted by
-   ctrl's control loop (one thread).  submit/cancel calls are for that loop
-   too; stream_read and stream_close may run on any thread (an export
-   worker); truncate runs on the thread that owns the store's writer (the
-   loop), cancel_truncate on any thread.  Every field of the struct is
-   private to sl_storeread.c (under its mutex, or owned by one of its
-   threads).  No JSON, no sockets.
+   ctrl's control loop (one thread).  get, stream_open and cancel are
+   thread-safe but meant for that loop; stream_read and stream_close may run
+   on any thread (an export worker); truncate runs on the thread that owns
+   the store's writer (the loop), cancel_truncate on any thread.  Every
+   field of sl_storeread_t is private to sl_storeread.c: the table, queues
+   and counters under its mutex; each reader thread owns the request it
+   runs until it re-takes the mutex.  No JSON, no sockets.
 
    How the operations layer (sl_op) uses it — not wired yet:
      header.get {height}   sl_storeread_get({.height}, tx); the completion's
@@ -68,11 +69,15 @@
                            read completes CANCELLED at once.
      reorg truncation      the reactor's chain truncate callback (sl_sync
                            ch_truncate) becomes sl_storeread_truncate(sr,
-                           fn, ctx, now + deadline) with fn calling
-                           sl_chainstore_truncate on the loop thread;
-                           TIMEOUT, CANCELLED or SHUTTING_DOWN mean the store
-                           was not touched (report SL_CHAINSTORE_ERR_STORE so
-                           the reorg is retried or abandoned).
+                           fn, ctx, sl_now_ns() + SL_STOREREAD_DEADLINE_DEFAULT)
+                           with fn calling sl_chainstore_truncate on the
+                           loop thread (the store's writer).  The loop waits
+                           only for the reads in flight: microseconds for
+                           mapped reads, never past the read deadline (a
+                           stuck read loses its permit then).  TIMEOUT,
+                           CANCELLED or SHUTTING_DOWN mean the store was not
+                           touched: return SL_CHAINSTORE_ERR_STORE so the
+                           reorg is retried or abandoned.
      shutdown              sl_storeread_shutdown in the loop's shutdown
                            step, then poll once more to fail the waiting
                            ops; sl_storeread_delete after the loop ends. */
@@ -82,10 +87,10 @@
 #include "sl_base.h"
 #include "sl_store.h"
 
-#define SL_STOREREAD_READERS_DEFAULT  4u            /* reader threads */
-#define SL_STOREREAD_REQUESTS_DEFAULT 2048u         /* requests in the table */
-#define SL_STOREREAD_DEADLINE_DEFAULT 5000000000ULL /* ns: read deadline */
-#define SL_STOREREAD_STREAM_WAIT      5000000000ULL /* ns: wait for a stream permit */
+#define SL_STOREREAD_READERS_DEFAULT     4u            /* reader threads */
+#define SL_STOREREAD_REQUESTS_DEFAULT    2048u         /* requests in the table */
+#define SL_STOREREAD_DEADLINE_DEFAULT    5000000000ULL /* ns: read deadline */
+#define SL_STOREREAD_STREAM_WAIT_DEFAULT 5000000000ULL /* ns: wait for a stream permit */
 
 /* One reason per failure; with OK, the same enum indexes the completion
    counters (sl_storeread_stats_t.done). */
@@ -120,7 +125,7 @@ typedef struct {
 	uint32_t readers;          /* reader threads; 0: SL_STOREREAD_READERS_DEFAULT */
 	uint32_t max_requests;     /* table size; 0: SL_STOREREAD_REQUESTS_DEFAULT */
 	uint64_t read_deadline_ns; /* 0: SL_STOREREAD_DEADLINE_DEFAULT */
-	uint64_t stream_wait_ns;   /* 0: SL_STOREREAD_STREAM_WAIT */
+	uint64_t stream_wait_ns;   /* 0: SL_STOREREAD_STREAM_WAIT_DEFAULT */
 	sl_storeread_hook_fn before_read;
 	void *hook_ctx;
 } sl_storeread_opts_t;
@@ -196,7 +201,8 @@ int sl_storeread_fd(const sl_storeread_t *sr);
 uint32_t sl_storeread_poll(sl_storeread_t *sr, sl_storeread_done_t *out, uint32_t n);
 
 /* sl_storeread_get submits a header read.  OK: exactly one completion with
-   `cookie` follows (OK, NOT_FOUND, TIMEOUT, CANCELLED, SHUTTING_DOWN).
+   `cookie` follows (OK, NOT_FOUND, TIMEOUT, CANCELLED, SHUTTING_DOWN; REORGED
+   only if the store was truncated without sl_storeread_truncate).
    Otherwise nothing follows: SHUTTING_DOWN, BUSY (request table full) or
    ARG.  Never blocks: without a free permit the read waits in FIFO order,
    until its deadline. */
