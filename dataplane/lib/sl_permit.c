@@ -152,3 +152,11 @@ uint32_t sl_permit_held(sl_permit_pool_t *p)
 	pthread_mutex_unlock(&p->mu);
 	return h;
 }
+
+bool sl_permit_draining(sl_permit_pool_t *p)
+{
+	pthread_mutex_lock(&p->mu);
+	bool d = p->draining;
+	pthread_mutex_unlock(&p->mu);
+	return d;
+}

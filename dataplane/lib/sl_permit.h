@@ -62,4 +62,8 @@ void sl_permit_close(sl_permit_pool_t *p);
 /* sl_permit_held returns how many permits are out (for stats). */
 uint32_t sl_permit_held(sl_permit_pool_t *p);
 
+/* sl_permit_draining says whether a drain is in progress or holds the pool
+   drained (new acquirers wait) — for stats and tests. */
+bool sl_permit_draining(sl_permit_pool_t *p);
+
 #endif /* SL_PERMIT_H */

@@ -118,8 +118,10 @@ START_TEST(test_drain_waits_for_holders_and_blocks_new_ones)
 	pthread_t th;
 	pthread_create(&th, NULL, release_job, &rel);
 	uint64_t t0 = sl_now_ns();
+	ck_assert(!sl_permit_draining(&p));
 	ck_assert_int_eq(sl_permit_drain(&p, t0 + 5000 * MS), SL_PERMIT_OK);
 	ck_assert_uint_ge(sl_now_ns() - t0, 50 * MS);
+	ck_assert(sl_permit_draining(&p)); /* drained until undrain */
 	pthread_join(th, NULL);
 	ck_assert_uint_eq(sl_permit_held(&p), 0);
 	/* drained: newcomers wait (here: fail at their deadline) */
@@ -132,6 +134,7 @@ START_TEST(test_drain_waits_for_holders_and_blocks_new_ones)
 	sl_permit_undrain(&p);
 	pthread_join(th, NULL);
 	ck_assert_int_eq(w.rc, SL_PERMIT_OK);
+	ck_assert(!sl_permit_draining(&p));
 	sl_permit_fini(&p);
 }
 END_TEST
@@ -149,6 +152,7 @@ START_TEST(test_drain_is_cancellable_on_a_stuck_reader)
 	pthread_join(th, NULL);
 	ck_assert_int_eq(d.rc, SL_PERMIT_ERR_CANCELLED);
 	ck_assert_uint_lt(d.took_ns, 1000 * MS);
+	ck_assert(!sl_permit_draining(&p));                       /* an abandoned drain lets go */
 	ck_assert_int_eq(sl_permit_acquire(&p, 0), SL_PERMIT_OK); /* abandoned drain */
 	/* and a drain against the stuck reader times out at its deadline */
 	uint64_t t0 = sl_now_ns();
