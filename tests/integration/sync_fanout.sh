@@ -11,8 +11,10 @@
 # hs_headers_tx (HEADERS frames sent) moved (> 0), and C's per-session
 # hs_headers_rx (headers accepted, peer.show) is > 0 for each server whose
 # session is still live.  Prints sync_time_s=<x> and each server's share.
-# Ends with the range-table invariant: queued 0, held 0, no live range,
-# state synced, no hold left after the servers go away.
+# Ends with the range table settled: queued 0, held 0, no live range,
+# state synced, no invalid batch, no broken invariant logged.  (No session
+# dies here, so there is no hold of a dead session to look for: that is
+# sync_crash_resume's, at the moment a holding session goes down.)
 . "$(dirname "$0")/lib.sh"
 
 slt_require_root
@@ -134,12 +136,7 @@ slt_node_settled $C 10
 grep -q "invariant broken" "$SLT_TMP/ctrl$C.log" && slt_fail "C: the sweeper found the range table broken"
 slt_ok "range table settled: queued 0, held 0, no live range, state synced"
 
-# No hold of a dead session once both servers are gone.
 slt_node_stop $A
 slt_node_stop $B
-sleep 1
-n=$(slt_node_ctl $C --json ranges | slt_jq 'sum(len(r["holders"]) for r in v)')
-[ "$n" = 0 ] || slt_fail "C: $n holds left after A and B stopped"
-slt_ok "no hold left after the servers went away"
 slt_node_stop $C
 slt_log "PASS"

@@ -5,8 +5,10 @@
 # node B starts with an empty store and [peers] bootstrap = A.  B must reach
 # tip 9999 with the README tip hash within a bound (120 s), by header sync
 # alone; its header.export is byte-identical (cmp) to the file.  Prints
-# sync_time_s=<x> and B's sync.status, and checks the range-table
-# invariant at the end: nothing queued or held, no hold of a dead session.
+# sync_time_s=<x> and B's sync.status, and checks the range table at the
+# end: nothing queued or held, no live range, state synced.  (No session
+# dies here, so there is no hold of a dead session to look for: that is
+# sync_crash_resume's, at the moment a holding session goes down.)
 . "$(dirname "$0")/lib.sh"
 
 slt_require_root
@@ -81,12 +83,6 @@ slt_ok "B's header.export is byte-identical to the file"
 slt_node_settled $B 10
 slt_ok "range table settled: queued 0, held 0, no live range, state synced"
 
-# No hold of a dead session: B's peer A goes away (A's dataplane stops), and
-# the sweep must leave no hold behind (none is live; stray holds counted).
 slt_node_stop $A
-sleep 1
-n=$(slt_node_ctl $B --json ranges | slt_jq 'sum(len(r["holders"]) for r in v)')
-[ "$n" = 0 ] || slt_fail "B: $n holds left after A stopped"
-slt_ok "no hold left after the peer went away"
 slt_node_stop $B
 slt_log "PASS"
