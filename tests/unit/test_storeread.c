@@ -1,6 +1,6 @@
 /* test_storeread.c — the header store's read path (ctrl/sl_storeread.h)
    under concurrency, on a real store: regtest headers from sluice-chaingen
-   ($SL_CHAINGEN; without it the testnet3 file in $SL_TEST_DATA) imported
+   ($SL_CHAINGEN) imported
    through sl_chainstore, read back by the reader pool.  A gate in the
    before_read hook holds reader threads inside a read, so a test can
    saturate the permits, queue more behind them, start a truncation, cancel
@@ -29,7 +29,6 @@
 #define MS      SL_NS_PER_MS
 #define NHDRS   400u /* chaingen headers: heights 0..399 */
 #define READERS 4u
-#define T3_FILE "bitcoin-test3-0-9999.headers"
 
 /* ---- the gate: holds reader threads inside a read ------------------------ */
 
@@ -88,25 +87,17 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
 	return remove(p);
 }
 
-/* fx_chain writes the chain file and returns its profile, or NULL (skip
-   printed) when neither chaingen nor the data file is there. */
+/* fx_chain writes a regtest chain with sluice-chaingen ($SL_CHAINGEN, set
+   by meson; a missing one fails the test) and returns its profile. */
 static const char *fx_chain(fx_t *f)
 {
-	const char *exe = getenv("SL_CHAINGEN"), *data = getenv("SL_TEST_DATA");
+	const char *exe = getenv("SL_CHAINGEN");
 	char cmd[1024];
-	if (exe != NULL) {
-		snprintf(f->file, sizeof f->file, "%s/chain.headers", f->dir);
-		snprintf(cmd, sizeof cmd, "%s -n %u -o %s 2>/dev/null", exe, NHDRS, f->file);
-		ck_assert_int_eq(system(cmd), 0);
-		return "regtest";
-	}
-	if (data != NULL) {
-		snprintf(f->file, sizeof f->file, "%s/%s", data, T3_FILE);
-		if (access(f->file, R_OK) == 0)
-			return "bitcoin-test3";
-	}
-	printf("skip: neither SL_CHAINGEN nor %s\n", T3_FILE);
-	return NULL;
+	ck_assert_msg(exe != NULL, "SL_CHAINGEN not set (meson sets it to sluice-chaingen)");
+	snprintf(f->file, sizeof f->file, "%s/chain.headers", f->dir);
+	snprintf(cmd, sizeof cmd, "%s -n %u -o %s 2>/dev/null", exe, NHDRS, f->file);
+	ck_assert_int_eq(system(cmd), 0);
+	return "regtest";
 }
 
 static void fx_load(fx_t *f)
@@ -124,18 +115,14 @@ static void fx_load(fx_t *f)
 }
 
 /* fx_open builds the store and starts the read path with `o` (dir and hook
-   filled in here); the gate starts open.  false: skip the test. */
-static bool fx_open(fx_t *f, sl_storeread_opts_t o)
+   filled in here); the gate starts open. */
+static void fx_open(fx_t *f, sl_storeread_opts_t o)
 {
 	memset(f, 0, sizeof *f);
 	const char *base = getenv("SL_TEST_TMP");
 	snprintf(f->dir, sizeof f->dir, "%s/storeread-test-XXXXXX", base ? base : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(f->dir));
 	const char *profile = fx_chain(f);
-	if (profile == NULL) {
-		nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-		return false;
-	}
 	fx_load(f);
 	snprintf(f->store, sizeof f->store, "%s/store", f->dir);
 	sl_chainstore_opts_t co = {.dir = f->store, .profile = profile};
@@ -151,7 +138,6 @@ static bool fx_open(fx_t *f, sl_storeread_opts_t o)
 	o.hook_ctx = &f->gate;
 	f->sr = sl_storeread_new(&o);
 	ck_assert_ptr_nonnull(f->sr);
-	return true;
 }
 
 static void fx_close(fx_t *f)
@@ -275,8 +261,7 @@ static void trunc_start(trunc_t *t, fx_t *f, uint32_t fork, int deadline_ms)
 START_TEST(test_get_reads_the_stored_header)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){0}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){0});
 	uint32_t tip = fx_tip(&f);
 	ck_assert_uint_eq(tip, f.n - 1);
 	uint8_t want[32], other[32] = {1};
@@ -315,8 +300,7 @@ END_TEST
 START_TEST(test_reads_above_the_cap_do_not_deadlock)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){0}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){0});
 	const uint32_t total = 2 * SL_READ_PERMITS + 8;
 	saturate(&f, 0);
 	for (uint32_t i = SL_READ_PERMITS; i < total; i++)
@@ -343,8 +327,7 @@ END_TEST
 START_TEST(test_truncate_after_saturating_reads_makes_progress)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){0}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){0});
 	const uint32_t fork = 100;
 	saturate(&f, fork + 1);
 	trunc_t t;
@@ -371,8 +354,7 @@ END_TEST
 START_TEST(test_truncate_is_served_before_later_readers)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){0}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){0});
 	const uint32_t fork = 100, later = 16;
 	saturate(&f, fork + 1);
 	trunc_t t;
@@ -403,8 +385,7 @@ END_TEST
 START_TEST(test_cancel_during_reader_backpressure_shuts_down)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){0}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){0});
 	const uint32_t extra = 32, total = SL_READ_PERMITS + 32;
 	saturate(&f, 0);
 	for (uint32_t i = 0; i < extra; i++)
@@ -432,8 +413,7 @@ END_TEST
 START_TEST(test_cancel_during_truncate_drain_shuts_down)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){0}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){0});
 	uint32_t tip = fx_tip(&f);
 	gate_set(&f.gate, false);
 	get(&f, 5, 1); /* a stuck reader, 5 s from its deadline */
@@ -465,8 +445,7 @@ END_TEST
 START_TEST(test_deadline_releases_its_permit)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){.read_deadline_ns = 200 * MS}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){.read_deadline_ns = 200 * MS});
 	gate_set(&f.gate, false);
 	uint64_t t0 = sl_now_ns();
 	get(&f, 7, 1);
@@ -496,8 +475,7 @@ END_TEST
 START_TEST(test_stream_setup_is_not_blocked_by_saturated_reads)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){0}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){0});
 	saturate(&f, 0);
 	for (uint32_t i = 0; i < 8; i++)
 		get(&f, i, SL_READ_PERMITS + i);
@@ -548,8 +526,7 @@ static void open_streams(fx_t *f, uint32_t n, uint64_t c0, sl_storeread_stream_t
 START_TEST(test_shutdown_fails_fast)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){0}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){0});
 	sl_storeread_stream_t st[SL_STREAM_PERMITS];
 	open_streams(&f, SL_STREAM_PERMITS, 0, st);
 	sl_storeread_range_t r = {.from = 0, .to = 10};
@@ -586,8 +563,7 @@ END_TEST
 START_TEST(test_stream_waits_then_busy_and_sees_a_reorg)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){.stream_wait_ns = 150 * MS}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){.stream_wait_ns = 150 * MS});
 	sl_storeread_range_t bad[] = {{.from = 5, .to = 4}, {.from = 0, .to = f.n}};
 	for (uint32_t i = 0; i < SL_ARRAY_LEN(bad); i++)
 		ck_assert_int_eq(sl_storeread_stream_open(f.sr, &bad[i], 1),
@@ -625,8 +601,7 @@ END_TEST
 START_TEST(test_cancel_completes_waiting_and_running_reads)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){0}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){0});
 	saturate(&f, 0);
 	get(&f, 1, 500);                                      /* waiting for a permit */
 	ck_assert_uint_eq(sl_storeread_cancel(f.sr, 0), 1);   /* running */
@@ -651,8 +626,7 @@ END_TEST
 START_TEST(test_churn_completes_everything_once)
 {
 	fx_t f;
-	if (!fx_open(&f, (sl_storeread_opts_t){.read_deadline_ns = 100 * MS, .max_requests = 4096}))
-		return;
+	fx_open(&f, (sl_storeread_opts_t){.read_deadline_ns = 100 * MS, .max_requests = 4096});
 	unsigned seed = (unsigned)time(NULL);
 	printf("test_churn_completes_everything_once: seed %u\n", seed);
 	enum { N = 3000 };
