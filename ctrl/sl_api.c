@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "sl_cmdtab.h"
 #include "sl_ctrl.h"
 #include "sl_node.h"
 #include "sl_session.h"
@@ -27,15 +28,6 @@ typedef struct {
 
 /* A handler returns the result (a new reference) or NULL with *err set. */
 typedef json_t *(*sl_api_fn)(sl_ctrl_t *c, json_t *args, sl_api_err_t *err);
-
-#define SL_API_NEEDS_DP 1u /* answers NOT_READY while no dataplane is attached */
-
-typedef struct {
-	const char *name;
-	sl_api_fn fn; /* NULL: not implemented in this build */
-	uint32_t flags;
-	const char *const *args; /* keys it accepts (NULL-terminated), NULL: none */
-} sl_api_cmd_t;
 
 static json_t *api_fail(sl_api_err_t *err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -481,60 +473,34 @@ static json_t *api_ranges(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 	return sl_sync_ranges_json(&c->sync);
 }
 
-/* ---- dispatch ---------------------------------------------------------- */
+/* ---- dispatch (sl_cmdtab.h) --------------------------------------------- */
 
-static const char *const sl_api_a_session[] = {"session", NULL};
-static const char *const sl_api_a_addr[] = {"addr", NULL};
-static const char *const sl_api_a_ban[] = {"addr", "seconds", NULL};
-static const char *const sl_api_a_sync[] = {"to_height", NULL};
-static const char *const sl_api_a_hget[] = {"height", "hash", NULL};
-static const char *const sl_api_a_path[] = {"path", NULL};
-static const char *const sl_api_a_export[] = {"path", "from", "to", NULL};
-static const char *const sl_api_a_tx[] = {"tx", NULL};
-static const char *const sl_api_a_watch[] = {"topics", NULL};
-
-/* Every SPEC §9 command, one line each.  Adding a command = filling its fn. */
-static const sl_api_cmd_t sl_api_cmds[] = {
-    {"status", api_status, 0, NULL},
-    {"stats", api_stats, 0, NULL},
-    {"shutdown", api_shutdown, 0, NULL},
-    {"peers", api_peers, SL_API_NEEDS_DP, NULL},
-    {"peer.show", api_peer_show, SL_API_NEEDS_DP, sl_api_a_session},
-    {"peer.disconnect", api_peer_disconnect, SL_API_NEEDS_DP, sl_api_a_session},
-    {"peer.park", api_peer_park, SL_API_NEEDS_DP, sl_api_a_session},
-    {"peer.ban", api_peer_ban, 0, sl_api_a_ban},
-    {"peer.unban", api_peer_unban, 0, sl_api_a_addr},
-    {"peer.connect", api_peer_connect, SL_API_NEEDS_DP, sl_api_a_addr},
-    {"sync.start", api_sync_start, SL_API_NEEDS_DP, sl_api_a_sync},
-    {"sync.status", api_sync_status, 0, NULL},
-    {"header.get", api_header_get, 0, sl_api_a_hget},
-    {"header.import", api_header_import, 0, sl_api_a_path},
-    {"header.export", api_header_export, 0, sl_api_a_export},
-    {"ops", NULL, 0, NULL},
-    {"op.cancel", NULL, 0, sl_api_a_tx},
-    {"ranges", api_ranges, 0, NULL},
-    {"watch", NULL, 0, sl_api_a_watch},
-};
-
-static const sl_api_cmd_t *api_find(const char *name)
+static json_t *api_not_built(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
-	for (size_t i = 0; i < SL_ARRAY_LEN(sl_api_cmds); i++)
-		if (strcmp(sl_api_cmds[i].name, name) == 0)
-			return &sl_api_cmds[i];
-	return NULL;
+	(void)c;
+	(void)args;
+	return api_fail(err, "UNKNOWN_CMD", "not implemented in this build");
 }
 
+#define api_ops       api_not_built
+#define api_op_cancel api_not_built
+#define api_watch     api_not_built
+
+/* One handler per row of the command table, api_<id>. */
+static const sl_api_fn sl_api_fns[SL_CMDTAB_CNT] = {
+#define SL_API_FN(ID, id, name, flags, wait_s, help, args) [SL_CMDTAB_##ID] = api_##id,
+    SL_CMDTAB_LIST(SL_API_FN)
+#undef SL_API_FN
+};
+
 /* Every key of `args` must be one the command accepts. */
-static bool api_args_ok(const sl_api_cmd_t *cmd, json_t *args, sl_api_err_t *err)
+static bool api_args_ok(const sl_cmdtab_t *cmd, json_t *args, sl_api_err_t *err)
 {
 	const char *key;
 	json_t *val;
 	json_object_foreach(args, key, val)
 	{
-		bool found = false;
-		for (const char *const *a = cmd->args; a != NULL && *a != NULL && !found; a++)
-			found = strcmp(*a, key) == 0;
-		if (!found) {
+		if (sl_cmdtab_arg(cmd, key, strlen(key)) == NULL) {
 			api_fail(err, "BAD_REQUEST", "'%s' takes no argument '%s'", cmd->name, key);
 			return false;
 		}
@@ -544,21 +510,19 @@ static bool api_args_ok(const sl_api_cmd_t *cmd, json_t *args, sl_api_err_t *err
 
 static json_t *api_dispatch(sl_ctrl_t *c, const char *name, json_t *args, sl_api_err_t *err)
 {
-	const sl_api_cmd_t *cmd = api_find(name);
+	const sl_cmdtab_t *cmd = sl_cmdtab_find(name);
 	if (cmd == NULL)
 		return api_fail(err, "UNKNOWN_CMD", "unknown command '%s'", name);
-	if (cmd->fn == NULL)
-		return api_fail(err, "UNKNOWN_CMD", "'%s' is not implemented in this build", name);
 	if (!api_args_ok(cmd, args, err))
 		return NULL;
-	if ((cmd->flags & SL_API_NEEDS_DP) != 0 && c->shutting_down)
+	if ((cmd->flags & SL_CMDTAB_F_DP) != 0 && c->shutting_down)
 		return api_fail(err, "SHUTTING_DOWN", "sluice-ctrl is shutting down");
-	if ((cmd->flags & SL_API_NEEDS_DP) != 0 && !c->dp.attached)
+	if ((cmd->flags & SL_CMDTAB_F_DP) != 0 && !c->dp.attached)
 		return api_fail(err, "NOT_READY",
 		                "'%s' needs the dataplane and none is attached (no live sluice-dp "
 		                "region at %s)",
 		                name, c->dp.path);
-	return cmd->fn(c, args, err);
+	return sl_api_fns[cmd->id](c, args, err);
 }
 
 /* Parse the envelope; on success *id and *name are set and args is borrowed. */

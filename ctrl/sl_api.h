@@ -1,9 +1,10 @@
 /* sl_api.h — the control API of sluice-ctrl (SPEC.md §9): one JSON object per
    line.  Request {"id":N,"cmd":"...","args":{...}}; reply {"id":N,"ok":true,
    "result":...} or {"id":N,"ok":false,"error":{"code":"...","message":"..."}}.
-   One dispatch table: every SPEC §9 command has a line there; a command a
-   later issue implements answers UNKNOWN_CMD "not implemented in this
-   build" until its handler is filled in.  Owner: the ctrl loop. */
+   Dispatch comes from the one command table (sl_cmdtab.h, shared with
+   sluicectl): a handler per row; a command a later issue implements
+   answers UNKNOWN_CMD "not implemented in this build" until its handler is
+   filled in.  Owner: the ctrl loop. */
 #ifndef SL_API_H
 #define SL_API_H
 
