@@ -13,7 +13,7 @@
 
 #include "sl_cmdtab.h"
 #include "sl_ctrl.h"
-#include "sl_node.h"
+#include "sl_peermgr.h"
 #include "sl_session.h"
 #include "sl_chainstore.h"
 #include "sl_counters.h"
@@ -84,7 +84,7 @@ static json_t *api_status(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 	uint64_t up = (sl_now_ns() - c->start_ns) / SL_NS_PER_S;
 	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:I, s:s, s:I}", "state",
 	                 sl_ctrl_state(c), "tip_height", (json_int_t)t.height, "tip_hash", tip,
-	                 "chainwork", work, "peers", (json_int_t)sl_node_live(&c->node), "chain",
+	                 "chainwork", work, "peers", (json_int_t)sl_peermgr_live(&c->pm), "chain",
 	                 c->cfg.profile, "instance", c->cfg.instance, "dataplane", api_dataplane(c),
 	                 "uptime_s", (json_int_t)up, "version", SL_VERSION, "pid",
 	                 (json_int_t)getpid());
@@ -169,7 +169,7 @@ static json_t *api_stats(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 	    (json_int_t)c->srv.dropped, "events_drained", (json_int_t)c->dp.events_drained,
 	    "dp_attaches", (json_int_t)c->dp.attaches, "dp_detaches", (json_int_t)c->dp.detaches);
 	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "dataplane", api_stats_dp(c), "ctrl", ctrl,
-	                 "sessions", sl_node_counters_json(&c->node), "store", api_stats_store(c),
+	                 "sessions", sl_peermgr_counters_json(&c->pm), "store", api_stats_store(c),
 	                 "sync", sl_sync_status_json(&c->sync));
 }
 
@@ -310,7 +310,7 @@ static json_t *api_shutdown(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 		SL_INFO("shutdown requested over the control socket");
 	bool told = sl_dplink_request_shutdown(&c->dp);
 	c->shutting_down = true;
-	sl_node_set_shutting_down(&c->node);
+	sl_peermgr_set_shutting_down(&c->pm);
 	return json_pack("{s:b, s:b}", "ctrl", true, "dataplane", told);
 }
 
@@ -320,7 +320,7 @@ static json_t *api_shutdown(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 static json_int_t sl_api_cur_id;
 static bool sl_api_deferred;
 
-static json_t *api_node_fail(sl_api_err_t *err, const sl_node_err_t *ne)
+static json_t *api_pm_fail(sl_api_err_t *err, const sl_peermgr_err_t *ne)
 {
 	return api_fail(err, ne->code ? ne->code : "INTERNAL", "%s", ne->message);
 }
@@ -354,54 +354,54 @@ static json_t *api_peers(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
 	(void)args;
 	(void)err;
-	return sl_node_peers_json(&c->node, sl_now_ns());
+	return sl_peermgr_peers_json(&c->pm, sl_now_ns());
 }
 
 static json_t *api_peer_show(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
 	uint32_t sid;
-	sl_node_err_t ne = {0};
+	sl_peermgr_err_t ne = {0};
 	if (!api_arg_session(args, &sid, err))
 		return NULL;
-	json_t *r = sl_node_peer_show(&c->node, sid, sl_now_ns(), &ne);
-	return r ? r : api_node_fail(err, &ne);
+	json_t *r = sl_peermgr_peer_show(&c->pm, sid, sl_now_ns(), &ne);
+	return r ? r : api_pm_fail(err, &ne);
 }
 
 static json_t *api_peer_disconnect(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
 	uint32_t sid;
-	sl_node_err_t ne = {0};
+	sl_peermgr_err_t ne = {0};
 	if (!api_arg_session(args, &sid, err))
 		return NULL;
-	if (sl_node_disconnect(&c->node, sid, &ne) != 0)
-		return api_node_fail(err, &ne);
+	if (sl_peermgr_disconnect(&c->pm, sid, &ne) != 0)
+		return api_pm_fail(err, &ne);
 	return json_pack("{s:I, s:s}", "session", (json_int_t)sid, "state", "closing");
 }
 
-/* peer.park: park the session's header-sync service (sl_node_park). */
+/* peer.park: park the session's header-sync service (sl_peermgr_park). */
 static json_t *api_peer_park(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
 	uint32_t sid;
-	sl_node_err_t ne = {0};
+	sl_peermgr_err_t ne = {0};
 	if (!api_arg_session(args, &sid, err))
 		return NULL;
-	if (sl_node_park(&c->node, sid, &ne) != 0)
-		return api_node_fail(err, &ne);
+	if (sl_peermgr_park(&c->pm, sid, &ne) != 0)
+		return api_pm_fail(err, &ne);
 	return json_pack("{s:I, s:b}", "session", (json_int_t)sid, "parked", true);
 }
 
-/* peer.connect: answered when the connect ends (sl_node.h). */
+/* peer.connect: answered when the connect ends (sl_peermgr.h). */
 static json_t *api_peer_connect(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
 	sl_cfg_addr_t a;
-	sl_node_err_t ne = {0};
+	sl_peermgr_err_t ne = {0};
 	if (!api_arg_addr(args, &a, err))
 		return NULL;
 	uint64_t waiter = sl_server_defer(&c->srv);
-	if (sl_node_connect(&c->node, a.ipv4, a.port, waiter, (uint64_t)sl_api_cur_id, sl_now_ns(),
-	                    &ne) != 0) {
+	if (sl_peermgr_connect(&c->pm, a.ipv4, a.port, waiter, (uint64_t)sl_api_cur_id, sl_now_ns(),
+	                       &ne) != 0) {
 		sl_server_undefer(&c->srv, waiter); /* the error is answered now */
-		return api_node_fail(err, &ne);
+		return api_pm_fail(err, &ne);
 	}
 	sl_api_deferred = waiter != 0;
 	return sl_api_deferred ? NULL : json_pack("{s:s}", "state", "connecting");
@@ -410,7 +410,7 @@ static json_t *api_peer_connect(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 static json_t *api_peer_ban(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
 	sl_cfg_addr_t a;
-	sl_node_err_t ne = {0};
+	sl_peermgr_err_t ne = {0};
 	json_t *sec = json_object_get(args, "seconds");
 	if (!api_arg_addr(args, &a, err))
 		return NULL;
@@ -418,9 +418,9 @@ static json_t *api_peer_ban(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 	    json_integer_value(sec) > (json_int_t)UINT32_MAX)
 		return api_fail(err, "BAD_REQUEST", "'seconds' must be 0 (until unban) or more");
 	uint32_t s = (uint32_t)json_integer_value(sec);
-	int closed = sl_node_ban(&c->node, a.ipv4, s, sl_now_ns(), &ne);
+	int closed = sl_peermgr_ban(&c->pm, a.ipv4, s, sl_now_ns(), &ne);
 	if (closed < 0)
-		return api_node_fail(err, &ne);
+		return api_pm_fail(err, &ne);
 	char ip[16];
 	snprintf(ip, sizeof ip, "%u.%u.%u.%u", a.ipv4 >> 24, (a.ipv4 >> 16) & 255,
 	         (a.ipv4 >> 8) & 255, a.ipv4 & 255);
@@ -431,11 +431,11 @@ static json_t *api_peer_ban(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 static json_t *api_peer_unban(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 {
 	sl_cfg_addr_t a;
-	sl_node_err_t ne = {0};
+	sl_peermgr_err_t ne = {0};
 	if (!api_arg_addr(args, &a, err))
 		return NULL;
-	if (sl_node_unban(&c->node, a.ipv4, &ne) != 0)
-		return api_node_fail(err, &ne);
+	if (sl_peermgr_unban(&c->pm, a.ipv4, &ne) != 0)
+		return api_pm_fail(err, &ne);
 	char ip[16];
 	snprintf(ip, sizeof ip, "%u.%u.%u.%u", a.ipv4 >> 24, (a.ipv4 >> 16) & 255,
 	         (a.ipv4 >> 8) & 255, a.ipv4 & 255);

@@ -12,7 +12,7 @@
 
 #include "sl_chainstore.h"
 #include "sl_dplink.h"
-#include "sl_node.h"
+#include "sl_peermgr.h"
 #include "sl_server.h"
 #include "sl_sync.h"
 
@@ -31,7 +31,7 @@ typedef struct sl_ctrl {
 	sl_dplink_t dp;
 	sl_server_t srv;
 	sl_ctrl_cnt_t cnt;
-	sl_node_t node;         /* sessions, admission, address book (sl_node.h) */
+	sl_peermgr_t pm;        /* sessions, admission, address book (sl_peermgr.h) */
 	sl_chainstore_t *chain; /* the header chain at [ctrl] store (sl_chainstore.h) */
 	sl_sync_t sync;         /* header sync: the reactor, wired (sl_sync.h) */
 } sl_ctrl_t;

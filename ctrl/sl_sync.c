@@ -38,7 +38,7 @@ static void sync_park(sl_sync_t *s, uint32_t sid, uint32_t gen);
 static int br_send(void *ctx, uint32_t sess, uint32_t gen, const sl_cmd_fetch_t *f)
 {
 	sl_sync_t *s = ctx;
-	sl_cmdq_outcome_t oc = sl_cmdq_send(&s->node->cmdq, sl_sid_lcore(sess), sl_sid_slot(sess),
+	sl_cmdq_outcome_t oc = sl_cmdq_send(&s->pm->cmdq, sl_sid_lcore(sess), sl_sid_slot(sess),
 	                                    gen, SL_CMDQ_V_SEND_FRAME, f, (uint16_t)sizeof *f);
 	if (oc == SL_CMDQ_QUEUED)
 		return 0;
@@ -78,11 +78,11 @@ static int br_switch(void *ctx, uint32_t fork, const uint8_t *hdrs, uint32_t n)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_node_t *n)
+void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_peermgr_t *pm)
 {
 	memset(s, 0, sizeof(*s));
 	s->cs = cs;
-	s->node = n;
+	s->pm = pm;
 	s->target = SL_REACTOR_NO_TARGET;
 	sl_seen_init(&s->seen);
 }
@@ -125,8 +125,8 @@ static void sync_park(sl_sync_t *s, uint32_t sid, uint32_t gen)
 {
 	SL_PROBE_CMD_PARK(sid, SL_WIRE_STREAM_HSYNC);
 	s->cnt.drop_parks++;
-	s->node->cnt.cmd_parks++;
-	sl_cmdq_park(&s->node->cmdq, sl_sid_lcore(sid), sl_sid_slot(sid), gen);
+	s->pm->cnt.cmd_parks++;
+	sl_cmdq_park(&s->pm->cmdq, sl_sid_lcore(sid), sl_sid_slot(sid), gen);
 	SL_INFO("session %u: header-sync service parked (DROP_EXPECTATION undeliverable)", sid);
 	sl_reactor_on_session_down(s->r, sid, gen);
 }
@@ -134,7 +134,7 @@ static void sync_park(sl_sync_t *s, uint32_t sid, uint32_t gen)
 static void sync_drop_exp(sl_sync_t *s, const sl_reactor_out_t *o)
 {
 	sl_cmdq_outcome_t oc =
-	    sl_cmdq_send(&s->node->cmdq, sl_sid_lcore(o->sess), sl_sid_slot(o->sess), o->gen,
+	    sl_cmdq_send(&s->pm->cmdq, sl_sid_lcore(o->sess), sl_sid_slot(o->sess), o->gen,
 	                 SL_CMDQ_V_DROP_EXPECTATION, &o->drop, (uint16_t)sizeof o->drop);
 	if (oc == SL_CMDQ_QUEUED || oc == SL_CMDQ_COALESCED)
 		s->cnt.drops_sent++;
@@ -147,7 +147,7 @@ static void sync_drop_exp(sl_sync_t *s, const sl_reactor_out_t *o)
 /* sync_bad_data records record-only BAD_DATA (SPEC §5) of session sid. */
 static void sync_bad_data(sl_sync_t *s, uint32_t sid)
 {
-	sl_peer_t *p = sl_peers_by_sid(&s->node->peers, sid);
+	sl_peer_t *p = sl_peers_by_sid(&s->pm->peers, sid);
 	if (p != NULL)
 		sl_peers_misbehavior(p, SL_MISB_BAD_DATA);
 }
@@ -219,7 +219,7 @@ static sl_range_t sync_range(const sl_sync_t *s, const sl_msg_t *m)
 	    .start = w->start, .len = w->len, .dir = w->dir, .tag = w->tag, .slot = w->slot};
 	if (w->tag != 0 || w->slot != 0)
 		return r;
-	sl_rangeq_t *q = sl_region_rangeq(s->node->region);
+	sl_rangeq_t *q = sl_region_rangeq(s->pm->region);
 	uint32_t rl = sl_rangeq_range_len(q);
 	sl_range_info_t ri;
 	r.slot = (w->start / rl) & (sl_rangeq_window(q) - 1);
@@ -239,7 +239,7 @@ static uint32_t sync_relay(sl_sync_t *s, uint32_t height, const uint8_t hdr[80],
 {
 	sl_cmd_new_block_t c = {.height = height};
 	memcpy(c.hdr, hdr, sizeof c.hdr);
-	const sl_peers_t *t = &s->node->peers;
+	const sl_peers_t *t = &s->pm->peers;
 	uint32_t queued = 0, end = t->n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0, up = 0; i < end && up < t->n_up; i++) {
 		const sl_peer_t *p = &t->e[i];
@@ -248,7 +248,7 @@ static uint32_t sync_relay(sl_sync_t *s, uint32_t height, const uint8_t hdr[80],
 		    (p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)
 			continue;
 		sl_cmdq_outcome_t oc =
-		    sl_cmdq_send(&s->node->cmdq, sl_sid_lcore(p->sid), sl_sid_slot(p->sid), p->gen,
+		    sl_cmdq_send(&s->pm->cmdq, sl_sid_lcore(p->sid), sl_sid_slot(p->sid), p->gen,
 		                 SL_CMDQ_V_FORWARD_NEW_BLOCK, &c, (uint16_t)sizeof c);
 		if (oc == SL_CMDQ_QUEUED) {
 			queued++;

@@ -31,7 +31,7 @@
 #include "sl_base.h"
 #include "sl_chainstore.h"
 #include "sl_msg.h"
-#include "sl_node.h"
+#include "sl_peermgr.h"
 #include "sl_reactor.h"
 #include "sl_branch.h"
 #include "sl_seen.h"
@@ -59,7 +59,7 @@ typedef struct {
 
 typedef struct {
 	sl_chainstore_t *cs;
-	sl_node_t *node;
+	sl_peermgr_t *pm;
 	sl_reactor_t *r;     /* NULL while detached */
 	sl_branch_t *b;      /* NULL while detached */
 	uint32_t target;     /* SL_REACTOR_NO_TARGET or sync.start's to_height */
@@ -70,8 +70,8 @@ typedef struct {
 } sl_sync_t;
 
 /* sl_sync_init prepares s (detached, no target, the reactor's default
-   timeout) over chain cs and node n. */
-void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_node_t *n);
+   timeout) over chain cs and peer manager pm. */
+void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_peermgr_t *pm);
 
 /* sl_sync_attach creates the reactor on r's range table (re-applying the
    target).  Returns 0, or -1 with a log line (sync stays off). */
@@ -81,7 +81,7 @@ int sl_sync_attach(sl_sync_t *s, sl_region_t *r);
 void sl_sync_detach(sl_sync_t *s);
 
 /* sl_sync_event feeds one event record (header-sync events and
-   SESSION_DOWN; others are ignored).  Call after sl_node_event. */
+   SESSION_DOWN; others are ignored).  Call after sl_peermgr_event. */
 void sl_sync_event(sl_sync_t *s, const sl_msg_t *m, uint64_t now_ns);
 
 /* sl_sync_session_down forgets session sid (park, or its end). */

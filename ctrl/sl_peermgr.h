@@ -1,8 +1,8 @@
-/* sl_node.h — sluice-ctrl's side of sessions (issue 3): identity,
+/* sl_peermgr.h — the peer manager: sluice-ctrl's side of sessions (issue 3): identity,
    admission, the peer table, the address book and the dialer, wired to
    the dataplane through the region (sl_msg.h is the contract).
 
-   Events in (drained by sl_dplink, handed to sl_node_event):
+   Events in (drained by sl_dplink, handed to sl_peermgr_event):
      HELLO          decode -> sl_admit_decide -> ACCEPT: a slot of the
                     receiving lcore + a generation, SESSION_INSTALL(ACCEPT);
                     a repeat resends the same install (same slot and gen);
@@ -36,8 +36,8 @@
    peer.show carry "hs_parked".
 
    Owner: the ctrl loop (single threaded). */
-#ifndef SL_NODE_H
-#define SL_NODE_H
+#ifndef SL_PEERMGR_H
+#define SL_PEERMGR_H
 
 #include <jansson.h>
 
@@ -52,16 +52,16 @@
 
 /* Outbound connects have this much grace past their deadline before ctrl
    answers a waiting peer.connect TIMEOUT by itself (dataplane silent). */
-#define SL_NODE_CONNECT_GRACE_NS (5ULL * 1000000000ULL)
+#define SL_PEERMGR_CONNECT_GRACE_NS (5ULL * 1000000000ULL)
 /* An accepted HELLO whose install never completes is forgotten after this. */
-#define SL_NODE_PENDING_NS       (30ULL * 1000000000ULL)
+#define SL_PEERMGR_PENDING_NS       (30ULL * 1000000000ULL)
 /* Most dials started per slow tick. */
-#define SL_NODE_DIALS_PER_TICK   4
+#define SL_PEERMGR_DIALS_PER_TICK   4
 /* Session ids remembered after their SESSION_DOWN (a second report of one
    of them is counted in down_repeated). */
-#define SL_NODE_DOWN_RECENT      1024
+#define SL_PEERMGR_DOWN_RECENT      1024
 
-#define SL_NODE_CNT_LIST(X)                                                                        \
+#define SL_PEERMGR_CNT_LIST(X)                                                                     \
 	X(hello_rx, "hello_rx")                                                                    \
 	X(hello_bad, "hello_bad") /* undecodable HELLO payloads, ignored */                        \
 	X(accepts, "accepts")                                                                      \
@@ -84,12 +84,12 @@
 	X(book_publishes, "book_publishes")
 
 typedef struct {
-#define SL_NODE_CNT_FIELD(f, s) uint64_t f;
-	SL_NODE_CNT_LIST(SL_NODE_CNT_FIELD)
-#undef SL_NODE_CNT_FIELD
-} sl_node_cnt_t;
+#define SL_PEERMGR_CNT_FIELD(f, s) uint64_t f;
+	SL_PEERMGR_CNT_LIST(SL_PEERMGR_CNT_FIELD)
+#undef SL_PEERMGR_CNT_FIELD
+} sl_peermgr_cnt_t;
 
-typedef struct sl_node {
+typedef struct sl_peermgr {
 	const sl_cfg_t *cfg;
 	sl_server_t *srv;    /* for deferred API replies */
 	sl_region_t *region; /* attached region, NULL when detached */
@@ -99,14 +99,14 @@ typedef struct sl_node {
 	uint8_t node_id[32];
 	uint8_t chain_id[32];
 	uint64_t next_slow_ns;
-	sl_node_cnt_t cnt;
+	sl_peermgr_cnt_t cnt;
 	/* SESSION_DOWN by exit kind (sl_exit_t; an unknown value counts as
 	   fault), first report of a session only; a later report of a session
 	   id already down is counted in down_repeated instead ("exactly once"
-	   says it stays 0).  down_recent: the last SL_NODE_DOWN_RECENT ids. */
+	   says it stays 0).  down_recent: the last SL_PEERMGR_DOWN_RECENT ids. */
 	uint64_t down_by_exit[SL_EXIT_CNT];
 	uint64_t down_repeated;
-	uint32_t down_recent[SL_NODE_DOWN_RECENT];
+	uint32_t down_recent[SL_PEERMGR_DOWN_RECENT];
 	uint32_t down_recent_n; /* ids recorded so far (ring position: n % size) */
 	sl_book_t book;
 	sl_admit_t admit;
@@ -115,38 +115,39 @@ typedef struct sl_node {
 	   park, or a command answered PARK_REQUIRED): header sync forgets it. */
 	void (*hs_park)(void *ctx, uint32_t sid);
 	void *hs_park_ctx;
-} sl_node_t;
+} sl_peermgr_t;
 
-/* sl_node_init prepares n (detached): a random node_id, chain_id =
+/* sl_peermgr_init prepares n (detached): a random node_id, chain_id =
    genesis (wire order), admission from cfg, the book seeded with [peers]
    bootstrap.  Returns 0, or -1 with a log line (bad config ranges). */
-int sl_node_init(sl_node_t *n, const sl_cfg_t *cfg, sl_server_t *srv, const uint8_t genesis[32]);
+int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, sl_server_t *srv,
+                    const uint8_t genesis[32]);
 
-/* sl_node_attach runs when ctrl attached to a dataplane's region r:
+/* sl_peermgr_attach runs when ctrl attached to a dataplane's region r:
    writes node_id / chain_id into the header, joins the command blocks,
    forgets every session of an earlier dataplane and adopts the sessions
    this one already has live.  Returns 0, or -1 (cmdq not joinable: the
    node stays detached and admits nothing). */
-int sl_node_attach(sl_node_t *n, sl_region_t *r, uint64_t now_ns);
+int sl_peermgr_attach(sl_peermgr_t *n, sl_region_t *r, uint64_t now_ns);
 
-/* sl_node_detach runs when the dataplane went away: every session is
+/* sl_peermgr_detach runs when the dataplane went away: every session is
    forgotten, waiting peer.connect calls fail NOT_READY. */
-void sl_node_detach(sl_node_t *n);
+void sl_peermgr_detach(sl_peermgr_t *n);
 
-/* sl_node_event handles one event record from lcore m->lcore. */
-void sl_node_event(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns);
+/* sl_peermgr_event handles one event record from lcore m->lcore. */
+void sl_peermgr_event(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns);
 
-/* sl_node_tick: admission gate, commands to resend, and once a second the
+/* sl_peermgr_tick: admission gate, commands to resend, and once a second the
    sweep, the dialer, the published address book and connect guards. */
-void sl_node_tick(sl_node_t *n, uint32_t life, uint64_t now_ns);
+void sl_peermgr_tick(sl_peermgr_t *n, uint32_t life, uint64_t now_ns);
 
-/* sl_node_busy: work is in flight that events will answer soon (an
+/* sl_peermgr_busy: work is in flight that events will answer soon (an
    install, connect or teardown not yet confirmed, or a command to resend):
    the ctrl loop keeps its fast tick while this holds. */
-bool sl_node_busy(const sl_node_t *n);
+bool sl_peermgr_busy(const sl_peermgr_t *n);
 
-/* sl_node_set_shutting_down closes the admission gate for good. */
-void sl_node_set_shutting_down(sl_node_t *n);
+/* sl_peermgr_set_shutting_down closes the admission gate for good. */
+void sl_peermgr_set_shutting_down(sl_peermgr_t *n);
 
 /* ---- API --------------------------------------------------------------- */
 
@@ -155,49 +156,50 @@ typedef struct {
 	const char *code;
 	char message[200];
 	json_t *extra; /* fields merged into the error object, or NULL */
-} sl_node_err_t;
+} sl_peermgr_err_t;
 
-/* sl_node_peers_json: the `peers` result (array, one object per session
+/* sl_peermgr_peers_json: the `peers` result (array, one object per session
    that is not free). */
-json_t *sl_node_peers_json(sl_node_t *n, uint64_t now_ns);
+json_t *sl_peermgr_peers_json(sl_peermgr_t *n, uint64_t now_ns);
 
-/* sl_node_peer_show: `peer.show {session}`; NULL with NOT_FOUND. */
-json_t *sl_node_peer_show(sl_node_t *n, uint32_t sid, uint64_t now_ns, sl_node_err_t *err);
+/* sl_peermgr_peer_show: `peer.show {session}`; NULL with NOT_FOUND. */
+json_t *sl_peermgr_peer_show(sl_peermgr_t *n, uint32_t sid, uint64_t now_ns, sl_peermgr_err_t *err);
 
-/* sl_node_connect starts an outbound connect to ip:port.  waiter is the
+/* sl_peermgr_connect starts an outbound connect to ip:port.  waiter is the
    API client (sl_server_defer's serial, 0: none, e.g. the dialer) and
    waiter_id its request id: the reply is sent when the connect ends.
    Returns 0 (started), or -1 with *err set (nothing started, the caller
    answers at once). */
-int sl_node_connect(sl_node_t *n, uint32_t ip, uint16_t port, uint64_t waiter, uint64_t waiter_id,
-                    uint64_t now_ns, sl_node_err_t *err);
+int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t waiter,
+                       uint64_t waiter_id, uint64_t now_ns, sl_peermgr_err_t *err);
 
-/* sl_node_disconnect tears session sid down (GOODBYE ADMIN, exit CANCEL).
+/* sl_peermgr_disconnect tears session sid down (GOODBYE ADMIN, exit CANCEL).
    Returns 0, or -1 NOT_FOUND. */
-int sl_node_disconnect(sl_node_t *n, uint32_t sid, sl_node_err_t *err);
+int sl_peermgr_disconnect(sl_peermgr_t *n, uint32_t sid, sl_peermgr_err_t *err);
 
-/* sl_node_park parks session sid's header-sync service (sl_cmdq_park, the
+/* sl_peermgr_park parks session sid's header-sync service (sl_cmdq_park, the
    path PARK_REQUIRED takes; cmd_park probe, cmd_parks counter): the
    dataplane drops its header-sync state and its stream-5 frames, the
    session and its other streams stay; a reconnect (new generation) is not
    parked.  Parking a parked service is a no-op.  Returns 0, or -1 with
    NOT_FOUND (no live session) or BAD_REQUEST (stream 5 not negotiated). */
-int sl_node_park(sl_node_t *n, uint32_t sid, sl_node_err_t *err);
+int sl_peermgr_park(sl_peermgr_t *n, uint32_t sid, sl_peermgr_err_t *err);
 
-/* sl_node_ban bans ip for seconds (0: until unbanned) and tears down every
+/* sl_peermgr_ban bans ip for seconds (0: until unbanned) and tears down every
    session with that address; returns the sessions torn down, or -1 with
    *err (BUSY: ban table full, BAD_REQUEST: ip 0). */
-int sl_node_ban(sl_node_t *n, uint32_t ip, uint32_t seconds, uint64_t now_ns, sl_node_err_t *err);
+int sl_peermgr_ban(sl_peermgr_t *n, uint32_t ip, uint32_t seconds, uint64_t now_ns,
+                   sl_peermgr_err_t *err);
 
-/* sl_node_unban lifts ip's ban: 0, or -1 NOT_FOUND. */
-int sl_node_unban(sl_node_t *n, uint32_t ip, sl_node_err_t *err);
+/* sl_peermgr_unban lifts ip's ban: 0, or -1 NOT_FOUND. */
+int sl_peermgr_unban(sl_peermgr_t *n, uint32_t ip, sl_peermgr_err_t *err);
 
-/* sl_node_counters_json: sl_node_cnt_t plus book and table sizes, and
+/* sl_peermgr_counters_json: sl_peermgr_cnt_t plus book and table sizes, and
    down_by_exit {normal, cancel, ...} (sl_exit_str names), down_total (their
    sum) and down_repeated. */
-json_t *sl_node_counters_json(const sl_node_t *n);
+json_t *sl_peermgr_counters_json(const sl_peermgr_t *n);
 
-/* sl_node_live: sessions UP (status.peers). */
-uint32_t sl_node_live(const sl_node_t *n);
+/* sl_peermgr_live: sessions UP (status.peers). */
+uint32_t sl_peermgr_live(const sl_peermgr_t *n);
 
-#endif /* SL_NODE_H */
+#endif /* SL_PEERMGR_H */
