@@ -40,16 +40,6 @@ static void ctrl_on_signal(int sig)
 	sl_ctrl_signal = sig;
 }
 
-const char *sl_ctrl_state(const sl_ctrl_t *c)
-{
-	int life = sl_dplink_life(&c->dp);
-	if (c->shutting_down || life == SL_LIFE_SHUTTING_DOWN)
-		return sl_life_str(SL_LIFE_SHUTTING_DOWN);
-	if (life == SL_LIFE_READY)
-		return sl_life_str(SL_LIFE_READY);
-	return sl_life_str(SL_LIFE_REGISTERING);
-}
-
 static void ctrl_on_event(void *ctx, const sl_msg_t *m, uint64_t now_ns)
 {
 	sl_ctrl_t *c = ctx;
@@ -242,7 +232,7 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	sl_sha256d_hdr(p->genesis, genesis);
 	if (sl_dplink_init(&c->dp, c->cfg.region_dir, c->cfg.instance) != 0)
 		return SL_CTRL_EXIT_USAGE;
-	if (sl_peermgr_init(&c->pm, &c->cfg, &c->srv, genesis) != 0)
+	if (sl_peermgr_init(&c->pm, &c->cfg, genesis) != 0)
 		return SL_CTRL_EXIT_USAGE;
 	sl_dplink_set_hooks(&c->dp, ctrl_on_event, ctrl_on_attach, c);
 	if (sl_server_open(&c->srv, c->cfg.socket) != 0)
@@ -257,6 +247,13 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	c->sync.timeout_ns = (uint64_t)c->cfg.timeout_ms * 1000000ull;
 	c->pm.hs_park = ctrl_on_hs_park;
 	c->pm.hs_park_ctx = c;
+	if (sl_op_table_init(&c->ops, sl_now_ns()) != SL_OP_OK) {
+		SL_ERR("out of memory for the op table");
+		sl_server_close(&c->srv);
+		return SL_CTRL_EXIT_START;
+	}
+	sl_op_set_end_hook(&c->ops, sl_api_op_ended, c);
+	sl_opkind_init(&c->kinds, &c->ops, &c->pm, &c->sync, c->chain);
 	c->start_ns = sl_now_ns();
 	SL_INFO("sluice-ctrl %s instance '%s' chain %s; dataplane region %s", SL_VERSION,
 	        c->cfg.instance, c->cfg.profile, c->dp.path);
@@ -276,6 +273,7 @@ static uint64_t ctrl_tick(sl_ctrl_t *c, uint64_t now, uint64_t *busy_until)
 	uint32_t events = sl_dplink_tick(&c->dp, now);
 	sl_peermgr_tick(&c->pm, (uint32_t)sl_dplink_life(&c->dp), now);
 	sl_sync_tick(&c->sync, now);
+	sl_op_tick(&c->ops);
 	if (events > 0 || sl_peermgr_busy(&c->pm) || sl_sync_busy(&c->sync))
 		*busy_until = now + SL_CTRL_BUSY_HOLD_NS;
 	return now < *busy_until ? SL_CTRL_TICK_BUSY_NS : SL_CTRL_TICK_NS;
@@ -322,6 +320,7 @@ int main(int argc, char **argv)
 	ctrl_loop(&ctrl);
 	sl_server_close(&ctrl.srv);
 	sl_sync_detach(&ctrl.sync);
+	sl_op_table_fini(&ctrl.ops);
 	sl_dplink_fini(&ctrl.dp);
 	sl_chainstore_close(ctrl.chain);
 	SL_INFO("stopped");

@@ -23,7 +23,7 @@
 #define SL_OP_KEEP_NS     (60ULL * 1000000000ULL) /* ended ops kept this long */
 #define SL_OP_WAITERS_MAX 8u                      /* clients waiting on one op */
 #define SL_OP_MAX         65536u                  /* ops in the table, running or kept */
-#define SL_OP_KST_MAX     512u                    /* bytes of kind state per op */
+#define SL_OP_KST_MAX     1280u                   /* bytes of kind state per op */
 #define SL_OP_MSG_MAX     200u
 #define SL_OP_TX_MAX      ((uint64_t)INT64_MAX) /* tx fits a JSON integer */
 

@@ -9,7 +9,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "sl_api.h"
 #include "sl_log.h"
 #include "sl_probe.h"
 #include "sl_time.h"
@@ -50,12 +49,10 @@ static void peermgr_addr_str(char *out, size_t sz, uint32_t ip, uint16_t port)
 
 /* ---- init / attach ------------------------------------------------------ */
 
-int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, sl_server_t *srv,
-                    const uint8_t genesis[32])
+int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32])
 {
 	memset(n, 0, sizeof *n);
 	n->cfg = cfg;
-	n->srv = srv;
 	peermgr_random(n->node_id, sizeof n->node_id);
 	memcpy(n->chain_id, genesis, 32);
 	sl_admit_cfg_t ac;
@@ -128,6 +125,9 @@ static uint32_t peermgr_adopt(sl_peermgr_t *n, uint64_t now_ns)
 	return adopted;
 }
 
+static void peermgr_connect_end(sl_peermgr_t *n, sl_peer_t *p, sl_code_t code, const char *msg,
+                                const char *reject_reason, uint32_t retry_after_s);
+
 /* Forget every session: admission capacity, nonces, waiters. */
 static void peermgr_forget_all(sl_peermgr_t *n, const char *why)
 {
@@ -137,13 +137,8 @@ static void peermgr_forget_all(sl_peermgr_t *n, const char *why)
 		if (p->state == SL_PEER_FREE)
 			continue;
 		peermgr_admit_release(n, p);
-		if (p->waiter != 0) {
-			char *line =
-			    sl_api_reply_line((int64_t)p->waiter_id, NULL, "NOT_READY", why, NULL);
-			if (line != NULL)
-				sl_server_reply(n->srv, p->waiter, line);
-			free(line);
-		}
+		if (p->waiter != 0)
+			peermgr_connect_end(n, p, SL_CODE_NOT_READY, why, NULL, 0);
 	}
 }
 
@@ -424,38 +419,43 @@ static sl_peer_t *peermgr_entry(sl_peermgr_t *n, uint32_t sid)
 	return p;
 }
 
-static const char *peermgr_reject_code(uint16_t reason)
+static sl_code_t peermgr_reject_code(uint16_t reason)
 {
 	switch (reason) {
 	case 0:
-		return "TIMEOUT";
+		return SL_CODE_TIMEOUT;
 	case SL_WIRE_REJECT_FULL:
 	case SL_WIRE_REJECT_RATE_LIMITED:
 	case SL_WIRE_REJECT_DUPLICATE:
 	case SL_WIRE_REJECT_NOT_READY:
-		return "BUSY";
+		return SL_CODE_BUSY;
 	default:
-		return "NOT_FOUND";
+		return SL_CODE_NOT_FOUND;
 	}
 }
 
-/* Answer the API client waiting on p's connect: the peer, or an error. */
-static void peermgr_answer(sl_peermgr_t *n, sl_peer_t *p, json_t *result, const char *code,
-                           const char *msg, json_t *extra)
+static void peermgr_view(sl_peermgr_t *n, const sl_peer_t *p, uint64_t now_ns,
+                         sl_peermgr_view_t *v);
+
+/* End the connect awaited on p (its waiter's token): the connect_end hook
+   gets the peer (code OK) or the error, once. */
+static void peermgr_connect_end(sl_peermgr_t *n, sl_peer_t *p, sl_code_t code, const char *msg,
+                                const char *reject_reason, uint32_t retry_after_s)
 {
-	if (p->waiter == 0) {
-		json_decref(result);
-		json_decref(extra);
+	uint64_t token = p->waiter;
+	if (token == 0)
 		return;
-	}
-	char *line = sl_api_reply_line((int64_t)p->waiter_id, result, code, msg, extra);
-	if (line != NULL)
-		sl_server_reply(n->srv, p->waiter, line);
-	free(line);
 	p->waiter = 0;
+	sl_peermgr_connect_end_t e = {.sid = p->sid};
+	e.err.code = code;
+	snprintf(e.err.message, sizeof e.err.message, "%s", msg ? msg : "");
+	e.err.reject_reason = reject_reason;
+	e.err.retry_after_s = retry_after_s;
+	if (code == SL_CODE_OK)
+		peermgr_view(n, p, sl_now_ns(), &e.peer);
+	if (n->connect_end != NULL)
+		n->connect_end(n->connect_end_ctx, token, &e);
 }
-
-static json_t *peermgr_peer_json(sl_peermgr_t *n, const sl_peer_t *p, bool detail, uint64_t now_ns);
 
 /* The peer-table entry behind an admission record: the session it
    committed or adopted, or the install of the HELLO it reserved. */
@@ -551,13 +551,10 @@ static void peermgr_on_up(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 		snprintf(msg, sizeof msg,
 		         "%s is a node this node already has a session with; session %u closed", a,
 		         p->sid);
-		peermgr_answer(n, p, NULL, "BUSY", msg,
-		               json_pack("{s:s, s:I}", "reject_reason", "duplicate",
-		                         "retry_after_s", (json_int_t)SL_ADMIT_RETRY_DUPLICATE));
+		peermgr_connect_end(n, p, SL_CODE_BUSY, msg, "duplicate", SL_ADMIT_RETRY_DUPLICATE);
 		return;
 	}
-	if (p->waiter != 0)
-		peermgr_answer(n, p, peermgr_peer_json(n, p, false, now_ns), NULL, NULL, NULL);
+	peermgr_connect_end(n, p, SL_CODE_OK, NULL, NULL, 0);
 }
 
 /* Count one SESSION_DOWN by exit kind; false if this session id was
@@ -599,8 +596,9 @@ static void peermgr_on_down(sl_peermgr_t *n, const sl_msg_t *m)
 		char msg[160];
 		snprintf(msg, sizeof msg, "session %u ended before it came up (%s)", m->session,
 		         sl_exit_str(d->exit));
-		peermgr_answer(n, p, NULL, d->exit == SL_EXIT_LOCAL ? "TIMEOUT" : "NOT_FOUND", msg,
-		               NULL);
+		peermgr_connect_end(n, p,
+		                    d->exit == SL_EXIT_LOCAL ? SL_CODE_TIMEOUT : SL_CODE_NOT_FOUND,
+		                    msg, NULL, 0);
 	}
 	char a[24];
 	peermgr_addr_str(a, sizeof a, p->ip, p->port);
@@ -630,9 +628,7 @@ static void peermgr_on_connect_failed(sl_peermgr_t *n, const sl_msg_t *m, uint64
 		snprintf(msg, sizeof msg, "%s rejected the connect: %s (retry after %u s)", a, why,
 		         f->retry_after_s);
 	SL_INFO("connect to %s failed: %s", a, why);
-	peermgr_answer(n, p, NULL, peermgr_reject_code(f->reason), msg,
-	               json_pack("{s:s, s:I}", "reject_reason", why, "retry_after_s",
-	                         (json_int_t)f->retry_after_s));
+	peermgr_connect_end(n, p, peermgr_reject_code(f->reason), msg, why, f->retry_after_s);
 	if (p->state == SL_PEER_CONNECTING)
 		sl_peers_set_state(&n->peers, p, SL_PEER_CLOSING); /* SESSION_DOWN follows */
 }
@@ -707,9 +703,9 @@ void sl_peermgr_event(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 
 /* ---- connect / dialer --------------------------------------------------- */
 
-static int peermgr_fail(sl_peermgr_err_t *err, const char *code, const char *fmt, ...)
+static int peermgr_fail(sl_peermgr_err_t *err, sl_code_t code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int peermgr_fail(sl_peermgr_err_t *err, const char *code, const char *fmt, ...)
+static int peermgr_fail(sl_peermgr_err_t *err, sl_code_t code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -719,29 +715,29 @@ static int peermgr_fail(sl_peermgr_err_t *err, const char *code, const char *fmt
 	return -1;
 }
 
-int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t waiter,
-                       uint64_t waiter_id, uint64_t now_ns, sl_peermgr_err_t *err)
+int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t token, uint64_t now_ns,
+                       uint32_t *sid, sl_peermgr_err_t *err)
 {
 	char a[24];
 	peermgr_addr_str(a, sizeof a, ip, port);
 	if (n->region == NULL || !n->ready)
-		return peermgr_fail(err, "NOT_READY",
+		return peermgr_fail(err, SL_CODE_NOT_READY,
 		                    "node is not ready (no dataplane, or not ready)");
 	if (!sl_book_valid_addr(ip, port))
-		return peermgr_fail(err, "BAD_REQUEST", "%s is not a unicast address", a);
+		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is not a unicast address", a);
 	if (ip == n->book.self_ip && port == n->book.self_port)
-		return peermgr_fail(err, "BAD_REQUEST", "%s is this node's own dataplane", a);
+		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is this node's own dataplane", a);
 	if (sl_admit_banned(&n->admit, ip, now_ns, NULL))
-		return peermgr_fail(err, "BAD_REQUEST", "%s is banned (peer.unban first)", a);
+		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is banned (peer.unban first)", a);
 	sl_peer_t *p = sl_peers_alloc(&n->peers, 0, SL_PEER_CONNECTING, ip, port, now_ns);
 	if (p == NULL)
-		return peermgr_fail(err, "BUSY", "no free session slot on lcore 0");
+		return peermgr_fail(err, SL_CODE_BUSY, "no free session slot on lcore 0");
 	uint64_t deadline = now_ns + (uint64_t)n->cfg->connect_timeout_ms * SL_NS_PER_MS;
 	p->nonce = node_random_u64();
 	p->deadline_ns = deadline + SL_PEERMGR_CONNECT_GRACE_NS;
 	p->streams = n->admit.cfg.streams;
-	p->waiter = waiter;
-	p->waiter_id = waiter_id;
+	p->waiter = token;
+	*sid = p->sid;
 	if (sl_admit_nonce_add(&n->admit, p->nonce, p->deadline_ns, now_ns) != SL_ADMIT_OK)
 		SL_DEBUG("outbound nonce table full: self-connection detection degraded");
 	p->install = (sl_cmd_install_t){
@@ -753,9 +749,26 @@ int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t wai
 	    .deadline_ms = n->cfg->connect_timeout_ms,
 	};
 	n->cnt.connects++;
-	SL_INFO("connecting to %s as session %u%s", a, p->sid, waiter ? " (peer.connect)" : "");
+	SL_INFO("connecting to %s as session %u%s", a, p->sid, token ? " (peer.connect)" : "");
 	peermgr_send_install(n, p);
 	return 0;
+}
+
+void sl_peermgr_connect_abandon(sl_peermgr_t *n, uint32_t sid, uint64_t token)
+{
+	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	if (p == NULL || token == 0 || p->waiter != token)
+		return;
+	p->waiter = 0;
+	if (p->state == SL_PEER_CONNECTING &&
+	    peermgr_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL))
+		SL_INFO("session %u: connect abandoned by its caller", sid);
+}
+
+void sl_peermgr_set_connect_hook(sl_peermgr_t *n, sl_peermgr_connect_end_fn fn, void *ctx)
+{
+	n->connect_end = fn;
+	n->connect_end_ctx = ctx;
 }
 
 /* The dialer never dials an address it has a session with (either
@@ -788,7 +801,8 @@ static void peermgr_dial(sl_peermgr_t *n, uint64_t now_ns)
 		/* Not again before redial_s even if this attempt never reports. */
 		sl_book_backoff(&n->book, ip, port,
 		                now_ns + (uint64_t)n->cfg->redial_s * SL_NS_PER_S, false);
-		if (sl_peermgr_connect(n, ip, port, 0, 0, now_ns, &err) != 0)
+		uint32_t sid;
+		if (sl_peermgr_connect(n, ip, port, 0, now_ns, &sid, &err) != 0)
 			return;
 		have++;
 	}
@@ -821,8 +835,8 @@ static void peermgr_guard_waiters(sl_peermgr_t *n, uint64_t now_ns)
 	for (uint32_t i = 0; i < end; i++) {
 		sl_peer_t *p = &n->peers.e[i];
 		if (p->waiter != 0 && p->state == SL_PEER_CONNECTING && now_ns > p->deadline_ns)
-			peermgr_answer(n, p, NULL, "TIMEOUT",
-			               "the dataplane did not report the connect", NULL);
+			peermgr_connect_end(n, p, SL_CODE_TIMEOUT,
+			                    "the dataplane did not report the connect", NULL, 0);
 	}
 }
 
@@ -850,22 +864,7 @@ void sl_peermgr_tick(sl_peermgr_t *n, uint32_t life, uint64_t now_ns)
 	peermgr_publish_book(n);
 }
 
-/* ---- API ---------------------------------------------------------------- */
-
-static void peermgr_hex(char *out, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
-static json_t *peermgr_streams_json(uint32_t streams)
-{
-	json_t *a = json_array();
-	for (unsigned s = 0; s < 32; s++)
-		if ((streams >> s) & 1u)
-			json_array_append_new(a, json_integer(s));
-	return a;
-}
+/* ---- views ------------------------------------------------------------------ */
 
 static const char *peermgr_state_word(const sl_peer_t *p)
 {
@@ -882,15 +881,6 @@ static const char *peermgr_state_word(const sl_peer_t *p)
 	}
 }
 
-static json_t *peermgr_counters(const sl_sess_info_t *info)
-{
-	json_t *o = json_object();
-#define SL_PEERMGR_SESS_CNT(f, s) json_object_set_new(o, s, json_integer((json_int_t)info->cnt.f));
-	SL_SESS_CNT_LIST(SL_PEERMGR_SESS_CNT)
-#undef SL_PEERMGR_SESS_CNT
-	return o;
-}
-
 /* peermgr_hs_parked: the session's header-sync service is parked (its
    generation's park flag in the command block). */
 static bool peermgr_hs_parked(const sl_peermgr_t *n, const sl_peer_t *p)
@@ -900,72 +890,70 @@ static bool peermgr_hs_parked(const sl_peermgr_t *n, const sl_peer_t *p)
 	                      sl_peers_slot_of(&n->peers, p), p->gen);
 }
 
-static json_t *peermgr_peer_json(sl_peermgr_t *n, const sl_peer_t *p, bool detail, uint64_t now_ns)
+/* peermgr_live_info: the dataplane's entry for p, when it has p live. */
+static bool peermgr_live_info(sl_peermgr_t *n, const sl_peer_t *p, sl_sess_info_t *info)
 {
 	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
-	sl_sess_info_t info;
-	bool live = false;
 	const struct sl_sess_table *t = n->region ? sl_region_sess(n->region, lcore) : NULL;
-	if (t != NULL && sl_sess_snapshot(t, slot, &info) == 1 && info.sid == p->sid)
-		live = true;
-	char addr[24], id[65];
-	peermgr_addr_str(addr, sizeof addr, p->ip, p->port);
-	peermgr_hex(id, p->node_id, 32);
-	uint32_t rtt = live && info.rtt_us != 0 ? info.rtt_us : p->rtt_us;
-	json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:I, s:s, s:b, s:I, s:I}", "session",
-	                      (json_int_t)p->sid, "addr", addr, "node_id", id, "streams",
-	                      peermgr_streams_json(p->streams), "rtt_us", (json_int_t)rtt, "state",
-	                      peermgr_state_word(p), "outbound", p->outbound != 0, "since_s",
-	                      (json_int_t)((now_ns - p->since_ns) / SL_NS_PER_S), "misbehavior",
-	                      (json_int_t)p->misb_total);
-	if (o == NULL)
-		return o;
-	json_object_set_new(o, "hs_parked", json_boolean(peermgr_hs_parked(n, p)));
-	if (!detail)
-		return o;
-	json_t *kinds = json_object();
-	for (unsigned k = 1; k < SL_MISB_CNT; k++)
-		if (p->misb_kind[k] != 0)
-			json_object_set_new(kinds, sl_misb_str(k), json_integer(p->misb_kind[k]));
-	json_object_set_new(o, "lcore", json_integer(lcore));
-	json_object_set_new(o, "slot", json_integer(slot));
-	json_object_set_new(o, "generation", json_integer(sl_sid_gen(p->sid)));
-	json_object_set_new(o, "remote_session", json_integer(live ? info.remote_sid : 0));
-	json_object_set_new(o, "suspect", json_boolean(p->suspect));
-	json_object_set_new(o, "phi", json_real(p->phi_milli / 1000.0));
-	json_object_set_new(o, "misbehavior_kinds", kinds);
-	json_object_set_new(o, "last_misbehavior", json_string(sl_misb_str(p->misb_last)));
-	json_object_set_new(o, "live_in_dataplane", json_boolean(live));
-	json_object_set_new(o, "counters", live ? peermgr_counters(&info) : json_object());
-	return o;
+	return t != NULL && sl_sess_snapshot(t, slot, info) == 1 && info->sid == p->sid;
 }
 
-json_t *sl_peermgr_peers_json(sl_peermgr_t *n, uint64_t now_ns)
+static void peermgr_view(sl_peermgr_t *n, const sl_peer_t *p, uint64_t now_ns, sl_peermgr_view_t *v)
 {
-	json_t *a = json_array();
-	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
-	for (uint32_t i = 0; i < end; i++)
-		if (n->peers.e[i].state != SL_PEER_FREE)
-			json_array_append_new(a,
-			                      peermgr_peer_json(n, &n->peers.e[i], false, now_ns));
-	return a;
+	sl_sess_info_t info;
+	bool live = peermgr_live_info(n, p, &info);
+	*v = (sl_peermgr_view_t){
+	    .sid = p->sid,
+	    .ip = p->ip,
+	    .port = p->port,
+	    .outbound = p->outbound != 0,
+	    .hs_parked = peermgr_hs_parked(n, p),
+	    .state = peermgr_state_word(p),
+	    .streams = p->streams,
+	    .rtt_us = live && info.rtt_us != 0 ? info.rtt_us : p->rtt_us,
+	    .since_s = (now_ns - p->since_ns) / SL_NS_PER_S,
+	    .misbehavior = p->misb_total,
+	};
+	memcpy(v->node_id, p->node_id, 32);
 }
 
-json_t *sl_peermgr_peer_show(sl_peermgr_t *n, uint32_t sid, uint64_t now_ns, sl_peermgr_err_t *err)
+uint32_t sl_peermgr_next(sl_peermgr_t *n, uint32_t cursor, uint64_t now_ns, sl_peermgr_view_t *out)
+{
+	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
+	for (uint32_t i = cursor; i < end; i++) {
+		if (n->peers.e[i].state == SL_PEER_FREE)
+			continue;
+		peermgr_view(n, &n->peers.e[i], now_ns, out);
+		return i + 1;
+	}
+	return 0;
+}
+
+int sl_peermgr_show(sl_peermgr_t *n, uint32_t sid, uint64_t now_ns, sl_peermgr_detail_t *out,
+                    sl_peermgr_err_t *err)
 {
 	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
-	if (p == NULL) {
-		peermgr_fail(err, "NOT_FOUND", "no session %u", sid);
-		return NULL;
-	}
-	return peermgr_peer_json(n, p, true, now_ns);
+	if (p == NULL)
+		return peermgr_fail(err, SL_CODE_NOT_FOUND, "no session %u", sid);
+	memset(out, 0, sizeof *out);
+	peermgr_view(n, p, now_ns, &out->v);
+	out->lcore = sl_peers_lcore_of(&n->peers, p);
+	out->slot = sl_peers_slot_of(&n->peers, p);
+	out->generation = sl_sid_gen(p->sid);
+	out->live = peermgr_live_info(n, p, &out->info);
+	out->remote_session = out->live ? out->info.remote_sid : 0;
+	out->suspect = p->suspect != 0;
+	out->phi = p->phi_milli / 1000.0;
+	out->misb_last = p->misb_last;
+	memcpy(out->misb_kind, p->misb_kind, sizeof out->misb_kind);
+	return 0;
 }
 
 int sl_peermgr_disconnect(sl_peermgr_t *n, uint32_t sid, sl_peermgr_err_t *err)
 {
 	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
 	if (p == NULL)
-		return peermgr_fail(err, "NOT_FOUND", "no session %u", sid);
+		return peermgr_fail(err, SL_CODE_NOT_FOUND, "no session %u", sid);
 	if (peermgr_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL))
 		SL_INFO("session %u: disconnect requested", sid);
 	return 0;
@@ -975,15 +963,16 @@ int sl_peermgr_park(sl_peermgr_t *n, uint32_t sid, sl_peermgr_err_t *err)
 {
 	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
 	if (p == NULL || p->state != SL_PEER_UP || n->region == NULL)
-		return peermgr_fail(err, "NOT_FOUND", "no live session %u", sid);
+		return peermgr_fail(err, SL_CODE_NOT_FOUND, "no live session %u", sid);
 	if ((p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)
-		return peermgr_fail(err, "BAD_REQUEST",
+		return peermgr_fail(err, SL_CODE_BAD_REQUEST,
 		                    "session %u did not negotiate header-sync (5)", sid);
 	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
 	if (sl_cmdq_parked(&n->cmdq, lcore, slot, p->gen))
 		return 0; /* already parked: idempotent */
 	if (sl_cmdq_park(&n->cmdq, lcore, slot, p->gen) != 0)
-		return peermgr_fail(err, "NOT_FOUND", "session %u is gone from the dataplane", sid);
+		return peermgr_fail(err, SL_CODE_NOT_FOUND, "session %u is gone from the dataplane",
+		                    sid);
 	SL_PROBE_CMD_PARK(p->sid, SL_WIRE_STREAM_HSYNC);
 	n->cnt.cmd_parks++;
 	if (n->hs_park != NULL)
@@ -997,9 +986,10 @@ int sl_peermgr_ban(sl_peermgr_t *n, uint32_t ip, uint32_t seconds, uint64_t now_
 {
 	sl_admit_err_t e = sl_admit_ban(&n->admit, ip, seconds, now_ns);
 	if (e == SL_ADMIT_ERR_ARG)
-		return peermgr_fail(err, "BAD_REQUEST", "address 0.0.0.0 cannot be banned");
+		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "address 0.0.0.0 cannot be banned");
 	if (e != SL_ADMIT_OK)
-		return peermgr_fail(err, "BUSY", "ban table full (%u bans)", SL_ADMIT_BANS_MAX);
+		return peermgr_fail(err, SL_CODE_BUSY, "ban table full (%u bans)",
+		                    SL_ADMIT_BANS_MAX);
 	int closed = 0;
 	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0; i < end; i++) {
@@ -1016,31 +1006,23 @@ int sl_peermgr_ban(sl_peermgr_t *n, uint32_t ip, uint32_t seconds, uint64_t now_
 int sl_peermgr_unban(sl_peermgr_t *n, uint32_t ip, sl_peermgr_err_t *err)
 {
 	if (sl_admit_unban(&n->admit, ip) != SL_ADMIT_OK)
-		return peermgr_fail(err, "NOT_FOUND", "%u.%u.%u.%u is not banned", ip >> 24,
+		return peermgr_fail(err, SL_CODE_NOT_FOUND, "%u.%u.%u.%u is not banned", ip >> 24,
 		                    (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 	return 0;
 }
 
-json_t *sl_peermgr_counters_json(const sl_peermgr_t *n)
+void sl_peermgr_stats(const sl_peermgr_t *n, sl_peermgr_stats_t *out)
 {
-	json_t *o = json_object();
-#define SL_PEERMGR_CNT_JSON(f, s) json_object_set_new(o, s, json_integer((json_int_t)n->cnt.f));
-	SL_PEERMGR_CNT_LIST(SL_PEERMGR_CNT_JSON)
-#undef SL_PEERMGR_CNT_JSON
-	json_object_set_new(o, "sessions_live", json_integer(n->peers.n_up));
-	json_object_set_new(o, "slots_used", json_integer(n->peers.n_live));
-	json_object_set_new(o, "admitted", json_integer(sl_admit_count(&n->admit)));
-	json_object_set_new(o, "book_entries", json_integer(n->book.n));
-	json_object_set_new(o, "book_rejected", json_integer((json_int_t)n->book.rejected));
-	json_t *by = json_object();
-	uint64_t total = 0;
+	memset(out, 0, sizeof *out);
+	out->cnt = n->cnt;
+	out->sessions_live = n->peers.n_up;
+	out->slots_used = n->peers.n_live;
+	out->admitted = sl_admit_count(&n->admit);
+	out->book_entries = n->book.n;
+	out->book_rejected = n->book.rejected;
 	for (unsigned e = 0; e < SL_EXIT_CNT; e++) {
-		json_object_set_new(by, sl_exit_str(e),
-		                    json_integer((json_int_t)n->down_by_exit[e]));
-		total += n->down_by_exit[e];
+		out->down_by_exit[e] = n->down_by_exit[e];
+		out->down_total += n->down_by_exit[e];
 	}
-	json_object_set_new(o, "down_by_exit", by);
-	json_object_set_new(o, "down_total", json_integer((json_int_t)total));
-	json_object_set_new(o, "down_repeated", json_integer((json_int_t)n->down_repeated));
-	return o;
+	out->down_repeated = n->down_repeated;
 }

@@ -7,11 +7,12 @@
                     receiving lcore + a generation, SESSION_INSTALL(ACCEPT);
                     a repeat resends the same install (same slot and gen);
                     REJECT: SL_CMD_REJECT with the reason and retry_after
-     SESSION_UP     sl_admit_commit (inbound), peer UP, a waiting
-                    peer.connect is answered with the peer object
+     SESSION_UP     sl_admit_commit (inbound), peer UP, an awaited
+                    connect ends (the connect_end hook, with the peer)
      SESSION_DOWN   sl_admit_remove_session, the slot is free again
      CONNECT_FAILED the address backs off ([peers] redial_s or the peer's
-                    retry_after, whichever is longer), peer.connect fails
+                    retry_after, whichever is longer), an awaited connect
+                    ends failed
      LIVENESS       suspect / up again, phi and RTT
      PEERS          validated addresses into the book
      MISBEHAVIOR    a per-peer record
@@ -20,7 +21,8 @@
    sl_cmdq_park), REJECT through sl_region_cmd_send (ring full: dropped and
    counted, the peer retries its HELLO).
 
-   peer.connect errors (the API reply waits for the outcome):
+   Connect outcomes (sl_peermgr_connect, then the connect_end hook with the
+   caller's token; the codes are what `peer.connect` answers):
      NOT_READY      node not ready (no dataplane, or not in `ready`)
      BAD_REQUEST    address invalid, or our own dataplane's
      BUSY           no free slot on lcore 0; or the peer answered REJECT
@@ -28,27 +30,23 @@
      NOT_FOUND      the peer answered REJECT BANNED / VERSION /
                     CHAIN_MISMATCH / SELF / AUTH (no usable peer there)
      TIMEOUT        no answer before [peers] connect_timeout_ms
-   The error object carries "reject_reason" (REJECT reason name) and
-   "retry_after_s" when the peer rejected.
-   peer.disconnect answers at once ({"session", "state":"closing"}): the
-   teardown is queued; SESSION_DOWN follows and the slot frees then.
-   peer.park answers at once ({"session", "parked": true}); peers and
-   peer.show carry "hs_parked".
+   A refused connect names the REJECT reason and the peer's retry_after.
+   disconnect queues the teardown; SESSION_DOWN follows and the slot frees
+   then.  park acts at once; every view carries hs_parked.
 
-   Owner: the ctrl loop (single threaded). */
+   Domain code: C structs and enums in and out (sl_code.h codes), no JSON,
+   no socket.  Owner: the ctrl loop (single threaded). */
 #ifndef SL_PEERMGR_H
 #define SL_PEERMGR_H
-
-#include <jansson.h>
 
 #include "sl_admit.h"
 #include "sl_base.h"
 #include "sl_book.h"
 #include "sl_cfg.h"
 #include "sl_cmdq.h"
+#include "sl_code.h"
 #include "sl_msg.h"
 #include "sl_peers.h"
-#include "sl_server.h"
 
 /* Outbound connects have this much grace past their deadline before ctrl
    answers a waiting peer.connect TIMEOUT by itself (dataplane silent). */
@@ -89,9 +87,10 @@ typedef struct {
 #undef SL_PEERMGR_CNT_FIELD
 } sl_peermgr_cnt_t;
 
+struct sl_peermgr_connect_end;
+
 typedef struct sl_peermgr {
 	const sl_cfg_t *cfg;
-	sl_server_t *srv;    /* for deferred API replies */
 	sl_region_t *region; /* attached region, NULL when detached */
 	sl_cmdq_t cmdq;
 	bool ready; /* admission gate, follows the region's life */
@@ -111,6 +110,9 @@ typedef struct sl_peermgr {
 	sl_book_t book;
 	sl_admit_t admit;
 	sl_peers_t peers;
+	/* Called when an awaited connect ends (sl_peermgr_set_connect_hook). */
+	void (*connect_end)(void *ctx, uint64_t token, const struct sl_peermgr_connect_end *e);
+	void *connect_end_ctx;
 	/* Called when a session's header-sync service is parked (operator
 	   park, or a command answered PARK_REQUIRED): header sync forgets it. */
 	void (*hs_park)(void *ctx, uint32_t sid);
@@ -120,8 +122,7 @@ typedef struct sl_peermgr {
 /* sl_peermgr_init prepares n (detached): a random node_id, chain_id =
    genesis (wire order), admission from cfg, the book seeded with [peers]
    bootstrap.  Returns 0, or -1 with a log line (bad config ranges). */
-int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, sl_server_t *srv,
-                    const uint8_t genesis[32]);
+int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32]);
 
 /* sl_peermgr_attach runs when ctrl attached to a dataplane's region r:
    writes node_id / chain_id into the header, joins the command blocks,
@@ -149,29 +150,79 @@ bool sl_peermgr_busy(const sl_peermgr_t *n);
 /* sl_peermgr_set_shutting_down closes the admission gate for good. */
 void sl_peermgr_set_shutting_down(sl_peermgr_t *n);
 
-/* ---- API --------------------------------------------------------------- */
+/* ---- calls ------------------------------------------------------------- */
 
-/* An API failure: code (SPEC §9) and message; NULL code = success. */
+/* Why a call failed: code, message, and for a refused connect the REJECT
+   reason's name and the peer's retry_after (reject_reason NULL: none). */
 typedef struct {
-	const char *code;
+	sl_code_t code;
 	char message[200];
-	json_t *extra; /* fields merged into the error object, or NULL */
+	const char *reject_reason;
+	uint32_t retry_after_s;
 } sl_peermgr_err_t;
 
-/* sl_peermgr_peers_json: the `peers` result (array, one object per session
-   that is not free). */
-json_t *sl_peermgr_peers_json(sl_peermgr_t *n, uint64_t now_ns);
+/* One session as `peers` shows it. */
+typedef struct {
+	uint32_t sid;
+	uint32_t ip;
+	uint16_t port;
+	bool outbound;
+	bool hs_parked;
+	const char *state; /* "connecting" | "up" | "suspect" | "closing" */
+	uint8_t node_id[32];
+	uint32_t streams; /* bit n: stream n */
+	uint32_t rtt_us;
+	uint64_t since_s;
+	uint32_t misbehavior;
+} sl_peermgr_view_t;
 
-/* sl_peermgr_peer_show: `peer.show {session}`; NULL with NOT_FOUND. */
-json_t *sl_peermgr_peer_show(sl_peermgr_t *n, uint32_t sid, uint64_t now_ns, sl_peermgr_err_t *err);
+/* One session as `peer.show` shows it: the view and the details. */
+typedef struct {
+	sl_peermgr_view_t v;
+	uint32_t lcore, slot, generation, remote_session;
+	bool suspect;
+	bool live; /* in the dataplane's session table now (info valid) */
+	double phi;
+	uint16_t misb_last;
+	uint32_t misb_kind[SL_MISB_CNT];
+	sl_sess_info_t info;
+} sl_peermgr_detail_t;
 
-/* sl_peermgr_connect starts an outbound connect to ip:port.  waiter is the
-   API client (sl_server_defer's serial, 0: none, e.g. the dialer) and
-   waiter_id its request id: the reply is sent when the connect ends.
-   Returns 0 (started), or -1 with *err set (nothing started, the caller
-   answers at once). */
-int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t waiter,
-                       uint64_t waiter_id, uint64_t now_ns, sl_peermgr_err_t *err);
+/* The outcome of an awaited connect, for the connect_end hook: code
+   SL_CODE_OK with the peer's view, or the error. */
+typedef struct sl_peermgr_connect_end {
+	uint32_t sid;
+	sl_peermgr_err_t err;
+	sl_peermgr_view_t peer;
+} sl_peermgr_connect_end_t;
+
+typedef void (*sl_peermgr_connect_end_fn)(void *ctx, uint64_t token,
+                                          const sl_peermgr_connect_end_t *e);
+
+/* sl_peermgr_set_connect_hook: fn gets every end of a connect started with
+   a token (once per connect). */
+void sl_peermgr_set_connect_hook(sl_peermgr_t *n, sl_peermgr_connect_end_fn fn, void *ctx);
+
+/* sl_peermgr_next walks the sessions that are not free: pass cursor 0
+   first, then the value returned; returns 0 after the last, else fills
+   *out. */
+uint32_t sl_peermgr_next(sl_peermgr_t *n, uint32_t cursor, uint64_t now_ns, sl_peermgr_view_t *out);
+
+/* sl_peermgr_show fills *out for session sid: 0, or -1 NOT_FOUND. */
+int sl_peermgr_show(sl_peermgr_t *n, uint32_t sid, uint64_t now_ns, sl_peermgr_detail_t *out,
+                    sl_peermgr_err_t *err);
+
+/* sl_peermgr_connect starts an outbound connect to ip:port.  token (0:
+   none, e.g. the dialer) is handed back to the connect_end hook when the
+   connect ends.  Returns 0 with *sid set (started), or -1 with *err set
+   (nothing started, no hook call). */
+int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t token, uint64_t now_ns,
+                       uint32_t *sid, sl_peermgr_err_t *err);
+
+/* sl_peermgr_connect_abandon: whoever awaited token's connect of session
+   sid no longer does (its op was cancelled or timed out): no hook call
+   follows, and a connect still under way is torn down. */
+void sl_peermgr_connect_abandon(sl_peermgr_t *n, uint32_t sid, uint64_t token);
 
 /* sl_peermgr_disconnect tears session sid down (GOODBYE ADMIN, exit CANCEL).
    Returns 0, or -1 NOT_FOUND. */
@@ -194,10 +245,17 @@ int sl_peermgr_ban(sl_peermgr_t *n, uint32_t ip, uint32_t seconds, uint64_t now_
 /* sl_peermgr_unban lifts ip's ban: 0, or -1 NOT_FOUND. */
 int sl_peermgr_unban(sl_peermgr_t *n, uint32_t ip, sl_peermgr_err_t *err);
 
-/* sl_peermgr_counters_json: sl_peermgr_cnt_t plus book and table sizes, and
-   down_by_exit {normal, cancel, ...} (sl_exit_str names), down_total (their
-   sum) and down_repeated. */
-json_t *sl_peermgr_counters_json(const sl_peermgr_t *n);
+/* The peer manager's counters as `stats` shows them under "sessions". */
+typedef struct {
+	sl_peermgr_cnt_t cnt;
+	uint32_t sessions_live, slots_used, admitted, book_entries;
+	uint64_t book_rejected;
+	uint64_t down_by_exit[SL_EXIT_CNT]; /* by sl_exit_str name */
+	uint64_t down_total, down_repeated;
+} sl_peermgr_stats_t;
+
+/* sl_peermgr_stats fills *out. */
+void sl_peermgr_stats(const sl_peermgr_t *n, sl_peermgr_stats_t *out);
 
 /* sl_peermgr_live: sessions UP (status.peers). */
 uint32_t sl_peermgr_live(const sl_peermgr_t *n);

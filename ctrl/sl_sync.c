@@ -389,112 +389,36 @@ bool sl_sync_busy(const sl_sync_t *s)
 	return sl_reactor_busy(s->r) || sl_branch_busy(s->b);
 }
 
-/* ---- API ----------------------------------------------------------------- */
+/* ---- calls --------------------------------------------------------------- */
 
-static json_t *sync_height_json(uint32_t h)
-{
-	return h == SL_REACTOR_NO_TARGET ? json_null() : json_integer((json_int_t)h);
-}
-
-json_t *sl_sync_start(sl_sync_t *s, uint32_t to_height)
+void sl_sync_set_target(sl_sync_t *s, uint32_t to_height)
 {
 	s->target = to_height;
 	if (s->r != NULL) {
 		sl_reactor_set_target(s->r, to_height);
 		sync_drain(s);
 	}
-	return json_pack("{s:o}", "target", sync_height_json(to_height));
 }
 
-static json_t *sync_counters_json(const sl_sync_t *s, const sl_reactor_status_t *st)
+void sl_sync_status(const sl_sync_t *s, sl_sync_status_t *out)
 {
-	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I}",
-	    "committed", (json_int_t)st->committed, "timeouts", (json_int_t)st->timeouts, "invalid",
-	    (json_int_t)st->invalid, "dup", (json_int_t)st->dup, "outside", (json_int_t)st->outside,
-	    "ignored", (json_int_t)st->ignored, "forks", (json_int_t)st->forks, "reorgs",
-	    (json_int_t)st->reorgs, "out_full", (json_int_t)st->out_full, "stray_holds",
-	    (json_int_t)st->stray_holds, "events", (json_int_t)s->cnt.events, "drops_sent",
-	    (json_int_t)s->cnt.drops_sent, "drop_parks", (json_int_t)s->cnt.drop_parks,
-	    "drop_failed", (json_int_t)s->cnt.drop_failed, "misbehavior",
-	    (json_int_t)s->cnt.misbehavior, "fork_outputs", (json_int_t)s->cnt.forks);
-}
-
-static json_t *sync_branch_json(const sl_sync_t *s)
-{
-	sl_branch_cnt_t b;
-	memset(&b, 0, sizeof b);
-	if (s->b != NULL)
-		sl_branch_counters(s->b, &b);
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	                 "busy", sl_branch_busy(s->b), "forks", (json_int_t)b.forks, "dropped",
-	                 (json_int_t)b.dropped, "attempts", (json_int_t)b.attempts, "late",
-	                 (json_int_t)b.late, "extends", (json_int_t)b.extends, "gave_up",
-	                 (json_int_t)b.gave_up, "invalid", (json_int_t)b.invalid, "lighter",
-	                 (json_int_t)b.lighter, "switched", (json_int_t)b.switched, "last_fork",
-	                 (json_int_t)b.last_fork, "last_len", (json_int_t)b.last_len, "fetch_park",
-	                 (json_int_t)s->cnt.fetch_park);
-}
-
-static json_t *sync_new_block_json(const sl_sync_t *s)
-{
-	const sl_sync_cnt_t *c = &s->cnt;
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx", (json_int_t)c->nb_rx,
-	                 "dup", (json_int_t)c->nb_dup, "accepted", (json_int_t)c->nb_accepted,
-	                 "invalid", (json_int_t)c->nb_invalid, "other", (json_int_t)c->nb_other,
-	                 "relayed", (json_int_t)c->nb_relayed, "relay_drop",
-	                 (json_int_t)c->nb_relay_drop, "announced", (json_int_t)c->nb_announced);
-}
-
-json_t *sl_sync_status_json(const sl_sync_t *s)
-{
-	sl_reactor_status_t st;
-	memset(&st, 0, sizeof st);
+	memset(out, 0, sizeof *out);
 	if (s->r == NULL) {
 		sl_chainstore_tip_t t;
 		sl_chainstore_tip(s->cs, &t);
-		st.tip = t.height;
-		st.target = s->target;
-	} else
-		sl_reactor_status(s->r, &st);
-	const char *state = s->r ? sl_reactor_state_str(st.state) : "detached";
-	return json_pack("{s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:o}",
-	                 "state", state, "tip", (json_int_t)st.tip, "target",
-	                 sync_height_json(st.target), "best_peer_height",
-	                 (json_int_t)st.best_peer_height, "peers", (json_int_t)st.peers, "queued",
-	                 (json_int_t)st.queued, "held", (json_int_t)st.held, "covered",
-	                 (json_int_t)st.covered, "buffered", (json_int_t)st.buffered, "assignments",
-	                 (json_int_t)st.assignments, "committed_per_s", st.committed_per_s,
-	                 "counters", sync_counters_json(s, &st), "branch", sync_branch_json(s),
-	                 "new_block", sync_new_block_json(s));
+		out->st.tip = t.height;
+		out->st.target = s->target;
+	} else {
+		sl_reactor_status(s->r, &out->st);
+	}
+	out->state = s->r ? sl_reactor_state_str(out->st.state) : "detached";
+	if (s->b != NULL)
+		sl_branch_counters(s->b, &out->branch);
+	out->branch_busy = sl_branch_busy(s->b);
+	out->cnt = s->cnt;
 }
 
-static json_t *sync_range_json(const sl_range_info_t *ri)
+uint32_t sl_sync_ranges(const sl_sync_t *s, sl_range_info_t *out, uint32_t cap)
 {
-	json_t *holders = json_array();
-	for (uint32_t k = 0; k < ri->n_holds && k < SL_RANGEQ_MAX_FANOUT; k++)
-		json_array_append_new(holders,
-		                      json_pack("{s:I, s:I}", "session", (json_int_t)ri->sess[k],
-		                                "gen", (json_int_t)ri->gen[k]));
-	return json_pack("{s:I, s:I, s:s, s:s, s:o}", "start", (json_int_t)ri->range.start, "len",
-	                 (json_int_t)ri->range.len, "dir",
-	                 ri->range.dir == SL_RANGE_BWD ? "bwd" : "fwd", "state",
-	                 ri->n_holds > 0 ? "held" : "queued", "holders", holders);
-}
-
-json_t *sl_sync_ranges_json(const sl_sync_t *s)
-{
-	json_t *a = json_array();
-	if (s->r == NULL)
-		return a;
-	uint32_t cap = SL_RANGE_WINDOW;
-	sl_range_info_t *ri = calloc(cap, sizeof(*ri));
-	if (SL_UNLIKELY(ri == NULL))
-		return a;
-	uint32_t n = sl_reactor_ranges(s->r, ri, cap);
-	for (uint32_t i = 0; i < n; i++)
-		json_array_append_new(a, sync_range_json(&ri[i]));
-	free(ri);
-	return a;
+	return s->r == NULL ? 0 : sl_reactor_ranges(s->r, out, cap);
 }
