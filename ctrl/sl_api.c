@@ -425,6 +425,10 @@ static json_t *api_shutdown(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err
 	bool told = sl_dplink_request_shutdown(&c->dp);
 	c->shutting_down = true;
 	sl_peermgr_set_shutting_down(&c->pm);
+	uint32_t ended =
+	    sl_op_end_all(&c->ops, SL_CODE_SHUTTING_DOWN, "sluice-ctrl is shutting down");
+	if (ended > 0)
+		SL_INFO("shutdown: %u running operation(s) ended", ended);
 	return json_pack("{s:b, s:b}", "ctrl", true, "dataplane", told);
 }
 

@@ -288,6 +288,19 @@ sl_op_err_t sl_op_cancel(sl_op_table_t *t, uint64_t tx)
 	return SL_OP_OK;
 }
 
+uint32_t sl_op_end_all(sl_op_table_t *t, sl_code_t code, const char *why)
+{
+	uint32_t n = 0;
+	for (sl_op_t *op = t->head; op != NULL && t->n_running > 0; op = op->next) {
+		if (op->state != SL_OP_RUNNING)
+			continue;
+		op_stop(t, op);
+		sl_op_end(t, op, code, "%s", why);
+		n++;
+	}
+	return n;
+}
+
 /* ---- the tick ------------------------------------------------------------------- */
 
 static void op_sweep_deadlines(sl_op_table_t *t, uint64_t now)

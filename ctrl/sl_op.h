@@ -178,6 +178,10 @@ void sl_op_end(sl_op_table_t *t, sl_op_t *op, sl_code_t code, const char *fmt, .
    op has this tx or it has ended. */
 sl_op_err_t sl_op_cancel(sl_op_table_t *t, uint64_t tx);
 
+/* sl_op_end_all ends every running op with `code` (each after its stop
+   hook), e.g. SHUTTING_DOWN when ctrl shuts down; returns how many. */
+uint32_t sl_op_end_all(sl_op_table_t *t, sl_code_t code, const char *why);
+
 /* sl_op_tick runs, in this order: the deadline sweep (every running op
    past its deadline ends TIMEOUT after its stop hook, whatever it awaits:
    deadlines before completions), the step of every running op, and the

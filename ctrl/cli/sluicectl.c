@@ -575,7 +575,12 @@ static void cli_print(const cli_t *cli, json_t *result)
 		char *s = json_dumps(result, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
 		puts(s ? s : "null");
 		free(s);
-	} else if (cli->cmd->id == SL_CMDTAB_PEERS && json_is_array(result))
+	} else if (json_is_object(result) && json_object_size(result) == 2 &&
+	           json_is_integer(json_object_get(result, "tx")) &&
+	           json_is_string(json_object_get(result, "state")))
+		printf("operation %lld: %s\n", (long long)cli_int(result, "tx"),
+		       json_string_value(json_object_get(result, "state")));
+	else if (cli->cmd->id == SL_CMDTAB_PEERS && json_is_array(result))
 		cli_print_peers(result);
 	else if (cli->cmd->id == SL_CMDTAB_STATS && json_is_object(result))
 		cli_print_stats(result);
@@ -583,12 +588,14 @@ static void cli_print(const cli_t *cli, json_t *result)
 		cli_print_sync_status(result);
 	else if (cli->cmd->id == SL_CMDTAB_RANGES && json_is_array(result))
 		cli_print_ranges(result);
-	else if (cli->cmd->id == SL_CMDTAB_SYNC_START && json_is_object(result)) {
-		json_t *t = json_object_get(result, "target");
-		if (json_is_integer(t))
-			printf("sync target: %lld\n", (long long)json_integer_value(t));
-		else
-			printf("sync target: none (follow the best peer tip)\n");
+	else if (cli->cmd->id == SL_CMDTAB_SYNC_START && json_is_object(result) &&
+	         json_object_get(result, "tip_height") != NULL) {
+		printf("synced to height %lld %s: %lld new headers in %.1f s (tx %lld)\n",
+		       (long long)cli_int(result, "tip_height"),
+		       json_string_value(json_object_get(result, "tip_hash")) ?: "?",
+		       (long long)cli_int(result, "headers"),
+		       json_number_value(json_object_get(result, "seconds")),
+		       (long long)cli_int(result, "tx"));
 	} else if (cli->cmd->id == SL_CMDTAB_HEADER_IMPORT && json_is_object(result))
 		printf("imported %lld new headers; tip %lld %s\n",
 		       (long long)cli_int(result, "imported"),

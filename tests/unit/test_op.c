@@ -336,6 +336,26 @@ START_TEST(test_random_deadlines_bounded)
 }
 END_TEST
 
+/* Shutdown ends every running op (stop hooks first), kept ones stay. */
+START_TEST(test_end_all)
+{
+	sl_op_t *a = start(SL_OP_KIND_SYNC_START, 0, 0, 0);
+	sl_op_t *b = start(SL_OP_KIND_PEER_CONNECT, 0, 0, 0);
+	sl_op_t *c = start(SL_OP_KIND_PEER_PING, 0, b->tx, 0);
+	sl_op_t *d = start(SL_OP_KIND_HEADER_EXPORT, 0, 0, 0);
+	sl_op_end(&T, d, SL_CODE_OK, NULL);
+	ck_assert_uint_eq(sl_op_end_all(&T, SL_CODE_SHUTTING_DOWN, "ctrl shuts down"), 2);
+	ck_assert_int_eq(a->code, SL_CODE_SHUTTING_DOWN);
+	ck_assert_int_eq(b->code, SL_CODE_SHUTTING_DOWN);
+	ck_assert_uint_eq(c->state, SL_OP_CANCELLED); /* ended with its parent */
+	ck_assert_int_eq(d->code, SL_CODE_OK);
+	ck_assert_str_eq(a->message, "ctrl shuts down");
+	ck_assert_uint_eq(stops, 3);
+	ck_assert_uint_eq(sl_op_running(&T), 0);
+	ck_assert_uint_eq(sl_op_end_all(&T, SL_CODE_SHUTTING_DOWN, "again"), 0);
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	ck_assert_str_eq(sl_op_kind_str(SL_OP_KIND_PEER_CONNECT), "peer.connect");
@@ -367,6 +387,7 @@ static Suite *op_suite(void)
 	tcase_add_test(t, test_attach_waiters);
 	tcase_add_test(t, test_walk_in_start_order);
 	tcase_add_test(t, test_random_deadlines_bounded);
+	tcase_add_test(t, test_end_all);
 	tcase_add_test(t, test_names);
 	suite_add_tcase(s, t);
 	return s;
