@@ -328,7 +328,9 @@ static void op_free_old(sl_op_table_t *t, uint64_t now)
 	sl_op_t *op = t->head;
 	while (op != NULL) {
 		sl_op_t *next = op->next;
-		if (op->state != SL_OP_RUNNING && now - op->end_ns > SL_OP_KEEP_NS)
+		/* an op its step ended in this tick ended after `now` */
+		if (op->state != SL_OP_RUNNING && now > op->end_ns &&
+		    now - op->end_ns > SL_OP_KEEP_NS)
 			op_unlink_free(t, op);
 		op = next;
 	}

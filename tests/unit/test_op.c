@@ -282,6 +282,27 @@ START_TEST(test_stored_result_expires_after_60s)
 }
 END_TEST
 
+/* An op its own step ends during a tick is kept like any other (the
+   tick's clock reading predates its end). */
+static uint64_t step_clock(void *ctx)
+{
+	(void)ctx;
+	return clock_ns++;
+}
+
+START_TEST(test_ended_in_step_is_kept)
+{
+	sl_op_set_clock(&T, step_clock, NULL);
+	sl_op_t *a = start(SL_OP_KIND_SYNC_START, 90, 0, 0);
+	a->attempts = 7; /* vt_step ends it */
+	sl_op_tick(&T);
+	ck_assert_ptr_eq(sl_op_find(&T, 90), a); /* before touching a: not freed */
+	ck_assert_uint_eq(a->state, SL_OP_DONE);
+	sl_op_tick(&T);
+	ck_assert_ptr_eq(sl_op_find(&T, 90), a);
+}
+END_TEST
+
 /* Waiters: attach while running, at most SL_OP_WAITERS_MAX, none once ended. */
 START_TEST(test_attach_waiters)
 {
@@ -384,6 +405,7 @@ static Suite *op_suite(void)
 	tcase_add_test(t, test_parent_deadline_ends_children);
 	tcase_add_test(t, test_end_is_once);
 	tcase_add_test(t, test_stored_result_expires_after_60s);
+	tcase_add_test(t, test_ended_in_step_is_kept);
 	tcase_add_test(t, test_attach_waiters);
 	tcase_add_test(t, test_walk_in_start_order);
 	tcase_add_test(t, test_random_deadlines_bounded);
