@@ -11,6 +11,9 @@
    kind is told to let go of what it awaits (stop), the table's end hook
    hands the result to the waiting clients, and the op_done probe fires.
    An ended op stays SL_OP_KEEP_NS for replays and `ops`, then is freed.
+   Probes (SPEC §11): op_start(tx, kind) at sl_op_start; op_done(tx, kind,
+   status, ns) at its end, status = the sl_code_t it ended with (0 done),
+   ns = its age.
 
    Time comes from the table's clock (sl_now_ns unless a test injects
    one).  Owner: the ctrl loop (single threaded); nothing here blocks. */
