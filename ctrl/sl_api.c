@@ -1,5 +1,10 @@
-/* sl_api.c — see sl_api.h.  Handlers build a jansson `result` or fill an error;
-   sl_api_line wraps either in the reply envelope. */
+/* sl_api.c — see sl_api.h.  The face of ctrl: it decodes a request, checks
+   it against the command table (sl_cmdtab.h), calls the operations layer
+   (sl_op.h, sl_opkind.h) or the domain for a plain query, and encodes the
+   answer (sl_render.h).  Handlers return a jansson `result` or fill an
+   error; sl_api_line wraps either in the reply envelope.  An operation's
+   reply that must wait is the op's completion: its waiting clients are
+   answered from the op table's end hook (sl_api_op_ended). */
 #include "sl_api.h"
 
 #include <errno.h>
@@ -11,10 +16,10 @@
 
 #include <jansson.h>
 
+#include "sl_cmdtab.h"
 #include "sl_ctrl.h"
-#include "sl_node.h"
+#include "sl_render.h"
 #include "sl_session.h"
-#include "sl_chainstore.h"
 #include "sl_counters.h"
 #include "sl_log.h"
 #include "sl_time.h"
@@ -23,19 +28,21 @@ typedef struct {
 	const char *code;
 	char message[256];
 	json_t *extra; /* more fields for the error object (owned), or NULL */
+	bool deferred; /* no reply now: an op answers it when it ends */
 } sl_api_err_t;
 
-/* A handler returns the result (a new reference) or NULL with *err set. */
-typedef json_t *(*sl_api_fn)(sl_ctrl_t *c, json_t *args, sl_api_err_t *err);
-
-#define SL_API_NEEDS_DP 1u /* answers NOT_READY while no dataplane is attached */
-
+/* One request being answered. */
 typedef struct {
-	const char *name;
-	sl_api_fn fn; /* NULL: not implemented in this build */
-	uint32_t flags;
-	const char *const *args; /* keys it accepts (NULL-terminated), NULL: none */
-} sl_api_cmd_t;
+	const sl_cmdtab_t *cmd;
+	json_t *args;         /* borrowed; an empty object when absent */
+	int64_t req_id;       /* the request's id */
+	uint64_t tx;          /* operations: the client's "tx", 0: none (one is minted) */
+	uint64_t deadline_ms; /* operations: args.deadline_ms, 0: the kind's default */
+	bool wait;            /* operations: args.wait (default true) */
+} api_req_t;
+
+/* A handler returns the result (a new reference) or NULL with *err set. */
+typedef json_t *(*sl_api_fn)(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err);
 
 static json_t *api_fail(sl_api_err_t *err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -70,29 +77,19 @@ static json_t *api_dataplane(const sl_ctrl_t *c)
 	                 h ? sl_life_str(atomic_load(&h->life)) : "none", "region", c->dp.path);
 }
 
-static void api_hex(const uint8_t *b, size_t n, char *out)
+static json_t *api_status(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
-	static const char d[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[b[i] >> 4];
-		out[2 * i + 1] = d[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static json_t *api_status(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
-{
-	(void)args;
+	(void)rq;
 	(void)err;
 	sl_chainstore_tip_t t;
 	char tip[SL_CHAIN_DISPLAY_LEN], work[65];
 	sl_chainstore_tip(c->chain, &t);
 	sl_chain_hash_display(t.hash, tip);
-	api_hex(t.chainwork, 32, work);
+	sl_render_hex(work, t.chainwork, 32);
 	uint64_t up = (sl_now_ns() - c->start_ns) / SL_NS_PER_S;
 	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:o, s:I, s:s, s:I}", "state",
 	                 sl_ctrl_state(c), "tip_height", (json_int_t)t.height, "tip_hash", tip,
-	                 "chainwork", work, "peers", (json_int_t)sl_node_live(&c->node), "chain",
+	                 "chainwork", work, "peers", (json_int_t)sl_peermgr_live(&c->pm), "chain",
 	                 c->cfg.profile, "instance", c->cfg.instance, "dataplane", api_dataplane(c),
 	                 "uptime_s", (json_int_t)up, "version", SL_VERSION, "pid",
 	                 (json_int_t)getpid());
@@ -165,9 +162,19 @@ static json_t *api_stats_store(sl_ctrl_t *c)
 	                 (json_int_t)st.headers_committed, "epoch", (json_int_t)sl_store_epoch(s));
 }
 
-static json_t *api_stats(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+static json_t *api_stats_ops(const sl_ctrl_t *c)
 {
-	(void)args;
+	const sl_op_cnt_t *n = &c->ops.cnt;
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "running",
+	                 (json_int_t)sl_op_running(&c->ops), "started", (json_int_t)n->started,
+	                 "ended", (json_int_t)n->ended, "timeouts", (json_int_t)n->timeouts,
+	                 "cancelled", (json_int_t)n->cancelled, "replays", (json_int_t)n->replays,
+	                 "kept", (json_int_t)(c->ops.n_ops - sl_op_running(&c->ops)));
+}
+
+static json_t *api_stats(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	(void)rq;
 	(void)err;
 	json_t *ctrl = json_pack(
 	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "api_requests",
@@ -176,32 +183,29 @@ static json_t *api_stats(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 	    "clients_rejected", (json_int_t)c->srv.rejected, "clients_dropped",
 	    (json_int_t)c->srv.dropped, "events_drained", (json_int_t)c->dp.events_drained,
 	    "dp_attaches", (json_int_t)c->dp.attaches, "dp_detaches", (json_int_t)c->dp.detaches);
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "dataplane", api_stats_dp(c), "ctrl", ctrl,
-	                 "sessions", sl_node_counters_json(&c->node), "store", api_stats_store(c),
-	                 "sync", sl_sync_status_json(&c->sync));
+	sl_peermgr_stats_t ps;
+	sl_sync_status_t ss;
+	sl_peermgr_stats(&c->pm, &ps);
+	sl_sync_status(&c->sync, &ss);
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "dataplane", api_stats_dp(c), "ctrl",
+	                 ctrl, "sessions", sl_render_pm_stats(&ps), "store", api_stats_store(c),
+	                 "sync", sl_render_sync_status(&ss), "ops", api_stats_ops(c));
 }
 
-/* ---- headers (the store, sl_chainstore.h) ------------------------------- */
+/* ---- arguments ------------------------------------------------------------ */
 
-/* api_tip_json: {tip_height, tip_hash} of the committed chain, into `o`. */
-static json_t *api_tip_into(const sl_ctrl_t *c, json_t *o)
-{
-	sl_chainstore_tip_t t;
-	char d[SL_CHAIN_DISPLAY_LEN];
-	sl_chainstore_tip(c->chain, &t);
-	sl_chain_hash_display(t.hash, d);
-	json_object_set_new(o, "tip_height", json_integer((json_int_t)t.height));
-	json_object_set_new(o, "tip_hash", json_string(d));
-	return o;
-}
-
-/* args.<key>: an absolute path (sluicectl sends one; ctrl's cwd is not the
-   caller's). */
+/* args.path: an absolute path (sluicectl sends one; ctrl's cwd is not the
+   caller's) that fits an op's state. */
 static const char *api_arg_path(json_t *args, sl_api_err_t *err)
 {
 	json_t *v = json_object_get(args, "path");
 	if (v == NULL || !json_is_string(v) || json_string_value(v)[0] != '/') {
 		api_fail(err, "BAD_REQUEST", "'path' must be an absolute file path");
+		return NULL;
+	}
+	if (strlen(json_string_value(v)) >= SL_OPKIND_PATH_MAX) {
+		api_fail(err, "BAD_REQUEST", "'path' is longer than %u bytes",
+		         SL_OPKIND_PATH_MAX - 1);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -221,116 +225,6 @@ static bool api_arg_height(json_t *args, const char *key, uint32_t *out, sl_api_
 	}
 	*out = (uint32_t)json_integer_value(v);
 	return true;
-}
-
-static json_t *api_header_get(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
-{
-	json_t *jh = json_object_get(args, "height"), *jx = json_object_get(args, "hash");
-	uint8_t hdr[80], hash[32];
-	uint32_t height = 0;
-	if ((jh == NULL) == (jx == NULL))
-		return api_fail(err, "BAD_REQUEST", "give exactly one of 'height' and 'hash'");
-	if (jx != NULL) {
-		if (!json_is_string(jx) || sl_chain_hash_from_display(json_string_value(jx), hash))
-			return api_fail(err, "BAD_REQUEST",
-			                "'hash' must be 64 hex digits (display "
-			                "order)");
-		if (sl_chainstore_find(c->chain, hash, &height) != SL_CHAINSTORE_OK)
-			return api_fail(err, "NOT_FOUND", "no header %s on the chain",
-			                json_string_value(jx));
-	} else if (!api_arg_height(args, "height", &height, err))
-		return NULL;
-	if (sl_chainstore_get(c->chain, height, hdr, hash) != SL_CHAINSTORE_OK) {
-		sl_chainstore_tip_t t;
-		sl_chainstore_tip(c->chain, &t);
-		return api_fail(err, "NOT_FOUND", "no header at height %u (tip %u)", height,
-		                t.height);
-	}
-	char d[SL_CHAIN_DISPLAY_LEN], hex[161];
-	sl_chain_hash_display(hash, d);
-	api_hex(hdr, 80, hex);
-	return json_pack("{s:I, s:s, s:s}", "height", (json_int_t)height, "hash", d, "header", hex);
-}
-
-/* header.import: synchronous in the loop (10,000 headers take ~10 ms). */
-static json_t *api_header_import(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
-{
-	const char *path = api_arg_path(args, err);
-	if (path == NULL)
-		return NULL;
-	if (c->shutting_down)
-		return api_fail(err, "SHUTTING_DOWN", "sluice-ctrl is shutting down");
-	if (access(path, R_OK) != 0)
-		return api_fail(err, "NOT_FOUND", "cannot read %s: %s", path, strerror(errno));
-	uint32_t imported = 0;
-	sl_chainstore_fail_t f;
-	uint64_t t0 = sl_now_ns();
-	sl_chainstore_err_t e = sl_chainstore_import(c->chain, path, &imported, &f);
-	if (imported > 0)
-		sl_sync_chain_moved(&c->sync);
-	SL_INFO("header.import %s: %u new headers in %.1f ms (%s)", path, imported,
-	        (double)(sl_now_ns() - t0) / 1e6, sl_chainstore_err_str(e));
-	if (e == SL_CHAINSTORE_ERR_INVALID) {
-		const char *why = sl_chainstore_reason(&f);
-		api_fail(err, "INVALID_HEADER", "header at height %u refused: %s%s%s", f.height,
-		         why, f.store == SL_STORE_ERR_INVALID ? " - " : "",
-		         f.store == SL_STORE_ERR_INVALID && f.chain < (int)SL_CHAIN_ERR_COUNT
-		             ? sl_chain_err_desc((sl_chain_err_t)f.chain)
-		             : "");
-		err->extra =
-		    api_tip_into(c, json_pack("{s:I, s:s, s:I}", "height", (json_int_t)f.height,
-		                              "reason", why, "imported", (json_int_t)imported));
-		return NULL;
-	}
-	if (e != SL_CHAINSTORE_OK)
-		return api_fail(err, "INTERNAL", "import of %s failed after %u new headers: %s",
-		                path, imported, sl_chainstore_err_str(e));
-	return api_tip_into(c, json_pack("{s:I}", "imported", (json_int_t)imported));
-}
-
-static json_t *api_header_export(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
-{
-	sl_chainstore_tip_t t;
-	sl_chainstore_tip(c->chain, &t);
-	uint32_t from = 0, to = t.height;
-	const char *path = api_arg_path(args, err);
-	if (path == NULL || !api_arg_height(args, "from", &from, err) ||
-	    !api_arg_height(args, "to", &to, err))
-		return NULL;
-	if (from > to || to > t.height)
-		return api_fail(err, "BAD_REQUEST", "range %u..%u is not inside the chain 0..%u",
-		                from, to, t.height);
-	sl_chainstore_err_t e = sl_chainstore_export(c->chain, path, from, to);
-	if (e != SL_CHAINSTORE_OK)
-		return api_fail(err, "INTERNAL", "export to %s failed: %s (see the log)", path,
-		                sl_chainstore_err_str(e));
-	return json_pack("{s:I, s:I, s:I, s:s}", "exported", (json_int_t)(to - from + 1), "from",
-	                 (json_int_t)from, "to", (json_int_t)to, "path", path);
-}
-
-/* ---- shutdown ---------------------------------------------------------- */
-
-static json_t *api_shutdown(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
-{
-	(void)args;
-	(void)err;
-	if (!c->shutting_down)
-		SL_INFO("shutdown requested over the control socket");
-	bool told = sl_dplink_request_shutdown(&c->dp);
-	c->shutting_down = true;
-	sl_node_set_shutting_down(&c->node);
-	return json_pack("{s:b, s:b}", "ctrl", true, "dataplane", told);
-}
-
-/* ---- peers ------------------------------------------------------------- */
-
-/* The request being answered (for deferred replies). */
-static json_int_t sl_api_cur_id;
-static bool sl_api_deferred;
-
-static json_t *api_node_fail(sl_api_err_t *err, const sl_node_err_t *ne)
-{
-	return api_fail(err, ne->code ? ne->code : "INTERNAL", "%s", ne->message);
 }
 
 /* args.session: a session id (1..2^32-1). */
@@ -358,105 +252,291 @@ static bool api_arg_addr(json_t *args, sl_cfg_addr_t *a, sl_api_err_t *err)
 	return true;
 }
 
-static json_t *api_peers(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+static json_t *api_pm_fail(sl_api_err_t *err, const sl_peermgr_err_t *e)
 {
-	(void)args;
+	return api_fail(err, sl_code_str(e->code), "%s", e->message);
+}
+
+/* ---- operations (sl_op.h, sl_opkind.h) ------------------------------------- */
+
+/* api_op_answer: what a request for op gets now: the result or error of
+   an ended op; {"tx","state":"running"} without wait; else nothing yet
+   (err->deferred): the client waits on the op and its end answers it. */
+static json_t *api_op_answer(sl_ctrl_t *c, const api_req_t *rq, sl_op_t *op, sl_api_err_t *err)
+{
+	if (op->state == SL_OP_DONE)
+		return sl_render_op_result(op);
+	if (op->state != SL_OP_RUNNING) {
+		api_fail(err, sl_code_str(op->code), "%s", op->message);
+		err->extra = sl_render_op_error_extra(op);
+		return NULL;
+	}
+	uint64_t client = rq->wait ? sl_server_defer(&c->srv) : 0;
+	if (client == 0)
+		return json_pack("{s:I, s:s}", "tx", (json_int_t)op->tx, "state", "running");
+	if (sl_op_attach(op, (sl_op_waiter_t){client, rq->req_id}) != SL_OP_OK) {
+		sl_server_undefer(&c->srv, client);
+		return api_fail(err, "BUSY", "%u clients wait on op %llu already",
+		                SL_OP_WAITERS_MAX, (unsigned long long)op->tx);
+	}
+	err->deferred = true;
+	return NULL;
+}
+
+/* api_op_open starts the op of rq (kind), or finds the one its tx names:
+   *op is set to a fresh op for its kind to begin, or NULL when the
+   request is answered already (the returned result, or NULL and *err:
+   a replayed tx, or no op could start). */
+static json_t *api_op_open(sl_ctrl_t *c, const api_req_t *rq, sl_op_kind_t kind, sl_op_t **op,
+                           sl_api_err_t *err)
+{
+	sl_op_t *o = NULL;
+	sl_op_err_t e = sl_op_start(&c->ops, kind, rq->tx, 0, rq->deadline_ms, &o);
+	*op = e == SL_OP_OK ? o : NULL;
+	if (e == SL_OP_OK)
+		return NULL;
+	if (e == SL_OP_ERR_EXISTS && o->kind != kind)
+		return api_fail(err, "BAD_REQUEST", "tx %llu is a %s operation, not %s",
+		                (unsigned long long)rq->tx, sl_op_kind_str(o->kind),
+		                sl_op_kind_str(kind));
+	if (e == SL_OP_ERR_EXISTS)
+		return api_op_answer(c, rq, o, err);
+	if (e == SL_OP_ERR_FULL)
+		return api_fail(err, "BUSY", "%u operations in the table", SL_OP_MAX);
+	return api_fail(err, "INTERNAL", "cannot start %s: %s", sl_op_kind_str(kind),
+	                sl_op_err_str(e));
+}
+
+/* Render op's reply to one waiter. */
+static char *api_op_reply_line(const sl_op_t *op, int64_t req_id);
+
+void sl_api_op_ended(void *ctx, const sl_op_t *op)
+{
+	sl_ctrl_t *c = ctx;
+	for (uint32_t i = 0; i < op->n_waiters; i++) {
+		char *line = api_op_reply_line(op, op->waiter[i].req_id);
+		c->cnt.api_errors += op->state != SL_OP_DONE;
+		if (line == NULL || sl_server_reply(&c->srv, op->waiter[i].client, line) != 0)
+			SL_DEBUG("op %llu: its client left before the result",
+			         (unsigned long long)op->tx);
+		free(line);
+	}
+}
+
+static json_t *api_ops(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	(void)rq;
 	(void)err;
-	return sl_node_peers_json(&c->node, sl_now_ns());
+	json_t *a = json_array();
+	uint64_t now = sl_op_now(&c->ops);
+	for (const sl_op_t *op = sl_op_next(&c->ops, NULL); op != NULL;
+	     op = sl_op_next(&c->ops, op))
+		json_array_append_new(a, sl_render_op(op, now));
+	return a;
 }
 
-static json_t *api_peer_show(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+static json_t *api_op_cancel(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
-	uint32_t sid;
-	sl_node_err_t ne = {0};
-	if (!api_arg_session(args, &sid, err))
-		return NULL;
-	json_t *r = sl_node_peer_show(&c->node, sid, sl_now_ns(), &ne);
-	return r ? r : api_node_fail(err, &ne);
+	json_t *v = json_object_get(rq->args, "tx");
+	if (v == NULL || !json_is_integer(v) || json_integer_value(v) <= 0)
+		return api_fail(err, "BAD_REQUEST", "'tx' must be an operation's tx (1..2^63-1)");
+	uint64_t tx = (uint64_t)json_integer_value(v);
+	if (sl_op_cancel(&c->ops, tx) != SL_OP_OK)
+		return api_fail(err, "NOT_FOUND", "no running operation with tx %llu",
+		                (unsigned long long)tx);
+	return json_pack("{s:I, s:s}", "tx", (json_int_t)tx, "state", "cancelled");
 }
 
-static json_t *api_peer_disconnect(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+/* ---- headers (the store, sl_chainstore.h) ----------------------------------- */
+
+static json_t *api_header_get(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	json_t *args = rq->args;
+	json_t *jh = json_object_get(args, "height"), *jx = json_object_get(args, "hash");
+	uint8_t hdr[80], hash[32];
+	uint32_t height = 0;
+	if ((jh == NULL) == (jx == NULL))
+		return api_fail(err, "BAD_REQUEST", "give exactly one of 'height' and 'hash'");
+	if (jx != NULL) {
+		if (!json_is_string(jx) || sl_chain_hash_from_display(json_string_value(jx), hash))
+			return api_fail(err, "BAD_REQUEST",
+			                "'hash' must be 64 hex digits (display "
+			                "order)");
+		if (sl_chainstore_find(c->chain, hash, &height) != SL_CHAINSTORE_OK)
+			return api_fail(err, "NOT_FOUND", "no header %s on the chain",
+			                json_string_value(jx));
+	} else if (!api_arg_height(args, "height", &height, err))
+		return NULL;
+	if (sl_chainstore_get(c->chain, height, hdr, hash) != SL_CHAINSTORE_OK) {
+		sl_chainstore_tip_t t;
+		sl_chainstore_tip(c->chain, &t);
+		return api_fail(err, "NOT_FOUND", "no header at height %u (tip %u)", height,
+		                t.height);
+	}
+	char d[SL_CHAIN_DISPLAY_LEN], hex[161];
+	sl_chain_hash_display(hash, d);
+	sl_render_hex(hex, hdr, 80);
+	return json_pack("{s:I, s:s, s:s}", "height", (json_int_t)height, "hash", d, "header", hex);
+}
+
+static json_t *api_header_import(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	const char *path = api_arg_path(rq->args, err);
+	sl_op_t *op;
+	if (path == NULL)
+		return NULL;
+	if (c->shutting_down)
+		return api_fail(err, "SHUTTING_DOWN", "sluice-ctrl is shutting down");
+	json_t *r = api_op_open(c, rq, SL_OP_KIND_HEADER_IMPORT, &op, err);
+	if (op == NULL)
+		return r;
+	sl_opkind_header_import(&c->kinds, op, path);
+	return api_op_answer(c, rq, op, err);
+}
+
+static json_t *api_header_export(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	sl_chainstore_tip_t t;
+	sl_chainstore_tip(c->chain, &t);
+	uint32_t from = 0, to = t.height;
+	sl_op_t *op;
+	const char *path = api_arg_path(rq->args, err);
+	if (path == NULL || !api_arg_height(rq->args, "from", &from, err) ||
+	    !api_arg_height(rq->args, "to", &to, err))
+		return NULL;
+	if (from > to || to > t.height)
+		return api_fail(err, "BAD_REQUEST", "range %u..%u is not inside the chain 0..%u",
+		                from, to, t.height);
+	json_t *r = api_op_open(c, rq, SL_OP_KIND_HEADER_EXPORT, &op, err);
+	if (op == NULL)
+		return r;
+	sl_opkind_header_export(&c->kinds, op, path, from, to);
+	return api_op_answer(c, rq, op, err);
+}
+
+/* ---- shutdown ---------------------------------------------------------------- */
+
+static json_t *api_shutdown(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	(void)rq;
+	(void)err;
+	if (!c->shutting_down)
+		SL_INFO("shutdown requested over the control socket");
+	bool told = sl_dplink_request_shutdown(&c->dp);
+	c->shutting_down = true;
+	sl_peermgr_set_shutting_down(&c->pm);
+	uint32_t ended =
+	    sl_op_end_all(&c->ops, SL_CODE_SHUTTING_DOWN, "sluice-ctrl is shutting down");
+	if (ended > 0)
+		SL_INFO("shutdown: %u running operation(s) ended", ended);
+	return json_pack("{s:b, s:b}", "ctrl", true, "dataplane", told);
+}
+
+/* ---- peers (sl_peermgr.h) ---------------------------------------------------- */
+
+static json_t *api_peers(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	(void)rq;
+	(void)err;
+	json_t *a = json_array();
+	sl_peermgr_view_t v;
+	uint64_t now = sl_now_ns();
+	for (uint32_t i = sl_peermgr_next(&c->pm, 0, now, &v); i != 0;
+	     i = sl_peermgr_next(&c->pm, i, now, &v))
+		json_array_append_new(a, sl_render_peer(&v));
+	return a;
+}
+
+static json_t *api_peer_show(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
 	uint32_t sid;
-	sl_node_err_t ne = {0};
-	if (!api_arg_session(args, &sid, err))
+	sl_peermgr_err_t e = {0};
+	sl_peermgr_detail_t d;
+	if (!api_arg_session(rq->args, &sid, err))
 		return NULL;
-	if (sl_node_disconnect(&c->node, sid, &ne) != 0)
-		return api_node_fail(err, &ne);
+	if (sl_peermgr_show(&c->pm, sid, sl_now_ns(), &d, &e) != 0)
+		return api_pm_fail(err, &e);
+	return sl_render_peer_detail(&d);
+}
+
+static json_t *api_peer_disconnect(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	uint32_t sid;
+	sl_peermgr_err_t e = {0};
+	if (!api_arg_session(rq->args, &sid, err))
+		return NULL;
+	if (sl_peermgr_disconnect(&c->pm, sid, &e) != 0)
+		return api_pm_fail(err, &e);
 	return json_pack("{s:I, s:s}", "session", (json_int_t)sid, "state", "closing");
 }
 
-/* peer.park: park the session's header-sync service (sl_node_park). */
-static json_t *api_peer_park(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+/* peer.park: park the session's header-sync service (sl_peermgr_park). */
+static json_t *api_peer_park(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
 	uint32_t sid;
-	sl_node_err_t ne = {0};
-	if (!api_arg_session(args, &sid, err))
+	sl_peermgr_err_t e = {0};
+	if (!api_arg_session(rq->args, &sid, err))
 		return NULL;
-	if (sl_node_park(&c->node, sid, &ne) != 0)
-		return api_node_fail(err, &ne);
+	if (sl_peermgr_park(&c->pm, sid, &e) != 0)
+		return api_pm_fail(err, &e);
 	return json_pack("{s:I, s:b}", "session", (json_int_t)sid, "parked", true);
 }
 
-/* peer.connect: answered when the connect ends (sl_node.h). */
-static json_t *api_peer_connect(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+/* peer.connect: an operation, answered when the connect ends. */
+static json_t *api_peer_connect(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
 	sl_cfg_addr_t a;
-	sl_node_err_t ne = {0};
-	if (!api_arg_addr(args, &a, err))
+	sl_op_t *op;
+	if (!api_arg_addr(rq->args, &a, err))
 		return NULL;
-	uint64_t waiter = sl_server_defer(&c->srv);
-	if (sl_node_connect(&c->node, a.ipv4, a.port, waiter, (uint64_t)sl_api_cur_id, sl_now_ns(),
-	                    &ne) != 0) {
-		sl_server_undefer(&c->srv, waiter); /* the error is answered now */
-		return api_node_fail(err, &ne);
-	}
-	sl_api_deferred = waiter != 0;
-	return sl_api_deferred ? NULL : json_pack("{s:s}", "state", "connecting");
+	json_t *r = api_op_open(c, rq, SL_OP_KIND_PEER_CONNECT, &op, err);
+	if (op == NULL)
+		return r;
+	sl_opkind_peer_connect(&c->kinds, op, a.ipv4, a.port);
+	return api_op_answer(c, rq, op, err);
 }
 
-static json_t *api_peer_ban(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+static json_t *api_peer_ban(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
 	sl_cfg_addr_t a;
-	sl_node_err_t ne = {0};
-	json_t *sec = json_object_get(args, "seconds");
-	if (!api_arg_addr(args, &a, err))
+	sl_peermgr_err_t e = {0};
+	json_t *sec = json_object_get(rq->args, "seconds");
+	if (!api_arg_addr(rq->args, &a, err))
 		return NULL;
 	if (sec == NULL || !json_is_integer(sec) || json_integer_value(sec) < 0 ||
 	    json_integer_value(sec) > (json_int_t)UINT32_MAX)
 		return api_fail(err, "BAD_REQUEST", "'seconds' must be 0 (until unban) or more");
 	uint32_t s = (uint32_t)json_integer_value(sec);
-	int closed = sl_node_ban(&c->node, a.ipv4, s, sl_now_ns(), &ne);
+	int closed = sl_peermgr_ban(&c->pm, a.ipv4, s, sl_now_ns(), &e);
 	if (closed < 0)
-		return api_node_fail(err, &ne);
-	char ip[16];
-	snprintf(ip, sizeof ip, "%u.%u.%u.%u", a.ipv4 >> 24, (a.ipv4 >> 16) & 255,
-	         (a.ipv4 >> 8) & 255, a.ipv4 & 255);
+		return api_pm_fail(err, &e);
+	char ip[24];
+	sl_render_addr(ip, a.ipv4, 0);
 	return json_pack("{s:s, s:I, s:I}", "addr", ip, "seconds", (json_int_t)s, "disconnected",
 	                 (json_int_t)closed);
 }
 
-static json_t *api_peer_unban(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+static json_t *api_peer_unban(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
 	sl_cfg_addr_t a;
-	sl_node_err_t ne = {0};
-	if (!api_arg_addr(args, &a, err))
+	sl_peermgr_err_t e = {0};
+	if (!api_arg_addr(rq->args, &a, err))
 		return NULL;
-	if (sl_node_unban(&c->node, a.ipv4, &ne) != 0)
-		return api_node_fail(err, &ne);
-	char ip[16];
-	snprintf(ip, sizeof ip, "%u.%u.%u.%u", a.ipv4 >> 24, (a.ipv4 >> 16) & 255,
-	         (a.ipv4 >> 8) & 255, a.ipv4 & 255);
+	if (sl_peermgr_unban(&c->pm, a.ipv4, &e) != 0)
+		return api_pm_fail(err, &e);
+	char ip[24];
+	sl_render_addr(ip, a.ipv4, 0);
 	return json_pack("{s:s, s:b}", "addr", ip, "unbanned", true);
 }
 
-/* ---- sync (sl_sync.h) --------------------------------------------------- */
+/* ---- sync (sl_sync.h) --------------------------------------------------------- */
 
-/* sync.start {to_height?}: set (or, without to_height, clear) the target. */
-static json_t *api_sync_start(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+/* sync.start {to_height?}: an operation that ends at the height. */
+static json_t *api_sync_start(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
-	json_t *h = json_object_get(args, "to_height");
+	json_t *h = json_object_get(rq->args, "to_height");
 	uint32_t to = SL_REACTOR_NO_TARGET;
+	sl_op_t *op;
 	if (h != NULL && !json_is_null(h)) {
 		if (!json_is_integer(h) || json_integer_value(h) < 0 ||
 		    json_integer_value(h) >= (json_int_t)SL_REACTOR_NO_TARGET)
@@ -464,77 +544,61 @@ static json_t *api_sync_start(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
 			                SL_REACTOR_NO_TARGET - 1);
 		to = (uint32_t)json_integer_value(h);
 	}
-	return sl_sync_start(&c->sync, to);
+	json_t *r = api_op_open(c, rq, SL_OP_KIND_SYNC_START, &op, err);
+	if (op == NULL)
+		return r;
+	sl_opkind_sync_start(&c->kinds, op, to);
+	return api_op_answer(c, rq, op, err);
 }
 
-static json_t *api_sync_status(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+static json_t *api_sync_status(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
-	(void)args;
+	(void)rq;
 	(void)err;
-	return sl_sync_status_json(&c->sync);
+	sl_sync_status_t ss;
+	sl_sync_status(&c->sync, &ss);
+	return sl_render_sync_status(&ss);
 }
 
-static json_t *api_ranges(sl_ctrl_t *c, json_t *args, sl_api_err_t *err)
+static json_t *api_ranges(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
-	(void)args;
+	(void)rq;
 	(void)err;
-	return sl_sync_ranges_json(&c->sync);
+	json_t *a = json_array();
+	sl_range_info_t *ri = calloc(SL_RANGE_WINDOW, sizeof(*ri));
+	if (SL_UNLIKELY(ri == NULL))
+		return a;
+	uint32_t n = sl_sync_ranges(&c->sync, ri, SL_RANGE_WINDOW);
+	for (uint32_t i = 0; i < n; i++)
+		json_array_append_new(a, sl_render_range(&ri[i]));
+	free(ri);
+	return a;
 }
 
-/* ---- dispatch ---------------------------------------------------------- */
+/* ---- dispatch (sl_cmdtab.h) --------------------------------------------- */
 
-static const char *const sl_api_a_session[] = {"session", NULL};
-static const char *const sl_api_a_addr[] = {"addr", NULL};
-static const char *const sl_api_a_ban[] = {"addr", "seconds", NULL};
-static const char *const sl_api_a_sync[] = {"to_height", NULL};
-static const char *const sl_api_a_hget[] = {"height", "hash", NULL};
-static const char *const sl_api_a_path[] = {"path", NULL};
-static const char *const sl_api_a_export[] = {"path", "from", "to", NULL};
-static const char *const sl_api_a_tx[] = {"tx", NULL};
-static const char *const sl_api_a_watch[] = {"topics", NULL};
+static json_t *api_watch(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	(void)c;
+	(void)rq;
+	return api_fail(err, "UNKNOWN_CMD", "'watch' is not implemented in this build");
+}
 
-/* Every SPEC §9 command, one line each.  Adding a command = filling its fn. */
-static const sl_api_cmd_t sl_api_cmds[] = {
-    {"status", api_status, 0, NULL},
-    {"stats", api_stats, 0, NULL},
-    {"shutdown", api_shutdown, 0, NULL},
-    {"peers", api_peers, SL_API_NEEDS_DP, NULL},
-    {"peer.show", api_peer_show, SL_API_NEEDS_DP, sl_api_a_session},
-    {"peer.disconnect", api_peer_disconnect, SL_API_NEEDS_DP, sl_api_a_session},
-    {"peer.park", api_peer_park, SL_API_NEEDS_DP, sl_api_a_session},
-    {"peer.ban", api_peer_ban, 0, sl_api_a_ban},
-    {"peer.unban", api_peer_unban, 0, sl_api_a_addr},
-    {"peer.connect", api_peer_connect, SL_API_NEEDS_DP, sl_api_a_addr},
-    {"sync.start", api_sync_start, SL_API_NEEDS_DP, sl_api_a_sync},
-    {"sync.status", api_sync_status, 0, NULL},
-    {"header.get", api_header_get, 0, sl_api_a_hget},
-    {"header.import", api_header_import, 0, sl_api_a_path},
-    {"header.export", api_header_export, 0, sl_api_a_export},
-    {"ops", NULL, 0, NULL},
-    {"op.cancel", NULL, 0, sl_api_a_tx},
-    {"ranges", api_ranges, 0, NULL},
-    {"watch", NULL, 0, sl_api_a_watch},
+/* One handler per row of the command table, api_<id>. */
+static const sl_api_fn sl_api_fns[SL_CMDTAB_CNT] = {
+#define SL_API_FN(ID, id, name, flags, wait_s, help, args) [SL_CMDTAB_##ID] = api_##id,
+    SL_CMDTAB_LIST(SL_API_FN)
+#undef SL_API_FN
 };
 
-static const sl_api_cmd_t *api_find(const char *name)
-{
-	for (size_t i = 0; i < SL_ARRAY_LEN(sl_api_cmds); i++)
-		if (strcmp(sl_api_cmds[i].name, name) == 0)
-			return &sl_api_cmds[i];
-	return NULL;
-}
-
 /* Every key of `args` must be one the command accepts. */
-static bool api_args_ok(const sl_api_cmd_t *cmd, json_t *args, sl_api_err_t *err)
+static bool api_args_ok(const sl_cmdtab_t *cmd, json_t *args, sl_api_err_t *err)
 {
 	const char *key;
 	json_t *val;
 	json_object_foreach(args, key, val)
 	{
-		bool found = false;
-		for (const char *const *a = cmd->args; a != NULL && *a != NULL && !found; a++)
-			found = strcmp(*a, key) == 0;
-		if (!found) {
+		if (sl_cmdtab_arg(cmd, key, strlen(key)) == NULL) {
 			api_fail(err, "BAD_REQUEST", "'%s' takes no argument '%s'", cmd->name, key);
 			return false;
 		}
@@ -542,23 +606,49 @@ static bool api_args_ok(const sl_api_cmd_t *cmd, json_t *args, sl_api_err_t *err
 	return true;
 }
 
-static json_t *api_dispatch(sl_ctrl_t *c, const char *name, json_t *args, sl_api_err_t *err)
+/* An operation's own envelope and arguments: "tx", deadline_ms, wait. */
+static bool api_op_args(json_t *req, api_req_t *rq, sl_api_err_t *err)
 {
-	const sl_api_cmd_t *cmd = api_find(name);
+	json_t *tx = json_object_get(req, "tx"), *dl = json_object_get(rq->args, "deadline_ms");
+	json_t *w = json_object_get(rq->args, "wait");
+	rq->wait = true;
+	if (tx != NULL && (!json_is_integer(tx) || json_integer_value(tx) <= 0)) {
+		api_fail(err, "BAD_REQUEST", "'tx' must be an integer in 1..2^63-1");
+		return false;
+	}
+	if (dl != NULL && (!json_is_integer(dl) || json_integer_value(dl) <= 0)) {
+		api_fail(err, "BAD_REQUEST", "'deadline_ms' must be a positive integer");
+		return false;
+	}
+	if (w != NULL && !json_is_boolean(w)) {
+		api_fail(err, "BAD_REQUEST", "'wait' must be true or false");
+		return false;
+	}
+	rq->tx = tx ? (uint64_t)json_integer_value(tx) : 0;
+	rq->deadline_ms = dl ? (uint64_t)json_integer_value(dl) : 0;
+	rq->wait = w == NULL || json_is_true(w);
+	return true;
+}
+
+static json_t *api_dispatch(sl_ctrl_t *c, json_t *req, api_req_t *rq, const char *name,
+                            sl_api_err_t *err)
+{
+	const sl_cmdtab_t *cmd = sl_cmdtab_find(name);
 	if (cmd == NULL)
 		return api_fail(err, "UNKNOWN_CMD", "unknown command '%s'", name);
-	if (cmd->fn == NULL)
-		return api_fail(err, "UNKNOWN_CMD", "'%s' is not implemented in this build", name);
-	if (!api_args_ok(cmd, args, err))
+	rq->cmd = cmd;
+	if (!api_args_ok(cmd, rq->args, err))
 		return NULL;
-	if ((cmd->flags & SL_API_NEEDS_DP) != 0 && c->shutting_down)
+	if ((cmd->flags & SL_CMDTAB_F_OP) != 0 && !api_op_args(req, rq, err))
+		return NULL;
+	if ((cmd->flags & SL_CMDTAB_F_DP) != 0 && c->shutting_down)
 		return api_fail(err, "SHUTTING_DOWN", "sluice-ctrl is shutting down");
-	if ((cmd->flags & SL_API_NEEDS_DP) != 0 && !c->dp.attached)
+	if ((cmd->flags & SL_CMDTAB_F_DP) != 0 && !c->dp.attached)
 		return api_fail(err, "NOT_READY",
 		                "'%s' needs the dataplane and none is attached (no live sluice-dp "
 		                "region at %s)",
 		                name, c->dp.path);
-	return cmd->fn(c, args, err);
+	return sl_api_fns[cmd->id](c, rq, err);
 }
 
 /* Parse the envelope; on success *id and *name are set and args is borrowed. */
@@ -601,26 +691,19 @@ static char *api_reply(json_t *id, json_t *result, const sl_api_err_t *err)
 	return s;
 }
 
-char *sl_api_reply_line(int64_t id, json_t *result, const char *code, const char *message,
-                        json_t *extra)
+static char *api_op_reply_line(const sl_op_t *op, int64_t req_id)
 {
-	json_t *jid = json_integer(id);
-	char *out;
-	if (result != NULL) {
-		out = api_reply(jid, result, NULL);
+	sl_api_err_t err = {.code = "INTERNAL"};
+	json_t *id = json_integer(req_id), *result = NULL;
+	if (op->state == SL_OP_DONE) {
+		result = sl_render_op_result(op);
 	} else {
-		sl_api_err_t e = {.code = code ? code : "INTERNAL"};
-		snprintf(e.message, sizeof e.message, "%s", message ? message : "");
-		json_t *r = json_pack("{s:O, s:b, s:{s:s, s:s}}", "id", jid, "ok", false, "error",
-		                      "code", e.code, "message", e.message);
-		if (r != NULL && extra != NULL)
-			json_object_update(json_object_get(r, "error"), extra);
-		out = r ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
-		        : NULL;
-		json_decref(r);
+		api_fail(&err, sl_code_str(op->code), "%s", op->message);
+		err.extra = sl_render_op_error_extra(op);
 	}
-	json_decref(extra);
-	json_decref(jid);
+	char *out = api_reply(id, result, &err);
+	json_decref(err.extra);
+	json_decref(id);
 	return out;
 }
 
@@ -638,14 +721,12 @@ char *sl_api_line(void *ctx, const char *line, size_t len)
 		         jerr.text);
 	else if (api_parse(req, &id, &name, &args, &err) != NULL) {
 		json_t *empty = args ? NULL : json_object();
-		sl_api_cur_id = json_integer_value(id);
-		sl_api_deferred = false;
-		result = api_dispatch(c, name, args ? args : empty, &err);
+		api_req_t rq = {.args = args ? args : empty, .req_id = json_integer_value(id)};
+		result = api_dispatch(c, req, &rq, name, &err);
 		json_decref(empty);
-		if (result == NULL && sl_api_deferred) {
-			sl_api_deferred = false;
+		if (result == NULL && err.deferred) {
 			json_decref(req);
-			return NULL; /* answered later (sl_api_reply_line) */
+			return NULL; /* the op answers when it ends (sl_api_op_ended) */
 		}
 	}
 	if (result == NULL) {

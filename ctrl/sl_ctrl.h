@@ -1,6 +1,13 @@
 /* sl_ctrl.h — the state of one sluice-ctrl process (DESIGN.md "Control plane").
-   One instance, owned by main.c, reached by every ctrl module; single
-   threaded (the poll(2) loop in main.c), so nothing here is locked.
+   One instance, owned by main(), wired there and read by the face
+   (sl_api.c); the layers below it get pointers to their own parts only:
+     face        sl_server (socket), sl_api (codec, dispatch), sl_cmdtab,
+                 sl_render (JSON of results)
+     operations  sl_op (the op table), sl_opkind (the kinds)
+     domain      sl_peermgr, sl_sync, sl_chainstore, sl_reactor, sl_branch,
+                 sl_admit, sl_peers, sl_book, sl_seen; sl_dplink (the region)
+   Each layer includes and calls only the ones below it.  Single threaded
+   (the poll(2) loop in main()), so nothing here is locked.
    Lifecycle as `status` reports it: "registering" until attached to a
    dataplane whose region life is ready, then "ready"; "shutting_down" once
    either side began shutting down. */
@@ -12,7 +19,9 @@
 
 #include "sl_chainstore.h"
 #include "sl_dplink.h"
-#include "sl_node.h"
+#include "sl_op.h"
+#include "sl_opkind.h"
+#include "sl_peermgr.h"
 #include "sl_server.h"
 #include "sl_sync.h"
 
@@ -31,9 +40,11 @@ typedef struct sl_ctrl {
 	sl_dplink_t dp;
 	sl_server_t srv;
 	sl_ctrl_cnt_t cnt;
-	sl_node_t node;         /* sessions, admission, address book (sl_node.h) */
+	sl_peermgr_t pm;        /* sessions, admission, address book (sl_peermgr.h) */
 	sl_chainstore_t *chain; /* the header chain at [ctrl] store (sl_chainstore.h) */
 	sl_sync_t sync;         /* header sync: the reactor, wired (sl_sync.h) */
+	sl_op_table_t ops;      /* running and recently ended operations (sl_op.h) */
+	sl_opkind_t kinds;      /* what each op kind does over the domain (sl_opkind.h) */
 } sl_ctrl_t;
 
 /* sl_ctrl_state: the lifecycle word `status` reports, derived from ctrl's

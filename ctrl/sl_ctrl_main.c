@@ -40,20 +40,10 @@ static void ctrl_on_signal(int sig)
 	sl_ctrl_signal = sig;
 }
 
-const char *sl_ctrl_state(const sl_ctrl_t *c)
-{
-	int life = sl_dplink_life(&c->dp);
-	if (c->shutting_down || life == SL_LIFE_SHUTTING_DOWN)
-		return sl_life_str(SL_LIFE_SHUTTING_DOWN);
-	if (life == SL_LIFE_READY)
-		return sl_life_str(SL_LIFE_READY);
-	return sl_life_str(SL_LIFE_REGISTERING);
-}
-
 static void ctrl_on_event(void *ctx, const sl_msg_t *m, uint64_t now_ns)
 {
 	sl_ctrl_t *c = ctx;
-	sl_node_event(&c->node, m, now_ns);
+	sl_peermgr_event(&c->pm, m, now_ns);
 	sl_sync_event(&c->sync, m, now_ns);
 }
 
@@ -70,13 +60,13 @@ static void ctrl_on_attach(void *ctx, sl_region_t *r, bool attached, uint64_t no
 {
 	sl_ctrl_t *c = ctx;
 	if (attached) {
-		sl_node_attach(&c->node, r, now_ns);
+		sl_peermgr_attach(&c->pm, r, now_ns);
 		sl_chainstore_attach_region(c->chain, r);
 		sl_sync_attach(&c->sync, r);
 	} else {
 		sl_sync_detach(&c->sync);
 		sl_chainstore_attach_region(c->chain, NULL);
-		sl_node_detach(&c->node);
+		sl_peermgr_detach(&c->pm);
 	}
 }
 
@@ -242,7 +232,7 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	sl_sha256d_hdr(p->genesis, genesis);
 	if (sl_dplink_init(&c->dp, c->cfg.region_dir, c->cfg.instance) != 0)
 		return SL_CTRL_EXIT_USAGE;
-	if (sl_node_init(&c->node, &c->cfg, &c->srv, genesis) != 0)
+	if (sl_peermgr_init(&c->pm, &c->cfg, genesis) != 0)
 		return SL_CTRL_EXIT_USAGE;
 	sl_dplink_set_hooks(&c->dp, ctrl_on_event, ctrl_on_attach, c);
 	if (sl_server_open(&c->srv, c->cfg.socket) != 0)
@@ -253,10 +243,17 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 		sl_server_close(&c->srv);
 		return SL_CTRL_EXIT_START;
 	}
-	sl_sync_init(&c->sync, c->chain, &c->node);
+	sl_sync_init(&c->sync, c->chain, &c->pm);
 	c->sync.timeout_ns = (uint64_t)c->cfg.timeout_ms * 1000000ull;
-	c->node.hs_park = ctrl_on_hs_park;
-	c->node.hs_park_ctx = c;
+	c->pm.hs_park = ctrl_on_hs_park;
+	c->pm.hs_park_ctx = c;
+	if (sl_op_table_init(&c->ops, sl_now_ns()) != SL_OP_OK) {
+		SL_ERR("out of memory for the op table");
+		sl_server_close(&c->srv);
+		return SL_CTRL_EXIT_START;
+	}
+	sl_op_set_end_hook(&c->ops, sl_api_op_ended, c);
+	sl_opkind_init(&c->kinds, &c->ops, &c->pm, &c->sync, c->chain);
 	c->start_ns = sl_now_ns();
 	SL_INFO("sluice-ctrl %s instance '%s' chain %s; dataplane region %s", SL_VERSION,
 	        c->cfg.instance, c->cfg.profile, c->dp.path);
@@ -274,9 +271,10 @@ static struct timespec ctrl_poll_ts(uint64_t next_tick, uint64_t now)
 static uint64_t ctrl_tick(sl_ctrl_t *c, uint64_t now, uint64_t *busy_until)
 {
 	uint32_t events = sl_dplink_tick(&c->dp, now);
-	sl_node_tick(&c->node, (uint32_t)sl_dplink_life(&c->dp), now);
+	sl_peermgr_tick(&c->pm, (uint32_t)sl_dplink_life(&c->dp), now);
 	sl_sync_tick(&c->sync, now);
-	if (events > 0 || sl_node_busy(&c->node) || sl_sync_busy(&c->sync))
+	sl_op_tick(&c->ops);
+	if (events > 0 || sl_peermgr_busy(&c->pm) || sl_sync_busy(&c->sync))
 		*busy_until = now + SL_CTRL_BUSY_HOLD_NS;
 	return now < *busy_until ? SL_CTRL_TICK_BUSY_NS : SL_CTRL_TICK_NS;
 }
@@ -322,6 +320,7 @@ int main(int argc, char **argv)
 	ctrl_loop(&ctrl);
 	sl_server_close(&ctrl.srv);
 	sl_sync_detach(&ctrl.sync);
+	sl_op_table_fini(&ctrl.ops);
 	sl_dplink_fini(&ctrl.dp);
 	sl_chainstore_close(ctrl.chain);
 	SL_INFO("stopped");

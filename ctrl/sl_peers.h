@@ -55,8 +55,7 @@ typedef struct {
 	uint64_t since_ns;    /* allocation time, then SESSION_UP time */
 	uint64_t deadline_ns; /* CONNECTING: connect deadline (ctrl's own guard) */
 	uint64_t nonce;       /* inbound: the HELLO's; outbound: ours */
-	uint64_t waiter;      /* API client waiting for the connect (0: none) */
-	uint64_t waiter_id;   /* its request id */
+	uint64_t waiter;      /* token of whoever awaits the connect (0: none) */
 	uint32_t misb_total;
 	uint16_t misb_last; /* sl_misb_t */
 	uint16_t exit_last; /* unused while live */

@@ -38,7 +38,7 @@ static void sync_park(sl_sync_t *s, uint32_t sid, uint32_t gen);
 static int br_send(void *ctx, uint32_t sess, uint32_t gen, const sl_cmd_fetch_t *f)
 {
 	sl_sync_t *s = ctx;
-	sl_cmdq_outcome_t oc = sl_cmdq_send(&s->node->cmdq, sl_sid_lcore(sess), sl_sid_slot(sess),
+	sl_cmdq_outcome_t oc = sl_cmdq_send(&s->pm->cmdq, sl_sid_lcore(sess), sl_sid_slot(sess),
 	                                    gen, SL_CMDQ_V_SEND_FRAME, f, (uint16_t)sizeof *f);
 	if (oc == SL_CMDQ_QUEUED)
 		return 0;
@@ -78,11 +78,11 @@ static int br_switch(void *ctx, uint32_t fork, const uint8_t *hdrs, uint32_t n)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_node_t *n)
+void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_peermgr_t *pm)
 {
 	memset(s, 0, sizeof(*s));
 	s->cs = cs;
-	s->node = n;
+	s->pm = pm;
 	s->target = SL_REACTOR_NO_TARGET;
 	sl_seen_init(&s->seen);
 }
@@ -125,8 +125,8 @@ static void sync_park(sl_sync_t *s, uint32_t sid, uint32_t gen)
 {
 	SL_PROBE_CMD_PARK(sid, SL_WIRE_STREAM_HSYNC);
 	s->cnt.drop_parks++;
-	s->node->cnt.cmd_parks++;
-	sl_cmdq_park(&s->node->cmdq, sl_sid_lcore(sid), sl_sid_slot(sid), gen);
+	s->pm->cnt.cmd_parks++;
+	sl_cmdq_park(&s->pm->cmdq, sl_sid_lcore(sid), sl_sid_slot(sid), gen);
 	SL_INFO("session %u: header-sync service parked (DROP_EXPECTATION undeliverable)", sid);
 	sl_reactor_on_session_down(s->r, sid, gen);
 }
@@ -134,7 +134,7 @@ static void sync_park(sl_sync_t *s, uint32_t sid, uint32_t gen)
 static void sync_drop_exp(sl_sync_t *s, const sl_reactor_out_t *o)
 {
 	sl_cmdq_outcome_t oc =
-	    sl_cmdq_send(&s->node->cmdq, sl_sid_lcore(o->sess), sl_sid_slot(o->sess), o->gen,
+	    sl_cmdq_send(&s->pm->cmdq, sl_sid_lcore(o->sess), sl_sid_slot(o->sess), o->gen,
 	                 SL_CMDQ_V_DROP_EXPECTATION, &o->drop, (uint16_t)sizeof o->drop);
 	if (oc == SL_CMDQ_QUEUED || oc == SL_CMDQ_COALESCED)
 		s->cnt.drops_sent++;
@@ -147,7 +147,7 @@ static void sync_drop_exp(sl_sync_t *s, const sl_reactor_out_t *o)
 /* sync_bad_data records record-only BAD_DATA (SPEC §5) of session sid. */
 static void sync_bad_data(sl_sync_t *s, uint32_t sid)
 {
-	sl_peer_t *p = sl_peers_by_sid(&s->node->peers, sid);
+	sl_peer_t *p = sl_peers_by_sid(&s->pm->peers, sid);
 	if (p != NULL)
 		sl_peers_misbehavior(p, SL_MISB_BAD_DATA);
 }
@@ -219,7 +219,7 @@ static sl_range_t sync_range(const sl_sync_t *s, const sl_msg_t *m)
 	    .start = w->start, .len = w->len, .dir = w->dir, .tag = w->tag, .slot = w->slot};
 	if (w->tag != 0 || w->slot != 0)
 		return r;
-	sl_rangeq_t *q = sl_region_rangeq(s->node->region);
+	sl_rangeq_t *q = sl_region_rangeq(s->pm->region);
 	uint32_t rl = sl_rangeq_range_len(q);
 	sl_range_info_t ri;
 	r.slot = (w->start / rl) & (sl_rangeq_window(q) - 1);
@@ -239,7 +239,7 @@ static uint32_t sync_relay(sl_sync_t *s, uint32_t height, const uint8_t hdr[80],
 {
 	sl_cmd_new_block_t c = {.height = height};
 	memcpy(c.hdr, hdr, sizeof c.hdr);
-	const sl_peers_t *t = &s->node->peers;
+	const sl_peers_t *t = &s->pm->peers;
 	uint32_t queued = 0, end = t->n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0, up = 0; i < end && up < t->n_up; i++) {
 		const sl_peer_t *p = &t->e[i];
@@ -248,7 +248,7 @@ static uint32_t sync_relay(sl_sync_t *s, uint32_t height, const uint8_t hdr[80],
 		    (p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)
 			continue;
 		sl_cmdq_outcome_t oc =
-		    sl_cmdq_send(&s->node->cmdq, sl_sid_lcore(p->sid), sl_sid_slot(p->sid), p->gen,
+		    sl_cmdq_send(&s->pm->cmdq, sl_sid_lcore(p->sid), sl_sid_slot(p->sid), p->gen,
 		                 SL_CMDQ_V_FORWARD_NEW_BLOCK, &c, (uint16_t)sizeof c);
 		if (oc == SL_CMDQ_QUEUED) {
 			queued++;
@@ -389,114 +389,36 @@ bool sl_sync_busy(const sl_sync_t *s)
 	return sl_reactor_busy(s->r) || sl_branch_busy(s->b);
 }
 
-/* ---- API ----------------------------------------------------------------- */
+/* ---- calls --------------------------------------------------------------- */
 
-static json_t *sync_height_json(uint32_t h)
-{
-	return h == SL_REACTOR_NO_TARGET ? json_null() : json_integer((json_int_t)h);
-}
-
-json_t *sl_sync_start(sl_sync_t *s, uint32_t to_height)
+void sl_sync_set_target(sl_sync_t *s, uint32_t to_height)
 {
 	s->target = to_height;
 	if (s->r != NULL) {
 		sl_reactor_set_target(s->r, to_height);
 		sync_drain(s);
 	}
-	return json_pack("{s:o}", "target", sync_height_json(to_height));
 }
 
-static json_t *sync_counters_json(const sl_sync_t *s, const sl_reactor_status_t *st)
+void sl_sync_status(const sl_sync_t *s, sl_sync_status_t *out)
 {
-	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I}",
-	    "committed", (json_int_t)st->committed, "timeouts", (json_int_t)st->timeouts, "invalid",
-	    (json_int_t)st->invalid, "dup", (json_int_t)st->dup, "outside", (json_int_t)st->outside,
-	    "ignored", (json_int_t)st->ignored, "forks", (json_int_t)st->forks, "reorgs",
-	    (json_int_t)st->reorgs, "out_full", (json_int_t)st->out_full, "stray_holds",
-	    (json_int_t)st->stray_holds, "events", (json_int_t)s->cnt.events, "drops_sent",
-	    (json_int_t)s->cnt.drops_sent, "drop_parks", (json_int_t)s->cnt.drop_parks,
-	    "drop_failed", (json_int_t)s->cnt.drop_failed, "misbehavior",
-	    (json_int_t)s->cnt.misbehavior, "fork_outputs", (json_int_t)s->cnt.forks,
-	    "invariant_checks", (json_int_t)st->inv_checks, "invariant_broken",
-	    (json_int_t)st->inv_broken);
-}
-
-static json_t *sync_branch_json(const sl_sync_t *s)
-{
-	sl_branch_cnt_t b;
-	memset(&b, 0, sizeof b);
-	if (s->b != NULL)
-		sl_branch_counters(s->b, &b);
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	                 "busy", sl_branch_busy(s->b), "forks", (json_int_t)b.forks, "dropped",
-	                 (json_int_t)b.dropped, "attempts", (json_int_t)b.attempts, "late",
-	                 (json_int_t)b.late, "extends", (json_int_t)b.extends, "gave_up",
-	                 (json_int_t)b.gave_up, "invalid", (json_int_t)b.invalid, "lighter",
-	                 (json_int_t)b.lighter, "switched", (json_int_t)b.switched, "last_fork",
-	                 (json_int_t)b.last_fork, "last_len", (json_int_t)b.last_len, "fetch_park",
-	                 (json_int_t)s->cnt.fetch_park);
-}
-
-static json_t *sync_new_block_json(const sl_sync_t *s)
-{
-	const sl_sync_cnt_t *c = &s->cnt;
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx", (json_int_t)c->nb_rx,
-	                 "dup", (json_int_t)c->nb_dup, "accepted", (json_int_t)c->nb_accepted,
-	                 "invalid", (json_int_t)c->nb_invalid, "other", (json_int_t)c->nb_other,
-	                 "relayed", (json_int_t)c->nb_relayed, "relay_drop",
-	                 (json_int_t)c->nb_relay_drop, "announced", (json_int_t)c->nb_announced);
-}
-
-json_t *sl_sync_status_json(const sl_sync_t *s)
-{
-	sl_reactor_status_t st;
-	memset(&st, 0, sizeof st);
+	memset(out, 0, sizeof *out);
 	if (s->r == NULL) {
 		sl_chainstore_tip_t t;
 		sl_chainstore_tip(s->cs, &t);
-		st.tip = t.height;
-		st.target = s->target;
-	} else
-		sl_reactor_status(s->r, &st);
-	const char *state = s->r ? sl_reactor_state_str(st.state) : "detached";
-	return json_pack("{s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:o}",
-	                 "state", state, "tip", (json_int_t)st.tip, "target",
-	                 sync_height_json(st.target), "best_peer_height",
-	                 (json_int_t)st.best_peer_height, "peers", (json_int_t)st.peers, "queued",
-	                 (json_int_t)st.queued, "held", (json_int_t)st.held, "covered",
-	                 (json_int_t)st.covered, "buffered", (json_int_t)st.buffered, "assignments",
-	                 (json_int_t)st.assignments, "committed_per_s", st.committed_per_s,
-	                 "counters", sync_counters_json(s, &st), "branch", sync_branch_json(s),
-	                 "new_block", sync_new_block_json(s));
+		out->st.tip = t.height;
+		out->st.target = s->target;
+	} else {
+		sl_reactor_status(s->r, &out->st);
+	}
+	out->state = s->r ? sl_reactor_state_str(out->st.state) : "detached";
+	if (s->b != NULL)
+		sl_branch_counters(s->b, &out->branch);
+	out->branch_busy = sl_branch_busy(s->b);
+	out->cnt = s->cnt;
 }
 
-static json_t *sync_range_json(const sl_range_info_t *ri)
+uint32_t sl_sync_ranges(const sl_sync_t *s, sl_range_info_t *out, uint32_t cap)
 {
-	json_t *holders = json_array();
-	for (uint32_t k = 0; k < ri->n_holds && k < SL_RANGEQ_MAX_FANOUT; k++)
-		json_array_append_new(holders,
-		                      json_pack("{s:I, s:I}", "session", (json_int_t)ri->sess[k],
-		                                "gen", (json_int_t)ri->gen[k]));
-	return json_pack("{s:I, s:I, s:s, s:s, s:o}", "start", (json_int_t)ri->range.start, "len",
-	                 (json_int_t)ri->range.len, "dir",
-	                 ri->range.dir == SL_RANGE_BWD ? "bwd" : "fwd", "state",
-	                 ri->n_holds > 0 ? "held" : "queued", "holders", holders);
-}
-
-json_t *sl_sync_ranges_json(const sl_sync_t *s)
-{
-	json_t *a = json_array();
-	if (s->r == NULL)
-		return a;
-	uint32_t cap = SL_RANGE_WINDOW;
-	sl_range_info_t *ri = calloc(cap, sizeof(*ri));
-	if (SL_UNLIKELY(ri == NULL))
-		return a;
-	uint32_t n = sl_reactor_ranges(s->r, ri, cap);
-	for (uint32_t i = 0; i < n; i++)
-		json_array_append_new(a, sync_range_json(&ri[i]));
-	free(ri);
-	return a;
+	return s->r == NULL ? 0 : sl_reactor_ranges(s->r, out, cap);
 }

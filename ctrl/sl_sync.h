@@ -10,8 +10,8 @@
    -> park + cmd_park probe + session down), MISBEHAVIOR -> the peer's
    record, FORK -> the branch fetch (sl_branch.h), whose switch truncates
    through sl_reactor_reorg_to and commits the branch.  Sync runs by
-   default (no target: follow the best peer tip); sync.start only sets or
-   clears a target.
+   default (no target: follow the best peer tip); a target stops it at a
+   height.  Domain code: structs in and out, no JSON, no socket.
 
    NEW_BLOCK (SL_EVT_NEW_BLOCK, PoW already checked by the routine): a hash
    in the seen-cache (sl_seen.h) is counted and dropped; otherwise it is
@@ -26,12 +26,10 @@
 #ifndef SL_SYNC_H
 #define SL_SYNC_H
 
-#include <jansson.h>
-
 #include "sl_base.h"
 #include "sl_chainstore.h"
 #include "sl_msg.h"
-#include "sl_node.h"
+#include "sl_peermgr.h"
 #include "sl_reactor.h"
 #include "sl_branch.h"
 #include "sl_seen.h"
@@ -59,7 +57,7 @@ typedef struct {
 
 typedef struct {
 	sl_chainstore_t *cs;
-	sl_node_t *node;
+	sl_peermgr_t *pm;
 	sl_reactor_t *r;     /* NULL while detached */
 	sl_branch_t *b;      /* NULL while detached */
 	uint32_t target;     /* SL_REACTOR_NO_TARGET or sync.start's to_height */
@@ -70,8 +68,8 @@ typedef struct {
 } sl_sync_t;
 
 /* sl_sync_init prepares s (detached, no target, the reactor's default
-   timeout) over chain cs and node n. */
-void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_node_t *n);
+   timeout) over chain cs and peer manager pm. */
+void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_peermgr_t *pm);
 
 /* sl_sync_attach creates the reactor on r's range table (re-applying the
    target).  Returns 0, or -1 with a log line (sync stays off). */
@@ -81,7 +79,7 @@ int sl_sync_attach(sl_sync_t *s, sl_region_t *r);
 void sl_sync_detach(sl_sync_t *s);
 
 /* sl_sync_event feeds one event record (header-sync events and
-   SESSION_DOWN; others are ignored).  Call after sl_node_event. */
+   SESSION_DOWN; others are ignored).  Call after sl_peermgr_event. */
 void sl_sync_event(sl_sync_t *s, const sl_msg_t *m, uint64_t now_ns);
 
 /* sl_sync_session_down forgets session sid (park, or its end). */
@@ -97,17 +95,26 @@ void sl_sync_tick(sl_sync_t *s, uint64_t now_ns);
 /* sl_sync_busy: syncing (the ctrl loop keeps its fast tick). */
 bool sl_sync_busy(const sl_sync_t *s);
 
-/* sl_sync_start (sync.start): to_height or SL_REACTOR_NO_TARGET.
-   Returns the result {target} (null when none). */
-json_t *sl_sync_start(sl_sync_t *s, uint32_t to_height);
+/* sl_sync_set_target: sync up to to_height and no further
+   (SL_REACTOR_NO_TARGET: follow the best peer tip, the default). */
+void sl_sync_set_target(sl_sync_t *s, uint32_t to_height);
 
-/* sl_sync_status_json (sync.status): state ("detached" without a
-   dataplane), tip, target, best_peer_height, peers, queued, held, covered,
-   buffered, assignments, committed_per_s, counters {...}. */
-json_t *sl_sync_status_json(const sl_sync_t *s);
+/* What `sync.status` shows: state ("detached" without a dataplane, else
+   the reactor's), the reactor's status (tip and target only while
+   detached), the branch fetch's counters and sync's own. */
+typedef struct {
+	const char *state;
+	sl_reactor_status_t st;
+	sl_branch_cnt_t branch;
+	bool branch_busy;
+	sl_sync_cnt_t cnt;
+} sl_sync_status_t;
 
-/* sl_sync_ranges_json (ranges): live ranges, lowest first: {start, len,
-   dir ("fwd"|"bwd"), state ("queued"|"held"), holders [{session, gen}]}. */
-json_t *sl_sync_ranges_json(const sl_sync_t *s);
+/* sl_sync_status fills *out. */
+void sl_sync_status(const sl_sync_t *s, sl_sync_status_t *out);
+
+/* sl_sync_ranges copies up to cap live ranges, lowest first, into out
+   and returns how many (0 while detached). */
+uint32_t sl_sync_ranges(const sl_sync_t *s, sl_range_info_t *out, uint32_t cap);
 
 #endif /* SL_SYNC_H */

@@ -1,8 +1,9 @@
 /* sluicectl.c — the operator's CLI for sluice-ctrl (SPEC.md §9, §10).
    Sends one JSON-lines request on the control socket and prints the reply:
-   human-readable by default, the API `result` verbatim with --json.  Knows
-   every SPEC §9 command and its arguments (key=value; numbers are sent as
-   JSON numbers), so a typo is a usage error here, not a round trip.
+   human-readable by default, the API `result` verbatim with --json.  Its
+   commands, their arguments (key=value; numbers are sent as JSON numbers)
+   and reply timeouts come from the API's own command table (sl_cmdtab.h),
+   so a typo is a usage error here, not a round trip.
    Exit codes: 0 ok, 1 the daemon answered an error, 2 usage error, 3 the
    daemon cannot be reached, 4 no reply within --timeout. */
 #include <errno.h>
@@ -20,77 +21,48 @@
 #include <jansson.h>
 
 #include "sl_cfg.h"
+#include "sl_cmdtab.h"
 #include "sl_time.h"
 
 enum { EXIT_OK = 0, EXIT_API = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_TIMEOUT = 4 };
 
-#define CLI_DEFAULT_SOCKET  "/run/sluice/sluice.sock"
-#define CLI_DEFAULT_TIMEOUT 10.0
-#define CLI_CONNECT_TIMEOUT 60.0 /* peer.connect waits for the peer's answer */
-#define CLI_REPLY_MAX       (64u * 1024u * 1024u)
-#define CLI_MAX_ARGS        4
-
-typedef enum { ARG_INT, ARG_STR, ARG_PATH, ARG_LIST, ARG_ADDR } cli_arg_type_t;
-
-typedef struct {
-	const char *key;
-	cli_arg_type_t type;
-	bool required;
-} cli_arg_t;
-
-typedef struct {
-	const char *name;
-	const char *help;
-	bool one_of; /* exactly one of the args (header.get) */
-	cli_arg_t args[CLI_MAX_ARGS];
-} cli_cmd_t;
-
-/* SPEC §9, one line each. */
-static const cli_cmd_t cli_cmds[] = {
-    {"status", "node state, tip, peers, chain, dataplane", false, {{0}}},
-    {"stats", "dataplane counters (summed and per lcore) and ctrl's own", false, {{0}}},
-    {"shutdown", "shut the dataplane and sluice-ctrl down", false, {{0}}},
-    {"peers", "list sessions", false, {{0}}},
-    {"peer.show", "one session", false, {{"session", ARG_INT, true}}},
-    {"peer.disconnect", "close a session", false, {{"session", ARG_INT, true}}},
-    {"peer.park",
-     "park a session's header-sync service (the session stays)",
-     false,
-     {{"session", ARG_INT, true}}},
-    {"peer.ban",
-     "ban an address (seconds=0: until unban), close its sessions",
-     false,
-     {{"addr", ARG_ADDR, true}, {"seconds", ARG_INT, true}}},
-    {"peer.unban", "lift a ban", false, {{"addr", ARG_ADDR, true}}},
-    {"peer.connect",
-     "connect to a.b.c.d[:port] (waits for the outcome)",
-     false,
-     {{"addr", ARG_ADDR, true}}},
-    {"sync.start", "start header sync", false, {{"to_height", ARG_INT, false}}},
-    {"sync.status", "header sync progress", false, {{0}}},
-    {"header.get",
-     "one header by height or hash",
-     true,
-     {{"height", ARG_INT, false}, {"hash", ARG_STR, false}}},
-    {"header.import", "import a header file", false, {{"path", ARG_PATH, true}}},
-    {"header.export",
-     "export headers to a file",
-     false,
-     {{"path", ARG_PATH, true}, {"from", ARG_INT, false}, {"to", ARG_INT, false}}},
-    {"ops", "running operations", false, {{0}}},
-    {"op.cancel", "cancel an operation", false, {{"tx", ARG_INT, true}}},
-    {"ranges", "the header-sync range table", false, {{0}}},
-    {"watch", "stream events (topics=a,b)", false, {{"topics", ARG_LIST, true}}},
-};
-
+#define CLI_DEFAULT_SOCKET "/run/sluice/sluice.sock"
+#define CLI_REPLY_MAX      (64u * 1024u * 1024u)
 typedef struct {
 	const char *socket;
 	const char *config;
 	bool json;
 	double timeout_s;
-	const cli_cmd_t *cmd;
+	json_int_t tx; /* --tx, 0: none (ctrl mints one for an operation) */
+	const sl_cmdtab_t *cmd;
 	json_t *args;
 } cli_t;
+
+static const char *cli_arg_shape(sl_cmdtab_arg_type_t t)
+{
+	switch (t) {
+	case SL_CMDTAB_ARG_INT:
+		return "N";
+	case SL_CMDTAB_ARG_ADDR:
+		return "A.B.C.D[:PORT]";
+	case SL_CMDTAB_ARG_BOOL:
+		return "true|false";
+	default:
+		return "VALUE";
+	}
+}
+
+/* One usage line: name, arguments, help. */
+static void cli_usage_cmd(FILE *f, const sl_cmdtab_t *c)
+{
+	char line[160];
+	int n = snprintf(line, sizeof line, "  %s", c->name);
+	for (const sl_cmdtab_arg_t *a = c->args; a->key != NULL; a++)
+		n += snprintf(line + n, sizeof line - (size_t)n,
+		              a->required ? " %s=%s" : " [%s=%s]", a->key, cli_arg_shape(a->type));
+	fprintf(f, "%-44s %s%s%s\n", line, (c->flags & SL_CMDTAB_F_OP) ? "* " : "", c->help,
+	        (c->flags & SL_CMDTAB_F_ONE_OF) ? " (exactly one)" : "");
+}
 
 static void cli_usage(FILE *f)
 {
@@ -105,23 +77,15 @@ static void cli_usage(FILE *f)
 	           "  -c, --config FILE     take the socket from FILE's [ctrl] socket\n"
 	           "  -j, --json            print the API result verbatim as one JSON document\n"
 	           "  -t, --timeout SECONDS give up waiting for the reply (default 10;\n"
-	           "                        60 for peer.connect)\n"
+	           "                        longer for operations, see below)\n"
+	           "  -x, --tx N            the operation's transaction id (replaying one\n"
+	           "                        attaches to it or returns its result)\n"
 	           "  -V, --version         print the version\n"
 	           "  -h, --help            print this help\n"
 	           "\n"
-	           "commands:\n");
-	for (size_t i = 0; i < SL_ARRAY_LEN(cli_cmds); i++) {
-		const cli_cmd_t *c = &cli_cmds[i];
-		char line[160];
-		int n = snprintf(line, sizeof line, "  %s", c->name);
-		for (int a = 0; a < CLI_MAX_ARGS && c->args[a].key != NULL; a++)
-			n += snprintf(line + n, sizeof line - (size_t)n,
-			              c->args[a].required ? " %s=%s" : " [%s=%s]", c->args[a].key,
-			              c->args[a].type == ARG_INT    ? "N"
-			              : c->args[a].type == ARG_ADDR ? "A.B.C.D[:PORT]"
-			                                            : "VALUE");
-		fprintf(f, "%-44s %s%s\n", line, c->help, c->one_of ? " (exactly one)" : "");
-	}
+	           "commands (* an operation: also deadline_ms=N and wait=false):\n");
+	for (size_t i = 0; i < SL_CMDTAB_CNT; i++)
+		cli_usage_cmd(f, &sl_cmdtab[i]);
 	fprintf(f, "\n"
 	           "exit status: 0 ok, 1 the daemon answered an error, 2 usage error,\n"
 	           "3 cannot reach the daemon, 4 timeout.\n");
@@ -142,25 +106,14 @@ static int cli_usage_err(const char *fmt, ...)
 
 /* ---- arguments ---------------------------------------------------------- */
 
-static const cli_cmd_t *cli_find(const char *name)
+static json_t *cli_value(const sl_cmdtab_arg_t *a, const char *v)
 {
-	for (size_t i = 0; i < SL_ARRAY_LEN(cli_cmds); i++)
-		if (strcmp(cli_cmds[i].name, name) == 0)
-			return &cli_cmds[i];
-	return NULL;
-}
-
-static const cli_arg_t *cli_find_arg(const cli_cmd_t *c, const char *key, size_t len)
-{
-	for (int a = 0; a < CLI_MAX_ARGS && c->args[a].key != NULL; a++)
-		if (strlen(c->args[a].key) == len && strncmp(c->args[a].key, key, len) == 0)
-			return &c->args[a];
-	return NULL;
-}
-
-static json_t *cli_value(const cli_arg_t *a, const char *v)
-{
-	if (a->type == ARG_INT) {
+	if (a->type == SL_CMDTAB_ARG_BOOL) {
+		if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
+			return json_boolean(v[0] == 't');
+		return NULL;
+	}
+	if (a->type == SL_CMDTAB_ARG_INT) {
 		char *end;
 		errno = 0;
 		unsigned long long x = strtoull(v, &end, 10);
@@ -171,11 +124,11 @@ static json_t *cli_value(const cli_arg_t *a, const char *v)
 	}
 	if (*v == '\0')
 		return NULL;
-	if (a->type == ARG_ADDR) {
+	if (a->type == SL_CMDTAB_ARG_ADDR) {
 		sl_cfg_addr_t addr;
 		return sl_cfg_parse_addr(v, 9747, &addr) == 0 ? json_string(v) : NULL;
 	}
-	if (a->type == ARG_PATH && v[0] != '/') {
+	if (a->type == SL_CMDTAB_ARG_PATH && v[0] != '/') {
 		/* The daemon has another working directory: send an absolute path. */
 		char cwd[PATH_MAX], abs[PATH_MAX + 256];
 		if (getcwd(cwd, sizeof cwd) == NULL)
@@ -183,7 +136,7 @@ static json_t *cli_value(const cli_arg_t *a, const char *v)
 		snprintf(abs, sizeof abs, "%s/%s", cwd, v);
 		return json_string(abs);
 	}
-	if (a->type == ARG_LIST) {
+	if (a->type == SL_CMDTAB_ARG_LIST) {
 		json_t *l = json_array();
 		char *dup = strdup(v), *save = NULL;
 		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
@@ -194,30 +147,30 @@ static json_t *cli_value(const cli_arg_t *a, const char *v)
 	return json_string(v);
 }
 
-static int cli_check_required(const cli_cmd_t *c, json_t *args)
+static int cli_check_required(const sl_cmdtab_t *c, json_t *args)
 {
 	int given = 0;
-	for (int a = 0; a < CLI_MAX_ARGS && c->args[a].key != NULL; a++) {
-		bool has = json_object_get(args, c->args[a].key) != NULL;
+	for (const sl_cmdtab_arg_t *a = c->args; a->key != NULL; a++) {
+		bool has = json_object_get(args, a->key) != NULL;
 		given += has;
-		if (c->args[a].required && !has)
-			return cli_usage_err("'%s' needs %s=...", c->name, c->args[a].key);
+		if (a->required && !has)
+			return cli_usage_err("'%s' needs %s=...", c->name, a->key);
 	}
-	if (c->one_of && given != 1)
+	if ((c->flags & SL_CMDTAB_F_ONE_OF) != 0 && given != 1)
 		return cli_usage_err("'%s' needs exactly one of its arguments", c->name);
 	return EXIT_OK;
 }
 
 static int cli_parse_args(cli_t *cli, int argc, char **argv)
 {
-	const cli_cmd_t *c = cli->cmd;
+	const sl_cmdtab_t *c = cli->cmd;
 	cli->args = json_object();
 	int positional = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *eq = strchr(argv[i], '=');
-		const cli_arg_t *a;
+		const sl_cmdtab_arg_t *a;
 		const char *val;
-		if (eq == NULL && !c->one_of && positional < CLI_MAX_ARGS &&
+		if (eq == NULL && (c->flags & SL_CMDTAB_F_ONE_OF) == 0 &&
 		    c->args[positional].key != NULL) {
 			/* A bare value is the next argument in order: peer.show 5 */
 			a = &c->args[positional++];
@@ -226,7 +179,7 @@ static int cli_parse_args(cli_t *cli, int argc, char **argv)
 			return cli_usage_err("'%s': arguments are key=value (command %s)", argv[i],
 			                     c->name);
 		} else {
-			a = cli_find_arg(c, argv[i], (size_t)(eq - argv[i]));
+			a = sl_cmdtab_arg(c, argv[i], (size_t)(eq - argv[i]));
 			val = eq + 1;
 		}
 		if (a == NULL)
@@ -234,8 +187,8 @@ static int cli_parse_args(cli_t *cli, int argc, char **argv)
 		json_t *v = cli_value(a, val);
 		if (v == NULL)
 			return cli_usage_err("bad value in '%s' (%s)", argv[i],
-			                     a->type == ARG_INT ? "a non-negative integer"
-			                     : a->type == ARG_ADDR
+			                     a->type == SL_CMDTAB_ARG_INT ? "a non-negative integer"
+			                     : a->type == SL_CMDTAB_ARG_ADDR
 			                         ? "an address a.b.c.d or a.b.c.d:port"
 			                         : "a non-empty value");
 		if (json_object_get(cli->args, a->key) != NULL) {
@@ -250,17 +203,14 @@ static int cli_parse_args(cli_t *cli, int argc, char **argv)
 static int cli_options(cli_t *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},         {"timeout", required_argument, NULL, 't'},
+	    {"tx", required_argument, NULL, 'x'},     {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	int ch;
 	char *end;
-	while ((ch = getopt_long(argc, argv, "+s:c:jt:Vh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:c:jt:x:Vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			cli->socket = optarg;
@@ -278,6 +228,11 @@ static int cli_options(cli_t *cli, int argc, char **argv)
 				return cli_usage_err("--timeout '%s': seconds in (0, 86400]",
 				                     optarg);
 			break;
+		case 'x':
+			cli->tx = (json_int_t)strtoll(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || cli->tx <= 0)
+				return cli_usage_err("--tx '%s': a positive integer", optarg);
+			break;
 		case 'V':
 			printf("sluicectl %s\n", SL_VERSION);
 			return EXIT_OK;
@@ -291,7 +246,7 @@ static int cli_options(cli_t *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_err("no command given");
-	cli->cmd = cli_find(argv[optind]);
+	cli->cmd = sl_cmdtab_find(argv[optind]);
 	if (cli->cmd == NULL)
 		return cli_usage_err("unknown command '%s'", argv[optind]);
 	return cli_parse_args(cli, argc - optind - 1, argv + optind + 1) == EXIT_OK ? -1
@@ -620,31 +575,38 @@ static void cli_print(const cli_t *cli, json_t *result)
 		char *s = json_dumps(result, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
 		puts(s ? s : "null");
 		free(s);
-	} else if (strcmp(cli->cmd->name, "peers") == 0 && json_is_array(result))
+	} else if (json_is_object(result) && json_object_size(result) == 2 &&
+	           json_is_integer(json_object_get(result, "tx")) &&
+	           json_is_string(json_object_get(result, "state")))
+		printf("operation %lld: %s\n", (long long)cli_int(result, "tx"),
+		       json_string_value(json_object_get(result, "state")));
+	else if (cli->cmd->id == SL_CMDTAB_PEERS && json_is_array(result))
 		cli_print_peers(result);
-	else if (strcmp(cli->cmd->name, "stats") == 0 && json_is_object(result))
+	else if (cli->cmd->id == SL_CMDTAB_STATS && json_is_object(result))
 		cli_print_stats(result);
-	else if (strcmp(cli->cmd->name, "sync.status") == 0 && json_is_object(result))
+	else if (cli->cmd->id == SL_CMDTAB_SYNC_STATUS && json_is_object(result))
 		cli_print_sync_status(result);
-	else if (strcmp(cli->cmd->name, "ranges") == 0 && json_is_array(result))
+	else if (cli->cmd->id == SL_CMDTAB_RANGES && json_is_array(result))
 		cli_print_ranges(result);
-	else if (strcmp(cli->cmd->name, "sync.start") == 0 && json_is_object(result)) {
-		json_t *t = json_object_get(result, "target");
-		if (json_is_integer(t))
-			printf("sync target: %lld\n", (long long)json_integer_value(t));
-		else
-			printf("sync target: none (follow the best peer tip)\n");
-	} else if (strcmp(cli->cmd->name, "header.import") == 0 && json_is_object(result))
+	else if (cli->cmd->id == SL_CMDTAB_SYNC_START && json_is_object(result) &&
+	         json_object_get(result, "tip_height") != NULL) {
+		printf("synced to height %lld %s: %lld new headers in %.1f s (tx %lld)\n",
+		       (long long)cli_int(result, "tip_height"),
+		       json_string_value(json_object_get(result, "tip_hash")) ?: "?",
+		       (long long)cli_int(result, "headers"),
+		       json_number_value(json_object_get(result, "seconds")),
+		       (long long)cli_int(result, "tx"));
+	} else if (cli->cmd->id == SL_CMDTAB_HEADER_IMPORT && json_is_object(result))
 		printf("imported %lld new headers; tip %lld %s\n",
 		       (long long)cli_int(result, "imported"),
 		       (long long)cli_int(result, "tip_height"),
 		       json_string_value(json_object_get(result, "tip_hash")) ?: "?");
-	else if (strcmp(cli->cmd->name, "header.export") == 0 && json_is_object(result))
+	else if (cli->cmd->id == SL_CMDTAB_HEADER_EXPORT && json_is_object(result))
 		printf("exported %lld headers (heights %lld..%lld) to %s\n",
 		       (long long)cli_int(result, "exported"), (long long)cli_int(result, "from"),
 		       (long long)cli_int(result, "to"),
 		       json_string_value(json_object_get(result, "path")) ?: "?");
-	else if (strcmp(cli->cmd->name, "shutdown") == 0 && json_is_object(result))
+	else if (cli->cmd->id == SL_CMDTAB_SHUTDOWN && json_is_object(result))
 		printf("shutdown requested (dataplane %s)\n",
 		       json_is_true(json_object_get(result, "dataplane")) ? "told to stop"
 		                                                          : "not attached");
@@ -712,6 +674,8 @@ static int cli_run(cli_t *cli)
 		return -fd;
 	json_t *req =
 	    json_pack("{s:i, s:s, s:O}", "id", 1, "cmd", cli->cmd->name, "args", cli->args);
+	if (cli->tx != 0 && (cli->cmd->flags & SL_CMDTAB_F_OP) != 0)
+		json_object_set_new(req, "tx", json_integer(cli->tx));
 	char *s = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(req);
 	size_t n = s ? strlen(s) : 0;
@@ -734,7 +698,7 @@ static int cli_run(cli_t *cli)
 	if (rc == EXIT_OK)
 		rc = cli_reply(cli, reply);
 	/* watch: the connection now streams events until it closes. */
-	while (rc == EXIT_OK && strcmp(cli->cmd->name, "watch") == 0) {
+	while (rc == EXIT_OK && cli->cmd->id == SL_CMDTAB_WATCH) {
 		free(reply);
 		reply = NULL;
 		fflush(stdout);
@@ -759,8 +723,7 @@ static int cli_main(cli_t *cli, int argc, char **argv)
 	if (cli->socket == NULL)
 		cli->socket = CLI_DEFAULT_SOCKET;
 	if (cli->timeout_s == 0)
-		cli->timeout_s = strcmp(cli->cmd->name, "peer.connect") == 0 ? CLI_CONNECT_TIMEOUT
-		                                                             : CLI_DEFAULT_TIMEOUT;
+		cli->timeout_s = cli->cmd->wait_s ? cli->cmd->wait_s : SL_CMDTAB_WAIT_S;
 	return cli_run(cli);
 }
 

@@ -1,5 +1,5 @@
-/* sl_node.c — see sl_node.h. */
-#include "sl_node.h"
+/* sl_peermgr.c — see sl_peermgr.h. */
+#include "sl_peermgr.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,14 +9,13 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "sl_api.h"
 #include "sl_log.h"
 #include "sl_probe.h"
 #include "sl_time.h"
 
-#define SL_NODE_SLOW_NS (1000ULL * SL_NS_PER_MS)
+#define SL_PEERMGR_SLOW_NS (1000ULL * SL_NS_PER_MS)
 
-static void node_random(void *buf, size_t len)
+static void peermgr_random(void *buf, size_t len)
 {
 	uint8_t *p = buf;
 	while (len > 0) {
@@ -38,11 +37,11 @@ static uint64_t node_random_u64(void)
 {
 	uint64_t v = 0;
 	while (v == 0)
-		node_random(&v, sizeof v);
+		peermgr_random(&v, sizeof v);
 	return v;
 }
 
-static void node_addr_str(char *out, size_t sz, uint32_t ip, uint16_t port)
+static void peermgr_addr_str(char *out, size_t sz, uint32_t ip, uint16_t port)
 {
 	snprintf(out, sz, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255,
 	         port);
@@ -50,12 +49,11 @@ static void node_addr_str(char *out, size_t sz, uint32_t ip, uint16_t port)
 
 /* ---- init / attach ------------------------------------------------------ */
 
-int sl_node_init(sl_node_t *n, const sl_cfg_t *cfg, sl_server_t *srv, const uint8_t genesis[32])
+int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32])
 {
 	memset(n, 0, sizeof *n);
 	n->cfg = cfg;
-	n->srv = srv;
-	node_random(n->node_id, sizeof n->node_id);
+	peermgr_random(n->node_id, sizeof n->node_id);
 	memcpy(n->chain_id, genesis, 32);
 	sl_admit_cfg_t ac;
 	sl_admit_cfg_defaults(&ac);
@@ -75,7 +73,7 @@ int sl_node_init(sl_node_t *n, const sl_cfg_t *cfg, sl_server_t *srv, const uint
 		return -1;
 	}
 	uint32_t seed;
-	node_random(&seed, sizeof seed);
+	peermgr_random(&seed, sizeof seed);
 	sl_peers_init(&n->peers, 1, seed);
 	sl_book_init(&n->book);
 	for (uint32_t i = 0; i < cfg->n_bootstrap; i++)
@@ -86,12 +84,12 @@ int sl_node_init(sl_node_t *n, const sl_cfg_t *cfg, sl_server_t *srv, const uint
 	return 0;
 }
 
-static bool node_admit_adopt(sl_node_t *n, sl_peer_t *p, uint64_t now_ns);
+static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peer_t *p, uint64_t now_ns);
 
 /* Give p's admission back: its outbound nonce, its committed or adopted
    record (by session id), else the PENDING reservation of its own HELLO
    (same nonce: never the record of another session to the same node). */
-static void node_admit_release(sl_node_t *n, sl_peer_t *p)
+static void peermgr_admit_release(sl_peermgr_t *n, sl_peer_t *p)
 {
 	if (p->outbound)
 		sl_admit_nonce_del(&n->admit, p->nonce);
@@ -104,9 +102,9 @@ static void node_admit_release(sl_node_t *n, sl_peer_t *p)
 
 /* Sessions the dataplane already has (ctrl restarted under it): UP in the
    peer table and registered with admission (a second one to the same node
-   is closed, see node_admit_adopt).  Their direction is not in the region;
+   is closed, see peermgr_admit_adopt).  Their direction is not in the region;
    they count as inbound. */
-static uint32_t node_adopt(sl_node_t *n, uint64_t now_ns)
+static uint32_t peermgr_adopt(sl_peermgr_t *n, uint64_t now_ns)
 {
 	uint32_t adopted = 0;
 	for (uint32_t l = 0; l < n->peers.n_lcores; l++) {
@@ -120,36 +118,34 @@ static uint32_t node_adopt(sl_node_t *n, uint64_t now_ns)
 			sl_peer_t *p =
 			    sl_peers_adopt(&n->peers, info.sid, info.peer_ip, info.peer_port,
 			                   info.streams, info.node_id, now_ns);
-			if (p != NULL && node_admit_adopt(n, p, now_ns))
+			if (p != NULL && peermgr_admit_adopt(n, p, now_ns))
 				adopted++;
 		}
 	}
 	return adopted;
 }
 
+static void peermgr_connect_end(sl_peermgr_t *n, sl_peer_t *p, sl_code_t code, const char *msg,
+                                const char *reject_reason, uint32_t retry_after_s);
+
 /* Forget every session: admission capacity, nonces, waiters. */
-static void node_forget_all(sl_node_t *n, const char *why)
+static void peermgr_forget_all(sl_peermgr_t *n, const char *why)
 {
 	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0; i < end; i++) {
 		sl_peer_t *p = &n->peers.e[i];
 		if (p->state == SL_PEER_FREE)
 			continue;
-		node_admit_release(n, p);
-		if (p->waiter != 0) {
-			char *line =
-			    sl_api_reply_line((int64_t)p->waiter_id, NULL, "NOT_READY", why, NULL);
-			if (line != NULL)
-				sl_server_reply(n->srv, p->waiter, line);
-			free(line);
-		}
+		peermgr_admit_release(n, p);
+		if (p->waiter != 0)
+			peermgr_connect_end(n, p, SL_CODE_NOT_READY, why, NULL, 0);
 	}
 }
 
-int sl_node_attach(sl_node_t *n, sl_region_t *r, uint64_t now_ns)
+int sl_peermgr_attach(sl_peermgr_t *n, sl_region_t *r, uint64_t now_ns)
 {
 	sl_region_hdr_t *h = r->hdr;
-	node_forget_all(n, "the dataplane restarted");
+	peermgr_forget_all(n, "the dataplane restarted");
 	memcpy(h->node_id, n->node_id, 32);
 	memcpy(h->chain_id, n->chain_id, 32);
 	atomic_thread_fence(memory_order_release);
@@ -163,7 +159,7 @@ int sl_node_attach(sl_node_t *n, sl_region_t *r, uint64_t now_ns)
 	n->region = r;
 	n->ready = false;
 	sl_book_set_self(&n->book, h->dp_ipv4, h->dp_udp_port);
-	uint32_t adopted = node_adopt(n, now_ns);
+	uint32_t adopted = peermgr_adopt(n, now_ns);
 	char id[17];
 	for (int i = 0; i < 8; i++)
 		snprintf(id + 2 * i, 3, "%02x", n->node_id[i]);
@@ -172,30 +168,30 @@ int sl_node_attach(sl_node_t *n, sl_region_t *r, uint64_t now_ns)
 	return 0;
 }
 
-void sl_node_detach(sl_node_t *n)
+void sl_peermgr_detach(sl_peermgr_t *n)
 {
 	if (n->region == NULL)
 		return;
-	node_forget_all(n, "the dataplane went away");
+	peermgr_forget_all(n, "the dataplane went away");
 	sl_peers_reset(&n->peers, n->peers.n_lcores);
 	n->region = NULL;
 	n->ready = false;
 	sl_admit_set_ready(&n->admit, false);
 }
 
-void sl_node_set_shutting_down(sl_node_t *n)
+void sl_peermgr_set_shutting_down(sl_peermgr_t *n)
 {
 	n->shutting_down = true;
 	n->ready = false;
 	sl_admit_set_ready(&n->admit, false);
 }
 
-bool sl_node_busy(const sl_node_t *n)
+bool sl_peermgr_busy(const sl_peermgr_t *n)
 {
 	return n->region != NULL && (n->peers.n_resend > 0 || n->peers.n_live > n->peers.n_up);
 }
 
-uint32_t sl_node_live(const sl_node_t *n)
+uint32_t sl_peermgr_live(const sl_peermgr_t *n)
 {
 	return n->peers.n_up;
 }
@@ -203,7 +199,7 @@ uint32_t sl_node_live(const sl_node_t *n)
 /* ---- commands ----------------------------------------------------------- */
 
 /* Handle an outcome of a per-session send; returns true when queued. */
-static bool node_outcome(sl_node_t *n, sl_peer_t *p, sl_cmdq_outcome_t o, uint8_t what)
+static bool peermgr_outcome(sl_peermgr_t *n, sl_peer_t *p, sl_cmdq_outcome_t o, uint8_t what)
 {
 	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
 	switch (o) {
@@ -233,68 +229,68 @@ static bool node_outcome(sl_node_t *n, sl_peer_t *p, sl_cmdq_outcome_t o, uint8_
 	}
 }
 
-static void node_send_install(sl_node_t *n, sl_peer_t *p)
+static void peermgr_send_install(sl_peermgr_t *n, sl_peer_t *p)
 {
 	if (n->region == NULL)
 		return;
 	sl_cmdq_outcome_t o = sl_cmdq_send(
 	    &n->cmdq, sl_peers_lcore_of(&n->peers, p), sl_peers_slot_of(&n->peers, p), p->gen,
 	    SL_CMDQ_V_SESSION_INSTALL, &p->install, (uint16_t)sizeof p->install);
-	if (node_outcome(n, p, o, SL_PEER_RESEND_INSTALL))
+	if (peermgr_outcome(n, p, o, SL_PEER_RESEND_INSTALL))
 		n->cnt.installs++;
 }
 
-static void node_send_teardown(sl_node_t *n, sl_peer_t *p)
+static void peermgr_send_teardown(sl_peermgr_t *n, sl_peer_t *p)
 {
 	if (n->region == NULL)
 		return;
 	sl_cmdq_outcome_t o = sl_cmdq_send(
 	    &n->cmdq, sl_peers_lcore_of(&n->peers, p), sl_peers_slot_of(&n->peers, p), p->gen,
 	    SL_CMDQ_V_SESSION_TEARDOWN, &p->teardown, (uint16_t)sizeof p->teardown);
-	if (node_outcome(n, p, o, SL_PEER_RESEND_TEARDOWN))
+	if (peermgr_outcome(n, p, o, SL_PEER_RESEND_TEARDOWN))
 		n->cnt.teardowns++;
 }
 
 /* Free a slot whose install never reached the dataplane (no SESSION_DOWN
    will come for it). */
-static void node_free_unsent(sl_node_t *n, sl_peer_t *p)
+static void peermgr_free_unsent(sl_peermgr_t *n, sl_peer_t *p)
 {
-	node_admit_release(n, p);
+	peermgr_admit_release(n, p);
 	sl_peers_set_state(&n->peers, p, SL_PEER_FREE);
 }
 
 /* End a session: GOODBYE(goodbye), exit kind `exit`.  Returns 1 when a
    teardown was started or the entry freed, 0 when already closing. */
-static int node_close(sl_node_t *n, sl_peer_t *p, uint16_t goodbye, uint16_t exit)
+static int peermgr_close(sl_peermgr_t *n, sl_peer_t *p, uint16_t goodbye, uint16_t exit)
 {
 	if (p->state == SL_PEER_CLOSING)
 		return 0;
 	if ((p->resend & SL_PEER_RESEND_INSTALL) != 0) {
-		node_free_unsent(n, p);
+		peermgr_free_unsent(n, p);
 		return 1;
 	}
 	p->teardown = (sl_cmd_teardown_t){.goodbye = goodbye, .exit = exit};
 	sl_peers_set_state(&n->peers, p, SL_PEER_CLOSING);
-	node_send_teardown(n, p);
+	peermgr_send_teardown(n, p);
 	return 1;
 }
 
-static void node_resend(sl_node_t *n)
+static void peermgr_resend(sl_peermgr_t *n)
 {
 	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0; i < end && n->peers.n_resend > 0; i++) {
 		sl_peer_t *p = &n->peers.e[i];
 		if ((p->resend & SL_PEER_RESEND_INSTALL) != 0)
-			node_send_install(n, p);
+			peermgr_send_install(n, p);
 		if ((p->resend & SL_PEER_RESEND_TEARDOWN) != 0)
-			node_send_teardown(n, p);
+			peermgr_send_teardown(n, p);
 	}
 }
 
 /* ---- HELLO -------------------------------------------------------------- */
 
-static void node_send_reject(sl_node_t *n, const sl_msg_t *m, const sl_evt_hello_t *ev,
-                             uint32_t reply_session, uint16_t reason, uint16_t retry_after)
+static void peermgr_send_reject(sl_peermgr_t *n, const sl_msg_t *m, const sl_evt_hello_t *ev,
+                                uint32_t reply_session, uint16_t reason, uint16_t retry_after)
 {
 	sl_msg_t c;
 	memset(&c, 0, sizeof c);
@@ -317,20 +313,20 @@ static void node_send_reject(sl_node_t *n, const sl_msg_t *m, const sl_evt_hello
 	if (SL_UNLIKELY(sl_region_cmd_send(n->region, m->lcore, &c) != 0))
 		n->cnt.reject_drops++;
 	char a[24];
-	node_addr_str(a, sizeof a, ev->src_ip, ev->src_port);
+	peermgr_addr_str(a, sizeof a, ev->src_ip, ev->src_port);
 	SL_DEBUG("HELLO from %s rejected: %s (retry after %u s)", a, sl_admit_reason_str(reason),
 	         retry_after);
 }
 
-static void node_accept(sl_node_t *n, const sl_msg_t *m, const sl_evt_hello_t *ev,
-                        const sl_wire_hello_t *h, const sl_admit_decision_t *d, uint64_t now_ns)
+static void peermgr_accept(sl_peermgr_t *n, const sl_msg_t *m, const sl_evt_hello_t *ev,
+                           const sl_wire_hello_t *h, const sl_admit_decision_t *d, uint64_t now_ns)
 {
 	sl_peer_t *p = sl_peers_alloc(&n->peers, d->lcore, SL_PEER_INSTALLING, ev->src_ip,
 	                              ev->src_port, now_ns);
 	if (SL_UNLIKELY(p == NULL)) { /* every slot busy (some still closing) */
 		sl_admit_remove(&n->admit, h->node_id);
-		node_send_reject(n, m, ev, h->reply_session, SL_WIRE_REJECT_FULL,
-		                 SL_ADMIT_RETRY_FULL);
+		peermgr_send_reject(n, m, ev, h->reply_session, SL_WIRE_REJECT_FULL,
+		                    SL_ADMIT_RETRY_FULL);
 		return;
 	}
 	p->nonce = h->nonce;
@@ -349,10 +345,10 @@ static void node_accept(sl_node_t *n, const sl_msg_t *m, const sl_evt_hello_t *e
 	memcpy(p->install.peer_mac, ev->src_mac, 6);
 	memcpy(p->install.node_id, h->node_id, 32);
 	n->cnt.accepts++;
-	node_send_install(n, p);
+	peermgr_send_install(n, p);
 }
 
-/* node_restarted: a HELLO with a new nonce from the address and node of
+/* peermgr_restarted: a HELLO with a new nonce from the address and node of
    one of our live inbound sessions means the peer lost that session (a
    restarted dataplane says HELLO again; a live session never does).  The
    old session is closed at once, without GOODBYE (nobody listens), and
@@ -360,7 +356,7 @@ static void node_accept(sl_node_t *n, const sl_msg_t *m, const sl_evt_hello_t *e
    than refused DUPLICATE until liveness notices the old one is dead.
    Sessions we dialled are left alone (a cross-dial, see
    sl_admit_keep_ours). */
-static void node_restarted(sl_node_t *n, const sl_wire_hello_t *h, uint32_t ip, uint16_t port)
+static void peermgr_restarted(sl_peermgr_t *n, const sl_wire_hello_t *h, uint32_t ip, uint16_t port)
 {
 	const sl_admit_peer_t *a = sl_admit_find(&n->admit, h->node_id);
 	if (a == NULL || a->state != SL_ADMIT_PEER_UP || a->outbound || a->ip != ip ||
@@ -373,11 +369,11 @@ static void node_restarted(sl_node_t *n, const sl_wire_hello_t *h, uint32_t ip, 
 	        "closing the old session",
 	        p->sid, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, port);
 	n->cnt.peer_restarts++;
-	node_admit_release(n, p);
-	node_close(n, p, 0, SL_EXIT_CANCEL);
+	peermgr_admit_release(n, p);
+	peermgr_close(n, p, 0, SL_EXIT_CANCEL);
 }
 
-static void node_on_hello(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
+static void peermgr_on_hello(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	const sl_evt_hello_t *ev = (const sl_evt_hello_t *)m->payload;
 	sl_wire_hello_t h;
@@ -389,15 +385,15 @@ static void node_on_hello(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
 		n->cnt.hello_bad++;
 		return;
 	}
-	node_restarted(n, &h, ev->src_ip, ev->src_port);
+	peermgr_restarted(n, &h, ev->src_ip, ev->src_port);
 	sl_admit_decision_t d;
 	sl_admit_decide(&n->admit, &h, ev->src_ip, ev->src_port, (uint16_t)m->lcore, now_ns, &d);
 	if (d.verdict == SL_ADMIT_REJECT) {
-		node_send_reject(n, m, ev, h.reply_session, d.reason, d.retry_after_s);
+		peermgr_send_reject(n, m, ev, h.reply_session, d.reason, d.retry_after_s);
 		return;
 	}
 	if (!d.repeat) {
-		node_accept(n, m, ev, &h, &d, now_ns);
+		peermgr_accept(n, m, ev, &h, &d, now_ns);
 		return;
 	}
 	/* The same (node_id, nonce) again: the same install, so the lcore
@@ -406,14 +402,14 @@ static void node_on_hello(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
 	sl_peer_t *p = sl_peers_find_nonce(&n->peers, d.lcore, h.node_id, h.nonce);
 	if (p != NULL && (p->state == SL_PEER_INSTALLING || p->state == SL_PEER_UP) &&
 	    (p->resend & SL_PEER_RESEND_INSTALL) == 0)
-		node_send_install(n, p);
+		peermgr_send_install(n, p);
 }
 
 /* ---- session events ----------------------------------------------------- */
 
 /* The entry an event names: its slot, non-FREE, and the same generation
    (the dataplane's sid is the truth once UP). */
-static sl_peer_t *node_entry(sl_node_t *n, uint32_t sid)
+static sl_peer_t *peermgr_entry(sl_peermgr_t *n, uint32_t sid)
 {
 	sl_peer_t *p = sl_peers_get(&n->peers, sl_sid_lcore(sid), sl_sid_slot(sid));
 	if (p == NULL || p->state == SL_PEER_FREE || p->sid != sid) {
@@ -423,42 +419,47 @@ static sl_peer_t *node_entry(sl_node_t *n, uint32_t sid)
 	return p;
 }
 
-static const char *node_reject_code(uint16_t reason)
+static sl_code_t peermgr_reject_code(uint16_t reason)
 {
 	switch (reason) {
 	case 0:
-		return "TIMEOUT";
+		return SL_CODE_TIMEOUT;
 	case SL_WIRE_REJECT_FULL:
 	case SL_WIRE_REJECT_RATE_LIMITED:
 	case SL_WIRE_REJECT_DUPLICATE:
 	case SL_WIRE_REJECT_NOT_READY:
-		return "BUSY";
+		return SL_CODE_BUSY;
 	default:
-		return "NOT_FOUND";
+		return SL_CODE_NOT_FOUND;
 	}
 }
 
-/* Answer the API client waiting on p's connect: the peer, or an error. */
-static void node_answer(sl_node_t *n, sl_peer_t *p, json_t *result, const char *code,
-                        const char *msg, json_t *extra)
+static void peermgr_view(sl_peermgr_t *n, const sl_peer_t *p, uint64_t now_ns,
+                         sl_peermgr_view_t *v);
+
+/* End the connect awaited on p (its waiter's token): the connect_end hook
+   gets the peer (code OK) or the error, once. */
+static void peermgr_connect_end(sl_peermgr_t *n, sl_peer_t *p, sl_code_t code, const char *msg,
+                                const char *reject_reason, uint32_t retry_after_s)
 {
-	if (p->waiter == 0) {
-		json_decref(result);
-		json_decref(extra);
+	uint64_t token = p->waiter;
+	if (token == 0)
 		return;
-	}
-	char *line = sl_api_reply_line((int64_t)p->waiter_id, result, code, msg, extra);
-	if (line != NULL)
-		sl_server_reply(n->srv, p->waiter, line);
-	free(line);
 	p->waiter = 0;
+	sl_peermgr_connect_end_t e = {.sid = p->sid};
+	e.err.code = code;
+	snprintf(e.err.message, sizeof e.err.message, "%s", msg ? msg : "");
+	e.err.reject_reason = reject_reason;
+	e.err.retry_after_s = retry_after_s;
+	if (code == SL_CODE_OK)
+		peermgr_view(n, p, sl_now_ns(), &e.peer);
+	if (n->connect_end != NULL)
+		n->connect_end(n->connect_end_ctx, token, &e);
 }
-
-static json_t *node_peer_json(sl_node_t *n, const sl_peer_t *p, bool detail, uint64_t now_ns);
 
 /* The peer-table entry behind an admission record: the session it
    committed or adopted, or the install of the HELLO it reserved. */
-static sl_peer_t *node_peer_of(sl_node_t *n, const sl_admit_peer_t *a)
+static sl_peer_t *peermgr_peer_of(sl_peermgr_t *n, const sl_admit_peer_t *a)
 {
 	if (a->state == SL_ADMIT_PEER_UP)
 		return sl_peers_by_sid(&n->peers, a->session);
@@ -472,7 +473,7 @@ static sl_peer_t *node_peer_of(sl_node_t *n, const sl_admit_peer_t *a)
    with two in the same direction the older one stays.  The other gets
    GOODBYE(ADMIN), exit CANCEL (SPEC has no GOODBYE "duplicate"; ADMIN is
    "closed by local policy").  Returns false when p is the one closed. */
-static bool node_admit_adopt(sl_node_t *n, sl_peer_t *p, uint64_t now_ns)
+static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peer_t *p, uint64_t now_ns)
 {
 	uint16_t lcore = (uint16_t)sl_peers_lcore_of(&n->peers, p);
 	sl_admit_err_t e = sl_admit_adopt(&n->admit, p->node_id, p->sid, p->ip, p->port, lcore,
@@ -485,11 +486,11 @@ static bool node_admit_adopt(sl_node_t *n, sl_peer_t *p, uint64_t now_ns)
 		return true;
 	}
 	const sl_admit_peer_t *a = sl_admit_find(&n->admit, p->node_id);
-	sl_peer_t *other = node_peer_of(n, a);
+	sl_peer_t *other = peermgr_peer_of(n, a);
 	if (other == NULL || other == p || other->state == SL_PEER_CLOSING) {
 		/* a record without a (lasting) session: replace it */
 		sl_admit_remove(&n->admit, p->node_id);
-		return node_admit_adopt(n, p, now_ns);
+		return peermgr_admit_adopt(n, p, now_ns);
 	}
 	bool keep_p = p->outbound != other->outbound &&
 	              (p->outbound != 0) == sl_admit_keep_ours(&n->admit, p->node_id);
@@ -503,11 +504,11 @@ static bool node_admit_adopt(sl_node_t *n, sl_peer_t *p, uint64_t now_ns)
 	SL_INFO("sessions %u (%s) and %u (%s) reach the same node: keeping %u, closing %u", p->sid,
 	        p->outbound ? "dialled" : "inbound", other->sid,
 	        other->outbound ? "dialled" : "inbound", keep_p ? p->sid : other->sid, loser->sid);
-	node_close(n, loser, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL);
+	peermgr_close(n, loser, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL);
 	return keep_p;
 }
 
-static void node_on_up(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
+static void peermgr_on_up(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	const sl_evt_session_up_t *u = (const sl_evt_session_up_t *)m->payload;
 	sl_peer_t *p = sl_peers_get(&n->peers, sl_sid_lcore(m->session), sl_sid_slot(m->session));
@@ -521,7 +522,7 @@ static void node_on_up(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
 		                   u->node_id, now_ns);
 		if (p != NULL) {
 			p->outbound = u->outbound;
-			node_admit_adopt(n, p, now_ns);
+			peermgr_admit_adopt(n, p, now_ns);
 		}
 		return;
 	}
@@ -540,30 +541,27 @@ static void node_on_up(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
 	}
 	sl_peers_up(&n->peers, p, m->session, u->streams, u->node_id, now_ns);
 	char a[24];
-	node_addr_str(a, sizeof a, p->ip, p->port);
+	peermgr_addr_str(a, sizeof a, p->ip, p->port);
 	SL_INFO("session %u up: %s %s, streams 0x%x", p->sid, p->outbound ? "to" : "from", a,
 	        p->streams);
 	if (!p->outbound && sl_admit_commit(&n->admit, p->node_id, m->session) != SL_ADMIT_OK)
 		SL_DEBUG("session %u: admission commit refused", m->session);
-	if (p->outbound && !node_admit_adopt(n, p, now_ns)) {
+	if (p->outbound && !peermgr_admit_adopt(n, p, now_ns)) {
 		char msg[160];
 		snprintf(msg, sizeof msg,
 		         "%s is a node this node already has a session with; session %u closed", a,
 		         p->sid);
-		node_answer(n, p, NULL, "BUSY", msg,
-		            json_pack("{s:s, s:I}", "reject_reason", "duplicate", "retry_after_s",
-		                      (json_int_t)SL_ADMIT_RETRY_DUPLICATE));
+		peermgr_connect_end(n, p, SL_CODE_BUSY, msg, "duplicate", SL_ADMIT_RETRY_DUPLICATE);
 		return;
 	}
-	if (p->waiter != 0)
-		node_answer(n, p, node_peer_json(n, p, false, now_ns), NULL, NULL, NULL);
+	peermgr_connect_end(n, p, SL_CODE_OK, NULL, NULL, 0);
 }
 
 /* Count one SESSION_DOWN by exit kind; false if this session id was
    already reported down (counted in down_repeated, nothing else to do). */
-static bool node_count_down(sl_node_t *n, uint32_t sid, uint16_t exit_kind)
+static bool peermgr_count_down(sl_peermgr_t *n, uint32_t sid, uint16_t exit_kind)
 {
-	uint32_t have = SL_MIN(n->down_recent_n, (uint32_t)SL_NODE_DOWN_RECENT);
+	uint32_t have = SL_MIN(n->down_recent_n, (uint32_t)SL_PEERMGR_DOWN_RECENT);
 	for (uint32_t i = 0; i < have; i++) {
 		if (SL_UNLIKELY(n->down_recent[i] == sid)) {
 			n->down_repeated++;
@@ -572,22 +570,22 @@ static bool node_count_down(sl_node_t *n, uint32_t sid, uint16_t exit_kind)
 			return false;
 		}
 	}
-	n->down_recent[n->down_recent_n++ % SL_NODE_DOWN_RECENT] = sid;
+	n->down_recent[n->down_recent_n++ % SL_PEERMGR_DOWN_RECENT] = sid;
 	n->down_by_exit[exit_kind < SL_EXIT_CNT ? exit_kind : SL_EXIT_FAULT]++;
 	return true;
 }
 
-static void node_on_down(sl_node_t *n, const sl_msg_t *m)
+static void peermgr_on_down(sl_peermgr_t *n, const sl_msg_t *m)
 {
 	const sl_evt_session_down_t *d = (const sl_evt_session_down_t *)m->payload;
-	if (!node_count_down(n, m->session, d->exit))
+	if (!peermgr_count_down(n, m->session, d->exit))
 		return;
-	sl_peer_t *p = node_entry(n, m->session);
+	sl_peer_t *p = peermgr_entry(n, m->session);
 	if (p == NULL)
 		return;
 	n->cnt.sessions_down++;
 	uint64_t now_ns = sl_now_ns();
-	node_admit_release(n, p);
+	peermgr_admit_release(n, p);
 	/* Any end of a dialled session (discovery close included) backs the
 	   address off before it is dialled again. */
 	if (p->outbound)
@@ -598,20 +596,21 @@ static void node_on_down(sl_node_t *n, const sl_msg_t *m)
 		char msg[160];
 		snprintf(msg, sizeof msg, "session %u ended before it came up (%s)", m->session,
 		         sl_exit_str(d->exit));
-		node_answer(n, p, NULL, d->exit == SL_EXIT_LOCAL ? "TIMEOUT" : "NOT_FOUND", msg,
-		            NULL);
+		peermgr_connect_end(n, p,
+		                    d->exit == SL_EXIT_LOCAL ? SL_CODE_TIMEOUT : SL_CODE_NOT_FOUND,
+		                    msg, NULL, 0);
 	}
 	char a[24];
-	node_addr_str(a, sizeof a, p->ip, p->port);
+	peermgr_addr_str(a, sizeof a, p->ip, p->port);
 	SL_INFO("session %u down: %s, exit %s, goodbye sent %u received %u", m->session, a,
 	        sl_exit_str(d->exit), d->goodbye_sent, d->goodbye_rx);
 	sl_peers_set_state(&n->peers, p, SL_PEER_FREE);
 }
 
-static void node_on_connect_failed(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
+static void peermgr_on_connect_failed(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	const sl_evt_connect_failed_t *f = (const sl_evt_connect_failed_t *)m->payload;
-	sl_peer_t *p = node_entry(n, m->session);
+	sl_peer_t *p = peermgr_entry(n, m->session);
 	if (p == NULL)
 		return;
 	n->cnt.connect_failed++;
@@ -620,7 +619,7 @@ static void node_on_connect_failed(sl_node_t *n, const sl_msg_t *m, uint64_t now
 	sl_book_backoff(&n->book, p->ip, p->port, now_ns + wait_s * SL_NS_PER_S, true);
 	sl_admit_nonce_del(&n->admit, p->nonce);
 	char a[24], msg[160];
-	node_addr_str(a, sizeof a, p->ip, p->port);
+	peermgr_addr_str(a, sizeof a, p->ip, p->port);
 	const char *why = f->reason ? sl_admit_reason_str(f->reason) : "timeout";
 	if (f->reason == 0)
 		snprintf(msg, sizeof msg, "no answer from %s within %u ms", a,
@@ -629,17 +628,15 @@ static void node_on_connect_failed(sl_node_t *n, const sl_msg_t *m, uint64_t now
 		snprintf(msg, sizeof msg, "%s rejected the connect: %s (retry after %u s)", a, why,
 		         f->retry_after_s);
 	SL_INFO("connect to %s failed: %s", a, why);
-	node_answer(n, p, NULL, node_reject_code(f->reason), msg,
-	            json_pack("{s:s, s:I}", "reject_reason", why, "retry_after_s",
-	                      (json_int_t)f->retry_after_s));
+	peermgr_connect_end(n, p, peermgr_reject_code(f->reason), msg, why, f->retry_after_s);
 	if (p->state == SL_PEER_CONNECTING)
 		sl_peers_set_state(&n->peers, p, SL_PEER_CLOSING); /* SESSION_DOWN follows */
 }
 
-static void node_on_liveness(sl_node_t *n, const sl_msg_t *m)
+static void peermgr_on_liveness(sl_peermgr_t *n, const sl_msg_t *m)
 {
 	const sl_evt_liveness_t *l = (const sl_evt_liveness_t *)m->payload;
-	sl_peer_t *p = node_entry(n, m->session);
+	sl_peer_t *p = peermgr_entry(n, m->session);
 	if (p == NULL)
 		return;
 	p->suspect = l->state == 1;
@@ -648,7 +645,7 @@ static void node_on_liveness(sl_node_t *n, const sl_msg_t *m)
 		p->rtt_us = l->rtt_us;
 }
 
-static void node_on_peers(sl_node_t *n, const sl_msg_t *m)
+static void peermgr_on_peers(sl_peermgr_t *n, const sl_msg_t *m)
 {
 	const sl_evt_peers_t *e = (const sl_evt_peers_t *)m->payload;
 	uint32_t k = SL_MIN((uint32_t)e->n, (uint32_t)SL_EVT_PEERS_MAX);
@@ -661,10 +658,10 @@ static void node_on_peers(sl_node_t *n, const sl_msg_t *m)
 	}
 }
 
-static void node_on_misbehavior(sl_node_t *n, const sl_msg_t *m)
+static void peermgr_on_misbehavior(sl_peermgr_t *n, const sl_msg_t *m)
 {
 	const sl_evt_misbehavior_t *b = (const sl_evt_misbehavior_t *)m->payload;
-	sl_peer_t *p = node_entry(n, m->session);
+	sl_peer_t *p = peermgr_entry(n, m->session);
 	if (p == NULL)
 		return;
 	sl_peers_misbehavior(p, b->kind);
@@ -672,31 +669,31 @@ static void node_on_misbehavior(sl_node_t *n, const sl_msg_t *m)
 	         sl_misb_str(b->kind), b->stream, b->type, b->disconnect ? " (disconnected)" : "");
 }
 
-void sl_node_event(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
+void sl_peermgr_event(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	if (n->region == NULL)
 		return;
 	switch (m->type) {
 	case SL_EVT_HELLO:
-		node_on_hello(n, m, now_ns);
+		peermgr_on_hello(n, m, now_ns);
 		break;
 	case SL_EVT_SESSION_UP:
-		node_on_up(n, m, now_ns);
+		peermgr_on_up(n, m, now_ns);
 		break;
 	case SL_EVT_SESSION_DOWN:
-		node_on_down(n, m);
+		peermgr_on_down(n, m);
 		break;
 	case SL_EVT_CONNECT_FAILED:
-		node_on_connect_failed(n, m, now_ns);
+		peermgr_on_connect_failed(n, m, now_ns);
 		break;
 	case SL_EVT_LIVENESS:
-		node_on_liveness(n, m);
+		peermgr_on_liveness(n, m);
 		break;
 	case SL_EVT_PEERS:
-		node_on_peers(n, m);
+		peermgr_on_peers(n, m);
 		break;
 	case SL_EVT_MISBEHAVIOR:
-		node_on_misbehavior(n, m);
+		peermgr_on_misbehavior(n, m);
 		break;
 	default:
 		SL_DEBUG("event %s from lcore %u ignored", sl_evt_type_str(m->type), m->lcore);
@@ -706,9 +703,9 @@ void sl_node_event(sl_node_t *n, const sl_msg_t *m, uint64_t now_ns)
 
 /* ---- connect / dialer --------------------------------------------------- */
 
-static int node_fail(sl_node_err_t *err, const char *code, const char *fmt, ...)
+static int peermgr_fail(sl_peermgr_err_t *err, sl_code_t code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int node_fail(sl_node_err_t *err, const char *code, const char *fmt, ...)
+static int peermgr_fail(sl_peermgr_err_t *err, sl_code_t code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -718,29 +715,29 @@ static int node_fail(sl_node_err_t *err, const char *code, const char *fmt, ...)
 	return -1;
 }
 
-int sl_node_connect(sl_node_t *n, uint32_t ip, uint16_t port, uint64_t waiter, uint64_t waiter_id,
-                    uint64_t now_ns, sl_node_err_t *err)
+int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t token, uint64_t now_ns,
+                       uint32_t *sid, sl_peermgr_err_t *err)
 {
 	char a[24];
-	node_addr_str(a, sizeof a, ip, port);
+	peermgr_addr_str(a, sizeof a, ip, port);
 	if (n->region == NULL || !n->ready)
-		return node_fail(err, "NOT_READY",
-		                 "node is not ready (no dataplane, or not ready)");
+		return peermgr_fail(err, SL_CODE_NOT_READY,
+		                    "node is not ready (no dataplane, or not ready)");
 	if (!sl_book_valid_addr(ip, port))
-		return node_fail(err, "BAD_REQUEST", "%s is not a unicast address", a);
+		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is not a unicast address", a);
 	if (ip == n->book.self_ip && port == n->book.self_port)
-		return node_fail(err, "BAD_REQUEST", "%s is this node's own dataplane", a);
+		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is this node's own dataplane", a);
 	if (sl_admit_banned(&n->admit, ip, now_ns, NULL))
-		return node_fail(err, "BAD_REQUEST", "%s is banned (peer.unban first)", a);
+		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is banned (peer.unban first)", a);
 	sl_peer_t *p = sl_peers_alloc(&n->peers, 0, SL_PEER_CONNECTING, ip, port, now_ns);
 	if (p == NULL)
-		return node_fail(err, "BUSY", "no free session slot on lcore 0");
+		return peermgr_fail(err, SL_CODE_BUSY, "no free session slot on lcore 0");
 	uint64_t deadline = now_ns + (uint64_t)n->cfg->connect_timeout_ms * SL_NS_PER_MS;
 	p->nonce = node_random_u64();
-	p->deadline_ns = deadline + SL_NODE_CONNECT_GRACE_NS;
+	p->deadline_ns = deadline + SL_PEERMGR_CONNECT_GRACE_NS;
 	p->streams = n->admit.cfg.streams;
-	p->waiter = waiter;
-	p->waiter_id = waiter_id;
+	p->waiter = token;
+	*sid = p->sid;
 	if (sl_admit_nonce_add(&n->admit, p->nonce, p->deadline_ns, now_ns) != SL_ADMIT_OK)
 		SL_DEBUG("outbound nonce table full: self-connection detection degraded");
 	p->install = (sl_cmd_install_t){
@@ -752,17 +749,34 @@ int sl_node_connect(sl_node_t *n, uint32_t ip, uint16_t port, uint64_t waiter, u
 	    .deadline_ms = n->cfg->connect_timeout_ms,
 	};
 	n->cnt.connects++;
-	SL_INFO("connecting to %s as session %u%s", a, p->sid, waiter ? " (peer.connect)" : "");
-	node_send_install(n, p);
+	SL_INFO("connecting to %s as session %u%s", a, p->sid, token ? " (peer.connect)" : "");
+	peermgr_send_install(n, p);
 	return 0;
+}
+
+void sl_peermgr_connect_abandon(sl_peermgr_t *n, uint32_t sid, uint64_t token)
+{
+	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	if (p == NULL || token == 0 || p->waiter != token)
+		return;
+	p->waiter = 0;
+	if (p->state == SL_PEER_CONNECTING &&
+	    peermgr_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL))
+		SL_INFO("session %u: connect abandoned by its caller", sid);
+}
+
+void sl_peermgr_set_connect_hook(sl_peermgr_t *n, sl_peermgr_connect_end_fn fn, void *ctx)
+{
+	n->connect_end = fn;
+	n->connect_end_ctx = ctx;
 }
 
 /* The dialer never dials an address it has a session with (either
    direction, any state), a banned one, or a node it knows to be itself or
    to be connected already under another address. */
-static bool node_dial_skip(void *ctx, uint32_t ip, uint16_t port)
+static bool peermgr_dial_skip(void *ctx, uint32_t ip, uint16_t port)
 {
-	sl_node_t *n = ctx;
+	sl_peermgr_t *n = ctx;
 	if (sl_peers_has_addr(&n->peers, ip, port) ||
 	    sl_admit_banned(&n->admit, ip, sl_now_ns(), NULL))
 		return true;
@@ -774,27 +788,28 @@ static bool node_dial_skip(void *ctx, uint32_t ip, uint16_t port)
 	       sl_admit_find(&n->admit, e->node_id) != NULL;
 }
 
-static void node_dial(sl_node_t *n, uint64_t now_ns)
+static void peermgr_dial(sl_peermgr_t *n, uint64_t now_ns)
 {
 	uint32_t have = sl_peers_count_outbound(&n->peers);
-	for (uint32_t k = 0; k < SL_NODE_DIALS_PER_TICK && have < n->cfg->outbound; k++) {
-		const sl_book_entry_t *e = sl_book_pick(&n->book, now_ns, node_dial_skip, n);
+	for (uint32_t k = 0; k < SL_PEERMGR_DIALS_PER_TICK && have < n->cfg->outbound; k++) {
+		const sl_book_entry_t *e = sl_book_pick(&n->book, now_ns, peermgr_dial_skip, n);
 		if (e == NULL)
 			return;
-		sl_node_err_t err = {0};
+		sl_peermgr_err_t err = {0};
 		uint32_t ip = e->ip;
 		uint16_t port = e->port;
 		/* Not again before redial_s even if this attempt never reports. */
 		sl_book_backoff(&n->book, ip, port,
 		                now_ns + (uint64_t)n->cfg->redial_s * SL_NS_PER_S, false);
-		if (sl_node_connect(n, ip, port, 0, 0, now_ns, &err) != 0)
+		uint32_t sid;
+		if (sl_peermgr_connect(n, ip, port, 0, now_ns, &sid, &err) != 0)
 			return;
 		have++;
 	}
 }
 
 /* The GET_PEERS snapshot: connected peers first, then the book. */
-static void node_publish_book(sl_node_t *n)
+static void peermgr_publish_book(sl_peermgr_t *n)
 {
 	sl_region_peer_t first[SL_REGION_BOOK_MAX], out[SL_REGION_BOOK_MAX];
 	uint32_t nf = 0, end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
@@ -814,18 +829,18 @@ static void node_publish_book(sl_node_t *n)
 }
 
 /* A waiting peer.connect whose dataplane never reported: answer TIMEOUT. */
-static void node_guard_waiters(sl_node_t *n, uint64_t now_ns)
+static void peermgr_guard_waiters(sl_peermgr_t *n, uint64_t now_ns)
 {
 	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0; i < end; i++) {
 		sl_peer_t *p = &n->peers.e[i];
 		if (p->waiter != 0 && p->state == SL_PEER_CONNECTING && now_ns > p->deadline_ns)
-			node_answer(n, p, NULL, "TIMEOUT",
-			            "the dataplane did not report the connect", NULL);
+			peermgr_connect_end(n, p, SL_CODE_TIMEOUT,
+			                    "the dataplane did not report the connect", NULL, 0);
 	}
 }
 
-void sl_node_tick(sl_node_t *n, uint32_t life, uint64_t now_ns)
+void sl_peermgr_tick(sl_peermgr_t *n, uint32_t life, uint64_t now_ns)
 {
 	if (n->region == NULL)
 		return;
@@ -836,37 +851,22 @@ void sl_node_tick(sl_node_t *n, uint32_t life, uint64_t now_ns)
 		SL_INFO("admission %s", ready ? "open" : "closed");
 	}
 	if (n->peers.n_resend > 0)
-		node_resend(n);
+		peermgr_resend(n);
 	if (now_ns < n->next_slow_ns)
 		return;
-	n->next_slow_ns = now_ns + SL_NODE_SLOW_NS;
-	uint32_t swept = sl_admit_sweep(&n->admit, now_ns, SL_NODE_PENDING_NS);
+	n->next_slow_ns = now_ns + SL_PEERMGR_SLOW_NS;
+	uint32_t swept = sl_admit_sweep(&n->admit, now_ns, SL_PEERMGR_PENDING_NS);
 	if (swept > 0)
 		SL_WARN("%u admitted HELLO(s) never installed; capacity released", swept);
-	node_guard_waiters(n, now_ns);
+	peermgr_guard_waiters(n, now_ns);
 	if (n->ready)
-		node_dial(n, now_ns);
-	node_publish_book(n);
+		peermgr_dial(n, now_ns);
+	peermgr_publish_book(n);
 }
 
-/* ---- API ---------------------------------------------------------------- */
+/* ---- views ------------------------------------------------------------------ */
 
-static void node_hex(char *out, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
-static json_t *node_streams_json(uint32_t streams)
-{
-	json_t *a = json_array();
-	for (unsigned s = 0; s < 32; s++)
-		if ((streams >> s) & 1u)
-			json_array_append_new(a, json_integer(s));
-	return a;
-}
-
-static const char *node_state_word(const sl_peer_t *p)
+static const char *peermgr_state_word(const sl_peer_t *p)
 {
 	switch (p->state) {
 	case SL_PEER_UP:
@@ -881,107 +881,98 @@ static const char *node_state_word(const sl_peer_t *p)
 	}
 }
 
-static json_t *node_counters(const sl_sess_info_t *info)
-{
-	json_t *o = json_object();
-#define SL_NODE_SESS_CNT(f, s) json_object_set_new(o, s, json_integer((json_int_t)info->cnt.f));
-	SL_SESS_CNT_LIST(SL_NODE_SESS_CNT)
-#undef SL_NODE_SESS_CNT
-	return o;
-}
-
-/* node_hs_parked: the session's header-sync service is parked (its
+/* peermgr_hs_parked: the session's header-sync service is parked (its
    generation's park flag in the command block). */
-static bool node_hs_parked(const sl_node_t *n, const sl_peer_t *p)
+static bool peermgr_hs_parked(const sl_peermgr_t *n, const sl_peer_t *p)
 {
 	return n->region != NULL && p->gen != 0 &&
 	       sl_cmdq_parked(&n->cmdq, sl_peers_lcore_of(&n->peers, p),
 	                      sl_peers_slot_of(&n->peers, p), p->gen);
 }
 
-static json_t *node_peer_json(sl_node_t *n, const sl_peer_t *p, bool detail, uint64_t now_ns)
+/* peermgr_live_info: the dataplane's entry for p, when it has p live. */
+static bool peermgr_live_info(sl_peermgr_t *n, const sl_peer_t *p, sl_sess_info_t *info)
 {
 	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
-	sl_sess_info_t info;
-	bool live = false;
 	const struct sl_sess_table *t = n->region ? sl_region_sess(n->region, lcore) : NULL;
-	if (t != NULL && sl_sess_snapshot(t, slot, &info) == 1 && info.sid == p->sid)
-		live = true;
-	char addr[24], id[65];
-	node_addr_str(addr, sizeof addr, p->ip, p->port);
-	node_hex(id, p->node_id, 32);
-	uint32_t rtt = live && info.rtt_us != 0 ? info.rtt_us : p->rtt_us;
-	json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:I, s:s, s:b, s:I, s:I}", "session",
-	                      (json_int_t)p->sid, "addr", addr, "node_id", id, "streams",
-	                      node_streams_json(p->streams), "rtt_us", (json_int_t)rtt, "state",
-	                      node_state_word(p), "outbound", p->outbound != 0, "since_s",
-	                      (json_int_t)((now_ns - p->since_ns) / SL_NS_PER_S), "misbehavior",
-	                      (json_int_t)p->misb_total);
-	if (o == NULL)
-		return o;
-	json_object_set_new(o, "hs_parked", json_boolean(node_hs_parked(n, p)));
-	if (!detail)
-		return o;
-	json_t *kinds = json_object();
-	for (unsigned k = 1; k < SL_MISB_CNT; k++)
-		if (p->misb_kind[k] != 0)
-			json_object_set_new(kinds, sl_misb_str(k), json_integer(p->misb_kind[k]));
-	json_object_set_new(o, "lcore", json_integer(lcore));
-	json_object_set_new(o, "slot", json_integer(slot));
-	json_object_set_new(o, "generation", json_integer(sl_sid_gen(p->sid)));
-	json_object_set_new(o, "remote_session", json_integer(live ? info.remote_sid : 0));
-	json_object_set_new(o, "suspect", json_boolean(p->suspect));
-	json_object_set_new(o, "phi", json_real(p->phi_milli / 1000.0));
-	json_object_set_new(o, "misbehavior_kinds", kinds);
-	json_object_set_new(o, "last_misbehavior", json_string(sl_misb_str(p->misb_last)));
-	json_object_set_new(o, "live_in_dataplane", json_boolean(live));
-	json_object_set_new(o, "counters", live ? node_counters(&info) : json_object());
-	return o;
+	return t != NULL && sl_sess_snapshot(t, slot, info) == 1 && info->sid == p->sid;
 }
 
-json_t *sl_node_peers_json(sl_node_t *n, uint64_t now_ns)
+static void peermgr_view(sl_peermgr_t *n, const sl_peer_t *p, uint64_t now_ns, sl_peermgr_view_t *v)
 {
-	json_t *a = json_array();
+	sl_sess_info_t info;
+	bool live = peermgr_live_info(n, p, &info);
+	*v = (sl_peermgr_view_t){
+	    .sid = p->sid,
+	    .ip = p->ip,
+	    .port = p->port,
+	    .outbound = p->outbound != 0,
+	    .hs_parked = peermgr_hs_parked(n, p),
+	    .state = peermgr_state_word(p),
+	    .streams = p->streams,
+	    .rtt_us = live && info.rtt_us != 0 ? info.rtt_us : p->rtt_us,
+	    .since_s = (now_ns - p->since_ns) / SL_NS_PER_S,
+	    .misbehavior = p->misb_total,
+	};
+	memcpy(v->node_id, p->node_id, 32);
+}
+
+uint32_t sl_peermgr_next(sl_peermgr_t *n, uint32_t cursor, uint64_t now_ns, sl_peermgr_view_t *out)
+{
 	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
-	for (uint32_t i = 0; i < end; i++)
-		if (n->peers.e[i].state != SL_PEER_FREE)
-			json_array_append_new(a, node_peer_json(n, &n->peers.e[i], false, now_ns));
-	return a;
-}
-
-json_t *sl_node_peer_show(sl_node_t *n, uint32_t sid, uint64_t now_ns, sl_node_err_t *err)
-{
-	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
-	if (p == NULL) {
-		node_fail(err, "NOT_FOUND", "no session %u", sid);
-		return NULL;
+	for (uint32_t i = cursor; i < end; i++) {
+		if (n->peers.e[i].state == SL_PEER_FREE)
+			continue;
+		peermgr_view(n, &n->peers.e[i], now_ns, out);
+		return i + 1;
 	}
-	return node_peer_json(n, p, true, now_ns);
+	return 0;
 }
 
-int sl_node_disconnect(sl_node_t *n, uint32_t sid, sl_node_err_t *err)
+int sl_peermgr_show(sl_peermgr_t *n, uint32_t sid, uint64_t now_ns, sl_peermgr_detail_t *out,
+                    sl_peermgr_err_t *err)
 {
 	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
 	if (p == NULL)
-		return node_fail(err, "NOT_FOUND", "no session %u", sid);
-	if (node_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL))
+		return peermgr_fail(err, SL_CODE_NOT_FOUND, "no session %u", sid);
+	memset(out, 0, sizeof *out);
+	peermgr_view(n, p, now_ns, &out->v);
+	out->lcore = sl_peers_lcore_of(&n->peers, p);
+	out->slot = sl_peers_slot_of(&n->peers, p);
+	out->generation = sl_sid_gen(p->sid);
+	out->live = peermgr_live_info(n, p, &out->info);
+	out->remote_session = out->live ? out->info.remote_sid : 0;
+	out->suspect = p->suspect != 0;
+	out->phi = p->phi_milli / 1000.0;
+	out->misb_last = p->misb_last;
+	memcpy(out->misb_kind, p->misb_kind, sizeof out->misb_kind);
+	return 0;
+}
+
+int sl_peermgr_disconnect(sl_peermgr_t *n, uint32_t sid, sl_peermgr_err_t *err)
+{
+	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	if (p == NULL)
+		return peermgr_fail(err, SL_CODE_NOT_FOUND, "no session %u", sid);
+	if (peermgr_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL))
 		SL_INFO("session %u: disconnect requested", sid);
 	return 0;
 }
 
-int sl_node_park(sl_node_t *n, uint32_t sid, sl_node_err_t *err)
+int sl_peermgr_park(sl_peermgr_t *n, uint32_t sid, sl_peermgr_err_t *err)
 {
 	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
 	if (p == NULL || p->state != SL_PEER_UP || n->region == NULL)
-		return node_fail(err, "NOT_FOUND", "no live session %u", sid);
+		return peermgr_fail(err, SL_CODE_NOT_FOUND, "no live session %u", sid);
 	if ((p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)
-		return node_fail(err, "BAD_REQUEST", "session %u did not negotiate header-sync (5)",
-		                 sid);
+		return peermgr_fail(err, SL_CODE_BAD_REQUEST,
+		                    "session %u did not negotiate header-sync (5)", sid);
 	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
 	if (sl_cmdq_parked(&n->cmdq, lcore, slot, p->gen))
 		return 0; /* already parked: idempotent */
 	if (sl_cmdq_park(&n->cmdq, lcore, slot, p->gen) != 0)
-		return node_fail(err, "NOT_FOUND", "session %u is gone from the dataplane", sid);
+		return peermgr_fail(err, SL_CODE_NOT_FOUND, "session %u is gone from the dataplane",
+		                    sid);
 	SL_PROBE_CMD_PARK(p->sid, SL_WIRE_STREAM_HSYNC);
 	n->cnt.cmd_parks++;
 	if (n->hs_park != NULL)
@@ -990,19 +981,21 @@ int sl_node_park(sl_node_t *n, uint32_t sid, sl_node_err_t *err)
 	return 0;
 }
 
-int sl_node_ban(sl_node_t *n, uint32_t ip, uint32_t seconds, uint64_t now_ns, sl_node_err_t *err)
+int sl_peermgr_ban(sl_peermgr_t *n, uint32_t ip, uint32_t seconds, uint64_t now_ns,
+                   sl_peermgr_err_t *err)
 {
 	sl_admit_err_t e = sl_admit_ban(&n->admit, ip, seconds, now_ns);
 	if (e == SL_ADMIT_ERR_ARG)
-		return node_fail(err, "BAD_REQUEST", "address 0.0.0.0 cannot be banned");
+		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "address 0.0.0.0 cannot be banned");
 	if (e != SL_ADMIT_OK)
-		return node_fail(err, "BUSY", "ban table full (%u bans)", SL_ADMIT_BANS_MAX);
+		return peermgr_fail(err, SL_CODE_BUSY, "ban table full (%u bans)",
+		                    SL_ADMIT_BANS_MAX);
 	int closed = 0;
 	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0; i < end; i++) {
 		sl_peer_t *p = &n->peers.e[i];
 		if (p->state != SL_PEER_FREE && p->ip == ip)
-			closed += node_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL);
+			closed += peermgr_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL);
 	}
 	SL_INFO("banned %u.%u.%u.%u for %s%u s; %d session(s) closed", ip >> 24, (ip >> 16) & 255,
 	        (ip >> 8) & 255, ip & 255, seconds ? "" : "ever (0 = until unban) ", seconds,
@@ -1010,34 +1003,26 @@ int sl_node_ban(sl_node_t *n, uint32_t ip, uint32_t seconds, uint64_t now_ns, sl
 	return closed;
 }
 
-int sl_node_unban(sl_node_t *n, uint32_t ip, sl_node_err_t *err)
+int sl_peermgr_unban(sl_peermgr_t *n, uint32_t ip, sl_peermgr_err_t *err)
 {
 	if (sl_admit_unban(&n->admit, ip) != SL_ADMIT_OK)
-		return node_fail(err, "NOT_FOUND", "%u.%u.%u.%u is not banned", ip >> 24,
-		                 (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+		return peermgr_fail(err, SL_CODE_NOT_FOUND, "%u.%u.%u.%u is not banned", ip >> 24,
+		                    (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 	return 0;
 }
 
-json_t *sl_node_counters_json(const sl_node_t *n)
+void sl_peermgr_stats(const sl_peermgr_t *n, sl_peermgr_stats_t *out)
 {
-	json_t *o = json_object();
-#define SL_NODE_CNT_JSON(f, s) json_object_set_new(o, s, json_integer((json_int_t)n->cnt.f));
-	SL_NODE_CNT_LIST(SL_NODE_CNT_JSON)
-#undef SL_NODE_CNT_JSON
-	json_object_set_new(o, "sessions_live", json_integer(n->peers.n_up));
-	json_object_set_new(o, "slots_used", json_integer(n->peers.n_live));
-	json_object_set_new(o, "admitted", json_integer(sl_admit_count(&n->admit)));
-	json_object_set_new(o, "book_entries", json_integer(n->book.n));
-	json_object_set_new(o, "book_rejected", json_integer((json_int_t)n->book.rejected));
-	json_t *by = json_object();
-	uint64_t total = 0;
+	memset(out, 0, sizeof *out);
+	out->cnt = n->cnt;
+	out->sessions_live = n->peers.n_up;
+	out->slots_used = n->peers.n_live;
+	out->admitted = sl_admit_count(&n->admit);
+	out->book_entries = n->book.n;
+	out->book_rejected = n->book.rejected;
 	for (unsigned e = 0; e < SL_EXIT_CNT; e++) {
-		json_object_set_new(by, sl_exit_str(e),
-		                    json_integer((json_int_t)n->down_by_exit[e]));
-		total += n->down_by_exit[e];
+		out->down_by_exit[e] = n->down_by_exit[e];
+		out->down_total += n->down_by_exit[e];
 	}
-	json_object_set_new(o, "down_by_exit", by);
-	json_object_set_new(o, "down_total", json_integer((json_int_t)total));
-	json_object_set_new(o, "down_repeated", json_integer((json_int_t)n->down_repeated));
-	return o;
+	out->down_repeated = n->down_repeated;
 }
