@@ -216,8 +216,9 @@ static json_t *render_ping(const sl_opnet_ping_t *p)
 	for (uint32_t i = 0; i < p->n; i++) {
 		const sl_opnet_ping_res_t *r = &p->res[i];
 		if (r->code == SL_CODE_OK)
-			json_array_append_new(a, json_pack("{s:I, s:I}", "session", (json_int_t)r->sid,
-			                                   "rtt_us", (json_int_t)r->rtt_us));
+			json_array_append_new(a,
+			                      json_pack("{s:I, s:I}", "session", (json_int_t)r->sid,
+			                                "rtt_us", (json_int_t)r->rtt_us));
 		else
 			json_array_append_new(a, json_pack("{s:I, s:{s:s}}", "session",
 			                                   (json_int_t)r->sid, "error", "code",

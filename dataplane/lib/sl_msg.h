@@ -38,7 +38,7 @@
 	X(WORK_ASSIGNED, "work_assigned")   /* sl_evt_work_t: a take, request sent */              \
 	X(WORK_RETURNED, "work_returned")   /* sl_evt_work_t: the routine gave it back */          \
 	X(NEW_BLOCK, "new_block")           /* sl_evt_new_block_t: a NEW_BLOCK, PoW checked */     \
-	X(FETCH_END, "fetch_end")           /* sl_evt_fetch_end_t: a ctrl fetch ended */   \
+	X(FETCH_END, "fetch_end")           /* sl_evt_fetch_end_t: a ctrl fetch ended */           \
 	X(PONG, "pong")                     /* sl_evt_pong_t: the answer to a ctrl PING */
 
 typedef enum {
@@ -332,7 +332,7 @@ enum { SL_SEND_FETCH = 1, SL_SEND_PING = 2 };
 #define SL_FETCH_CORR_BIT (1ull << 63)
 /* With SL_FETCH_CORR_BIT: an attempt of a ctrl operation (sl_opnet.h),
    not the branch fetch's; ctrl routes the answer by this bit. */
-#define SL_OP_CORR_BIT (1ull << 62)
+#define SL_OP_CORR_BIT    (1ull << 62)
 typedef struct {
 	uint8_t kind; /* SL_SEND_* */
 	uint8_t rsvd;
