@@ -414,6 +414,45 @@ static json_t *api_header_export(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t
 	return api_op_answer(c, rq, op, err);
 }
 
+/* header.fetch {height}: an operation (sl_opnet.h): the store, else a
+   peer that claims the height. */
+static json_t *api_header_fetch(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	uint32_t height = UINT32_MAX;
+	sl_op_t *op;
+	if (json_object_get(rq->args, "height") == NULL)
+		return api_fail(err, "BAD_REQUEST", "'height' is required");
+	if (!api_arg_height(rq->args, "height", &height, err))
+		return NULL;
+	json_t *r = api_op_open(c, rq, SL_OP_KIND_HEADER_FETCH, &op, err);
+	if (op == NULL)
+		return r;
+	sl_opnet_header_fetch(&c->net, op, height);
+	return api_op_answer(c, rq, op, err);
+}
+
+/* peer.ping {session} | {all: true}: an operation (sl_opnet.h). */
+static json_t *api_peer_ping(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
+{
+	json_t *all = json_object_get(rq->args, "all");
+	uint32_t sid = 0;
+	sl_op_t *op;
+	if ((all == NULL) == (json_object_get(rq->args, "session") == NULL))
+		return api_fail(err, "BAD_REQUEST", "give exactly one of 'session' and 'all'");
+	if (all != NULL && !json_is_true(all))
+		return api_fail(err, "BAD_REQUEST", "'all' must be true");
+	if (all == NULL && !api_arg_session(rq->args, &sid, err))
+		return NULL;
+	json_t *r = api_op_open(c, rq, SL_OP_KIND_PEER_PING, &op, err);
+	if (op == NULL)
+		return r;
+	if (all != NULL)
+		sl_opnet_peer_ping_all(&c->net, op);
+	else
+		sl_opnet_peer_ping(&c->net, op, sid);
+	return api_op_answer(c, rq, op, err);
+}
+
 /* ---- shutdown ---------------------------------------------------------------- */
 
 static json_t *api_shutdown(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)

@@ -46,6 +46,9 @@ typedef enum {
 	X(PEER_PARK, peer_park, "peer.park", SL_CMDTAB_F_DP, 0,                                   \
 	  "park a session's header-sync service (the session stays)",                             \
 	  (SL_CMDTAB_ARG(session, INT, true)))                                                     \
+	X(PEER_PING, peer_ping, "peer.ping", SL_CMDTAB_F_DP | SL_CMDTAB_F_OP | SL_CMDTAB_F_ONE_OF, \
+	  15, "PING a session (session=N) or every live one (all=true), answer the RTTs",          \
+	  (SL_CMDTAB_ARG(session, INT, false) SL_CMDTAB_ARG(all, BOOL, false)))                    \
 	X(PEER_BAN, peer_ban, "peer.ban", 0, 0,                                                    \
 	  "ban an address (seconds=0: until unban), close its sessions",                           \
 	  (SL_CMDTAB_ARG(addr, ADDR, true) SL_CMDTAB_ARG(seconds, INT, true)))                     \
@@ -61,6 +64,9 @@ typedef enum {
 	X(HEADER_GET, header_get, "header.get", SL_CMDTAB_F_ONE_OF, 0,                             \
 	  "one header by height or hash",                                                          \
 	  (SL_CMDTAB_ARG(height, INT, false) SL_CMDTAB_ARG(hash, STR, false)))                     \
+	X(HEADER_FETCH, header_fetch, "header.fetch", SL_CMDTAB_F_OP, 15,                          \
+	  "one header by height: the store, else a peer whose STATUS claims it",                   \
+	  (SL_CMDTAB_ARG(height, INT, true)))                                                      \
 	X(HEADER_IMPORT, header_import, "header.import", SL_CMDTAB_F_OP, 3600,                     \
 	  "import a header file", (SL_CMDTAB_ARG(path, PATH, true)))                               \
 	X(HEADER_EXPORT, header_export, "header.export", SL_CMDTAB_F_OP, 3600,                     \

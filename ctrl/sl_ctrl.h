@@ -3,9 +3,11 @@
    (sl_api.c); the layers below it get pointers to their own parts only:
      face        sl_server (socket), sl_api (codec, dispatch), sl_cmdtab,
                  sl_render (JSON of results)
-     operations  sl_op (the op table), sl_opkind (the kinds)
+     operations  sl_op (the op table), sl_opkind (the kinds), sl_opnet
+                 (the network kinds: send_and_await, retries)
      domain      sl_peermgr, sl_sync, sl_chainstore, sl_reactor, sl_branch,
-                 sl_admit, sl_peers, sl_book, sl_seen; sl_dplink (the region)
+                 sl_admit, sl_peers, sl_book, sl_seen, sl_peerio (an op's
+                 requests to one peer); sl_dplink (the region)
    Each layer includes and calls only the ones below it.  Single threaded
    (the poll(2) loop in main()), so nothing here is locked.
    Lifecycle as `status` reports it: "registering" until attached to a
@@ -21,6 +23,8 @@
 #include "sl_dplink.h"
 #include "sl_op.h"
 #include "sl_opkind.h"
+#include "sl_opnet.h"
+#include "sl_peerio.h"
 #include "sl_peermgr.h"
 #include "sl_server.h"
 #include "sl_sync.h"
@@ -45,6 +49,9 @@ typedef struct sl_ctrl {
 	sl_sync_t sync;         /* header sync: the reactor, wired (sl_sync.h) */
 	sl_op_table_t ops;      /* running and recently ended operations (sl_op.h) */
 	sl_opkind_t kinds;      /* what each op kind does over the domain (sl_opkind.h) */
+	sl_peerio_t pio;        /* requests to one peer for an op, their answers (sl_peerio.h) */
+	sl_opnet_dom_t net_dom; /* the domain the network ops read (sl_opnet.h) */
+	sl_opnet_t net;         /* header.fetch, peer.ping: attempts and retries (sl_opnet.h) */
 } sl_ctrl_t;
 
 /* sl_ctrl_state: the lifecycle word `status` reports, derived from ctrl's

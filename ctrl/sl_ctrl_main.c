@@ -45,6 +45,7 @@ static void ctrl_on_event(void *ctx, const sl_msg_t *m, uint64_t now_ns)
 	sl_ctrl_t *c = ctx;
 	sl_peermgr_event(&c->pm, m, now_ns);
 	sl_sync_event(&c->sync, m, now_ns);
+	sl_peerio_event(&c->pio, m, now_ns);
 }
 
 /* The node parked a session's header-sync service: the reactor forgets it. */
@@ -254,6 +255,16 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	}
 	sl_op_set_end_hook(&c->ops, sl_api_op_ended, c);
 	sl_opkind_init(&c->kinds, &c->ops, &c->pm, &c->sync, c->chain);
+	sl_peerio_init(&c->pio, &c->pm, &c->sync);
+	c->net_dom = (sl_opnet_dom_t){.pio = &c->pio, .cs = c->chain};
+	sl_opnet_io_t io;
+	sl_opnet_io_domain(&io, &c->net_dom);
+	if (sl_opnet_init(&c->net, &c->ops, &io, sl_now_ns()) != 0) {
+		SL_ERR("out of memory for the network ops' waiter table");
+		sl_server_close(&c->srv);
+		return SL_CTRL_EXIT_START;
+	}
+	sl_peerio_set_reply_hook(&c->pio, sl_opnet_reply, &c->net);
 	c->start_ns = sl_now_ns();
 	SL_INFO("sluice-ctrl %s instance '%s' chain %s; dataplane region %s", SL_VERSION,
 	        c->cfg.instance, c->cfg.profile, c->dp.path);
@@ -274,7 +285,8 @@ static uint64_t ctrl_tick(sl_ctrl_t *c, uint64_t now, uint64_t *busy_until)
 	sl_peermgr_tick(&c->pm, (uint32_t)sl_dplink_life(&c->dp), now);
 	sl_sync_tick(&c->sync, now);
 	sl_op_tick(&c->ops);
-	if (events > 0 || sl_peermgr_busy(&c->pm) || sl_sync_busy(&c->sync))
+	if (events > 0 || sl_peermgr_busy(&c->pm) || sl_sync_busy(&c->sync) ||
+	    sl_opnet_busy(&c->net))
 		*busy_until = now + SL_CTRL_BUSY_HOLD_NS;
 	return now < *busy_until ? SL_CTRL_TICK_BUSY_NS : SL_CTRL_TICK_NS;
 }
@@ -321,6 +333,7 @@ int main(int argc, char **argv)
 	sl_server_close(&ctrl.srv);
 	sl_sync_detach(&ctrl.sync);
 	sl_op_table_fini(&ctrl.ops);
+	sl_opnet_fini(&ctrl.net);
 	sl_dplink_fini(&ctrl.dp);
 	sl_chainstore_close(ctrl.chain);
 	SL_INFO("stopped");

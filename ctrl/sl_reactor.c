@@ -131,6 +131,16 @@ static peer_t *peer_find(sl_reactor_t *r, uint32_t sess, uint32_t gen, bool add)
 	return free_p;
 }
 
+bool sl_reactor_peer_tip(const sl_reactor_t *r, uint32_t sess, uint32_t gen, uint32_t *tip)
+{
+	for (uint32_t i = 0; i < r->max_peers; i++)
+		if (r->peers[i].used && r->peers[i].sess == sess && r->peers[i].gen == gen) {
+			*tip = r->peers[i].tip;
+			return true;
+		}
+	return false;
+}
+
 static uint32_t best_peer_tip(const sl_reactor_t *r, uint32_t *n_peers)
 {
 	uint32_t best = 0, n = 0;

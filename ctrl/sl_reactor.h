@@ -229,6 +229,10 @@ bool sl_reactor_busy(const sl_reactor_t *r);
    sl_reactor_chain_moved, the tip before an outside move). */
 uint32_t sl_reactor_tip(const sl_reactor_t *r);
 
+/* sl_reactor_peer_tip: the best height (sess, gen)'s latest STATUS
+   claimed; false when no STATUS of it is known (or it went down). */
+bool sl_reactor_peer_tip(const sl_reactor_t *r, uint32_t sess, uint32_t gen, uint32_t *tip);
+
 /* sl_reactor_status fills sync.status (scans the table: O(window)). */
 void sl_reactor_status(const sl_reactor_t *r, sl_reactor_status_t *out);
 

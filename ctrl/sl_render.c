@@ -191,6 +191,42 @@ json_t *sl_render_tip_into(const sl_chainstore_tip_t *t, json_t *o)
 
 /* ---- ops -------------------------------------------------------------------- */
 
+/* header.fetch: header.get's result plus source ("store" or the peer). */
+static json_t *render_fetch(const sl_opnet_fetch_t *f)
+{
+	char d[SL_CHAIN_DISPLAY_LEN], hex[161], src[24];
+	sl_chain_hash_display(f->hash, d);
+	sl_render_hex(hex, f->hdr, 80);
+	if (f->from_store)
+		snprintf(src, sizeof src, "store");
+	else
+		sl_render_addr(src, f->src_ip, f->src_port);
+	return json_pack("{s:I, s:s, s:s, s:s}", "height", (json_int_t)f->height, "hash", d,
+	                 "header", hex, "source", src);
+}
+
+/* peer.ping: {session, rtt_us}; {all}: {results: [{session, rtt_us} or
+   {session, error: {code, message}}]}. */
+static json_t *render_ping(const sl_opnet_ping_t *p)
+{
+	if (!p->all)
+		return json_pack("{s:I, s:I}", "session", (json_int_t)p->sid, "rtt_us",
+		                 (json_int_t)p->rtt_us);
+	json_t *a = json_array();
+	for (uint32_t i = 0; i < p->n; i++) {
+		const sl_opnet_ping_res_t *r = &p->res[i];
+		if (r->code == SL_CODE_OK)
+			json_array_append_new(a,
+			                      json_pack("{s:I, s:I}", "session", (json_int_t)r->sid,
+			                                "rtt_us", (json_int_t)r->rtt_us));
+		else
+			json_array_append_new(a, json_pack("{s:I, s:{s:s}}", "session",
+			                                   (json_int_t)r->sid, "error", "code",
+			                                   sl_code_str(r->code)));
+	}
+	return json_pack("{s:o}", "results", a);
+}
+
 static json_t *render_op_kind_result(const sl_op_t *op)
 {
 	switch (op->kind) {
@@ -215,6 +251,10 @@ static json_t *render_op_kind_result(const sl_op_t *op)
 		                 (json_int_t)(s->to - s->from + 1), "from", (json_int_t)s->from,
 		                 "to", (json_int_t)s->to, "path", s->path);
 	}
+	case SL_OP_KIND_HEADER_FETCH:
+		return render_fetch(sl_opnet_fetch_of(op));
+	case SL_OP_KIND_PEER_PING:
+		return render_ping(sl_opnet_ping_of(op));
 	default:
 		return json_object();
 	}

@@ -9,6 +9,7 @@
 
 #include "sl_op.h"
 #include "sl_opkind.h"
+#include "sl_opnet.h"
 #include "sl_peermgr.h"
 #include "sl_sync.h"
 

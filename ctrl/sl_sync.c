@@ -200,6 +200,8 @@ static void sync_on_headers(sl_sync_t *s, const sl_msg_t *m, uint32_t gen, uint6
 	const sl_evt_headers_t *e = (const sl_evt_headers_t *)m->payload;
 	uint32_t n = SL_MIN((uint32_t)e->n, (uint32_t)SL_EVT_HEADERS_MAX);
 	if (e->flags & SL_EVT_HEADERS_F_FETCH) {
+		if ((m->corr & SL_OP_CORR_BIT) != 0)
+			return; /* an op's attempt (sl_peerio) */
 		sl_branch_on_headers(s->b, m->session, gen, m->corr, e, now_ns);
 		return;
 	}
@@ -340,6 +342,8 @@ void sl_sync_event(sl_sync_t *s, const sl_msg_t *m, uint64_t now_ns)
 		sl_branch_session_down(s->b, m->session, gen, now_ns);
 		break;
 	case SL_EVT_FETCH_END:
+		if ((m->corr & SL_OP_CORR_BIT) != 0)
+			return; /* an op's attempt (sl_peerio) */
 		sl_branch_on_end(s->b, m->session, gen, m->corr,
 		                 (const sl_evt_fetch_end_t *)m->payload, now_ns);
 		break;
@@ -359,6 +363,20 @@ void sl_sync_session_down(sl_sync_t *s, uint32_t sid)
 		return;
 	sl_reactor_on_session_down(s->r, sid, sl_sid_gen(sid));
 	sl_branch_session_down(s->b, sid, sl_sid_gen(sid), s->now_ns);
+	sync_drain(s);
+}
+
+bool sl_sync_peer_tip(const sl_sync_t *s, uint32_t sid, uint32_t *tip)
+{
+	return s->r != NULL && sl_reactor_peer_tip(s->r, sid, sl_sid_gen(sid), tip);
+}
+
+void sl_sync_park(sl_sync_t *s, uint32_t sid)
+{
+	if (s->r == NULL)
+		return;
+	s->cnt.fetch_park++;
+	sync_park(s, sid, sl_sid_gen(sid));
 	sync_drain(s);
 }
 

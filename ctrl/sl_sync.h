@@ -85,6 +85,15 @@ void sl_sync_event(sl_sync_t *s, const sl_msg_t *m, uint64_t now_ns);
 /* sl_sync_session_down forgets session sid (park, or its end). */
 void sl_sync_session_down(sl_sync_t *s, uint32_t sid);
 
+/* sl_sync_peer_tip: the best height session sid's latest STATUS claimed;
+   false when none is known (no STATUS yet, gone, or detached). */
+bool sl_sync_peer_tip(const sl_sync_t *s, uint32_t sid, uint32_t *tip);
+
+/* sl_sync_park parks session sid's header-sync service (a SEND_FRAME for
+   it answered PARK_REQUIRED): cmd_park probe, sl_cmdq_park, forgotten by
+   the reactor. */
+void sl_sync_park(sl_sync_t *s, uint32_t sid);
+
 /* sl_sync_chain_moved tells the reactor the chain moved outside it
    (header.import). */
 void sl_sync_chain_moved(sl_sync_t *s);

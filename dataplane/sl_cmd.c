@@ -6,6 +6,7 @@
 #include "sl_connect.h"
 #include "sl_log.h"
 #include "sl_routine.h"
+#include "sl_sess_stream.h"
 
 static void sl_cmd_reject(sl_lcore_t *lc, const sl_msg_t *m)
 {
@@ -54,9 +55,14 @@ static void sl_cmd_session(sl_lcore_t *lc, const sl_msg_t *m)
 		sl_cmd_teardown(lc, m);
 		return;
 	default:
-		/* header-sync variants (FORWARD_NEW_BLOCK, DROP_EXPECTATION,
-		   SEND_FRAME): the header-sync routine */
-		if (m->session < SL_SESSIONS_PER_LCORE)
+		if (m->session >= SL_SESSIONS_PER_LCORE)
+			return;
+		/* SEND_FRAME PING: the session routine; the other header-sync
+		   variants (FORWARD_NEW_BLOCK, DROP_EXPECTATION, SEND_FRAME
+		   FETCH): the header-sync routine */
+		if (m->type == SL_CMDQ_V_SEND_FRAME && m->len >= 1 && m->payload[0] == SL_SEND_PING)
+			sl_ss_command(lc, sl_rt_peer(lc, m->session), m);
+		else
 			sl_hs_command(lc, sl_rt_peer(lc, m->session), m);
 		return;
 	}

@@ -589,90 +589,107 @@ static int sl_hs_deliver(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 
 /* ---- fetches for ctrl (SEND_FRAME) -------------------------------------- */
 
-/* sl_hs_fetch_end ends p's fetch: reason 0 (every height came) is silent,
-   any other goes to ctrl as FETCH_END.  Stragglers are dropped as late. */
-static void sl_hs_fetch_end(sl_lcore_t *lc, struct sl_peer *p, uint16_t reason)
+/* sl_hs_fetch_find: p's fetch with this corr, or NULL. */
+static sl_hs_fetch_t *sl_hs_fetch_find(struct sl_peer *p, uint64_t corr)
+{
+	for (uint32_t i = 0; corr != 0 && i < SL_HS_FETCH_MAX; i++)
+		if (p->hs.f[i].corr == corr)
+			return &p->hs.f[i];
+	return NULL;
+}
+
+/* sl_hs_fetch_end ends fetch f of p: reason 0 (every height came) is
+   silent, any other goes to ctrl as FETCH_END.  Stragglers are dropped as
+   late. */
+static void sl_hs_fetch_end(sl_lcore_t *lc, struct sl_peer *p, sl_hs_fetch_t *f, uint16_t reason)
 {
 	sl_hs_peer_t *hs = &p->hs;
 	if (reason != 0) {
-		sl_evt_fetch_end_t e = {.start = hs->f_start, .reason = reason};
-		sl_rt_event_corr(lc, SL_EVT_FETCH_END, p->sid, sl_hs_gen(p), hs->f_corr, &e,
-		                 sizeof e);
+		sl_evt_fetch_end_t e = {.start = f->start, .reason = reason};
+		sl_rt_event_corr(lc, SL_EVT_FETCH_END, p->sid, sl_hs_gen(p), f->corr, &e, sizeof e);
 	}
-	sl_hs_close_corr(hs, hs->f_corr);
-	hs->f_corr = 0;
-	hs->f_count = 0;
+	sl_hs_close_corr(hs, f->corr);
+	memset(f, 0, sizeof *f);
 }
 
-/* sl_hs_fetch_headers: a HEADERS frame of p's fetch: the pull's checks,
+/* sl_hs_fetch_headers: a HEADERS frame of p's fetch f: the pull's checks,
    then the headers go to ctrl flagged FETCH. */
-static void sl_hs_fetch_headers(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_headers_t *hd)
+static void sl_hs_fetch_headers(sl_lcore_t *lc, struct sl_peer *p, sl_hs_fetch_t *f,
+                                const sl_wire_headers_t *hd)
 {
-	sl_hs_peer_t *hs = &p->hs;
 	sl_evt_headers_t ev;
 	uint64_t end = (uint64_t)hd->start_height + hd->n;
-	const char *why =
-	    hd->start_height < hs->f_start || end > (uint64_t)hs->f_start + hs->f_count
-	        ? "heights outside the request"
-	        : sl_hs_check(lc->rt->hs.profile, hd, &ev);
+	const char *why = hd->start_height < f->start || end > (uint64_t)f->start + f->count
+	                      ? "heights outside the request"
+	                      : sl_hs_check(lc->rt->hs.profile, hd, &ev);
 	if (SL_UNLIKELY(why != NULL)) {
 		SL_DEBUG("worker %u: session %08x: fetch %u+%u refused: %s", lc->idx, p->sid,
-		         hs->f_start, hs->f_count, why);
+		         f->start, f->count, why);
 		sl_hs_record_bad(lc, p, SL_WIRE_T_HEADERS);
-		sl_hs_fetch_end(lc, p, SL_FETCH_END_BAD);
+		sl_hs_fetch_end(lc, p, f, SL_FETCH_END_BAD);
 		return;
 	}
-	if (SL_UNLIKELY(sl_hs_deliver(lc, p, hs->f_corr, hd, &ev, SL_EVT_HEADERS_F_FETCH,
-	                              hs->f_start, hs->f_count) != 0)) {
-		sl_hs_fetch_end(lc, p, SL_FETCH_END_SHORT); /* ctrl asks again */
+	if (SL_UNLIKELY(sl_hs_deliver(lc, p, f->corr, hd, &ev, SL_EVT_HEADERS_F_FETCH, f->start,
+	                              f->count) != 0)) {
+		sl_hs_fetch_end(lc, p, f, SL_FETCH_END_SHORT); /* ctrl asks again */
 		return;
 	}
 	bool last = ev.last;
-	hs->f_got += hd->n;
-	hs->f_last_ns = lc->now_ns;
-	if (hs->f_got >= hs->f_count)
-		sl_hs_fetch_end(lc, p, 0);
+	f->got += hd->n;
+	f->last_ns = lc->now_ns;
+	if (f->got >= f->count)
+		sl_hs_fetch_end(lc, p, f, 0);
 	else if (last)
-		sl_hs_fetch_end(lc, p, SL_FETCH_END_SHORT);
+		sl_hs_fetch_end(lc, p, f, SL_FETCH_END_SHORT);
 }
 
-/* sl_hs_fetch (SEND_FRAME, kind FETCH): send ctrl's GET_HEADERS; a fetch
-   still running is replaced (its stragglers become late). */
-static void sl_hs_fetch(sl_lcore_t *lc, struct sl_peer *p, const sl_cmd_fetch_t *f)
+/* sl_hs_fetch (SEND_FRAME, kind FETCH): send ctrl's GET_HEADERS in a free
+   fetch slot; with none free the oldest is replaced (its stragglers
+   become late). */
+static void sl_hs_fetch(sl_lcore_t *lc, struct sl_peer *p, const sl_cmd_fetch_t *cmd)
 {
 	sl_hs_peer_t *hs = &p->hs;
-	if (SL_UNLIKELY(f->kind != SL_SEND_FETCH || f->count == 0 ||
-	                f->count > SL_WIRE_GET_HEADERS_MAX || (f->corr & SL_FETCH_CORR_BIT) == 0)) {
+	if (SL_UNLIKELY(cmd->kind != SL_SEND_FETCH || cmd->count == 0 ||
+	                cmd->count > SL_WIRE_GET_HEADERS_MAX ||
+	                (cmd->corr & SL_FETCH_CORR_BIT) == 0)) {
 		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
 		return;
 	}
-	if (hs->f_corr != 0)
-		sl_hs_close_corr(hs, hs->f_corr);
-	hs->f_corr = f->corr;
-	hs->f_start = f->start;
-	hs->f_count = f->count;
-	hs->f_got = 0;
-	hs->f_last_ns = lc->now_ns;
+	sl_hs_fetch_t *f = &hs->f[0];
+	for (uint32_t i = 0; i < SL_HS_FETCH_MAX && f->corr != 0; i++)
+		if (hs->f[i].corr == 0 || hs->f[i].last_ns < f->last_ns)
+			f = &hs->f[i];
+	if (f->corr != 0) {
+		sl_hs_close_corr(hs, f->corr);
+		memset(f, 0, sizeof *f);
+	}
+	f->corr = cmd->corr;
+	f->start = cmd->start;
+	f->count = cmd->count;
+	f->got = 0;
+	f->last_ns = lc->now_ns;
 	sl_wire_msg_t msg;
 	memset(&msg, 0, sizeof msg);
-	msg.get_headers.start_height = f->start;
-	msg.get_headers.count = f->count;
-	memcpy(msg.get_headers.anchor_hash, f->anchor, 32);
-	if (SL_UNLIKELY(sl_rt_send_sess(lc, p, SL_WIRE_STREAM_HSYNC, SL_WIRE_T_GET_HEADERS, f->corr,
-	                                &msg) != 0)) {
-		sl_hs_fetch_end(lc, p, SL_FETCH_END_SEND);
+	msg.get_headers.start_height = cmd->start;
+	msg.get_headers.count = cmd->count;
+	memcpy(msg.get_headers.anchor_hash, cmd->anchor, 32);
+	if (SL_UNLIKELY(sl_rt_send_sess(lc, p, SL_WIRE_STREAM_HSYNC, SL_WIRE_T_GET_HEADERS,
+	                                cmd->corr, &msg) != 0)) {
+		sl_hs_fetch_end(lc, p, f, SL_FETCH_END_SEND);
 		return;
 	}
 	SL_CNT_ADD(&lc->cnt->hs_fetch_tx, 1);
 }
 
-/* sl_hs_fetch_tick ends a fetch whose answer went quiet (SHORT). */
+/* sl_hs_fetch_tick ends fetches whose answer went quiet (SHORT). */
 static void sl_hs_fetch_tick(sl_lcore_t *lc, struct sl_peer *p)
 {
-	sl_hs_peer_t *hs = &p->hs;
-	uint64_t quiet = hs->f_got > 0 ? SL_HS_QUIET_NS : SL_HS_EXP_STALE_NS;
-	if (hs->f_corr != 0 && lc->now_ns - hs->f_last_ns > quiet)
-		sl_hs_fetch_end(lc, p, SL_FETCH_END_SHORT);
+	for (uint32_t i = 0; i < SL_HS_FETCH_MAX; i++) {
+		sl_hs_fetch_t *f = &p->hs.f[i];
+		uint64_t quiet = f->got > 0 ? SL_HS_QUIET_NS : SL_HS_EXP_STALE_NS;
+		if (f->corr != 0 && lc->now_ns - f->last_ns > quiet)
+			sl_hs_fetch_end(lc, p, f, SL_FETCH_END_SHORT);
+	}
 }
 
 /* ---- pulling: answers (continued) ------------------------------------------ */
@@ -680,8 +697,9 @@ static void sl_hs_fetch_tick(sl_lcore_t *lc, struct sl_peer *p)
 static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
                           const sl_wire_headers_t *hd)
 {
-	if (corr != 0 && corr == p->hs.f_corr) {
-		sl_hs_fetch_headers(lc, p, hd);
+	sl_hs_fetch_t *f = sl_hs_fetch_find(p, corr);
+	if (f != NULL) {
+		sl_hs_fetch_headers(lc, p, f, hd);
 		return;
 	}
 	sl_hs_exp_t *e = sl_hs_exp_find(lc, p, corr);
@@ -732,8 +750,9 @@ static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 static void sl_hs_nf_rx(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
                         const sl_wire_not_found_t *nf)
 {
-	if (corr != 0 && corr == p->hs.f_corr) {
-		sl_hs_fetch_end(lc, p, nf->reason != 0 ? nf->reason : SL_FETCH_END_SHORT);
+	sl_hs_fetch_t *f = sl_hs_fetch_find(p, corr);
+	if (f != NULL) {
+		sl_hs_fetch_end(lc, p, f, nf->reason != 0 ? nf->reason : SL_FETCH_END_SHORT);
 		return;
 	}
 	sl_hs_exp_t *e = sl_hs_exp_find(lc, p, corr);

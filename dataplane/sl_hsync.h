@@ -94,7 +94,9 @@
    Fetches.  SEND_FRAME(SL_SEND_FETCH) makes the routine send ctrl's own
    GET_HEADERS (ctrl's corr and anchor) and route its answer to ctrl
    (sl_msg.h SL_CMDQ_V_SEND_FRAME), with the same checks as a pull
-   (heights inside the request, PoW, linkage in the batch).
+   (heights inside the request, PoW, linkage in the batch).  Up to
+   SL_HS_FETCH_MAX fetches per session run at once, each found by its
+   corr; one more replaces the oldest.
 
    Fault injection (CONFIG_SL_TEST_HOOKS only, [dataplane] fault_bad_pow =
    n): every n-th answer served carries one header whose bits were raised
@@ -142,6 +144,20 @@ typedef struct {
 	uint64_t bits[(SL_RANGEQ_LEN_MAX + 63) / 64]; /* heights received, r.start based */
 } sl_hs_exp_t;
 
+/* One fetch ctrl asked for (SEND_FRAME, kind FETCH).  A session holds up
+   to SL_HS_FETCH_MAX at once (the branch fetch and the ops' attempts run
+   side by side); a new one when all are taken replaces the oldest, whose
+   stragglers are then dropped as late. */
+#define SL_HS_FETCH_MAX 8u
+typedef struct {
+	uint64_t corr;    /* SL_FETCH_CORR_BIT set; 0: free */
+	uint64_t last_ns; /* sent, or last frame of its answer */
+	uint32_t start;   /* first height */
+	uint32_t got;     /* headers received */
+	uint16_t count;   /* heights asked */
+	uint16_t rsvd[3];
+} sl_hs_fetch_t;
+
 /* Per-session header-sync state (part of sl_peer_t, zeroed on install). */
 typedef struct {
 	uint8_t on;                        /* stream 5 negotiated and not parked */
@@ -162,11 +178,7 @@ typedef struct {
 	uint64_t retry_ns;                 /* empty-retry: no pull before this, 0 none */
 	uint64_t closed[SL_HS_CLOSED_MAX]; /* corrs whose late answers are dropped */
 	uint16_t nb_n;                     /* NEW_BLOCK in the current meter window */
-	uint16_t f_count;                  /* ctrl fetch: heights asked, 0 none */
-	uint32_t f_start;                  /* ... first height */
-	uint32_t f_got;                    /* ... headers received */
-	uint64_t f_corr;                   /* ... its corr (SL_FETCH_CORR_BIT set), 0 none */
-	uint64_t f_last_ns;                /* ... sent, or last frame of its answer */
+	sl_hs_fetch_t f[SL_HS_FETCH_MAX];  /* ctrl's fetches (SEND_FRAME) */
 } sl_hs_peer_t;
 
 /* Per-lcore: the local status last read from the region; the pull state. */

@@ -2,6 +2,7 @@
 #include "sl_sess_stream.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "sl_log.h"
 
@@ -36,6 +37,33 @@ static void sl_ss_pong(sl_lcore_t *lc, sl_peer_t *p, uint64_t echo_ns)
 	p->pong_echo_ns = echo_ns;
 	sl_phi_heartbeat(&p->phi, lc->now_ns);
 	sl_sess_set_rtt(&lc->rt->tab->slot[sl_rt_slot(lc, p)], sl_rtt_srtt_us(&p->rtt));
+}
+
+/* sl_ss_op_pong: the PONG of a ctrl PING goes back to ctrl (its corr). */
+static void sl_ss_op_pong(sl_lcore_t *lc, sl_peer_t *p, uint64_t corr, uint64_t echo_ns)
+{
+	sl_evt_pong_t e = {.status = SL_PONG_OK,
+	                   .rtt_ns = echo_ns <= lc->now_ns ? lc->now_ns - echo_ns : 0};
+	sl_rt_event_corr(lc, SL_EVT_PONG, p->sid, p->gen, corr, &e, sizeof e);
+}
+
+void sl_ss_command(sl_lcore_t *lc, sl_peer_t *p, const sl_msg_t *m)
+{
+	sl_cmd_ping_t c;
+	if (p->state != SL_PEER_LIVE || p->gen != m->gen || m->len < sizeof c) {
+		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
+		return;
+	}
+	memcpy(&c, m->payload, sizeof c);
+	if (SL_UNLIKELY(c.kind != SL_SEND_PING || (c.corr & SL_FETCH_CORR_BIT) == 0)) {
+		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
+		return;
+	}
+	sl_wire_msg_t ping = {.ping = {.sender_time_ns = lc->now_ns}};
+	if (sl_rt_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_PING, c.corr, &ping) != 0) {
+		sl_evt_pong_t e = {.status = SL_PONG_SEND};
+		sl_rt_event_corr(lc, SL_EVT_PONG, p->sid, p->gen, c.corr, &e, sizeof e);
+	}
 }
 
 static void sl_ss_liveness_event(sl_lcore_t *lc, sl_peer_t *p, uint16_t state)
@@ -80,6 +108,10 @@ void sl_ss_input(sl_lcore_t *lc, sl_peer_t *p, const sl_wire_hdr_t *h, const sl_
 		return;
 	}
 	case SL_WIRE_T_PONG:
+		if ((h->corr & SL_FETCH_CORR_BIT) != 0) {
+			sl_ss_op_pong(lc, p, h->corr, msg->ping.sender_time_ns);
+			return;
+		}
 		sl_ss_pong(lc, p, msg->ping.sender_time_ns);
 		return;
 	case SL_WIRE_T_GOODBYE:

@@ -35,6 +35,13 @@ void sl_ss_input(sl_lcore_t *lc, sl_peer_t *p, const sl_wire_hdr_t *h, const sl_
 /* sl_ss_deadline (deadlines phase): PING when due. */
 void sl_ss_deadline(sl_lcore_t *lc, sl_peer_t *p);
 
+/* sl_ss_command runs a SEND_FRAME PING for ctrl (sl_cmd_ping_t) on live
+   session p: PING with ctrl's corr; the PONG carrying it goes to ctrl as
+   SL_EVT_PONG (round trip on this lcore's clock), a failed send as
+   SL_EVT_PONG status SEND.  Such a PONG is not a phi heartbeat.  A stale
+   command (not live, other generation, bad payload) is counted. */
+void sl_ss_command(sl_lcore_t *lc, sl_peer_t *p, const sl_msg_t *m);
+
 /* sl_ss_liveness (liveness phase): phi transitions; may tear p down. */
 void sl_ss_liveness(sl_lcore_t *lc, sl_peer_t *p);
 

@@ -38,7 +38,8 @@
 	X(WORK_ASSIGNED, "work_assigned")   /* sl_evt_work_t: a take, request sent */              \
 	X(WORK_RETURNED, "work_returned")   /* sl_evt_work_t: the routine gave it back */          \
 	X(NEW_BLOCK, "new_block")           /* sl_evt_new_block_t: a NEW_BLOCK, PoW checked */     \
-	X(FETCH_END, "fetch_end")           /* sl_evt_fetch_end_t: a ctrl fetch ended */
+	X(FETCH_END, "fetch_end")           /* sl_evt_fetch_end_t: a ctrl fetch ended */           \
+	X(PONG, "pong")                     /* sl_evt_pong_t: the answer to a ctrl PING */
 
 typedef enum {
 #define SL_EVT_ENUM(e, s) SL_EVT_##e,
@@ -258,6 +259,18 @@ typedef struct {
 	uint16_t rsvd;
 } sl_evt_fetch_end_t;
 
+/* SL_EVT_PONG (msg.corr = the PING's corr, SL_FETCH_CORR_BIT set): the
+   session routine's answer to a ctrl PING (SEND_FRAME, SL_SEND_PING):
+   status 0 with the round trip measured on the lcore's clock, or
+   SL_PONG_SEND when the PING could not be sent.  A PONG whose corr lacks
+   the bit is the routine's own keepalive and never reaches ctrl. */
+enum { SL_PONG_OK = 0, SL_PONG_SEND = 1 };
+typedef struct {
+	uint64_t rtt_ns;
+	uint16_t status; /* SL_PONG_* */
+	uint16_t rsvd[3];
+} sl_evt_pong_t;
+
 _Static_assert(sizeof(sl_evt_headers_t) <= sizeof(((sl_msg_t *)0)->payload),
                "one HEADERS frame of headers and hashes fits an event (CONFIG_SL_MSG_SIZE)");
 
@@ -315,8 +328,11 @@ typedef struct {
    to ctrl (SL_EVT_HEADERS with SL_EVT_HEADERS_F_FETCH, SL_EVT_FETCH_END)
    instead of the range table.  One fetch per session at a time: a new one
    replaces the old (whose stragglers are then dropped as late). */
-enum { SL_SEND_FETCH = 1 };
+enum { SL_SEND_FETCH = 1, SL_SEND_PING = 2 };
 #define SL_FETCH_CORR_BIT (1ull << 63)
+/* With SL_FETCH_CORR_BIT: an attempt of a ctrl operation (sl_opnet.h),
+   not the branch fetch's; ctrl routes the answer by this bit. */
+#define SL_OP_CORR_BIT    (1ull << 62)
 typedef struct {
 	uint8_t kind; /* SL_SEND_* */
 	uint8_t rsvd;
@@ -325,6 +341,16 @@ typedef struct {
 	uint64_t corr;
 	uint8_t anchor[32];
 } sl_cmd_fetch_t;
+
+/* SL_CMDQ_V_SEND_FRAME payload, kind SL_SEND_PING: the session routine
+   sends PING (sender_time_ns = now) with msg corr = corr (bit 63 set) and
+   hands the PONG with that corr to ctrl as SL_EVT_PONG.  The first byte
+   is the kind, like sl_cmd_fetch_t's. */
+typedef struct {
+	uint8_t kind; /* SL_SEND_PING */
+	uint8_t rsvd[7];
+	uint64_t corr;
+} sl_cmd_ping_t;
 
 /* SL_CMD_REJECT payload. */
 typedef struct {
@@ -343,5 +369,6 @@ _Static_assert(sizeof(sl_evt_hello_t) <= sizeof(((sl_msg_t *)0)->payload), "hell
 _Static_assert(sizeof(sl_evt_session_up_t) <= sizeof(((sl_msg_t *)0)->payload), "up fits");
 _Static_assert(sizeof(sl_evt_peers_t) <= sizeof(((sl_msg_t *)0)->payload), "peers fits");
 _Static_assert(sizeof(sl_cmd_install_t) <= SL_CMDQ_PAYLOAD_MAX, "install fits");
+_Static_assert(sizeof(sl_evt_pong_t) <= sizeof(((sl_msg_t *)0)->payload), "pong fits");
 
 #endif /* SL_MSG_H */
