@@ -30,7 +30,8 @@ sanitize=${SLUICE_SANITIZE:-1}
 # (sessions, sync, reorg, relay, hostile input, faults, the store, the API).
 asan_scenarios="handshake_admission hostile_matrix malformed_frame_counted
   session_exit_kinds cli_exit_codes header_import_export headers_serve
-  sync_two_nodes sync_pull_checks sync_reorg new_block_relay sync_bad_pow"
+  sync_two_nodes sync_pull_checks sync_reorg new_block_relay sync_bad_pow ops_tx
+  ops_network"
 
 times=()
 t_start=$(date +%s)
