@@ -779,7 +779,7 @@ static bool sl_hs_request(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e)
 {
 	sl_hs_lcore_t *g = &lc->rt->hs;
 	sl_range_t r;
-	if (sl_region_event_room(&lc->dp->region, lc->idx) < SL_HS_EVENT_ROOM) {
+	if (!sl_evq_room(&lc->rt->evq, SL_HS_EVENT_ROOM)) {
 		SL_CNT_ADD(&lc->cnt->hs_pull_deferred, 1); /* ctrl is behind: no new work */
 		sl_hs_pull_soon(lc, lc->now_ns + SL_HS_EVENT_WAIT_NS);
 		return false;

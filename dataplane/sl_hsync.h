@@ -49,8 +49,9 @@
    delay passed, or once a second) lets every live, unparked session with
    a valid STATUS, a free expectation slot (at most [sync] inflight) and
    its empty-retry delay passed take a range (sl_rangeq_take, cap 2000),
-   while the lcore's event ring has room for a whole answer (else the pull
-   waits for ctrl: hs_pull_deferred), and
+   while the lcore's event outbox has room for a whole answer above its
+   reserve and no backlog (sl_evq_room; else the pull waits for ctrl:
+   hs_pull_deferred), and
    ask for it: take -> GET_HEADERS (anchor: hash of our committed header
    start-1 when mapped, else zero) -> record the expectation -> WORK_ASSIGNED
    (msg.corr = the request's corr), in one step; a send failure returns the

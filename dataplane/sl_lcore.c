@@ -94,6 +94,15 @@ static uint32_t sl_rx_gather(sl_lcore_t *lc, bool *full)
 	return lc->rx_n;
 }
 
+/* Phase 0: never-lost events first — the backlog of critical events the
+   full ring refused earlier goes to ctrl, in order, before this cycle
+   emits anything (sl_evq.h). */
+static void sl_phase_events(sl_lcore_t *lc)
+{
+	if (sl_evq_flush(&lc->rt->evq) != 0)
+		lc->work++;
+}
+
 /* Phase 1: gather (frames left from the last cycle first, then bursts),
    judge the depth against the BACKOFF mark (phase 6's decision, taken here
    so it applies to the frames it measured), then serve while the budget
@@ -216,6 +225,7 @@ int sl_lcore_main(void *arg)
 	SL_DEBUG("worker %u on lcore %u: polling queue %u", lc->idx, lc->lcore_id, lc->idx);
 	while (!sl_dp_stop_requested(lc->dp)) {
 		sl_cycle_begin(lc);
+		sl_phase_events(lc);   /* backlog of never-lost events, in order */
 		sl_phase_rx(lc);       /* burst -> parse -> demux -> handler */
 		sl_phase_commands(lc); /* ctrl -> this lcore */
 		if (sl_tick_due(lc)) {
