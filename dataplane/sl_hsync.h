@@ -73,6 +73,13 @@
    A request without a single answer frame after SL_HS_NOANSWER_NS was
    lost (or its answer was): the range goes back (NOT_FOUND, hs_no_answer)
    and may be asked again at once.
+   Deadlines before completions: these deadlines (no answer, quiet,
+   stale; a fetch's quiet / stale) are judged by one function for the
+   deadline phase (sl_hs_tick) and for the answer path, which checks them
+   first: a HEADERS or NOT_FOUND for a request whose deadline passed —
+   even when the deadline phase has not run since — ends the request as
+   the deadline would have, and is itself a late answer (hs_late_drop),
+   never credited.
    An answer whose last frame is older than SL_HS_QUIET_NS (its LAST was
    lost) ends like one cut by LAST.  Heights missing after an answer that
    brought some (frames lost on the way) go back at once and may be taken
