@@ -14,7 +14,8 @@
 # Afterwards:
 #   the counters show the ring was full (evt_refused_* > 0, evt_backlogged
 #     > 0) and nothing critical was lost (evt_critical_lost 0, every
-#     backlogged record flushed);
+#     backlogged record flushed), and ctrl's reconcile belt
+#     (ctrl/sl_reconcile.h) never had to stand in for a SESSION_DOWN;
 #   ctrl's peers are exactly the dataplane's live sessions (telemetry
 #     /sluice/sessions) — the sessions still open;
 #   the departed peers, restarted with the same node_id, are admitted
@@ -262,6 +263,8 @@ LOST=$(get evt_critical_lost)
 [ "$BL" -gt 0 ] || slt_fail "evt_backlogged = 0: no critical event met a full ring"
 [ "$FL" = "$BL" ] || slt_fail "evt_backlog_flushed $FL != evt_backlogged $BL"
 [ "$LOST" = 0 ] || slt_fail "evt_critical_lost = $LOST"
+REC=$(grep -c "SESSION_DOWN never came" "$SLT_TMP/ctrl.log")
+[ "$REC" = 0 ] || slt_fail "ctrl reconciled $REC sessions whose SESSION_DOWN never came"
 slt_ok "counters: refused $REF (reserve $(get evt_refused_reserve), full $(get evt_refused_full), backlog $(get evt_refused_backlog)), backlogged $BL, flushed $FL, backlog max $(get evt_backlog_max), critical lost $LOST, events_lost $(get events_lost), events_tx $(get events_tx)"
 slt_stop
 slt_assert_clean
