@@ -13,7 +13,8 @@
 #   holds, so the rest wait in the backlog; then ctrl continues (SIGCONT).
 # Afterwards:
 #   the counters show the ring was full (evt_refused_* > 0, evt_backlogged
-#     > 0) and nothing critical was lost (evt_critical_lost 0, every
+#     > 0; STATUS sent while the backlog waits is refused behind it,
+#     evt_refused_backlog > 0) and nothing critical was lost (evt_critical_lost 0, every
 #     backlogged record flushed), and ctrl's reconcile belt
 #     (ctrl/sl_reconcile.h) never had to stand in for a SESSION_DOWN;
 #   ctrl's peers are exactly the dataplane's live sessions (telemetry
@@ -159,11 +160,18 @@ stay, gone = flood[:N_STAY], flood[N_STAY:]
 hold.goodbye()
 for p in gone:
     p.goodbye()
-pump(stay, 1.5)
+pump(stay, 1.2)
+# advisory events while critical ones wait in the backlog: refused (they
+# must not overtake a SESSION_DOWN)
+for p in stay:
+    status(p)
+pump(stay, 0.3)
 full = tel()
 # (the counters are judged at the end: first what ctrl's view shows)
-ok("%d sessions ended with the ring full: backlog depth %d (backlogged %d, critical lost %d)" %
-   (len(gone) + 1, full["evt_backlog_depth"], full["evt_backlogged"], full["evt_critical_lost"]))
+ok("%d sessions ended with the ring full: backlog depth %d (backlogged %d, critical lost %d), "
+   "advisory refused behind it %d" %
+   (len(gone) + 1, full["evt_backlog_depth"], full["evt_backlogged"], full["evt_critical_lost"],
+    full["evt_refused_backlog"]))
 
 os.kill(ctrl_pid, signal.SIGCONT)
 stopped = False
@@ -261,6 +269,8 @@ FL=$(get evt_backlog_flushed)
 LOST=$(get evt_critical_lost)
 [ "$REF" -gt 0 ] || slt_fail "no advisory event refused: the ring was never full"
 [ "$BL" -gt 0 ] || slt_fail "evt_backlogged = 0: no critical event met a full ring"
+[ "$(get evt_refused_backlog)" -gt 0 ] ||
+	slt_fail "evt_refused_backlog = 0: no advisory event was held behind the backlog"
 [ "$FL" = "$BL" ] || slt_fail "evt_backlog_flushed $FL != evt_backlogged $BL"
 [ "$LOST" = 0 ] || slt_fail "evt_critical_lost = $LOST"
 REC=$(grep -c "SESSION_DOWN never came" "$SLT_TMP/ctrl.log")
