@@ -51,6 +51,7 @@ static void dplink_detach(sl_dplink_t *l)
 	uint32_t me = (uint32_t)getpid();
 	if (l->attached && l->on_attach != NULL)
 		l->on_attach(l->hook_ctx, &l->region, false, 0);
+	sl_reconcile_fini(&l->rec);
 	if (l->region.hdr != NULL) {
 		atomic_compare_exchange_strong(&l->region.hdr->ctrl_pid, &me, 0);
 		sl_region_close(&l->region);
@@ -132,6 +133,8 @@ static void dplink_try_attach(sl_dplink_t *l, uint64_t now_ns)
 		dplink_refuse(l, st.st_dev, st.st_ino, now_ns);
 		return;
 	}
+	if (sl_reconcile_init(&l->rec, l->region.hdr->n_lcores) != 0)
+		SL_WARN("region %s: no reconcile belt (lost events would not be noticed)", l->path);
 	l->attached = true;
 	l->dev = st.st_dev;
 	l->ino = st.st_ino;
@@ -182,6 +185,7 @@ static uint32_t dplink_drain(sl_dplink_t *l, uint64_t now_ns)
 				break;
 			l->events_drained++;
 			drained++;
+			sl_reconcile_seen(&l->rec, &m);
 			if (l->on_event != NULL)
 				l->on_event(l->hook_ctx, &m, now_ns);
 			SL_DEBUG("event %s from lcore %u session %u gen %u (%u bytes)",
@@ -203,7 +207,9 @@ uint32_t sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns)
 	if (!l->attached)
 		return 0;
 	atomic_store_explicit(&l->region.hdr->ctrl_heartbeat_ns, now_ns, memory_order_release);
-	return dplink_drain(l, now_ns);
+	uint32_t drained = dplink_drain(l, now_ns);
+	sl_reconcile_sweep(&l->rec, &l->region, now_ns, l->on_event, l->hook_ctx);
+	return drained;
 }
 
 bool sl_dplink_request_shutdown(sl_dplink_t *l)

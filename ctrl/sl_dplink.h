@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "sl_base.h"
+#include "sl_reconcile.h"
 #include "sl_region.h"
 
 /* A dataplane whose heartbeat is older than this is taken for dead. */
@@ -49,6 +50,7 @@ typedef struct {
 	uint64_t events_drained;
 	uint64_t attaches;
 	uint64_t detaches;
+	sl_reconcile_t rec; /* sessions seen up, checked against the session tables */
 } sl_dplink_t;
 
 /* sl_dplink_init prepares `l` (detached) for the region of `instance` in
@@ -63,7 +65,9 @@ void sl_dplink_set_hooks(sl_dplink_t *l, sl_dplink_event_fn on_event, sl_dplink_
 /* sl_dplink_tick runs one ctrl tick: attach if detached (no region yet is
    normal and quiet), detach from a dead or replaced dataplane and look for
    the next (checked at most every SL_DPLINK_CHECK_NS), write
-   ctrl_heartbeat_ns, drain every lcore's event ring (bounded per tick).
+   ctrl_heartbeat_ns, drain every lcore's event ring (bounded per tick),
+   then the reconcile sweep (sl_reconcile.h: a SESSION_DOWN that never
+   came is reported through the event hook).
    Never blocks.  Returns the number of event records drained (the caller
    ticks faster while events flow). */
 uint32_t sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns);

@@ -521,6 +521,65 @@ static void sl_hs_short(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, bool 
 		sl_hs_retry_later(lc, p);
 }
 
+/* Deadlines of an expectation (the deadline phase and the answer path
+   judge them with the same function: deadlines before completions). */
+typedef enum {
+	SL_HS_DUE_OPEN = 0, /* still running */
+	SL_HS_DUE_QUIET,    /* its answer went quiet (its LAST was lost) */
+	SL_HS_DUE_NOANSWER, /* no frame of an answer in SL_HS_NOANSWER_NS */
+	SL_HS_DUE_STALE,    /* older than SL_HS_EXP_STALE_NS */
+} sl_hs_due_t;
+
+/* sl_hs_exp_due: which deadline of e has passed at lc->now_ns, if any. */
+static sl_hs_due_t sl_hs_exp_due(const sl_lcore_t *lc, const sl_hs_exp_t *e)
+{
+	if (e->last_ns != 0 && lc->now_ns - e->last_ns > SL_HS_QUIET_NS)
+		return SL_HS_DUE_QUIET;
+	if (e->last_ns == 0 && lc->now_ns - e->sent_ns > SL_HS_NOANSWER_NS)
+		return SL_HS_DUE_NOANSWER;
+	if (lc->now_ns - e->sent_ns > SL_HS_EXP_STALE_NS)
+		return SL_HS_DUE_STALE;
+	return SL_HS_DUE_OPEN;
+}
+
+/* sl_hs_expire ends e for the deadline `due` that passed. */
+static void sl_hs_expire(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, sl_hs_due_t due)
+{
+	switch (due) {
+	case SL_HS_DUE_QUIET:
+		sl_hs_short(lc, p, e, false); /* its LAST was lost */
+		break;
+	case SL_HS_DUE_NOANSWER:
+		/* the request or its whole answer was lost: ask again (the
+		   reactor's timeout may never come: the heights can be delivered
+		   meanwhile by an earlier answer) */
+		SL_CNT_ADD(&lc->cnt->hs_no_answer, 1);
+		sl_hs_return(lc, p, e, SL_RANGE_WHY_NOT_FOUND);
+		break;
+	case SL_HS_DUE_STALE:
+		SL_INFO("worker %u: session %08x: expectation %u+%u stale, dropped", lc->idx,
+		        p->sid, e->r.start, e->r.len);
+		sl_hs_return(lc, p, e, SL_RANGE_WHY_TIMEOUT);
+		break;
+	case SL_HS_DUE_OPEN:
+		break;
+	}
+}
+
+/* sl_hs_expired_answer (answer path, before anything is credited): when
+   e's deadline has passed — the deadline phase just has not looked yet —
+   e ends as the deadline phase would have ended it and the answer in hand
+   is late (hs_late_drop).  True when that happened. */
+static bool sl_hs_expired_answer(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e)
+{
+	sl_hs_due_t due = sl_hs_exp_due(lc, e);
+	if (SL_LIKELY(due == SL_HS_DUE_OPEN))
+		return false;
+	sl_hs_expire(lc, p, e, due);
+	sl_hs_late(lc, p);
+	return true;
+}
+
 /* sl_hs_check hashes the batch into ev and checks PoW against each
    header's own bits and the linkage inside the batch; NULL or what broke. */
 static const char *sl_hs_check(const sl_chain_profile_t *prof, const sl_wire_headers_t *hd,
@@ -681,15 +740,32 @@ static void sl_hs_fetch(sl_lcore_t *lc, struct sl_peer *p, const sl_cmd_fetch_t 
 	SL_CNT_ADD(&lc->cnt->hs_fetch_tx, 1);
 }
 
-/* sl_hs_fetch_tick ends fetches whose answer went quiet (SHORT). */
+/* sl_hs_fetch_due: fetch f has passed its deadline (its answer went
+   quiet, or none came in SL_HS_EXP_STALE_NS). */
+static bool sl_hs_fetch_due(const sl_lcore_t *lc, const sl_hs_fetch_t *f)
+{
+	uint64_t quiet = f->got > 0 ? SL_HS_QUIET_NS : SL_HS_EXP_STALE_NS;
+	return f->corr != 0 && lc->now_ns - f->last_ns > quiet;
+}
+
+/* sl_hs_fetch_tick ends fetches past their deadline (SHORT). */
 static void sl_hs_fetch_tick(sl_lcore_t *lc, struct sl_peer *p)
 {
-	for (uint32_t i = 0; i < SL_HS_FETCH_MAX; i++) {
-		sl_hs_fetch_t *f = &p->hs.f[i];
-		uint64_t quiet = f->got > 0 ? SL_HS_QUIET_NS : SL_HS_EXP_STALE_NS;
-		if (f->corr != 0 && lc->now_ns - f->last_ns > quiet)
-			sl_hs_fetch_end(lc, p, f, SL_FETCH_END_SHORT);
-	}
+	for (uint32_t i = 0; i < SL_HS_FETCH_MAX; i++)
+		if (sl_hs_fetch_due(lc, &p->hs.f[i]))
+			sl_hs_fetch_end(lc, p, &p->hs.f[i], SL_FETCH_END_SHORT);
+}
+
+/* sl_hs_fetch_expired_answer: the fetch's twin of sl_hs_expired_answer —
+   a fetch past its deadline ends (SHORT) before its answer is looked at,
+   and the answer is late. */
+static bool sl_hs_fetch_expired_answer(sl_lcore_t *lc, struct sl_peer *p, sl_hs_fetch_t *f)
+{
+	if (SL_LIKELY(!sl_hs_fetch_due(lc, f)))
+		return false;
+	sl_hs_fetch_end(lc, p, f, SL_FETCH_END_SHORT);
+	sl_hs_late(lc, p);
+	return true;
 }
 
 /* ---- pulling: answers (continued) ------------------------------------------ */
@@ -699,7 +775,8 @@ static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 {
 	sl_hs_fetch_t *f = sl_hs_fetch_find(p, corr);
 	if (f != NULL) {
-		sl_hs_fetch_headers(lc, p, f, hd);
+		if (!sl_hs_fetch_expired_answer(lc, p, f))
+			sl_hs_fetch_headers(lc, p, f, hd);
 		return;
 	}
 	sl_hs_exp_t *e = sl_hs_exp_find(lc, p, corr);
@@ -711,6 +788,8 @@ static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 			                SL_WIRE_T_HEADERS);
 		return;
 	}
+	if (sl_hs_expired_answer(lc, p, e))
+		return; /* deadlines before completions: never credited */
 	uint64_t end = (uint64_t)hd->start_height + hd->n;
 	if (SL_UNLIKELY(hd->start_height < e->r.start || end > (uint64_t)e->r.start + e->r.len)) {
 		sl_hs_bad(lc, p, e, "heights outside the request");
@@ -752,7 +831,8 @@ static void sl_hs_nf_rx(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 {
 	sl_hs_fetch_t *f = sl_hs_fetch_find(p, corr);
 	if (f != NULL) {
-		sl_hs_fetch_end(lc, p, f, nf->reason != 0 ? nf->reason : SL_FETCH_END_SHORT);
+		if (!sl_hs_fetch_expired_answer(lc, p, f))
+			sl_hs_fetch_end(lc, p, f, nf->reason != 0 ? nf->reason : SL_FETCH_END_SHORT);
 		return;
 	}
 	sl_hs_exp_t *e = sl_hs_exp_find(lc, p, corr);
@@ -760,6 +840,8 @@ static void sl_hs_nf_rx(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 		sl_hs_late(lc, p);
 		return;
 	}
+	if (sl_hs_expired_answer(lc, p, e))
+		return; /* it ended as a timeout, not as this NOT_FOUND */
 	/* the reason rides on WORK_RETURNED: UNKNOWN_ANCHOR tells the reactor
 	   the peer is on another branch */
 	if (sl_rangeq_return(lc->rt->hs.q, p->sid, sl_hs_gen(p), &e->r, SL_RANGE_WHY_NOT_FOUND) ==
@@ -798,7 +880,7 @@ static bool sl_hs_request(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e)
 {
 	sl_hs_lcore_t *g = &lc->rt->hs;
 	sl_range_t r;
-	if (sl_region_event_room(&lc->dp->region, lc->idx) < SL_HS_EVENT_ROOM) {
+	if (!sl_evq_room(&lc->rt->evq, SL_HS_EVENT_ROOM)) {
 		SL_CNT_ADD(&lc->cnt->hs_pull_deferred, 1); /* ctrl is behind: no new work */
 		sl_hs_pull_soon(lc, lc->now_ns + SL_HS_EVENT_WAIT_NS);
 		return false;
@@ -1035,26 +1117,15 @@ void sl_hs_tick(sl_lcore_t *lc, struct sl_peer *p)
 	sl_hs_fetch_tick(lc, p);
 	sl_hs_exp_t *x = sl_hs_exps(lc, p);
 	for (uint32_t i = 0; p->hs.n_exp > 0 && i < lc->rt->hs.inflight; i++) {
-		if (x[i].corr != 0 &&
-		    !sl_rangeq_holds(lc->rt->hs.q, p->sid, sl_hs_gen(p), &x[i].r)) {
+		if (x[i].corr == 0)
+			continue;
+		if (!sl_rangeq_holds(lc->rt->hs.q, p->sid, sl_hs_gen(p), &x[i].r)) {
 			/* covered (by answers to other requests), reset or taken back:
 			   nothing to wait for; stragglers become late credits */
 			SL_CNT_ADD(&lc->cnt->hs_exp_dropped, 1);
 			sl_hs_end(lc, p, &x[i], true);
-		} else if (x[i].corr != 0 && x[i].last_ns != 0 &&
-		           lc->now_ns - x[i].last_ns > SL_HS_QUIET_NS) {
-			sl_hs_short(lc, p, &x[i], false); /* its LAST was lost */
-		} else if (x[i].corr != 0 && x[i].last_ns == 0 &&
-		           lc->now_ns - x[i].sent_ns > SL_HS_NOANSWER_NS) {
-			/* the request or its whole answer was lost: ask again (the
-			   reactor's timeout may never come: the heights can be
-			   delivered meanwhile by an earlier answer) */
-			SL_CNT_ADD(&lc->cnt->hs_no_answer, 1);
-			sl_hs_return(lc, p, &x[i], SL_RANGE_WHY_NOT_FOUND);
-		} else if (x[i].corr != 0 && lc->now_ns - x[i].sent_ns > SL_HS_EXP_STALE_NS) {
-			SL_INFO("worker %u: session %08x: expectation %u+%u stale, dropped",
-			        lc->idx, p->sid, x[i].r.start, x[i].r.len);
-			sl_hs_return(lc, p, &x[i], SL_RANGE_WHY_TIMEOUT);
+		} else {
+			sl_hs_expire(lc, p, &x[i], sl_hs_exp_due(lc, &x[i]));
 		}
 	}
 }

@@ -49,8 +49,9 @@
    delay passed, or once a second) lets every live, unparked session with
    a valid STATUS, a free expectation slot (at most [sync] inflight) and
    its empty-retry delay passed take a range (sl_rangeq_take, cap 2000),
-   while the lcore's event ring has room for a whole answer (else the pull
-   waits for ctrl: hs_pull_deferred), and
+   while the lcore's event outbox has room for a whole answer above its
+   reserve and no backlog (sl_evq_room; else the pull waits for ctrl:
+   hs_pull_deferred), and
    ask for it: take -> GET_HEADERS (anchor: hash of our committed header
    start-1 when mapped, else zero) -> record the expectation -> WORK_ASSIGNED
    (msg.corr = the request's corr), in one step; a send failure returns the
@@ -72,6 +73,13 @@
    A request without a single answer frame after SL_HS_NOANSWER_NS was
    lost (or its answer was): the range goes back (NOT_FOUND, hs_no_answer)
    and may be asked again at once.
+   Deadlines before completions: these deadlines (no answer, quiet,
+   stale; a fetch's quiet / stale) are judged by one function for the
+   deadline phase (sl_hs_tick) and for the answer path, which checks them
+   first: a HEADERS or NOT_FOUND for a request whose deadline passed —
+   even when the deadline phase has not run since — ends the request as
+   the deadline would have, and is itself a late answer (hs_late_drop),
+   never credited.
    An answer whose last frame is older than SL_HS_QUIET_NS (its LAST was
    lost) ends like one cut by LAST.  Heights missing after an answer that
    brought some (frames lost on the way) go back at once and may be taken

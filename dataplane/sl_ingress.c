@@ -52,11 +52,12 @@ static void sl_ingress_hello(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t 
 	ev->hello_len = h->length;
 	ev->seq = h->seq;
 	memcpy(ev->hello, pl, h->length);
-	if (SL_UNLIKELY(sl_region_event_send(&lc->dp->region, lc->idx, &msg) != 0)) {
+	/* advisory (the peer retries): refused when the ring is down to the
+	   reserve kept for never-lost events (sl_evq.h) */
+	if (SL_UNLIKELY(sl_evq_send(&lc->rt->evq, &msg) != SL_EVQ_SENT)) {
 		sl_lcore_drop(lc, m, SL_DROP_EVENT_RING_FULL);
 		return;
 	}
-	SL_CNT_ADD(&lc->cnt->events_tx, 1);
 	rte_pktmbuf_free(m);
 }
 

@@ -94,6 +94,15 @@ static uint32_t sl_rx_gather(sl_lcore_t *lc, bool *full)
 	return lc->rx_n;
 }
 
+/* Phase 0: never-lost events first — the backlog of critical events the
+   full ring refused earlier goes to ctrl, in order, before this cycle
+   emits anything (sl_evq.h). */
+static void sl_phase_events(sl_lcore_t *lc)
+{
+	if (sl_evq_flush(&lc->rt->evq) != 0)
+		lc->work++;
+}
+
 /* Phase 1: gather (frames left from the last cycle first, then bursts),
    judge the depth against the BACKOFF mark (phase 6's decision, taken here
    so it applies to the frames it measured), then serve while the budget
@@ -117,17 +126,34 @@ static void sl_phase_commands(sl_lcore_t *lc)
 	sl_cmd_phase(lc);
 }
 
-/* sl_tick_due: the deadline / liveness scans run once per SL_TICK_NS. */
+/* sl_tick_ns: the period of the deadline / liveness scans: SL_TICK_NS, or
+   [dataplane] fault_tick_ms in a test build (CONFIG_SL_TEST_HOOKS). */
+static uint64_t sl_tick_ns(const sl_lcore_t *lc)
+{
+#if SL_TEST_HOOKS
+	if (SL_UNLIKELY(lc->dp->cfg.fault_tick_ms != 0))
+		return (uint64_t)lc->dp->cfg.fault_tick_ms * 1000000ull;
+#else
+	(void)lc;
+#endif
+	return SL_TICK_NS;
+}
+
+/* sl_tick_due: the deadline / liveness scans run once per sl_tick_ns. */
 static bool sl_tick_due(sl_lcore_t *lc)
 {
 	if (lc->now_ns < lc->rt->next_tick_ns)
 		return false;
-	lc->rt->next_tick_ns = lc->now_ns + SL_TICK_NS;
+	lc->rt->next_tick_ns = lc->now_ns + sl_tick_ns(lc);
 	return true;
 }
 
 /* Phase 3: connect retries and deadlines, keepalive PINGs, discovery
-   settle timeouts.  Walks live sessions downward (teardown-safe). */
+   settle timeouts, header-sync request deadlines.  Walks live sessions
+   downward (teardown-safe).  Deadlines before completions: an answer that
+   phase 1 meets checks its own request's deadline first (sl_hsync.h), so
+   a request that expired before this scan ran still fails as a timeout
+   and its answer counts as late. */
 static void sl_phase_deadlines(sl_lcore_t *lc)
 {
 	sl_rt_t *rt = lc->rt;
@@ -216,6 +242,7 @@ int sl_lcore_main(void *arg)
 	SL_DEBUG("worker %u on lcore %u: polling queue %u", lc->idx, lc->lcore_id, lc->idx);
 	while (!sl_dp_stop_requested(lc->dp)) {
 		sl_cycle_begin(lc);
+		sl_phase_events(lc);   /* backlog of never-lost events, in order */
 		sl_phase_rx(lc);       /* burst -> parse -> demux -> handler */
 		sl_phase_commands(lc); /* ctrl -> this lcore */
 		if (sl_tick_due(lc)) {

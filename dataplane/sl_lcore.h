@@ -51,8 +51,10 @@ typedef struct sl_lcore {
 int sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, bool is_main);
 
 /* sl_lcore_main is the poll loop (an lcore_function_t; arg: sl_lcore_t).
-   Runs phases until dp->stop, then says GOODBYE(SHUTDOWN) to every live
-   session (SESSION_DOWN events), flushes TX and frees what it holds.
+   Runs phases until dp->stop — first in every cycle the backlog of
+   never-lost events (sl_evq.h), then DESIGN.md's phases in their order —
+   then says GOODBYE(SHUTDOWN) to every live session (SESSION_DOWN
+   events), flushes TX and frees what it holds.
    On the main lcore it also writes the heartbeat and raises dp->stop on
    SIGTERM/SIGINT or ctrl's shutdown_req.  Returns 0. */
 int sl_lcore_main(void *arg);

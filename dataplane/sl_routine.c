@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -15,6 +16,27 @@
 #include "sl_log.h"
 #include "sl_sess_stream.h"
 #include "sl_time.h"
+
+/* sl_rt_evq_init sizes the event backlog for every slot of the lcore at
+   the configured [sync] inflight (sl_evq.h "Backlog bound") and allocates
+   it on `socket`. */
+static int sl_rt_evq_init(sl_lcore_t *lc, int socket)
+{
+	sl_rt_t *rt = lc->rt;
+	uint32_t cap = sl_evq_cap(SL_SESSIONS_PER_LCORE, rt->hs.inflight);
+	size_t bytes = (size_t)cap * sizeof(sl_evq_rec_t);
+	sl_evq_rec_t *mem = rte_zmalloc_socket("sl_evq", bytes, RTE_CACHE_LINE_SIZE, socket);
+	if (mem == NULL)
+		mem = rte_zmalloc("sl_evq", bytes, RTE_CACHE_LINE_SIZE);
+	if (SL_UNLIKELY(mem == NULL || sl_evq_init(&rt->evq, &lc->dp->region, lc->idx, lc->cnt, mem,
+	                                           cap, SL_EVQ_RESERVE) != 0)) {
+		SL_ERR("worker %u: cannot allocate %zu bytes of event backlog (raise [eal] -m)",
+		       lc->idx, bytes);
+		rte_free(mem);
+		return -1;
+	}
+	return 0;
+}
 
 int sl_rt_create(sl_lcore_t *lc)
 {
@@ -47,13 +69,21 @@ int sl_rt_create(sl_lcore_t *lc)
 		rte_free(rt);
 		return -1;
 	}
+	if (SL_UNLIKELY(sl_rt_evq_init(lc, socket) != 0)) {
+		sl_hs_lcore_fini(lc);
+		lc->rt = NULL;
+		rte_free(rt);
+		return -1;
+	}
 	return 0;
 }
 
 void sl_rt_destroy(sl_lcore_t *lc)
 {
-	if (lc->rt != NULL)
+	if (lc->rt != NULL) {
 		sl_hs_lcore_fini(lc);
+		rte_free(lc->rt->evq.rec);
+	}
 	rte_free(lc->rt);
 	lc->rt = NULL;
 }
@@ -162,12 +192,8 @@ int sl_rt_event_corr(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t g
 	msg.session = session;
 	msg.gen = gen;
 	memcpy(msg.payload, payload, len);
-	if (SL_UNLIKELY(sl_region_event_send(&lc->dp->region, lc->idx, &msg) != 0)) {
-		SL_CNT_ADD(&lc->cnt->events_lost, 1);
-		return -1;
-	}
-	SL_CNT_ADD(&lc->cnt->events_tx, 1);
-	return 0;
+	sl_evq_res_t r = sl_evq_send(&lc->rt->evq, &msg);
+	return r == SL_EVQ_SENT || r == SL_EVQ_BACKLOGGED ? 0 : -1;
 }
 
 void sl_rt_session_up(sl_lcore_t *lc, sl_peer_t *p, uint32_t best_height,
@@ -440,6 +466,32 @@ void sl_rt_backpressure(sl_lcore_t *lc, uint32_t depth)
 	                                       rt->rx_cap, SL_BACKOFF_HOLD_NS_DEFAULT);
 }
 
+/* sl_rt_drain (loop exit) gives ctrl up to SL_RT_DRAIN_NS to take the
+   backlog while it is attached and beating; what is left is counted lost
+   with one line (ctrl rebuilds its view from a restarted dataplane). */
+static void sl_rt_drain(sl_lcore_t *lc)
+{
+	sl_evq_t *q = &lc->rt->evq;
+	const sl_region_hdr_t *h = lc->dp->region.hdr;
+	uint64_t end = sl_now_ns() + SL_RT_DRAIN_NS;
+	while (sl_evq_pending(q) > 0) {
+		sl_evq_flush(q);
+		uint64_t now = sl_now_ns();
+		uint64_t hb = atomic_load_explicit(&h->ctrl_heartbeat_ns, memory_order_relaxed);
+		bool ctrl = atomic_load_explicit(&h->ctrl_pid, memory_order_relaxed) != 0 &&
+		            (hb > now || now - hb < SL_RT_DRAIN_NS);
+		if (sl_evq_pending(q) == 0 || !ctrl || now >= end)
+			break;
+		rte_delay_us_sleep(1000);
+	}
+	uint32_t left = sl_evq_pending(q);
+	if (left == 0)
+		return;
+	SL_CNT_ADD(&lc->cnt->evt_critical_lost, left);
+	SL_CNT_ADD(&lc->cnt->events_lost, left);
+	SL_WARN("worker %u: %u events to ctrl left in the backlog at exit", lc->idx, left);
+}
+
 void sl_rt_shutdown(sl_lcore_t *lc)
 {
 	sl_rt_t *rt = lc->rt;
@@ -452,4 +504,5 @@ void sl_rt_shutdown(sl_lcore_t *lc)
 	}
 	while (rt->n_conn > 0)
 		sl_rt_teardown(lc, sl_rt_peer(lc, rt->conn[rt->n_conn - 1]), SL_EXIT_NORMAL, 0, 0);
+	sl_rt_drain(lc);
 }

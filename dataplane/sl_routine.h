@@ -17,6 +17,7 @@
 
 #include "sl_backoff.h"
 #include "sl_cmdq.h"
+#include "sl_evq.h"
 #include "sl_hsync.h"
 #include "sl_lcore.h"
 #include "sl_msg.h"
@@ -27,6 +28,8 @@
 #include "sl_wire.h"
 
 enum { SL_PEER_FREE = 0, SL_PEER_CONNECTING = 1, SL_PEER_LIVE = 2 };
+
+#define SL_RT_DRAIN_NS (500000000ull) /* at exit: how long ctrl may take the event backlog */
 enum { SL_DISC_IDLE = 0, SL_DISC_ASKED = 1, SL_DISC_DONE = 2 };
 
 /* dp-private state of one slot (owner: the lcore). */
@@ -80,6 +83,7 @@ typedef struct sl_rt {
 	uint32_t n_conn;
 	uint16_t conn[SL_SESSIONS_PER_LCORE]; /* CONNECTING slots */
 	sl_hs_lcore_t hs;                     /* header-sync: the local STATUS seen */
+	sl_evq_t evq;                         /* events to ctrl (backlog: rte_zmalloc'd) */
 	sl_ratelimit_t hello_rl;
 	sl_peer_t peer[SL_SESSIONS_PER_LCORE];
 } sl_rt_t;
@@ -137,8 +141,12 @@ int sl_rt_xmit_sess(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m);
 int sl_rt_send_sess(sl_lcore_t *lc, sl_peer_t *p, uint8_t stream, uint8_t type, uint64_t corr,
                     const sl_wire_msg_t *msg);
 
-/* sl_rt_event sends an event record to ctrl (payload len bytes); a full
-   ring counts events_lost.  Returns 0 or -1. */
+/* sl_rt_event sends an event record to ctrl (payload len bytes) through
+   the lcore's event outbox (sl_evq.h): a critical event is never lost (it
+   waits in the backlog when the ring is full); an advisory one is refused
+   when the ring is down to its reserve.  Returns 0 when the event is on
+   the ring or in the backlog (ctrl will see it), -1 when it was refused
+   (counted; the caller undoes what ctrl would not know). */
 int sl_rt_event(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t gen, const void *payload,
                 uint16_t len);
 
@@ -211,7 +219,9 @@ void sl_rt_rx_capacity(sl_lcore_t *lc);
 void sl_rt_backpressure(sl_lcore_t *lc, uint32_t depth);
 
 /* sl_rt_shutdown: GOODBYE(SHUTDOWN) and teardown (exit NORMAL) of every
-   live session, teardown of every connect in progress.  At loop exit. */
+   live session, teardown of every connect in progress, then up to
+   SL_RT_DRAIN_NS for ctrl to take the events still in the backlog (only
+   while it is attached and beating).  At loop exit. */
 void sl_rt_shutdown(sl_lcore_t *lc);
 
 #endif /* SL_ROUTINE_H */

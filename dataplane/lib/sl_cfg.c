@@ -101,6 +101,8 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "TEST ONLY: a PING with this sender time faults its session (0: off)", true},
     {"dataplane", "fault_bad_pow", SL_CFG_T_UINT, SL_CFG_HOOK(fault_bad_pow), 0, 1000000, NULL,
      "TEST ONLY: every n-th GET_HEADERS answer carries an invalid proof of work (0: off)", true},
+    {"dataplane", "fault_tick_ms", SL_CFG_T_UINT, SL_CFG_HOOK(fault_tick_ms), 0, 600000, NULL,
+     "TEST ONLY: the deadline / liveness scans run every n ms (0: every 1 ms)", true},
     {"ctrl", "socket", SL_CFG_T_STR, SL_CFG_FIELD(socket), 0, 0, NULL, "control socket path"},
     {"ctrl", "store", SL_CFG_T_STR, SL_CFG_FIELD(store), 0, 0, NULL,
      "directory of the header store"},

@@ -48,6 +48,11 @@ typedef struct {
 	   node answers carries one header whose bits were raised out of reach
 	   (invalid proof of work). */
 	uint32_t fault_bad_pow;
+	/* fault_tick_ms = <n>, default 0 (off: every 1 ms): the deadline /
+	   liveness scans of the poll cycle run only every n ms, so an answer
+	   can arrive after its request's deadline before the deadline phase
+	   has looked (the answer path must expire it itself). */
+	uint32_t fault_tick_ms;
 #endif
 
 	/* [ctrl] */

@@ -77,7 +77,7 @@ typedef enum {
 	X(budget_exceeded, "budget_exceeded")                                                      \
 	X(cmds_rx, "cmds_rx")                                                                      \
 	X(events_tx, "events_tx")                                                                  \
-	X(events_lost, "events_lost")             /* event ring full (not a frame) */              \
+	X(events_lost, "events_lost")             /* events that never reached ctrl (sl_evq.h) */  \
 	X(backoff_tx, "backoff_tx")               /* BACKOFF notices sent */                       \
 	X(cmds_stale, "cmds_stale")               /* per-peer commands stale / parked / invalid */ \
 	X(hs_get_headers_rx, "hs_get_headers_rx") /* GET_HEADERS decoded (count > 2000 too) */     \
@@ -103,7 +103,15 @@ typedef enum {
 	  "hs_exp_dropped")               /* expectations ended: the table no longer holds them */ \
 	X(hs_no_answer, "hs_no_answer")   /* requests without any answer frame in 1 s */           \
 	X(hs_event_full, "hs_event_full") /* header-sync work given back: event ring full */       \
-	X(hs_pull_deferred, "hs_pull_deferred") /* pulls put off: event ring short of room */
+	X(hs_pull_deferred, "hs_pull_deferred") /* pulls put off: event ring short of room */      \
+	X(evt_backlogged, "evt_backlogged")     /* critical events put in the backlog */           \
+	X(evt_backlog_flushed, "evt_backlog_flushed") /* backlog records moved to the ring */      \
+	X(evt_backlog_depth, "evt_backlog_depth")     /* gauge: records in the backlog now */      \
+	X(evt_backlog_max, "evt_backlog_max")         /* gauge: the most it ever held */           \
+	X(evt_refused_reserve, "evt_refused_reserve") /* advisory refused: ring at its reserve */  \
+	X(evt_refused_full, "evt_refused_full")       /* advisory refused: ring full */            \
+	X(evt_refused_backlog, "evt_refused_backlog") /* advisory refused: backlog not empty */    \
+	X(evt_critical_lost, "evt_critical_lost")     /* critical lost: backlog overflow (a bug) */
 
 typedef struct SL_CACHE_ALIGN {
 #define SL_CNT_FIELD(f, s) sl_cnt_t f;

@@ -173,7 +173,7 @@ START_TEST(test_unknown_key_names_line)
 	snprintf(want, sizeof want,
 	         "%s:3: unknown key 'prot' in [dataplane] (known: port, ip, gateway, udp_port, "
 	         "idle_sleep_us, keepalive_ms, hello_rate, hello_burst, settle_ms, workers, "
-	         "fault_inject_ping, fault_bad_pow)",
+	         "fault_inject_ping, fault_bad_pow, fault_tick_ms)",
 	         tpath);
 	ck_assert_str_eq(err, want);
 }
@@ -452,6 +452,18 @@ START_TEST(test_fault_bad_pow)
 }
 END_TEST
 
+/* fault_tick_ms (test only): off by default, 0..600000. */
+START_TEST(test_fault_tick_ms)
+{
+	sl_cfg_t c;
+	sl_cfg_defaults(&c);
+	ck_assert_uint_eq(c.fault_tick_ms, 0);
+	load_ok("[dataplane]\nfault_tick_ms = 60000\n", &c);
+	ck_assert_uint_eq(c.fault_tick_ms, 60000);
+	assert_err_at("[dataplane]\nfault_tick_ms = 600001\n", 2, "not a number in 0..600000");
+}
+END_TEST
+
 /* fault_inject_ping (test only): off by default, any uint64 accepted. */
 START_TEST(test_fault_inject_ping)
 {
@@ -484,7 +496,7 @@ END_TEST
    error naming the file, the line and the option, even with value 0. */
 START_TEST(test_hook_keys_refused)
 {
-	static const char *const keys[] = {"fault_inject_ping", "fault_bad_pow"};
+	static const char *const keys[] = {"fault_inject_ping", "fault_bad_pow", "fault_tick_ms"};
 	char text[128], want[160];
 	for (size_t i = 0; i < SL_ARRAY_LEN(keys); i++) {
 		snprintf(text, sizeof text, "; node\n[dataplane]\nudp_port = 9747\n%s = 0\n",
@@ -551,6 +563,7 @@ static Suite *cfg_suite(void)
 	tcase_add_test(t, test_sync_timeout_and_budget);
 #if SL_TEST_HOOKS
 	tcase_add_test(t, test_fault_bad_pow);
+	tcase_add_test(t, test_fault_tick_ms);
 	tcase_add_test(t, test_fault_inject_ping);
 	tcase_add_test(t, test_fault_inject_ping_bad);
 #else
