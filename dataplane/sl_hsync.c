@@ -832,7 +832,8 @@ static void sl_hs_nf_rx(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 	sl_hs_fetch_t *f = sl_hs_fetch_find(p, corr);
 	if (f != NULL) {
 		if (!sl_hs_fetch_expired_answer(lc, p, f))
-			sl_hs_fetch_end(lc, p, f, nf->reason != 0 ? nf->reason : SL_FETCH_END_SHORT);
+			sl_hs_fetch_end(lc, p, f,
+			                nf->reason != 0 ? nf->reason : SL_FETCH_END_SHORT);
 		return;
 	}
 	sl_hs_exp_t *e = sl_hs_exp_find(lc, p, corr);
