@@ -395,6 +395,7 @@ slt_wait_exit() {
 		sleep 0.1
 	done
 	if slt_alive "$pid"; then
+		slt_stuck_report "$pid" >"$SLT_TMP/stuck-$pid.log" 2>&1
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		return 1
@@ -402,6 +403,18 @@ slt_wait_exit() {
 	wait "$pid"
 	SLT_RC=$?
 	return 0
+}
+
+# slt_stuck_report PID: where a process that does not exit is stuck: the
+# state, wait channel and kernel stack of each of its threads (the log dump
+# of a failed scenario shows it as stuck-PID.log).
+slt_stuck_report() {
+	local t
+	echo "process $1 still there: $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)"
+	for t in /proc/"$1"/task/*; do
+		echo "-- thread ${t##*/} $(awk '/^(Name|State):/ { printf "%s ", $2 }' "$t/status" 2>/dev/null)wchan=$(cat "$t/wchan" 2>/dev/null)"
+		cat "$t/stack" 2>/dev/null
+	done
 }
 
 # slt_stop_proc NAME PIDVAR: SIGTERM, wait (15 s), assert exit 0.
@@ -634,7 +647,7 @@ slt_node_spawn_dp() {
 	local k=$1 try i log=$SLT_TMP/dp$1.log
 	for try in 1 2 3; do
 		local mark
-		mark=$(wc -l <"$log" 2>/dev/null || echo 0)
+		mark=$(wc -l 2>/dev/null <"$log" || echo 0)
 		"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$log" 2>&1 &
 		SLT_NODE_DP_PID[$k]=$!
 		for ((i = 0; i < 100; i++)); do
