@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sl_log.h"
@@ -290,13 +291,15 @@ static sl_chainstore_err_t commit_group(sl_chainstore_t *cs, const uint8_t *hdrs
 }
 
 /* import_chunk judges `whole` headers starting at height h0 and commits the
-   new valid ones.  Returns OK or the reason to stop. */
+   new valid ones (*committed: how many).  Returns OK or the reason to stop. */
 static sl_chainstore_err_t import_chunk(sl_chainstore_t *cs, const uint8_t *buf, uint32_t whole,
-                                        uint32_t h0, int64_t now, sl_chainstore_fail_t *fail)
+                                        uint32_t h0, int64_t now, sl_chainstore_fail_t *fail,
+                                        uint32_t *committed)
 {
 	uint32_t first_new = whole, n_new = 0;
 	sl_chainstore_err_t e = SL_CHAINSTORE_OK;
 
+	*committed = 0;
 	for (uint32_t i = 0; i < whole; i++) {
 		int r = import_one(cs, h0 + i, buf + (size_t)i * HS, now, fail);
 		if (r < 0) {
@@ -307,6 +310,8 @@ static sl_chainstore_err_t import_chunk(sl_chainstore_t *cs, const uint8_t *buf,
 			first_new = i;
 	}
 	sl_chainstore_err_t c = commit_group(cs, buf + (size_t)first_new * HS, n_new, fail);
+	if (c == SL_CHAINSTORE_OK)
+		*committed = n_new;
 	return e != SL_CHAINSTORE_OK ? e : c;
 }
 
@@ -326,48 +331,89 @@ static ssize_t read_full(int fd, uint8_t *buf, size_t len, off_t off)
 	return (ssize_t)got;
 }
 
-sl_chainstore_err_t sl_chainstore_import(sl_chainstore_t *cs, const char *path, uint32_t *imported,
-                                         sl_chainstore_fail_t *fail)
+sl_chainstore_err_t sl_chainstore_import_begin(const char *path, sl_chainstore_import_t *imp)
+{
+	struct stat st;
+	memset(imp, 0, sizeof *imp);
+	imp->fd = -1;
+	if (SL_UNLIKELY(path == NULL))
+		return SL_CHAINSTORE_ERR_ARG;
+	imp->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (SL_UNLIKELY(imp->fd < 0 || fstat(imp->fd, &st) != 0)) {
+		SL_ERR("chainstore: import %s: %s", path, strerror(errno));
+		sl_chainstore_import_end(imp);
+		return SL_CHAINSTORE_ERR_IO;
+	}
+	imp->buf = malloc((size_t)SL_CHAINSTORE_GROUP * HS);
+	if (SL_UNLIKELY(imp->buf == NULL)) {
+		sl_chainstore_import_end(imp);
+		return SL_CHAINSTORE_ERR_STORE;
+	}
+	uint64_t whole = (uint64_t)st.st_size / HS;
+	imp->total = whole > UINT32_MAX ? UINT32_MAX : (uint32_t)whole;
+	imp->ragged = st.st_size % HS != 0;
+	imp->now = (int64_t)sl_wall_unix();
+	return SL_CHAINSTORE_OK;
+}
+
+sl_chainstore_err_t sl_chainstore_import_step(sl_chainstore_t *cs, sl_chainstore_import_t *imp,
+                                              uint32_t max, bool *done, sl_chainstore_fail_t *fail)
 {
 	sl_chainstore_fail_t dummy;
 	fail = fail ? fail : &dummy;
 	*fail = (sl_chainstore_fail_t){0, SL_STORE_OK, SL_CHAIN_OK};
-	uint32_t before = sl_store_committed(cs->store);
-	if (imported != NULL)
-		*imported = 0;
-	if (SL_UNLIKELY(path == NULL))
-		return SL_CHAINSTORE_ERR_ARG;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (SL_UNLIKELY(fd < 0)) {
-		SL_ERR("chainstore: import %s: %s", path, strerror(errno));
+	*done = false;
+	uint32_t have = sl_store_committed(cs->store);
+	if (imp->next > have)
+		imp->next = have; /* the chain shrank under the cursor (a reorg) */
+	uint32_t n = SL_MIN(SL_MIN(max, SL_CHAINSTORE_GROUP), imp->total - imp->next);
+	ssize_t got = read_full(imp->fd, imp->buf, (size_t)n * HS, (off_t)imp->next * HS);
+	if (SL_UNLIKELY(got < 0 || (size_t)got != (size_t)n * HS)) {
+		SL_ERR("chainstore: import: %s", got < 0 ? strerror(errno) : "the file shrank");
 		return SL_CHAINSTORE_ERR_IO;
 	}
-	uint8_t *buf = malloc((size_t)SL_CHAINSTORE_GROUP * HS);
-	sl_chainstore_err_t e = buf ? SL_CHAINSTORE_OK : SL_CHAINSTORE_ERR_STORE;
-	int64_t now = (int64_t)sl_wall_unix();
-	uint32_t h = 0;
-	while (e == SL_CHAINSTORE_OK) {
-		ssize_t got = read_full(fd, buf, (size_t)SL_CHAINSTORE_GROUP * HS, (off_t)h * HS);
-		if (SL_UNLIKELY(got < 0)) {
-			SL_ERR("chainstore: import %s: %s", path, strerror(errno));
-			e = SL_CHAINSTORE_ERR_IO;
-			break;
-		}
-		uint32_t whole = (uint32_t)got / HS;
-		e = import_chunk(cs, buf, whole, h, now, fail);
-		h += whole;
-		if (e == SL_CHAINSTORE_OK && got % HS != 0) {
-			*fail = (sl_chainstore_fail_t){h, SL_STORE_ERR_TRUNCATED, SL_CHAIN_OK};
-			e = SL_CHAINSTORE_ERR_INVALID;
-		}
-		if ((size_t)got < (size_t)SL_CHAINSTORE_GROUP * HS)
-			break;
+	uint32_t committed = 0;
+	sl_chainstore_err_t e =
+	    import_chunk(cs, imp->buf, n, imp->next, imp->now, fail, &committed);
+	imp->imported += committed;
+	if (e != SL_CHAINSTORE_OK)
+		return e;
+	imp->next += n;
+	if (imp->next < imp->total)
+		return SL_CHAINSTORE_OK;
+	if (imp->ragged) {
+		*fail = (sl_chainstore_fail_t){imp->next, SL_STORE_ERR_TRUNCATED, SL_CHAIN_OK};
+		return SL_CHAINSTORE_ERR_INVALID;
 	}
-	free(buf);
-	close(fd);
-	uint32_t after = sl_store_committed(cs->store);
+	*done = true;
+	return SL_CHAINSTORE_OK;
+}
+
+void sl_chainstore_import_end(sl_chainstore_import_t *imp)
+{
+	if (imp->fd >= 0)
+		close(imp->fd);
+	free(imp->buf);
+	imp->fd = -1;
+	imp->buf = NULL;
+}
+
+sl_chainstore_err_t sl_chainstore_import(sl_chainstore_t *cs, const char *path, uint32_t *imported,
+                                         sl_chainstore_fail_t *fail)
+{
+	sl_chainstore_fail_t dummy;
+	sl_chainstore_import_t imp;
+	bool done = false;
+	fail = fail ? fail : &dummy;
+	*fail = (sl_chainstore_fail_t){0, SL_STORE_OK, SL_CHAIN_OK};
 	if (imported != NULL)
-		*imported = after > before ? after - before : 0;
+		*imported = 0;
+	sl_chainstore_err_t e = sl_chainstore_import_begin(path, &imp);
+	while (e == SL_CHAINSTORE_OK && !done)
+		e = sl_chainstore_import_step(cs, &imp, SL_CHAINSTORE_GROUP, &done, fail);
+	if (imported != NULL)
+		*imported = imp.imported;
+	sl_chainstore_import_end(&imp);
 	if (e == SL_CHAINSTORE_ERR_INVALID)
 		SL_INFO("chainstore: import %s stopped at height %u: %s", path, fail->height,
 		        sl_chainstore_reason(fail));
