@@ -101,7 +101,7 @@ static void opkind_import_close(sl_opkind_t *k, sl_opkind_import_t *st)
 {
 	if (!st->open)
 		return;
-	sl_chainstore_import_end(&st->imp);
+	sl_chainstore_import_abort(k->cs, &st->imp);
 	st->open = false;
 	k->n_sliced--;
 }
@@ -141,13 +141,17 @@ static void opkind_import_step(void *ctx, sl_op_t *op, uint64_t now_ns)
 	bool done = false;
 	uint32_t before = st->imp.imported;
 	uint64_t t0 = sl_now_ns();
-	if (!st->open)
+	if (!st->open || t0 < st->next_ns)
 		return;
 	do
 		e = sl_chainstore_import_step(k->cs, &st->imp, SL_OPKIND_IMPORT_STEP, &done, &f);
-	while (e == SL_CHAINSTORE_OK && !done && sl_now_ns() - t0 < SL_OPKIND_SLICE_NS);
+	while (e == SL_CHAINSTORE_OK && !done && !sl_chainstore_import_waiting(k->cs, &st->imp) &&
+	       sl_now_ns() - t0 < SL_OPKIND_SLICE_NS);
 	st->imported = st->imp.imported;
 	st->done = st->imp.next;
+	/* a loop that works at most a third of the time sleeps in ppoll when a
+	   request comes, and a busy machine's scheduler wakes it at once */
+	st->next_ns = sl_now_ns() + 2 * (sl_now_ns() - t0);
 	if (st->imported > before)
 		sl_sync_chain_moved(k->sync);
 	if (e == SL_CHAINSTORE_OK && !done) {
@@ -178,6 +182,7 @@ void sl_opkind_header_import(sl_opkind_t *k, sl_op_t *op, const char *path)
 		return;
 	}
 	st->open = true;
+	st->imp.async = true; /* its fdatasyncs run off the loop */
 	st->total = st->imp.total;
 	st->note_ns = sl_now_ns();
 	k->n_sliced++;

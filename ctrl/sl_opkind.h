@@ -27,7 +27,9 @@
                     Without a read path (unit tests) it is one
                     sl_chainstore_export.
    import and export never stall the loop (SPEC §9): they run in slices of
-   at most SL_OPKIND_SLICE_NS from their op's step (every sl_op_tick; the
+   at most SL_OPKIND_SLICE_NS from their op's step (an import's group
+   commit syncs on a thread of the store, sl_store_commit_start; its slice
+   ends while that runs, and a cancel waits for it) (every sl_op_tick; the
    first slice at once, so a small file ends before the start returns);
    progress (done of total headers) is in the kind state and reported
    through sl_op_progress at most every SL_OPKIND_NOTE_NS; cancel and
@@ -46,7 +48,7 @@
 #define SL_OPKIND_PATH_MAX    1024u                 /* longest import / export path */
 #define SL_OPKIND_SLICE_NS    (4ULL * 1000000ULL)   /* import / export work per step */
 #define SL_OPKIND_NOTE_NS     (250ULL * 1000000ULL) /* progress notices at most this often */
-#define SL_OPKIND_IMPORT_STEP 2000u                 /* headers judged per import step */
+#define SL_OPKIND_IMPORT_STEP 250u                  /* headers judged per import step */
 #define SL_OPKIND_EXPORT_STEP 4096u                 /* headers copied per export step */
 
 typedef struct {
@@ -75,6 +77,7 @@ typedef struct {
 	sl_chainstore_tip_t tip;
 	uint32_t done, total; /* progress: file headers judged, in the file */
 	uint64_t note_ns;     /* last progress notice */
+	uint64_t next_ns;     /* no slice before (the loop idles 2/3 of the time) */
 	bool open;            /* imp holds the file */
 	sl_chainstore_import_t imp;
 } sl_opkind_import_t;

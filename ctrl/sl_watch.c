@@ -87,10 +87,12 @@ static bool watch_put(sl_watch_sub_t *s, const char *line, size_t len)
 	return true;
 }
 
+#define SL_WATCH_DROPPED_MAX 64u /* the dropped line, '\n' included */
+
 /* Queue the dropped line owed after losses; false if there is no room. */
 static bool watch_put_dropped(sl_watch_t *w, sl_watch_sub_t *s)
 {
-	char d[64];
+	char d[SL_WATCH_DROPPED_MAX];
 	int n = snprintf(d, sizeof d, "{\"event\":\"dropped\",\"count\":%llu}",
 	                 (unsigned long long)s->dropped);
 	if (!watch_put(s, d, (size_t)n))
@@ -195,7 +197,11 @@ uint32_t sl_watch_publish(sl_watch_t *w, sl_watch_topic_t t, const char *line, s
 		sl_watch_sub_t *s = &w->sub[i];
 		if (s->state != SL_WATCH_SUB_LIVE || ((s->topics >> t) & 1u) == 0)
 			continue;
-		if ((s->dropped > 0 && !watch_put_dropped(w, s)) || !watch_put(s, line, len)) {
+		/* after losses: the dropped line and this one together, or neither */
+		bool fits = s->dropped == 0 || (len < SL_WATCH_LINE_MAX &&
+		                                watch_room(s, SL_WATCH_DROPPED_MAX + len + 1));
+		if (!fits || (s->dropped > 0 && !watch_put_dropped(w, s)) ||
+		    !watch_put(s, line, len)) {
 			s->dropped++;
 			s->lost++;
 			w->cnt.lost++;
