@@ -29,7 +29,7 @@
 #include "sl_code.h"
 #include "sl_storeread.h"
 
-#define SL_WATCH_SUBS_MAX 8u                 /* = the store's stream permits */
+#define SL_WATCH_SUBS_MAX 16u                /* live (at most the 8 stream permits) and waiting */
 #define SL_WATCH_BUF      (64u * 1024u)      /* bytes queued per subscriber */
 #define SL_WATCH_COOKIE   (3ULL << 62)       /* storeread cookies of subscriptions: both top bits */
 #define SL_WATCH_LINE_MAX (SL_WATCH_BUF / 4) /* longer lines are never queued */
