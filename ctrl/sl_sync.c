@@ -51,6 +51,8 @@ static sl_chainstore_err_t ch_truncate(void *ctx, uint32_t height)
 		SL_WARN("sync: truncation to %u not done: %s", height, sl_storeread_err_str(e));
 		return SL_CHAINSTORE_ERR_STORE;
 	}
+	SL_INFO("sync: store truncated to %u after the reads in flight (%s)", height,
+	        sl_chainstore_err_str(t.e));
 	return t.e;
 }
 
