@@ -46,7 +46,7 @@
 #include "sl_sync.h"
 
 #define SL_OPKIND_PATH_MAX    1024u                 /* longest import / export path */
-#define SL_OPKIND_SLICE_NS    (4ULL * 1000000ULL)   /* import / export work per step */
+#define SL_OPKIND_SLICE_NS    (2ULL * 1000000ULL)   /* import / export work per step */
 #define SL_OPKIND_NOTE_NS     (250ULL * 1000000ULL) /* progress notices at most this often */
 #define SL_OPKIND_IMPORT_STEP 250u                  /* headers judged per import step */
 #define SL_OPKIND_EXPORT_STEP 4096u                 /* headers copied per export step */
