@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "sl_apiwatch.h"
 #include "sl_cmdtab.h"
 #include "sl_ctrl.h"
 #include "sl_render.h"
@@ -307,12 +308,15 @@ static json_t *api_op_open(sl_ctrl_t *c, const api_req_t *rq, sl_op_kind_t kind,
 	                sl_op_err_str(e));
 }
 
+static char *api_reply(json_t *id, json_t *result, const sl_api_err_t *err);
+
 /* Render op's reply to one waiter. */
 static char *api_op_reply_line(const sl_op_t *op, int64_t req_id);
 
 void sl_api_op_ended(void *ctx, const sl_op_t *op)
 {
 	sl_ctrl_t *c = ctx;
+	sl_apiwatch_op_done(c, op);
 	for (uint32_t i = 0; i < op->n_waiters; i++) {
 		char *line = api_op_reply_line(op, op->waiter[i].req_id);
 		c->cnt.api_errors += op->state != SL_OP_DONE;
@@ -349,6 +353,85 @@ static json_t *api_op_cancel(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *er
 
 /* ---- headers (the store, sl_chainstore.h) ----------------------------------- */
 
+static json_t *api_header_json(uint32_t height, const uint8_t *hdr, const uint8_t *hash)
+{
+	char d[SL_CHAIN_DISPLAY_LEN], hex[161];
+	sl_chain_hash_display(hash, d);
+	sl_render_hex(hex, hdr, 80);
+	return json_pack("{s:I, s:s, s:s}", "height", (json_int_t)height, "hash", d, "header", hex);
+}
+
+/* header.get through the store's read path: a read permit, 5 s at most
+   (SPEC §9); the reply waits for the read's completion (api_read_done). */
+static json_t *api_header_read(sl_ctrl_t *c, const api_req_t *rq, uint32_t height,
+                               const uint8_t *want, sl_api_err_t *err)
+{
+	sl_ctrl_read_t *r = NULL;
+	for (uint32_t i = 0; i < SL_CTRL_READS_MAX && r == NULL; i++)
+		if (c->reads[i].cookie == 0)
+			r = &c->reads[i];
+	if (r == NULL)
+		return api_fail(err, "BUSY", "%u header reads in flight", SL_CTRL_READS_MAX);
+	uint64_t cookie = SL_CTRL_READ_COOKIE | (++c->next_read & ((1ULL << 62) - 1));
+	sl_storeread_get_t q = {.height = height, .want_hash = want};
+	sl_storeread_err_t e = sl_storeread_get(c->sr, &q, cookie);
+	if (e != SL_STOREREAD_OK)
+		return api_fail(err, e == SL_STOREREAD_ERR_SHUTTING_DOWN ? "SHUTTING_DOWN" : "BUSY",
+		                "header read refused: %s", sl_storeread_err_str(e));
+	*r = (sl_ctrl_read_t){
+	    .cookie = cookie, .client = sl_server_defer(&c->srv), .req_id = rq->req_id};
+	err->deferred = true;
+	return NULL;
+}
+
+/* A header.get read completed: answer its client. */
+static void api_read_done(sl_ctrl_t *c, const sl_storeread_done_t *d)
+{
+	sl_ctrl_read_t *r = NULL;
+	for (uint32_t i = 0; i < SL_CTRL_READS_MAX && r == NULL; i++)
+		if (c->reads[i].cookie == d->cookie)
+			r = &c->reads[i];
+	if (r == NULL)
+		return;
+	sl_api_err_t err = {.code = "INTERNAL"};
+	json_t *id = json_integer(r->req_id), *result = NULL;
+	if (d->err == SL_STOREREAD_OK)
+		result = api_header_json(d->height, d->hdr, d->hash);
+	else if (d->err == SL_STOREREAD_ERR_NOT_FOUND)
+		api_fail(&err, "NOT_FOUND", "no header at height %u on the chain", d->height);
+	else
+		api_fail(&err,
+		         d->err == SL_STOREREAD_ERR_TIMEOUT         ? "TIMEOUT"
+		         : d->err == SL_STOREREAD_ERR_SHUTTING_DOWN ? "SHUTTING_DOWN"
+		         : d->err == SL_STOREREAD_ERR_CANCELLED     ? "CANCELLED"
+		                                                    : "INTERNAL",
+		         "header read at height %u: %s", d->height, sl_storeread_err_str(d->err));
+	c->cnt.api_errors += result == NULL;
+	char *line = api_reply(id, result, &err);
+	json_decref(id);
+	if (line == NULL || sl_server_reply(&c->srv, r->client, line) != 0)
+		SL_DEBUG("header.get: its client left before the read ended");
+	free(line);
+	r->cookie = 0;
+}
+
+void sl_api_poll_reads(sl_ctrl_t *c)
+{
+	sl_storeread_done_t d[16];
+	uint32_t n;
+	if (c->sr == NULL)
+		return;
+	while ((n = sl_storeread_poll(c->sr, d, SL_ARRAY_LEN(d))) > 0)
+		for (uint32_t i = 0; i < n; i++) {
+			if ((d[i].cookie & SL_WATCH_COOKIE) == SL_WATCH_COOKIE)
+				sl_apiwatch_granted(c, &d[i]);
+			else if ((d[i].cookie & SL_CTRL_READ_COOKIE) != 0)
+				api_read_done(c, &d[i]);
+			else
+				sl_opkind_storeread_done(&c->kinds, &d[i]);
+		}
+}
+
 static json_t *api_header_get(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
 	json_t *args = rq->args;
@@ -367,16 +450,15 @@ static json_t *api_header_get(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *e
 			                json_string_value(jx));
 	} else if (!api_arg_height(args, "height", &height, err))
 		return NULL;
+	if (c->sr != NULL)
+		return api_header_read(c, rq, height, jx != NULL ? hash : NULL, err);
 	if (sl_chainstore_get(c->chain, height, hdr, hash) != SL_CHAINSTORE_OK) {
 		sl_chainstore_tip_t t;
 		sl_chainstore_tip(c->chain, &t);
 		return api_fail(err, "NOT_FOUND", "no header at height %u (tip %u)", height,
 		                t.height);
 	}
-	char d[SL_CHAIN_DISPLAY_LEN], hex[161];
-	sl_chain_hash_display(hash, d);
-	sl_render_hex(hex, hdr, 80);
-	return json_pack("{s:I, s:s, s:s}", "height", (json_int_t)height, "hash", d, "header", hex);
+	return api_header_json(height, hdr, hash);
 }
 
 static json_t *api_header_import(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
@@ -464,6 +546,10 @@ static json_t *api_shutdown(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err
 	bool told = sl_dplink_request_shutdown(&c->dp);
 	c->shutting_down = true;
 	sl_peermgr_set_shutting_down(&c->pm);
+	if (c->sr != NULL) {
+		sl_storeread_shutdown(c->sr); /* waiting reads fail SHUTTING_DOWN at once */
+		sl_api_poll_reads(c);
+	}
 	uint32_t ended =
 	    sl_op_end_all(&c->ops, SL_CODE_SHUTTING_DOWN, "sluice-ctrl is shutting down");
 	if (ended > 0)
@@ -616,11 +702,35 @@ static json_t *api_ranges(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 
 /* ---- dispatch (sl_cmdtab.h) --------------------------------------------- */
 
+/* watch {topics}: a list (or "a,b") of sl_watch topics; the reply comes
+   with the stream permit (sl_apiwatch.h), then the events. */
 static json_t *api_watch(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
-	(void)c;
-	(void)rq;
-	return api_fail(err, "UNKNOWN_CMD", "'watch' is not implemented in this build");
+	json_t *v = json_object_get(rq->args, "topics"), *t;
+	uint32_t mask = 0;
+	size_t i;
+	if (v == NULL || !json_is_array(v) || json_array_size(v) == 0)
+		return api_fail(err, "BAD_REQUEST",
+		                "'topics' must be a list of ops, sync, peers, "
+		                "misbehavior");
+	json_array_foreach(v, i, t)
+	{
+		sl_watch_topic_t k = json_is_string(t) ? sl_watch_topic_find(json_string_value(t),
+		                                                             json_string_length(t))
+		                                       : SL_WATCH_TOPIC_CNT;
+		if (k == SL_WATCH_TOPIC_CNT)
+			return api_fail(err, "BAD_REQUEST",
+			                "unknown watch topic in 'topics' (ops, "
+			                "sync, peers, misbehavior)");
+		mask |= 1u << k;
+	}
+	sl_code_t code = sl_apiwatch_open(c, mask, rq->req_id);
+	if (code != SL_CODE_OK)
+		return api_fail(err, sl_code_str(code), "%s",
+		                code == SL_CODE_BUSY ? "every watch slot is taken"
+		                                     : "this connection cannot watch");
+	err->deferred = true;
+	return NULL;
 }
 
 /* One handler per row of the command table, api_<id>. */

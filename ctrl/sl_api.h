@@ -27,4 +27,12 @@ char *sl_api_line(void *ctx, const char *line, size_t len);
    to its request. */
 void sl_api_op_ended(void *ctx, const sl_op_t *op);
 
+/* sl_api_poll_reads takes the store read path's completions (c is the
+   sl_ctrl_t; call when its eventfd is readable, and after shutting it
+   down) and routes each by cookie: a header.get's client is answered, a
+   watch subscription is granted (sl_apiwatch.h), an op's goes to its kind
+   (sl_opkind_storeread_done). */
+struct sl_ctrl;
+void sl_api_poll_reads(struct sl_ctrl *c);
+
 #endif /* SL_API_H */

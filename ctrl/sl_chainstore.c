@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sl_log.h"
@@ -269,13 +270,20 @@ static int import_one(sl_chainstore_t *cs, uint32_t h, const uint8_t *hdr, int64
 
 /* commit_group appends the n new headers at hdrs and commits them as one
    group, then publishes.  OK, INVALID (FULL: *fail set) or STORE. */
+typedef enum {
+	SL_CHAINSTORE_COMMIT_NOW = 0, /* commit and sync here */
+	SL_CHAINSTORE_COMMIT_START,   /* start the commit; its syncs run on a thread */
+	SL_CHAINSTORE_COMMIT_LATER,   /* leave the headers pending */
+} chainstore_commit_t;
+
 static sl_chainstore_err_t commit_group(sl_chainstore_t *cs, const uint8_t *hdrs, uint32_t n,
-                                        sl_chainstore_fail_t *fail)
+                                        sl_chainstore_fail_t *fail, chainstore_commit_t how)
 {
-	if (n == 0)
+	if (n == 0 && (how != SL_CHAINSTORE_COMMIT_START ||
+	               sl_store_count(cs->store) == sl_store_committed(cs->store)))
 		return SL_CHAINSTORE_OK;
 	sl_store_fail_t sf;
-	sl_store_err_t e = sl_store_append(cs->store, hdrs, n, &sf);
+	sl_store_err_t e = n > 0 ? sl_store_append(cs->store, hdrs, n, &sf) : SL_STORE_OK;
 	if (SL_UNLIKELY(e != SL_STORE_OK)) {
 		rebuild_ctx(cs);
 		if (e == SL_STORE_ERR_NOMEM)
@@ -283,6 +291,11 @@ static sl_chainstore_err_t commit_group(sl_chainstore_t *cs, const uint8_t *hdrs
 		*fail = (sl_chainstore_fail_t){sf.height, sf.err, SL_CHAIN_OK};
 		return SL_CHAINSTORE_ERR_INVALID;
 	}
+	if (how == SL_CHAINSTORE_COMMIT_LATER)
+		return SL_CHAINSTORE_OK;
+	if (how == SL_CHAINSTORE_COMMIT_START) /* the import step finishes it */
+		return sl_store_commit_start(cs->store) == SL_STORE_OK ? SL_CHAINSTORE_OK
+		                                                       : SL_CHAINSTORE_ERR_STORE;
 	if (SL_UNLIKELY(sl_store_commit(cs->store) != SL_STORE_OK))
 		return SL_CHAINSTORE_ERR_STORE; /* pending kept; ctx matches count */
 	sl_chainstore_publish(cs);
@@ -290,13 +303,15 @@ static sl_chainstore_err_t commit_group(sl_chainstore_t *cs, const uint8_t *hdrs
 }
 
 /* import_chunk judges `whole` headers starting at height h0 and commits the
-   new valid ones.  Returns OK or the reason to stop. */
+   new valid ones (*committed: how many).  Returns OK or the reason to stop. */
 static sl_chainstore_err_t import_chunk(sl_chainstore_t *cs, const uint8_t *buf, uint32_t whole,
-                                        uint32_t h0, int64_t now, sl_chainstore_fail_t *fail)
+                                        uint32_t h0, int64_t now, sl_chainstore_fail_t *fail,
+                                        uint32_t *appended, chainstore_commit_t how)
 {
 	uint32_t first_new = whole, n_new = 0;
 	sl_chainstore_err_t e = SL_CHAINSTORE_OK;
 
+	*appended = 0;
 	for (uint32_t i = 0; i < whole; i++) {
 		int r = import_one(cs, h0 + i, buf + (size_t)i * HS, now, fail);
 		if (r < 0) {
@@ -306,7 +321,11 @@ static sl_chainstore_err_t import_chunk(sl_chainstore_t *cs, const uint8_t *buf,
 		if (r == 1 && n_new++ == 0)
 			first_new = i;
 	}
-	sl_chainstore_err_t c = commit_group(cs, buf + (size_t)first_new * HS, n_new, fail);
+	sl_chainstore_err_t c =
+	    commit_group(cs, buf + (size_t)first_new * HS, n_new, fail,
+	                 e == SL_CHAINSTORE_OK ? how : SL_CHAINSTORE_COMMIT_NOW);
+	if (c == SL_CHAINSTORE_OK)
+		*appended = n_new;
 	return e != SL_CHAINSTORE_OK ? e : c;
 }
 
@@ -326,48 +345,157 @@ static ssize_t read_full(int fd, uint8_t *buf, size_t len, off_t off)
 	return (ssize_t)got;
 }
 
+sl_chainstore_err_t sl_chainstore_import_begin(const char *path, sl_chainstore_import_t *imp)
+{
+	struct stat st;
+	memset(imp, 0, sizeof *imp);
+	imp->fd = -1;
+	if (SL_UNLIKELY(path == NULL))
+		return SL_CHAINSTORE_ERR_ARG;
+	imp->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (SL_UNLIKELY(imp->fd < 0 || fstat(imp->fd, &st) != 0)) {
+		SL_ERR("chainstore: import %s: %s", path, strerror(errno));
+		sl_chainstore_import_end(imp);
+		return SL_CHAINSTORE_ERR_IO;
+	}
+	imp->buf = malloc((size_t)SL_CHAINSTORE_GROUP * HS);
+	if (SL_UNLIKELY(imp->buf == NULL)) {
+		sl_chainstore_import_end(imp);
+		return SL_CHAINSTORE_ERR_STORE;
+	}
+	uint64_t whole = (uint64_t)st.st_size / HS;
+	imp->total = whole > UINT32_MAX ? UINT32_MAX : (uint32_t)whole;
+	imp->ragged = st.st_size % HS != 0;
+	imp->now = (int64_t)sl_wall_unix();
+	return SL_CHAINSTORE_OK;
+}
+
+/* import_settle finishes the import's commit in flight: OK (its headers
+   are counted and published), STORE, or OK with *waiting when its sync
+   still runs and wait is false. */
+static sl_chainstore_err_t import_settle(sl_chainstore_t *cs, sl_chainstore_import_t *imp,
+                                         bool wait, bool *waiting)
+{
+	*waiting = false;
+	if (!imp->syncing)
+		return SL_CHAINSTORE_OK;
+	if (!wait && sl_store_commit_pending(cs->store)) {
+		*waiting = true;
+		return SL_CHAINSTORE_OK;
+	}
+	imp->syncing = false;
+	if (SL_UNLIKELY(sl_store_commit_finish(cs->store) != SL_STORE_OK))
+		return SL_CHAINSTORE_ERR_STORE;
+	imp->imported += imp->sync_n;
+	sl_chainstore_publish(cs);
+	return SL_CHAINSTORE_OK;
+}
+
+sl_chainstore_err_t sl_chainstore_import_step(sl_chainstore_t *cs, sl_chainstore_import_t *imp,
+                                              uint32_t max, bool *done, sl_chainstore_fail_t *fail)
+{
+	sl_chainstore_fail_t dummy;
+	bool waiting;
+	fail = fail ? fail : &dummy;
+	*fail = (sl_chainstore_fail_t){0, SL_STORE_OK, SL_CHAIN_OK};
+	*done = false;
+	sl_chainstore_err_t e = import_settle(cs, imp, false, &waiting);
+	if (e != SL_CHAINSTORE_OK || waiting)
+		return e;
+	if (!imp->reserved) { /* grow the store's index once, not at every doubling */
+		imp->reserved = true;
+		if (sl_store_reserve(cs->store, imp->total) != SL_STORE_OK)
+			SL_WARN("chainstore: import: no room reserved for %u headers", imp->total);
+	}
+	if (imp->next < imp->total) {
+		uint32_t have = sl_store_count(cs->store);
+		if (imp->next > have) /* the chain shrank under the cursor (a reorg) */
+			imp->next = have;
+		uint32_t n = SL_MIN(SL_MIN(max, SL_CHAINSTORE_GROUP), imp->total - imp->next);
+		ssize_t got = read_full(imp->fd, imp->buf, (size_t)n * HS, (off_t)imp->next * HS);
+		if (SL_UNLIKELY(got < 0 || (size_t)got != (size_t)n * HS)) {
+			SL_ERR("chainstore: import: %s",
+			       got < 0 ? strerror(errno) : "the file shrank");
+			return SL_CHAINSTORE_ERR_IO;
+		}
+		/* async: steps may be small; commit a group of SL_CHAINSTORE_GROUP */
+		bool last = imp->next + n >= imp->total;
+		uint32_t pend = sl_store_count(cs->store) - sl_store_committed(cs->store);
+		chainstore_commit_t how = !imp->async ? SL_CHAINSTORE_COMMIT_NOW
+		                          : last || pend + n >= SL_CHAINSTORE_GROUP
+		                              ? SL_CHAINSTORE_COMMIT_START
+		                              : SL_CHAINSTORE_COMMIT_LATER;
+		uint32_t appended = 0;
+		e = import_chunk(cs, imp->buf, n, imp->next, imp->now, fail, &appended, how);
+		imp->pend_n += appended;
+		if (e != SL_CHAINSTORE_OK || how == SL_CHAINSTORE_COMMIT_NOW) {
+			/* committed here (an error commits the valid prefix at once) */
+			if (sl_store_count(cs->store) == sl_store_committed(cs->store)) {
+				imp->imported += imp->pend_n;
+				imp->pend_n = 0;
+			}
+		} else if (how == SL_CHAINSTORE_COMMIT_START && imp->pend_n > 0) {
+			imp->syncing = true; /* counted when it is durable */
+			imp->sync_n = imp->pend_n;
+			imp->pend_n = 0;
+		}
+		if (e != SL_CHAINSTORE_OK)
+			return e;
+		imp->next += n;
+		if (imp->syncing || imp->next < imp->total)
+			return SL_CHAINSTORE_OK;
+	}
+	if (imp->ragged) {
+		*fail = (sl_chainstore_fail_t){imp->next, SL_STORE_ERR_TRUNCATED, SL_CHAIN_OK};
+		return SL_CHAINSTORE_ERR_INVALID;
+	}
+	*done = true;
+	return SL_CHAINSTORE_OK;
+}
+
+bool sl_chainstore_import_waiting(const sl_chainstore_t *cs, const sl_chainstore_import_t *imp)
+{
+	return imp->syncing && sl_store_commit_pending(cs->store);
+}
+
+void sl_chainstore_import_abort(sl_chainstore_t *cs, sl_chainstore_import_t *imp)
+{
+	bool waiting;
+	if (imp->syncing)
+		import_settle(cs, imp, true, &waiting);
+	if (imp->pend_n > 0 && sl_store_commit(cs->store) == SL_STORE_OK) {
+		imp->imported += imp->pend_n; /* what it judged stays: the ctx has it */
+		imp->pend_n = 0;
+		sl_chainstore_publish(cs);
+	}
+	sl_chainstore_import_end(imp);
+}
+
+void sl_chainstore_import_end(sl_chainstore_import_t *imp)
+{
+	if (imp->fd >= 0)
+		close(imp->fd);
+	free(imp->buf);
+	imp->fd = -1;
+	imp->buf = NULL;
+}
+
 sl_chainstore_err_t sl_chainstore_import(sl_chainstore_t *cs, const char *path, uint32_t *imported,
                                          sl_chainstore_fail_t *fail)
 {
 	sl_chainstore_fail_t dummy;
+	sl_chainstore_import_t imp;
+	bool done = false;
 	fail = fail ? fail : &dummy;
 	*fail = (sl_chainstore_fail_t){0, SL_STORE_OK, SL_CHAIN_OK};
-	uint32_t before = sl_store_committed(cs->store);
 	if (imported != NULL)
 		*imported = 0;
-	if (SL_UNLIKELY(path == NULL))
-		return SL_CHAINSTORE_ERR_ARG;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (SL_UNLIKELY(fd < 0)) {
-		SL_ERR("chainstore: import %s: %s", path, strerror(errno));
-		return SL_CHAINSTORE_ERR_IO;
-	}
-	uint8_t *buf = malloc((size_t)SL_CHAINSTORE_GROUP * HS);
-	sl_chainstore_err_t e = buf ? SL_CHAINSTORE_OK : SL_CHAINSTORE_ERR_STORE;
-	int64_t now = (int64_t)sl_wall_unix();
-	uint32_t h = 0;
-	while (e == SL_CHAINSTORE_OK) {
-		ssize_t got = read_full(fd, buf, (size_t)SL_CHAINSTORE_GROUP * HS, (off_t)h * HS);
-		if (SL_UNLIKELY(got < 0)) {
-			SL_ERR("chainstore: import %s: %s", path, strerror(errno));
-			e = SL_CHAINSTORE_ERR_IO;
-			break;
-		}
-		uint32_t whole = (uint32_t)got / HS;
-		e = import_chunk(cs, buf, whole, h, now, fail);
-		h += whole;
-		if (e == SL_CHAINSTORE_OK && got % HS != 0) {
-			*fail = (sl_chainstore_fail_t){h, SL_STORE_ERR_TRUNCATED, SL_CHAIN_OK};
-			e = SL_CHAINSTORE_ERR_INVALID;
-		}
-		if ((size_t)got < (size_t)SL_CHAINSTORE_GROUP * HS)
-			break;
-	}
-	free(buf);
-	close(fd);
-	uint32_t after = sl_store_committed(cs->store);
+	sl_chainstore_err_t e = sl_chainstore_import_begin(path, &imp);
+	while (e == SL_CHAINSTORE_OK && !done)
+		e = sl_chainstore_import_step(cs, &imp, SL_CHAINSTORE_GROUP, &done, fail);
 	if (imported != NULL)
-		*imported = after > before ? after - before : 0;
+		*imported = imp.imported;
+	sl_chainstore_import_end(&imp);
 	if (e == SL_CHAINSTORE_ERR_INVALID)
 		SL_INFO("chainstore: import %s stopped at height %u: %s", path, fail->height,
 		        sl_chainstore_reason(fail));

@@ -104,6 +104,59 @@ void sl_chainstore_tip(const sl_chainstore_t *cs, sl_chainstore_tip_t *out);
 sl_chainstore_err_t sl_chainstore_import(sl_chainstore_t *cs, const char *path, uint32_t *imported,
                                          sl_chainstore_fail_t *fail);
 
+/* An import in steps (header.import as an operation: the loop runs one
+   bounded step at a time, so the store keeps one writer and the loop stays
+   responsive).  Owned by the caller between begin and end; the chain may
+   move between steps (sync commits, a reorg): heights the store has are
+   compared, and a chain that shrank below the cursor is re-judged from its
+   new tip. */
+typedef struct {
+	int fd;
+	uint8_t *buf;      /* SL_CHAINSTORE_GROUP headers */
+	uint32_t total;    /* whole headers in the file */
+	bool ragged;       /* the file ends in a partial header */
+	uint32_t next;     /* the next file height to judge */
+	uint32_t imported; /* new headers this import committed */
+	int64_t now;       /* wall time the rules judge against (unix s) */
+	bool reserved;     /* the store is sized for the file */
+	bool async;        /* set after begin: commits sync off the thread */
+	bool syncing;      /* async: a group's commit is in flight */
+	uint32_t sync_n;   /* ... of that many new headers */
+	uint32_t pend_n;   /* async: new headers appended, not yet committed */
+} sl_chainstore_import_t;
+
+/* sl_chainstore_import_begin opens `path` for an import in steps: OK or IO
+   (*imp then needs no end). */
+sl_chainstore_err_t sl_chainstore_import_begin(const char *path, sl_chainstore_import_t *imp);
+
+/* sl_chainstore_import_step judges and commits up to `max` (capped at
+   SL_CHAINSTORE_GROUP) more headers of the file.  Returns OK with *done
+   telling whether the file is finished, or the reason to stop as
+   sl_chainstore_import (INVALID with *fail, IO, STORE).  imp->next and
+   imp->imported show the progress.  With imp->async the group's commit
+   is started (sl_store_commit_start: its fdatasyncs run on a thread) and
+   the step returns; later steps do nothing but OK while that sync runs
+   (sl_chainstore_import_waiting), then finish it, count its headers and
+   publish the tip before judging more; small steps leave their headers
+   pending until SL_CHAINSTORE_GROUP of them (or the file's end) make a
+   group.  An error found commits the valid prefix synchronously. */
+sl_chainstore_err_t sl_chainstore_import_step(sl_chainstore_t *cs, sl_chainstore_import_t *imp,
+                                              uint32_t max, bool *done, sl_chainstore_fail_t *fail);
+
+/* sl_chainstore_import_waiting: an async import's commit is still
+   syncing (a step now would only wait). */
+bool sl_chainstore_import_waiting(const sl_chainstore_t *cs, const sl_chainstore_import_t *imp);
+
+/* sl_chainstore_import_abort ends an import early (cancel): a commit in
+   flight is finished and headers still pending are committed (what was
+   judged stays; this may wait for a sync), then as
+   sl_chainstore_import_end. */
+void sl_chainstore_import_abort(sl_chainstore_t *cs, sl_chainstore_import_t *imp);
+
+/* sl_chainstore_import_end closes the file and frees the buffer.  Safe
+   twice. */
+void sl_chainstore_import_end(sl_chainstore_import_t *imp);
+
 /* sl_chainstore_export writes committed heights from..to (inclusive;
    to = UINT32_MAX means the tip) to `path` in SPEC §7 format (temp file +
    rename): exporting an imported file gives the same bytes.  OK, ARG

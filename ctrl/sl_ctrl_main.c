@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "sl_api.h"
+#include "sl_apiwatch.h"
 #include "sl_ctrl.h"
 #include "sl_chain.h"
 #include "sl_cfg.h"
@@ -255,12 +256,25 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	}
 	sl_op_set_end_hook(&c->ops, sl_api_op_ended, c);
 	sl_opkind_init(&c->kinds, &c->ops, &c->pm, &c->sync, c->chain);
+	sl_storeread_opts_t ro = {.dir = c->cfg.store};
+	c->sr = sl_storeread_new(&ro);
+	if (c->sr == NULL) {
+		SL_ERR("cannot start the header store's read path on %s", c->cfg.store);
+		sl_server_close(&c->srv);
+		return SL_CTRL_EXIT_START;
+	}
+	sl_opkind_set_storeread(&c->kinds, c->sr);
+	sl_sync_set_storeread(&c->sync, c->sr);
+	sl_watch_init(&c->watch, c->sr);
+	sl_apiwatch_init(c);
 	sl_peerio_init(&c->pio, &c->pm, &c->sync);
 	c->net_dom = (sl_opnet_dom_t){.pio = &c->pio, .cs = c->chain};
 	sl_opnet_io_t io;
 	sl_opnet_io_domain(&io, &c->net_dom);
 	if (sl_opnet_init(&c->net, &c->ops, &io, sl_now_ns()) != 0) {
 		SL_ERR("out of memory for the network ops' waiter table");
+		sl_storeread_shutdown(c->sr);
+		sl_storeread_delete(c->sr);
 		sl_server_close(&c->srv);
 		return SL_CTRL_EXIT_START;
 	}
@@ -285,8 +299,9 @@ static uint64_t ctrl_tick(sl_ctrl_t *c, uint64_t now, uint64_t *busy_until)
 	sl_peermgr_tick(&c->pm, (uint32_t)sl_dplink_life(&c->dp), now);
 	sl_sync_tick(&c->sync, now);
 	sl_op_tick(&c->ops);
+	sl_apiwatch_tick(c, now);
 	if (events > 0 || sl_peermgr_busy(&c->pm) || sl_sync_busy(&c->sync) ||
-	    sl_opnet_busy(&c->net))
+	    sl_opkind_busy(&c->kinds) || sl_opnet_busy(&c->net))
 		*busy_until = now + SL_CTRL_BUSY_HOLD_NS;
 	return now < *busy_until ? SL_CTRL_TICK_BUSY_NS : SL_CTRL_TICK_NS;
 }
@@ -295,14 +310,17 @@ static uint64_t ctrl_tick(sl_ctrl_t *c, uint64_t now, uint64_t *busy_until)
    a requested shutdown has flushed its replies (or ran out of time). */
 static void ctrl_loop(sl_ctrl_t *c)
 {
-	static struct pollfd fds[SL_API_MAX_CLIENTS + 1];
+	static struct pollfd fds[SL_API_MAX_CLIENTS + 2];
 	uint64_t next_tick = sl_now_ns(), flush_deadline = 0, busy_until = 0;
 	while (sl_ctrl_signal == 0) {
 		int n = sl_server_pollfds(&c->srv, fds);
+		fds[n] = (struct pollfd){.fd = sl_storeread_fd(c->sr), .events = POLLIN};
 		struct timespec ts = ctrl_poll_ts(next_tick, sl_now_ns());
-		int rc = ppoll(fds, (nfds_t)n, &ts, NULL);
+		int rc = ppoll(fds, (nfds_t)n + 1, &ts, NULL);
 		if (rc < 0 && errno != EINTR)
 			SL_WARN("ppoll: %s", strerror(errno));
+		if (rc > 0 && (fds[n].revents & POLLIN) != 0)
+			sl_api_poll_reads(c);
 		if (rc > 0)
 			sl_server_service(&c->srv, fds, n, sl_api_line, c);
 		uint64_t now = sl_now_ns();
@@ -330,10 +348,14 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc; /* sl_server_open cleans up after itself */
 	ctrl_loop(&ctrl);
+	sl_storeread_shutdown(ctrl.sr);
+	sl_api_poll_reads(&ctrl);
 	sl_server_close(&ctrl.srv);
+	sl_watch_fini(&ctrl.watch);
 	sl_sync_detach(&ctrl.sync);
 	sl_op_table_fini(&ctrl.ops);
 	sl_opnet_fini(&ctrl.net);
+	sl_storeread_delete(ctrl.sr);
 	sl_dplink_fini(&ctrl.dp);
 	sl_chainstore_close(ctrl.chain);
 	SL_INFO("stopped");

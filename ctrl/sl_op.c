@@ -93,6 +93,20 @@ void sl_op_set_end_hook(sl_op_table_t *t, sl_op_end_fn fn, void *ctx)
 	t->on_end_ctx = ctx;
 }
 
+void sl_op_set_note_hooks(sl_op_table_t *t, sl_op_note_fn on_start, sl_op_note_fn on_progress,
+                          void *ctx)
+{
+	t->on_start = on_start;
+	t->on_progress = on_progress;
+	t->note_ctx = ctx;
+}
+
+void sl_op_progress(sl_op_table_t *t, const sl_op_t *op)
+{
+	if (op->state == SL_OP_RUNNING && t->on_progress != NULL)
+		t->on_progress(t->note_ctx, op);
+}
+
 void sl_op_set_kind(sl_op_table_t *t, sl_op_kind_t kind, const sl_op_vt_t *vt, void *ctx)
 {
 	if ((unsigned)kind < SL_OP_KIND_CNT) {
@@ -206,6 +220,8 @@ sl_op_err_t sl_op_start(sl_op_table_t *t, sl_op_kind_t kind, uint64_t tx, uint64
 	t->n_running++;
 	t->cnt.started++;
 	SL_PROBE_OP_START(op->tx, kind);
+	if (t->on_start != NULL)
+		t->on_start(t->note_ctx, op);
 	*out = op;
 	return SL_OP_OK;
 }

@@ -107,6 +107,12 @@ typedef struct {
 /* The table's end hook: op just ended (result or error set); the face
    answers op->waiter[] from it.  Called once per op. */
 typedef void (*sl_op_end_fn)(void *ctx, const sl_op_t *op);
+
+/* The table's notice hooks (watch, SPEC §9 `ops` topic): an op started
+   (after its kind may have set it up: sl_op_started), or its kind reports
+   progress (sl_op_progress).  Called on the loop; must not start or end
+   ops. */
+typedef void (*sl_op_note_fn)(void *ctx, const sl_op_t *op);
 typedef uint64_t (*sl_op_clock_fn)(void *ctx);
 
 typedef struct {
@@ -123,6 +129,8 @@ struct sl_op_table {
 	void *clock_ctx;
 	sl_op_end_fn on_end;
 	void *on_end_ctx;
+	sl_op_note_fn on_start, on_progress;
+	void *note_ctx;
 	const sl_op_vt_t *vt[SL_OP_KIND_CNT];
 	void *vt_ctx[SL_OP_KIND_CNT];
 	sl_op_cnt_t cnt;
@@ -142,6 +150,11 @@ void sl_op_set_clock(sl_op_table_t *t, sl_op_clock_fn clock, void *ctx);
 /* sl_op_set_end_hook installs the end hook (NULL: none). */
 void sl_op_set_end_hook(sl_op_table_t *t, sl_op_end_fn fn, void *ctx);
 
+/* sl_op_set_note_hooks installs the start and progress hooks (either may
+   be NULL) with one ctx. */
+void sl_op_set_note_hooks(sl_op_table_t *t, sl_op_note_fn on_start, sl_op_note_fn on_progress,
+                          void *ctx);
+
 /* sl_op_set_kind installs the hooks of `kind` (vt may be NULL). */
 void sl_op_set_kind(sl_op_table_t *t, sl_op_kind_t kind, const sl_op_vt_t *vt, void *ctx);
 
@@ -151,12 +164,16 @@ uint64_t sl_op_now(const sl_op_table_t *t);
 /* sl_op_start creates a running op of `kind` with transaction id tx (0:
    mint a fresh one), parent tx (0: none; else it must be running, and it
    counts this child) and deadline_ms (0: the kind's default, which may be
-   none).  The op_start probe fires.  Returns SL_OP_OK with *out set; or
-   SL_OP_ERR_EXISTS with *out = the op that has this tx (running or kept:
-   a tx never starts a second op); or ERR_ARG / ERR_FULL / ERR_NOMEM /
-   ERR_PARENT with *out NULL. */
+   none).  The op_start probe fires and the start hook is called.  Returns SL_OP_OK with *out set;
+   or SL_OP_ERR_EXISTS with *out = the op that has this tx (running or kept: a tx never starts a
+   second op); or ERR_ARG / ERR_FULL / ERR_NOMEM / ERR_PARENT with *out NULL. */
 sl_op_err_t sl_op_start(sl_op_table_t *t, sl_op_kind_t kind, uint64_t tx, uint64_t parent,
                         uint64_t deadline_ms, sl_op_t **out);
+
+/* sl_op_progress: op's kind moved its progress (kst); the progress hook
+   is called if op is running.  Kinds call it at most a few times a
+   second. */
+void sl_op_progress(sl_op_table_t *t, const sl_op_t *op);
 
 /* sl_op_find returns the op with this tx (running, or ended and kept), or
    NULL. */

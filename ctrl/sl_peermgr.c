@@ -508,6 +508,16 @@ static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peer_t *p, uint64_t now_ns)
 	return keep_p;
 }
 
+static void peermgr_note(sl_peermgr_t *n, sl_peermgr_note_kind_t kind, const sl_peer_t *p,
+                         uint32_t sid, const char *reason, uint16_t misb)
+{
+	if (n->note == NULL)
+		return;
+	sl_peermgr_note_t e = {
+	    .kind = kind, .sid = sid, .ip = p->ip, .port = p->port, .reason = reason, .misb = misb};
+	n->note(n->note_ctx, &e);
+}
+
 static void peermgr_on_up(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	const sl_evt_session_up_t *u = (const sl_evt_session_up_t *)m->payload;
@@ -544,6 +554,7 @@ static void peermgr_on_up(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 	peermgr_addr_str(a, sizeof a, p->ip, p->port);
 	SL_INFO("session %u up: %s %s, streams 0x%x", p->sid, p->outbound ? "to" : "from", a,
 	        p->streams);
+	peermgr_note(n, SL_PEERMGR_NOTE_UP, p, m->session, NULL, 0);
 	if (!p->outbound && sl_admit_commit(&n->admit, p->node_id, m->session) != SL_ADMIT_OK)
 		SL_DEBUG("session %u: admission commit refused", m->session);
 	if (p->outbound && !peermgr_admit_adopt(n, p, now_ns)) {
@@ -604,6 +615,7 @@ static void peermgr_on_down(sl_peermgr_t *n, const sl_msg_t *m)
 	peermgr_addr_str(a, sizeof a, p->ip, p->port);
 	SL_INFO("session %u down: %s, exit %s, goodbye sent %u received %u", m->session, a,
 	        sl_exit_str(d->exit), d->goodbye_sent, d->goodbye_rx);
+	peermgr_note(n, SL_PEERMGR_NOTE_DOWN, p, m->session, sl_exit_str(d->exit), 0);
 	sl_peers_set_state(&n->peers, p, SL_PEER_FREE);
 }
 
@@ -665,8 +677,24 @@ static void peermgr_on_misbehavior(sl_peermgr_t *n, const sl_msg_t *m)
 	if (p == NULL)
 		return;
 	sl_peers_misbehavior(p, b->kind);
+	peermgr_note(n, SL_PEERMGR_NOTE_MISBEHAVIOR, p, m->session, NULL, b->kind);
 	SL_DEBUG("session %u misbehaved: %s on stream %u type %u%s", m->session,
 	         sl_misb_str(b->kind), b->stream, b->type, b->disconnect ? " (disconnected)" : "");
+}
+
+void sl_peermgr_set_note_hook(sl_peermgr_t *n, sl_peermgr_note_fn fn, void *ctx)
+{
+	n->note = fn;
+	n->note_ctx = ctx;
+}
+
+void sl_peermgr_misbehavior(sl_peermgr_t *n, uint32_t sid, uint16_t kind)
+{
+	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	if (p == NULL)
+		return;
+	sl_peers_misbehavior(p, kind);
+	peermgr_note(n, SL_PEERMGR_NOTE_MISBEHAVIOR, p, sid, NULL, kind);
 }
 
 void sl_peermgr_event(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)

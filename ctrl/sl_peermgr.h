@@ -88,6 +88,7 @@ typedef struct {
 } sl_peermgr_cnt_t;
 
 struct sl_peermgr_connect_end;
+struct sl_peermgr_note;
 
 typedef struct sl_peermgr {
 	const sl_cfg_t *cfg;
@@ -117,6 +118,10 @@ typedef struct sl_peermgr {
 	   park, or a command answered PARK_REQUIRED): header sync forgets it. */
 	void (*hs_park)(void *ctx, uint32_t sid);
 	void *hs_park_ctx;
+	/* Told of sessions going up and down and of misbehaviour
+	   (sl_peermgr_set_note_hook). */
+	void (*note)(void *ctx, const struct sl_peermgr_note *e);
+	void *note_ctx;
 } sl_peermgr_t;
 
 /* sl_peermgr_init prepares n (detached): a random node_id, chain_id =
@@ -202,6 +207,34 @@ typedef void (*sl_peermgr_connect_end_fn)(void *ctx, uint64_t token,
 /* sl_peermgr_set_connect_hook: fn gets every end of a connect started with
    a token (once per connect). */
 void sl_peermgr_set_connect_hook(sl_peermgr_t *n, sl_peermgr_connect_end_fn fn, void *ctx);
+
+/* What the note hook is told (watch topics `peers`, `misbehavior`). */
+typedef enum {
+	SL_PEERMGR_NOTE_UP = 1,      /* a session came up */
+	SL_PEERMGR_NOTE_DOWN,        /* a session ended; reason = its exit kind */
+	SL_PEERMGR_NOTE_MISBEHAVIOR, /* a session's misbehaviour was recorded */
+} sl_peermgr_note_kind_t;
+
+typedef struct sl_peermgr_note {
+	sl_peermgr_note_kind_t kind;
+	uint32_t sid;
+	uint32_t ip;
+	uint16_t port;
+	const char *reason; /* DOWN: sl_exit_str of its exit kind */
+	uint16_t misb;      /* MISBEHAVIOR: the sl_misb kind */
+} sl_peermgr_note_t;
+
+typedef void (*sl_peermgr_note_fn)(void *ctx, const sl_peermgr_note_t *e);
+
+/* sl_peermgr_set_note_hook: fn (NULL: none) is told of every session up,
+   session down and recorded misbehaviour, on the loop, after the peer
+   manager's own bookkeeping. */
+void sl_peermgr_set_note_hook(sl_peermgr_t *n, sl_peermgr_note_fn fn, void *ctx);
+
+/* sl_peermgr_misbehavior records misbehaviour `kind` (sl_misb) of session
+   sid (header sync's record-only BAD_DATA) and tells the note hook.
+   Unknown sid: nothing. */
+void sl_peermgr_misbehavior(sl_peermgr_t *n, uint32_t sid, uint16_t kind);
 
 /* sl_peermgr_next walks the sessions that are not free: pass cursor 0
    first, then the value returned; returns 0 after the last, else fills

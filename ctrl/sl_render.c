@@ -242,14 +242,16 @@ static json_t *render_op_kind_result(const sl_op_t *op)
 		return sl_render_peer(&sl_opkind_connect_of(op)->peer);
 	case SL_OP_KIND_HEADER_IMPORT: {
 		const sl_opkind_import_t *s = sl_opkind_import_of(op);
-		return sl_render_tip_into(&s->tip,
-		                          json_pack("{s:I}", "imported", (json_int_t)s->imported));
+		return sl_render_tip_into(
+		    &s->tip, json_pack("{s:I, s:I, s:I}", "imported", (json_int_t)s->imported,
+		                       "done", (json_int_t)s->done, "total", (json_int_t)s->total));
 	}
 	case SL_OP_KIND_HEADER_EXPORT: {
 		const sl_opkind_export_t *s = sl_opkind_export_of(op);
-		return json_pack("{s:I, s:I, s:I, s:s}", "exported",
+		return json_pack("{s:I, s:I, s:I, s:s, s:I, s:I}", "exported",
 		                 (json_int_t)(s->to - s->from + 1), "from", (json_int_t)s->from,
-		                 "to", (json_int_t)s->to, "path", s->path);
+		                 "to", (json_int_t)s->to, "path", s->path, "done",
+		                 (json_int_t)s->done, "total", (json_int_t)s->total);
 	}
 	case SL_OP_KIND_HEADER_FETCH:
 		return render_fetch(sl_opnet_fetch_of(op));
@@ -301,6 +303,17 @@ static json_t *render_op_error(const sl_op_t *op)
 	return e;
 }
 
+json_t *sl_render_op_progress(const sl_op_t *op)
+{
+	if (op->kind == SL_OP_KIND_HEADER_IMPORT)
+		return json_pack("{s:I, s:I}", "done", (json_int_t)sl_opkind_import_of(op)->done,
+		                 "total", (json_int_t)sl_opkind_import_of(op)->total);
+	if (op->kind == SL_OP_KIND_HEADER_EXPORT)
+		return json_pack("{s:I, s:I}", "done", (json_int_t)sl_opkind_export_of(op)->done,
+		                 "total", (json_int_t)sl_opkind_export_of(op)->total);
+	return NULL;
+}
+
 json_t *sl_render_op(const sl_op_t *op, uint64_t now_ns)
 {
 	json_t *o =
@@ -310,6 +323,9 @@ json_t *sl_render_op(const sl_op_t *op, uint64_t now_ns)
 	              op->deadline_ms ? json_integer((json_int_t)op->deadline_ms) : json_null(),
 	              "attempts", (json_int_t)op->attempts, "parent",
 	              op->parent ? json_integer((json_int_t)op->parent) : json_null());
+	json_t *p = o != NULL ? sl_render_op_progress(op) : NULL;
+	if (p != NULL)
+		json_object_set_new(o, "progress", p);
 	if (o == NULL || op->state == SL_OP_RUNNING)
 		return o;
 	if (op->state == SL_OP_DONE)

@@ -44,8 +44,13 @@ json_t *sl_render_op_result(const sl_op_t *op);
    connect). */
 json_t *sl_render_op_error_extra(const sl_op_t *op);
 
+/* sl_render_op_progress: {done, total} of an import or export (headers),
+   NULL for the other kinds. */
+json_t *sl_render_op_progress(const sl_op_t *op);
+
 /* sl_render_op: an `ops` entry {tx, kind, state, age_ms, deadline_ms,
-   attempts, parent, result | error} at time now_ns. */
+   attempts, parent, progress (import, export), result | error} at time
+   now_ns. */
 json_t *sl_render_op(const sl_op_t *op, uint64_t now_ns);
 
 /* sl_render_addr writes "a.b.c.d:port" (port 0: "a.b.c.d") into out

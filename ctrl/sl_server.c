@@ -156,8 +156,16 @@ static void client_free(sl_client_t *c)
 	c->fd = -1;
 }
 
+/* Tell the feed a client leaves. */
+static void server_gone(sl_server_t *s, const sl_client_t *c)
+{
+	if (s->feed != NULL && s->feed->gone != NULL)
+		s->feed->gone(s->feed_ctx, c->serial);
+}
+
 static void server_drop(sl_server_t *s, sl_client_t *c, const char *why)
 {
+	server_gone(s, c);
 	SL_INFO("control client %llu disconnected: %s", (unsigned long long)c->serial, why);
 	s->dropped++;
 	client_free(c);
@@ -166,6 +174,7 @@ static void server_drop(sl_server_t *s, sl_client_t *c, const char *why)
 
 static void server_end(sl_server_t *s, sl_client_t *c)
 {
+	server_gone(s, c);
 	SL_DEBUG("control client %llu closed", (unsigned long long)c->serial);
 	client_free(c);
 	s->n_clients--;
@@ -188,6 +197,29 @@ static int client_flush(sl_server_t *s, sl_client_t *c)
 		c->out_off += (size_t)w;
 	}
 	c->out_off = c->out_len = 0;
+	return 0;
+}
+
+/* A stream client with its replies flushed: write what its feed queued
+   until the socket would block.  Returns -1 if the client was dropped. */
+static int client_feed(sl_server_t *s, sl_client_t *c)
+{
+	const char *buf;
+	size_t n;
+	if (!c->fed || s->feed == NULL || c->out_len > c->out_off)
+		return 0;
+	while ((n = s->feed->peek(s->feed_ctx, c->serial, &buf)) > 0) {
+		ssize_t w = send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			server_drop(s, c, w < 0 ? strerror(errno) : "write returned 0");
+			return -1;
+		}
+		s->feed->consume(s->feed_ctx, c->serial, (size_t)w);
+	}
 	return 0;
 }
 
@@ -284,7 +316,9 @@ static void client_read(sl_server_t *s, sl_client_t *c, sl_server_line_fn fn, vo
 		return;
 	}
 	c->in_len += (size_t)r;
-	if (client_lines(s, c, r == 0, fn, ctx) < 0)
+	if (c->fed)
+		c->in_len = 0; /* a stream: its input means nothing */
+	else if (client_lines(s, c, r == 0, fn, ctx) < 0)
 		return;
 	if (r == 0)
 		c->closing = true;
@@ -333,7 +367,9 @@ int sl_server_pollfds(sl_server_t *s, struct pollfd *fds)
 		if (c->fd < 0)
 			continue;
 		short ev = c->closing ? 0 : POLLIN;
-		if (c->out_len > c->out_off)
+		const char *buf;
+		if (c->out_len > c->out_off ||
+		    (c->fed && s->feed != NULL && s->feed->peek(s->feed_ctx, c->serial, &buf) > 0))
 			ev |= POLLOUT;
 		fds[n] = (struct pollfd){.fd = c->fd, .events = ev};
 		s->pfd_client[n++] = (int)i;
@@ -354,7 +390,7 @@ void sl_server_service(sl_server_t *s, const struct pollfd *fds, int n, sl_serve
 		}
 		if ((fds[k].revents & (POLLIN | POLLHUP)) != 0 && !c->closing)
 			client_read(s, c, fn, ctx);
-		if (c->fd < 0 || client_flush(s, c) < 0)
+		if (c->fd < 0 || client_flush(s, c) < 0 || client_feed(s, c) < 0)
 			continue;
 		if (c->closing && c->out_len == c->out_off && c->pending == 0)
 			server_end(s, c);
@@ -403,6 +439,28 @@ int sl_server_reply(sl_server_t *s, uint64_t serial, const char *line)
 	return 0;
 }
 
+void sl_server_set_feed(sl_server_t *s, const sl_server_feed_t *f, void *ctx)
+{
+	s->feed = f;
+	s->feed_ctx = ctx;
+}
+
+int sl_server_feed_on(sl_server_t *s, uint64_t serial)
+{
+	sl_client_t *c = server_client(s, serial);
+	if (c == NULL || s->feed == NULL)
+		return -1;
+	c->fed = true;
+	return client_feed(s, c);
+}
+
+void sl_server_feed_kick(sl_server_t *s)
+{
+	for (uint32_t i = 0; i < SL_API_MAX_CLIENTS; i++)
+		if (s->clients[i].fd >= 0 && s->clients[i].fed)
+			client_feed(s, &s->clients[i]);
+}
+
 bool sl_server_flushed(const sl_server_t *s)
 {
 	for (uint32_t i = 0; i < SL_API_MAX_CLIENTS; i++)
@@ -415,6 +473,7 @@ void sl_server_close(sl_server_t *s)
 {
 	for (uint32_t i = 0; i < SL_API_MAX_CLIENTS; i++)
 		if (s->clients[i].fd >= 0) {
+			server_gone(s, &s->clients[i]);
 			client_free(&s->clients[i]);
 			s->n_clients--;
 		}

@@ -5,7 +5,12 @@
    SL_SERVER_LINE_MAX bytes is answered BAD_REQUEST and the client closed)
    and a bounded output buffer (a client that does not read its replies is
    disconnected once SL_SERVER_OUT_MAX bytes are queued, never waited for).
-   What a line means is the caller's business (the line callback). */
+   What a line means is the caller's business (the line callback).
+   A client may be turned into a stream (sl_server_feed_on): from then on
+   its input is read and ignored (EOF still ends it) and, whenever its
+   replies are flushed, the server writes what the feed has queued for it,
+   without blocking; the feed owns those bytes and decides what a slow
+   reader loses (sl_watch for `watch`). */
 #ifndef SL_SERVER_H
 #define SL_SERVER_H
 
@@ -23,11 +28,21 @@ typedef struct {
 	bool closing;     /* flush what is queued, then close */
 	uint64_t serial;  /* for log lines, and to address a deferred reply */
 	uint32_t pending; /* deferred replies owed (sl_server_defer) */
+	bool fed;         /* a stream: writes what the feed queues for it */
 	char *in;         /* SL_SERVER_LINE_MAX + 1 bytes */
 	size_t in_len;
 	char *out;
 	size_t out_off, out_len, out_cap;
 } sl_client_t;
+
+/* A feed: where stream clients' bytes come from.  peek gives the bytes
+   queued for `serial` (0: none), consume says n of them were written,
+   gone says the client left (every client, fed or not). */
+typedef struct {
+	size_t (*peek)(void *ctx, uint64_t serial, const char **buf);
+	void (*consume)(void *ctx, uint64_t serial, size_t n);
+	void (*gone)(void *ctx, uint64_t serial);
+} sl_server_feed_t;
 
 typedef struct {
 	int listen_fd;
@@ -38,6 +53,8 @@ typedef struct {
 	uint64_t serial;
 	uint64_t accepted, rejected, dropped;
 	uint64_t cur_serial; /* the client whose line is being answered, 0: none */
+	const sl_server_feed_t *feed;
+	void *feed_ctx;
 	sl_client_t clients[SL_API_MAX_CLIENTS];
 	int pfd_client[SL_API_MAX_CLIENTS + 1]; /* pollfd index -> client slot */
 } sl_server_t;
@@ -78,6 +95,18 @@ void sl_server_undefer(sl_server_t *s, uint64_t serial);
    deferred reply it was owed.  Returns 0, or -1 when that client is gone
    (the reply is dropped). */
 int sl_server_reply(sl_server_t *s, uint64_t serial, const char *line);
+
+/* sl_server_set_feed installs the feed (NULL: none); f must outlive s. */
+void sl_server_set_feed(sl_server_t *s, const sl_server_feed_t *f, void *ctx);
+
+/* sl_server_feed_on makes client `serial` a stream (see above) and writes
+   what is queued for it now if it can.  0, or -1 when the client is gone
+   or there is no feed. */
+int sl_server_feed_on(sl_server_t *s, uint64_t serial);
+
+/* sl_server_feed_kick writes, without blocking, what the feed has queued
+   for every stream client whose replies are flushed (after a publish). */
+void sl_server_feed_kick(sl_server_t *s);
 
 /* sl_server_flushed: no client has reply bytes waiting. */
 bool sl_server_flushed(const sl_server_t *s);

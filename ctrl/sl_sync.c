@@ -1,6 +1,8 @@
 /* sl_sync.c — see sl_sync.h. */
 #include "sl_sync.h"
 
+#include "sl_time.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,23 +14,51 @@
 
 static void ch_tip(void *ctx, sl_chainstore_tip_t *out)
 {
-	sl_chainstore_tip(ctx, out);
+	sl_chainstore_tip(((sl_sync_t *)ctx)->cs, out);
 }
 
 static sl_chainstore_err_t ch_append(void *ctx, uint32_t start, const uint8_t *hdrs, uint32_t n,
                                      uint32_t *committed, sl_chainstore_fail_t *fail)
 {
-	return sl_chainstore_append(ctx, start, hdrs, n, committed, fail);
+	return sl_chainstore_append(((sl_sync_t *)ctx)->cs, start, hdrs, n, committed, fail);
 }
 
+typedef struct {
+	sl_chainstore_t *cs;
+	uint32_t height;
+	sl_chainstore_err_t e;
+} sync_trunc_t;
+
+static void sync_trunc_fn(void *ctx)
+{
+	sync_trunc_t *t = ctx;
+	t->e = sl_chainstore_truncate(t->cs, t->height);
+}
+
+/* A reorg's truncation: through the read path when there is one (it waits
+   for the reads in flight and holds new ones back, SPEC §9); TIMEOUT,
+   CANCELLED or SHUTTING_DOWN there leave the store untouched: STORE, so the
+   reorg is retried or abandoned. */
 static sl_chainstore_err_t ch_truncate(void *ctx, uint32_t height)
 {
-	return sl_chainstore_truncate(ctx, height);
+	sl_sync_t *s = ctx;
+	if (s->sr == NULL)
+		return sl_chainstore_truncate(s->cs, height);
+	sync_trunc_t t = {s->cs, height, SL_CHAINSTORE_ERR_STORE};
+	sl_storeread_err_t e = sl_storeread_truncate(s->sr, sync_trunc_fn, &t,
+	                                             sl_now_ns() + SL_STOREREAD_DEADLINE_DEFAULT);
+	if (e != SL_STOREREAD_OK) {
+		SL_WARN("sync: truncation to %u not done: %s", height, sl_storeread_err_str(e));
+		return SL_CHAINSTORE_ERR_STORE;
+	}
+	SL_INFO("sync: store truncated to %u after the reads in flight (%s)", height,
+	        sl_chainstore_err_str(t.e));
+	return t.e;
 }
 
 static sl_chainstore_err_t ch_get(void *ctx, uint32_t height, uint8_t hdr[80], uint8_t hash[32])
 {
-	return sl_chainstore_get(ctx, height, hdr, hash);
+	return sl_chainstore_get(((sl_sync_t *)ctx)->cs, height, hdr, hash);
 }
 
 /* ---- the branch fetch's calls --------------------------------------------- */
@@ -87,6 +117,11 @@ void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_peermgr_t *pm)
 	sl_seen_init(&s->seen);
 }
 
+void sl_sync_set_storeread(sl_sync_t *s, sl_storeread_t *sr)
+{
+	s->sr = sr;
+}
+
 int sl_sync_attach(sl_sync_t *s, sl_region_t *r)
 {
 	sl_sync_detach(s);
@@ -96,7 +131,7 @@ int sl_sync_attach(sl_sync_t *s, sl_region_t *r)
 		return -1;
 	}
 	sl_reactor_opts_t o = {.q = q,
-	                       .chain = {s->cs, ch_tip, ch_append, ch_truncate, ch_get},
+	                       .chain = {s, ch_tip, ch_append, ch_truncate, ch_get},
 	                       .timeout_ns = s->timeout_ns};
 	sl_branch_opts_t bo = {.cs = s->cs, .ctx = s, .send = br_send, .switch_to = br_switch};
 	s->r = sl_reactor_new(&o);
@@ -147,9 +182,7 @@ static void sync_drop_exp(sl_sync_t *s, const sl_reactor_out_t *o)
 /* sync_bad_data records record-only BAD_DATA (SPEC §5) of session sid. */
 static void sync_bad_data(sl_sync_t *s, uint32_t sid)
 {
-	sl_peer_t *p = sl_peers_by_sid(&s->pm->peers, sid);
-	if (p != NULL)
-		sl_peers_misbehavior(p, SL_MISB_BAD_DATA);
+	sl_peermgr_misbehavior(s->pm, sid, SL_MISB_BAD_DATA);
 }
 
 static void sync_misbehavior(sl_sync_t *s, const sl_reactor_out_t *o)

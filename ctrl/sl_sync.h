@@ -33,6 +33,7 @@
 #include "sl_reactor.h"
 #include "sl_branch.h"
 #include "sl_seen.h"
+#include "sl_storeread.h"
 
 #define SL_SYNC_ANNOUNCE_MAX 16u /* tip moves announced as NEW_BLOCK */
 
@@ -65,11 +66,17 @@ typedef struct {
 	uint64_t now_ns;     /* of the event or tick being run */
 	sl_seen_t seen;
 	sl_sync_cnt_t cnt;
+	sl_storeread_t *sr; /* NULL: a reorg truncates the store directly */
 } sl_sync_t;
 
 /* sl_sync_init prepares s (detached, no target, the reactor's default
    timeout) over chain cs and peer manager pm. */
 void sl_sync_init(sl_sync_t *s, sl_chainstore_t *cs, sl_peermgr_t *pm);
+
+/* sl_sync_set_storeread routes a reorg's store truncation through the read
+   path (sl_storeread_truncate: the reads in flight finish first, new ones
+   wait; 5 s at most, else the reorg fails and is retried).  NULL: direct. */
+void sl_sync_set_storeread(sl_sync_t *s, sl_storeread_t *sr);
 
 /* sl_sync_attach creates the reactor on r's range table (re-applying the
    target).  Returns 0, or -1 with a log line (sync stays off). */

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +84,13 @@ struct sl_store {
 	uint32_t *idx; /* open addressing: height+1, 0 = empty */
 	uint32_t idx_mask, idx_used;
 	sl_store_stats_t st;
+	/* a commit whose syncs run on `syncer` (sl_store_commit_start) */
+	bool syncing;
+	pthread_t syncer;
+	atomic_bool sync_done;
+	int sync_rc; /* errno of the syncer, 0 */
+	uint32_t sync_count, sync_n;
+	uint64_t sync_t0;
 };
 
 struct sl_store_reader {
@@ -300,21 +309,29 @@ static int tip_read_slot(int fd, unsigned slot, sl_store_tip_body_t *out)
 	return 1;
 }
 
+/* tip_build fills the tip record claiming `count` headers (epoch, hash of
+   count-1) for the slot after the current one; *off is that slot. */
+static void tip_build(const sl_store_t *s, uint32_t count, sl_store_tip_t *t, off_t *off)
+{
+	memset(t, 0, sizeof(*t));
+	t->b.magic = SL_STORE_TIP_MAGIC;
+	t->b.version = SL_STORE_LAYOUT;
+	t->b.count = count;
+	t->b.seq = s->tip_seq + 1;
+	t->b.epoch = s->epoch;
+	if (count > 0)
+		memcpy(t->b.tip_hash, s->hashes[count - 1], 32);
+	t->crc = crc32c(&t->b, sizeof(t->b));
+	*off = (off_t)(t->b.seq & 1u) * SL_STORE_TIP_SLOT_OFF;
+}
+
 /* tip_write makes (committed, epoch, hash of committed-1) durable in the
    slot after the current one. */
 static sl_store_err_t tip_write(sl_store_t *s)
 {
 	sl_store_tip_t t;
-	memset(&t, 0, sizeof(t));
-	t.b.magic = SL_STORE_TIP_MAGIC;
-	t.b.version = SL_STORE_LAYOUT;
-	t.b.count = s->committed;
-	t.b.seq = s->tip_seq + 1;
-	t.b.epoch = s->epoch;
-	if (s->committed > 0)
-		memcpy(t.b.tip_hash, s->hashes[s->committed - 1], 32);
-	t.crc = crc32c(&t.b, sizeof(t.b));
-	off_t off = (off_t)(t.b.seq & 1u) * SL_STORE_TIP_SLOT_OFF;
+	off_t off;
+	tip_build(s, s->committed, &t, &off);
 	if (SL_UNLIKELY(write_full(s->tfd, &t, sizeof(t), off) != 0 || fdatasync(s->tfd) != 0)) {
 		SL_ERR("store: tip write: %s", strerror(errno));
 		return SL_STORE_ERR_IO;
@@ -507,6 +524,8 @@ sl_store_t *sl_store_open(const sl_store_opts_t *o, sl_store_open_info_t *info)
 
 void sl_store_close(sl_store_t *s)
 {
+	if (s != NULL && s->syncing)
+		sl_store_commit_finish(s);
 	if (s == NULL)
 		return;
 	if (s->map != NULL)
@@ -536,6 +555,8 @@ static sl_store_err_t push_one(sl_store_t *s, const uint8_t *hdr)
 sl_store_err_t sl_store_append(sl_store_t *s, const uint8_t *hdrs, uint32_t n,
                                sl_store_fail_t *fail)
 {
+	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
+		return SL_STORE_ERR_IO;
 	if (n == 0)
 		return SL_STORE_OK;
 	if (SL_UNLIKELY(n > s->max_headers - s->count)) {
@@ -561,6 +582,8 @@ sl_store_err_t sl_store_append(sl_store_t *s, const uint8_t *hdrs, uint32_t n,
 
 sl_store_err_t sl_store_commit(sl_store_t *s)
 {
+	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
+		return SL_STORE_ERR_IO;
 	uint32_t n = s->count - s->committed;
 	if (n == 0)
 		return SL_STORE_OK;
@@ -587,8 +610,108 @@ sl_store_err_t sl_store_commit(sl_store_t *s)
 	return SL_STORE_OK;
 }
 
+sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total)
+{
+	if (total > s->max_headers)
+		total = s->max_headers;
+	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
+		return SL_STORE_ERR_IO;
+	if (total > s->hashes_cap) {
+		void *p = realloc(s->hashes, (size_t)total * 32);
+		if (SL_UNLIKELY(p == NULL))
+			return SL_STORE_ERR_NOMEM;
+		s->hashes = p;
+		s->hashes_cap = total;
+	}
+	if ((uint64_t)(total + 1) * 2 > (uint64_t)s->idx_mask + 1)
+		return idx_rebuild(s, idx_cap_for(total));
+	return SL_STORE_OK;
+}
+
+/* ---- a commit whose syncs run off the owner's thread ---------------------- */
+
+typedef struct {
+	sl_store_t *s;
+	sl_store_tip_t tip;
+	off_t off;
+} store_sync_job_t;
+
+/* The syncer: touches only the files and the done flag. */
+static void *store_syncer(void *arg)
+{
+	store_sync_job_t *j = arg;
+	sl_store_t *s = j->s;
+	int rc = 0;
+	/* pend is not touched by the owner while syncing (every writer call
+	   finishes the sync first) */
+	if (write_full(s->hfd, s->pend, (size_t)s->sync_n * HS, (off_t)s->committed * HS) != 0 ||
+	    fdatasync(s->hfd) != 0 || write_full(s->tfd, &j->tip, sizeof(j->tip), j->off) != 0 ||
+	    fdatasync(s->tfd) != 0)
+		rc = errno != 0 ? errno : EIO;
+	s->sync_rc = rc;
+	free(j);
+	atomic_store_explicit(&s->sync_done, true, memory_order_release);
+	return NULL;
+}
+
+sl_store_err_t sl_store_commit_start(sl_store_t *s)
+{
+	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
+		return SL_STORE_ERR_IO;
+	uint32_t n = s->count - s->committed;
+	if (n == 0)
+		return SL_STORE_OK;
+	if (SL_UNLIKELY(s->broken))
+		return SL_STORE_ERR_IO;
+	store_sync_job_t *j = malloc(sizeof *j);
+	if (SL_UNLIKELY(j == NULL))
+		return SL_STORE_ERR_NOMEM;
+	s->sync_t0 = sl_now_ns();
+	j->s = s;
+	tip_build(s, s->count, &j->tip, &j->off);
+	s->sync_count = s->count;
+	s->sync_n = n;
+	s->sync_rc = 0;
+	atomic_store_explicit(&s->sync_done, false, memory_order_relaxed);
+	if (SL_UNLIKELY(pthread_create(&s->syncer, NULL, store_syncer, j) != 0)) {
+		free(j);
+		return sl_store_commit(s); /* no thread: sync here */
+	}
+	s->syncing = true;
+	return SL_STORE_OK;
+}
+
+bool sl_store_commit_pending(const sl_store_t *s)
+{
+	return s->syncing && !atomic_load_explicit(&s->sync_done, memory_order_acquire);
+}
+
+sl_store_err_t sl_store_commit_finish(sl_store_t *s)
+{
+	if (!s->syncing)
+		return SL_STORE_OK;
+	pthread_join(s->syncer, NULL);
+	s->syncing = false;
+	if (SL_UNLIKELY(s->sync_rc != 0)) {
+		SL_ERR("store: commit of %u headers at %u: %s", s->sync_n, s->committed,
+		       strerror(s->sync_rc));
+		return SL_STORE_ERR_IO; /* the group stays pending: retry later */
+	}
+	s->st.data_syncs++;
+	s->st.tip_syncs++;
+	s->tip_seq++;
+	s->committed = s->sync_count;
+	view_publish_count(s);
+	s->st.commits++;
+	s->st.headers_committed += s->sync_n;
+	SL_PROBE_STORE_COMMIT(s->committed - 1, s->sync_n, sl_now_ns() - s->sync_t0);
+	return SL_STORE_OK;
+}
+
 sl_store_err_t sl_store_truncate_to(sl_store_t *s, uint32_t height)
 {
+	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
+		return SL_STORE_ERR_IO;
 	if (s->count == 0 || height >= s->count - 1)
 		return SL_STORE_OK;
 	uint32_t keep = height + 1;

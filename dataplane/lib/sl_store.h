@@ -121,6 +121,30 @@ sl_store_err_t sl_store_append(sl_store_t *s, const uint8_t *hdrs, uint32_t n,
    OK and no I/O.  On IO error the pending group is kept (retry later). */
 sl_store_err_t sl_store_commit(sl_store_t *s);
 
+/* sl_store_reserve sizes the hash array and the index for `total` headers
+   (capped at max_headers) now, so that appends up to there never grow
+   them (header.import reserves its file's length once instead of
+   rebuilding the index at every doubling).  OK or NOMEM. */
+sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total);
+
+/* A commit in two halves, so that its syncs run off the owner's thread
+   (ctrl's header.import never stalls its loop on fdatasync).
+   sl_store_commit_start starts a thread that writes the pending group and
+   makes it durable (pwrite + fdatasync of `headers`, tip slot write +
+   fdatasync); it reads only the pending buffer, which no owner call
+   changes meanwhile, and touches only the files.  Until sl_store_commit_finish the
+   group is not committed (readers do not see it, sl_store_committed has
+   the old count).  sl_store_commit_pending: the thread is still syncing.
+   sl_store_commit_finish waits for it (returns at once when pending is
+   false), then publishes the count as sl_store_commit does; IO: the group
+   stays pending.  Every other writer call (append, commit, commit_start,
+   truncate_to, close) finishes a started commit first, so callers that do
+   not know about it stay correct (they may wait for its sync).  Owner
+   thread only. */
+sl_store_err_t sl_store_commit_start(sl_store_t *s);
+bool sl_store_commit_pending(const sl_store_t *s);
+sl_store_err_t sl_store_commit_finish(sl_store_t *s);
+
 /* sl_store_truncate_to keeps heights 0..height and drops the rest (pending
    included) for a reorg: bumps the epoch (readers see the move), lowers the
    count, and makes the tip record durable before any later commit can

@@ -865,6 +865,62 @@ START_TEST(test_group_commit_syncs_data_once)
 }
 END_TEST
 
+/* A commit whose syncs run on a thread: nothing is committed or visible to
+   readers until finish; finish publishes it like sl_store_commit (two
+   syncs); a writer call on a syncing store (append) finishes it first;
+   a reserve keeps find working; reopen keeps everything. */
+START_TEST(test_async_commit_publishes_at_finish)
+{
+	const char *dir = mkstore();
+	sl_store_t *s = open_store(dir, NULL, NULL, NULL);
+	sl_store_reader_t *r = sl_store_reader_open(dir);
+	ck_assert_ptr_nonnull(r);
+	uint8_t *buf = malloc(3000 * 80), z[32] = {0}, hash[32];
+	gen_chain(buf, 0, 3000, z, 1, NULL);
+	ck_assert_int_eq(sl_store_reserve(s, 3000), SL_STORE_OK);
+	uint64_t f0 = atomic_load(&n_fdatasync);
+	ck_assert_int_eq(sl_store_append(s, buf, 2000, NULL), SL_STORE_OK);
+	ck_assert_int_eq(sl_store_commit_start(s), SL_STORE_OK);
+	ck_assert_uint_eq(sl_store_committed(s), 0); /* not yet */
+	uint32_t seen;
+	uint64_t ep;
+	sl_store_reader_snapshot(r, &seen, &ep);
+	ck_assert_uint_eq(seen, 0);
+	while (sl_store_commit_pending(s))
+		usleep(100);
+	ck_assert_uint_eq(sl_store_committed(s), 0); /* the owner publishes it */
+	ck_assert_int_eq(sl_store_commit_finish(s), SL_STORE_OK);
+	ck_assert_uint_eq(atomic_load(&n_fdatasync) - f0, 2);
+	ck_assert_uint_eq(sl_store_committed(s), 2000);
+	sl_store_reader_snapshot(r, &seen, &ep);
+	ck_assert_uint_eq(seen, 2000);
+	/* a second group: append on a syncing store waits for it first */
+	ck_assert_int_eq(sl_store_append(s, buf + 2000 * 80, 500, NULL), SL_STORE_OK);
+	ck_assert_int_eq(sl_store_commit_start(s), SL_STORE_OK);
+	ck_assert_int_eq(sl_store_append(s, buf + 2500 * 80, 500, NULL), SL_STORE_OK);
+	ck_assert_uint_eq(sl_store_committed(s), 2500);
+	ck_assert_int_eq(sl_store_commit(s), SL_STORE_OK);
+	ck_assert_uint_eq(sl_store_committed(s), 3000);
+	sl_sha256d_hdr(buf + 2999 * 80, hash);
+	uint32_t at = 0;
+	ck_assert_int_eq(sl_store_find(s, hash, &at), 1);
+	ck_assert_uint_eq(at, 2999);
+	sl_store_stats_t st;
+	sl_store_stats(s, &st);
+	ck_assert_uint_eq(st.commits, 3);
+	ck_assert_uint_eq(st.headers_committed, 3000);
+	sl_store_reader_close(r);
+	sl_store_close(s);
+	sl_store_open_info_t info;
+	s = open_store(dir, NULL, NULL, &info);
+	ck_assert_uint_eq(info.count, 3000);
+	ck_assert_uint_eq(info.bytes_dropped, 0);
+	free(buf);
+	sl_store_close(s);
+	rmstore(dir);
+}
+END_TEST
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -951,6 +1007,7 @@ static Suite *store_suite(void)
 	TCase *gc = tcase_create("group_commit");
 	tcase_set_timeout(gc, 120);
 	tcase_add_test(gc, test_group_commit_syncs_data_once);
+	tcase_add_test(gc, test_async_commit_publishes_at_finish);
 	tcase_add_test(gc, test_commit_throughput_report);
 	suite_add_tcase(s, gc);
 	return s;
