@@ -67,13 +67,35 @@ static inline void sha256d_tail(SHA256_CTX *c, const uint8_t tail16[16],
 	sha256_put_state(c, out);
 }
 
-void sl_sha256d_hdr(const uint8_t hdr[SL_SHA256D_HDR_LEN], uint8_t out[SL_SHA256D_HASH_LEN])
+/* Headers hashed by this thread (sl_sha256d_hdr_calls). */
+static _Thread_local uint64_t sha256d_hdr_count;
+
+uint64_t sl_sha256d_hdr_calls(void)
+{
+	return sha256d_hdr_count;
+}
+
+static inline void sha256d_hdr_one(const uint8_t *hdr, uint8_t *out)
 {
 	SHA256_CTX c;
 
 	memcpy(c.h, sha256_iv, sizeof(sha256_iv));
 	SHA256_Transform(&c, hdr);
 	sha256d_tail(&c, hdr + 64, out);
+}
+
+void sl_sha256d_hdr(const uint8_t hdr[SL_SHA256D_HDR_LEN], uint8_t out[SL_SHA256D_HASH_LEN])
+{
+	sha256d_hdr_count++;
+	sha256d_hdr_one(hdr, out);
+}
+
+void sl_sha256d_hdrs(const uint8_t *hdrs, uint32_t n, uint8_t *out)
+{
+	sha256d_hdr_count += n;
+	for (uint32_t i = 0; i < n; i++)
+		sha256d_hdr_one(hdrs + (size_t)i * SL_SHA256D_HDR_LEN,
+		                out + (size_t)i * SL_SHA256D_HASH_LEN);
 }
 
 void sl_sha256d_mid_init(sl_sha256d_mid_t *m, const uint8_t hdr64[64])

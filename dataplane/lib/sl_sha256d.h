@@ -41,6 +41,16 @@ void sl_sha256d(const void *data, size_t len, uint8_t out[SL_SHA256D_HASH_LEN]);
    (SL_SHA256D_IMPL_TRANSFORM).  The header hash of Bitcoin. */
 void sl_sha256d_hdr(const uint8_t hdr[SL_SHA256D_HDR_LEN], uint8_t out[SL_SHA256D_HASH_LEN]);
 
+/* sl_sha256d_hdrs hashes n consecutive 80-byte headers (hdrs[80 * i]) into
+   out[32 * i], the same hashes as n calls of sl_sha256d_hdr.  The batch
+   call of a HEADERS frame's check. */
+void sl_sha256d_hdrs(const uint8_t *hdrs, uint32_t n, uint8_t *out);
+
+/* sl_sha256d_hdr_calls is how many headers this thread has hashed with
+   sl_sha256d_hdr / sl_sha256d_hdrs so far (a per-thread counter, one add
+   per call): tests use it to show each header is hashed once. */
+uint64_t sl_sha256d_hdr_calls(void);
+
 /* sl_sha256d_hdr_with hashes one header with a chosen implementation.
    Returns 0, or -1 when `impl` is out of range or the EVP path failed. */
 int sl_sha256d_hdr_with(sl_sha256d_impl_t impl, const uint8_t hdr[SL_SHA256D_HDR_LEN],

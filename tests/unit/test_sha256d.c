@@ -83,6 +83,35 @@ START_TEST(test_impls_and_midstate_agree_on_random_headers)
 }
 END_TEST
 
+/* The batch call gives the per-header hashes, for every batch length the
+   routine hands it (0..17 and a long run), and counts one per header. */
+START_TEST(test_batch_equals_one_by_one_and_counts_headers)
+{
+	uint32_t seed = seed_get();
+	srand(seed);
+	enum { MAXN = 67 };
+	uint8_t hdrs[MAXN * 80], out[MAXN * 32], ref[32];
+	for (int i = 0; i < MAXN * 80; i++)
+		hdrs[i] = (uint8_t)rand();
+	for (uint32_t n = 0; n <= MAXN; n++) {
+		uint64_t c0 = sl_sha256d_hdr_calls();
+		memset(out, 0, sizeof(out));
+		sl_sha256d_hdrs(hdrs, n, out);
+		ck_assert_uint_eq(sl_sha256d_hdr_calls() - c0, n);
+		for (uint32_t i = 0; i < n; i++) {
+			sl_sha256d(hdrs + i * 80, 80, ref);
+			ck_assert_msg(memcmp(out + i * 32, ref, 32) == 0, "seed %u n %u i %u", seed,
+			              n, i);
+		}
+		for (uint32_t i = n; i < MAXN; i++) /* nothing written past n */
+			ck_assert_uint_eq(out[i * 32] | out[i * 32 + 31], 0);
+	}
+	uint64_t c0 = sl_sha256d_hdr_calls();
+	sl_sha256d_hdr(hdrs, ref);
+	ck_assert_uint_eq(sl_sha256d_hdr_calls() - c0, 1);
+}
+END_TEST
+
 START_TEST(test_midstate_is_reusable)
 {
 	uint8_t hdr[80], a[32], b[32];
@@ -137,6 +166,7 @@ static Suite *sha256d_suite(void)
 	tcase_add_test(tc, test_genesis_display_hashes);
 	tcase_add_test(tc, test_impls_and_midstate_agree_on_random_headers);
 	tcase_add_test(tc, test_midstate_is_reusable);
+	tcase_add_test(tc, test_batch_equals_one_by_one_and_counts_headers);
 	tcase_add_test(tc, test_one_bit_changes_the_hash);
 	suite_add_tcase(s, tc);
 	return s;
