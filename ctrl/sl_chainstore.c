@@ -82,7 +82,6 @@ const char *sl_chainstore_reason(const sl_chainstore_fail_t *f)
 static int validate_open(void *arg, uint32_t height, const uint8_t hdr[80], const uint8_t hash[32])
 {
 	sl_chainstore_t *cs = arg;
-	uint8_t h2[32];
 
 	if (height == 0) {
 		if (memcmp(hdr, cs->p->genesis, HS) != 0)
@@ -92,7 +91,8 @@ static int validate_open(void *arg, uint32_t height, const uint8_t hdr[80], cons
 	}
 	if (SL_UNLIKELY(height != cs->ctx.height + 1))
 		return SL_CHAIN_ERR_CONTEXT;
-	sl_chain_err_t e = sl_chain_ctx_check(&cs->ctx, hdr, SL_CHAINSTORE_OPEN_NOW, h2);
+	/* the store hashed hdr as it read it: judge that hash, not a second */
+	sl_chain_err_t e = sl_chain_ctx_check_hashed(&cs->ctx, hdr, hash, SL_CHAINSTORE_OPEN_NOW);
 	if (e != SL_CHAIN_OK)
 		return (int)e;
 	sl_chain_ctx_accept(&cs->ctx, hdr, hash);
@@ -239,13 +239,14 @@ static void rebuild_ctx(sl_chainstore_t *cs)
 	ctx_replay(cs, &cs->ctx, sl_store_count(cs->store) - 1);
 }
 
-/* import_one judges file header `h`: an already stored height must match;
-   a new one must pass the chain rules (the context then moves to it).
-   Returns 1 for a new header, 0 for a matching old one, -1 refused. */
+/* import_one judges file header `h` (hashed once, here: a file is
+   untrusted): an already stored height must match; a new one must pass
+   the chain rules (the context then moves to it).  Returns 1 for a new
+   header (its hash in hash[]), 0 for a matching old one, -1 refused. */
 static int import_one(sl_chainstore_t *cs, uint32_t h, const uint8_t *hdr, int64_t now,
-                      sl_chainstore_fail_t *fail)
+                      uint8_t hash[32], sl_chainstore_fail_t *fail)
 {
-	uint8_t hash[32], have[32];
+	uint8_t have[32];
 
 	if (h < sl_store_count(cs->store)) {
 		sl_sha256d_hdr(hdr, hash);
@@ -268,22 +269,25 @@ static int import_one(sl_chainstore_t *cs, uint32_t h, const uint8_t *hdr, int64
 	return 1;
 }
 
-/* commit_group appends the n new headers at hdrs and commits them as one
-   group, then publishes.  OK, INVALID (FULL: *fail set) or STORE. */
+/* commit_group appends the n new headers at hdrs (hashes: theirs, as
+   import_one computed them) and commits them as one group, then
+   publishes.  OK, INVALID (FULL: *fail set) or STORE. */
 typedef enum {
 	SL_CHAINSTORE_COMMIT_NOW = 0, /* commit and sync here */
 	SL_CHAINSTORE_COMMIT_START,   /* start the commit; its syncs run on a thread */
 	SL_CHAINSTORE_COMMIT_LATER,   /* leave the headers pending */
 } chainstore_commit_t;
 
-static sl_chainstore_err_t commit_group(sl_chainstore_t *cs, const uint8_t *hdrs, uint32_t n,
+static sl_chainstore_err_t commit_group(sl_chainstore_t *cs, const uint8_t *hdrs,
+                                        const uint8_t *hashes, uint32_t n,
                                         sl_chainstore_fail_t *fail, chainstore_commit_t how)
 {
 	if (n == 0 && (how != SL_CHAINSTORE_COMMIT_START ||
 	               sl_store_count(cs->store) == sl_store_committed(cs->store)))
 		return SL_CHAINSTORE_OK;
 	sl_store_fail_t sf;
-	sl_store_err_t e = n > 0 ? sl_store_append(cs->store, hdrs, n, &sf) : SL_STORE_OK;
+	sl_store_err_t e =
+	    n > 0 ? sl_store_append_hashed(cs->store, hdrs, hashes, n, &sf) : SL_STORE_OK;
 	if (SL_UNLIKELY(e != SL_STORE_OK)) {
 		rebuild_ctx(cs);
 		if (e == SL_STORE_ERR_NOMEM)
@@ -303,26 +307,32 @@ static sl_chainstore_err_t commit_group(sl_chainstore_t *cs, const uint8_t *hdrs
 }
 
 /* import_chunk judges `whole` headers starting at height h0 and commits the
-   new valid ones (*committed: how many).  Returns OK or the reason to stop. */
-static sl_chainstore_err_t import_chunk(sl_chainstore_t *cs, const uint8_t *buf, uint32_t whole,
-                                        uint32_t h0, int64_t now, sl_chainstore_fail_t *fail,
-                                        uint32_t *appended, chainstore_commit_t how)
+   new valid ones (new heights follow the stored ones, so they are one run;
+   `hashes` holds theirs, SL_CHAINSTORE_GROUP * 32 bytes; *appended: how
+   many).  Returns OK or the reason to stop. */
+static sl_chainstore_err_t import_chunk(sl_chainstore_t *cs, const uint8_t *buf, uint8_t *hashes,
+                                        uint32_t whole, uint32_t h0, int64_t now,
+                                        sl_chainstore_fail_t *fail, uint32_t *appended,
+                                        chainstore_commit_t how)
 {
 	uint32_t first_new = whole, n_new = 0;
 	sl_chainstore_err_t e = SL_CHAINSTORE_OK;
+	uint8_t hash[32];
 
 	*appended = 0;
 	for (uint32_t i = 0; i < whole; i++) {
-		int r = import_one(cs, h0 + i, buf + (size_t)i * HS, now, fail);
+		int r = import_one(cs, h0 + i, buf + (size_t)i * HS, now, hash, fail);
 		if (r < 0) {
 			e = SL_CHAINSTORE_ERR_INVALID;
 			break;
 		}
 		if (r == 1 && n_new++ == 0)
 			first_new = i;
+		if (r == 1)
+			memcpy(hashes + (size_t)(n_new - 1) * 32, hash, 32);
 	}
 	sl_chainstore_err_t c =
-	    commit_group(cs, buf + (size_t)first_new * HS, n_new, fail,
+	    commit_group(cs, buf + (size_t)first_new * HS, hashes, n_new, fail,
 	                 e == SL_CHAINSTORE_OK ? how : SL_CHAINSTORE_COMMIT_NOW);
 	if (c == SL_CHAINSTORE_OK)
 		*appended = n_new;
@@ -358,7 +368,7 @@ sl_chainstore_err_t sl_chainstore_import_begin(const char *path, sl_chainstore_i
 		sl_chainstore_import_end(imp);
 		return SL_CHAINSTORE_ERR_IO;
 	}
-	imp->buf = malloc((size_t)SL_CHAINSTORE_GROUP * HS);
+	imp->buf = malloc((size_t)SL_CHAINSTORE_GROUP * (HS + 32)); /* headers, then hashes */
 	if (SL_UNLIKELY(imp->buf == NULL)) {
 		sl_chainstore_import_end(imp);
 		return SL_CHAINSTORE_ERR_STORE;
@@ -426,7 +436,8 @@ sl_chainstore_err_t sl_chainstore_import_step(sl_chainstore_t *cs, sl_chainstore
 		                              ? SL_CHAINSTORE_COMMIT_START
 		                              : SL_CHAINSTORE_COMMIT_LATER;
 		uint32_t appended = 0;
-		e = import_chunk(cs, imp->buf, n, imp->next, imp->now, fail, &appended, how);
+		e = import_chunk(cs, imp->buf, imp->buf + (size_t)SL_CHAINSTORE_GROUP * HS, n,
+		                 imp->next, imp->now, fail, &appended, how);
 		imp->pend_n += appended;
 		if (e != SL_CHAINSTORE_OK || how == SL_CHAINSTORE_COMMIT_NOW) {
 			/* committed here (an error commits the valid prefix at once) */
@@ -551,20 +562,27 @@ static void drop_pending(sl_chainstore_t *cs)
 	rebuild_ctx(cs);
 }
 
-/* append_prefix stores and commits hdrs[0..ok) (already checked: ctx2 is the
-   context after them), then moves the context and publishes. */
-static sl_chainstore_err_t append_prefix(sl_chainstore_t *cs, const uint8_t *hdrs, uint32_t ok,
-                                         const sl_chain_ctx_t *ctx2, sl_chainstore_fail_t *fail)
+/* pend_chunk appends hdrs[0..n) with their hashes to the store's pending
+   group (already checked).  OK, or the failure (pending dropped, context
+   rebuilt): INVALID with *fail, or STORE. */
+static sl_chainstore_err_t pend_chunk(sl_chainstore_t *cs, const uint8_t *hdrs,
+                                      const uint8_t *hashes, uint32_t n, sl_chainstore_fail_t *fail)
 {
 	sl_store_fail_t sf;
-	sl_store_err_t e = sl_store_append(cs->store, hdrs, ok, &sf);
-	if (SL_UNLIKELY(e != SL_STORE_OK)) {
-		drop_pending(cs);
-		if (e == SL_STORE_ERR_NOMEM)
-			return SL_CHAINSTORE_ERR_STORE;
-		*fail = (sl_chainstore_fail_t){sf.height, sf.err, SL_CHAIN_OK};
-		return SL_CHAINSTORE_ERR_INVALID;
-	}
+	sl_store_err_t e = sl_store_append_hashed(cs->store, hdrs, hashes, n, &sf);
+	if (SL_LIKELY(e == SL_STORE_OK))
+		return SL_CHAINSTORE_OK;
+	drop_pending(cs);
+	if (e == SL_STORE_ERR_NOMEM)
+		return SL_CHAINSTORE_ERR_STORE;
+	*fail = (sl_chainstore_fail_t){sf.height, sf.err, SL_CHAIN_OK};
+	return SL_CHAINSTORE_ERR_INVALID;
+}
+
+/* commit_pending commits the pending group (checked: ctx2 is the context
+   after it), then moves the context and publishes. */
+static sl_chainstore_err_t commit_pending(sl_chainstore_t *cs, const sl_chain_ctx_t *ctx2)
+{
 	if (SL_UNLIKELY(sl_store_commit(cs->store) != SL_STORE_OK)) {
 		drop_pending(cs);
 		return SL_CHAINSTORE_ERR_STORE;
@@ -574,12 +592,92 @@ static sl_chainstore_err_t append_prefix(sl_chainstore_t *cs, const uint8_t *hdr
 	return SL_CHAINSTORE_OK;
 }
 
+/* check_run moves *c2 over hdrs[0..n) (hashes[32 * i] their hashes) while
+   the chain rules hold; returns how many passed, *ce the first refusal. */
+static uint32_t check_run(sl_chain_ctx_t *c2, const uint8_t *hdrs, const uint8_t *hashes,
+                          uint32_t n, int64_t now, sl_chain_err_t *ce)
+{
+	uint32_t ok = 0;
+	*ce = SL_CHAIN_OK;
+	for (; ok < n; ok++) {
+		*ce = sl_chain_ctx_next_hashed(c2, hdrs + (size_t)ok * HS, hashes + (size_t)ok * 32,
+		                               now);
+		if (*ce != SL_CHAIN_OK)
+			break;
+	}
+	return ok;
+}
+
+/* check_own hashes and checks hdrs[0..n) in chunks of SL_CHAINSTORE_HCHUNK
+   (the hashes of headers from an untrusted caller, computed once here),
+   pending each checked chunk in the store.  Returns OK with *ok checked
+   (*ce the refusal when *ok < n) or a store failure. */
+#define SL_CHAINSTORE_HCHUNK 64u
+static sl_chainstore_err_t check_own(sl_chainstore_t *cs, sl_chain_ctx_t *c2, const uint8_t *hdrs,
+                                     uint32_t n, int64_t now, uint32_t *ok, sl_chain_err_t *ce,
+                                     sl_chainstore_fail_t *fail)
+{
+	uint8_t own[SL_CHAINSTORE_HCHUNK * 32];
+	*ok = 0;
+	*ce = SL_CHAIN_OK;
+	while (*ok < n && *ce == SL_CHAIN_OK) {
+		const uint8_t *h = hdrs + (size_t)*ok * HS;
+		uint32_t k = SL_MIN(n - *ok, SL_CHAINSTORE_HCHUNK);
+		sl_sha256d_hdrs(h, k, own);
+		uint32_t j = check_run(c2, h, own, k, now, ce);
+		if (j > 0) {
+			sl_chainstore_err_t e = pend_chunk(cs, h, own, j, fail);
+			if (SL_UNLIKELY(e != SL_CHAINSTORE_OK))
+				return e;
+		}
+		*ok += j;
+	}
+	return SL_CHAINSTORE_OK;
+}
+
+/* supplied_ok says whether hashes[32 * i] is really hdrs[80 * i]'s hash
+   (one SHA-256d). */
+static bool supplied_ok(const uint8_t *hdrs, const uint8_t *hashes, uint32_t i)
+{
+	uint8_t real[32];
+	sl_sha256d_hdr(hdrs + (size_t)i * HS, real);
+	return memcmp(real, hashes + (size_t)i * 32, 32) == 0;
+}
+
+/* check_supplied checks hdrs[0..n) with the caller's hashes and pends the
+   valid prefix.  Every supplied hash in the prefix but its last is vouched
+   for by the next header's prev field (the linkage check); the last, and
+   the refused header's when one is refused, are hashed here (at most two
+   SHA-256d per call).  A wrong supplied hash is ARG with nothing pended. */
+static sl_chainstore_err_t check_supplied(sl_chainstore_t *cs, sl_chain_ctx_t *c2,
+                                          const uint8_t *hdrs, const uint8_t *hashes, uint32_t n,
+                                          int64_t now, uint32_t *ok, sl_chain_err_t *ce,
+                                          sl_chainstore_fail_t *fail)
+{
+	*ok = check_run(c2, hdrs, hashes, n, now, ce);
+	if (SL_UNLIKELY((*ok > 0 && !supplied_ok(hdrs, hashes, *ok - 1)) ||
+	                (*ok < n && !supplied_ok(hdrs, hashes, *ok)))) {
+		SL_ERR("chainstore: append at %u: a supplied hash at or below height %u is wrong",
+		       cs->ctx.height + 1, cs->ctx.height + 1 + *ok);
+		*ok = 0;
+		return SL_CHAINSTORE_ERR_ARG;
+	}
+	return *ok > 0 ? pend_chunk(cs, hdrs, hashes, *ok, fail) : SL_CHAINSTORE_OK;
+}
+
 sl_chainstore_err_t sl_chainstore_append(sl_chainstore_t *cs, uint32_t start, const uint8_t *hdrs,
                                          uint32_t n, uint32_t *committed,
                                          sl_chainstore_fail_t *fail)
 {
+	return sl_chainstore_append_hashed(cs, start, hdrs, NULL, n, committed, fail);
+}
+
+sl_chainstore_err_t sl_chainstore_append_hashed(sl_chainstore_t *cs, uint32_t start,
+                                                const uint8_t *hdrs, const uint8_t *hashes,
+                                                uint32_t n, uint32_t *committed,
+                                                sl_chainstore_fail_t *fail)
+{
 	sl_chainstore_fail_t dummy;
-	uint8_t hash[32];
 	uint32_t dummy_n;
 
 	fail = fail ? fail : &dummy;
@@ -592,13 +690,13 @@ sl_chainstore_err_t sl_chainstore_append(sl_chainstore_t *cs, uint32_t start, co
 	sl_chain_ctx_t c2 = cs->ctx;
 	sl_chain_err_t ce = SL_CHAIN_OK;
 	uint32_t ok = 0;
-	for (; ok < n; ok++) {
-		ce = sl_chain_ctx_next(&c2, hdrs + (size_t)ok * HS, now, hash);
-		if (ce != SL_CHAIN_OK)
-			break;
-	}
+	sl_chainstore_err_t e = hashes != NULL
+	                            ? check_supplied(cs, &c2, hdrs, hashes, n, now, &ok, &ce, fail)
+	                            : check_own(cs, &c2, hdrs, n, now, &ok, &ce, fail);
+	if (SL_UNLIKELY(e != SL_CHAINSTORE_OK))
+		return e;
 	if (ok > 0) {
-		sl_chainstore_err_t e = append_prefix(cs, hdrs, ok, &c2, fail);
+		e = commit_pending(cs, &c2);
 		if (SL_UNLIKELY(e != SL_CHAINSTORE_OK))
 			return e;
 		*committed = ok;

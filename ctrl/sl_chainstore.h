@@ -187,6 +187,25 @@ sl_chainstore_err_t sl_chainstore_append(sl_chainstore_t *cs, uint32_t start, co
                                          uint32_t n, uint32_t *committed,
                                          sl_chainstore_fail_t *fail);
 
+/* sl_chainstore_append_hashed is sl_chainstore_append with the headers'
+   hashes supplied by the caller (hashes[32 * i] = sha256d of hdrs[80 * i],
+   computed once where the headers entered: the dataplane's routine); NULL
+   hashes: hashed here, once, as sl_chainstore_append does.  The chain
+   rules (proof of work, linkage), the store's linkage check and its index
+   by hash all use the supplied hashes, which are vouched for by the
+   linkage check (hashes[i] must equal hdrs[i + 1]'s prev field) except
+   the valid prefix's last and, when a header is refused, the refused
+   one's, which are hashed here: at most two SHA-256d per call, not per
+   header.  A wrong supplied hash commits nothing: ARG (logged), so a
+   caller's bug is never taken for a peer's bad header nor stored.  (This
+   guards against a wrong hash, not a hostile caller nor a header changed
+   after it was hashed: a hash matching the next header's prev field is
+   taken as the header's own.) */
+sl_chainstore_err_t sl_chainstore_append_hashed(sl_chainstore_t *cs, uint32_t start,
+                                                const uint8_t *hdrs, const uint8_t *hashes,
+                                                uint32_t n, uint32_t *committed,
+                                                sl_chainstore_fail_t *fail);
+
 /* sl_chainstore_truncate keeps heights 0..height (a reorg): the store is
    truncated (sl_store_truncate_to), the chain context is rebuilt at
    `height` and the new tip is published.  height >= tip is a no-op.  OK,

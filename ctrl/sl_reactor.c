@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sl_log.h"
+#include "sl_sha256d.h"
 #include "sl_wire.h"
 
 #define HS        80u
@@ -44,7 +45,8 @@ struct sl_reactor {
 	uint8_t work[32];      /* our chainwork */
 	uint32_t target;
 
-	uint8_t *hdrs; /* cap * 80, slot h % cap */
+	uint8_t *hdrs;   /* cap * 80, slot h % cap */
+	uint8_t *hashes; /* cap * 32, slot h % cap: each buffered header's hash */
 	meta_t *meta;  /* cap */
 	uint32_t buffered;
 	uint32_t batch_seq;
@@ -298,7 +300,8 @@ static uint32_t commit_run(sl_reactor_t *r, bool *stop)
 	uint32_t done = 0;
 	sl_chainstore_fail_t f = {0};
 	sl_chainstore_err_t e =
-	    r->ch.append(r->ch.ctx, start, r->hdrs + (size_t)i0 * HS, n, &done, &f);
+	    r->ch.append(r->ch.ctx, start, r->hdrs + (size_t)i0 * HS,
+	                 r->hashes + (size_t)i0 * SL_REACTOR_HASH_LEN, n, &done, &f);
 	for (uint32_t k = 0; k < done; k++)
 		buf_clear(r, start + k);
 	tip_reload(r);
@@ -420,7 +423,6 @@ void sl_reactor_on_work_returned(sl_reactor_t *r, uint32_t sess, uint32_t gen,
 void sl_reactor_on_headers(sl_reactor_t *r, uint32_t sess, uint32_t gen, uint32_t start, uint32_t n,
                            const uint8_t *hdrs, const uint8_t *hashes, uint64_t now_ns)
 {
-	(void)hashes;
 	(void)now_ns;
 	if (SL_UNLIKELY(is_dead(r, sess, gen))) {
 		r->st.ignored++;
@@ -440,7 +442,13 @@ void sl_reactor_on_headers(sl_reactor_t *r, uint32_t sess, uint32_t gen, uint32_
 		}
 		meta_t *m = &r->meta[h % r->cap];
 		*m = (meta_t){.sess = sess, .gen = gen, .batch = batch, .present = true};
+		uint8_t *slot_hash = r->hashes + (size_t)(h % r->cap) * SL_REACTOR_HASH_LEN;
 		memcpy(r->hdrs + (size_t)(h % r->cap) * HS, hdrs + (size_t)k * HS, HS);
+		if (hashes != NULL)
+			memcpy(slot_hash, hashes + (size_t)k * SL_REACTOR_HASH_LEN,
+			       SL_REACTOR_HASH_LEN);
+		else
+			sl_sha256d_hdr(hdrs + (size_t)k * HS, slot_hash);
 		r->buffered++;
 	}
 	for (uint32_t i = 0; i < r->max_assign; i++)
@@ -716,11 +724,12 @@ sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o)
 	r->target = SL_REACTOR_NO_TARGET;
 	r->out_cap = r->max_assign + 256;
 	r->hdrs = malloc((size_t)r->cap * HS);
+	r->hashes = malloc((size_t)r->cap * SL_REACTOR_HASH_LEN);
 	r->meta = calloc(r->cap, sizeof(*r->meta));
 	r->peers = calloc(r->max_peers, sizeof(*r->peers));
 	r->as = calloc(r->max_assign, sizeof(*r->as));
 	r->out = calloc(r->out_cap, sizeof(*r->out));
-	if (SL_UNLIKELY(!r->hdrs || !r->meta || !r->peers || !r->as || !r->out)) {
+	if (SL_UNLIKELY(!r->hdrs || !r->hashes || !r->meta || !r->peers || !r->as || !r->out)) {
 		sl_reactor_delete(r);
 		return NULL;
 	}
@@ -735,6 +744,7 @@ void sl_reactor_delete(sl_reactor_t *r)
 	if (r == NULL)
 		return;
 	free(r->hdrs);
+	free(r->hashes);
 	free(r->meta);
 	free(r->peers);
 	free(r->as);

@@ -49,6 +49,7 @@
 #define SL_REACTOR_SWEEP_DEFAULT      (5ull * 1000000000ull)  /* ns */
 #define SL_REACTOR_CHECK_NS           (250ull * 1000000ull)   /* ns, CONFIG_SL_INVARIANTS */
 #define SL_REACTOR_NO_TARGET          UINT32_MAX
+#define SL_REACTOR_HASH_LEN           32u /* a header hash, wire order */
 
 /* The header chain the reactor commits to: the wiring adapter over
    sl_chainstore (which needs sl_chainstore_append / _truncate for it; see
@@ -59,11 +60,15 @@ typedef struct {
 	void (*tip)(void *ctx, sl_chainstore_tip_t *out);
 	/* append validates hdrs[0..n) as heights start.. (start = tip + 1)
 	   with the chain rules and commits the valid prefix as one group
-	   (publishing local status).  *committed = headers committed.
-	   OK; INVALID with *fail at the first refused height; STORE when the
-	   store failed (nothing refused: the reactor retries later). */
-	sl_chainstore_err_t (*append)(void *ctx, uint32_t start, const uint8_t *hdrs, uint32_t n,
-	                              uint32_t *committed, sl_chainstore_fail_t *fail);
+	   (publishing local status).  hashes[32 * i] is hdrs[80 * i]'s hash,
+	   computed once where the header entered and carried here: the chain
+	   must use it, not hash again (sl_chainstore_append_hashed).
+	   *committed = headers committed.  OK; INVALID with *fail at the first
+	   refused height; STORE when the store failed (nothing refused: the
+	   reactor retries later); ARG on a wrong supplied hash. */
+	sl_chainstore_err_t (*append)(void *ctx, uint32_t start, const uint8_t *hdrs,
+	                              const uint8_t *hashes, uint32_t n, uint32_t *committed,
+	                              sl_chainstore_fail_t *fail);
 	/* truncate keeps heights 0..height (a reorg); OK or STORE. */
 	sl_chainstore_err_t (*truncate)(void *ctx, uint32_t height);
 	/* get copies committed header `height` and/or its hash; OK or
@@ -181,8 +186,12 @@ void sl_reactor_on_work_returned(sl_reactor_t *r, uint32_t sess, uint32_t gen,
 /* sl_reactor_on_headers (PeerHeadersReceived) buffers n headers (PoW and
    in-batch linkage already checked by the routine) at heights start..;
    heights committed, already buffered or beyond the window are counted
-   and skipped.  `hashes` may be NULL (the chain re-hashes).  Commits at
-   once when the run from tip + 1 reaches range_len, else on tick. */
+   and skipped.  `hashes` (hashes[32 * k] = sha256d of header k, as the
+   routine computed it) is buffered with each header and handed to
+   chain.append: no header is hashed again on the way to the store.  NULL
+   hashes (a caller without them): each buffered header is hashed here,
+   once.  Commits at once when the run from tip + 1 reaches range_len, else
+   on tick. */
 void sl_reactor_on_headers(sl_reactor_t *r, uint32_t sess, uint32_t gen, uint32_t start, uint32_t n,
                            const uint8_t *hdrs, const uint8_t *hashes, uint64_t now_ns);
 

@@ -17,10 +17,12 @@ static void ch_tip(void *ctx, sl_chainstore_tip_t *out)
 	sl_chainstore_tip(((sl_sync_t *)ctx)->cs, out);
 }
 
-static sl_chainstore_err_t ch_append(void *ctx, uint32_t start, const uint8_t *hdrs, uint32_t n,
-                                     uint32_t *committed, sl_chainstore_fail_t *fail)
+static sl_chainstore_err_t ch_append(void *ctx, uint32_t start, const uint8_t *hdrs,
+                                     const uint8_t *hashes, uint32_t n, uint32_t *committed,
+                                     sl_chainstore_fail_t *fail)
 {
-	return sl_chainstore_append(((sl_sync_t *)ctx)->cs, start, hdrs, n, committed, fail);
+	return sl_chainstore_append_hashed(((sl_sync_t *)ctx)->cs, start, hdrs, hashes, n,
+	                                   committed, fail);
 }
 
 typedef struct {
@@ -312,7 +314,9 @@ static void sync_on_new_block(sl_sync_t *s, const sl_msg_t *m)
 	}
 	uint32_t done = 0;
 	sl_chainstore_fail_t f = {0};
-	sl_chainstore_err_t err = sl_chainstore_append(s->cs, e->height, e->hdr, 1, &done, &f);
+	/* the routine hashed the NEW_BLOCK where it entered: its hash rides on */
+	sl_chainstore_err_t err =
+	    sl_chainstore_append_hashed(s->cs, e->height, e->hdr, e->hash, 1, &done, &f);
 	if (err == SL_CHAINSTORE_ERR_INVALID) {
 		s->cnt.nb_invalid++;
 		sync_bad_data(s, m->session);

@@ -580,14 +580,16 @@ static bool sl_hs_expired_answer(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t 
 	return true;
 }
 
-/* sl_hs_check hashes the batch into ev and checks PoW against each
-   header's own bits and the linkage inside the batch; NULL or what broke. */
+/* sl_hs_check hashes the batch into ev (one batch call: the only hash of
+   these headers on the sync path; ctrl carries it to the chain and the
+   store) and checks PoW against each header's own bits and the linkage
+   inside the batch; NULL or what broke. */
 static const char *sl_hs_check(const sl_chain_profile_t *prof, const sl_wire_headers_t *hd,
                                sl_evt_headers_t *ev)
 {
+	memcpy(ev->hdr[0], hd->hdrs, (size_t)hd->n * SL_CHAIN_HDR_LEN);
+	sl_sha256d_hdrs(ev->hdr[0], hd->n, ev->hash[0]);
 	for (uint32_t i = 0; i < hd->n; i++) {
-		memcpy(ev->hdr[i], hd->hdrs + (size_t)i * SL_CHAIN_HDR_LEN, SL_CHAIN_HDR_LEN);
-		sl_sha256d_hdr(ev->hdr[i], ev->hash[i]);
 		if (sl_chain_check_pow(prof, ev->hdr[i], ev->hash[i]) != SL_CHAIN_OK)
 			return "proof of work";
 		if (i > 0 && memcmp(ev->hdr[i] + 4, ev->hash[i - 1], SL_CHAIN_HASH_LEN) != 0)

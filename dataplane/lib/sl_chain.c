@@ -545,10 +545,17 @@ static sl_chain_err_t check_version(const sl_chain_profile_t *p, int32_t version
 sl_chain_err_t sl_chain_ctx_check(const sl_chain_ctx_t *c, const uint8_t hdr[SL_CHAIN_HDR_LEN],
                                   int64_t now, uint8_t hash_out[SL_CHAIN_HASH_LEN])
 {
+	sl_sha256d_hdr(hdr, hash_out);
+	return sl_chain_ctx_check_hashed(c, hdr, hash_out, now);
+}
+
+sl_chain_err_t sl_chain_ctx_check_hashed(const sl_chain_ctx_t *c,
+                                         const uint8_t hdr[SL_CHAIN_HDR_LEN],
+                                         const uint8_t hash[SL_CHAIN_HASH_LEN], int64_t now)
+{
 	uint32_t time = sl_chain_hdr_time(hdr);
 	sl_chain_err_t err;
 
-	sl_sha256d_hdr(hdr, hash_out);
 	if (SL_UNLIKELY(memcmp(sl_chain_hdr_prev(hdr), c->tip_hash, SL_CHAIN_HASH_LEN) != 0))
 		return SL_CHAIN_ERR_LINK;
 	if (SL_UNLIKELY(!sl_chain_ctx_mtp_known(c)))
@@ -565,7 +572,7 @@ sl_chain_err_t sl_chain_ctx_check(const sl_chain_ctx_t *c, const uint8_t hdr[SL_
 	err = check_version(c->p, sl_chain_hdr_version(hdr), c->height + 1);
 	if (SL_UNLIKELY(err != SL_CHAIN_OK))
 		return err;
-	return sl_chain_check_pow(c->p, hdr, hash_out);
+	return sl_chain_check_pow(c->p, hdr, hash);
 }
 
 void sl_chain_ctx_accept(sl_chain_ctx_t *c, const uint8_t hdr[SL_CHAIN_HDR_LEN],
@@ -581,6 +588,16 @@ sl_chain_err_t sl_chain_ctx_next(sl_chain_ctx_t *c, const uint8_t hdr[SL_CHAIN_H
 
 	if (SL_LIKELY(err == SL_CHAIN_OK))
 		ctx_advance(c, hdr, hash_out, c->height + 1);
+	return err;
+}
+
+sl_chain_err_t sl_chain_ctx_next_hashed(sl_chain_ctx_t *c, const uint8_t hdr[SL_CHAIN_HDR_LEN],
+                                        const uint8_t hash[SL_CHAIN_HASH_LEN], int64_t now)
+{
+	sl_chain_err_t err = sl_chain_ctx_check_hashed(c, hdr, hash, now);
+
+	if (SL_LIKELY(err == SL_CHAIN_OK))
+		ctx_advance(c, hdr, hash, c->height + 1);
 	return err;
 }
 

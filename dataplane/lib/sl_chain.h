@@ -202,6 +202,18 @@ uint32_t sl_chain_ctx_next_bits(const sl_chain_ctx_t *c, uint32_t time, sl_chain
 sl_chain_err_t sl_chain_ctx_check(const sl_chain_ctx_t *c, const uint8_t hdr[SL_CHAIN_HDR_LEN],
                                   int64_t now, uint8_t hash_out[SL_CHAIN_HASH_LEN]);
 
+/* sl_chain_ctx_check_hashed is sl_chain_ctx_check with the header's hash
+   supplied by the caller instead of computed: `hash` must be
+   sha256d(hdr) as computed where the header entered (the dataplane's
+   routine, an import), never a value taken from the network.  The proof
+   of work is judged on `hash`, and accepting the header makes `hash` the
+   tip hash the next header must link to: a wrong supplied hash is caught
+   as LINK by the next header (whose prev field is the real hash), not
+   here. */
+sl_chain_err_t sl_chain_ctx_check_hashed(const sl_chain_ctx_t *c,
+                                         const uint8_t hdr[SL_CHAIN_HDR_LEN],
+                                         const uint8_t hash[SL_CHAIN_HASH_LEN], int64_t now);
+
 /* sl_chain_ctx_accept makes `hdr` (hash `hash`, already checked) the tip. */
 void sl_chain_ctx_accept(sl_chain_ctx_t *c, const uint8_t hdr[SL_CHAIN_HDR_LEN],
                          const uint8_t hash[SL_CHAIN_HASH_LEN]);
@@ -209,6 +221,11 @@ void sl_chain_ctx_accept(sl_chain_ctx_t *c, const uint8_t hdr[SL_CHAIN_HDR_LEN],
 /* sl_chain_ctx_next = check, then accept on success. */
 sl_chain_err_t sl_chain_ctx_next(sl_chain_ctx_t *c, const uint8_t hdr[SL_CHAIN_HDR_LEN],
                                  int64_t now, uint8_t hash_out[SL_CHAIN_HASH_LEN]);
+
+/* sl_chain_ctx_next_hashed = check_hashed (caller-supplied hash, see
+   there), then accept on success. */
+sl_chain_err_t sl_chain_ctx_next_hashed(sl_chain_ctx_t *c, const uint8_t hdr[SL_CHAIN_HDR_LEN],
+                                        const uint8_t hash[SL_CHAIN_HASH_LEN], int64_t now);
 
 /* sl_chain_ctx_run validates and accepts n consecutive headers (80 bytes
    each, back to back) until the first invalid one.  *done is the number

@@ -9,6 +9,27 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#if SL_SHA256D_SHANI
+#include "sl_sha256d_shani.h"
+#endif
+
+/* CPU has SHA-NI (read once, before main: never changes after). */
+static bool sha256d_shani;
+
+#if SL_SHA256D_SHANI
+__attribute__((constructor)) static void sha256d_cpu(void)
+{
+	sha256d_shani = sl_sha256d_shani_ok();
+}
+#endif
+
+bool sl_sha256d_impl_ok(sl_sha256d_impl_t impl)
+{
+	if (impl == SL_SHA256D_IMPL_SHANI || impl == SL_SHA256D_IMPL_SHANI_X2)
+		return sha256d_shani;
+	return (unsigned)impl < SL_SHA256D_IMPL_COUNT;
+}
+
 static const uint32_t sha256_iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
@@ -67,13 +88,44 @@ static inline void sha256d_tail(SHA256_CTX *c, const uint8_t tail16[16],
 	sha256_put_state(c, out);
 }
 
-void sl_sha256d_hdr(const uint8_t hdr[SL_SHA256D_HDR_LEN], uint8_t out[SL_SHA256D_HASH_LEN])
+/* Headers hashed by this thread (sl_sha256d_hdr_calls). */
+static _Thread_local uint64_t sha256d_hdr_count;
+
+uint64_t sl_sha256d_hdr_calls(void)
+{
+	return sha256d_hdr_count;
+}
+
+static inline void sha256d_hdr_one(const uint8_t *hdr, uint8_t *out)
 {
 	SHA256_CTX c;
 
 	memcpy(c.h, sha256_iv, sizeof(sha256_iv));
 	SHA256_Transform(&c, hdr);
 	sha256d_tail(&c, hdr + 64, out);
+}
+
+void sl_sha256d_hdr(const uint8_t hdr[SL_SHA256D_HDR_LEN], uint8_t out[SL_SHA256D_HASH_LEN])
+{
+	sha256d_hdr_count++;
+	sha256d_hdr_one(hdr, out);
+}
+
+void sl_sha256d_hdrs(const uint8_t *hdrs, uint32_t n, uint8_t *out)
+{
+	uint32_t i = 0;
+	sha256d_hdr_count += n;
+#if SL_SHA256D_SHANI
+	if (SL_LIKELY(sha256d_shani))
+		for (; i + 2 <= n; i += 2)
+			sl_sha256d_shani_hdr2(hdrs + (size_t)i * SL_SHA256D_HDR_LEN,
+			                      hdrs + (size_t)(i + 1) * SL_SHA256D_HDR_LEN,
+			                      out + (size_t)i * SL_SHA256D_HASH_LEN,
+			                      out + (size_t)(i + 1) * SL_SHA256D_HASH_LEN);
+#endif
+	for (; i < n; i++)
+		sha256d_hdr_one(hdrs + (size_t)i * SL_SHA256D_HDR_LEN,
+		                out + (size_t)i * SL_SHA256D_HASH_LEN);
 }
 
 void sl_sha256d_mid_init(sl_sha256d_mid_t *m, const uint8_t hdr64[64])
@@ -151,6 +203,20 @@ int sl_sha256d_hdr_with(sl_sha256d_impl_t impl, const uint8_t hdr[SL_SHA256D_HDR
 	case SL_SHA256D_IMPL_LOWLEVEL:
 		sha256d_lowlevel(hdr, out);
 		return 0;
+#if SL_SHA256D_SHANI
+	case SL_SHA256D_IMPL_SHANI:
+		if (!sha256d_shani)
+			return -1;
+		sl_sha256d_shani_hdr(hdr, out);
+		return 0;
+	case SL_SHA256D_IMPL_SHANI_X2: {
+		uint8_t twin[SL_SHA256D_HASH_LEN];
+		if (!sha256d_shani)
+			return -1;
+		sl_sha256d_shani_hdr2(hdr, hdr, out, twin);
+		return 0;
+	}
+#endif
 	default:
 		return -1;
 	}

@@ -555,6 +555,12 @@ static sl_store_err_t push_one(sl_store_t *s, const uint8_t *hdr)
 sl_store_err_t sl_store_append(sl_store_t *s, const uint8_t *hdrs, uint32_t n,
                                sl_store_fail_t *fail)
 {
+	return sl_store_append_hashed(s, hdrs, NULL, n, fail);
+}
+
+sl_store_err_t sl_store_append_hashed(sl_store_t *s, const uint8_t *hdrs, const uint8_t *hashes,
+                                      uint32_t n, sl_store_fail_t *fail)
+{
 	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
 		return SL_STORE_ERR_IO;
 	if (n == 0)
@@ -572,7 +578,10 @@ sl_store_err_t sl_store_append(sl_store_t *s, const uint8_t *hdrs, uint32_t n,
 			set_fail(fail, h, SL_STORE_ERR_LINKAGE, 0);
 			return SL_STORE_ERR_LINKAGE;
 		}
-		s->hash(hdr, s->hashes[h]);
+		if (hashes != NULL)
+			memcpy(s->hashes[h], hashes + (size_t)i * 32, 32);
+		else
+			s->hash(hdr, s->hashes[h]);
 	}
 	for (uint32_t i = 0; i < n; i++)
 		if (SL_UNLIKELY(push_one(s, hdrs + (size_t)i * HS) != SL_STORE_OK))

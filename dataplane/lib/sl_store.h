@@ -115,6 +115,16 @@ void sl_store_close(sl_store_t *s);
 sl_store_err_t sl_store_append(sl_store_t *s, const uint8_t *hdrs, uint32_t n,
                                sl_store_fail_t *fail);
 
+/* sl_store_append_hashed is sl_store_append with the headers' hashes
+   supplied by the caller (hashes[32 * i] = sha256d(hdrs[80 * i]), computed
+   once where the headers entered) instead of computed with the store's
+   hash function; NULL hashes: computed as sl_store_append does.  The
+   linkage check and the index by hash use the supplied hashes: a wrong
+   hash[i] makes header i + 1 (whose prev field is the real hash) fail as
+   LINKAGE, so nothing is appended. */
+sl_store_err_t sl_store_append_hashed(sl_store_t *s, const uint8_t *hdrs, const uint8_t *hashes,
+                                      uint32_t n, sl_store_fail_t *fail);
+
 /* sl_store_commit makes every pending header durable as one group: one
    pwrite of the group, one fdatasync of `headers`, then one tip slot write
    + fdatasync, then publishes the new count to readers.  No pending headers:

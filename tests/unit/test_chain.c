@@ -373,6 +373,39 @@ START_TEST(test_main_0_9999_validates_to_tip)
 }
 END_TEST
 
+/* check_hashed judges the caller's hash and never hashes: a true hash
+   validates the file without one SHA-256d; a hash above the target is
+   POW; the accepted hash is the tip the next header must link to, so a
+   wrong one is LINK at the next header. */
+START_TEST(test_check_hashed_judges_the_supplied_hash)
+{
+	size_t n;
+	uint8_t *b = load_headers("bitcoin-main-0-9999.headers", &n);
+	uint8_t *hs = malloc(n * 32), bad[32];
+	sl_chain_ctx_t c, c2;
+
+	sl_sha256d_hdrs(b, (uint32_t)n, hs);
+	sl_chain_ctx_init(&c, sl_chain_profile("bitcoin-main"));
+	uint64_t c0 = sl_sha256d_hdr_calls();
+	for (size_t h = 1; h < 5000; h++)
+		ck_assert_int_eq(sl_chain_ctx_next_hashed(&c, b + h * HDR, hs + h * 32, now_s()),
+		                 SL_CHAIN_OK);
+	ck_assert_uint_eq(sl_sha256d_hdr_calls() - c0, 0);
+	ck_assert_mem_eq(c.tip_hash, hs + 4999 * 32, 32);
+	memset(bad, 0xff, sizeof(bad));
+	ck_assert_int_eq(sl_chain_ctx_check_hashed(&c, b + 5000 * HDR, bad, now_s()),
+	                 SL_CHAIN_ERR_POW);
+	memcpy(bad, hs + 5000 * 32, 32);
+	bad[0] ^= 0x01; /* still meets the target: taken as the header's hash */
+	c2 = c;
+	ck_assert_int_eq(sl_chain_ctx_next_hashed(&c2, b + 5000 * HDR, bad, now_s()), SL_CHAIN_OK);
+	ck_assert_int_eq(sl_chain_ctx_check_hashed(&c2, b + 5001 * HDR, hs + 5001 * 32, now_s()),
+	                 SL_CHAIN_ERR_LINK);
+	free(hs);
+	free(b);
+}
+END_TEST
+
 START_TEST(test_test3_0_9999_validates_to_tip)
 {
 	size_t n;
@@ -1053,6 +1086,7 @@ static Suite *chain_suite(void)
 	TCase *data = tcase_create("data");
 	tcase_set_timeout(data, 120);
 	tcase_add_test(data, test_main_0_9999_validates_to_tip);
+	tcase_add_test(data, test_check_hashed_judges_the_supplied_hash);
 	tcase_add_test(data, test_test3_0_9999_validates_to_tip);
 	tcase_add_test(data, test_retarget_boundaries_file);
 	tcase_add_test(data, test_main_30000_39999_validates);

@@ -675,6 +675,163 @@ START_TEST(test_append_commits_the_valid_prefix_and_names_the_refused_height)
 }
 END_TEST
 
+/* ---- append with the hashes carried from where the headers entered ------- */
+
+/* hash_all fills hs[32 * i] with the hashes of b's headers 0..n-1. */
+static uint8_t *hash_all(const uint8_t *b, uint32_t n)
+{
+	uint8_t *hs = malloc((size_t)n * 32);
+	sl_sha256d_hdrs(b, n, hs);
+	return hs;
+}
+
+START_TEST(test_append_hashed_hashes_each_call_not_each_header)
+{
+	const char *src = data_path(T3_FILE);
+	size_t len;
+	uint8_t *b = load(src, &len);
+	uint8_t *hs = hash_all(b, 10000);
+	char store[512], d[65];
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	uint32_t done = 0, tip, calls = 0;
+	sl_chainstore_fail_t f;
+	uint64_t c0 = sl_sha256d_hdr_calls();
+	for (uint32_t h = 1; h <= 9999; h += done, calls++) {
+		uint32_t n = SL_MIN(2000u, 10000 - h);
+		ck_assert_int_eq(sl_chainstore_append_hashed(cs, h, b + (size_t)h * HS,
+		                                             hs + (size_t)h * 32, n, &done, &f),
+		                 SL_CHAINSTORE_OK);
+		ck_assert_uint_eq(done, n);
+	}
+	uint64_t used = sl_sha256d_hdr_calls() - c0;
+	printf("test_append_hashed: 9999 headers, %u calls, %llu SHA-256d\n", calls,
+	       (unsigned long long)used);
+	ck_assert_uint_eq(used, calls); /* the last of each call, nothing else */
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 9999);
+	ck_assert_str_eq(d, T3_TIP);
+	/* the index by hash holds the carried hashes */
+	uint32_t at = 0;
+	ck_assert_int_eq(sl_chainstore_find(cs, hs + 4321 * 32, &at), SL_CHAINSTORE_OK);
+	ck_assert_uint_eq(at, 4321);
+	sl_chainstore_close(cs);
+	/* untrusted callers (NULL hashes) are hashed once per header */
+	rm_tree(dir);
+	MKDIR_TMP(dir2);
+	path_in(store, sizeof(store), dir2, "store");
+	cs = open_cs(store, "bitcoin-test3");
+	c0 = sl_sha256d_hdr_calls();
+	ck_assert_int_eq(sl_chainstore_append(cs, 1, b + HS, 2000, &done, &f), SL_CHAINSTORE_OK);
+	ck_assert_uint_eq(sl_sha256d_hdr_calls() - c0, 2000);
+	sl_chainstore_close(cs);
+	rm_tree(dir2);
+	free(hs);
+	free(b);
+}
+END_TEST
+
+/* A wrong carried hash is never stored nor blamed on the headers: ARG,
+   nothing committed, wherever it sits (inside the batch, its last header,
+   or a header the rules refuse). */
+START_TEST(test_append_hashed_refuses_a_wrong_supplied_hash)
+{
+	const char *src = data_path(T3_FILE);
+	size_t len;
+	uint8_t *b = load(src, &len);
+	uint8_t *hs = hash_all(b, 10000);
+	unsigned seed0 = (unsigned)time(NULL) ^ 0x7e57, seed = seed0;
+	char store[512], d[65];
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	uint32_t done = 77, tip;
+	sl_chainstore_fail_t f;
+	uint32_t mid = 1 + (uint32_t)(rand_r(&seed) % 98);
+	printf("test_append_hashed_wrong: seed %u, wrong hash at %u\n", seed0, mid);
+	uint32_t wrong[] = {mid, 100, 1}; /* inside, the last, the first */
+	for (uint32_t k = 0; k < SL_ARRAY_LEN(wrong); k++) {
+		uint8_t *w = hs + (size_t)wrong[k] * 32;
+		w[k * 7 % 32] ^= 0x40;
+		ck_assert_int_eq(
+		    sl_chainstore_append_hashed(cs, 1, b + HS, hs + 32, 100, &done, &f),
+		    SL_CHAINSTORE_ERR_ARG);
+		ck_assert_uint_eq(done, 0);
+		w[k * 7 % 32] ^= 0x40;
+		tip_display(cs, &tip, d);
+		ck_assert_uint_eq(tip, 0);
+		ck_assert_uint_eq(sl_store_count(sl_chainstore_store(cs)), 1);
+		ck_assert_int_eq(sl_chainstore_find(cs, hs + (size_t)wrong[k] * 32, NULL),
+		                 SL_CHAINSTORE_ERR_NOT_FOUND);
+	}
+	/* a header the rules refuse, carried with a wrong hash: still ours */
+	b[50 * HS + 76] ^= 0x01; /* header 50 fails its proof of work */
+	uint8_t real50[32];
+	sl_sha256d_hdr(b + 50 * HS, real50);
+	memset(hs + 50 * 32, 0xff, 32); /* above any target: refused as pow */
+	ck_assert_int_eq(sl_chainstore_append_hashed(cs, 1, b + HS, hs + 32, 100, &done, &f),
+	                 SL_CHAINSTORE_ERR_ARG);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_uint_eq(sl_store_count(sl_chainstore_store(cs)), 1);
+	/* with its real hash the header is the peer's fault: pow, prefix kept */
+	memcpy(hs + 50 * 32, real50, 32);
+	ck_assert_int_eq(sl_chainstore_append_hashed(cs, 1, b + HS, hs + 32, 100, &done, &f),
+	                 SL_CHAINSTORE_ERR_INVALID);
+	ck_assert_uint_eq(done, 49);
+	ck_assert_uint_eq(f.height, 50);
+	ck_assert_str_eq(sl_chainstore_reason(&f), "pow");
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+	free(hs);
+	free(b);
+}
+END_TEST
+
+/* Broken linkage with true carried hashes is refused as linkage: the
+   check judges the header's prev field against the carried hash of the
+   one below. */
+START_TEST(test_append_hashed_still_refuses_broken_linkage)
+{
+	const char *src = data_path(T3_FILE);
+	size_t len;
+	uint8_t *b = load(src, &len);
+	uint8_t *hs = hash_all(b, 10000);
+	char store[512], d[65];
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	uint32_t done = 0, tip;
+	sl_chainstore_fail_t f;
+	/* heights 1..30 then 32.. (31 left out): 32 does not link to 30 */
+	uint8_t *hh = malloc(60 * HS), *hx = malloc(60 * 32);
+	memcpy(hh, b + HS, 30 * HS);
+	memcpy(hh + 30 * HS, b + 32 * HS, 30 * HS);
+	memcpy(hx, hs + 32, 30 * 32);
+	memcpy(hx + 30 * 32, hs + 32 * 32, 30 * 32);
+	ck_assert_int_eq(sl_chainstore_append_hashed(cs, 1, hh, hx, 60, &done, &f),
+	                 SL_CHAINSTORE_ERR_INVALID);
+	ck_assert_uint_eq(done, 30);
+	ck_assert_uint_eq(f.height, 31);
+	ck_assert_str_eq(sl_chainstore_reason(&f), "linkage");
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 30);
+	/* and the next header must link to the real 30: 32 still does not */
+	ck_assert_int_eq(
+	    sl_chainstore_append_hashed(cs, 31, hh + 30 * HS, hx + 30 * 32, 30, &done, &f),
+	    SL_CHAINSTORE_ERR_INVALID);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_uint_eq(f.height, 31);
+	ck_assert_str_eq(sl_chainstore_reason(&f), "linkage");
+	free(hh);
+	free(hx);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+	free(hs);
+	free(b);
+}
+END_TEST
+
 /* append_all appends heights from..9999 of the file in random groups. */
 static void append_all(sl_chainstore_t *cs, const uint8_t *b, uint32_t from, unsigned *seed)
 {
@@ -1040,6 +1197,8 @@ static Suite *chainstore_suite(void)
 	tcase_add_test(neg, test_get_and_find_out_of_range_not_found);
 	tcase_add_test(neg, test_append_refuses_a_start_that_is_not_tip_plus_one);
 	tcase_add_test(neg, test_append_commits_the_valid_prefix_and_names_the_refused_height);
+	tcase_add_test(neg, test_append_hashed_refuses_a_wrong_supplied_hash);
+	tcase_add_test(neg, test_append_hashed_still_refuses_broken_linkage);
 	tcase_add_test(neg, test_branch_check_invalid_header_names_its_height);
 	tcase_add_test(neg, test_branch_check_refuses_a_fork_above_the_tip);
 	suite_add_tcase(s, neg);
@@ -1052,6 +1211,7 @@ static Suite *chainstore_suite(void)
 	tcase_add_test(pos, test_import_chaingen_regtest);
 	tcase_add_test(pos, test_status_published_to_region_after_each_commit);
 	tcase_add_test(pos, test_append_in_groups_reaches_the_tip_one_commit_each);
+	tcase_add_test(pos, test_append_hashed_hashes_each_call_not_each_header);
 	tcase_add_test(pos, test_truncate_rebuilds_the_context_at_the_height);
 	tcase_add_test(pos, test_branch_check_valid_branch_work_equals_real_append);
 	suite_add_tcase(s, pos);

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sl_msg.h"
 #include "sl_rangeq_private.h"
 #include "sl_reactor.h"
 #include "sl_sha256d.h"
@@ -97,12 +98,13 @@ static void tc_tip(void *c, sl_chainstore_tip_t *o)
 	memcpy(o->chainwork, t->ctx.chainwork, 32);
 }
 
-static sl_chainstore_err_t tc_append(void *c, uint32_t start, const uint8_t *h, uint32_t n,
-                                     uint32_t *done, sl_chainstore_fail_t *fail)
+static sl_chainstore_err_t tc_append(void *c, uint32_t start, const uint8_t *h,
+                                     const uint8_t *hashes, uint32_t n, uint32_t *done,
+                                     sl_chainstore_fail_t *fail)
 {
 	tchain_t *t = c;
-	uint8_t hash[32];
 	*done = 0;
+	ck_assert_ptr_nonnull(hashes); /* the reactor always carries them */
 	t->appends++;
 	if (start != t->ctx.height + 1) {
 		t->bad_start++; /* commits must be strictly by height */
@@ -112,12 +114,13 @@ static sl_chainstore_err_t tc_append(void *c, uint32_t start, const uint8_t *h, 
 	uint32_t ok = 0;
 	sl_chain_err_t e = SL_CHAIN_OK;
 	for (; ok < n; ok++) {
-		e = sl_chain_ctx_next(&c2, h + (size_t)ok * HS, sl_wall_unix(), hash);
+		e = sl_chain_ctx_next_hashed(&c2, h + (size_t)ok * HS, hashes + (size_t)ok * 32,
+		                             sl_wall_unix());
 		if (e != SL_CHAIN_OK)
 			break;
 	}
 	if (ok > 0) {
-		ck_assert_int_eq(sl_store_append(t->s, h, ok, NULL), SL_STORE_OK);
+		ck_assert_int_eq(sl_store_append_hashed(t->s, h, hashes, ok, NULL), SL_STORE_OK);
 		ck_assert_int_eq(sl_store_commit(t->s), SL_STORE_OK);
 		t->ctx = c2;
 	}
@@ -301,6 +304,104 @@ static void setup(void)
 	if (src == NULL)
 		load_source();
 }
+
+/* ---- one hash per header --------------------------------------------------- */
+
+static sl_chainstore_err_t cs_append(void *c, uint32_t start, const uint8_t *h,
+                                     const uint8_t *hashes, uint32_t n, uint32_t *done,
+                                     sl_chainstore_fail_t *fail)
+{
+	return sl_chainstore_append_hashed(c, start, h, hashes, n, done, fail);
+}
+
+static void cs_tip(void *c, sl_chainstore_tip_t *o)
+{
+	sl_chainstore_tip(c, o);
+}
+
+static sl_chainstore_err_t cs_truncate(void *c, uint32_t height)
+{
+	return sl_chainstore_truncate(c, height);
+}
+
+static sl_chainstore_err_t cs_get(void *c, uint32_t height, uint8_t hdr[80], uint8_t hash[32])
+{
+	return sl_chainstore_get(c, height, hdr, hash);
+}
+
+/* sync_counted runs heights 1..N-1 through what the sync path does, in
+   HEADERS frames of SL_EVT_HEADERS_MAX: the routine's batch hash of each
+   frame (carried = true) or none (an event without hashes), then the
+   reactor, the chain context check and the store append of the real
+   sl_chainstore.  Returns the SHA-256d computed on the whole path. */
+static uint64_t sync_counted(bool carried, uint64_t *appends)
+{
+	char dir[] = "/tmp/sl_reactor_hash_XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	sl_chainstore_opts_t co = {.dir = dir, .profile = "regtest"};
+	sl_chainstore_t *cs = sl_chainstore_open(&co, NULL);
+	ck_assert_ptr_nonnull(cs);
+	void *mem = aligned_alloc(64, sl_rangeq_footprint(WINDOW));
+	sl_rangeq_t *q = sl_rangeq_new(mem, WINDOW, RLEN, 3);
+	sl_reactor_opts_t o = {
+	    .q = q, .chain = {cs, cs_tip, cs_append, cs_truncate, cs_get}, .max_ahead = AHEAD};
+	sl_reactor_t *r = sl_reactor_new(&o);
+	ck_assert_ptr_nonnull(r);
+	sl_store_stats_t s0, s1;
+	sl_store_stats(sl_chainstore_store(cs), &s0);
+	uint8_t hashes[SL_EVT_HEADERS_MAX * 32];
+	uint64_t now = 1000 * SEC, c0 = sl_sha256d_hdr_calls();
+	for (uint32_t h = 1; h < N; h += SL_EVT_HEADERS_MAX) {
+		uint32_t n = SL_MIN((uint32_t)SL_EVT_HEADERS_MAX, N - h);
+		const uint8_t *frame = src + (size_t)h * HS;
+		if (carried)
+			sl_sha256d_hdrs(frame, n, hashes); /* sl_hs_check's one hash */
+		sl_reactor_on_headers(r, 7, 1, h, n, frame, carried ? hashes : NULL, now);
+		if (h % 340 == 1)
+			sl_reactor_tick(r, now += SEC / 10);
+	}
+	sl_reactor_tick(r, now + SEC);
+	uint64_t used = sl_sha256d_hdr_calls() - c0;
+	sl_store_stats(sl_chainstore_store(cs), &s1);
+	*appends = s1.commits - s0.commits;
+	ck_assert_uint_eq(sl_reactor_tip(r), N - 1);
+	sl_reactor_delete(r);
+	sl_chainstore_close(cs);
+	free(mem);
+	/* the store re-opens valid (re-checked, hashed from disk) */
+	cs = sl_chainstore_open(&co, NULL);
+	sl_chainstore_tip_t tp;
+	sl_chainstore_tip(cs, &tp);
+	ck_assert_uint_eq(tp.height, N - 1);
+	uint8_t want[32];
+	sl_sha256d_hdr(src + (size_t)(N - 1) * HS, want);
+	ck_assert_mem_eq(tp.hash, want, 32);
+	sl_chainstore_close(cs);
+	rm_dir(dir);
+	return used;
+}
+
+/* The hash the routine computes rides through the reactor into the chain
+   check and the store: N - 1 headers cost N - 1 SHA-256d plus one per
+   commit group (the chainstore hashes the last carried hash of each append
+   to check it), not 3 (N - 1) as when each stage hashed again.  Without
+   carried hashes the reactor hashes each header once where it enters. */
+START_TEST(test_one_sha256d_per_header_on_the_sync_path)
+{
+	uint64_t appends = 0, used = sync_counted(true, &appends);
+	printf("one hash per header: %u headers, %llu SHA-256d (%llu commit groups): %.4f per "
+	       "header\n",
+	       N - 1, (unsigned long long)used, (unsigned long long)appends,
+	       (double)used / (N - 1));
+	ck_assert_uint_gt(appends, 0);
+	ck_assert_uint_eq(used, (uint64_t)(N - 1) + appends);
+	ck_assert_uint_le(appends, (N - 1) / RLEN + 25); /* groups of a range, ticks */
+	used = sync_counted(false, &appends);
+	printf("no carried hashes: %llu SHA-256d (%llu commit groups)\n", (unsigned long long)used,
+	       (unsigned long long)appends);
+	ck_assert_uint_eq(used, (uint64_t)(N - 1) + appends);
+}
+END_TEST
 
 /* ---- negative cases ------------------------------------------------------ */
 
@@ -963,6 +1064,7 @@ static Suite *reactor_suite(void)
 	tcase_add_unchecked_fixture(t, setup, NULL);
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, test_new_refuses_bad_options);
+	tcase_add_test(t, test_one_sha256d_per_header_on_the_sync_path);
 	tcase_add_test(t, test_out_of_order_commits_by_height);
 	tcase_add_test(t, test_partial_answer_credits_part_requeues_rest);
 	tcase_add_test(t, test_timeout_returns_work_once);

@@ -1,6 +1,8 @@
 /* test_sha256d.c — double SHA-256: known vectors, the three genesis
-   hashes, every implementation and the midstate agree (randomized, seed
-   printed; SL_TEST_SEED replays). */
+   hashes, every implementation (SHA-NI ones where the CPU has it), the
+   batch call and the midstate agree with OpenSSL on random headers
+   (seed printed; SL_TEST_SEED replays) and on every header of
+   tests/data; the per-thread hash counter counts headers. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,8 @@ START_TEST(test_impls_and_midstate_agree_on_random_headers)
 			hdr[i] = (uint8_t)rand();
 		sl_sha256d(hdr, sizeof(hdr), ref);
 		for (int impl = 0; impl < SL_SHA256D_IMPL_COUNT; impl++) {
+			if (!sl_sha256d_impl_ok((sl_sha256d_impl_t)impl))
+				continue; /* SHA-NI on a CPU without it */
 			ck_assert_int_eq(sl_sha256d_hdr_with((sl_sha256d_impl_t)impl, hdr, h), 0);
 			ck_assert_msg(memcmp(h, ref, 32) == 0, "seed %u n %d impl %s", seed, n,
 			              sl_sha256d_impl_str((sl_sha256d_impl_t)impl));
@@ -80,6 +84,78 @@ START_TEST(test_impls_and_midstate_agree_on_random_headers)
 		sl_sha256d_mid_finish(&mid, hdr + 64, h);
 		ck_assert_msg(memcmp(h, ref, 32) == 0, "midstate seed %u n %d", seed, n);
 	}
+}
+END_TEST
+
+/* The batch call gives the per-header hashes, for every batch length the
+   routine hands it (0..17 and a long run), and counts one per header. */
+START_TEST(test_batch_equals_one_by_one_and_counts_headers)
+{
+	uint32_t seed = seed_get();
+	srand(seed);
+	enum { MAXN = 67 };
+	uint8_t hdrs[MAXN * 80], out[MAXN * 32], ref[32];
+	for (int i = 0; i < MAXN * 80; i++)
+		hdrs[i] = (uint8_t)rand();
+	for (uint32_t n = 0; n <= MAXN; n++) {
+		uint64_t c0 = sl_sha256d_hdr_calls();
+		memset(out, 0, sizeof(out));
+		sl_sha256d_hdrs(hdrs, n, out);
+		ck_assert_uint_eq(sl_sha256d_hdr_calls() - c0, n);
+		for (uint32_t i = 0; i < n; i++) {
+			sl_sha256d(hdrs + i * 80, 80, ref);
+			ck_assert_msg(memcmp(out + i * 32, ref, 32) == 0, "seed %u n %u i %u", seed,
+			              n, i);
+		}
+		for (uint32_t i = n; i < MAXN; i++) /* nothing written past n */
+			ck_assert_uint_eq(out[i * 32] | out[i * 32 + 31], 0);
+	}
+	uint64_t c0 = sl_sha256d_hdr_calls();
+	sl_sha256d_hdr(hdrs, ref);
+	ck_assert_uint_eq(sl_sha256d_hdr_calls() - c0, 1);
+}
+END_TEST
+
+/* Every implementation and the batch call agree with OpenSSL's SHA256()
+   on the real chains of tests/data (every header of every file), and each
+   hash is the next header's prev field. */
+START_TEST(test_real_headers_every_impl_and_batch)
+{
+	static const char *const files[] = {
+	    "bitcoin-main-0-9999.headers", "bitcoin-main-30000-39999.headers",
+	    "bitcoin-main-822528-830592.headers", "bitcoin-test3-0-9999.headers"};
+	const char *dir = getenv("SL_TEST_DATA");
+	ck_assert_msg(dir != NULL, "SL_TEST_DATA not set (meson sets it to tests/data)");
+	for (size_t f = 0; f < SL_ARRAY_LEN(files); f++) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, files[f]);
+		FILE *fp = fopen(path, "rb");
+		ck_assert_msg(fp != NULL, "test data %s missing", path);
+		static uint8_t buf[10000 * 80], batch[10000 * 32];
+		size_t n = fread(buf, 80, 10000, fp);
+		fclose(fp);
+		ck_assert_uint_gt(n, 1000);
+		sl_sha256d_hdrs(buf, (uint32_t)n, batch);
+		for (size_t i = 0; i < n; i++) {
+			uint8_t ref[32], h[32];
+			sl_sha256d(buf + i * 80, 80, ref);
+			ck_assert_msg(memcmp(batch + i * 32, ref, 32) == 0, "%s #%zu batch",
+			              files[f], i);
+			if (i + 1 < n)
+				ck_assert_mem_eq(buf + (i + 1) * 80 + 4, ref, 32);
+			for (int impl = 0; impl < SL_SHA256D_IMPL_COUNT; impl++) {
+				if (!sl_sha256d_impl_ok((sl_sha256d_impl_t)impl))
+					continue;
+				ck_assert_int_eq(
+				    sl_sha256d_hdr_with((sl_sha256d_impl_t)impl, buf + i * 80, h),
+				    0);
+				ck_assert_msg(memcmp(h, ref, 32) == 0, "%s #%zu %s", files[f], i,
+				              sl_sha256d_impl_str((sl_sha256d_impl_t)impl));
+			}
+		}
+	}
+	printf("sha256d: SHA-NI %s\n",
+	       sl_sha256d_impl_ok(SL_SHA256D_IMPL_SHANI) ? "used" : "absent");
 }
 END_TEST
 
@@ -137,6 +213,8 @@ static Suite *sha256d_suite(void)
 	tcase_add_test(tc, test_genesis_display_hashes);
 	tcase_add_test(tc, test_impls_and_midstate_agree_on_random_headers);
 	tcase_add_test(tc, test_midstate_is_reusable);
+	tcase_add_test(tc, test_batch_equals_one_by_one_and_counts_headers);
+	tcase_add_test(tc, test_real_headers_every_impl_and_batch);
 	tcase_add_test(tc, test_one_bit_changes_the_hash);
 	suite_add_tcase(s, tc);
 	return s;

@@ -236,6 +236,44 @@ START_TEST(test_append_rejects_broken_linkage_all_or_nothing)
 }
 END_TEST
 
+/* append_hashed takes the caller's hashes: no hashing, the index by hash
+   holds them, and linkage is judged against them, so a wrong hash[i]
+   fails header i + 1 as LINKAGE and nothing is taken. */
+START_TEST(test_append_hashed_uses_the_supplied_hashes_for_linkage_and_index)
+{
+	const char *dir = mkstore();
+	sl_store_t *s = open_store(dir, NULL, NULL, NULL);
+	fill_store(s, 10, 1, NULL);
+	uint8_t prev[32], buf[5 * 80], hs[5 * 32];
+	sl_store_get(s, 9, NULL, prev);
+	gen_chain(buf, 10, 5, prev, 1, NULL);
+	sl_sha256d_hdrs(buf, 5, hs);
+	sl_store_fail_t f;
+	hs[2 * 32 + 9] ^= 0x10; /* a wrong hash for height 12 */
+	uint64_t c0 = sl_sha256d_hdr_calls();
+	ck_assert_int_eq(sl_store_append_hashed(s, buf, hs, 5, &f), SL_STORE_ERR_LINKAGE);
+	ck_assert_uint_eq(f.height, 13);
+	ck_assert_uint_eq(sl_store_count(s), 10);
+	hs[2 * 32 + 9] ^= 0x10;
+	buf[3 * 80 + 4] ^= 1; /* true hashes, broken linkage: still refused */
+	ck_assert_int_eq(sl_store_append_hashed(s, buf, hs, 5, &f), SL_STORE_ERR_LINKAGE);
+	ck_assert_uint_eq(f.height, 13);
+	ck_assert_uint_eq(sl_store_count(s), 10);
+	buf[3 * 80 + 4] ^= 1;
+	ck_assert_int_eq(sl_store_append_hashed(s, buf, hs, 5, &f), SL_STORE_OK);
+	ck_assert_uint_eq(sl_sha256d_hdr_calls() - c0, 0); /* not one hash */
+	ck_assert_int_eq(sl_store_commit(s), SL_STORE_OK);
+	uint32_t h = 0;
+	ck_assert(sl_store_find(s, hs + 4 * 32, &h));
+	ck_assert_uint_eq(h, 14);
+	uint8_t got[32];
+	sl_store_get(s, 12, NULL, got);
+	ck_assert_mem_eq(got, hs + 2 * 32, 32);
+	sl_store_close(s);
+	rmstore(dir);
+}
+END_TEST
+
 START_TEST(test_append_beyond_max_headers_is_full)
 {
 	const char *dir = mkstore();
@@ -980,6 +1018,7 @@ static Suite *store_suite(void)
 	tcase_add_test(neg, test_open_rejects_bad_args);
 	tcase_add_test(neg, test_empty_store_serves_nothing);
 	tcase_add_test(neg, test_append_rejects_broken_linkage_all_or_nothing);
+	tcase_add_test(neg, test_append_hashed_uses_the_supplied_hashes_for_linkage_and_index);
 	tcase_add_test(neg, test_append_beyond_max_headers_is_full);
 	suite_add_tcase(s, neg);
 	TCase *dur = tcase_create("durability");
