@@ -19,8 +19,9 @@
 /* A region file refused once (stale, another ctrl, shutting down, bad
    layout) is looked at again after this long. */
 #define SL_DPLINK_RETRY_NS        (1000ULL * 1000000ULL)
-/* A region file still being formatted is looked at again after this long. */
-#define SL_DPLINK_FORMAT_RETRY_NS (100ULL * 1000000ULL)
+/* A region file still being formatted is looked at again after this long
+   (start-up: ctrl and the dataplane start together; do not wait long). */
+#define SL_DPLINK_FORMAT_RETRY_NS (2ULL * 1000000ULL)
 /* The attached region's file and the dataplane's heartbeat are checked at
    most this often (the tick itself may run every millisecond). */
 #define SL_DPLINK_CHECK_NS        (10ULL * 1000000ULL)

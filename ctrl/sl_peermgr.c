@@ -875,6 +875,8 @@ void sl_peermgr_tick(sl_peermgr_t *n, uint32_t life, uint64_t now_ns)
 	bool ready = life == SL_LIFE_READY && !n->shutting_down;
 	if (ready != n->ready) {
 		n->ready = ready;
+		if (ready)
+			n->next_slow_ns = now_ns; /* dial now, not at the next slow tick */
 		sl_admit_set_ready(&n->admit, ready);
 		SL_INFO("admission %s", ready ? "open" : "closed");
 	}

@@ -2,7 +2,7 @@
    SL_CMDQ_V_SESSION_INSTALL): ACCEPT installs exactly the slot and
    generation ctrl named and answers HELLO_ACK (a repeat for the same live
    sid and peer resends it: SPEC §4 idempotence); CONNECT reserves the slot
-   as CONNECTING and sends HELLO with backoff (250 ms doubling, cap 2 s;
+   as CONNECTING and sends HELLO with backoff (10 ms doubling, cap 2 s;
    the first try resolves the peer's MAC with ARP) until a HELLO_ACK from
    the peer naming our sid with our nonce (-> LIVE, SESSION_UP outbound),
    a REJECT (-> CONNECT_FAILED reason, SESSION_DOWN exit LOCAL) or the
@@ -12,7 +12,10 @@
 
 #include "sl_routine.h"
 
-#define SL_CONN_GAP0_NS    (250ull * 1000000ull)
+/* The first HELLO goes at once; the repeats come 10 ms, 20 ms, 40 ms ...
+   after it (a HELLO sent before the link or the peer's ARP was up is not
+   waited for long), then every 2 s. */
+#define SL_CONN_GAP0_NS    (10ull * 1000000ull)
 #define SL_CONN_GAP_MAX_NS (2000ull * 1000000ull)
 
 /* sl_conn_install handles an install record m (payload sl_cmd_install_t;

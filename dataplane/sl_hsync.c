@@ -22,7 +22,7 @@ static const sl_store_reader_t *sl_hs_reader(const sl_dp_t *dp)
 	return atomic_load_explicit(&dp->store, memory_order_acquire);
 }
 
-/* sl_hs_store_try (main lcore, at most once a second until it works):
+/* sl_hs_store_try (main lcore, every SL_HS_STORE_RETRY_NS until it works):
    opens the reader once ctrl created the store (its view file exists), so
    a node whose ctrl is not up yet does not log every second. */
 static void sl_hs_store_try(sl_lcore_t *lc)
@@ -545,6 +545,8 @@ static sl_hs_due_t sl_hs_exp_due(const sl_lcore_t *lc, const sl_hs_exp_t *e)
 /* sl_hs_expire ends e for the deadline `due` that passed. */
 static void sl_hs_expire(sl_lcore_t *lc, struct sl_peer *p, sl_hs_exp_t *e, sl_hs_due_t due)
 {
+	if (due != SL_HS_DUE_OPEN)
+		sl_flow_loss(&p->hs.flow); /* an answer lost: a smaller window */
 	switch (due) {
 	case SL_HS_DUE_QUIET:
 		sl_hs_short(lc, p, e, false); /* its LAST was lost */
@@ -818,6 +820,7 @@ static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 	}
 	if (e->got == e->r.len) {
 		sl_hs_end(lc, p, e, false); /* delivered whole: the reactor credits it */
+		sl_flow_ok(&p->hs.flow);
 	} else if (last) {
 		/* frames lost on the way, or the peer cut its answer short */
 		sl_hs_short(lc, p, e, end < (uint64_t)e->r.start + e->r.len);
@@ -825,9 +828,8 @@ static void sl_hs_headers(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 }
 
 /* sl_hs_nf_rx: NOT_FOUND for an outstanding request: the range goes back
-   and p waits the empty-retry delay; for p's fetch: FETCH_END with the
-   reason.  A NOT_FOUND for anything else is dropped silently (counted
-   late). */
+   and p waits the empty-retry delay (BUSY: the flow's short hold); for p's fetch: FETCH_END with
+   the reason.  A NOT_FOUND for anything else is dropped silently (counted late). */
 static void sl_hs_nf_rx(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
                         const sl_wire_not_found_t *nf)
 {
@@ -852,7 +854,14 @@ static void sl_hs_nf_rx(sl_lcore_t *lc, struct sl_peer *p, uint64_t corr,
 		sl_hs_work_event_nf(lc, p, SL_EVT_WORK_RETURNED, e->corr, &e->r,
 		                    SL_RANGE_WHY_NOT_FOUND, nf->reason);
 	sl_hs_end(lc, p, e, true);
-	sl_hs_retry_later(lc, p);
+	if (nf->reason == SL_WIRE_NF_BUSY) {
+		/* the peer's serving budget: a short hold growing only while
+		   BUSY continues, and a smaller window (sl_flow.h) */
+		SL_CNT_ADD(&lc->cnt->hs_busy_rx, 1);
+		sl_hs_pull_soon(lc, sl_flow_busy(&p->hs.flow, lc->now_ns));
+	} else {
+		sl_hs_retry_later(lc, p);
+	}
 }
 
 /* ---- pulling: requests ---------------------------------------------------- */
@@ -930,10 +939,15 @@ static void sl_hs_pull_peer(sl_lcore_t *lc, struct sl_peer *p)
 {
 	sl_hs_lcore_t *g = &lc->rt->hs;
 	sl_hs_peer_t *hs = &p->hs;
-	if (!hs->on || !hs->peer_status || hs->n_exp >= g->inflight || sl_hs_parked(lc, p))
+	uint32_t win = sl_flow_window(&hs->flow);
+	if (!hs->on || !hs->peer_status || hs->n_exp >= win || sl_hs_parked(lc, p))
 		return;
 	if (lc->now_ns < hs->retry_ns) {
 		sl_hs_pull_soon(lc, hs->retry_ns);
+		return;
+	}
+	if (sl_flow_held(&hs->flow, lc->now_ns)) {
+		sl_hs_pull_soon(lc, hs->flow.hold_ns);
 		return;
 	}
 	if (!sl_backoff_should_send(&p->quiet, SL_WIRE_STREAM_HSYNC, lc->now_ns)) {
@@ -941,7 +955,7 @@ static void sl_hs_pull_peer(sl_lcore_t *lc, struct sl_peer *p)
 		return;
 	}
 	sl_hs_exp_t *x = sl_hs_exps(lc, p);
-	for (uint32_t i = 0; i < g->inflight && hs->n_exp < g->inflight; i++)
+	for (uint32_t i = 0; i < g->inflight && hs->n_exp < win; i++)
 		if (x[i].corr == 0 && !sl_hs_request(lc, p, &x[i]))
 			return;
 }
@@ -1063,6 +1077,7 @@ void sl_hs_start(sl_lcore_t *lc, struct sl_peer *p)
 	memset(sl_hs_exps(lc, p), 0, sizeof(sl_hs_exp_t) * lc->rt->hs.inflight);
 	p->hs.serve_ns = lc->now_ns;
 	p->hs.serve_milli = (uint64_t)lc->rt->hs.serve_burst * 1000u;
+	sl_flow_init(&p->hs.flow, lc->rt->hs.inflight);
 	if (sl_hs_parked(lc, p))
 		return;
 	sl_local_status_t st;

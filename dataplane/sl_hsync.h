@@ -47,8 +47,10 @@
    A valid STATUS emits PEER_STATUS and records the peer's tip.  The pull
    phase (coalesced: the table's work epoch moved, a slot freed, a retry
    delay passed, or once a second) lets every live, unparked session with
-   a valid STATUS, a free expectation slot (at most [sync] inflight) and
-   its empty-retry delay passed take a range (sl_rangeq_take, cap 2000),
+   a valid STATUS, a free expectation slot (at most the flow window, see
+   sl_flow.h: it starts at 1, grows while complete answers come back and
+   halves on BUSY and lost answers, bounded by [sync] inflight), no BUSY
+   hold running and its empty-retry delay passed take a range (sl_rangeq_take, cap 2000),
    while the lcore's event outbox has room for a whole answer above its
    reserve and no backlog (sl_evq_room; else the pull waits for ctrl:
    hs_pull_deferred), and
@@ -116,6 +118,7 @@
 #define SL_HSYNC_H
 
 #include "sl_chain.h"
+#include "sl_flow.h"
 #include "sl_lcore.h"
 #include "sl_rangeq.h"
 #include "sl_region.h"
@@ -125,7 +128,7 @@
 /* Most HEADERS frames one reply takes: ceil(2000 / 17). */
 #define SL_HS_REPLY_FRAMES                                                                         \
 	((SL_WIRE_GET_HEADERS_MAX + SL_WIRE_HEADERS_MAX - 1) / SL_WIRE_HEADERS_MAX)
-#define SL_HS_STORE_RETRY_NS (1000000000ull) /* main lcore: store open retry */
+#define SL_HS_STORE_RETRY_NS (10000000ull) /* main lcore: store open retry (10 ms) */
 
 #define SL_HS_RETRY_NS        (1000000000ull)  /* empty-retry delay */
 #define SL_HS_PULL_IDLE_NS    (1000000000ull)  /* pull scan at least this often */
@@ -184,6 +187,7 @@ typedef struct {
 	uint8_t closed_at;                 /* next entry of closed[] to overwrite */
 	uint64_t corr_next;                /* request ids: fresh per session */
 	uint64_t retry_ns;                 /* empty-retry: no pull before this, 0 none */
+	sl_flow_t flow;                    /* request window and BUSY hold */
 	uint64_t closed[SL_HS_CLOSED_MAX]; /* corrs whose late answers are dropped */
 	uint16_t nb_n;                     /* NEW_BLOCK in the current meter window */
 	sl_hs_fetch_t f[SL_HS_FETCH_MAX];  /* ctrl's fetches (SEND_FRAME) */

@@ -127,7 +127,7 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
     {"log", "level", SL_CFG_T_ENUM, SL_CFG_FIELD(log_level), 0, 0, "error|warn|info|debug",
      "log threshold"},
     {"sync", "inflight", SL_CFG_T_UINT, SL_CFG_FIELD(inflight), 1, SL_INFLIGHT_MAX, NULL,
-     "outstanding GET_HEADERS per peer"},
+     "most outstanding GET_HEADERS per peer (the flow window's ceiling)"},
     {"sync", "timeout_ms", SL_CFG_T_UINT, SL_CFG_FIELD(timeout_ms), 100, 600000, NULL,
      "milliseconds before an undelivered range is taken back (the reactor's timeout)"},
     {"sync", "serve_rate", SL_CFG_T_UINT, SL_CFG_FIELD(serve_rate), 1, 100000, NULL,
@@ -407,8 +407,8 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	snprintf(c->log_level, sizeof c->log_level, "info");
 	c->inflight = SL_INFLIGHT_DEFAULT;
 	c->timeout_ms = 30000;
-	c->serve_rate = 50;
-	c->serve_burst = 100;
+	c->serve_rate = SL_SERVE_RATE_DEFAULT;
+	c->serve_burst = SL_SERVE_BURST_DEFAULT;
 	sl_cfg_derive_paths(c, true, true);
 }
 

@@ -79,10 +79,12 @@ typedef struct {
 	char log_level[16]; /* level = error|warn|info|debug, default info */
 
 	/* [sync] */
-	uint32_t inflight;    /* inflight = 1..SL_INFLIGHT_MAX, default SL_INFLIGHT_DEFAULT */
+	uint32_t inflight;    /* inflight = 1..SL_INFLIGHT_MAX, default SL_INFLIGHT_DEFAULT:
+	                         the ceiling of the adaptive request window (sl_flow.h) */
 	uint32_t timeout_ms;  /* timeout_ms = 100..600000, default 30000: assignment timeout */
-	uint32_t serve_rate;  /* serve_rate = 1..100000 GET_HEADERS/s served per peer, default 50 */
-	uint32_t serve_burst; /* serve_burst = 1..100000, default 100 */
+	uint32_t serve_rate;  /* serve_rate = 1..100000 GET_HEADERS/s served per peer,
+	                         default SL_SERVE_RATE_DEFAULT */
+	uint32_t serve_burst; /* serve_burst = 1..100000, default SL_SERVE_BURST_DEFAULT */
 } sl_cfg_t;
 
 /* sl_cfg_defaults fills every field with its default. */

@@ -90,6 +90,7 @@ typedef enum {
 	X(hs_parks, "hs_parks")         /* header-sync services found parked (state dropped) */    \
 	X(hs_parked_drop, "hs_parked_drop") /* stream-5 frames of parked services dropped */       \
 	X(hs_req_tx, "hs_req_tx")           /* GET_HEADERS requests sent (pull) */                 \
+	X(hs_busy_rx, "hs_busy_rx")         /* NOT_FOUND(BUSY) to our pull: window halved, held */ \
 	X(hs_headers_rx, "hs_headers_rx")   /* headers accepted from HEADERS answers */            \
 	X(hs_invalid, "hs_invalid")         /* HEADERS batches refused (range, PoW, link) */       \
 	X(hs_late_drop, "hs_late_drop")     /* late answers of dropped expectations */             \

@@ -430,8 +430,8 @@ START_TEST(test_sync_timeout_and_budget)
 	sl_cfg_t c;
 	sl_cfg_defaults(&c);
 	ck_assert_uint_eq(c.timeout_ms, 30000);
-	ck_assert_uint_eq(c.serve_rate, 50);
-	ck_assert_uint_eq(c.serve_burst, 100);
+	ck_assert_uint_eq(c.serve_rate, SL_SERVE_RATE_DEFAULT);
+	ck_assert_uint_eq(c.serve_burst, SL_SERVE_BURST_DEFAULT);
 	load_ok("[sync]\ntimeout_ms = 1500\nserve_rate = 2000\nserve_burst = 4000\n", &c);
 	ck_assert_uint_eq(c.timeout_ms, 1500);
 	ck_assert_uint_eq(c.serve_rate, 2000);
