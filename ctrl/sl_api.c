@@ -427,6 +427,8 @@ void sl_api_poll_reads(sl_ctrl_t *c)
 				sl_apiwatch_granted(c, &d[i]);
 			else if ((d[i].cookie & SL_CTRL_READ_COOKIE) != 0)
 				api_read_done(c, &d[i]);
+			else if (d[i].kind == SL_STOREREAD_KIND_GET) /* header.fetch's store half */
+				sl_opnet_store_done(&c->net, &d[i]);
 			else
 				sl_opkind_storeread_done(&c->kinds, &d[i]);
 		}

@@ -268,7 +268,7 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	sl_watch_init(&c->watch, c->sr);
 	sl_apiwatch_init(c);
 	sl_peerio_init(&c->pio, &c->pm, &c->sync);
-	c->net_dom = (sl_opnet_dom_t){.pio = &c->pio, .cs = c->chain};
+	c->net_dom = (sl_opnet_dom_t){.pio = &c->pio, .sr = c->sr};
 	sl_opnet_io_t io;
 	sl_opnet_io_domain(&io, &c->net_dom);
 	if (sl_opnet_init(&c->net, &c->ops, &io, sl_now_ns()) != 0) {

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sl_chainstore.h"
 #include "sl_log.h"
 #include "sl_session.h"
 #include "sl_time.h"
@@ -164,22 +163,84 @@ static void fetch_outcome(sl_opnet_t *n, sl_op_t *op, sl_opnet_out_t out,
 	fetch_next(n, op, now);
 }
 
+/* fetch_network: the network half — the peers that claim the height. */
+static void fetch_network(sl_opnet_t *n, sl_op_t *op)
+{
+	sl_opnet_fetch_t *st = sl_opnet_fetch_of(op);
+	uint64_t now = sl_op_now(n->ops);
+	if (op->deadline_ns != 0 && now >= op->deadline_ns) {
+		sl_op_end(n->ops, op, SL_CODE_TIMEOUT,
+		          "deadline of %llu ms passed in the store read",
+		          (unsigned long long)op->deadline_ms);
+		return;
+	}
+	st->n_cand = n->io.claimers(n->io.ctx, st->height, st->cand, SL_OPNET_CAND_MAX);
+	if (st->n_cand == 0) {
+		sl_op_end(n->ops, op, SL_CODE_NOT_FOUND,
+		          "height %u is not on our chain (store: %s) and no peer claims it",
+		          st->height, sl_storeread_err_str(st->store));
+		return;
+	}
+	fetch_next(n, op, now);
+}
+
+/* fetch_store: the store half ended with e (hdr, hash: OK only). */
+static void fetch_store(sl_opnet_t *n, sl_op_t *op, sl_storeread_err_t e, const uint8_t *hdr,
+                        const uint8_t *hash)
+{
+	sl_opnet_fetch_t *st = sl_opnet_fetch_of(op);
+	st->store = e;
+	switch (e) {
+	case SL_STOREREAD_OK:
+		memcpy(st->hdr, hdr, 80);
+		memcpy(st->hash, hash, 32);
+		st->from_store = true;
+		n->cnt.store_hits++;
+		sl_op_end(n->ops, op, SL_CODE_OK, NULL);
+		return;
+	case SL_STOREREAD_ERR_NOT_FOUND:
+	case SL_STOREREAD_ERR_TIMEOUT: /* no permit in time: the peers, within the op's deadline */
+	case SL_STOREREAD_ERR_BUSY:
+	case SL_STOREREAD_ERR_REORGED:
+		fetch_network(n, op);
+		return;
+	case SL_STOREREAD_ERR_CANCELLED:
+		sl_op_end(n->ops, op, SL_CODE_CANCELLED, "its store read was cancelled");
+		return;
+	case SL_STOREREAD_ERR_SHUTTING_DOWN:
+		sl_op_end(n->ops, op, SL_CODE_SHUTTING_DOWN, "the store's read path is closed");
+		return;
+	default:
+		sl_op_end(n->ops, op, SL_CODE_INTERNAL, "store read of height %u: %s", st->height,
+		          sl_storeread_err_str(e));
+		return;
+	}
+}
+
 void sl_opnet_header_fetch(sl_opnet_t *n, sl_op_t *op, uint32_t height)
 {
 	sl_opnet_fetch_t *st = sl_opnet_fetch_of(op);
 	st->height = height;
-	if (n->io.store_get(n->io.ctx, height, st->hdr, st->hash)) {
-		st->from_store = true;
-		sl_op_end(n->ops, op, SL_CODE_OK, NULL);
+	n->cnt.store_reads++;
+	sl_storeread_err_t e = n->io.store_read(n->io.ctx, height, op->deadline_ns, op->tx);
+	if (e == SL_STOREREAD_OK) {
+		st->reading = true; /* sl_opnet_store_done resumes it */
 		return;
 	}
-	st->n_cand = n->io.claimers(n->io.ctx, height, st->cand, SL_OPNET_CAND_MAX);
-	if (st->n_cand == 0) {
-		sl_op_end(n->ops, op, SL_CODE_NOT_FOUND,
-		          "height %u is beyond our chain and no peer claims it", height);
-		return;
+	fetch_store(n, op, e, NULL, NULL); /* refused: nothing follows */
+}
+
+bool sl_opnet_store_done(sl_opnet_t *n, const sl_storeread_done_t *d)
+{
+	sl_op_t *op = d->kind == SL_STOREREAD_KIND_GET ? sl_op_find(n->ops, d->cookie) : NULL;
+	if (op == NULL || op->kind != SL_OP_KIND_HEADER_FETCH || op->state != SL_OP_RUNNING ||
+	    !sl_opnet_fetch_of(op)->reading || sl_opnet_fetch_of(op)->height != d->height) {
+		n->cnt.store_late++;
+		return false;
 	}
-	fetch_next(n, op, sl_op_now(n->ops));
+	sl_opnet_fetch_of(op)->reading = false;
+	fetch_store(n, op, d->err, d->hdr, d->hash);
+	return true;
 }
 
 /* ---- peer.ping ------------------------------------------------------------------ */
@@ -398,13 +459,18 @@ static void opnet_step(void *ctx, sl_op_t *op, uint64_t now)
 }
 
 /* The op ended from outside (cancel, deadline, parent): let go of the
-   waiter so a late answer finds nobody. */
+   waiter so a late answer finds nobody, and of a store read still out
+   (its read permit goes back at once). */
 static void opnet_stop(void *ctx, sl_op_t *op)
 {
 	sl_opnet_t *n = ctx;
 	sl_opnet_attempt_t *a = opnet_attempt_of(op);
 	if (a != NULL)
 		opnet_release(n, op, a);
+	if (op->kind == SL_OP_KIND_HEADER_FETCH && sl_opnet_fetch_of(op)->reading) {
+		sl_opnet_fetch_of(op)->reading = false; /* its CANCELLED completion finds nobody */
+		n->io.store_cancel(n->io.ctx, op->tx);
+	}
 }
 
 /* ---- wiring ------------------------------------------------------------------------ */
@@ -447,10 +513,16 @@ void sl_opnet_fini(sl_opnet_t *n)
 
 /* ---- the domain's io ----------------------------------------------------------------- */
 
-static bool dom_store_get(void *ctx, uint32_t height, uint8_t hdr[80], uint8_t hash[32])
+static sl_storeread_err_t dom_store_read(void *ctx, uint32_t height, uint64_t deadline_ns,
+                                         uint64_t cookie)
 {
-	const sl_opnet_dom_t *d = ctx;
-	return sl_chainstore_get(d->cs, height, hdr, hash) == SL_CHAINSTORE_OK;
+	sl_storeread_get_t q = {.height = height, .deadline_ns = deadline_ns};
+	return sl_storeread_get(((sl_opnet_dom_t *)ctx)->sr, &q, cookie);
+}
+
+static void dom_store_cancel(void *ctx, uint64_t cookie)
+{
+	sl_storeread_cancel(((sl_opnet_dom_t *)ctx)->sr, cookie);
 }
 
 static uint32_t dom_claimers(void *ctx, uint32_t height, uint32_t *sids, uint32_t cap)
@@ -481,7 +553,8 @@ static void dom_addr(void *ctx, uint32_t sid, uint32_t *ip, uint16_t *port)
 void sl_opnet_io_domain(sl_opnet_io_t *io, sl_opnet_dom_t *d)
 {
 	*io = (sl_opnet_io_t){.ctx = d,
-	                      .store_get = dom_store_get,
+	                      .store_read = dom_store_read,
+	                      .store_cancel = dom_store_cancel,
 	                      .claimers = dom_claimers,
 	                      .live = dom_live,
 	                      .fetch = dom_fetch,

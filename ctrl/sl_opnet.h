@@ -3,8 +3,8 @@
    "Operations (v1.1)": header.fetch, peer.ping).  The middle layer: the
    face starts an op (sl_op_start) and hands it here; these kinds drive it
    over the domain through an io table (sl_opnet_io_t; in sluice-ctrl the
-   peer requests of sl_peerio.h and the chain store) and end it through
-   sl_op_end.
+   peer requests of sl_peerio.h and the store's read path, sl_storeread.h)
+   and end it through sl_op_end.
 
    send_and_await(op, peer, frame) — sl_opnet_send_and_await — registers
    the op's waiter (a slot in the waiter table), then sends the frame
@@ -28,7 +28,15 @@
    holds).
 
    Kinds (state and result in op->kst, sl_opnet_*_of):
-     header.fetch {height}   the store first (source "store"); else one
+     header.fetch {height}   the store first, through the read path: a read
+                    keyed by the op's tx holds one of the 64 read permits
+                    (deadline: the op's, at most the read path's 5 s); the
+                    loop hands its completion to sl_opnet_store_done.
+                    OK: done, source "store".  NOT_FOUND, TIMEOUT, BUSY (or
+                    REORGED): the network half, within the op's deadline.
+                    CANCELLED, SHUTTING_DOWN: the op ends with that code.
+                    An op that ends while its read waits (op.cancel, its
+                    deadline) cancels the read.  The network half: one
                     attempt at a time to the sessions whose STATUS claims
                     the height (GET_HEADERS count 1, zero anchor, PoW
                     checked by the routine), SL_OPNET_FETCH_ATTEMPT_NS each.
@@ -45,9 +53,9 @@
 #define SL_OPNET_H
 
 #include "sl_base.h"
-#include "sl_chainstore.h"
 #include "sl_op.h"
 #include "sl_peerio.h"
+#include "sl_storeread.h"
 
 #define SL_OPNET_WAITERS          65536u /* attempts in flight at once (2^16: corr's slot bits) */
 #define SL_OPNET_HICCUPS          3u     /* transport retries on one peer */
@@ -62,9 +70,16 @@
 /* What the kinds need from the domain. */
 typedef struct {
 	void *ctx;
-	/* store_get copies committed header `height` and its hash: true, or
-	   false when the store has no such height. */
-	bool (*store_get)(void *ctx, uint32_t height, uint8_t hdr[80], uint8_t hash[32]);
+	/* store_read submits the read of committed header `height` with
+	   `cookie` (the op's tx) and an absolute deadline on the op clock (0:
+	   the read path's own) — sl_storeread_get.  OK: exactly one
+	   completion with that cookie follows, for sl_opnet_store_done;
+	   anything else: none follows (BUSY, SHUTTING_DOWN, ARG). */
+	sl_storeread_err_t (*store_read)(void *ctx, uint32_t height, uint64_t deadline_ns,
+	                                 uint64_t cookie);
+	/* store_cancel makes the read with `cookie` complete CANCELLED
+	   (sl_storeread_cancel); its completion still comes. */
+	void (*store_cancel)(void *ctx, uint64_t cookie);
 	/* claimers / live: sessions (sl_peerio_claimers / _live). */
 	uint32_t (*claimers)(void *ctx, uint32_t height, uint32_t *sids, uint32_t cap);
 	uint32_t (*live)(void *ctx, uint32_t *sids, uint32_t cap);
@@ -111,6 +126,8 @@ typedef struct {
 	uint32_t n_cand, next;            /* next: the next candidate to try */
 	sl_opnet_attempt_t a;
 	uint32_t tried, not_found, timeouts, bad, down, hiccups; /* per outcome */
+	bool reading;             /* its store read is out (cookie: the tx) */
+	sl_storeread_err_t store; /* how the store read ended */
 	/* the result */
 	bool from_store;
 	uint32_t src_ip;
@@ -137,6 +154,7 @@ typedef struct {
 
 typedef struct {
 	uint64_t attempts, replies, late, timeouts, not_found, bad, down, hiccups, window_waits;
+	uint64_t store_reads, store_hits, store_late; /* store half: submitted, OK, nobody's */
 } sl_opnet_cnt_t;
 
 typedef struct {
@@ -168,11 +186,11 @@ void sl_opnet_fini(sl_opnet_t *n);
    caller, outliving the table). */
 typedef struct {
 	sl_peerio_t *pio;
-	sl_chainstore_t *cs;
+	sl_storeread_t *sr; /* the store's read path (the loop polls its completions) */
 } sl_opnet_dom_t;
 
-/* sl_opnet_io_domain fills io with the domain's calls over d: the chain
-   store (store_get) and the peer requests (the rest). */
+/* sl_opnet_io_domain fills io with the domain's calls over d: the store's
+   read path (store_read, store_cancel) and the peer requests (the rest). */
 void sl_opnet_io_domain(sl_opnet_io_t *io, sl_opnet_dom_t *d);
 
 /* sl_opnet_header_fetch / sl_opnet_peer_ping / sl_opnet_peer_ping_all
@@ -180,6 +198,13 @@ void sl_opnet_io_domain(sl_opnet_io_t *io, sl_opnet_dom_t *d);
 void sl_opnet_header_fetch(sl_opnet_t *n, sl_op_t *op, uint32_t height);
 void sl_opnet_peer_ping(sl_opnet_t *n, sl_op_t *op, uint32_t sid);
 void sl_opnet_peer_ping_all(sl_opnet_t *n, sl_op_t *op);
+
+/* sl_opnet_store_done takes a read-path completion of kind GET whose
+   cookie is a header.fetch's tx and resumes that op (OK ends it; NOT_FOUND,
+   TIMEOUT, BUSY, REORGED start its network half; CANCELLED, SHUTTING_DOWN
+   end it so).  Returns false, counting store_late, when no running fetch
+   waits for it (it was cancelled or passed its deadline).  The loop. */
+bool sl_opnet_store_done(sl_opnet_t *n, const sl_storeread_done_t *d);
 
 /* sl_opnet_reply is the peer requests' reply hook (ctx: the sl_opnet_t). */
 void sl_opnet_reply(void *ctx, const sl_peerio_reply_t *r, uint64_t now_ns);

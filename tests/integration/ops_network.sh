@@ -5,8 +5,9 @@
 # bitcoin-test3: B, C, D import testnet3 0..9999; A imports 0..999 and
 # holds its sync at 999 (sync.start to_height=999) before it connects to
 # them, so heights above 999 are only the peers'.  Proves, on A:
-#   header.fetch from the store (source "store") and of a height only the
-#   peers have (source = a peer, the peer's own hash); beyond every claim
+#   header.fetch from the store (source "store", the hash and header
+#   header.get reads) and of a height only the peers have (source = a peer,
+#   the peer's own hash); beyond every claim
 #   NOT_FOUND; a replayed tx answers the same result without a second op;
 #   peer.ping {session} answers an rtt; peer.ping {all} answers once with
 #   three results; 1000 concurrent header.fetch (wait=false) all end done
@@ -14,8 +15,9 @@
 #   the first claimer stopped (SIGSTOP of its sluice-dp): the next peer
 #   serves the fetch after one attempt timeout (attempts 2);
 #   every op kind ends on peer down (peer.disconnect while it awaits the
-#   stopped peer), on its deadline (TIMEOUT) and on op.cancel (CANCELLED,
-#   with peer.ping {all}'s children);
+#   stopped peer) and on its deadline (TIMEOUT), each timed from the op's
+#   start to end before the 2 s attempt deadline that would end it anyway,
+#   and on op.cancel (CANCELLED, with peer.ping {all}'s children);
 #   every claimer stopped: EXHAUSTED.
 . "$(dirname "$0")/lib.sh"
 
@@ -47,6 +49,11 @@ j() { slt_jq "$1"; } # j EXPR <json
 call() { # call K CMD ARGS_JSON [TX]: the one reply line
 	ops "$1" once "$2" "$3" ${4:-} | head -1
 }
+first() { # first K CMD ARGS_JSON: the first reply line, at once (no 1 s linger)
+	ops "$1" first "$2" "$3"
+}
+now() { "$SLT_PY" -c 'import time; print(time.monotonic())'; }
+since() { "$SLT_PY" -c "import time; print(round(time.monotonic() - $1, 2))"; } # since T0
 expect() { # expect WHAT GOT WANT
 	[ "$2" = "$3" ] || slt_fail "$1: got '$2', want '$3'"
 	slt_ok "$1: $2"
@@ -75,7 +82,7 @@ done
 for ((i = 0; i < 150; i++)); do
 	n=$(slt_node_ctl $A --json peers 2>/dev/null | j 'len([p for p in v if p["state"] == "up"])')
 	if [ "${n:-0}" = 3 ]; then
-		r=$(call $A header.fetch '{"height": 9999, "deadline_ms": 3000}')
+		r=$(first $A header.fetch '{"height": 9999, "deadline_ms": 3000}') # no linger: 30 s bound
 		[ "$(j 'v["ok"]' <<<"$r")" = true ] && break
 	fi
 	sleep 0.2
@@ -86,6 +93,10 @@ slt_node_tip $A | grep -q '^999 ' || slt_fail "A: tip moved past 999: $(slt_node
 # ---- reply -------------------------------------------------------------------
 r=$(call $A header.fetch '{"height": 500}')
 expect "fetch 500 source" "$(j 'v["result"]["source"]' <<<"$r")" store
+# the store half answers what header.get reads, header bytes included
+g=$(slt_node_ctl $A --json header.get height=500)
+expect "fetch 500 hash and header (as header.get)" \
+	"$(j '[v["result"]["hash"], v["result"]["header"]]' <<<"$r")" "$(j '[v["hash"], v["header"]]' <<<"$g")"
 want=$(slt_node_ctl $B --json header.get height=5000 | j 'v["hash"]')
 r=$(call $A header.fetch '{"height": 5000}')
 src=$(j 'v["result"]["source"]' <<<"$r")
@@ -136,11 +147,19 @@ tx=$(j 'v["result"]["tx"]' <<<"$r")
 att=$(slt_node_ctl $A --json ops | j "[o['attempts'] for o in v if o['tx'] == $tx][0]")
 expect "first claimer stopped: served by the next ($src), attempts" "$att" 2
 
-# deadline (TIMEOUT) of each kind: the stopped peer never answers
-r=$(call $A header.fetch '{"height": 6001, "deadline_ms": 500}')
-expect "fetch deadline" "$(j 'v["error"]["code"]' <<<"$r")" TIMEOUT
-r=$(call $A peer.ping "{\"session\": $SID_FIRST, \"deadline_ms\": 500}")
-expect "ping deadline" "$(j 'v["error"]["code"]' <<<"$r")" TIMEOUT
+# deadline (TIMEOUT) of each kind: the stopped peer never answers; the
+# op ends at its 500 ms deadline, not at the 2 s attempt deadline (which
+# would end it TIMEOUT too, the answer behind it counting as the deadline)
+t0=$(now)
+r=$(first $A header.fetch '{"height": 6001, "deadline_ms": 500}')
+dt=$(since $t0)
+expect "fetch deadline ($dt s, before the 2 s attempt deadline)" \
+	"$(j 'v["error"]["code"]' <<<"$r") $("$SLT_PY" -c "print($dt < 1.5)")" "TIMEOUT True"
+t0=$(now)
+r=$(first $A peer.ping "{\"session\": $SID_FIRST, \"deadline_ms\": 500}")
+dt=$(since $t0)
+expect "ping deadline ($dt s, before the 2 s attempt deadline)" \
+	"$(j 'v["error"]["code"]' <<<"$r") $("$SLT_PY" -c "print($dt < 1.5)")" "TIMEOUT True"
 r=$(call $A peer.ping '{"all": true, "deadline_ms": 800}')
 expect "ping all: one TIMEOUT child, two rtts" \
 	"$(j 'sorted(x.get("error", {}).get("code", "rtt") for x in v["result"]["results"])' <<<"$r")" \
@@ -164,16 +183,16 @@ expect "ping all: no child left running" \
 # peer down while each kind awaits the stopped peer: it moves on at once
 down_check() { # down_check WHAT CMD ARGS_JSON WANT_STATE
 	local r tx t0 st i
-	r=$(call $A "$2" "$3")
+	t0=$(now) # from the op's start: `call` lingers 1 s, more than half the attempt deadline
+	r=$(first $A "$2" "$3")
 	tx=$(j 'v["result"]["tx"]' <<<"$r")
-	t0=$("$SLT_PY" -c 'import time; print(time.monotonic())')
 	slt_node_ctl $A peer.disconnect session=$SID_FIRST >/dev/null || slt_fail "disconnect"
 	for ((i = 0; i < 50; i++)); do
 		st=$(slt_node_ctl $A --json ops | j "[o['state'] for o in v if o['tx'] == $tx][0]")
 		[ "$st" != running ] && break
 		sleep 0.02
 	done
-	dt=$("$SLT_PY" -c "import time; print(round(time.monotonic() - $t0, 2))")
+	dt=$(since $t0)
 	expect "$1 on peer down ($dt s, under the 2 s attempt deadline)" \
 		"$st $("$SLT_PY" -c "print($dt < 1.5)")" "$4 True"
 }

@@ -5,6 +5,9 @@ operations scenarios and the ops bench.  Python stdlib only.
   slops.py SOCK once  CMD ARGS_JSON [TX]    one request; prints every line
                                             that answers it within 1 s
                                             after the first (proves "once")
+  slops.py SOCK first CMD ARGS_JSON [TX]    one request; prints its first
+                                            answer and returns at once (to
+                                            time an op from its start)
   slops.py SOCK burst N HEIGHT_LO HEIGHT_HI DEADLINE_MS
                                             N header.fetch wait=false in one
                                             write, then polls `ops` until none
@@ -64,12 +67,12 @@ class Client:
                 return r
 
 
-def once(path, cmd, args, tx):
+def once(path, cmd, args, tx, linger=True):
     c = Client(path)
     rid = c.send(cmd, json.loads(args), int(tx) if tx else None)
     first = c.recv(30.0)
     lines = [first] if first is not None else []
-    while first is not None:
+    while first is not None and linger:
         r = c.recv(1.0)
         if r is None:
             break
@@ -160,6 +163,8 @@ def main(argv):
     path, mode = argv[1], argv[2]
     if mode == "once":
         return once(path, argv[3], argv[4], argv[5] if len(argv) > 5 else None)
+    if mode == "first":
+        return once(path, argv[3], argv[4], argv[5] if len(argv) > 5 else None, False)
     if mode == "burst":
         return burst(path, int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6]))
     if mode == "bench":

@@ -4,7 +4,9 @@
    the same peer at most 3 times with a delay, NOT_FOUND / bad data /
    timeout / peer down moving to the next peer, EXHAUSTED and NOT_FOUND,
    deadlines before completions, cancel letting go of the waiter, the
-   per-peer window, and peer.ping {all} ending once. */
+   per-peer window, and peer.ping {all} ending once.  The store half is
+   asynchronous like the read path it stands for: a read keyed by the op's
+   tx whose completion the test hands to sl_opnet_store_done. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,14 @@ static uint32_t ends;
 /* the fake domain */
 #define MAXS 16
 static uint32_t claim[MAXS], n_claim;
-static bool in_store;
+static bool in_store;                                  /* fetch() completes reads so */
+static sl_storeread_err_t read_says = SL_STOREREAD_OK; /* store_read's own answer */
+static struct {
+	uint32_t height;
+	uint64_t deadline_ns, cookie;
+} reads[4096];
+static uint32_t n_reads, n_cancels;
+static uint64_t cancelled;
 static struct {
 	uint32_t sid;
 	uint64_t corr;
@@ -43,12 +52,33 @@ static void on_end(void *ctx, const sl_op_t *op)
 	ends++;
 }
 
-static bool f_store(void *ctx, uint32_t h, uint8_t hdr[80], uint8_t hash[32])
+static sl_storeread_err_t f_store_read(void *ctx, uint32_t h, uint64_t deadline_ns, uint64_t cookie)
 {
 	(void)ctx;
-	memset(hdr, (int)h, 80);
-	memset(hash, 7, 32);
-	return in_store;
+	if (read_says == SL_STOREREAD_OK)
+		reads[n_reads++] = (typeof(reads[0])){h, deadline_ns, cookie};
+	return read_says;
+}
+
+static void f_store_cancel(void *ctx, uint64_t cookie)
+{
+	(void)ctx;
+	n_cancels++;
+	cancelled = cookie;
+}
+
+/* store_done completes read i with e (OK: a header of bytes h). */
+static bool store_done(uint32_t i, sl_storeread_err_t e)
+{
+	sl_storeread_done_t d = {.cookie = reads[i].cookie,
+	                         .kind = SL_STOREREAD_KIND_GET,
+	                         .err = e,
+	                         .height = reads[i].height};
+	if (e == SL_STOREREAD_OK) {
+		memset(d.hdr, (int)reads[i].height, 80);
+		memset(d.hash, 7, 32);
+	}
+	return sl_opnet_store_done(&N, &d);
 }
 
 static uint32_t f_claimers(void *ctx, uint32_t h, uint32_t *sids, uint32_t cap)
@@ -94,7 +124,13 @@ static void f_addr(void *ctx, uint32_t sid, uint32_t *ip, uint16_t *port)
 	*port = 9747;
 }
 
-static const sl_opnet_io_t io = {NULL, f_store, f_claimers, f_live, f_fetch, f_ping, f_addr};
+static const sl_opnet_io_t io = {.store_read = f_store_read,
+                                 .store_cancel = f_store_cancel,
+                                 .claimers = f_claimers,
+                                 .live = f_live,
+                                 .fetch = f_fetch,
+                                 .ping = f_ping,
+                                 .addr = f_addr};
 
 static void setup(void)
 {
@@ -103,8 +139,10 @@ static void setup(void)
 	sl_op_set_clock(&T, fake_clock, NULL);
 	sl_op_set_end_hook(&T, on_end, NULL);
 	ck_assert_int_eq(sl_opnet_init(&N, &T, &io, 42), 0);
-	ends = n_sent = n_claim = 0;
+	ends = n_sent = n_claim = n_reads = n_cancels = 0;
+	cancelled = 0;
 	in_store = false;
+	read_says = SL_STOREREAD_OK;
 	send_says = SL_PEERIO_SENT;
 }
 
@@ -129,12 +167,25 @@ static void reply(sl_peerio_reply_kind_t k, uint32_t i, uint32_t height)
 	sl_opnet_reply(&N, &r, clock_ns);
 }
 
-static sl_op_t *fetch(uint32_t height, uint64_t deadline_ms)
+/* fetch_start starts a header.fetch; its store read (if submitted) is
+   left out. */
+static sl_op_t *fetch_start(uint32_t height, uint64_t deadline_ms)
 {
 	sl_op_t *op = NULL;
 	ck_assert_int_eq(sl_op_start(&T, SL_OP_KIND_HEADER_FETCH, 0, 0, deadline_ms, &op),
 	                 SL_OP_OK);
 	sl_opnet_header_fetch(&N, op, height);
+	return op;
+}
+
+/* fetch starts one and completes its store read: OK if in_store, else
+   NOT_FOUND (on to the peers). */
+static sl_op_t *fetch(uint32_t height, uint64_t deadline_ms)
+{
+	uint32_t r = n_reads;
+	sl_op_t *op = fetch_start(height, deadline_ms);
+	if (n_reads > r)
+		ck_assert(store_done(r, in_store ? SL_STOREREAD_OK : SL_STOREREAD_ERR_NOT_FOUND));
 	return op;
 }
 
@@ -147,12 +198,103 @@ static void claimers(uint32_t n)
 
 START_TEST(test_store_first)
 {
-	in_store = true;
 	claimers(2);
-	sl_op_t *op = fetch(5, 0);
+	sl_op_t *op = fetch_start(5, 1000);
+	ck_assert_uint_eq(n_reads, 1); /* one read, keyed by the op, bounded by its deadline */
+	ck_assert_uint_eq(reads[0].cookie, op->tx);
+	ck_assert_uint_eq(reads[0].height, 5);
+	ck_assert_uint_eq(reads[0].deadline_ns, op->deadline_ns);
+	ck_assert_int_eq(op->state, SL_OP_RUNNING); /* asynchronous: nothing until it completes */
+	ck_assert_uint_eq(n_sent, 0);
+	ck_assert(store_done(0, SL_STOREREAD_OK));
 	ck_assert_int_eq(op->state, SL_OP_DONE);
 	ck_assert(sl_opnet_fetch_of(op)->from_store);
+	ck_assert_uint_eq(sl_opnet_fetch_of(op)->hdr[0], 5);
 	ck_assert_uint_eq(n_sent, 0);
+	ck_assert(!store_done(0, SL_STOREREAD_OK)); /* a second completion finds nobody */
+	ck_assert_uint_eq(N.cnt.store_late, 1);
+}
+END_TEST
+
+/* NOT_FOUND in the store: the network half, from the completion. */
+START_TEST(test_store_not_found_goes_to_peers)
+{
+	claimers(2);
+	sl_op_t *op = fetch_start(5, 0);
+	ck_assert_uint_eq(n_sent, 0);
+	ck_assert(store_done(0, SL_STOREREAD_ERR_NOT_FOUND));
+	ck_assert_int_eq(op->state, SL_OP_RUNNING);
+	ck_assert_uint_eq(n_sent, 1);
+	ck_assert_uint_eq(sent[0].sid, sid_of(1));
+	reply(SL_PEERIO_R_HEADER, 0, 5);
+	ck_assert_int_eq(op->state, SL_OP_DONE);
+	ck_assert(!sl_opnet_fetch_of(op)->from_store);
+}
+END_TEST
+
+/* No read permit in time (TIMEOUT) or no room (BUSY, refused at submit):
+   the peers, within the op's deadline; past it, TIMEOUT. */
+START_TEST(test_store_timeout_or_busy_goes_to_peers)
+{
+	claimers(1);
+	sl_op_t *op = fetch_start(5, 10000);
+	clock_ns += 5 * SL_NS_PER_S;
+	ck_assert(store_done(0, SL_STOREREAD_ERR_TIMEOUT));
+	ck_assert_int_eq(op->state, SL_OP_RUNNING);
+	ck_assert_uint_eq(n_sent, 1);
+	read_says = SL_STOREREAD_ERR_BUSY;
+	sl_op_t *op2 = fetch_start(6, 0);
+	ck_assert_int_eq(op2->state, SL_OP_RUNNING);
+	ck_assert_uint_eq(n_sent, 2);
+	read_says = SL_STOREREAD_OK;
+	sl_op_t *op3 = fetch_start(7, 1000);
+	clock_ns += 1000 * SL_NS_PER_MS;
+	ck_assert(store_done(1, SL_STOREREAD_ERR_TIMEOUT));
+	ck_assert_int_eq(op3->code, SL_CODE_TIMEOUT);
+	ck_assert_uint_eq(n_sent, 2);
+}
+END_TEST
+
+/* op.cancel while the store read is out cancels the read; the op ends
+   CANCELLED once, and the read's CANCELLED completion finds nobody. */
+START_TEST(test_cancel_during_store_read)
+{
+	claimers(2);
+	sl_op_t *op = fetch_start(5, 0);
+	ck_assert_int_eq(sl_op_cancel(&T, op->tx), SL_OP_OK);
+	ck_assert_int_eq(op->state, SL_OP_CANCELLED);
+	ck_assert_int_eq(op->code, SL_CODE_CANCELLED);
+	ck_assert_uint_eq(n_cancels, 1);
+	ck_assert_uint_eq(cancelled, op->tx);
+	ck_assert(!store_done(0, SL_STOREREAD_ERR_CANCELLED));
+	ck_assert_uint_eq(ends, 1);
+	ck_assert_uint_eq(n_sent, 0);
+	sl_op_t *op2 = fetch_start(6, 1000); /* its deadline cancels the read too */
+	clock_ns += 1000 * SL_NS_PER_MS;
+	sl_op_tick(&T);
+	ck_assert_int_eq(op2->code, SL_CODE_TIMEOUT);
+	ck_assert_uint_eq(n_cancels, 2);
+	ck_assert_uint_eq(cancelled, op2->tx);
+	ck_assert(!store_done(1, SL_STOREREAD_ERR_CANCELLED));
+	ck_assert_uint_eq(n_sent, 0);
+}
+END_TEST
+
+/* CANCELLED or SHUTTING_DOWN from the read path end the op with that code. */
+START_TEST(test_store_cancelled_or_shutdown_ends)
+{
+	claimers(2);
+	sl_op_t *op = fetch_start(5, 0);
+	sl_op_t *op2 = fetch_start(6, 0);
+	ck_assert(store_done(0, SL_STOREREAD_ERR_CANCELLED));
+	ck_assert_int_eq(op->code, SL_CODE_CANCELLED);
+	ck_assert(store_done(1, SL_STOREREAD_ERR_SHUTTING_DOWN));
+	ck_assert_int_eq(op2->code, SL_CODE_SHUTTING_DOWN);
+	read_says = SL_STOREREAD_ERR_SHUTTING_DOWN;
+	sl_op_t *op3 = fetch_start(7, 0);
+	ck_assert_int_eq(op3->code, SL_CODE_SHUTTING_DOWN);
+	ck_assert_uint_eq(n_sent, 0);
+	ck_assert_uint_eq(n_cancels, 0);
 }
 END_TEST
 
@@ -305,6 +447,10 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_store_first);
+	tcase_add_test(tc, test_store_not_found_goes_to_peers);
+	tcase_add_test(tc, test_store_timeout_or_busy_goes_to_peers);
+	tcase_add_test(tc, test_cancel_during_store_read);
+	tcase_add_test(tc, test_store_cancelled_or_shutdown_ends);
 	tcase_add_test(tc, test_no_claimer_is_not_found);
 	tcase_add_test(tc, test_waiter_before_send_and_fresh_ids);
 	tcase_add_test(tc, test_hiccup_same_peer_three_times);
