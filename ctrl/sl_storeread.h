@@ -39,7 +39,7 @@
    and counters under its mutex; each reader thread owns the request it
    runs until it re-takes the mutex.  No JSON, no sockets.
 
-   How the operations layer (sl_op) uses it — not wired yet:
+   How ctrl uses it (sl_api, sl_opkind, sl_opnet, sl_watch, sl_sync):
      header.get {height}   sl_storeread_get({.height}, tx); the completion's
                            hdr/hash answer it; NOT_FOUND, TIMEOUT,
                            SHUTTING_DOWN, CANCELLED map to the API codes of
