@@ -191,9 +191,11 @@ void sl_opkind_header_import(sl_opkind_t *k, sl_op_t *op, const char *path)
 
 /* ---- header.export ------------------------------------------------------------ */
 
+/* opkind_export_tmp: "<path>.tmp" (out: SL_OPKIND_PATH_MAX + 8 bytes; the
+   path is bounded by its field, which the compiler cannot always see). */
 static void opkind_export_tmp(const sl_opkind_export_t *st, char *out, size_t n)
 {
-	snprintf(out, n, "%s.tmp", st->path);
+	snprintf(out, n, "%.*s.tmp", (int)(SL_OPKIND_PATH_MAX - 1), st->path);
 }
 
 /* Let go of the temp file (removed unless kept), the stream and its wait. */
