@@ -47,7 +47,7 @@ struct sl_reactor {
 
 	uint8_t *hdrs;   /* cap * 80, slot h % cap */
 	uint8_t *hashes; /* cap * 32, slot h % cap: each buffered header's hash */
-	meta_t *meta;  /* cap */
+	meta_t *meta;    /* cap */
 	uint32_t buffered;
 	uint32_t batch_seq;
 
