@@ -91,6 +91,8 @@ struct sl_store {
 	int sync_rc; /* errno of the syncer, 0 */
 	uint32_t sync_count, sync_n;
 	uint64_t sync_t0;
+	sl_store_tip_t sync_tip; /* the tip record the syncer writes, at sync_off */
+	off_t sync_off;
 };
 
 struct sl_store_reader {
@@ -589,15 +591,26 @@ sl_store_err_t sl_store_append_hashed(sl_store_t *s, const uint8_t *hdrs, const 
 	return SL_STORE_OK;
 }
 
-sl_store_err_t sl_store_commit(sl_store_t *s)
+/* commit_due: finish a commit in flight, then *n = headers waiting to be
+   committed.  OK (maybe *n == 0) or IO (the finish failed, or the store
+   is broken). */
+static sl_store_err_t commit_due(sl_store_t *s, uint32_t *n)
 {
+	*n = 0;
 	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
 		return SL_STORE_ERR_IO;
-	uint32_t n = s->count - s->committed;
-	if (n == 0)
-		return SL_STORE_OK;
-	if (SL_UNLIKELY(s->broken))
+	*n = s->count - s->committed;
+	if (SL_UNLIKELY(*n != 0 && s->broken))
 		return SL_STORE_ERR_IO;
+	return SL_STORE_OK;
+}
+
+sl_store_err_t sl_store_commit(sl_store_t *s)
+{
+	uint32_t n;
+	sl_store_err_t e = commit_due(s, &n);
+	if (e != SL_STORE_OK || n == 0)
+		return e;
 	uint64_t t0 = sl_now_ns();
 	if (SL_UNLIKELY(write_full(s->hfd, s->pend, (size_t)n * HS, (off_t)s->committed * HS) !=
 	                    0 ||
@@ -639,53 +652,37 @@ sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total)
 
 /* ---- a commit whose syncs run off the owner's thread ---------------------- */
 
-typedef struct {
-	sl_store_t *s;
-	sl_store_tip_t tip;
-	off_t off;
-} store_sync_job_t;
-
-/* The syncer: touches only the files and the done flag. */
+/* The syncer: touches only the files, sync_rc and the done flag; pend and
+   the sync_* fields are not touched by the owner while it runs (every
+   writer call finishes the sync first). */
 static void *store_syncer(void *arg)
 {
-	store_sync_job_t *j = arg;
-	sl_store_t *s = j->s;
+	sl_store_t *s = arg;
 	int rc = 0;
-	/* pend is not touched by the owner while syncing (every writer call
-	   finishes the sync first) */
 	if (write_full(s->hfd, s->pend, (size_t)s->sync_n * HS, (off_t)s->committed * HS) != 0 ||
-	    fdatasync(s->hfd) != 0 || write_full(s->tfd, &j->tip, sizeof(j->tip), j->off) != 0 ||
+	    fdatasync(s->hfd) != 0 ||
+	    write_full(s->tfd, &s->sync_tip, sizeof(s->sync_tip), s->sync_off) != 0 ||
 	    fdatasync(s->tfd) != 0)
 		rc = errno != 0 ? errno : EIO;
 	s->sync_rc = rc;
-	free(j);
 	atomic_store_explicit(&s->sync_done, true, memory_order_release);
 	return NULL;
 }
 
 sl_store_err_t sl_store_commit_start(sl_store_t *s)
 {
-	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
-		return SL_STORE_ERR_IO;
-	uint32_t n = s->count - s->committed;
-	if (n == 0)
-		return SL_STORE_OK;
-	if (SL_UNLIKELY(s->broken))
-		return SL_STORE_ERR_IO;
-	store_sync_job_t *j = malloc(sizeof *j);
-	if (SL_UNLIKELY(j == NULL))
-		return SL_STORE_ERR_NOMEM;
+	uint32_t n;
+	sl_store_err_t e = commit_due(s, &n);
+	if (e != SL_STORE_OK || n == 0)
+		return e;
 	s->sync_t0 = sl_now_ns();
-	j->s = s;
-	tip_build(s, s->count, &j->tip, &j->off);
+	tip_build(s, s->count, &s->sync_tip, &s->sync_off);
 	s->sync_count = s->count;
 	s->sync_n = n;
 	s->sync_rc = 0;
 	atomic_store_explicit(&s->sync_done, false, memory_order_relaxed);
-	if (SL_UNLIKELY(pthread_create(&s->syncer, NULL, store_syncer, j) != 0)) {
-		free(j);
+	if (SL_UNLIKELY(pthread_create(&s->syncer, NULL, store_syncer, s) != 0))
 		return sl_store_commit(s); /* no thread: sync here */
-	}
 	s->syncing = true;
 	return SL_STORE_OK;
 }
