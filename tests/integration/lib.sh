@@ -482,6 +482,34 @@ slt_assert_clean() {
 	slt_assert_ctrl_clean
 }
 
+# slt_ctrl_alone PROFILE: sluice-ctrl with no dataplane (an empty region
+# dir), store $SLT_TMP/store, chain PROFILE; waits until its API answers
+# (10 s at most).  For scenarios of the control API alone.
+slt_ctrl_alone() {
+	local i
+	mkdir -p "$SLT_TMP/region"
+	cat >"$SLT_TMP/ctrl.ini" <<EOF2
+[instance]
+name = $SLT_INST
+region_dir = $SLT_TMP/region
+
+[ctrl]
+socket = $SLT_SOCK
+store = $SLT_TMP/store
+
+[chain]
+profile = $1
+EOF2
+	SLT_CFG=$SLT_TMP/ctrl.ini
+	slt_start_ctrl
+	for ((i = 0; i < 100; i++)); do
+		slt_ctl status >/dev/null 2>&1 && return 0
+		slt_alive "$SLT_CTRL_PID" || slt_fail "sluice-ctrl died at start"
+		sleep 0.1
+	done
+	slt_fail "sluice-ctrl's API did not answer within 10 s"
+}
+
 # slt_node_up: the usual start: network, config, both processes, ready.
 slt_node_up() {
 	slt_net_up

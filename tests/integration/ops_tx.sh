@@ -13,32 +13,12 @@ for b in "$SLUICE_CTRL" "$SLUICECTL"; do
 	[ -x "$b" ] || slt_skip "binary $b not built"
 done
 [ -x "$SLT_PY" ] || slt_skip "$SLT_PY not found"
-DATA=${SL_TEST_DATA:-$SLT_SRC/../shared/data}
+DATA=${SL_TEST_DATA:-$SLT_SRC/tests/data}
 T3=$DATA/bitcoin-test3-0-9999.headers
-[ -r "$T3" ] || slt_skip "test data $T3 not found"
+[ -r "$T3" ] || slt_fail "test data $T3 missing (the suite's data lives in tests/data)"
 slt_init
 
-REGION_DIR=$SLT_TMP/region # empty: no dataplane
-mkdir -p "$REGION_DIR"
-cat >"$SLT_TMP/ctrl.ini" <<EOF2
-[instance]
-name = $SLT_INST
-region_dir = $REGION_DIR
-
-[ctrl]
-socket = $SLT_SOCK
-store = $SLT_TMP/store
-
-[chain]
-profile = bitcoin-test3
-EOF2
-SLT_CFG=$SLT_TMP/ctrl.ini
-slt_start_ctrl
-for ((i = 0; i < 100; i++)); do
-	slt_ctl status >/dev/null 2>&1 && break
-	slt_alive "$SLT_CTRL_PID" || slt_fail "sluice-ctrl died at start"
-	sleep 0.1
-done
+slt_ctrl_alone bitcoin-test3
 
 "$SLT_PY" - "$SLT_SOCK" "$T3" "$SLT_TMP" <<'PY' || slt_fail "API checks failed (see above)"
 import json, socket, sys

@@ -18,27 +18,7 @@ slt_init
 
 "$SLUICE_CHAINGEN" -n 300000 -o "$SLT_TMP/big.headers" --seed 3 || slt_fail "sluice-chaingen failed"
 head -c $((11 * 80)) "$SLT_TMP/big.headers" >"$SLT_TMP/small.headers"
-REGION_DIR=$SLT_TMP/region # empty: no dataplane
-mkdir -p "$REGION_DIR"
-cat >"$SLT_TMP/ctrl.ini" <<EOF2
-[instance]
-name = $SLT_INST
-region_dir = $REGION_DIR
-
-[ctrl]
-socket = $SLT_SOCK
-store = $SLT_TMP/store
-
-[chain]
-profile = regtest
-EOF2
-SLT_CFG=$SLT_TMP/ctrl.ini
-slt_start_ctrl
-for ((i = 0; i < 100; i++)); do
-	slt_ctl status >/dev/null 2>&1 && break
-	slt_alive "$SLT_CTRL_PID" || slt_fail "sluice-ctrl died at start"
-	sleep 0.1
-done
+slt_ctrl_alone regtest
 
 "$SLT_PY" - "$SLT_SOCK" "$SLT_TMP" <<'PY' || slt_fail "checks failed (see above)"
 import json, socket, sys, threading, time
