@@ -410,6 +410,10 @@ slt_wait_exit() {
 # of a failed scenario shows it as stuck-PID.log).
 slt_stuck_report() {
 	local t
+	[ -e "/proc/$1" ] || {
+		echo "process $1 left just as the report began"
+		return 0
+	}
 	echo "process $1 still there: $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)"
 	for t in /proc/"$1"/task/*; do
 		echo "-- thread ${t##*/} $(awk '/^(Name|State):/ { printf "%s ", $2 }' "$t/status" 2>/dev/null)wchan=$(cat "$t/wchan" 2>/dev/null)"
@@ -421,11 +425,17 @@ slt_stuck_report() {
 slt_stop_proc() {
 	local name=$1 pid=${!2}
 	[ -n "$pid" ] || return 0
+	local t0=$SECONDS
 	kill -TERM "$pid" 2>/dev/null
-	if ! slt_wait_exit "$pid" 15; then
+	# 30 s: sluice-dp has been seen to log "exit 0" and still take ~15 s to
+	# leave the kernel on a loaded machine (past _exit); a slow exit is
+	# logged with its time so it can be traced, a missing one fails.
+	if ! slt_wait_exit "$pid" 30; then
 		printf -v "$2" '%s' ""
-		slt_fail "$name did not exit within 15 s of SIGTERM (killed)"
+		slt_fail "$name did not exit within 30 s of SIGTERM (killed)"
 	fi
+	[ $((SECONDS - t0)) -lt 3 ] ||
+		slt_log "note: $name took $((SECONDS - t0)) s to exit after SIGTERM (slow exit)"
 	printf -v "$2" '%s' ""
 	[ "$SLT_RC" = 0 ] || slt_fail "$name exited $SLT_RC after SIGTERM (want 0)"
 	slt_ok "$name exited 0 on SIGTERM"
