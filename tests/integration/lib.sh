@@ -388,13 +388,18 @@ slt_ctl_stat() {
 # its exit status; returns 1 (after SIGKILL) if it did not exit in time.
 # (Not in a $(...) subshell: only this shell can wait for its children.)
 slt_wait_exit() {
-	local pid=$1 secs=$2 i
+	local pid=$1 secs=$2 i gone=
 	SLT_RC=
+	# One liveness verdict: a second look could see the exiting process in
+	# another state than the loop saw and call a process that left stuck.
 	for ((i = 0; i < secs * 10; i++)); do
-		slt_alive "$pid" || break
+		if ! slt_alive "$pid"; then
+			gone=1
+			break
+		fi
 		sleep 0.1
 	done
-	if slt_alive "$pid"; then
+	if [ -z "$gone" ]; then
 		slt_stuck_report "$pid" >"$SLT_TMP/stuck-$pid.log" 2>&1
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
