@@ -180,9 +180,8 @@ int sl_telemetry_register(const sl_region_t *r)
 	                               "Dataplane counters summed over worker lcores, and "
 	                               "drop_<reason>. No parameters.") != 0 ||
 	    rte_telemetry_register_cmd("/sluice/lcores", sl_tel_lcores,
-	                               "Per-worker counters keyed by worker index, with "
-	                               "lcore_id and sessions (live sessions it owns). "
-	                               "Parameters: optional worker index.") != 0 ||
+	                               "Per-worker counters, lcore_id, sessions owned; by "
+	                               "worker index. Parameter: optional worker index.") != 0 ||
 	    rte_telemetry_register_cmd("/sluice/sessions", sl_tel_sessions,
 	                               "Live sessions keyed by hex session id (at most 32): peer, "
 	                               "node_id, streams, rtt_us, counters. No parameters.") != 0) {

@@ -811,6 +811,20 @@ slt_hold_start() {
 	fi
 }
 
+# slt_serve_start NAME ARGS...: `slpeer serve ARGS...` (a responder that
+# accepts the node's HELLO) in the netns in the background, like
+# slt_hold_start (same pid table, same trap).
+slt_serve_start() {
+	local name=$1
+	shift
+	ip netns exec "$SLT_NS" "$SLT_PY" -u "$SLT_SLPEER" serve "$@" \
+		>"$SLT_TMP/$name.jsonl" 2>"$SLT_TMP/$name.err" &
+	SLT_HOLD_PID[$name]=$!
+	if [ "${#SLT_HOLD_PID[@]}" = 1 ]; then
+		SLT_CLEANUP_HOOKS=(slt_holds_cleanup "${SLT_CLEANUP_HOOKS[@]}")
+	fi
+}
+
 slt_holds_cleanup() {
 	local n
 	for n in "${!SLT_HOLD_PID[@]}"; do
