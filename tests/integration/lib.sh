@@ -661,6 +661,7 @@ slt_node_config() {
 	local k=$1 f=${2:-$SLT_TMP/node$1.ini} ncpu nl
 	ncpu=$(nproc)
 	nl=${SLT_NODE_LCORES[$k]:-$SLT_LCORES}
+	[ "$nl" -le 1 ] || slt_log "node $k: $nl worker lcores (EAL -l 0-$((nl - 1)), af_packet qpairs=$nl)" >&2
 	SLT_NODE_INST[$k]=slt${SLT_ID}n$k
 	SLT_NODE_PREFIX[$k]=slt${SLT_ID}n$k
 	SLT_NODE_SOCK[$k]=$SLT_TMP/ctrl$k.sock
