@@ -757,7 +757,12 @@ int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t tok
 		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is this node's own dataplane", a);
 	if (sl_admit_banned(&n->admit, ip, now_ns, NULL))
 		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is banned (peer.unban first)", a);
-	uint32_t lcore = sl_peers_roomiest(&n->peers);
+	/* The lcore the flow's frames reach when the port hashes them with a
+	   key the dataplane published (RSS); else spread (sl_peers_roomiest). */
+	const sl_region_hdr_t *h = n->region->hdr;
+	int w = sl_rss_worker(&h->rss, ip, port, h->dp_ipv4, h->dp_udp_port);
+	uint32_t lcore =
+	    w >= 0 && (uint32_t)w < n->peers.n_lcores ? (uint32_t)w : sl_peers_roomiest(&n->peers);
 	sl_peer_t *p = sl_peers_alloc(&n->peers, lcore, SL_PEER_CONNECTING, ip, port, now_ns);
 	if (p == NULL)
 		return peermgr_fail(err, SL_CODE_BUSY, "no free session slot on lcore %u", lcore);

@@ -322,6 +322,7 @@ static int sl_dp_run(void)
 		rte_eal_mp_wait_lcore();
 		goto out_region;
 	}
+	sl_port_rss_publish(&sl_dp);
 	sl_region_life_advance(&sl_dp.region, SL_LIFE_READY);
 	SL_INFO("ready: instance %s, %u worker(s), port %u %02x:%02x:%02x:%02x:%02x:%02x, udp %u",
 	        sl_dp.cfg.instance, sl_dp.n_workers, sl_dp.port_id, sl_dp.mac.addr_bytes[0],
