@@ -757,9 +757,15 @@ int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t tok
 		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is this node's own dataplane", a);
 	if (sl_admit_banned(&n->admit, ip, now_ns, NULL))
 		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is banned (peer.unban first)", a);
-	sl_peer_t *p = sl_peers_alloc(&n->peers, 0, SL_PEER_CONNECTING, ip, port, now_ns);
+	/* The lcore the flow's frames reach when the port hashes them with a
+	   key the dataplane published (RSS); else spread (sl_peers_roomiest). */
+	const sl_region_hdr_t *h = n->region->hdr;
+	int w = sl_rss_worker(&h->rss, ip, port, h->dp_ipv4, h->dp_udp_port);
+	uint32_t lcore =
+	    w >= 0 && (uint32_t)w < n->peers.n_lcores ? (uint32_t)w : sl_peers_roomiest(&n->peers);
+	sl_peer_t *p = sl_peers_alloc(&n->peers, lcore, SL_PEER_CONNECTING, ip, port, now_ns);
 	if (p == NULL)
-		return peermgr_fail(err, SL_CODE_BUSY, "no free session slot on lcore 0");
+		return peermgr_fail(err, SL_CODE_BUSY, "no free session slot on lcore %u", lcore);
 	uint64_t deadline = now_ns + (uint64_t)n->cfg->connect_timeout_ms * SL_NS_PER_MS;
 	p->nonce = node_random_u64();
 	p->deadline_ns = deadline + SL_PEERMGR_CONNECT_GRACE_NS;

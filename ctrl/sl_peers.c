@@ -87,6 +87,15 @@ void sl_peers_set_state(sl_peers_t *t, sl_peer_t *p, sl_peer_state_t state)
 	p->state = (uint8_t)state;
 }
 
+uint32_t sl_peers_roomiest(const sl_peers_t *t)
+{
+	uint32_t best = 0;
+	for (uint32_t l = 1; l < t->n_lcores; l++)
+		if (t->n_free[l] > t->n_free[best])
+			best = l;
+	return best;
+}
+
 sl_peer_t *sl_peers_alloc(sl_peers_t *t, uint32_t lcore, sl_peer_state_t state, uint32_t ip,
                           uint16_t port, uint64_t now_ns)
 {

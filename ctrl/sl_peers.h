@@ -93,6 +93,13 @@ int sl_peers_reset(sl_peers_t *t, uint32_t n_lcores);
 sl_peer_t *sl_peers_alloc(sl_peers_t *t, uint32_t lcore, sl_peer_state_t state, uint32_t ip,
                           uint16_t port, uint64_t now_ns);
 
+/* sl_peers_roomiest: the lcore with the most free slots (the lowest index
+   among equals) — where an outbound session goes when the port's flow
+   hash cannot tell which lcore its frames will reach (vdevs: af_packet's
+   fanout, memif): sessions spread evenly, and the dataplane hands a frame
+   that lands elsewhere to the owner (dataplane/sl_handoff.h). */
+uint32_t sl_peers_roomiest(const sl_peers_t *t);
+
 /* sl_peers_get returns the entry of (lcore, slot) whatever its state, or
    NULL when out of range. */
 sl_peer_t *sl_peers_get(sl_peers_t *t, uint32_t lcore, uint32_t slot);

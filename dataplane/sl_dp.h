@@ -14,6 +14,7 @@
 #include "sl_region.h"
 
 struct rte_mempool;
+struct sl_handoff;
 struct sl_store_reader;
 
 typedef struct sl_dp {
@@ -34,6 +35,10 @@ typedef struct sl_dp {
 	   it with a release store; closed after the workers ended. */
 	struct sl_store_reader *_Atomic store;
 	uint64_t store_next_try_ns; /* main lcore only */
+	/* Rings that carry a frame from the worker that received it to the
+	   worker owning its session (sl_handoff.h).  Set by the main lcore
+	   before the launch, read-only for the workers. */
+	struct sl_handoff *handoff;
 } sl_dp_t;
 
 /* sl_dp_stop_requested reads the stop flag (relaxed; one load per cycle). */

@@ -19,6 +19,7 @@
 
 #include "sl_cfg.h"
 #include "sl_dp.h"
+#include "sl_handoff.h"
 #include "sl_lcore.h"
 #include "sl_log.h"
 #include "sl_net.h"
@@ -315,12 +316,13 @@ static int sl_dp_run(void)
 		goto out_port;
 	if (sl_dp_region() != 0)
 		goto out_port;
-	if (sl_telemetry_register(&sl_dp.region) != 0 || sl_port_start(&sl_dp) != 0 ||
-	    sl_dp_launch() != 0) {
+	if (sl_telemetry_register(&sl_dp.region) != 0 || sl_handoff_create(&sl_dp) != 0 ||
+	    sl_port_start(&sl_dp) != 0 || sl_dp_launch() != 0) {
 		atomic_store(&sl_dp.stop, 1);
 		rte_eal_mp_wait_lcore();
 		goto out_region;
 	}
+	sl_port_rss_publish(&sl_dp);
 	sl_region_life_advance(&sl_dp.region, SL_LIFE_READY);
 	SL_INFO("ready: instance %s, %u worker(s), port %u %02x:%02x:%02x:%02x:%02x:%02x, udp %u",
 	        sl_dp.cfg.instance, sl_dp.n_workers, sl_dp.port_id, sl_dp.mac.addr_bytes[0],
@@ -335,6 +337,7 @@ out_region:
 		sl_rt_destroy(&sl_lcores[i]);
 	sl_hs_store_close(&sl_dp);
 	sl_telemetry_detach();
+	sl_handoff_destroy(&sl_dp); /* its frames go back to the pool first */
 	sl_port_teardown(&sl_dp);
 	sl_region_close(&sl_dp.region);
 	return code;

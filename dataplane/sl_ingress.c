@@ -5,8 +5,10 @@
 
 #include "sl_arp.h"
 #include "sl_dropmap.h"
+#include "sl_handoff.h"
 #include "sl_net.h"
 #include "sl_routine.h"
+#include "sl_session.h"
 
 /* sl_ingress_ctrl_present: ctrl is attached and its heartbeat is fresh. */
 static bool sl_ingress_ctrl_present(const sl_lcore_t *lc)
@@ -61,9 +63,21 @@ static void sl_ingress_hello(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t 
 	rte_pktmbuf_free(m);
 }
 
+/* sl_ingress_handoff_out passes m to worker `owner` (sl_handoff.h); a
+   full ring drops it (HANDOFF_FULL). */
+static void sl_ingress_handoff_out(sl_lcore_t *lc, uint32_t owner, struct rte_mbuf *m)
+{
+	if (SL_UNLIKELY(!sl_handoff_put(lc->dp->handoff, lc->idx, owner, m))) {
+		sl_lcore_drop(lc, m, SL_DROP_HANDOFF_FULL);
+		return;
+	}
+	SL_CNT_ADD(&lc->cnt->handoff_out, 1);
+}
+
 /* sl_ingress_sluice validates the sluice header of a UDP datagram to our
-   port and demuxes it. */
-static void sl_ingress_sluice(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p)
+   port and demuxes it: a session of another worker goes to that worker
+   (unless m was handed to us already), the rest to this lcore's table. */
+static void sl_ingress_sluice(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p, bool handed)
 {
 	const uint8_t *u = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off);
 	sl_wire_hdr_t h;
@@ -72,8 +86,15 @@ static void sl_ingress_sluice(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t
 		sl_lcore_drop(lc, m, sl_dropmap_wire(we));
 		return;
 	}
-	SL_CNT_ADD(&lc->cnt->sl_frames_rx, 1);
+	if (!handed)
+		SL_CNT_ADD(&lc->cnt->sl_frames_rx, 1);
 	if (h.session != 0) {
+		uint32_t owner = sl_sid_lcore(h.session);
+		if (owner != lc->idx && owner < lc->dp->n_workers && !handed) {
+			sl_ingress_handoff_out(lc, owner, m);
+			return;
+		}
+		SL_CNT_ADD(&lc->cnt->rt_frames, 1);
 		sl_rt_frame(lc, m, p, &h, u + SL_WIRE_HDR_LEN);
 		return;
 	}
@@ -92,7 +113,7 @@ static void sl_ingress_sluice(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t
 
 /* sl_ingress_ipv4 dispatches a parsed IPv4 packet by destination and
    protocol. */
-static void sl_ingress_ipv4(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p)
+static void sl_ingress_ipv4(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p, bool handed)
 {
 	if (p->dst_ip != lc->dp->ipv4) {
 		sl_lcore_drop(lc, m, SL_DROP_IP_NOT_FOR_US);
@@ -106,15 +127,37 @@ static void sl_ingress_ipv4(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *
 		sl_lcore_drop(lc, m, SL_DROP_UDP_PORT);
 		return;
 	}
-	sl_ingress_sluice(lc, m, p);
+	sl_ingress_sluice(lc, m, p, handed);
 }
 
-void sl_ingress_frame(sl_lcore_t *lc, struct rte_mbuf *m)
+/* sl_ingress_arp_share: an ARP reply to us teaches every worker the
+   sender's MAC (each keeps its own neighbour table, and the reply may land
+   on a worker other than the one that asked): the other workers get the
+   same mbuf (one reference each) through the handoff rings. */
+static void sl_ingress_arp_share(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p)
+{
+	uint32_t n = lc->dp->n_workers;
+	if (n < 2 || p->arp.op == SL_ARP_OP_REQUEST || p->arp.tpa != lc->dp->ipv4)
+		return;
+	rte_mbuf_refcnt_update(m, (int16_t)(n - 1));
+	for (uint32_t w = 0; w < n; w++) {
+		if (w == lc->idx)
+			continue;
+		if (SL_UNLIKELY(!sl_handoff_put(lc->dp->handoff, lc->idx, w, m))) {
+			sl_lcore_count_drop(lc, SL_DROP_HANDOFF_FULL);
+			rte_pktmbuf_free(m); /* that worker's reference */
+			continue;
+		}
+		SL_CNT_ADD(&lc->cnt->handoff_out, 1);
+	}
+}
+
+/* sl_ingress_dispatch: L2 checks, parse, dispatch (handed: m came from
+   another worker, which counted it and made the handoff choice). */
+static void sl_ingress_dispatch(sl_lcore_t *lc, struct rte_mbuf *m, bool handed)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
-	SL_CNT_ADD(&lc->cnt->rx_pkts, 1);
-	SL_CNT_ADD(&lc->cnt->rx_bytes, rte_pktmbuf_pkt_len(m));
 	if (SL_UNLIKELY(len < SL_ETH_HDR_LEN)) {
 		sl_lcore_drop(lc, m, SL_DROP_ETH_SHORT);
 		return;
@@ -132,8 +175,37 @@ void sl_ingress_frame(sl_lcore_t *lc, struct rte_mbuf *m)
 		sl_lcore_drop(lc, m, sl_dropmap_net(e));
 		return;
 	}
-	if (p.ethertype == SL_ETH_P_ARP)
+	if (p.ethertype == SL_ETH_P_ARP) {
+		if (!handed)
+			sl_ingress_arp_share(lc, m, &p);
 		sl_arp_input(lc, m, &p);
-	else
-		sl_ingress_ipv4(lc, m, &p);
+	} else {
+		sl_ingress_ipv4(lc, m, &p, handed);
+	}
+}
+
+void sl_ingress_frame(sl_lcore_t *lc, struct rte_mbuf *m)
+{
+	SL_CNT_ADD(&lc->cnt->rx_pkts, 1);
+	SL_CNT_ADD(&lc->cnt->rx_bytes, rte_pktmbuf_pkt_len(m));
+	sl_ingress_dispatch(lc, m, false);
+}
+
+uint32_t sl_ingress_handoff(sl_lcore_t *lc)
+{
+	const sl_handoff_t *ho = lc->dp->handoff;
+	uint32_t done = 0;
+	struct rte_mbuf *in[SL_BURST];
+	for (uint32_t src = 0; ho != NULL && src < ho->n; src++) {
+		if (src == lc->idx || lc->budget_left == 0)
+			continue;
+		uint32_t n =
+		    sl_handoff_take(ho, src, lc->idx, in, SL_MIN(lc->budget_left, SL_BURST));
+		lc->budget_left -= n;
+		SL_CNT_ADD(&lc->cnt->handoff_in, n);
+		for (uint32_t i = 0; i < n; i++)
+			sl_ingress_dispatch(lc, in[i], true);
+		done += n;
+	}
+	return done;
 }

@@ -3,7 +3,14 @@
    sluice header validation (sl_wire) and demux.  Runs on the worker lcore
    that received the frame; no allocation, no locks, no syscalls.
 
-   Demux today: session 0 carrying a HELLO (stream 0, type 1, payload
+   A frame naming a session another worker owns (the lcore bits of its
+   session id) is passed to that worker through the handoff rings
+   (sl_handoff.h, counted handoff_out here and handoff_in there) and
+   handled there from the L2 checks on; an ARP reply to us is shared with
+   every worker (each keeps its own neighbour table).  HELLOs stay where
+   they arrive: the session ctrl installs for one lives on that worker.
+
+   Demux: session 0 carrying a HELLO (stream 0, type 1, payload
    decodes as HELLO) becomes an SL_EVT_HELLO event on this lcore's event
    ring for ctrl's admission (sl_msg.h); every other session id names no live session
    yet and is dropped silently (SL_NO_SESSION).  Every frame that is not
@@ -24,5 +31,11 @@
    of m (answered, consumed into an event, or dropped and counted).
    Counts rx_pkts / rx_bytes. */
 void sl_ingress_frame(sl_lcore_t *lc, struct rte_mbuf *m);
+
+/* sl_ingress_handoff (the handoff phase) handles the frames other workers
+   passed to this one (sl_handoff.h): up to SL_BURST from each of them,
+   within what is left of the cycle's budget; the rest wait in the rings.
+   Returns the number handled (handoff_in). */
+uint32_t sl_ingress_handoff(sl_lcore_t *lc);
 
 #endif /* SL_INGRESS_H */

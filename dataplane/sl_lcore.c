@@ -103,6 +103,13 @@ static void sl_phase_events(sl_lcore_t *lc)
 		lc->work++;
 }
 
+/* Phase 1a: frames other workers received for sessions this one owns
+   (sl_handoff.h), before new ones from the queue: they waited longer. */
+static void sl_phase_handoff(sl_lcore_t *lc)
+{
+	lc->work += sl_ingress_handoff(lc);
+}
+
 /* Phase 1: gather (frames left from the last cycle first, then bursts),
    judge the depth against the BACKOFF mark (phase 6's decision, taken here
    so it applies to the frames it measured), then serve while the budget
@@ -243,6 +250,7 @@ int sl_lcore_main(void *arg)
 	while (!sl_dp_stop_requested(lc->dp)) {
 		sl_cycle_begin(lc);
 		sl_phase_events(lc);   /* backlog of never-lost events, in order */
+		sl_phase_handoff(lc);  /* frames other workers handed to us */
 		sl_phase_rx(lc);       /* burst -> parse -> demux -> handler */
 		sl_phase_commands(lc); /* ctrl -> this lcore */
 		if (sl_tick_due(lc)) {

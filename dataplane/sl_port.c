@@ -14,6 +14,7 @@
 
 static bool sl_port_configured;
 static bool sl_port_started;
+static bool sl_port_rss; /* RSS configured (sl_port_configure) */
 
 /* sl_port_hex_run: s starts with exactly n hex digits, followed by `sep`. */
 static bool sl_port_hex_run(const char *s, int n, char sep)
@@ -95,6 +96,7 @@ static int sl_port_configure(sl_dp_t *dp, const struct rte_eth_dev_info *info)
 	if (dp->n_workers > 1 && rss != 0) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = rss;
+		sl_port_rss = true;
 	}
 	int rc = rte_eth_dev_configure(dp->port_id, dp->n_workers, dp->n_workers, &conf);
 	if (SL_UNLIKELY(rc != 0)) {
@@ -168,6 +170,47 @@ int sl_port_start(sl_dp_t *dp)
 	}
 	sl_port_started = true;
 	return 0;
+}
+
+void sl_port_rss_publish(sl_dp_t *dp)
+{
+	sl_rss_t *out = &dp->region.hdr->rss;
+	memset(out, 0, sizeof *out);
+	if (!sl_port_rss)
+		return;
+	struct rte_eth_dev_info info;
+	uint8_t key[64];
+	struct rte_eth_rss_conf conf = {.rss_key = key, .rss_key_len = sizeof key};
+	if (rte_eth_dev_info_get(dp->port_id, &info) != 0 ||
+	    rte_eth_dev_rss_hash_conf_get(dp->port_id, &conf) != 0 ||
+	    conf.rss_key_len != SL_RSS_KEY_LEN || info.reta_size == 0 ||
+	    info.reta_size > SL_RSS_RETA_MAX) {
+		SL_INFO("port %u: RSS key or redirection table not readable as Toeplitz/%u: "
+		        "outbound sessions are spread over the workers",
+		        dp->port_id, SL_RSS_KEY_LEN);
+		return;
+	}
+	struct rte_eth_rss_reta_entry64 reta[SL_RSS_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	memset(reta, 0, sizeof reta);
+	for (unsigned g = 0; g < info.reta_size / RTE_ETH_RETA_GROUP_SIZE; g++)
+		reta[g].mask = UINT64_MAX;
+	if (rte_eth_dev_rss_reta_query(dp->port_id, reta, info.reta_size) != 0) {
+		SL_INFO("port %u: RSS redirection table not readable: outbound sessions are "
+		        "spread over the workers",
+		        dp->port_id);
+		return;
+	}
+	for (unsigned i = 0; i < info.reta_size; i++) {
+		uint16_t q = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+		if (q >= dp->n_workers)
+			return; /* a queue nobody polls: place nothing */
+		out->reta[i] = (uint8_t)q;
+	}
+	memcpy(out->key, key, SL_RSS_KEY_LEN);
+	out->l4 = (conf.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_UDP) != 0;
+	out->reta_n = info.reta_size;
+	SL_INFO("port %u: outbound sessions placed by RSS (Toeplitz, %u-entry table, %s)",
+	        dp->port_id, info.reta_size, out->l4 ? "addresses and ports" : "addresses");
 }
 
 void sl_port_teardown(sl_dp_t *dp)

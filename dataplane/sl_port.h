@@ -30,6 +30,16 @@ int sl_port_setup(sl_dp_t *dp);
 /* sl_port_start starts the port.  Returns 0, or -1 with one log line. */
 int sl_port_start(sl_dp_t *dp);
 
+/* sl_port_rss_publish writes the port's flow placement into the region
+   header (sl_rss.h): with more than one worker and RSS configured, the
+   port's Toeplitz key (when it is SL_RSS_KEY_LEN bytes) and its
+   redirection table (queue = worker); otherwise reta_n 0 — the port picks
+   queues by a rule we cannot compute (af_packet's kernel fanout, memif)
+   and ctrl spreads sessions instead.  Call after sl_port_start and before
+   the region goes READY.  Never fails: a port that does not tell places
+   nothing (one info line). */
+void sl_port_rss_publish(sl_dp_t *dp);
+
 /* sl_port_teardown stops and closes the port and frees the pool.  Safe to
    call after a partial setup; call only once every worker has returned. */
 void sl_port_teardown(sl_dp_t *dp);

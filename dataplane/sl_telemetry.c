@@ -80,6 +80,7 @@ static int sl_tel_lcore_dict(struct rte_tel_data *d, const sl_region_t *r, uint3
 	rte_tel_data_add_dict_u64(
 	    c, "lcore_id",
 	    atomic_load_explicit(&sl_region_lcore(r, idx)->lcore_id, memory_order_relaxed));
+	rte_tel_data_add_dict_u64(c, "sessions", sl_sess_count(sl_region_sess(r, idx)));
 	snprintf(key, sizeof key, "%u", idx);
 	if (rte_tel_data_add_dict_container(d, key, c, 0) != 0) {
 		rte_tel_data_free(c);
@@ -179,8 +180,8 @@ int sl_telemetry_register(const sl_region_t *r)
 	                               "Dataplane counters summed over worker lcores, and "
 	                               "drop_<reason>. No parameters.") != 0 ||
 	    rte_telemetry_register_cmd("/sluice/lcores", sl_tel_lcores,
-	                               "Per-worker counters keyed by worker index. Parameters: "
-	                               "optional worker index.") != 0 ||
+	                               "Per-worker counters, lcore_id, sessions owned; by "
+	                               "worker index. Parameter: optional worker index.") != 0 ||
 	    rte_telemetry_register_cmd("/sluice/sessions", sl_tel_sessions,
 	                               "Live sessions keyed by hex session id (at most 32): peer, "
 	                               "node_id, streams, rtt_us, counters. No parameters.") != 0) {

@@ -51,7 +51,8 @@
 	X(HELLO_RATE, "hello_rate")             /* HELLO over the per-source rate */               \
 	X(BACKOFF_SILENT, "backoff_silent")     /* sender in silent mode (overload) */             \
 	X(SL_AUTH, "sl_auth")                   /* AUTH flag on a session without auth */          \
-	X(HS_PARKED, "hs_parked")               /* stream 5 of a parked header-sync service */
+	X(HS_PARKED, "hs_parked")               /* stream 5 of a parked header-sync service */     \
+	X(HANDOFF_FULL, "handoff_full")         /* owner lcore's handoff ring full */
 
 typedef enum {
 #define SL_DROP_ENUM(e, s) SL_DROP_##e,
@@ -112,7 +113,10 @@ typedef enum {
 	X(evt_refused_reserve, "evt_refused_reserve") /* advisory refused: ring at its reserve */  \
 	X(evt_refused_full, "evt_refused_full")       /* advisory refused: ring full */            \
 	X(evt_refused_backlog, "evt_refused_backlog") /* advisory refused: backlog not empty */    \
-	X(evt_critical_lost, "evt_critical_lost")     /* critical lost: backlog overflow (a bug) */
+	X(evt_critical_lost, "evt_critical_lost") /* critical lost: backlog overflow (a bug) */    \
+	X(handoff_out, "handoff_out") /* frames handed to the lcore owning their session */        \
+	X(handoff_in, "handoff_in")   /* frames handed to us by the lcore that received them */    \
+	X(rt_frames, "rt_frames")     /* frames given to this lcore's sessions (routine input) */
 
 typedef struct SL_CACHE_ALIGN {
 #define SL_CNT_FIELD(f, s) sl_cnt_t f;

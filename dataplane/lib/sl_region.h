@@ -19,6 +19,7 @@
 
 #include "sl_base.h"
 #include "sl_counters.h"
+#include "sl_rss.h"
 
 struct rte_ring;
 struct sl_rangeq;
@@ -110,6 +111,7 @@ typedef struct SL_CACHE_ALIGN {
 	uint16_t dp_udp_port;
 	uint8_t dp_mac[6];
 	char instance[32];
+	sl_rss_t rss; /* flow placement over the workers; written before READY */
 
 	/* owner: sluice-ctrl, written at attach before it first sends a
 	   command (the dataplane reads them to build HELLO / HELLO_ACK) */

@@ -34,7 +34,10 @@
 #        STALL_S=seconds without progress before a run counts as stalled,
 #        SLT_BENCH_INFLIGHT=B's [sync] inflight, 1..16; unset: the default,
 #        SLT_BENCH_SERVE_RATE=A's [sync] serve_rate and serve_burst (the
-#        per-peer serving budget; unset: the defaults))
+#        per-peer serving budget; unset: the defaults),
+#        LCORES=worker lcores per node (default 1: A on lcore 0, B on lcore
+#        1; N > 1: each node runs EAL -l 0-(N-1), one memif queue pair per
+#        worker, so on a 2-core machine both nodes share both cores))
 SLUICE_SRC=${SLUICE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SLUICE_SRC/tests/integration/lib.sh"
 RUNS=${1:-3}
@@ -43,6 +46,7 @@ TIP=$((N - 1))
 STALL_S=${STALL_S:-60}
 RUN_BOUND_S=600
 IDLE_US=${SLT_BENCH_IDLE_US:-50}
+LCORES=${LCORES:-1}
 
 slt_require_root
 slt_require_bins
@@ -85,7 +89,7 @@ name = ${SLT_NODE_INST[$k]}
 region_dir = $SLT_REGION_DIR
 
 [eal]
-args = --no-pci --no-huge -m 512 --file-prefix ${SLT_NODE_PREFIX[$k]} -l $((k - 1))
+args = --no-pci --no-huge -m 512 --file-prefix ${SLT_NODE_PREFIX[$k]} -l $([ "$LCORES" -gt 1 ] && echo "0-$((LCORES - 1))" || echo $((k - 1)))
 
 [dataplane]
 port = net_memif0,role=$role,socket=$SOCK,socket-abstract=no,id=0
@@ -118,7 +122,7 @@ if [ -n "${SLT_BENCH_SERVE_RATE:-}" ]; then
 	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_rate "$SLT_BENCH_SERVE_RATE"
 	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_burst "$SLT_BENCH_SERVE_RATE"
 fi
-slt_log "B's [sync] inflight: ${SLT_BENCH_INFLIGHT:-default}; A's serve_rate: ${SLT_BENCH_SERVE_RATE:-default}"
+slt_log "B's [sync] inflight: ${SLT_BENCH_INFLIGHT:-default}; A's serve_rate: ${SLT_BENCH_SERVE_RATE:-default}; worker lcores per node: $LCORES"
 
 now() { "$SLT_PY" -c 'import time; print(time.monotonic())'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }

@@ -23,6 +23,11 @@
 #
 # Binaries: $SLUICE_DP, $SLUICE_CTRL, $SLUICECTL (set by meson; defaults: the
 # build/ dir of the source tree).
+#
+# Worker lcores: SLT_LCORES=N (default 1) gives every node N worker lcores
+# (EAL -l 0-(N-1)) and its af_packet port N queue pairs (qpairs=N);
+# SLT_NODE_LCORES[K]=N sets it for node K alone.  slt_lcores_eal /
+# slt_lcores_port print the pieces the config writers use.
 
 set -u -o pipefail
 
@@ -40,6 +45,8 @@ SLT_DEV=
 SLT_PEER=
 SLT_TMP=
 SLT_FAILED=0
+SLT_LCORES=${SLT_LCORES:-1}
+declare -A SLT_NODE_LCORES=()
 # Extra cleanup steps a scenario registers (run by the trap after the
 # processes are gone and before the temp dir is removed).
 SLT_CLEANUP_HOOKS=()
@@ -236,6 +243,18 @@ slt_net_up() {
 # slt_nsexec CMD...: run in the test namespace.
 slt_nsexec() { ip netns exec "$SLT_NS" "$@"; }
 
+# slt_lcores_eal N DEFAULT: the EAL -l value for N worker lcores (DEFAULT,
+# the single lcore a config used before, when N is 1).
+slt_lcores_eal() {
+	if [ "$1" -gt 1 ]; then echo "0-$(($1 - 1))"; else echo "$2"; fi
+}
+
+# slt_lcores_port N: the devargs suffix giving an af_packet port N queue
+# pairs (empty for 1).
+slt_lcores_port() {
+	if [ "$1" -gt 1 ]; then echo ",qpairs=$1"; fi
+}
+
 # slt_write_config [FILE]: write the node config, print its path.
 slt_write_config() {
 	local f=${1:-$SLT_TMP/node.ini}
@@ -246,10 +265,10 @@ name = $SLT_INST
 region_dir = $SLT_REGION_DIR
 
 [eal]
-args = --no-pci --no-huge -m 512 --file-prefix $SLT_PREFIX -l 0
+args = --no-pci --no-huge -m 512 --file-prefix $SLT_PREFIX -l $(slt_lcores_eal "$SLT_LCORES" 0)
 
 [dataplane]
-port = net_af_packet0,iface=${SLT_DEV:-slt${SLT_ID}d}
+port = net_af_packet0,iface=${SLT_DEV:-slt${SLT_ID}d}$(slt_lcores_port "$SLT_LCORES")
 ip = $SLT_DP_IP/24
 udp_port = 9747
 idle_sleep_us = 50
@@ -644,8 +663,10 @@ slt_lan_up() {
 }
 
 slt_node_config() {
-	local k=$1 f=${2:-$SLT_TMP/node$1.ini} ncpu
+	local k=$1 f=${2:-$SLT_TMP/node$1.ini} ncpu nl
 	ncpu=$(nproc)
+	nl=${SLT_NODE_LCORES[$k]:-$SLT_LCORES}
+	[ "$nl" -le 1 ] || slt_log "node $k: $nl worker lcores (EAL -l 0-$((nl - 1)), af_packet qpairs=$nl)" >&2
 	SLT_NODE_INST[$k]=slt${SLT_ID}n$k
 	SLT_NODE_PREFIX[$k]=slt${SLT_ID}n$k
 	SLT_NODE_SOCK[$k]=$SLT_TMP/ctrl$k.sock
@@ -656,10 +677,10 @@ slt_node_config() {
 		echo "region_dir = $SLT_REGION_DIR"
 		echo
 		echo "[eal]"
-		echo "args = --no-pci --no-huge -m 256 --file-prefix ${SLT_NODE_PREFIX[$k]} -l $((k % ncpu))"
+		echo "args = --no-pci --no-huge -m 256 --file-prefix ${SLT_NODE_PREFIX[$k]} -l $(slt_lcores_eal "$nl" $((k % ncpu)))"
 		echo
 		echo "[dataplane]"
-		echo "port = net_af_packet0,iface=${SLT_NODE_DEV[$k]}"
+		echo "port = net_af_packet0,iface=${SLT_NODE_DEV[$k]}$(slt_lcores_port "$nl")"
 		echo "ip = ${SLT_NODE_IP[$k]}/24"
 		echo "udp_port = 9747"
 		echo "idle_sleep_us = 200"
@@ -789,6 +810,20 @@ slt_hold_start() {
 	local name=$1
 	shift
 	ip netns exec "$SLT_NS" "$SLT_PY" -u "$SLT_SLPEER" hold "$@" \
+		>"$SLT_TMP/$name.jsonl" 2>"$SLT_TMP/$name.err" &
+	SLT_HOLD_PID[$name]=$!
+	if [ "${#SLT_HOLD_PID[@]}" = 1 ]; then
+		SLT_CLEANUP_HOOKS=(slt_holds_cleanup "${SLT_CLEANUP_HOOKS[@]}")
+	fi
+}
+
+# slt_serve_start NAME ARGS...: `slpeer serve ARGS...` (a responder that
+# accepts the node's HELLO) in the netns in the background, like
+# slt_hold_start (same pid table, same trap).
+slt_serve_start() {
+	local name=$1
+	shift
+	ip netns exec "$SLT_NS" "$SLT_PY" -u "$SLT_SLPEER" serve "$@" \
 		>"$SLT_TMP/$name.jsonl" 2>"$SLT_TMP/$name.err" &
 	SLT_HOLD_PID[$name]=$!
 	if [ "${#SLT_HOLD_PID[@]}" = 1 ]; then

@@ -82,6 +82,27 @@ START_TEST(test_alloc_round_robin)
 }
 END_TEST
 
+/* Outbound placement without a flow hash: the lcore with the most free
+   slots, the lowest among equals, so successive connects alternate. */
+START_TEST(test_roomiest_spreads)
+{
+	ck_assert_int_eq(sl_peers_init(&T, 3, 0), 0);
+	uint32_t got[6];
+	for (int i = 0; i < 6; i++) {
+		got[i] = sl_peers_roomiest(&T);
+		ck_assert_ptr_nonnull(sl_peers_alloc(&T, got[i], SL_PEER_CONNECTING, 1, 1, 0));
+	}
+	uint32_t want[6] = {0, 1, 2, 0, 1, 2};
+	for (int i = 0; i < 6; i++)
+		ck_assert_uint_eq(got[i], want[i]);
+	/* an inbound session on lcore 1 leaves lcores 0 and 2 roomier */
+	ck_assert_ptr_nonnull(sl_peers_alloc(&T, 1, SL_PEER_INSTALLING, 2, 2, 0));
+	ck_assert_uint_eq(sl_peers_roomiest(&T), 0);
+	sl_peers_alloc(&T, 0, SL_PEER_CONNECTING, 3, 3, 0);
+	ck_assert_uint_eq(sl_peers_roomiest(&T), 2);
+}
+END_TEST
+
 START_TEST(test_counters_follow_states)
 {
 	ck_assert_int_eq(sl_peers_init(&T, 1, 7), 0);
@@ -210,6 +231,7 @@ static Suite *peers_suite(void)
 	tcase_add_test(t, test_alloc_sid_names_lcore_slot_gen);
 	tcase_add_test(t, test_slot_not_reused_until_free);
 	tcase_add_test(t, test_alloc_round_robin);
+	tcase_add_test(t, test_roomiest_spreads);
 	tcase_add_test(t, test_counters_follow_states);
 	tcase_add_test(t, test_find_nonce);
 	tcase_add_test(t, test_adopt);
