@@ -150,7 +150,7 @@ int sl_peermgr_attach(sl_peermgr_t *n, sl_region_t *r, uint64_t now_ns)
 	memcpy(h->chain_id, n->chain_id, 32);
 	atomic_thread_fence(memory_order_release);
 	if (SL_UNLIKELY(sl_peers_reset(&n->peers, h->n_lcores) != 0 ||
-	                sl_cmdq_join(&n->cmdq, sl_region_cmdq_mem(r), r) != 0)) {
+	                sl_region_cmdq_join(r, &n->cmdq) != 0)) {
 		SL_ERR("region %s: session tables or command blocks not usable; admitting nothing",
 		       r->path);
 		n->region = NULL;

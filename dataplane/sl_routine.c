@@ -52,8 +52,7 @@ int sl_rt_create(sl_lcore_t *lc)
 	const sl_cfg_t *cfg = &lc->dp->cfg;
 	rt->tab = sl_sess_table_join(sl_region_sess(&lc->dp->region, lc->idx));
 	if (SL_UNLIKELY(rt->tab == NULL ||
-	                sl_cmdq_join(&rt->cmdq, sl_region_cmdq_mem(&lc->dp->region),
-	                             &lc->dp->region) != 0 ||
+	                sl_region_cmdq_join(&lc->dp->region, &rt->cmdq) != 0 ||
 	                sl_ratelimit_init(&rt->hello_rl, cfg->hello_rate, cfg->hello_burst,
 	                                  sl_now_ns() ^ lc->idx) != 0)) {
 		SL_ERR("worker %u: session table, command blocks or HELLO limiter unusable",

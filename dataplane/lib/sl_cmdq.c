@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <rte_pause.h>
-#include <rte_ring.h>
 
 #include "sl_log.h"
 
@@ -131,11 +130,27 @@ static bool in_range(const sl_cmdq_t *q, uint32_t lcore, uint32_t slot)
 	return lcore < q->shm->n_lcores && slot < SL_SESSIONS_PER_LCORE;
 }
 
-int sl_cmdq_new(sl_cmdq_t *q, void *mem, uint32_t n_lcores, const sl_region_t *r)
+/* set_rings copies the ring table into the process-local handle. */
+static int set_rings(sl_cmdq_t *q, struct rte_ring *const *rings, uint32_t n_rings)
+{
+	if (rings == NULL || n_rings > SL_MAX_LCORES)
+		return -1;
+	for (uint32_t i = 0; i < n_rings; i++) {
+		if (rings[i] == NULL)
+			return -1;
+		q->ring[i] = rings[i];
+	}
+	q->n_rings = n_rings;
+	return 0;
+}
+
+int sl_cmdq_new(sl_cmdq_t *q, void *mem, uint32_t n_lcores, struct rte_ring *const *rings,
+                uint32_t n_rings)
 {
 	size_t fp = sl_cmdq_footprint(n_lcores);
-	if (SL_UNLIKELY(q == NULL || mem == NULL || r == NULL || r->hdr == NULL || fp == 0 ||
-	                ((uintptr_t)mem % SL_CACHE_LINE) != 0 || n_lcores > r->hdr->n_lcores)) {
+	if (SL_UNLIKELY(q == NULL || mem == NULL || fp == 0 ||
+	                ((uintptr_t)mem % SL_CACHE_LINE) != 0 || n_lcores > n_rings ||
+	                set_rings(q, rings, n_rings) != 0)) {
 		sl_log(SL_LOG_ERR, "cmdq: bad arguments to sl_cmdq_new (n_lcores %u, mem %p)",
 		       n_lcores, mem);
 		return -EINVAL;
@@ -153,14 +168,13 @@ int sl_cmdq_new(sl_cmdq_t *q, void *mem, uint32_t n_lcores, const sl_region_t *r
 	/* Everything above is visible before the magic. */
 	__atomic_store_n(&h->magic, SL_CMDQ_MAGIC, __ATOMIC_RELEASE);
 	q->shm = h;
-	q->region = r;
 	return 0;
 }
 
-int sl_cmdq_join(sl_cmdq_t *q, void *mem, const sl_region_t *r)
+int sl_cmdq_join(sl_cmdq_t *q, void *mem, struct rte_ring *const *rings, uint32_t n_rings)
 {
 	const struct sl_cmdq_shm *h = mem;
-	if (SL_UNLIKELY(q == NULL || h == NULL || r == NULL || r->hdr == NULL)) {
+	if (SL_UNLIKELY(q == NULL || h == NULL || set_rings(q, rings, n_rings) != 0)) {
 		sl_log(SL_LOG_ERR, "cmdq: bad arguments to sl_cmdq_join");
 		return -EPROTO;
 	}
@@ -168,15 +182,13 @@ int sl_cmdq_join(sl_cmdq_t *q, void *mem, const sl_region_t *r)
 	                h->layout != SL_CMDQ_LAYOUT || h->slots != SL_SESSIONS_PER_LCORE ||
 	                h->depth != SL_CMD_DEPTH || h->block_size != sizeof(sl_cmdq_block_t) ||
 	                sl_cmdq_footprint(h->n_lcores) != h->size || h->off_cnt != off_cnt() ||
-	                h->off_blocks != off_blocks(h->n_lcores) ||
-	                h->n_lcores > r->hdr->n_lcores)) {
+	                h->off_blocks != off_blocks(h->n_lcores) || h->n_lcores > n_rings)) {
 		sl_log(SL_LOG_ERR,
 		       "cmdq: not a command table of this build (magic, layout, slots, depth or "
 		       "lcores differ); restart both processes from the same build");
 		return -EPROTO;
 	}
 	q->shm = (struct sl_cmdq_shm *)mem;
-	q->region = r;
 	return 0;
 }
 
@@ -190,7 +202,7 @@ static sl_cmdq_outcome_t count_out(sl_cmdq_t *q, uint32_t lcore, sl_cmdq_outcome
 
 static uint32_t ring_free(const sl_cmdq_t *q, uint32_t lcore)
 {
-	return rte_ring_free_count(sl_region_cmd_ring(q->region, lcore));
+	return sl_msgq_room(q->ring[lcore]);
 }
 
 /* enqueue builds the ring record and sends it; the caller checked that the
@@ -209,7 +221,7 @@ static int enqueue(sl_cmdq_t *q, sl_cmdq_block_t *b, uint32_t lcore, uint32_t sl
 		memcpy(m.payload, payload, len);
 	if (len < sizeof m.payload)
 		memset(m.payload + len, 0, sizeof m.payload - len);
-	if (SL_UNLIKELY(sl_region_cmd_send(q->region, lcore, &m) != 0))
+	if (SL_UNLIKELY(sl_msgq_send(q->ring[lcore], &m) != 0))
 		return -ENOBUFS;
 	b->ring_seq++;
 	return 0;
@@ -368,7 +380,7 @@ sl_cmdq_rx_t sl_cmdq_accept(sl_cmdq_t *q, uint32_t lcore, const sl_msg_t *m)
 
 sl_cmdq_rx_t sl_cmdq_recv(sl_cmdq_t *q, uint32_t lcore, sl_msg_t *m)
 {
-	if (sl_region_cmd_recv(q->region, lcore, m) != 0)
+	if (sl_msgq_recv(q->ring[lcore], m) != 0)
 		return SL_CMDQ_RX_EMPTY;
 	return sl_cmdq_accept(q, lcore, m);
 }

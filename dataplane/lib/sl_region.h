@@ -19,6 +19,7 @@
 
 #include "sl_base.h"
 #include "sl_counters.h"
+#include "sl_msgq.h"
 
 struct rte_ring;
 struct sl_rangeq;
@@ -33,20 +34,6 @@ typedef enum {
 
 /* sl_life_str: "registering" | "ready" | "shutting_down" | "?". */
 const char *sl_life_str(uint32_t life);
-
-/* One command or event record.  `type` is an sl_cmd_type_t / sl_evt_type_t
-   (defined by the modules that use them); `len` counts payload bytes used. */
-typedef struct {
-	uint16_t type;
-	uint16_t len;
-	uint32_t lcore;
-	uint32_t session;
-	uint32_t gen;
-	uint64_t corr;
-	uint8_t payload[SL_MSG_SIZE - 24];
-} sl_msg_t;
-_Static_assert(sizeof(sl_msg_t) == SL_MSG_SIZE, "sl_msg_t must be SL_MSG_SIZE bytes");
-_Static_assert(SL_MSG_SIZE % 8 == 0, "SL_MSG_SIZE must be a multiple of 8");
 
 /* Local chain status published by ctrl for the lcores (seqlock: `seq` odd
    while a write is in progress; `version` moves on every publish). */
@@ -173,8 +160,14 @@ struct sl_rangeq *sl_region_rangeq(const sl_region_t *r);
 /* The session table of lcore i (sl_session.h), formatted by create. */
 struct sl_sess_table *sl_region_sess(const sl_region_t *r, uint32_t i);
 /* The per-peer command blocks (formatted by create with sl_cmdq_new; each
-   process then sl_cmdq_join's its own handle on this memory). */
+   process then joins its own handle on this memory, with
+   sl_region_cmdq_join). */
 void *sl_region_cmdq_mem(const sl_region_t *r);
+
+/* sl_region_cmdq_join fills *q with a handle on r's command blocks and its
+   lcores' command rings (sl_cmdq_join).  Returns 0 or -EPROTO. */
+struct sl_cmdq;
+int sl_region_cmdq_join(const sl_region_t *r, struct sl_cmdq *q);
 
 /* Address book snapshot: publish (ctrl only) and read (any thread; returns
    the number of entries copied, at most `max`). */

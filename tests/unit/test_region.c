@@ -628,8 +628,8 @@ START_TEST(test_cmdq_blocks_formatted_and_joinable)
 	ck_assert_int_eq(sl_region_open(&b, path), 0);
 	ck_assert_uint_le(a.hdr->off_cmdq + sl_cmdq_footprint(N_LCORES), a.size);
 	sl_cmdq_t qa, qb;
-	ck_assert_int_eq(sl_cmdq_join(&qa, sl_region_cmdq_mem(&a), &a), 0);
-	ck_assert_int_eq(sl_cmdq_join(&qb, sl_region_cmdq_mem(&b), &b), 0);
+	ck_assert_int_eq(sl_region_cmdq_join(&a, &qa), 0);
+	ck_assert_int_eq(sl_region_cmdq_join(&b, &qb), 0);
 	ck_assert_uint_eq(sl_cmdq_gen(&qa, 2, 7), 0);
 	uint8_t pl[4] = {1, 2, 3, 4};
 	ck_assert_int_eq(sl_cmdq_send(&qb, 2, 7, 11, SL_CMDQ_V_SESSION_INSTALL, pl, 4),
