@@ -751,7 +751,7 @@ const char *sl_rangeq_res_str(sl_rangeq_res_t res)
 	return (unsigned)res < SL_ARRAY_LEN(names) ? names[res] : "?";
 }
 
-const char *sl_range_why_str(sl_range_why_t why)
+const char *sl_rangeq_why_str(sl_range_why_t why)
 {
 	static const char *const names[] = {"none",
 #define SL_RANGE_WHY_NAME(e, s) s,

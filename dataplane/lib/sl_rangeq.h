@@ -229,7 +229,7 @@ int sl_rangeq_range_at(const sl_rangeq_t *q, uint32_t slot, sl_range_info_t *out
 
 /* Names for logs, counters and the API; "?" when out of range. */
 const char *sl_rangeq_res_str(sl_rangeq_res_t res);
-const char *sl_range_why_str(sl_range_why_t why);
+const char *sl_rangeq_why_str(sl_range_why_t why);
 const char *sl_rangeq_bad_str(int bad);
 
 #endif /* SL_RANGEQ_H */

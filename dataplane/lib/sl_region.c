@@ -70,7 +70,7 @@ static void sl_region_layout(uint32_t n, sl_region_layout_t *l)
 	off = SL_ALIGN_UP(off + sl_rangeq_footprint(SL_RANGE_WINDOW), SL_REGION_ALIGN);
 	for (uint32_t i = 0; i < n; i++) {
 		l->sess[i] = off;
-		off = SL_ALIGN_UP(off + sl_sess_table_footprint(), SL_REGION_ALIGN);
+		off = SL_ALIGN_UP(off + sl_session_table_footprint(), SL_REGION_ALIGN);
 	}
 	l->cmdq = off;
 	off = SL_ALIGN_UP(off + sl_cmdq_footprint(n), SL_REGION_ALIGN);
@@ -78,7 +78,7 @@ static void sl_region_layout(uint32_t n, sl_region_layout_t *l)
 	l->end = off + sizeof(sl_region_book_t);
 }
 
-const char *sl_life_str(uint32_t life)
+const char *sl_region_life_str(uint32_t life)
 {
 	switch (life) {
 	case SL_LIFE_REGISTERING:
@@ -98,7 +98,7 @@ size_t sl_region_footprint(uint32_t n_lcores, size_t page)
 		return 0;
 	if (sl_ring_bytes(SL_CMD_RING_DEPTH) == 0 || sl_ring_bytes(SL_EVENT_RING_DEPTH) == 0 ||
 	    sl_rangeq_footprint(SL_RANGE_WINDOW) == 0 || sl_cmdq_footprint(n_lcores) == 0 ||
-	    sl_sess_table_align() > SL_REGION_ALIGN)
+	    sl_session_table_align() > SL_REGION_ALIGN)
 		return 0;
 	sl_region_layout_t l;
 	sl_region_layout(n_lcores, &l);
@@ -217,7 +217,7 @@ static int sl_region_format(sl_region_hdr_t *h, size_t size, uint32_t n, const c
 		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
 		h->off_sess[i] = l.sess[i];
-		if (sl_sess_table_new((char *)h + l.sess[i], i) == NULL)
+		if (sl_session_table_new((char *)h + l.sess[i], i) == NULL)
 			return -EINVAL;
 	}
 	/* The command blocks carry their records on the rings formatted above. */
@@ -296,10 +296,10 @@ static bool sl_ring_ok(const sl_region_hdr_t *h, uint64_t off, uint32_t depth)
 static const char *sl_region_check_v2(const sl_region_hdr_t *h, uint64_t fsize)
 {
 	for (uint32_t i = 0; i < h->n_lcores; i++) {
-		if (!sl_in_bounds(h->off_sess[i], sl_sess_table_footprint(), fsize) ||
+		if (!sl_in_bounds(h->off_sess[i], sl_session_table_footprint(), fsize) ||
 		    h->off_sess[i] < h->hdr_size)
 			return "a session table lies outside the region";
-		sl_sess_table_t *t = sl_sess_table_join((char *)h + h->off_sess[i]);
+		sl_session_table_t *t = sl_session_table_join((char *)h + h->off_sess[i]);
 		if (t == NULL || t->lcore != i)
 			return "a session table is not formatted";
 	}
@@ -466,9 +466,9 @@ struct sl_rangeq *sl_region_rangeq(const sl_region_t *r)
 	return sl_rangeq_join((char *)r->hdr + r->hdr->off_rangeq);
 }
 
-struct sl_sess_table *sl_region_sess(const sl_region_t *r, uint32_t i)
+struct sl_session_table *sl_region_sess(const sl_region_t *r, uint32_t i)
 {
-	return (struct sl_sess_table *)((char *)r->hdr + r->hdr->off_sess[i]);
+	return (struct sl_session_table *)((char *)r->hdr + r->hdr->off_sess[i]);
 }
 
 void *sl_region_cmdq_mem(const sl_region_t *r)

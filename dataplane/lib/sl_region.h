@@ -23,7 +23,7 @@
 
 struct rte_ring;
 struct sl_rangeq;
-struct sl_sess_table;
+struct sl_session_table;
 
 /* Lifecycle gate (DESIGN.md).  Moves forward only. */
 typedef enum {
@@ -32,8 +32,8 @@ typedef enum {
 	SL_LIFE_SHUTTING_DOWN = 2,
 } sl_life_t;
 
-/* sl_life_str: "registering" | "ready" | "shutting_down" | "?". */
-const char *sl_life_str(uint32_t life);
+/* sl_region_life_str: "registering" | "ready" | "shutting_down" | "?". */
+const char *sl_region_life_str(uint32_t life);
 
 /* Local chain status published by ctrl for the lcores (seqlock: `seq` odd
    while a write is in progress; `version` moves on every publish). */
@@ -85,7 +85,7 @@ typedef struct SL_CACHE_ALIGN {
 	uint64_t off_lcore[SL_MAX_LCORES];
 	uint64_t off_rangeq;
 	uint64_t off_status;
-	uint64_t off_sess[SL_MAX_LCORES]; /* sl_sess_table_t, owner: lcore i */
+	uint64_t off_sess[SL_MAX_LCORES]; /* sl_session_table_t, owner: lcore i */
 	uint64_t off_cmdq;                /* sl_cmdq blocks (sl_cmdq.h) */
 	uint64_t off_book;                /* sl_region_book_t, owner: ctrl */
 
@@ -158,7 +158,7 @@ struct rte_ring *sl_region_cmd_ring(const sl_region_t *r, uint32_t i);
 struct rte_ring *sl_region_event_ring(const sl_region_t *r, uint32_t i);
 struct sl_rangeq *sl_region_rangeq(const sl_region_t *r);
 /* The session table of lcore i (sl_session.h), formatted by create. */
-struct sl_sess_table *sl_region_sess(const sl_region_t *r, uint32_t i);
+struct sl_session_table *sl_region_sess(const sl_region_t *r, uint32_t i);
 /* The per-peer command blocks (formatted by create with sl_cmdq_new; each
    process then joins its own handle on this memory, with
    sl_region_cmdq_join). */
