@@ -118,6 +118,9 @@ typedef struct sl_cmdq {
 	uint32_t n_rings;
 } sl_cmdq_t;
 
+/* sl_cmdq_align: the alignment new and join require (a cache line). */
+size_t sl_cmdq_align(void);
+
 /* sl_cmdq_footprint returns the bytes the blocks of `n_lcores` lcores need
    (SL_SESSIONS_PER_LCORE blocks each, 256 bytes a block, plus a header and
    per-lcore counters; a multiple of 64), or 0 if n_lcores is 0 or over
@@ -137,6 +140,15 @@ int sl_cmdq_new(sl_cmdq_t *q, void *mem, uint32_t n_lcores, struct rte_ring *con
    or -EPROTO (and a log line) when `mem` is not a table of this layout or
    has more lcores than n_rings. */
 int sl_cmdq_join(sl_cmdq_t *q, void *mem, struct rte_ring *const *rings, uint32_t n_rings);
+
+/* sl_cmdq_leave drops the handle *q (zeroed; the blocks live on) and returns
+   the blocks' memory, or NULL when q holds none. */
+void *sl_cmdq_leave(sl_cmdq_t *q);
+
+/* sl_cmdq_delete unformats blocks made by sl_cmdq_new (magic cleared: later
+   joins fail) and returns their memory; NULL when `mem` holds none.  The
+   creator only, once no process uses them. */
+void *sl_cmdq_delete(void *mem);
 
 /* ---- sender side: the ctrl thread only ---------------------------------- */
 

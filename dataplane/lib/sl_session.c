@@ -9,11 +9,10 @@
 #include <string.h>
 
 #include "sl_session.h"
+#include "sl_session_private.h"
 #include "sl_log.h"
 
-#define SESS_MAGIC  0x5353455353454c53ull /* "SLESSESS" */
-#define SESS_LAYOUT 1u
-#define RX          memory_order_relaxed
+#define RX memory_order_relaxed
 
 #define SESS_SNAPSHOT_TRIES 10000
 
@@ -76,7 +75,7 @@ sl_session_table_t *sl_session_table_new(void *mem, uint32_t lcore)
 	}
 	sl_session_table_t *t = mem;
 	memset(t, 0, sizeof(*t));
-	t->layout = SESS_LAYOUT;
+	t->layout = SL_SESSION_LAYOUT;
 	t->lcore = lcore;
 	atomic_store_explicit(&t->live_n, 0, RX);
 	for (uint32_t i = 0; i < SL_SESSIONS_PER_LCORE; i++) {
@@ -87,16 +86,22 @@ sl_session_table_t *sl_session_table_new(void *mem, uint32_t lcore)
 		atomic_store_explicit(&s->sid, 0, RX);
 	}
 	atomic_thread_fence(memory_order_release);
-	t->magic = SESS_MAGIC;
+	t->magic = SL_SESSION_MAGIC;
 	return t;
 }
 
 sl_session_table_t *sl_session_table_join(void *mem)
 {
 	sl_session_table_t *t = mem;
-	if (SL_UNLIKELY(t == NULL || t->magic != SESS_MAGIC || t->layout != SESS_LAYOUT))
+	if (SL_UNLIKELY(t == NULL || t->magic != SL_SESSION_MAGIC ||
+	                t->layout != SL_SESSION_LAYOUT))
 		return NULL;
 	atomic_thread_fence(memory_order_acquire);
+	return t;
+}
+
+void *sl_session_table_leave(sl_session_table_t *t)
+{
 	return t;
 }
 

@@ -346,6 +346,10 @@ sl_session_table_t *sl_session_table_new(void *mem, uint32_t lcore);
    returns it, or NULL. */
 sl_session_table_t *sl_session_table_join(void *mem);
 
+/* sl_session_table_leave drops a handle (the table lives on) and returns its
+   memory; NULL for a NULL handle. */
+void *sl_session_table_leave(sl_session_table_t *t);
+
 /* sl_session_table_delete unformats a table (magic cleared) and returns its
    memory; NULL when t is not a table.  Owner only, no session in use. */
 void *sl_session_table_delete(sl_session_table_t *t);

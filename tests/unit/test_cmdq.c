@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sl_cmdq.h"
+#include "sl_cmdq_private.h"
 #include "sl_region.h"
 
 #define N_LCORES 2
@@ -159,6 +160,16 @@ START_TEST(test_footprint_new_join)
 	ck_assert_int_eq(sl_cmdq_recv(&qb, 1, &m), SL_CMDQ_RX_DELIVER); /* install */
 	ck_assert_int_eq(sl_cmdq_recv(&qb, 1, &m), SL_CMDQ_RX_DELIVER);
 	ck_assert_uint_eq(sl_cmdq_depth(&qa, 1, 7), 0);
+	/* another layout version, a damaged magic */
+	struct sl_cmdq_shm *sh = b;
+	sh->layout = SL_CMDQ_LAYOUT + 1;
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, N_LCORES), -EPROTO);
+	sh->layout = SL_CMDQ_LAYOUT;
+	sh->magic ^= 1;
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, N_LCORES), -EPROTO);
+	ck_assert_ptr_null(sl_cmdq_delete(b));
+	sh->magic ^= 1;
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, N_LCORES), 0);
 	/* a missing ring, and fewer rings than the table has lcores, are refused */
 	struct rte_ring *none[N_LCORES] = {NULL};
 	ck_assert_int_eq(sl_cmdq_join(&qb, b, none, N_LCORES), -EPROTO);
@@ -167,6 +178,18 @@ START_TEST(test_footprint_new_join)
 	ck_assert_int_eq(sl_region_create(&small, new_path(), 1, "unit"), 0);
 	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, rings_of(&small)), -EPROTO);
 	sl_region_close(&small);
+	/* leave drops the handle only; delete unformats: joins fail after */
+	sl_cmdq_t qc;
+	ck_assert_int_eq(sl_cmdq_join(&qc, a, rings, N_LCORES), 0);
+	ck_assert_ptr_eq(sl_cmdq_leave(&qc), a);
+	ck_assert_ptr_null(qc.shm);
+	ck_assert_ptr_null(sl_cmdq_leave(&qc));
+	ck_assert_int_eq(sl_cmdq_join(&qc, b, rings, N_LCORES), 0);
+	ck_assert_ptr_eq(sl_cmdq_delete(a), a);
+	ck_assert_int_eq(sl_cmdq_join(&qc, b, rings, N_LCORES), -EPROTO);
+	ck_assert_ptr_null(sl_cmdq_delete(b));
+	ck_assert_uint_eq(sl_cmdq_align(), SL_CACHE_LINE);
+	ck_assert_uint_eq(sl_cmdq_footprint(N_LCORES) % sl_cmdq_align(), 0);
 	munmap(a, fp);
 	munmap(b, fp);
 	close(fd);

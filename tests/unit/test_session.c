@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "sl_session.h"
+#include "sl_session_private.h"
 
 static sl_session_table_t tab_mem;
 static sl_session_table_t *tab;
@@ -151,6 +152,15 @@ START_TEST(test_join_checks_magic)
 {
 	ck_assert_ptr_eq(sl_session_table_join(&tab_mem), tab);
 	ck_assert_ptr_null(sl_session_table_join(NULL));
+	tab->layout = SL_SESSION_LAYOUT + 1; /* another layout version */
+	ck_assert_ptr_null(sl_session_table_join(&tab_mem));
+	tab->layout = SL_SESSION_LAYOUT;
+	tab->magic ^= 1; /* damaged magic */
+	ck_assert_ptr_null(sl_session_table_join(&tab_mem));
+	ck_assert_ptr_null(sl_session_table_delete(tab));
+	tab->magic ^= 1;
+	ck_assert_ptr_eq(sl_session_table_leave(sl_session_table_join(&tab_mem)), &tab_mem);
+	ck_assert_ptr_eq(sl_session_table_join(&tab_mem), tab); /* leave keeps it */
 	ck_assert_ptr_eq(sl_session_table_delete(tab), &tab_mem);
 	ck_assert_ptr_null(sl_session_table_join(&tab_mem));
 	ck_assert_ptr_null(sl_session_table_delete(tab));
