@@ -75,7 +75,8 @@ static json_t *api_dataplane(const sl_ctrl_t *c)
 	                 (json_int_t)(h ? atomic_load(&h->dp_pid) : 0), "lcores",
 	                 (json_int_t)(h ? h->n_lcores : 0), "ip", ip_s, "udp_port",
 	                 (json_int_t)(h ? h->dp_udp_port : 0), "mac", mac_s, "life",
-	                 h ? sl_life_str(atomic_load(&h->life)) : "none", "region", c->dp.path);
+	                 h ? sl_region_life_str(atomic_load(&h->life)) : "none", "region",
+	                 c->dp.path);
 }
 
 static json_t *api_status(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
@@ -145,7 +146,7 @@ static json_t *api_stats_dp(const sl_ctrl_t *c)
 		    lcores, json_pack("{s:I, s:I, s:b, s:I, s:o}", "index", (json_int_t)i,
 		                      "lcore_id", (json_int_t)atomic_load(&lc->lcore_id), "running",
 		                      atomic_load(&lc->running) != 0, "sessions",
-		                      (json_int_t)sl_sess_count(sl_region_sess(&c->dp.region, i)),
+		                      (json_int_t)sl_session_count(sl_region_sess(&c->dp.region, i)),
 		                      "counters", api_cnt_json(v)));
 	}
 	return json_pack("{s:b, s:I, s:o, s:o}", "attached", c->dp.attached, "lcores",

@@ -145,7 +145,7 @@ static void dplink_try_attach(sl_dplink_t *l, uint64_t now_ns)
 		l->on_attach(l->hook_ctx, &l->region, true, now_ns);
 	SL_INFO("attached to dataplane pid %u (%u lcores, life %s) at %s",
 	        atomic_load(&l->region.hdr->dp_pid), l->region.hdr->n_lcores,
-	        sl_life_str(sl_region_life(&l->region)), l->path);
+	        sl_region_life_str(sl_region_life(&l->region)), l->path);
 }
 
 /* Still the same, living dataplane? */

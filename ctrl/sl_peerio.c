@@ -17,17 +17,17 @@ void sl_peerio_set_reply_hook(sl_peerio_t *io, sl_peerio_reply_fn fn, void *ctx)
 }
 
 /* peerio_up: the UP peer of session sid, or NULL. */
-static const sl_peer_t *peerio_up(const sl_peerio_t *io, uint32_t sid)
+static const sl_peers_entry_t *peerio_up(const sl_peerio_t *io, uint32_t sid)
 {
 	if (io->pm->region == NULL)
 		return NULL;
-	const sl_peer_t *p = sl_peers_by_sid(&io->pm->peers, sid);
+	const sl_peers_entry_t *p = sl_peers_by_sid(&io->pm->peers, sid);
 	return p != NULL && p->state == SL_PEER_UP && p->sid == sid ? p : NULL;
 }
 
 static sl_peerio_send_t peerio_send(sl_peerio_t *io, uint32_t sid, const void *cmd, uint16_t len)
 {
-	const sl_peer_t *p = peerio_up(io, sid);
+	const sl_peers_entry_t *p = peerio_up(io, sid);
 	if (p == NULL) {
 		io->cnt.gone++;
 		return SL_PEERIO_GONE;
@@ -154,7 +154,7 @@ static uint32_t peerio_walk(const sl_peerio_t *io, uint32_t height, bool claim, 
 	if (io->pm->region == NULL)
 		return 0;
 	for (uint32_t i = 0, up = 0; i < end && up < t->n_up && n < cap; i++) {
-		const sl_peer_t *p = &t->e[i];
+		const sl_peers_entry_t *p = &t->e[i];
 		if (p->state != SL_PEER_UP)
 			continue;
 		up++;
@@ -184,7 +184,7 @@ bool sl_peerio_is_live(const sl_peerio_t *io, uint32_t sid)
 
 void sl_peerio_addr(const sl_peerio_t *io, uint32_t sid, uint32_t *ip, uint16_t *port)
 {
-	const sl_peer_t *p = sl_peers_by_sid(&io->pm->peers, sid);
+	const sl_peers_entry_t *p = sl_peers_by_sid(&io->pm->peers, sid);
 	*ip = p != NULL ? p->ip : 0;
 	*port = p != NULL ? p->port : 0;
 }

@@ -84,12 +84,12 @@ int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[
 	return 0;
 }
 
-static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peer_t *p, uint64_t now_ns);
+static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peers_entry_t *p, uint64_t now_ns);
 
 /* Give p's admission back: its outbound nonce, its committed or adopted
    record (by session id), else the PENDING reservation of its own HELLO
    (same nonce: never the record of another session to the same node). */
-static void peermgr_admit_release(sl_peermgr_t *n, sl_peer_t *p)
+static void peermgr_admit_release(sl_peermgr_t *n, sl_peers_entry_t *p)
 {
 	if (p->outbound)
 		sl_admit_nonce_del(&n->admit, p->nonce);
@@ -108,14 +108,14 @@ static uint32_t peermgr_adopt(sl_peermgr_t *n, uint64_t now_ns)
 {
 	uint32_t adopted = 0;
 	for (uint32_t l = 0; l < n->peers.n_lcores; l++) {
-		const struct sl_sess_table *t = sl_region_sess(n->region, l);
+		const struct sl_session_table *t = sl_region_sess(n->region, l);
 		if (t == NULL)
 			continue;
 		for (uint32_t s = 0; s < SL_SESSIONS_PER_LCORE; s++) {
-			sl_sess_info_t info;
-			if (sl_sess_snapshot(t, s, &info) != 1)
+			sl_session_info_t info;
+			if (sl_session_snapshot(t, s, &info) != 1)
 				continue;
-			sl_peer_t *p =
+			sl_peers_entry_t *p =
 			    sl_peers_adopt(&n->peers, info.sid, info.peer_ip, info.peer_port,
 			                   info.streams, info.node_id, now_ns);
 			if (p != NULL && peermgr_admit_adopt(n, p, now_ns))
@@ -125,15 +125,15 @@ static uint32_t peermgr_adopt(sl_peermgr_t *n, uint64_t now_ns)
 	return adopted;
 }
 
-static void peermgr_connect_end(sl_peermgr_t *n, sl_peer_t *p, sl_code_t code, const char *msg,
-                                const char *reject_reason, uint32_t retry_after_s);
+static void peermgr_connect_end(sl_peermgr_t *n, sl_peers_entry_t *p, sl_code_t code,
+                                const char *msg, const char *reject_reason, uint32_t retry_after_s);
 
 /* Forget every session: admission capacity, nonces, waiters. */
 static void peermgr_forget_all(sl_peermgr_t *n, const char *why)
 {
 	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0; i < end; i++) {
-		sl_peer_t *p = &n->peers.e[i];
+		sl_peers_entry_t *p = &n->peers.e[i];
 		if (p->state == SL_PEER_FREE)
 			continue;
 		peermgr_admit_release(n, p);
@@ -150,7 +150,7 @@ int sl_peermgr_attach(sl_peermgr_t *n, sl_region_t *r, uint64_t now_ns)
 	memcpy(h->chain_id, n->chain_id, 32);
 	atomic_thread_fence(memory_order_release);
 	if (SL_UNLIKELY(sl_peers_reset(&n->peers, h->n_lcores) != 0 ||
-	                sl_cmdq_join(&n->cmdq, sl_region_cmdq_mem(r), r) != 0)) {
+	                sl_region_cmdq_join(r, &n->cmdq) != 0)) {
 		SL_ERR("region %s: session tables or command blocks not usable; admitting nothing",
 		       r->path);
 		n->region = NULL;
@@ -199,7 +199,7 @@ uint32_t sl_peermgr_live(const sl_peermgr_t *n)
 /* ---- commands ----------------------------------------------------------- */
 
 /* Handle an outcome of a per-session send; returns true when queued. */
-static bool peermgr_outcome(sl_peermgr_t *n, sl_peer_t *p, sl_cmdq_outcome_t o, uint8_t what)
+static bool peermgr_outcome(sl_peermgr_t *n, sl_peers_entry_t *p, sl_cmdq_outcome_t o, uint8_t what)
 {
 	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
 	switch (o) {
@@ -229,7 +229,7 @@ static bool peermgr_outcome(sl_peermgr_t *n, sl_peer_t *p, sl_cmdq_outcome_t o, 
 	}
 }
 
-static void peermgr_send_install(sl_peermgr_t *n, sl_peer_t *p)
+static void peermgr_send_install(sl_peermgr_t *n, sl_peers_entry_t *p)
 {
 	if (n->region == NULL)
 		return;
@@ -240,7 +240,7 @@ static void peermgr_send_install(sl_peermgr_t *n, sl_peer_t *p)
 		n->cnt.installs++;
 }
 
-static void peermgr_send_teardown(sl_peermgr_t *n, sl_peer_t *p)
+static void peermgr_send_teardown(sl_peermgr_t *n, sl_peers_entry_t *p)
 {
 	if (n->region == NULL)
 		return;
@@ -253,7 +253,7 @@ static void peermgr_send_teardown(sl_peermgr_t *n, sl_peer_t *p)
 
 /* Free a slot whose install never reached the dataplane (no SESSION_DOWN
    will come for it). */
-static void peermgr_free_unsent(sl_peermgr_t *n, sl_peer_t *p)
+static void peermgr_free_unsent(sl_peermgr_t *n, sl_peers_entry_t *p)
 {
 	peermgr_admit_release(n, p);
 	sl_peers_set_state(&n->peers, p, SL_PEER_FREE);
@@ -261,7 +261,7 @@ static void peermgr_free_unsent(sl_peermgr_t *n, sl_peer_t *p)
 
 /* End a session: GOODBYE(goodbye), exit kind `exit`.  Returns 1 when a
    teardown was started or the entry freed, 0 when already closing. */
-static int peermgr_close(sl_peermgr_t *n, sl_peer_t *p, uint16_t goodbye, uint16_t exit)
+static int peermgr_close(sl_peermgr_t *n, sl_peers_entry_t *p, uint16_t goodbye, uint16_t exit)
 {
 	if (p->state == SL_PEER_CLOSING)
 		return 0;
@@ -279,7 +279,7 @@ static void peermgr_resend(sl_peermgr_t *n)
 {
 	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0; i < end && n->peers.n_resend > 0; i++) {
-		sl_peer_t *p = &n->peers.e[i];
+		sl_peers_entry_t *p = &n->peers.e[i];
 		if ((p->resend & SL_PEER_RESEND_INSTALL) != 0)
 			peermgr_send_install(n, p);
 		if ((p->resend & SL_PEER_RESEND_TEARDOWN) != 0)
@@ -321,8 +321,8 @@ static void peermgr_send_reject(sl_peermgr_t *n, const sl_msg_t *m, const sl_evt
 static void peermgr_accept(sl_peermgr_t *n, const sl_msg_t *m, const sl_evt_hello_t *ev,
                            const sl_wire_hello_t *h, const sl_admit_decision_t *d, uint64_t now_ns)
 {
-	sl_peer_t *p = sl_peers_alloc(&n->peers, d->lcore, SL_PEER_INSTALLING, ev->src_ip,
-	                              ev->src_port, now_ns);
+	sl_peers_entry_t *p = sl_peers_alloc(&n->peers, d->lcore, SL_PEER_INSTALLING, ev->src_ip,
+	                                     ev->src_port, now_ns);
 	if (SL_UNLIKELY(p == NULL)) { /* every slot busy (some still closing) */
 		sl_admit_remove(&n->admit, h->node_id);
 		peermgr_send_reject(n, m, ev, h->reply_session, SL_WIRE_REJECT_FULL,
@@ -362,7 +362,7 @@ static void peermgr_restarted(sl_peermgr_t *n, const sl_wire_hello_t *h, uint32_
 	if (a == NULL || a->state != SL_ADMIT_PEER_UP || a->outbound || a->ip != ip ||
 	    a->port != port || a->nonce == h->nonce)
 		return;
-	sl_peer_t *p = sl_peers_by_sid(&n->peers, a->session);
+	sl_peers_entry_t *p = sl_peers_by_sid(&n->peers, a->session);
 	if (p == NULL || p->state != SL_PEER_UP || p->outbound)
 		return;
 	SL_INFO("session %u: its peer %u.%u.%u.%u:%u says HELLO again (new nonce): it restarted; "
@@ -399,7 +399,7 @@ static void peermgr_on_hello(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns
 	/* The same (node_id, nonce) again: the same install, so the lcore
 	   answers the same HELLO_ACK (SPEC §4). */
 	n->cnt.accept_repeats++;
-	sl_peer_t *p = sl_peers_find_nonce(&n->peers, d.lcore, h.node_id, h.nonce);
+	sl_peers_entry_t *p = sl_peers_find_nonce(&n->peers, d.lcore, h.node_id, h.nonce);
 	if (p != NULL && (p->state == SL_PEER_INSTALLING || p->state == SL_PEER_UP) &&
 	    (p->resend & SL_PEER_RESEND_INSTALL) == 0)
 		peermgr_send_install(n, p);
@@ -409,9 +409,9 @@ static void peermgr_on_hello(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns
 
 /* The entry an event names: its slot, non-FREE, and the same generation
    (the dataplane's sid is the truth once UP). */
-static sl_peer_t *peermgr_entry(sl_peermgr_t *n, uint32_t sid)
+static sl_peers_entry_t *peermgr_entry(sl_peermgr_t *n, uint32_t sid)
 {
-	sl_peer_t *p = sl_peers_get(&n->peers, sl_sid_lcore(sid), sl_sid_slot(sid));
+	sl_peers_entry_t *p = sl_peers_get(&n->peers, sl_sid_lcore(sid), sl_sid_slot(sid));
 	if (p == NULL || p->state == SL_PEER_FREE || p->sid != sid) {
 		n->cnt.events_stale++;
 		return NULL;
@@ -434,13 +434,13 @@ static sl_code_t peermgr_reject_code(uint16_t reason)
 	}
 }
 
-static void peermgr_view(sl_peermgr_t *n, const sl_peer_t *p, uint64_t now_ns,
+static void peermgr_view(sl_peermgr_t *n, const sl_peers_entry_t *p, uint64_t now_ns,
                          sl_peermgr_view_t *v);
 
 /* End the connect awaited on p (its waiter's token): the connect_end hook
    gets the peer (code OK) or the error, once. */
-static void peermgr_connect_end(sl_peermgr_t *n, sl_peer_t *p, sl_code_t code, const char *msg,
-                                const char *reject_reason, uint32_t retry_after_s)
+static void peermgr_connect_end(sl_peermgr_t *n, sl_peers_entry_t *p, sl_code_t code,
+                                const char *msg, const char *reject_reason, uint32_t retry_after_s)
 {
 	uint64_t token = p->waiter;
 	if (token == 0)
@@ -459,7 +459,7 @@ static void peermgr_connect_end(sl_peermgr_t *n, sl_peer_t *p, sl_code_t code, c
 
 /* The peer-table entry behind an admission record: the session it
    committed or adopted, or the install of the HELLO it reserved. */
-static sl_peer_t *peermgr_peer_of(sl_peermgr_t *n, const sl_admit_peer_t *a)
+static sl_peers_entry_t *peermgr_peer_of(sl_peermgr_t *n, const sl_admit_peer_t *a)
 {
 	if (a->state == SL_ADMIT_PEER_UP)
 		return sl_peers_by_sid(&n->peers, a->session);
@@ -473,7 +473,7 @@ static sl_peer_t *peermgr_peer_of(sl_peermgr_t *n, const sl_admit_peer_t *a)
    with two in the same direction the older one stays.  The other gets
    GOODBYE(ADMIN), exit CANCEL (SPEC has no GOODBYE "duplicate"; ADMIN is
    "closed by local policy").  Returns false when p is the one closed. */
-static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peer_t *p, uint64_t now_ns)
+static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peers_entry_t *p, uint64_t now_ns)
 {
 	uint16_t lcore = (uint16_t)sl_peers_lcore_of(&n->peers, p);
 	sl_admit_err_t e = sl_admit_adopt(&n->admit, p->node_id, p->sid, p->ip, p->port, lcore,
@@ -486,7 +486,7 @@ static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peer_t *p, uint64_t now_ns)
 		return true;
 	}
 	const sl_admit_peer_t *a = sl_admit_find(&n->admit, p->node_id);
-	sl_peer_t *other = peermgr_peer_of(n, a);
+	sl_peers_entry_t *other = peermgr_peer_of(n, a);
 	if (other == NULL || other == p || other->state == SL_PEER_CLOSING) {
 		/* a record without a (lasting) session: replace it */
 		sl_admit_remove(&n->admit, p->node_id);
@@ -494,7 +494,7 @@ static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peer_t *p, uint64_t now_ns)
 	}
 	bool keep_p = p->outbound != other->outbound &&
 	              (p->outbound != 0) == sl_admit_keep_ours(&n->admit, p->node_id);
-	sl_peer_t *loser = keep_p ? other : p;
+	sl_peers_entry_t *loser = keep_p ? other : p;
 	if (keep_p) {
 		sl_admit_remove(&n->admit, p->node_id);
 		sl_admit_adopt(&n->admit, p->node_id, p->sid, p->ip, p->port, lcore, p->streams,
@@ -508,7 +508,7 @@ static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peer_t *p, uint64_t now_ns)
 	return keep_p;
 }
 
-static void peermgr_note(sl_peermgr_t *n, sl_peermgr_note_kind_t kind, const sl_peer_t *p,
+static void peermgr_note(sl_peermgr_t *n, sl_peermgr_note_kind_t kind, const sl_peers_entry_t *p,
                          uint32_t sid, const char *reason, uint16_t misb)
 {
 	if (n->note == NULL)
@@ -521,7 +521,8 @@ static void peermgr_note(sl_peermgr_t *n, sl_peermgr_note_kind_t kind, const sl_
 static void peermgr_on_up(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	const sl_evt_session_up_t *u = (const sl_evt_session_up_t *)m->payload;
-	sl_peer_t *p = sl_peers_get(&n->peers, sl_sid_lcore(m->session), sl_sid_slot(m->session));
+	sl_peers_entry_t *p =
+	    sl_peers_get(&n->peers, sl_sid_lcore(m->session), sl_sid_slot(m->session));
 	if (p == NULL) {
 		n->cnt.events_stale++;
 		return;
@@ -591,7 +592,7 @@ static void peermgr_on_down(sl_peermgr_t *n, const sl_msg_t *m)
 	const sl_evt_session_down_t *d = (const sl_evt_session_down_t *)m->payload;
 	if (!peermgr_count_down(n, m->session, d->exit))
 		return;
-	sl_peer_t *p = peermgr_entry(n, m->session);
+	sl_peers_entry_t *p = peermgr_entry(n, m->session);
 	if (p == NULL)
 		return;
 	n->cnt.sessions_down++;
@@ -622,7 +623,7 @@ static void peermgr_on_down(sl_peermgr_t *n, const sl_msg_t *m)
 static void peermgr_on_connect_failed(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	const sl_evt_connect_failed_t *f = (const sl_evt_connect_failed_t *)m->payload;
-	sl_peer_t *p = peermgr_entry(n, m->session);
+	sl_peers_entry_t *p = peermgr_entry(n, m->session);
 	if (p == NULL)
 		return;
 	n->cnt.connect_failed++;
@@ -648,7 +649,7 @@ static void peermgr_on_connect_failed(sl_peermgr_t *n, const sl_msg_t *m, uint64
 static void peermgr_on_liveness(sl_peermgr_t *n, const sl_msg_t *m)
 {
 	const sl_evt_liveness_t *l = (const sl_evt_liveness_t *)m->payload;
-	sl_peer_t *p = peermgr_entry(n, m->session);
+	sl_peers_entry_t *p = peermgr_entry(n, m->session);
 	if (p == NULL)
 		return;
 	p->suspect = l->state == 1;
@@ -673,7 +674,7 @@ static void peermgr_on_peers(sl_peermgr_t *n, const sl_msg_t *m)
 static void peermgr_on_misbehavior(sl_peermgr_t *n, const sl_msg_t *m)
 {
 	const sl_evt_misbehavior_t *b = (const sl_evt_misbehavior_t *)m->payload;
-	sl_peer_t *p = peermgr_entry(n, m->session);
+	sl_peers_entry_t *p = peermgr_entry(n, m->session);
 	if (p == NULL)
 		return;
 	sl_peers_misbehavior(p, b->kind);
@@ -690,7 +691,7 @@ void sl_peermgr_set_note_hook(sl_peermgr_t *n, sl_peermgr_note_fn fn, void *ctx)
 
 void sl_peermgr_misbehavior(sl_peermgr_t *n, uint32_t sid, uint16_t kind)
 {
-	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	sl_peers_entry_t *p = sl_peers_by_sid(&n->peers, sid);
 	if (p == NULL)
 		return;
 	sl_peers_misbehavior(p, kind);
@@ -763,7 +764,7 @@ int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t tok
 	int w = sl_rss_worker(&h->rss, ip, port, h->dp_ipv4, h->dp_udp_port);
 	uint32_t lcore =
 	    w >= 0 && (uint32_t)w < n->peers.n_lcores ? (uint32_t)w : sl_peers_roomiest(&n->peers);
-	sl_peer_t *p = sl_peers_alloc(&n->peers, lcore, SL_PEER_CONNECTING, ip, port, now_ns);
+	sl_peers_entry_t *p = sl_peers_alloc(&n->peers, lcore, SL_PEER_CONNECTING, ip, port, now_ns);
 	if (p == NULL)
 		return peermgr_fail(err, SL_CODE_BUSY, "no free session slot on lcore %u", lcore);
 	uint64_t deadline = now_ns + (uint64_t)n->cfg->connect_timeout_ms * SL_NS_PER_MS;
@@ -790,7 +791,7 @@ int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t tok
 
 void sl_peermgr_connect_abandon(sl_peermgr_t *n, uint32_t sid, uint64_t token)
 {
-	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	sl_peers_entry_t *p = sl_peers_by_sid(&n->peers, sid);
 	if (p == NULL || token == 0 || p->waiter != token)
 		return;
 	p->waiter = 0;
@@ -849,7 +850,7 @@ static void peermgr_publish_book(sl_peermgr_t *n)
 	uint32_t nf = 0, end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	uint32_t now_unix = (uint32_t)time(NULL);
 	for (uint32_t i = 0; i < end && nf < SL_REGION_BOOK_MAX; i++) {
-		const sl_peer_t *p = &n->peers.e[i];
+		const sl_peers_entry_t *p = &n->peers.e[i];
 		if (p->state != SL_PEER_UP || !sl_book_valid_addr(p->ip, p->port))
 			continue;
 		first[nf] =
@@ -867,7 +868,7 @@ static void peermgr_guard_waiters(sl_peermgr_t *n, uint64_t now_ns)
 {
 	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0; i < end; i++) {
-		sl_peer_t *p = &n->peers.e[i];
+		sl_peers_entry_t *p = &n->peers.e[i];
 		if (p->waiter != 0 && p->state == SL_PEER_CONNECTING && now_ns > p->deadline_ns)
 			peermgr_connect_end(n, p, SL_CODE_TIMEOUT,
 			                    "the dataplane did not report the connect", NULL, 0);
@@ -902,7 +903,7 @@ void sl_peermgr_tick(sl_peermgr_t *n, uint32_t life, uint64_t now_ns)
 
 /* ---- views ------------------------------------------------------------------ */
 
-static const char *peermgr_state_word(const sl_peer_t *p)
+static const char *peermgr_state_word(const sl_peers_entry_t *p)
 {
 	switch (p->state) {
 	case SL_PEER_UP:
@@ -919,7 +920,7 @@ static const char *peermgr_state_word(const sl_peer_t *p)
 
 /* peermgr_hs_parked: the session's header-sync service is parked (its
    generation's park flag in the command block). */
-static bool peermgr_hs_parked(const sl_peermgr_t *n, const sl_peer_t *p)
+static bool peermgr_hs_parked(const sl_peermgr_t *n, const sl_peers_entry_t *p)
 {
 	return n->region != NULL && p->gen != 0 &&
 	       sl_cmdq_parked(&n->cmdq, sl_peers_lcore_of(&n->peers, p),
@@ -927,16 +928,17 @@ static bool peermgr_hs_parked(const sl_peermgr_t *n, const sl_peer_t *p)
 }
 
 /* peermgr_live_info: the dataplane's entry for p, when it has p live. */
-static bool peermgr_live_info(sl_peermgr_t *n, const sl_peer_t *p, sl_sess_info_t *info)
+static bool peermgr_live_info(sl_peermgr_t *n, const sl_peers_entry_t *p, sl_session_info_t *info)
 {
 	uint32_t lcore = sl_peers_lcore_of(&n->peers, p), slot = sl_peers_slot_of(&n->peers, p);
-	const struct sl_sess_table *t = n->region ? sl_region_sess(n->region, lcore) : NULL;
-	return t != NULL && sl_sess_snapshot(t, slot, info) == 1 && info->sid == p->sid;
+	const struct sl_session_table *t = n->region ? sl_region_sess(n->region, lcore) : NULL;
+	return t != NULL && sl_session_snapshot(t, slot, info) == 1 && info->sid == p->sid;
 }
 
-static void peermgr_view(sl_peermgr_t *n, const sl_peer_t *p, uint64_t now_ns, sl_peermgr_view_t *v)
+static void peermgr_view(sl_peermgr_t *n, const sl_peers_entry_t *p, uint64_t now_ns,
+                         sl_peermgr_view_t *v)
 {
-	sl_sess_info_t info;
+	sl_session_info_t info;
 	bool live = peermgr_live_info(n, p, &info);
 	*v = (sl_peermgr_view_t){
 	    .sid = p->sid,
@@ -968,7 +970,7 @@ uint32_t sl_peermgr_next(sl_peermgr_t *n, uint32_t cursor, uint64_t now_ns, sl_p
 int sl_peermgr_show(sl_peermgr_t *n, uint32_t sid, uint64_t now_ns, sl_peermgr_detail_t *out,
                     sl_peermgr_err_t *err)
 {
-	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	sl_peers_entry_t *p = sl_peers_by_sid(&n->peers, sid);
 	if (p == NULL)
 		return peermgr_fail(err, SL_CODE_NOT_FOUND, "no session %u", sid);
 	memset(out, 0, sizeof *out);
@@ -987,7 +989,7 @@ int sl_peermgr_show(sl_peermgr_t *n, uint32_t sid, uint64_t now_ns, sl_peermgr_d
 
 int sl_peermgr_disconnect(sl_peermgr_t *n, uint32_t sid, sl_peermgr_err_t *err)
 {
-	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	sl_peers_entry_t *p = sl_peers_by_sid(&n->peers, sid);
 	if (p == NULL)
 		return peermgr_fail(err, SL_CODE_NOT_FOUND, "no session %u", sid);
 	if (peermgr_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL))
@@ -997,7 +999,7 @@ int sl_peermgr_disconnect(sl_peermgr_t *n, uint32_t sid, sl_peermgr_err_t *err)
 
 int sl_peermgr_park(sl_peermgr_t *n, uint32_t sid, sl_peermgr_err_t *err)
 {
-	sl_peer_t *p = sl_peers_by_sid(&n->peers, sid);
+	sl_peers_entry_t *p = sl_peers_by_sid(&n->peers, sid);
 	if (p == NULL || p->state != SL_PEER_UP || n->region == NULL)
 		return peermgr_fail(err, SL_CODE_NOT_FOUND, "no live session %u", sid);
 	if ((p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)
@@ -1029,7 +1031,7 @@ int sl_peermgr_ban(sl_peermgr_t *n, uint32_t ip, uint32_t seconds, uint64_t now_
 	int closed = 0;
 	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0; i < end; i++) {
-		sl_peer_t *p = &n->peers.e[i];
+		sl_peers_entry_t *p = &n->peers.e[i];
 		if (p->state != SL_PEER_FREE && p->ip == ip)
 			closed += peermgr_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL);
 	}

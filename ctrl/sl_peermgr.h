@@ -190,7 +190,7 @@ typedef struct {
 	double phi;
 	uint16_t misb_last;
 	uint32_t misb_kind[SL_MISB_CNT];
-	sl_sess_info_t info;
+	sl_session_info_t info;
 } sl_peermgr_detail_t;
 
 /* The outcome of an awaited connect, for the connect_end hook: code

@@ -7,7 +7,7 @@ static const char *const sl_peer_state_names[] = {"free", "installing", "connect
                                                   "closing"};
 _Static_assert(SL_ARRAY_LEN(sl_peer_state_names) == SL_PEER_STATE_CNT, "state names");
 
-const char *sl_peer_state_str(unsigned state)
+const char *sl_peers_state_str(unsigned state)
 {
 	return state < SL_PEER_STATE_CNT ? sl_peer_state_names[state] : "?";
 }
@@ -38,32 +38,32 @@ int sl_peers_init(sl_peers_t *t, uint32_t n_lcores, uint32_t gen_seed)
 	return sl_peers_reset(t, n_lcores);
 }
 
-sl_peer_t *sl_peers_get(sl_peers_t *t, uint32_t lcore, uint32_t slot)
+sl_peers_entry_t *sl_peers_get(sl_peers_t *t, uint32_t lcore, uint32_t slot)
 {
 	if (SL_UNLIKELY(lcore >= t->n_lcores || slot >= SL_SESSIONS_PER_LCORE))
 		return NULL;
 	return &t->e[lcore * SL_SESSIONS_PER_LCORE + slot];
 }
 
-uint32_t sl_peers_lcore_of(const sl_peers_t *t, const sl_peer_t *p)
+uint32_t sl_peers_lcore_of(const sl_peers_t *t, const sl_peers_entry_t *p)
 {
 	return (uint32_t)(p - t->e) / SL_SESSIONS_PER_LCORE;
 }
 
-uint32_t sl_peers_slot_of(const sl_peers_t *t, const sl_peer_t *p)
+uint32_t sl_peers_slot_of(const sl_peers_t *t, const sl_peers_entry_t *p)
 {
 	return (uint32_t)(p - t->e) % SL_SESSIONS_PER_LCORE;
 }
 
-sl_peer_t *sl_peers_by_sid(sl_peers_t *t, uint32_t sid)
+sl_peers_entry_t *sl_peers_by_sid(sl_peers_t *t, uint32_t sid)
 {
-	sl_peer_t *p = sl_peers_get(t, sl_sid_lcore(sid), sl_sid_slot(sid));
+	sl_peers_entry_t *p = sl_peers_get(t, sl_sid_lcore(sid), sl_sid_slot(sid));
 	if (p == NULL || p->state == SL_PEER_FREE || p->sid != sid)
 		return NULL;
 	return p;
 }
 
-void sl_peers_set_state(sl_peers_t *t, sl_peer_t *p, sl_peer_state_t state)
+void sl_peers_set_state(sl_peers_t *t, sl_peers_entry_t *p, sl_peer_state_t state)
 {
 	uint32_t lcore = sl_peers_lcore_of(t, p);
 	if (p->state == state)
@@ -96,17 +96,17 @@ uint32_t sl_peers_roomiest(const sl_peers_t *t)
 	return best;
 }
 
-sl_peer_t *sl_peers_alloc(sl_peers_t *t, uint32_t lcore, sl_peer_state_t state, uint32_t ip,
-                          uint16_t port, uint64_t now_ns)
+sl_peers_entry_t *sl_peers_alloc(sl_peers_t *t, uint32_t lcore, sl_peer_state_t state, uint32_t ip,
+                                 uint16_t port, uint64_t now_ns)
 {
 	if (SL_UNLIKELY(lcore >= t->n_lcores || t->n_free[lcore] == 0 ||
 	                (state != SL_PEER_INSTALLING && state != SL_PEER_CONNECTING)))
 		return NULL;
-	sl_peer_t *base = &t->e[lcore * SL_SESSIONS_PER_LCORE];
+	sl_peers_entry_t *base = &t->e[lcore * SL_SESSIONS_PER_LCORE];
 	uint32_t start = t->next_free[lcore];
 	for (uint32_t k = 0; k < SL_SESSIONS_PER_LCORE; k++) {
 		uint32_t slot = (start + k) % SL_SESSIONS_PER_LCORE;
-		sl_peer_t *p = &base[slot];
+		sl_peers_entry_t *p = &base[slot];
 		if (p->state != SL_PEER_FREE)
 			continue;
 		t->next_free[lcore] = (slot + 1) % SL_SESSIONS_PER_LCORE;
@@ -122,7 +122,7 @@ sl_peer_t *sl_peers_alloc(sl_peers_t *t, uint32_t lcore, sl_peer_state_t state, 
 	return NULL; /* n_free said otherwise: unreachable */
 }
 
-void sl_peers_up(sl_peers_t *t, sl_peer_t *p, uint32_t sid, uint32_t streams,
+void sl_peers_up(sl_peers_t *t, sl_peers_entry_t *p, uint32_t sid, uint32_t streams,
                  const uint8_t node_id[32], uint64_t now_ns)
 {
 	sl_peers_set_state(t, p, SL_PEER_UP);
@@ -134,10 +134,10 @@ void sl_peers_up(sl_peers_t *t, sl_peer_t *p, uint32_t sid, uint32_t streams,
 	p->suspect = 0;
 }
 
-sl_peer_t *sl_peers_adopt(sl_peers_t *t, uint32_t sid, uint32_t ip, uint16_t port, uint32_t streams,
-                          const uint8_t node_id[32], uint64_t now_ns)
+sl_peers_entry_t *sl_peers_adopt(sl_peers_t *t, uint32_t sid, uint32_t ip, uint16_t port,
+                                 uint32_t streams, const uint8_t node_id[32], uint64_t now_ns)
 {
-	sl_peer_t *p = sl_peers_get(t, sl_sid_lcore(sid), sl_sid_slot(sid));
+	sl_peers_entry_t *p = sl_peers_get(t, sl_sid_lcore(sid), sl_sid_slot(sid));
 	if (p == NULL || p->state != SL_PEER_FREE || sl_sid_gen(sid) == 0)
 		return NULL;
 	p->ip = ip;
@@ -146,14 +146,14 @@ sl_peer_t *sl_peers_adopt(sl_peers_t *t, uint32_t sid, uint32_t ip, uint16_t por
 	return p;
 }
 
-void sl_peers_set_resend(sl_peers_t *t, sl_peer_t *p, uint8_t what)
+void sl_peers_set_resend(sl_peers_t *t, sl_peers_entry_t *p, uint8_t what)
 {
 	if (p->resend == 0 && what != 0)
 		t->n_resend++;
 	p->resend |= what;
 }
 
-void sl_peers_clear_resend(sl_peers_t *t, sl_peer_t *p, uint8_t what)
+void sl_peers_clear_resend(sl_peers_t *t, sl_peers_entry_t *p, uint8_t what)
 {
 	if (p->resend == 0)
 		return;
@@ -162,7 +162,7 @@ void sl_peers_clear_resend(sl_peers_t *t, sl_peer_t *p, uint8_t what)
 		t->n_resend--;
 }
 
-void sl_peers_misbehavior(sl_peer_t *p, uint16_t kind)
+void sl_peers_misbehavior(sl_peers_entry_t *p, uint16_t kind)
 {
 	p->misb_total++;
 	p->misb_last = kind;
@@ -170,14 +170,14 @@ void sl_peers_misbehavior(sl_peer_t *p, uint16_t kind)
 		p->misb_kind[kind]++;
 }
 
-sl_peer_t *sl_peers_find_nonce(sl_peers_t *t, uint32_t lcore, const uint8_t node_id[32],
-                               uint64_t nonce)
+sl_peers_entry_t *sl_peers_find_nonce(sl_peers_t *t, uint32_t lcore, const uint8_t node_id[32],
+                                      uint64_t nonce)
 {
 	if (lcore >= t->n_lcores)
 		return NULL;
-	sl_peer_t *base = &t->e[lcore * SL_SESSIONS_PER_LCORE];
+	sl_peers_entry_t *base = &t->e[lcore * SL_SESSIONS_PER_LCORE];
 	for (uint32_t s = 0; s < SL_SESSIONS_PER_LCORE; s++) {
-		sl_peer_t *p = &base[s];
+		sl_peers_entry_t *p = &base[s];
 		if (p->state != SL_PEER_FREE && !p->outbound && p->nonce == nonce &&
 		    memcmp(p->node_id, node_id, 32) == 0)
 			return p;

@@ -63,7 +63,7 @@ typedef struct {
 	sl_cmd_install_t install; /* the install command, resent as is */
 	sl_cmd_teardown_t teardown;
 	uint8_t node_id[32]; /* the peer's (outbound: known at SESSION_UP) */
-} sl_peer_t;
+} sl_peers_entry_t;
 
 typedef struct {
 	uint32_t n_lcores;    /* lcores the slots belong to */
@@ -73,7 +73,7 @@ typedef struct {
 	uint32_t n_resend;    /* entries with a command to resend */
 	uint32_t n_free[SL_MAX_LCORES];
 	uint32_t next_free[SL_MAX_LCORES]; /* round-robin search start per lcore */
-	sl_peer_t e[SL_PEERS_MAX];
+	sl_peers_entry_t e[SL_PEERS_MAX];
 } sl_peers_t;
 
 /* sl_peers_init empties t for `n_lcores` lcores (1..SL_MAX_LCORES) and
@@ -90,8 +90,8 @@ int sl_peers_reset(sl_peers_t *t, uint32_t n_lcores);
    gen, ip, port, outbound and since_ns set and everything else zero; NULL
    when lcore is out of range or all its slots are taken.  The slot is
    chosen round-robin, so a slot just freed is not reused at once. */
-sl_peer_t *sl_peers_alloc(sl_peers_t *t, uint32_t lcore, sl_peer_state_t state, uint32_t ip,
-                          uint16_t port, uint64_t now_ns);
+sl_peers_entry_t *sl_peers_alloc(sl_peers_t *t, uint32_t lcore, sl_peer_state_t state, uint32_t ip,
+                                 uint16_t port, uint64_t now_ns);
 
 /* sl_peers_roomiest: the lcore with the most free slots (the lowest index
    among equals) — where an outbound session goes when the port's flow
@@ -102,42 +102,42 @@ uint32_t sl_peers_roomiest(const sl_peers_t *t);
 
 /* sl_peers_get returns the entry of (lcore, slot) whatever its state, or
    NULL when out of range. */
-sl_peer_t *sl_peers_get(sl_peers_t *t, uint32_t lcore, uint32_t slot);
+sl_peers_entry_t *sl_peers_get(sl_peers_t *t, uint32_t lcore, uint32_t slot);
 
 /* sl_peers_by_sid returns the non-FREE entry whose session id is `sid`
    (exactly: a stale generation misses), or NULL. */
-sl_peer_t *sl_peers_by_sid(sl_peers_t *t, uint32_t sid);
+sl_peers_entry_t *sl_peers_by_sid(sl_peers_t *t, uint32_t sid);
 
 /* sl_peers_lcore_of / sl_peers_slot_of: where an entry of t lives. */
-uint32_t sl_peers_lcore_of(const sl_peers_t *t, const sl_peer_t *p);
-uint32_t sl_peers_slot_of(const sl_peers_t *t, const sl_peer_t *p);
+uint32_t sl_peers_lcore_of(const sl_peers_t *t, const sl_peers_entry_t *p);
+uint32_t sl_peers_slot_of(const sl_peers_t *t, const sl_peers_entry_t *p);
 
 /* sl_peers_set_state moves p to `state` keeping the counters right.
    Moving to FREE clears the entry (the slot may be handed out again). */
-void sl_peers_set_state(sl_peers_t *t, sl_peer_t *p, sl_peer_state_t state);
+void sl_peers_set_state(sl_peers_t *t, sl_peers_entry_t *p, sl_peer_state_t state);
 
 /* sl_peers_up marks p UP with the SESSION_UP data: the dataplane's sid
    (it is the truth), streams, peer node_id, now_ns. */
-void sl_peers_up(sl_peers_t *t, sl_peer_t *p, uint32_t sid, uint32_t streams,
+void sl_peers_up(sl_peers_t *t, sl_peers_entry_t *p, uint32_t sid, uint32_t streams,
                  const uint8_t node_id[32], uint64_t now_ns);
 
 /* sl_peers_adopt records a session ctrl did not install (one found live in
    the region at attach, e.g. after a ctrl restart) as UP in its slot.
    Returns the entry, or NULL if the slot is out of range or not FREE. */
-sl_peer_t *sl_peers_adopt(sl_peers_t *t, uint32_t sid, uint32_t ip, uint16_t port, uint32_t streams,
-                          const uint8_t node_id[32], uint64_t now_ns);
+sl_peers_entry_t *sl_peers_adopt(sl_peers_t *t, uint32_t sid, uint32_t ip, uint16_t port,
+                                 uint32_t streams, const uint8_t node_id[32], uint64_t now_ns);
 
 /* sl_peers_set_resend / sl_peers_clear_resend flag a command to send again. */
-void sl_peers_set_resend(sl_peers_t *t, sl_peer_t *p, uint8_t what);
-void sl_peers_clear_resend(sl_peers_t *t, sl_peer_t *p, uint8_t what);
+void sl_peers_set_resend(sl_peers_t *t, sl_peers_entry_t *p, uint8_t what);
+void sl_peers_clear_resend(sl_peers_t *t, sl_peers_entry_t *p, uint8_t what);
 
 /* sl_peers_misbehavior records one misbehaviour report of kind `kind`. */
-void sl_peers_misbehavior(sl_peer_t *p, uint16_t kind);
+void sl_peers_misbehavior(sl_peers_entry_t *p, uint16_t kind);
 
 /* sl_peers_find_nonce returns the non-FREE entry on `lcore` with this
    peer node_id and nonce (an admitted HELLO's repeat), or NULL. */
-sl_peer_t *sl_peers_find_nonce(sl_peers_t *t, uint32_t lcore, const uint8_t node_id[32],
-                               uint64_t nonce);
+sl_peers_entry_t *sl_peers_find_nonce(sl_peers_t *t, uint32_t lcore, const uint8_t node_id[32],
+                                      uint64_t nonce);
 
 /* sl_peers_count_outbound: entries we dialled that are CONNECTING or UP. */
 uint32_t sl_peers_count_outbound(const sl_peers_t *t);
@@ -145,7 +145,7 @@ uint32_t sl_peers_count_outbound(const sl_peers_t *t);
 /* sl_peers_has_addr: some non-FREE entry talks to ip:port. */
 bool sl_peers_has_addr(const sl_peers_t *t, uint32_t ip, uint16_t port);
 
-/* sl_peer_state_str names a state ("up"); "?" out of range. */
-const char *sl_peer_state_str(unsigned state);
+/* sl_peers_state_str names a state ("up"); "?" out of range. */
+const char *sl_peers_state_str(unsigned state);
 
 #endif /* SL_PEERS_H */

@@ -97,15 +97,15 @@ uint32_t sl_reconcile_sweep(sl_reconcile_t *rc, const sl_region_t *r, uint64_t n
 	uint32_t emitted = 0;
 	uint32_t n = SL_MIN(rc->n_lcores, r->hdr->n_lcores);
 	for (uint32_t i = 0; i < n; i++) {
-		const sl_sess_table_t *t = sl_region_sess(r, i);
+		const sl_session_table_t *t = sl_region_sess(r, i);
 		bool quiet = reconcile_quiet(r, i);
 		for (uint32_t slot = 0; slot < SL_SESSIONS_PER_LCORE; slot++) {
 			size_t k = (size_t)i * SL_SESSIONS_PER_LCORE + slot;
 			uint32_t sid = rc->sid[k];
 			if (sid == 0)
 				continue;
-			sl_sess_info_t in;
-			if (sl_sess_snapshot(t, slot, &in) == 1 && in.sid == sid) {
+			sl_session_info_t in;
+			if (sl_session_snapshot(t, slot, &in) == 1 && in.sid == sid) {
 				rc->gone[k] = 0;
 				continue;
 			}

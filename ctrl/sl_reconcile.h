@@ -15,7 +15,7 @@
 
    Owner: the ctrl loop (sl_dplink), single threaded.  Memory: one u32 and
    one flag per (lcore, slot), allocated at attach (calloc; not a hot
-   path).  Reads the region only (sl_sess_snapshot, ring and backlog
+   path).  Reads the region only (sl_session_snapshot, ring and backlog
    depths). */
 #ifndef SL_RECONCILE_H
 #define SL_RECONCILE_H

@@ -52,7 +52,7 @@ json_t *sl_render_peer(const sl_peermgr_view_t *v)
 	return o;
 }
 
-static json_t *render_sess_counters(const sl_sess_info_t *info)
+static json_t *render_sess_counters(const sl_session_info_t *info)
 {
 	json_t *o = json_object();
 #define SL_RENDER_SESS_CNT(f, s) json_object_set_new(o, s, json_integer((json_int_t)info->cnt.f));

@@ -279,7 +279,7 @@ static uint32_t sync_relay(sl_sync_t *s, uint32_t height, const uint8_t hdr[80],
 	const sl_peers_t *t = &s->pm->peers;
 	uint32_t queued = 0, end = t->n_lcores * SL_SESSIONS_PER_LCORE;
 	for (uint32_t i = 0, up = 0; i < end && up < t->n_up; i++) {
-		const sl_peer_t *p = &t->e[i];
+		const sl_peers_entry_t *p = &t->e[i];
 		up += p->state == SL_PEER_UP;
 		if (p->state != SL_PEER_UP || p->sid == except ||
 		    (p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)

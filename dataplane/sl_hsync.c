@@ -973,9 +973,9 @@ static void sl_hs_pull_work(sl_lcore_t *lc)
 		return;
 	g->epoch_seen = ep;
 	g->pull_at_ns = lc->now_ns + SL_HS_PULL_IDLE_NS;
-	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
-		sl_session_t *s = sl_sess_live_at(rt->tab, i);
-		sl_hs_pull_peer(lc, sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s)));
+	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_session_live_at(rt->tab, i);
+		sl_hs_pull_peer(lc, sl_rt_peer(lc, sl_session_slot_of(rt->tab, s)));
 	}
 	lc->work++;
 }
@@ -1160,9 +1160,9 @@ static void sl_hs_status_push(sl_lcore_t *lc)
 		return; /* nothing consistent yet: next cycle */
 	rt->hs.seq_seen = seq;
 	uint64_t ver = rt->hs.local.version;
-	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
-		sl_session_t *s = sl_sess_live_at(rt->tab, i);
-		sl_peer_t *p = sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s));
+	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_session_live_at(rt->tab, i);
+		sl_peer_t *p = sl_rt_peer(lc, sl_session_slot_of(rt->tab, s));
 		if (p->hs.on && p->hs.status_sent != ver && !sl_hs_parked(lc, p) &&
 		    lc->now_ns - p->hs.status_last_ns >= SL_HS_STATUS_GAP_NS)
 			sl_hs_status_send(lc, p, &rt->hs.local); /* else the tick sends it */

@@ -165,9 +165,9 @@ static void sl_phase_deadlines(sl_lcore_t *lc)
 {
 	sl_rt_t *rt = lc->rt;
 	sl_conn_tick(lc);
-	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
-		sl_session_t *s = sl_sess_live_at(rt->tab, i);
-		sl_peer_t *p = sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s));
+	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_session_live_at(rt->tab, i);
+		sl_peer_t *p = sl_rt_peer(lc, sl_session_slot_of(rt->tab, s));
 		sl_hs_tick(lc, p); /* a park, even on a silent stream 5 */
 		sl_ss_deadline(lc, p);
 		sl_disc_deadline(lc, p);
@@ -178,9 +178,9 @@ static void sl_phase_deadlines(sl_lcore_t *lc)
 static void sl_phase_liveness(sl_lcore_t *lc)
 {
 	sl_rt_t *rt = lc->rt;
-	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
-		sl_session_t *s = sl_sess_live_at(rt->tab, i);
-		sl_ss_liveness(lc, sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s)));
+	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_session_live_at(rt->tab, i);
+		sl_ss_liveness(lc, sl_rt_peer(lc, sl_session_slot_of(rt->tab, s)));
 	}
 }
 

@@ -50,10 +50,8 @@ int sl_rt_create(sl_lcore_t *lc)
 		return -1;
 	}
 	const sl_cfg_t *cfg = &lc->dp->cfg;
-	rt->tab = sl_sess_table_join(sl_region_sess(&lc->dp->region, lc->idx));
-	if (SL_UNLIKELY(rt->tab == NULL ||
-	                sl_cmdq_join(&rt->cmdq, sl_region_cmdq_mem(&lc->dp->region),
-	                             &lc->dp->region) != 0 ||
+	rt->tab = sl_session_table_join(sl_region_sess(&lc->dp->region, lc->idx));
+	if (SL_UNLIKELY(rt->tab == NULL || sl_region_cmdq_join(&lc->dp->region, &rt->cmdq) != 0 ||
 	                sl_ratelimit_init(&rt->hello_rl, cfg->hello_rate, cfg->hello_burst,
 	                                  sl_now_ns() ^ lc->idx) != 0)) {
 		SL_ERR("worker %u: session table, command blocks or HELLO limiter unusable",
@@ -136,7 +134,7 @@ struct rte_mbuf *sl_rt_build_sess(sl_lcore_t *lc, sl_peer_t *p, uint8_t stream, 
                                   uint64_t corr, const sl_wire_msg_t *msg)
 {
 	sl_session_t *s = &lc->rt->tab->slot[sl_rt_slot(lc, p)];
-	uint32_t seq = sl_sess_next_seq(s, stream);
+	uint32_t seq = sl_session_next_seq(s, stream);
 	if (SL_UNLIKELY(seq == 0))
 		return NULL; /* exhausted: the session closes (SPEC §8) */
 	sl_wire_hdr_t h = {
@@ -245,7 +243,7 @@ void sl_rt_teardown(sl_lcore_t *lc, sl_peer_t *p, sl_exit_t exit, uint16_t goodb
 				sent = goodbye;
 		}
 		sl_hs_stop(lc, p); /* outstanding ranges back, holds forgotten */
-		sl_sess_teardown(rt->tab, p->sid);
+		sl_session_teardown(rt->tab, p->sid);
 	} else {
 		sl_rt_conn_remove(rt, slot);
 	}
@@ -347,8 +345,9 @@ void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const 
                  const uint8_t *pl)
 {
 	sl_rt_t *rt = lc->rt;
-	sl_sess_miss_t why;
-	sl_session_t *s = sl_sess_lookup(rt->tab, h->session, pkt->src_ip, pkt->udp.src_port, &why);
+	sl_session_miss_t why;
+	sl_session_t *s =
+	    sl_session_lookup(rt->tab, h->session, pkt->src_ip, pkt->udp.src_port, &why);
 	if (SL_UNLIKELY(s == NULL)) {
 		sl_peer_t *cp =
 		    why == SL_SESS_MISS_NOT_LIVE
@@ -360,7 +359,7 @@ void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const 
 			sl_lcore_drop(lc, m, SL_DROP_SL_NO_SESSION); /* silent: no reflection */
 		return;
 	}
-	sl_peer_t *p = sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s));
+	sl_peer_t *p = sl_rt_peer(lc, sl_session_slot_of(rt->tab, s));
 	if (SL_UNLIKELY(h->flags & SL_WIRE_F_AUTH)) {
 		sl_lcore_drop(lc, m, SL_DROP_SL_AUTH);
 		return;
@@ -497,9 +496,9 @@ void sl_rt_shutdown(sl_lcore_t *lc)
 	sl_rt_t *rt = lc->rt;
 	if (rt == NULL)
 		return;
-	for (uint32_t i = sl_sess_count(rt->tab); i-- > 0;) {
-		sl_session_t *s = sl_sess_live_at(rt->tab, i);
-		sl_rt_teardown(lc, sl_rt_peer(lc, sl_sess_slot_of(rt->tab, s)), SL_EXIT_NORMAL,
+	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_session_live_at(rt->tab, i);
+		sl_rt_teardown(lc, sl_rt_peer(lc, sl_session_slot_of(rt->tab, s)), SL_EXIT_NORMAL,
 		               SL_WIRE_GOODBYE_SHUTDOWN, 0);
 	}
 	while (rt->n_conn > 0)

@@ -71,7 +71,7 @@ typedef struct sl_peer {
 
 /* Per-lcore routine state. */
 typedef struct sl_rt {
-	sl_sess_table_t *tab; /* this lcore's table in the region */
+	sl_session_table_t *tab; /* this lcore's table in the region */
 	sl_cmdq_t cmdq;
 	sl_phi_cfg_t phi_cfg;
 	sl_backoff_cfg_t bo_cfg;

@@ -36,7 +36,7 @@ static void sl_ss_pong(sl_lcore_t *lc, sl_peer_t *p, uint64_t echo_ns)
 		return;
 	p->pong_echo_ns = echo_ns;
 	sl_phi_heartbeat(&p->phi, lc->now_ns);
-	sl_sess_set_rtt(&lc->rt->tab->slot[sl_rt_slot(lc, p)], sl_rtt_srtt_us(&p->rtt));
+	sl_session_set_rtt(&lc->rt->tab->slot[sl_rt_slot(lc, p)], sl_rtt_srtt_us(&p->rtt));
 }
 
 /* sl_ss_op_pong: the PONG of a ctrl PING goes back to ctrl (its corr). */

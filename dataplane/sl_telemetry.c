@@ -80,7 +80,7 @@ static int sl_tel_lcore_dict(struct rte_tel_data *d, const sl_region_t *r, uint3
 	rte_tel_data_add_dict_u64(
 	    c, "lcore_id",
 	    atomic_load_explicit(&sl_region_lcore(r, idx)->lcore_id, memory_order_relaxed));
-	rte_tel_data_add_dict_u64(c, "sessions", sl_sess_count(sl_region_sess(r, idx)));
+	rte_tel_data_add_dict_u64(c, "sessions", sl_session_count(sl_region_sess(r, idx)));
 	snprintf(key, sizeof key, "%u", idx);
 	if (rte_tel_data_add_dict_container(d, key, c, 0) != 0) {
 		rte_tel_data_free(c);
@@ -116,7 +116,7 @@ static int sl_tel_lcores(const char *cmd, const char *params, struct rte_tel_dat
 #define SL_TEL_SESSIONS_MAX 32
 
 /* sl_tel_session_dict adds session *in (of worker idx) under its hex id. */
-static int sl_tel_session_dict(struct rte_tel_data *d, uint32_t idx, const sl_sess_info_t *in)
+static int sl_tel_session_dict(struct rte_tel_data *d, uint32_t idx, const sl_session_info_t *in)
 {
 	struct rte_tel_data *c = rte_tel_data_alloc();
 	if (c == NULL)
@@ -156,12 +156,12 @@ static int sl_tel_sessions(const char *cmd, const char *params, struct rte_tel_d
 	int rc = 0;
 	rte_tel_data_start_dict(d);
 	for (uint32_t i = 0; rc == 0 && i < r->hdr->n_lcores; i++) {
-		const sl_sess_table_t *t = sl_region_sess(r, i);
+		const sl_session_table_t *t = sl_region_sess(r, i);
 		for (uint32_t slot = 0;
 		     rc == 0 && slot < SL_SESSIONS_PER_LCORE && listed < SL_TEL_SESSIONS_MAX;
 		     slot++) {
-			sl_sess_info_t in;
-			if (sl_sess_snapshot(t, slot, &in) != 1)
+			sl_session_info_t in;
+			if (sl_session_snapshot(t, slot, &in) != 1)
 				continue;
 			rc = sl_tel_session_dict(d, i, &in);
 			listed++;

@@ -2,59 +2,14 @@
    sl_cmdq.h for the contract and the variant table).  Shared layout:
    header | per-lcore counters [n_lcores] | blocks [n_lcores][slots]. */
 #include "sl_cmdq.h"
+#include "sl_cmdq_private.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include <rte_pause.h>
-#include <rte_ring.h>
 
 #include "sl_log.h"
-
-#define SL_CMDQ_MAGIC        0x736c636d64713031ull /* "slcmdq01" */
-#define SL_CMDQ_LAYOUT       1u
-#define SL_CMDQ_STATUS_WORDS (1 + SL_CMDQ_STATUS_MAX / 8) /* word 0: gen | len << 32 */
-#define SL_CMDQ_SPIN_MAX     64
-
-_Static_assert(SL_CMDQ_STATUS_MAX % 8 == 0, "STATUS slot is whole words");
-_Static_assert(SL_CMD_RING_DEPTH > 2 * SL_CMDQ_RING_RESERVE, "ring too small for the reserve");
-_Static_assert(SL_CMD_DEPTH > 0 && SL_CMD_DEPTH < (1u << 31), "per-peer depth out of range");
-_Static_assert(SL_CMDQ_PAYLOAD_MAX == sizeof(((sl_msg_t *)0)->payload), "payload size");
-
-typedef struct SL_CACHE_ALIGN {
-	/* owner: ctrl (gen is also CASed to 0 by the lcore on detach) */
-	_Atomic uint32_t sent;
-	_Atomic uint32_t gen;
-	_Atomic uint32_t parked;
-	uint32_t pad0;
-	_Atomic uint64_t wake;
-	uint64_t ring_seq; /* corr stamp, ctrl only */
-	sl_cnt_t dropped;  /* FORWARD_NEW_BLOCK drops */
-	/* owner: the lcore */
-	SL_CACHE_ALIGN _Atomic uint32_t consumed;
-	/* owner: ctrl; seqlock, odd while a write is in progress */
-	SL_CACHE_ALIGN _Atomic uint64_t status_seq;
-	uint64_t status[SL_CMDQ_STATUS_WORDS];
-} sl_cmdq_block_t;
-_Static_assert(sizeof(sl_cmdq_block_t) == 256, "a block is four cache lines");
-
-typedef struct SL_CACHE_ALIGN {
-	sl_cnt_t out[SL_CMDQ_OUTCOME_CNT];          /* owner: ctrl */
-	SL_CACHE_ALIGN sl_cnt_t rx[SL_CMDQ_RX_CNT]; /* owner: the lcore */
-} sl_cmdq_lcnt_t;
-
-struct SL_CACHE_ALIGN sl_cmdq_shm {
-	uint64_t magic; /* written last by new */
-	uint32_t layout;
-	uint32_t n_lcores;
-	uint32_t slots;
-	uint32_t depth;
-	uint32_t block_size;
-	uint32_t pad0;
-	uint64_t size;
-	uint64_t off_cnt;
-	uint64_t off_blocks;
-};
 
 /* Variant properties: ring use, per-peer credit, header-sync service. */
 enum { F_RING = 1, F_CREDIT = 2, F_SERVICE = 4 };
@@ -107,6 +62,11 @@ static uint64_t off_blocks(uint32_t n_lcores)
 	return off_cnt() + (uint64_t)n_lcores * sizeof(sl_cmdq_lcnt_t);
 }
 
+size_t sl_cmdq_align(void)
+{
+	return SL_CACHE_LINE;
+}
+
 size_t sl_cmdq_footprint(uint32_t n_lcores)
 {
 	if (n_lcores == 0 || n_lcores > SL_MAX_LCORES)
@@ -131,11 +91,27 @@ static bool in_range(const sl_cmdq_t *q, uint32_t lcore, uint32_t slot)
 	return lcore < q->shm->n_lcores && slot < SL_SESSIONS_PER_LCORE;
 }
 
-int sl_cmdq_new(sl_cmdq_t *q, void *mem, uint32_t n_lcores, const sl_region_t *r)
+/* set_rings copies the ring table into the process-local handle. */
+static int set_rings(sl_cmdq_t *q, struct rte_ring *const *rings, uint32_t n_rings)
+{
+	if (rings == NULL || n_rings > SL_MAX_LCORES)
+		return -1;
+	for (uint32_t i = 0; i < n_rings; i++) {
+		if (rings[i] == NULL)
+			return -1;
+		q->ring[i] = rings[i];
+	}
+	q->n_rings = n_rings;
+	return 0;
+}
+
+int sl_cmdq_new(sl_cmdq_t *q, void *mem, uint32_t n_lcores, struct rte_ring *const *rings,
+                uint32_t n_rings)
 {
 	size_t fp = sl_cmdq_footprint(n_lcores);
-	if (SL_UNLIKELY(q == NULL || mem == NULL || r == NULL || r->hdr == NULL || fp == 0 ||
-	                ((uintptr_t)mem % SL_CACHE_LINE) != 0 || n_lcores > r->hdr->n_lcores)) {
+	if (SL_UNLIKELY(q == NULL || mem == NULL || fp == 0 ||
+	                ((uintptr_t)mem % SL_CACHE_LINE) != 0 || n_lcores > n_rings ||
+	                set_rings(q, rings, n_rings) != 0)) {
 		sl_log(SL_LOG_ERR, "cmdq: bad arguments to sl_cmdq_new (n_lcores %u, mem %p)",
 		       n_lcores, mem);
 		return -EINVAL;
@@ -153,14 +129,13 @@ int sl_cmdq_new(sl_cmdq_t *q, void *mem, uint32_t n_lcores, const sl_region_t *r
 	/* Everything above is visible before the magic. */
 	__atomic_store_n(&h->magic, SL_CMDQ_MAGIC, __ATOMIC_RELEASE);
 	q->shm = h;
-	q->region = r;
 	return 0;
 }
 
-int sl_cmdq_join(sl_cmdq_t *q, void *mem, const sl_region_t *r)
+int sl_cmdq_join(sl_cmdq_t *q, void *mem, struct rte_ring *const *rings, uint32_t n_rings)
 {
 	const struct sl_cmdq_shm *h = mem;
-	if (SL_UNLIKELY(q == NULL || h == NULL || r == NULL || r->hdr == NULL)) {
+	if (SL_UNLIKELY(q == NULL || h == NULL || set_rings(q, rings, n_rings) != 0)) {
 		sl_log(SL_LOG_ERR, "cmdq: bad arguments to sl_cmdq_join");
 		return -EPROTO;
 	}
@@ -168,16 +143,32 @@ int sl_cmdq_join(sl_cmdq_t *q, void *mem, const sl_region_t *r)
 	                h->layout != SL_CMDQ_LAYOUT || h->slots != SL_SESSIONS_PER_LCORE ||
 	                h->depth != SL_CMD_DEPTH || h->block_size != sizeof(sl_cmdq_block_t) ||
 	                sl_cmdq_footprint(h->n_lcores) != h->size || h->off_cnt != off_cnt() ||
-	                h->off_blocks != off_blocks(h->n_lcores) ||
-	                h->n_lcores > r->hdr->n_lcores)) {
+	                h->off_blocks != off_blocks(h->n_lcores) || h->n_lcores > n_rings)) {
 		sl_log(SL_LOG_ERR,
 		       "cmdq: not a command table of this build (magic, layout, slots, depth or "
 		       "lcores differ); restart both processes from the same build");
 		return -EPROTO;
 	}
 	q->shm = (struct sl_cmdq_shm *)mem;
-	q->region = r;
 	return 0;
+}
+
+void *sl_cmdq_leave(sl_cmdq_t *q)
+{
+	if (SL_UNLIKELY(q == NULL || q->shm == NULL))
+		return NULL;
+	void *mem = q->shm;
+	memset(q, 0, sizeof *q);
+	return mem;
+}
+
+void *sl_cmdq_delete(void *mem)
+{
+	struct sl_cmdq_shm *h = mem;
+	if (SL_UNLIKELY(h == NULL || __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != SL_CMDQ_MAGIC))
+		return NULL;
+	__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
+	return mem;
 }
 
 /* ---- sender side ----------------------------------------------------------- */
@@ -190,7 +181,7 @@ static sl_cmdq_outcome_t count_out(sl_cmdq_t *q, uint32_t lcore, sl_cmdq_outcome
 
 static uint32_t ring_free(const sl_cmdq_t *q, uint32_t lcore)
 {
-	return rte_ring_free_count(sl_region_cmd_ring(q->region, lcore));
+	return sl_msgq_room(q->ring[lcore]);
 }
 
 /* enqueue builds the ring record and sends it; the caller checked that the
@@ -209,7 +200,7 @@ static int enqueue(sl_cmdq_t *q, sl_cmdq_block_t *b, uint32_t lcore, uint32_t sl
 		memcpy(m.payload, payload, len);
 	if (len < sizeof m.payload)
 		memset(m.payload + len, 0, sizeof m.payload - len);
-	if (SL_UNLIKELY(sl_region_cmd_send(q->region, lcore, &m) != 0))
+	if (SL_UNLIKELY(sl_msgq_send(q->ring[lcore], &m) != 0))
 		return -ENOBUFS;
 	b->ring_seq++;
 	return 0;
@@ -368,7 +359,7 @@ sl_cmdq_rx_t sl_cmdq_accept(sl_cmdq_t *q, uint32_t lcore, const sl_msg_t *m)
 
 sl_cmdq_rx_t sl_cmdq_recv(sl_cmdq_t *q, uint32_t lcore, sl_msg_t *m)
 {
-	if (sl_region_cmd_recv(q->region, lcore, m) != 0)
+	if (sl_msgq_recv(q->ring[lcore], m) != 0)
 		return SL_CMDQ_RX_EMPTY;
 	return sl_cmdq_accept(q, lcore, m);
 }

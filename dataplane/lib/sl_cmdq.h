@@ -1,6 +1,6 @@
 /* sl_cmdq.h — per-peer commands, ctrl -> routines (DESIGN.md "Commands to
    routines").  Built on each lcore's single SP/SC command ring in the
-   shared region (sl_region_cmd_send / _recv, fixed sl_msg_t records): the
+   shared region (sl_msgq.h, fixed sl_msg_t records): the
    ring is shared by every session of that lcore, and a per-session command
    block bounds each peer to SL_CMD_DEPTH records in flight, so a full queue
    for one peer never affects another.
@@ -48,7 +48,7 @@
 #define SL_CMDQ_H
 
 #include "sl_base.h"
-#include "sl_region.h"
+#include "sl_msgq.h"
 
 /* Bytes the STATUS slot holds (a 72-byte SPEC STATUS body fits). */
 #define SL_CMDQ_STATUS_MAX   96
@@ -111,10 +111,15 @@ const char *sl_cmdq_rx_str(unsigned rx);
 struct sl_cmdq_shm;
 
 /* Process-local handle (not in shared memory). */
-typedef struct {
+typedef struct sl_cmdq {
 	struct sl_cmdq_shm *shm;
-	const sl_region_t *region; /* whose command rings carry the records */
+	/* the lcores' command rings (sl_msgq.h) that carry the records */
+	struct rte_ring *ring[SL_MAX_LCORES];
+	uint32_t n_rings;
 } sl_cmdq_t;
+
+/* sl_cmdq_align: the alignment new and join require (a cache line). */
+size_t sl_cmdq_align(void);
 
 /* sl_cmdq_footprint returns the bytes the blocks of `n_lcores` lcores need
    (SL_SESSIONS_PER_LCORE blocks each, 256 bytes a block, plus a header and
@@ -124,15 +129,26 @@ size_t sl_cmdq_footprint(uint32_t n_lcores);
 
 /* sl_cmdq_new formats `mem` (footprint bytes, 64-byte aligned, shared by
    both processes) for `n_lcores` lcores, all routines gone, and fills *q
-   with a handle using `r`'s command rings.  Returns 0, or -EINVAL (and a
-   log line) on bad arguments (n_lcores above r's, misaligned mem). */
-int sl_cmdq_new(sl_cmdq_t *q, void *mem, uint32_t n_lcores, const sl_region_t *r);
+   with a handle whose records travel on rings[0 .. n_rings-1] (lcore i's
+   command ring, sl_msgq.h).  Returns 0, or -EINVAL (and a log line) on bad
+   arguments (n_lcores above n_rings, misaligned mem). */
+int sl_cmdq_new(sl_cmdq_t *q, void *mem, uint32_t n_lcores, struct rte_ring *const *rings,
+                uint32_t n_rings);
 
 /* sl_cmdq_join checks magic, layout version and sizes of blocks formatted
    by sl_cmdq_new (possibly in another process) and fills *q.  Returns 0,
    or -EPROTO (and a log line) when `mem` is not a table of this layout or
-   has more lcores than `r`. */
-int sl_cmdq_join(sl_cmdq_t *q, void *mem, const sl_region_t *r);
+   has more lcores than n_rings. */
+int sl_cmdq_join(sl_cmdq_t *q, void *mem, struct rte_ring *const *rings, uint32_t n_rings);
+
+/* sl_cmdq_leave drops the handle *q (zeroed; the blocks live on) and returns
+   the blocks' memory, or NULL when q holds none. */
+void *sl_cmdq_leave(sl_cmdq_t *q);
+
+/* sl_cmdq_delete unformats blocks made by sl_cmdq_new (magic cleared: later
+   joins fail) and returns their memory; NULL when `mem` holds none.  The
+   creator only, once no process uses them. */
+void *sl_cmdq_delete(void *mem);
 
 /* ---- sender side: the ctrl thread only ---------------------------------- */
 
@@ -173,7 +189,7 @@ uint64_t sl_cmdq_peer_dropped(const sl_cmdq_t *q, uint32_t lcore, uint32_t slot)
 /* ---- receiver side: the owning lcore only ------------------------------- */
 
 /* sl_cmdq_accept judges a record taken off lcore `lcore`'s command ring
-   (sl_region_cmd_recv): a per-peer variant whose generation is no longer
+   (sl_msgq_recv): a per-peer variant whose generation is no longer
    the slot's is STALE, one whose service is parked is PARKED; both are
    discarded and counted but, like DELIVER, return the peer's credit.
    Install / teardown are always DELIVER (the lcore's session table judges

@@ -1,4 +1,4 @@
-/* sl_phi.c — phi-accrual failure detector and RTT estimator (sl_phi.h). */
+/* sl_phi.c — phi-accrual failure detector (sl_phi.h). */
 #include <math.h>
 #include <string.h>
 
@@ -6,18 +6,11 @@
 
 _Static_assert(SL_PHI_WINDOW >= 1, "SL_PHI_WINDOW must be at least 1");
 _Static_assert(sizeof(sl_phi_t) == 4u * SL_PHI_WINDOW + 72u, "sl_phi.h documents this footprint");
-_Static_assert(sizeof(sl_rtt_t) == 40u, "sl_phi.h documents this footprint");
 
 static const char *const phi_err_names[] = {
 #define SL_PHI_ERR_NAME(e, s) s,
     SL_PHI_ERR_LIST(SL_PHI_ERR_NAME)
 #undef SL_PHI_ERR_NAME
-};
-
-static const char *const rtt_err_names[] = {
-#define SL_RTT_ERR_NAME(e, s) s,
-    SL_RTT_ERR_LIST(SL_RTT_ERR_NAME)
-#undef SL_RTT_ERR_NAME
 };
 
 static const char *const phi_state_names[] = {"up", "suspect", "down"};
@@ -26,11 +19,6 @@ static const char *const phi_event_names[] = {"none", "suspect", "up", "down"};
 const char *sl_phi_err_str(sl_phi_err_t err)
 {
 	return (unsigned)err < SL_ARRAY_LEN(phi_err_names) ? phi_err_names[err] : "?";
-}
-
-const char *sl_rtt_err_str(sl_rtt_err_t err)
-{
-	return (unsigned)err < SL_ARRAY_LEN(rtt_err_names) ? rtt_err_names[err] : "?";
 }
 
 const char *sl_phi_state_str(sl_phi_state_t s)
@@ -172,48 +160,4 @@ double sl_phi_value(const sl_phi_t *p, uint64_t now_ns)
 		return 0.0;
 	double elapsed_us = (double)(now_ns - p->last_ns) / 1000.0;
 	return elapsed_us / (sl_phi_mean_us(p) * SL_PHI_LN10);
-}
-
-/* ---- RTT ----------------------------------------------------------------- */
-
-void sl_rtt_init(sl_rtt_t *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->min_ns = UINT64_MAX;
-}
-
-sl_rtt_err_t sl_rtt_sample(sl_rtt_t *r, uint64_t now_ns, uint64_t echoed_ns)
-{
-	if (SL_UNLIKELY(echoed_ns > now_ns))
-		return SL_RTT_ERR_FUTURE;
-	uint64_t rtt = now_ns - echoed_ns;
-	if (SL_UNLIKELY(rtt > SL_RTT_MAX_NS))
-		return SL_RTT_ERR_RANGE;
-	if (r->samples == 0) {
-		r->srtt_ns = rtt;
-		r->rttvar_ns = rtt / 2u;
-	} else {
-		uint64_t dev = r->srtt_ns > rtt ? r->srtt_ns - rtt : rtt - r->srtt_ns;
-		r->rttvar_ns = (3u * r->rttvar_ns + dev) / 4u;
-		r->srtt_ns = (7u * r->srtt_ns + rtt) / 8u;
-	}
-	r->latest_ns = rtt;
-	if (rtt < r->min_ns)
-		r->min_ns = rtt;
-	if (r->samples != UINT32_MAX)
-		r->samples++;
-	return SL_RTT_ERR_OK;
-}
-
-static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
-{
-	return v < lo ? lo : (v > hi ? hi : v);
-}
-
-uint64_t sl_rtt_rto_ns(const sl_rtt_t *r, uint64_t init_ns, uint64_t min_ns, uint64_t max_ns)
-{
-	if (r->samples == 0)
-		return clamp_u64(init_ns, min_ns, max_ns);
-	uint64_t var4 = 4u * r->rttvar_ns; /* rttvar <= SL_RTT_MAX_NS: no overflow */
-	return clamp_u64(r->srtt_ns + (var4 > 1000u ? var4 : 1000u), min_ns, max_ns);
 }

@@ -83,6 +83,11 @@ static inline void epoch_bump(sl_rangeq_t *q)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
+size_t sl_rangeq_align(void)
+{
+	return SL_CACHE_LINE;
+}
+
 size_t sl_rangeq_footprint(uint32_t window)
 {
 	if (!SL_IS_POW2(window) || window < SL_RANGEQ_WINDOW_MIN || window > SL_RANGEQ_WINDOW_MAX)
@@ -131,6 +136,20 @@ sl_rangeq_t *sl_rangeq_join(void *mem)
 	                q->fanout > SL_RANGEQ_MAX_FANOUT))
 		return NULL;
 	return q;
+}
+
+void *sl_rangeq_leave(sl_rangeq_t *q)
+{
+	return q;
+}
+
+void *sl_rangeq_delete(void *mem)
+{
+	sl_rangeq_t *q = sl_rangeq_join(mem);
+	if (SL_UNLIKELY(q == NULL))
+		return NULL;
+	__atomic_store_n(&q->magic, 0, __ATOMIC_RELEASE);
+	return mem;
 }
 
 uint32_t sl_rangeq_window(const sl_rangeq_t *q)
@@ -751,7 +770,7 @@ const char *sl_rangeq_res_str(sl_rangeq_res_t res)
 	return (unsigned)res < SL_ARRAY_LEN(names) ? names[res] : "?";
 }
 
-const char *sl_range_why_str(sl_range_why_t why)
+const char *sl_rangeq_why_str(sl_range_why_t why)
 {
 	static const char *const names[] = {"none",
 #define SL_RANGE_WHY_NAME(e, s) s,

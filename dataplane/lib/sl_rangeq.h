@@ -122,6 +122,9 @@ typedef enum {
 	SL_RANGEQ_BAD_CONSERVATION, /* ensured != live + covered + dropped */
 } sl_rangeq_bad_t;
 
+/* sl_rangeq_align: the alignment new and join require (a cache line). */
+size_t sl_rangeq_align(void);
+
 /* sl_rangeq_footprint returns the bytes a table of `window` ranges needs,
    or 0 if `window` is not a power of two in [64, 1<<20]. */
 size_t sl_rangeq_footprint(uint32_t window);
@@ -134,6 +137,15 @@ sl_rangeq_t *sl_rangeq_new(void *mem, uint32_t window, uint32_t range_len, uint3
 /* sl_rangeq_join checks magic and layout version of an existing table
    (possibly created by another process) and returns a handle, or NULL. */
 sl_rangeq_t *sl_rangeq_join(void *mem);
+
+/* sl_rangeq_leave drops a handle (nothing to undo: the table lives on) and
+   returns the table's memory; NULL for a NULL handle. */
+void *sl_rangeq_leave(sl_rangeq_t *q);
+
+/* sl_rangeq_delete unformats a table (magic cleared: later joins fail) and
+   returns its memory; NULL when `mem` is not a table.  The creator only,
+   once no process uses it. */
+void *sl_rangeq_delete(void *mem);
 
 /* sl_rangeq_window / _range_len / _fanout: the geometry given to new. */
 uint32_t sl_rangeq_window(const sl_rangeq_t *q);
@@ -229,7 +241,7 @@ int sl_rangeq_range_at(const sl_rangeq_t *q, uint32_t slot, sl_range_info_t *out
 
 /* Names for logs, counters and the API; "?" when out of range. */
 const char *sl_rangeq_res_str(sl_rangeq_res_t res);
-const char *sl_range_why_str(sl_range_why_t why);
+const char *sl_rangeq_why_str(sl_range_why_t why);
 const char *sl_rangeq_bad_str(int bad);
 
 #endif /* SL_RANGEQ_H */

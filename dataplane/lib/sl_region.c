@@ -17,10 +17,10 @@
 
 #include <rte_pause.h>
 #include <rte_ring.h>
-#include <rte_ring_elem.h>
 
 #include "sl_cmdq.h"
 #include "sl_log.h"
+#include "sl_msgq.h"
 #include "sl_rangeq.h"
 #include "sl_session.h"
 #include "sl_time.h"
@@ -33,7 +33,6 @@ _Static_assert(offsetof(sl_region_hdr_t, status) % 8 == 0, "status is copied in 
 _Static_assert(sizeof(sl_region_book_t) % 8 == 0, "the book is copied in 8-byte words");
 _Static_assert(offsetof(sl_region_book_t, n) == 8, "book data follows its seq word");
 
-#define SL_RING_FLAGS      (RING_F_SP_ENQ | RING_F_SC_DEQ)
 /* Reader spins before giving up on a seqlock left odd by a dead writer. */
 #define SL_STATUS_SPIN_MAX (1u << 22)
 
@@ -51,8 +50,7 @@ typedef struct {
 
 static size_t sl_ring_bytes(uint32_t depth)
 {
-	ssize_t n = rte_ring_get_memsize_elem(SL_MSG_SIZE, depth);
-	return n < 0 ? 0 : (size_t)n;
+	return sl_msgq_footprint(depth);
 }
 
 static void sl_region_layout(uint32_t n, sl_region_layout_t *l)
@@ -72,7 +70,7 @@ static void sl_region_layout(uint32_t n, sl_region_layout_t *l)
 	off = SL_ALIGN_UP(off + sl_rangeq_footprint(SL_RANGE_WINDOW), SL_REGION_ALIGN);
 	for (uint32_t i = 0; i < n; i++) {
 		l->sess[i] = off;
-		off = SL_ALIGN_UP(off + sl_sess_table_footprint(), SL_REGION_ALIGN);
+		off = SL_ALIGN_UP(off + sl_session_table_footprint(), SL_REGION_ALIGN);
 	}
 	l->cmdq = off;
 	off = SL_ALIGN_UP(off + sl_cmdq_footprint(n), SL_REGION_ALIGN);
@@ -80,7 +78,7 @@ static void sl_region_layout(uint32_t n, sl_region_layout_t *l)
 	l->end = off + sizeof(sl_region_book_t);
 }
 
-const char *sl_life_str(uint32_t life)
+const char *sl_region_life_str(uint32_t life)
 {
 	switch (life) {
 	case SL_LIFE_REGISTERING:
@@ -100,7 +98,7 @@ size_t sl_region_footprint(uint32_t n_lcores, size_t page)
 		return 0;
 	if (sl_ring_bytes(SL_CMD_RING_DEPTH) == 0 || sl_ring_bytes(SL_EVENT_RING_DEPTH) == 0 ||
 	    sl_rangeq_footprint(SL_RANGE_WINDOW) == 0 || sl_cmdq_footprint(n_lcores) == 0 ||
-	    sl_sess_table_align() > SL_REGION_ALIGN)
+	    sl_session_table_align() > SL_REGION_ALIGN)
 		return 0;
 	sl_region_layout_t l;
 	sl_region_layout(n_lcores, &l);
@@ -194,6 +192,7 @@ static size_t sl_region_page(int fd)
 static int sl_region_format(sl_region_hdr_t *h, size_t size, uint32_t n, const char *instance)
 {
 	sl_region_layout_t l;
+	struct rte_ring *rings[SL_MAX_LCORES];
 	sl_region_layout(n, &l);
 	h->layout_version = SL_REGION_LAYOUT;
 	h->hdr_size = sizeof(sl_region_hdr_t);
@@ -204,17 +203,12 @@ static int sl_region_format(sl_region_hdr_t *h, size_t size, uint32_t n, const c
 	h->event_ring_depth = SL_EVENT_RING_DEPTH;
 	for (uint32_t i = 0; i < n; i++) {
 		sl_region_lcore_t *lc = (sl_region_lcore_t *)((char *)h + l.lcore[i]);
-		char name[RTE_RING_NAMESIZE];
 		h->off_lcore[i] = l.lcore[i];
 		lc->off_cmd_ring = l.cmd[i];
 		lc->off_event_ring = l.evt[i];
-		snprintf(name, sizeof name, "slcmd%u", i);
-		if (rte_ring_init((struct rte_ring *)((char *)h + l.cmd[i]), name,
-		                  SL_CMD_RING_DEPTH, SL_RING_FLAGS) != 0)
-			return -EINVAL;
-		snprintf(name, sizeof name, "slevt%u", i);
-		if (rte_ring_init((struct rte_ring *)((char *)h + l.evt[i]), name,
-		                  SL_EVENT_RING_DEPTH, SL_RING_FLAGS) != 0)
+		rings[i] = sl_msgq_new((char *)h + l.cmd[i], SL_CMD_RING_DEPTH);
+		if (rings[i] == NULL ||
+		    sl_msgq_new((char *)h + l.evt[i], SL_EVENT_RING_DEPTH) == NULL)
 			return -EINVAL;
 	}
 	h->off_rangeq = l.rangeq;
@@ -223,14 +217,13 @@ static int sl_region_format(sl_region_hdr_t *h, size_t size, uint32_t n, const c
 		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
 		h->off_sess[i] = l.sess[i];
-		if (sl_sess_table_new((char *)h + l.sess[i], i) == NULL)
+		if (sl_session_table_new((char *)h + l.sess[i], i) == NULL)
 			return -EINVAL;
 	}
-	/* The command blocks need a handle on the rings formatted above. */
-	sl_region_t tmp = {.hdr = h, .size = size, .fd = -1};
+	/* The command blocks carry their records on the rings formatted above. */
 	sl_cmdq_t q;
 	h->off_cmdq = l.cmdq;
-	if (sl_cmdq_new(&q, (char *)h + l.cmdq, n, &tmp) != 0)
+	if (sl_cmdq_new(&q, (char *)h + l.cmdq, n, rings, n) != 0)
 		return -EINVAL;
 	h->off_book = l.book; /* zero-filled by ftruncate: seq 0, n 0 */
 	snprintf(h->instance, sizeof h->instance, "%s", instance);
@@ -295,8 +288,7 @@ static bool sl_ring_ok(const sl_region_hdr_t *h, uint64_t off, uint32_t depth)
 {
 	if (!sl_in_bounds(off, sl_ring_bytes(depth), h->size) || off < h->hdr_size)
 		return false;
-	const struct rte_ring *ring = (const struct rte_ring *)((const char *)h + off);
-	return ring->size == depth && ring->mask == depth - 1;
+	return sl_msgq_join((char *)h + off, depth) != NULL;
 }
 
 /* sl_region_check_v2 validates the layout-2 blocks: session tables, the
@@ -304,10 +296,10 @@ static bool sl_ring_ok(const sl_region_hdr_t *h, uint64_t off, uint32_t depth)
 static const char *sl_region_check_v2(const sl_region_hdr_t *h, uint64_t fsize)
 {
 	for (uint32_t i = 0; i < h->n_lcores; i++) {
-		if (!sl_in_bounds(h->off_sess[i], sl_sess_table_footprint(), fsize) ||
+		if (!sl_in_bounds(h->off_sess[i], sl_session_table_footprint(), fsize) ||
 		    h->off_sess[i] < h->hdr_size)
 			return "a session table lies outside the region";
-		sl_sess_table_t *t = sl_sess_table_join((char *)h + h->off_sess[i]);
+		sl_session_table_t *t = sl_session_table_join((char *)h + h->off_sess[i]);
 		if (t == NULL || t->lcore != i)
 			return "a session table is not formatted";
 	}
@@ -316,7 +308,7 @@ static const char *sl_region_check_v2(const sl_region_hdr_t *h, uint64_t fsize)
 		return "the command blocks lie outside the region";
 	sl_region_t tmp = {.hdr = (sl_region_hdr_t *)h, .size = fsize, .fd = -1};
 	sl_cmdq_t q;
-	if (sl_cmdq_join(&q, (char *)h + h->off_cmdq, &tmp) != 0)
+	if (sl_region_cmdq_join(&tmp, &q) != 0)
 		return "the command blocks are not formatted";
 	if (!sl_in_bounds(h->off_book, sizeof(sl_region_book_t), fsize) ||
 	    h->off_book < h->hdr_size)
@@ -474,14 +466,23 @@ struct sl_rangeq *sl_region_rangeq(const sl_region_t *r)
 	return sl_rangeq_join((char *)r->hdr + r->hdr->off_rangeq);
 }
 
-struct sl_sess_table *sl_region_sess(const sl_region_t *r, uint32_t i)
+struct sl_session_table *sl_region_sess(const sl_region_t *r, uint32_t i)
 {
-	return (struct sl_sess_table *)((char *)r->hdr + r->hdr->off_sess[i]);
+	return (struct sl_session_table *)((char *)r->hdr + r->hdr->off_sess[i]);
 }
 
 void *sl_region_cmdq_mem(const sl_region_t *r)
 {
 	return (char *)r->hdr + r->hdr->off_cmdq;
+}
+
+int sl_region_cmdq_join(const sl_region_t *r, sl_cmdq_t *q)
+{
+	struct rte_ring *rings[SL_MAX_LCORES];
+	uint32_t n = r->hdr->n_lcores;
+	for (uint32_t i = 0; i < n; i++)
+		rings[i] = sl_region_cmd_ring(r, i);
+	return sl_cmdq_join(q, sl_region_cmdq_mem(r), rings, n);
 }
 
 /* ---- lifecycle ------------------------------------------------------------- */
@@ -519,35 +520,27 @@ bool sl_region_dp_alive(const sl_region_t *r, uint64_t max_age_ns)
 
 int sl_region_cmd_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m)
 {
-	if (SL_UNLIKELY(rte_ring_enqueue_elem(sl_region_cmd_ring(r, lcore), (void *)(uintptr_t)m,
-	                                      SL_MSG_SIZE) != 0))
-		return -ENOBUFS;
-	return 0;
+	return sl_msgq_send(sl_region_cmd_ring(r, lcore), m);
 }
 
 int sl_region_cmd_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m)
 {
-	return rte_ring_dequeue_elem(sl_region_cmd_ring(r, lcore), m, SL_MSG_SIZE) == 0 ? 0
-	                                                                                : -ENOENT;
+	return sl_msgq_recv(sl_region_cmd_ring(r, lcore), m);
 }
 
 int sl_region_event_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m)
 {
-	if (SL_UNLIKELY(rte_ring_enqueue_elem(sl_region_event_ring(r, lcore), (void *)(uintptr_t)m,
-	                                      SL_MSG_SIZE) != 0))
-		return -ENOBUFS;
-	return 0;
+	return sl_msgq_send(sl_region_event_ring(r, lcore), m);
 }
 
 uint32_t sl_region_event_room(const sl_region_t *r, uint32_t lcore)
 {
-	return rte_ring_free_count(sl_region_event_ring(r, lcore));
+	return sl_msgq_room(sl_region_event_ring(r, lcore));
 }
 
 int sl_region_event_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m)
 {
-	return rte_ring_dequeue_elem(sl_region_event_ring(r, lcore), m, SL_MSG_SIZE) == 0 ? 0
-	                                                                                  : -ENOENT;
+	return sl_msgq_recv(sl_region_event_ring(r, lcore), m);
 }
 
 /* ---- published status (seqlock) ----------------------------------------- */

@@ -20,10 +20,11 @@
 #include "sl_base.h"
 #include "sl_counters.h"
 #include "sl_rss.h"
+#include "sl_msgq.h"
 
 struct rte_ring;
 struct sl_rangeq;
-struct sl_sess_table;
+struct sl_session_table;
 
 /* Lifecycle gate (DESIGN.md).  Moves forward only. */
 typedef enum {
@@ -32,22 +33,8 @@ typedef enum {
 	SL_LIFE_SHUTTING_DOWN = 2,
 } sl_life_t;
 
-/* sl_life_str: "registering" | "ready" | "shutting_down" | "?". */
-const char *sl_life_str(uint32_t life);
-
-/* One command or event record.  `type` is an sl_cmd_type_t / sl_evt_type_t
-   (defined by the modules that use them); `len` counts payload bytes used. */
-typedef struct {
-	uint16_t type;
-	uint16_t len;
-	uint32_t lcore;
-	uint32_t session;
-	uint32_t gen;
-	uint64_t corr;
-	uint8_t payload[SL_MSG_SIZE - 24];
-} sl_msg_t;
-_Static_assert(sizeof(sl_msg_t) == SL_MSG_SIZE, "sl_msg_t must be SL_MSG_SIZE bytes");
-_Static_assert(SL_MSG_SIZE % 8 == 0, "SL_MSG_SIZE must be a multiple of 8");
+/* sl_region_life_str: "registering" | "ready" | "shutting_down" | "?". */
+const char *sl_region_life_str(uint32_t life);
 
 /* Local chain status published by ctrl for the lcores (seqlock: `seq` odd
    while a write is in progress; `version` moves on every publish). */
@@ -99,7 +86,7 @@ typedef struct SL_CACHE_ALIGN {
 	uint64_t off_lcore[SL_MAX_LCORES];
 	uint64_t off_rangeq;
 	uint64_t off_status;
-	uint64_t off_sess[SL_MAX_LCORES]; /* sl_sess_table_t, owner: lcore i */
+	uint64_t off_sess[SL_MAX_LCORES]; /* sl_session_table_t, owner: lcore i */
 	uint64_t off_cmdq;                /* sl_cmdq blocks (sl_cmdq.h) */
 	uint64_t off_book;                /* sl_region_book_t, owner: ctrl */
 
@@ -173,10 +160,16 @@ struct rte_ring *sl_region_cmd_ring(const sl_region_t *r, uint32_t i);
 struct rte_ring *sl_region_event_ring(const sl_region_t *r, uint32_t i);
 struct sl_rangeq *sl_region_rangeq(const sl_region_t *r);
 /* The session table of lcore i (sl_session.h), formatted by create. */
-struct sl_sess_table *sl_region_sess(const sl_region_t *r, uint32_t i);
+struct sl_session_table *sl_region_sess(const sl_region_t *r, uint32_t i);
 /* The per-peer command blocks (formatted by create with sl_cmdq_new; each
-   process then sl_cmdq_join's its own handle on this memory). */
+   process then joins its own handle on this memory, with
+   sl_region_cmdq_join). */
 void *sl_region_cmdq_mem(const sl_region_t *r);
+
+/* sl_region_cmdq_join fills *q with a handle on r's command blocks and its
+   lcores' command rings (sl_cmdq_join).  Returns 0 or -EPROTO. */
+struct sl_cmdq;
+int sl_region_cmdq_join(const sl_region_t *r, struct sl_cmdq *q);
 
 /* Address book snapshot: publish (ctrl only) and read (any thread; returns
    the number of entries copied, at most `max`). */

@@ -10,7 +10,7 @@
      lcore i cmd ring      rte_ring of SL_CMD_RING_DEPTH sl_msg_t
      lcore i event ring    rte_ring of SL_EVENT_RING_DEPTH sl_msg_t
      off_rangeq            sl_rangeq (sl_rangeq_footprint(SL_RANGE_WINDOW))
-     off_sess[0..n-1]      sl_sess_table_t of lcore i (sl_sess_table_footprint())
+     off_sess[0..n-1]      sl_session_table_t of lcore i (sl_session_table_footprint())
      off_cmdq              sl_cmdq blocks (sl_cmdq_footprint(n))
      off_book              sl_region_book_t (zeroed: seq 0, n 0)
    then zero padding up to the page size (4096, or the huge page size). */

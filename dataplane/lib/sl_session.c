@@ -9,19 +9,18 @@
 #include <string.h>
 
 #include "sl_session.h"
+#include "sl_session_private.h"
 #include "sl_log.h"
 
-#define SESS_MAGIC  0x5353455353454c53ull /* "SLESSESS" */
-#define SESS_LAYOUT 1u
-#define RX          memory_order_relaxed
+#define RX memory_order_relaxed
 
 #define SESS_SNAPSHOT_TRIES 10000
 
-_Static_assert(sizeof(sl_sess_table_t) % SL_CACHE_LINE == 0, "table is whole lines");
+_Static_assert(sizeof(sl_session_table_t) % SL_CACHE_LINE == 0, "table is whole lines");
 _Static_assert(sizeof(sl_session_t) % SL_CACHE_LINE == 0, "slot is whole lines");
 _Static_assert(SL_SESS_STREAMS <= 32, "stream bitmap is a u32");
 
-const char *sl_replay_str(unsigned res)
+const char *sl_session_replay_str(unsigned res)
 {
 	static const char *const names[] = {
 #define SL_REPLAY_NAME(e, s) s,
@@ -31,7 +30,7 @@ const char *sl_replay_str(unsigned res)
 	return res < SL_REPLAY_RES_CNT ? names[res] : "?";
 }
 
-const char *sl_sess_res_str(unsigned res)
+const char *sl_session_res_str(unsigned res)
 {
 	static const char *const names[] = {
 #define SL_SESS_RES_NAME(e, s) s,
@@ -41,7 +40,7 @@ const char *sl_sess_res_str(unsigned res)
 	return res < SL_SESS_RES_CNT ? names[res] : "?";
 }
 
-const char *sl_sess_miss_str(unsigned why)
+const char *sl_session_miss_str(unsigned why)
 {
 	static const char *const names[] = {
 #define SL_SESS_MISS_NAME(e, s) s,
@@ -53,30 +52,30 @@ const char *sl_sess_miss_str(unsigned why)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-size_t sl_sess_table_align(void)
+size_t sl_session_table_align(void)
 {
-	return _Alignof(sl_sess_table_t);
+	return _Alignof(sl_session_table_t);
 }
 
-size_t sl_sess_table_footprint(void)
+size_t sl_session_table_footprint(void)
 {
-	return sizeof(sl_sess_table_t);
+	return sizeof(sl_session_table_t);
 }
 
-sl_sess_table_t *sl_sess_table_new(void *mem, uint32_t lcore)
+sl_session_table_t *sl_session_table_new(void *mem, uint32_t lcore)
 {
-	if (SL_UNLIKELY(mem == NULL || ((uintptr_t)mem & (sl_sess_table_align() - 1)) != 0)) {
+	if (SL_UNLIKELY(mem == NULL || ((uintptr_t)mem & (sl_session_table_align() - 1)) != 0)) {
 		SL_ERR("session table: memory %p missing or not %zu-aligned", mem,
-		       sl_sess_table_align());
+		       sl_session_table_align());
 		return NULL;
 	}
 	if (SL_UNLIKELY(lcore >= SL_MAX_LCORES)) {
 		SL_ERR("session table: lcore %u >= SL_MAX_LCORES %u", lcore, SL_MAX_LCORES);
 		return NULL;
 	}
-	sl_sess_table_t *t = mem;
+	sl_session_table_t *t = mem;
 	memset(t, 0, sizeof(*t));
-	t->layout = SESS_LAYOUT;
+	t->layout = SL_SESSION_LAYOUT;
 	t->lcore = lcore;
 	atomic_store_explicit(&t->live_n, 0, RX);
 	for (uint32_t i = 0; i < SL_SESSIONS_PER_LCORE; i++) {
@@ -87,22 +86,28 @@ sl_sess_table_t *sl_sess_table_new(void *mem, uint32_t lcore)
 		atomic_store_explicit(&s->sid, 0, RX);
 	}
 	atomic_thread_fence(memory_order_release);
-	t->magic = SESS_MAGIC;
+	t->magic = SL_SESSION_MAGIC;
 	return t;
 }
 
-sl_sess_table_t *sl_sess_table_join(void *mem)
+sl_session_table_t *sl_session_table_join(void *mem)
 {
-	sl_sess_table_t *t = mem;
-	if (SL_UNLIKELY(t == NULL || t->magic != SESS_MAGIC || t->layout != SESS_LAYOUT))
+	sl_session_table_t *t = mem;
+	if (SL_UNLIKELY(t == NULL || t->magic != SL_SESSION_MAGIC ||
+	                t->layout != SL_SESSION_LAYOUT))
 		return NULL;
 	atomic_thread_fence(memory_order_acquire);
 	return t;
 }
 
-void *sl_sess_table_delete(sl_sess_table_t *t)
+void *sl_session_table_leave(sl_session_table_t *t)
 {
-	if (SL_UNLIKELY(sl_sess_table_join(t) == NULL))
+	return t;
+}
+
+void *sl_session_table_delete(sl_session_table_t *t)
+{
+	if (SL_UNLIKELY(sl_session_table_join(t) == NULL))
 		return NULL;
 	t->magic = 0;
 	return t;
@@ -111,7 +116,7 @@ void *sl_sess_table_delete(sl_sess_table_t *t)
 /* ---- live / free permutation --------------------------------------------- */
 
 /* swap_pos exchanges the perm positions a and b (and fixes pos[]). */
-static void swap_pos(sl_sess_table_t *t, uint32_t a, uint32_t b)
+static void swap_pos(sl_session_table_t *t, uint32_t a, uint32_t b)
 {
 	uint16_t sa = t->perm[a], sb = t->perm[b];
 	t->perm[a] = sb;
@@ -121,7 +126,7 @@ static void swap_pos(sl_sess_table_t *t, uint32_t a, uint32_t b)
 }
 
 /* mark_live moves free slot `slot` to the end of the live prefix. */
-static void mark_live(sl_sess_table_t *t, uint32_t slot)
+static void mark_live(sl_session_table_t *t, uint32_t slot)
 {
 	uint32_t n = atomic_load_explicit(&t->live_n, RX);
 	swap_pos(t, t->pos[slot], n);
@@ -129,7 +134,7 @@ static void mark_live(sl_sess_table_t *t, uint32_t slot)
 }
 
 /* mark_free moves live slot `slot` just past the shortened live prefix. */
-static void mark_free(sl_sess_table_t *t, uint32_t slot)
+static void mark_free(sl_session_table_t *t, uint32_t slot)
 {
 	uint32_t n = atomic_load_explicit(&t->live_n, RX) - 1;
 	swap_pos(t, t->pos[slot], n);
@@ -153,14 +158,14 @@ static void id_end(sl_session_t *s)
 
 /* ---- install / teardown -------------------------------------------------- */
 
-static bool peer_ok(const sl_sess_peer_t *p)
+static bool peer_ok(const sl_session_peer_t *p)
 {
 	return p != NULL && p->peer_ip != 0 && p->peer_port != 0 && p->remote_sid != 0 &&
 	       (p->streams & ~SL_SESS_STREAM_MASK) == 0;
 }
 
 /* pick_slot: the slot install should use, or an error. */
-static sl_sess_res_t pick_slot(const sl_sess_table_t *t, uint32_t want, uint32_t *slot)
+static sl_session_res_t pick_slot(const sl_session_table_t *t, uint32_t want, uint32_t *slot)
 {
 	uint32_t n = atomic_load_explicit(&t->live_n, RX);
 	if (want == SL_SESS_SLOT_ANY) {
@@ -190,13 +195,13 @@ static void reset_flow(sl_session_t *s)
 #undef SL_SESS_CNT_ZERO
 }
 
-sl_sess_res_t sl_sess_install(sl_sess_table_t *t, uint32_t slot, const sl_sess_peer_t *peer,
-                              uint32_t gen, uint32_t *sid)
+sl_session_res_t sl_session_install(sl_session_table_t *t, uint32_t slot,
+                                    const sl_session_peer_t *peer, uint32_t gen, uint32_t *sid)
 {
 	if (SL_UNLIKELY(t == NULL || sid == NULL || !peer_ok(peer)))
 		return SL_SESS_ERR_ARGS;
 	uint32_t idx;
-	sl_sess_res_t res = pick_slot(t, slot, &idx);
+	sl_session_res_t res = pick_slot(t, slot, &idx);
 	if (SL_UNLIKELY(res != SL_SESS_OK))
 		return res;
 
@@ -228,10 +233,10 @@ sl_sess_res_t sl_sess_install(sl_sess_table_t *t, uint32_t slot, const sl_sess_p
 	return SL_SESS_OK;
 }
 
-int sl_sess_teardown(sl_sess_table_t *t, uint32_t sid)
+int sl_session_teardown(sl_session_table_t *t, uint32_t sid)
 {
-	sl_sess_miss_t why;
-	sl_session_t *s = sl_sess_find(t, sid, &why);
+	sl_session_miss_t why;
+	sl_session_t *s = sl_session_find(t, sid, &why);
 	if (s == NULL)
 		return 0;
 	uint32_t idx = sl_sid_slot(sid);
@@ -247,7 +252,7 @@ int sl_sess_teardown(sl_sess_table_t *t, uint32_t sid)
 /* ---- readers ------------------------------------------------------------- */
 
 /* read_identity copies the seqlock-protected fields (no consistency). */
-static void read_identity(const sl_session_t *s, sl_sess_info_t *o)
+static void read_identity(const sl_session_t *s, sl_session_info_t *o)
 {
 	o->state = atomic_load_explicit(&s->state, RX);
 	o->sid = atomic_load_explicit(&s->sid, RX);
@@ -261,12 +266,12 @@ static void read_identity(const sl_session_t *s, sl_sess_info_t *o)
 	}
 }
 
-int sl_sess_snapshot(const sl_sess_table_t *t, uint32_t slot, sl_sess_info_t *out)
+int sl_session_snapshot(const sl_session_table_t *t, uint32_t slot, sl_session_info_t *out)
 {
 	if (SL_UNLIKELY(t == NULL || out == NULL || slot >= SL_SESSIONS_PER_LCORE))
 		return 0;
 	const sl_session_t *s = &t->slot[slot];
-	sl_sess_info_t tmp;
+	sl_session_info_t tmp;
 	for (uint32_t tries = 0; tries < SESS_SNAPSHOT_TRIES; tries++) {
 		uint32_t v1 = atomic_load_explicit(&s->ver, memory_order_acquire);
 		if (v1 & 1u)

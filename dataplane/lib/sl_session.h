@@ -10,15 +10,15 @@
    array index plus one compare of the whole id; a reused slot gets a new
    generation, so frames naming the old incarnation are dropped.
 
-   Table.  One sl_sess_table_t per worker lcore, SL_SESSIONS_PER_LCORE slots
+   Table.  One sl_session_table_t per worker lcore, SL_SESSIONS_PER_LCORE slots
    in one fixed block (no pointers, no allocation; caller memory, formatted
    by new).  Owner: that lcore — it alone installs, tears down, looks up and
    writes every field.  Other threads of the process (telemetry, the main
    lcore) may read, torn-free, these fields of any slot:
      - identity (state, sid, remote_sid, streams, peer address, node_id),
-       consistent as a whole through sl_sess_snapshot (a per-slot seqlock);
+       consistent as a whole through sl_session_snapshot (a per-slot seqlock);
      - rtt_us and the per-session counters, each a relaxed atomic;
-     - the number of live sessions (sl_sess_count).
+     - the number of live sessions (sl_session_count).
    Everything else (peer MAC, next_seq, replay windows, the live list) is
    owner-only.  Addresses are host order. */
 #ifndef SL_SESSION_H
@@ -124,8 +124,8 @@ typedef enum {
 	    SL_REPLAY_RES_CNT
 } sl_replay_res_t;
 
-/* sl_replay_str names a result ("duplicate"); "?" out of range. */
-const char *sl_replay_str(unsigned res);
+/* sl_session_replay_str names a result ("duplicate"); "?" out of range. */
+const char *sl_session_replay_str(unsigned res);
 
 /* sl_replay_init empties a window (nothing seen). */
 static inline void sl_replay_init(sl_replay_t *r)
@@ -224,13 +224,13 @@ typedef struct {
 #define SL_SESS_CNT_FIELD(f, s) sl_cnt_t f;
 	SL_SESS_CNT_LIST(SL_SESS_CNT_FIELD)
 #undef SL_SESS_CNT_FIELD
-} sl_sess_cnt_t;
+} sl_session_cnt_t;
 
 typedef struct {
 #define SL_SESS_CNT_VAL(f, s) uint64_t f;
 	SL_SESS_CNT_LIST(SL_SESS_CNT_VAL)
 #undef SL_SESS_CNT_VAL
-} sl_sess_cnt_vals_t;
+} sl_session_cnt_vals_t;
 
 enum { SL_SESS_FREE = 0, SL_SESS_LIVE = 1 };
 
@@ -247,7 +247,7 @@ typedef struct SL_CACHE_ALIGN {
 	_Atomic uint32_t peer_port;  /* host order, < 65536 */
 	_Atomic uint32_t rtt_us;     /* latest RTT estimate; 0: none yet */
 	_Atomic uint64_t node_id[SL_SESS_NODE_ID_LEN / 8];
-	sl_sess_cnt_t cnt;
+	sl_session_cnt_t cnt;
 
 	/* owner only */
 	sl_mac_t peer_mac;
@@ -259,8 +259,8 @@ typedef struct SL_CACHE_ALIGN {
 
 /* The table.  perm[0 .. live_n) are the live slots (any order), the rest
    the free ones, pos[] its inverse: install and teardown are O(1).  The
-   tag `struct sl_sess_table` is what sl_region.h forward-declares. */
-typedef struct SL_CACHE_ALIGN sl_sess_table {
+   tag `struct sl_session_table` is what sl_region.h forward-declares. */
+typedef struct SL_CACHE_ALIGN sl_session_table {
 	uint64_t magic;
 	uint32_t layout;
 	uint32_t lcore;
@@ -269,7 +269,7 @@ typedef struct SL_CACHE_ALIGN sl_sess_table {
 	uint16_t perm[SL_SESSIONS_PER_LCORE];
 	uint16_t pos[SL_SESSIONS_PER_LCORE];
 	sl_session_t slot[SL_SESSIONS_PER_LCORE];
-} sl_sess_table_t;
+} sl_session_table_t;
 
 /* What install needs to know about the peer (from the admission decision). */
 typedef struct {
@@ -279,7 +279,7 @@ typedef struct {
 	uint32_t streams;    /* negotiated, within SL_SESS_STREAM_MASK */
 	uint32_t remote_sid; /* the peer's id for this session, not 0 */
 	uint8_t node_id[SL_SESS_NODE_ID_LEN];
-} sl_sess_peer_t;
+} sl_session_peer_t;
 
 /* A consistent copy of one slot, for telemetry and the API. */
 typedef struct {
@@ -292,8 +292,8 @@ typedef struct {
 	uint16_t peer_port;
 	uint32_t rtt_us;
 	uint8_t node_id[SL_SESS_NODE_ID_LEN];
-	sl_sess_cnt_vals_t cnt;
-} sl_sess_info_t;
+	sl_session_cnt_vals_t cnt;
+} sl_session_info_t;
 
 /* Results of install. */
 #define SL_SESS_RES_LIST(X)                                                                        \
@@ -307,7 +307,7 @@ typedef enum {
 	SL_SESS_RES_LIST(SL_SESS_RES_ENUM)
 #undef SL_SESS_RES_ENUM
 	    SL_SESS_RES_CNT
-} sl_sess_res_t;
+} sl_session_res_t;
 
 /* Why a lookup found no session (all are the silent SL_DROP_SL_NO_SESSION). */
 #define SL_SESS_MISS_LIST(X)                                                                       \
@@ -323,47 +323,52 @@ typedef enum {
 	SL_SESS_MISS_LIST(SL_SESS_MISS_ENUM)
 #undef SL_SESS_MISS_ENUM
 	    SL_SESS_MISS_CNT
-} sl_sess_miss_t;
+} sl_session_miss_t;
 
-/* sl_sess_res_str / sl_sess_miss_str name a result / reason; "?" out of range. */
-const char *sl_sess_res_str(unsigned res);
-const char *sl_sess_miss_str(unsigned why);
+/* sl_session_res_str / sl_session_miss_str name a result / reason; "?" out of range. */
+const char *sl_session_res_str(unsigned res);
+const char *sl_session_miss_str(unsigned why);
 
 /* Slot argument of install meaning "any free slot". */
 #define SL_SESS_SLOT_ANY UINT32_MAX
 
-/* sl_sess_table_align / _footprint: alignment and bytes of a table. */
-size_t sl_sess_table_align(void);
-size_t sl_sess_table_footprint(void);
+/* sl_session_table_align / _footprint: alignment and bytes of a table. */
+size_t sl_session_table_align(void);
+size_t sl_session_table_footprint(void);
 
-/* sl_sess_table_new formats `mem` (footprint bytes, align-aligned) as the
+/* sl_session_table_new formats `mem` (footprint bytes, align-aligned) as the
    empty table of lcore `lcore` and returns it; NULL (and a log line) when
    mem is NULL or misaligned or lcore >= SL_MAX_LCORES.  Every slot starts
    FREE with generation 0 (never handed out). */
-sl_sess_table_t *sl_sess_table_new(void *mem, uint32_t lcore);
+sl_session_table_t *sl_session_table_new(void *mem, uint32_t lcore);
 
-/* sl_sess_table_join checks magic and layout of a formatted table and
+/* sl_session_table_join checks magic and layout of a formatted table and
    returns it, or NULL. */
-sl_sess_table_t *sl_sess_table_join(void *mem);
+sl_session_table_t *sl_session_table_join(void *mem);
 
-/* sl_sess_table_delete unformats a table (magic cleared) and returns its
+/* sl_session_table_leave drops a handle (the table lives on) and returns its
+   memory; NULL for a NULL handle. */
+void *sl_session_table_leave(sl_session_table_t *t);
+
+/* sl_session_table_delete unformats a table (magic cleared) and returns its
    memory; NULL when t is not a table.  Owner only, no session in use. */
-void *sl_sess_table_delete(sl_sess_table_t *t);
+void *sl_session_table_delete(sl_session_table_t *t);
 
-/* sl_sess_install makes a session live in `slot` (must be free) or, with
+/* sl_session_install makes a session live in `slot` (must be free) or, with
    SL_SESS_SLOT_ANY, in some free slot.  `gen` is the caller's process-wide
    generation counter value; the slot uses sl_sid_gen_norm(gen), moved on by
    one if that equals the slot's previous generation, so a reused slot never
    repeats the id it had just before.  Resets next_seq (1 on every stream),
    the replay windows, rtt and counters; stream 0 is forced on.  On OK sets
    *sid to the new local id.  Owner only. */
-sl_sess_res_t sl_sess_install(sl_sess_table_t *t, uint32_t slot, const sl_sess_peer_t *peer,
-                              uint32_t gen, uint32_t *sid);
+sl_session_res_t sl_session_install(sl_session_table_t *t, uint32_t slot,
+                                    const sl_session_peer_t *peer, uint32_t gen, uint32_t *sid);
 
-/* sl_sess_find returns the live session `sid` names, or NULL with *why set
+/* sl_session_find returns the live session `sid` names, or NULL with *why set
    (ZERO, LCORE, NOT_LIVE, STALE).  O(1): index + one compare.  Owner only;
-   for commands that name a session.  Frames use sl_sess_lookup. */
-static inline sl_session_t *sl_sess_find(sl_sess_table_t *t, uint32_t sid, sl_sess_miss_t *why)
+   for commands that name a session.  Frames use sl_session_lookup. */
+static inline sl_session_t *sl_session_find(sl_session_table_t *t, uint32_t sid,
+                                            sl_session_miss_t *why)
 {
 	if (SL_UNLIKELY(sid == 0)) {
 		*why = SL_SESS_MISS_ZERO;
@@ -386,12 +391,12 @@ static inline sl_session_t *sl_sess_find(sl_sess_table_t *t, uint32_t sid, sl_se
 	return s;
 }
 
-/* sl_sess_lookup is the per-frame demux: sl_sess_find plus the source
+/* sl_session_lookup is the per-frame demux: sl_session_find plus the source
    address check (ADDR).  src_ip / src_port host order.  Owner only. */
-static inline sl_session_t *sl_sess_lookup(sl_sess_table_t *t, uint32_t sid, uint32_t src_ip,
-                                           uint16_t src_port, sl_sess_miss_t *why)
+static inline sl_session_t *sl_session_lookup(sl_session_table_t *t, uint32_t sid, uint32_t src_ip,
+                                              uint16_t src_port, sl_session_miss_t *why)
 {
-	sl_session_t *s = sl_sess_find(t, sid, why);
+	sl_session_t *s = sl_session_find(t, sid, why);
 	if (SL_UNLIKELY(s == NULL))
 		return NULL;
 	if (SL_UNLIKELY(atomic_load_explicit(&s->peer_ip, memory_order_relaxed) != src_ip ||
@@ -402,30 +407,30 @@ static inline sl_session_t *sl_sess_lookup(sl_sess_table_t *t, uint32_t sid, uin
 	return s;
 }
 
-/* sl_sess_teardown ends the live session `sid`: the slot becomes free and
+/* sl_session_teardown ends the live session `sid`: the slot becomes free and
    its id moves to the next generation, so frames naming `sid` now miss.
    Returns 1 when sid was live (exactly once per session), 0 otherwise
    (0, other lcore, free, or a stale id: the current incarnation is left
-   alone).  Owner only; see sl_sess_live_at for teardown while iterating. */
-int sl_sess_teardown(sl_sess_table_t *t, uint32_t sid);
+   alone).  Owner only; see sl_session_live_at for teardown while iterating. */
+int sl_session_teardown(sl_session_table_t *t, uint32_t sid);
 
-/* sl_sess_count: live sessions.  Any thread (relaxed). */
-static inline uint32_t sl_sess_count(const sl_sess_table_t *t)
+/* sl_session_count: live sessions.  Any thread (relaxed). */
+static inline uint32_t sl_session_count(const sl_session_table_t *t)
 {
 	return atomic_load_explicit(&t->live_n, memory_order_relaxed);
 }
 
-/* sl_sess_live_at returns the i-th live session, i < sl_sess_count (order
+/* sl_session_live_at returns the i-th live session, i < sl_session_count (order
    unspecified).  Owner only.  Teardown moves the last live session into
    the freed position, so to tear down while iterating walk i downward:
-     for (uint32_t i = sl_sess_count(t); i-- > 0;) { s = sl_sess_live_at(t, i); ... } */
-static inline sl_session_t *sl_sess_live_at(sl_sess_table_t *t, uint32_t i)
+     for (uint32_t i = sl_session_count(t); i-- > 0;) { s = sl_session_live_at(t, i); ... } */
+static inline sl_session_t *sl_session_live_at(sl_session_table_t *t, uint32_t i)
 {
 	return &t->slot[t->perm[i]];
 }
 
-/* sl_sess_slot_of: the slot index of a session of t. */
-static inline uint32_t sl_sess_slot_of(const sl_sess_table_t *t, const sl_session_t *s)
+/* sl_session_slot_of: the slot index of a session of t. */
+static inline uint32_t sl_session_slot_of(const sl_session_table_t *t, const sl_session_t *s)
 {
 	return (uint32_t)(s - t->slot);
 }
@@ -438,10 +443,10 @@ static inline bool sl_sess_stream_on(const sl_session_t *s, unsigned stream)
 	return sl_streams_has(atomic_load_explicit(&s->streams, memory_order_relaxed), stream);
 }
 
-/* sl_sess_next_seq returns the seq for the next frame we send on `stream`
+/* sl_session_next_seq returns the seq for the next frame we send on `stream`
    (1, 2, ...) and advances it; 0 once UINT32_MAX has been used (the
    session must close: SPEC §8).  Precondition: stream < SL_SESS_STREAMS. */
-static inline uint32_t sl_sess_next_seq(sl_session_t *s, unsigned stream)
+static inline uint32_t sl_session_next_seq(sl_session_t *s, unsigned stream)
 {
 	uint32_t v = s->next_seq[stream];
 	if (SL_LIKELY(v != 0))
@@ -449,16 +454,16 @@ static inline uint32_t sl_sess_next_seq(sl_session_t *s, unsigned stream)
 	return v;
 }
 
-/* sl_sess_set_rtt publishes the latest RTT estimate (µs).  Owner only. */
-static inline void sl_sess_set_rtt(sl_session_t *s, uint32_t rtt_us)
+/* sl_session_set_rtt publishes the latest RTT estimate (µs).  Owner only. */
+static inline void sl_session_set_rtt(sl_session_t *s, uint32_t rtt_us)
 {
 	atomic_store_explicit(&s->rtt_us, rtt_us, memory_order_relaxed);
 }
 
-/* sl_sess_snapshot copies slot `slot` consistently (identity fields from
+/* sl_session_snapshot copies slot `slot` consistently (identity fields from
    one incarnation; rtt and counters as of about then).  Any thread.
    Returns 1 when the slot was live, 0 when free or slot out of range (out
    then holds the free slot's state, or is untouched for a bad slot). */
-int sl_sess_snapshot(const sl_sess_table_t *t, uint32_t slot, sl_sess_info_t *out);
+int sl_session_snapshot(const sl_session_table_t *t, uint32_t slot, sl_session_info_t *out);
 
 #endif /* SL_SESSION_H */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sl_cmdq.h"
+#include "sl_cmdq_private.h"
 #include "sl_region.h"
 
 #define N_LCORES 2
@@ -34,6 +35,16 @@ static const char *new_path(void)
 	return rpath;
 }
 
+/* rings_of lists r's command rings, as the region's owner hands them to
+   sl_cmdq_new / sl_cmdq_join. */
+static struct rte_ring *rings[SL_MAX_LCORES];
+static uint32_t rings_of(const sl_region_t *r)
+{
+	for (uint32_t i = 0; i < r->hdr->n_lcores; i++)
+		rings[i] = sl_region_cmd_ring(r, i);
+	return r->hdr->n_lcores;
+}
+
 static void setup(void)
 {
 	ck_assert_int_eq(sl_region_create(&reg, new_path(), N_LCORES, "unit"), 0);
@@ -41,7 +52,7 @@ static void setup(void)
 	ck_assert_uint_gt(fp, 0);
 	mem = aligned_alloc(64, fp);
 	ck_assert_ptr_nonnull(mem);
-	ck_assert_int_eq(sl_cmdq_new(&q, mem, N_LCORES, &reg), 0);
+	ck_assert_int_eq(sl_cmdq_new(&q, mem, N_LCORES, rings, rings_of(&reg)), 0);
 }
 
 static void teardown(void)
@@ -118,11 +129,11 @@ START_TEST(test_footprint_new_join)
 	sl_cmdq_t h;
 	/* more lcores than the region has, misaligned memory, zeroed memory */
 	void *big = aligned_alloc(64, sl_cmdq_footprint(N_LCORES + 1));
-	ck_assert_int_eq(sl_cmdq_new(&h, big, N_LCORES + 1, &reg), -EINVAL);
-	ck_assert_int_eq(sl_cmdq_new(&h, (char *)big + 8, 1, &reg), -EINVAL);
-	ck_assert_int_eq(sl_cmdq_new(&h, big, 0, &reg), -EINVAL);
+	ck_assert_int_eq(sl_cmdq_new(&h, big, N_LCORES + 1, rings, rings_of(&reg)), -EINVAL);
+	ck_assert_int_eq(sl_cmdq_new(&h, (char *)big + 8, 1, rings, N_LCORES), -EINVAL);
+	ck_assert_int_eq(sl_cmdq_new(&h, big, 0, rings, N_LCORES), -EINVAL);
 	memset(big, 0, sl_cmdq_footprint(N_LCORES + 1));
-	ck_assert_int_eq(sl_cmdq_join(&h, big, &reg), -EPROTO);
+	ck_assert_int_eq(sl_cmdq_join(&h, big, rings, N_LCORES), -EPROTO);
 	free(big);
 
 	/* position independent: the same bytes mapped twice at two addresses */
@@ -136,9 +147,9 @@ START_TEST(test_footprint_new_join)
 	ck_assert_ptr_ne(b, MAP_FAILED);
 	ck_assert_ptr_ne(a, b);
 	sl_cmdq_t qa, qb;
-	ck_assert_int_eq(sl_cmdq_join(&qb, b, &reg), -EPROTO); /* not formatted yet */
-	ck_assert_int_eq(sl_cmdq_new(&qa, a, N_LCORES, &reg), 0);
-	ck_assert_int_eq(sl_cmdq_join(&qb, b, &reg), 0);
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, N_LCORES), -EPROTO); /* not formatted yet */
+	ck_assert_int_eq(sl_cmdq_new(&qa, a, N_LCORES, rings, N_LCORES), 0);
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, N_LCORES), 0);
 	ck_assert_int_eq(sl_cmdq_send(&qa, 1, 7, 3, SL_CMDQ_V_SESSION_INSTALL, NULL, 0),
 	                 SL_CMDQ_QUEUED);
 	ck_assert_uint_eq(sl_cmdq_gen(&qb, 1, 7), 3);
@@ -149,11 +160,36 @@ START_TEST(test_footprint_new_join)
 	ck_assert_int_eq(sl_cmdq_recv(&qb, 1, &m), SL_CMDQ_RX_DELIVER); /* install */
 	ck_assert_int_eq(sl_cmdq_recv(&qb, 1, &m), SL_CMDQ_RX_DELIVER);
 	ck_assert_uint_eq(sl_cmdq_depth(&qa, 1, 7), 0);
-	/* a region with fewer lcores than the table is refused */
+	/* another layout version, a damaged magic */
+	struct sl_cmdq_shm *sh = b;
+	sh->layout = SL_CMDQ_LAYOUT + 1;
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, N_LCORES), -EPROTO);
+	sh->layout = SL_CMDQ_LAYOUT;
+	sh->magic ^= 1;
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, N_LCORES), -EPROTO);
+	ck_assert_ptr_null(sl_cmdq_delete(b));
+	sh->magic ^= 1;
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, N_LCORES), 0);
+	/* a missing ring, and fewer rings than the table has lcores, are refused */
+	struct rte_ring *none[N_LCORES] = {NULL};
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, none, N_LCORES), -EPROTO);
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, N_LCORES - 1), -EPROTO);
 	sl_region_t small;
 	ck_assert_int_eq(sl_region_create(&small, new_path(), 1, "unit"), 0);
-	ck_assert_int_eq(sl_cmdq_join(&qb, b, &small), -EPROTO);
+	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, rings_of(&small)), -EPROTO);
 	sl_region_close(&small);
+	/* leave drops the handle only; delete unformats: joins fail after */
+	sl_cmdq_t qc;
+	ck_assert_int_eq(sl_cmdq_join(&qc, a, rings, N_LCORES), 0);
+	ck_assert_ptr_eq(sl_cmdq_leave(&qc), a);
+	ck_assert_ptr_null(qc.shm);
+	ck_assert_ptr_null(sl_cmdq_leave(&qc));
+	ck_assert_int_eq(sl_cmdq_join(&qc, b, rings, N_LCORES), 0);
+	ck_assert_ptr_eq(sl_cmdq_delete(a), a);
+	ck_assert_int_eq(sl_cmdq_join(&qc, b, rings, N_LCORES), -EPROTO);
+	ck_assert_ptr_null(sl_cmdq_delete(b));
+	ck_assert_uint_eq(sl_cmdq_align(), SL_CACHE_LINE);
+	ck_assert_uint_eq(sl_cmdq_footprint(N_LCORES) % sl_cmdq_align(), 0);
 	munmap(a, fp);
 	munmap(b, fp);
 	close(fd);

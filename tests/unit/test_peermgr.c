@@ -47,7 +47,7 @@ static void setup(void)
 	ck_assert_int_eq(sl_region_path(rpath, sizeof rpath, "/dev/shm", inst), 0);
 	unlink(rpath);
 	ck_assert_int_eq(sl_region_create(&reg, rpath, LCORES, "unit"), 0);
-	ck_assert_int_eq(sl_cmdq_new(&dpq, sl_region_cmdq_mem(&reg), LCORES, &reg), 0);
+	ck_assert_int_eq(sl_region_cmdq_join(&reg, &dpq), 0);
 	ck_assert_int_eq(sl_region_life_advance(&reg, SL_LIFE_READY), 0);
 	sl_cfg_defaults(&cfg);
 	cfg.n_bootstrap = 0;

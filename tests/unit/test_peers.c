@@ -29,7 +29,7 @@ END_TEST
 START_TEST(test_alloc_sid_names_lcore_slot_gen)
 {
 	ck_assert_int_eq(sl_peers_init(&T, 3, 41), 0);
-	sl_peer_t *p = sl_peers_alloc(&T, 2, SL_PEER_INSTALLING, 0x0a000001, 9747, 5);
+	sl_peers_entry_t *p = sl_peers_alloc(&T, 2, SL_PEER_INSTALLING, 0x0a000001, 9747, 5);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_uint_eq(sl_sid_lcore(p->sid), 2);
 	ck_assert_uint_eq(sl_sid_slot(p->sid), sl_peers_slot_of(&T, p));
@@ -40,7 +40,7 @@ START_TEST(test_alloc_sid_names_lcore_slot_gen)
 	ck_assert_uint_eq(p->state, SL_PEER_INSTALLING);
 	ck_assert(!p->outbound);
 	ck_assert_uint_eq(T.n_live, 1);
-	sl_peer_t *q = sl_peers_alloc(&T, 0, SL_PEER_CONNECTING, 0x0a000002, 9747, 5);
+	sl_peers_entry_t *q = sl_peers_alloc(&T, 0, SL_PEER_CONNECTING, 0x0a000002, 9747, 5);
 	ck_assert(q->outbound);
 	ck_assert_uint_ne(q->gen, p->gen); /* process-wide counter */
 }
@@ -50,9 +50,9 @@ END_TEST
 START_TEST(test_slot_not_reused_until_free)
 {
 	ck_assert_int_eq(sl_peers_init(&T, 1, 0), 0);
-	sl_peer_t *first = NULL;
+	sl_peers_entry_t *first = NULL;
 	for (uint32_t i = 0; i < SL_SESSIONS_PER_LCORE; i++) {
-		sl_peer_t *p =
+		sl_peers_entry_t *p =
 		    sl_peers_alloc(&T, 0, SL_PEER_INSTALLING, 0x0a000001, (uint16_t)(i + 1), 0);
 		ck_assert_ptr_nonnull(p);
 		if (i == 0)
@@ -64,7 +64,7 @@ START_TEST(test_slot_not_reused_until_free)
 	uint32_t old_sid = first->sid;
 	sl_peers_set_state(&T, first, SL_PEER_FREE);
 	ck_assert_ptr_null(sl_peers_by_sid(&T, old_sid));
-	sl_peer_t *again = sl_peers_alloc(&T, 0, SL_PEER_INSTALLING, 1, 1, 0);
+	sl_peers_entry_t *again = sl_peers_alloc(&T, 0, SL_PEER_INSTALLING, 1, 1, 0);
 	ck_assert_ptr_eq(again, first);
 	ck_assert_uint_ne(again->sid, old_sid); /* new generation */
 	ck_assert_ptr_null(sl_peers_by_sid(&T, old_sid));
@@ -75,9 +75,9 @@ END_TEST
 START_TEST(test_alloc_round_robin)
 {
 	ck_assert_int_eq(sl_peers_init(&T, 1, 0), 0);
-	sl_peer_t *a = sl_peers_alloc(&T, 0, SL_PEER_INSTALLING, 1, 1, 0);
+	sl_peers_entry_t *a = sl_peers_alloc(&T, 0, SL_PEER_INSTALLING, 1, 1, 0);
 	sl_peers_set_state(&T, a, SL_PEER_FREE);
-	sl_peer_t *b = sl_peers_alloc(&T, 0, SL_PEER_INSTALLING, 1, 1, 0);
+	sl_peers_entry_t *b = sl_peers_alloc(&T, 0, SL_PEER_INSTALLING, 1, 1, 0);
 	ck_assert_ptr_ne(a, b);
 }
 END_TEST
@@ -106,7 +106,7 @@ END_TEST
 START_TEST(test_counters_follow_states)
 {
 	ck_assert_int_eq(sl_peers_init(&T, 1, 7), 0);
-	sl_peer_t *p = sl_peers_alloc(&T, 0, SL_PEER_CONNECTING, 0x0a000001, 9747, 0);
+	sl_peers_entry_t *p = sl_peers_alloc(&T, 0, SL_PEER_CONNECTING, 0x0a000001, 9747, 0);
 	ck_assert_uint_eq(sl_peers_count_outbound(&T), 1);
 	ck_assert(sl_peers_has_addr(&T, 0x0a000001, 9747));
 	ck_assert(!sl_peers_has_addr(&T, 0x0a000001, 9748));
@@ -134,7 +134,7 @@ END_TEST
 START_TEST(test_find_nonce)
 {
 	ck_assert_int_eq(sl_peers_init(&T, 2, 0), 0);
-	sl_peer_t *p = sl_peers_alloc(&T, 1, SL_PEER_INSTALLING, 1, 1, 0);
+	sl_peers_entry_t *p = sl_peers_alloc(&T, 1, SL_PEER_INSTALLING, 1, 1, 0);
 	memcpy(p->node_id, node_a, 32);
 	p->nonce = 99;
 	ck_assert_ptr_eq(sl_peers_find_nonce(&T, 1, node_a, 99), p);
@@ -149,7 +149,7 @@ START_TEST(test_adopt)
 {
 	ck_assert_int_eq(sl_peers_init(&T, 1, 0), 0);
 	uint32_t sid = sl_sid_make(0, 17, 5);
-	sl_peer_t *p = sl_peers_adopt(&T, sid, 0x0a000009, 9747, 3, node_a, 1);
+	sl_peers_entry_t *p = sl_peers_adopt(&T, sid, 0x0a000009, 9747, 3, node_a, 1);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_uint_eq(p->state, SL_PEER_UP);
 	ck_assert_uint_eq(sl_peers_slot_of(&T, p), 17);
@@ -166,7 +166,7 @@ END_TEST
 START_TEST(test_reset_keeps_generation_counter)
 {
 	ck_assert_int_eq(sl_peers_init(&T, 1, 100), 0);
-	sl_peer_t *p = sl_peers_alloc(&T, 0, SL_PEER_INSTALLING, 1, 1, 0);
+	sl_peers_entry_t *p = sl_peers_alloc(&T, 0, SL_PEER_INSTALLING, 1, 1, 0);
 	uint32_t g = p->gen;
 	ck_assert_int_eq(sl_peers_reset(&T, 0), -1);
 	ck_assert_uint_eq(T.n_live, 1);
@@ -180,7 +180,7 @@ END_TEST
 
 START_TEST(test_misbehavior_record)
 {
-	sl_peer_t p;
+	sl_peers_entry_t p;
 	memset(&p, 0, sizeof p);
 	sl_peers_misbehavior(&p, SL_MISB_SPAM);
 	sl_peers_misbehavior(&p, SL_MISB_SPAM);
@@ -188,8 +188,8 @@ START_TEST(test_misbehavior_record)
 	ck_assert_uint_eq(p.misb_total, 3);
 	ck_assert_uint_eq(p.misb_kind[SL_MISB_SPAM], 2);
 	ck_assert_uint_eq(p.misb_last, 999);
-	ck_assert_str_eq(sl_peer_state_str(SL_PEER_UP), "up");
-	ck_assert_str_eq(sl_peer_state_str(77), "?");
+	ck_assert_str_eq(sl_peers_state_str(SL_PEER_UP), "up");
+	ck_assert_str_eq(sl_peers_state_str(77), "?");
 }
 END_TEST
 
@@ -203,11 +203,12 @@ START_TEST(test_random_alloc_free)
 	for (int step = 0; step < 20000; step++) {
 		uint32_t lcore = (uint32_t)rand() % 2;
 		if (rand() % 3 != 0) {
-			sl_peer_t *p = sl_peers_alloc(&T, lcore, SL_PEER_INSTALLING, 1, 1, 0);
+			sl_peers_entry_t *p =
+			    sl_peers_alloc(&T, lcore, SL_PEER_INSTALLING, 1, 1, 0);
 			if (p != NULL)
 				ck_assert_ptr_eq(sl_peers_by_sid(&T, p->sid), p);
 		} else {
-			sl_peer_t *p =
+			sl_peers_entry_t *p =
 			    sl_peers_get(&T, lcore, (uint32_t)rand() % SL_SESSIONS_PER_LCORE);
 			if (p->state != SL_PEER_FREE)
 				sl_peers_set_state(&T, p, SL_PEER_FREE);

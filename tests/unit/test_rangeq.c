@@ -109,6 +109,26 @@ START_TEST(test_join_validates_magic)
 }
 END_TEST
 
+START_TEST(test_align_leave_delete)
+{
+	ck_assert_uint_eq(sl_rangeq_align(), SL_CACHE_LINE);
+	ck_assert_uint_eq(sl_rangeq_footprint(64) % sl_rangeq_align(), 0);
+	size_t fp = sl_rangeq_footprint(64);
+	void *g = aligned_alloc(sl_rangeq_align(), fp);
+	ck_assert_ptr_null(sl_rangeq_new((char *)g + 8, 64, L, 3)); /* misaligned */
+	ck_assert_ptr_null(sl_rangeq_delete(g));                    /* not formatted */
+	sl_rangeq_t *q = sl_rangeq_new(g, 64, L, 3);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_ptr_eq(sl_rangeq_leave(sl_rangeq_join(g)), g);
+	ck_assert_ptr_eq(sl_rangeq_join(g), q); /* leave leaves the table alive */
+	ck_assert_ptr_null(sl_rangeq_leave(NULL));
+	ck_assert_ptr_eq(sl_rangeq_delete(g), g);
+	ck_assert_ptr_null(sl_rangeq_join(g)); /* deleted: joins fail */
+	ck_assert_ptr_null(sl_rangeq_delete(g));
+	free(g);
+}
+END_TEST
+
 /* ---- rule 1 ---------------------------------------------------------------- */
 
 START_TEST(test_ensure_is_idempotent)
@@ -699,6 +719,7 @@ static Suite *rangeq_suite(void)
 	TCase *tc = tcase_create("rules");
 	tcase_add_test(tc, test_footprint_rejects_bad_windows);
 	tcase_add_test(tc, test_join_validates_magic);
+	tcase_add_test(tc, test_align_leave_delete);
 	tcase_add_test(tc, test_ensure_is_idempotent);
 	tcase_add_test(tc, test_take_prefers_forward);
 	tcase_add_test(tc, test_take_dedups_and_fans_out);

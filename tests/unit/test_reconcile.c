@@ -14,7 +14,7 @@
 static sl_region_t reg;
 static char rpath[256];
 static sl_reconcile_t rc;
-static sl_sess_table_t *tab;
+static sl_session_table_t *tab;
 static sl_msg_t got[8];
 static uint32_t n_got;
 
@@ -32,7 +32,7 @@ static void setup(void)
 	ck_assert_int_eq(sl_region_path(rpath, sizeof rpath, "/dev/shm", inst), 0);
 	unlink(rpath);
 	ck_assert_int_eq(sl_region_create(&reg, rpath, 2, "unit"), 0);
-	tab = sl_sess_table_join(sl_region_sess(&reg, 1));
+	tab = sl_session_table_join(sl_region_sess(&reg, 1));
 	ck_assert_ptr_nonnull(tab);
 	ck_assert_int_eq(sl_reconcile_init(&rc, 2), 0);
 	n_got = 0;
@@ -48,13 +48,13 @@ static void teardown(void)
 /* install makes a live session in slot `slot` of lcore 1; its sid. */
 static uint32_t install(uint32_t slot, uint32_t gen)
 {
-	sl_sess_peer_t p;
+	sl_session_peer_t p;
 	memset(&p, 0, sizeof p);
 	p.peer_ip = 0x0a000001;
 	p.peer_port = 9747;
 	p.remote_sid = 7;
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_sess_install(tab, slot, &p, gen, &sid), SL_SESS_OK);
+	ck_assert_int_eq(sl_session_install(tab, slot, &p, gen, &sid), SL_SESS_OK);
 	return sid;
 }
 
@@ -92,7 +92,7 @@ START_TEST(test_live_and_reported_are_left_alone)
 	sl_msg_t up_a = evt(SL_EVT_SESSION_UP, a), up_b = evt(SL_EVT_SESSION_UP, b);
 	sl_reconcile_seen(&rc, &up_a);
 	sl_reconcile_seen(&rc, &up_b);
-	ck_assert_int_eq(sl_sess_teardown(tab, b), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, b), 1);
 	sl_msg_t down_b = evt(SL_EVT_SESSION_DOWN, b);
 	sl_reconcile_seen(&rc, &down_b);
 	for (uint64_t t = 1; t <= 5; t++)
@@ -110,7 +110,7 @@ START_TEST(test_missing_down_is_reported_once)
 	sl_msg_t up = evt(SL_EVT_SESSION_UP, a);
 	sl_reconcile_seen(&rc, &up);
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 1 * S, emit, NULL), 0);
-	ck_assert_int_eq(sl_sess_teardown(tab, a), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, a), 1);
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 2 * S, emit, NULL), 0); /* first sighting */
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 2 * S + 1, emit, NULL), 0); /* too soon */
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 3 * S, emit, NULL), 1);
@@ -134,7 +134,7 @@ START_TEST(test_down_between_sweeps_wins)
 	uint32_t a = install(1, 31);
 	sl_msg_t up = evt(SL_EVT_SESSION_UP, a), down = evt(SL_EVT_SESSION_DOWN, a);
 	sl_reconcile_seen(&rc, &up);
-	ck_assert_int_eq(sl_sess_teardown(tab, a), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, a), 1);
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 1 * S, emit, NULL), 0);
 	sl_reconcile_seen(&rc, &down);
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 2 * S, emit, NULL), 0);
@@ -150,7 +150,7 @@ START_TEST(test_waits_while_events_pending)
 	uint32_t a = install(2, 41);
 	sl_msg_t up = evt(SL_EVT_SESSION_UP, a);
 	sl_reconcile_seen(&rc, &up);
-	ck_assert_int_eq(sl_sess_teardown(tab, a), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, a), 1);
 	sl_msg_t other = evt(SL_EVT_PEER_STATUS, a);
 	ck_assert_int_eq(sl_region_event_send(&reg, 1, &other), 0); /* undrained */
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 1 * S, emit, NULL), 0);
@@ -173,14 +173,14 @@ START_TEST(test_reused_slot_tracks_the_new_session)
 	uint32_t a = install(5, 51);
 	sl_msg_t up_a = evt(SL_EVT_SESSION_UP, a), down_a = evt(SL_EVT_SESSION_DOWN, a);
 	sl_reconcile_seen(&rc, &up_a);
-	ck_assert_int_eq(sl_sess_teardown(tab, a), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, a), 1);
 	sl_reconcile_seen(&rc, &down_a);
 	uint32_t b = install(5, 52);
 	ck_assert_uint_ne(a, b);
 	sl_msg_t up_b = evt(SL_EVT_SESSION_UP, b);
 	sl_reconcile_seen(&rc, &up_b);
 	sl_reconcile_seen(&rc, &down_a); /* a repeat of the old one */
-	ck_assert_int_eq(sl_sess_teardown(tab, b), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, b), 1);
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 1 * S, emit, NULL), 0);
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 2 * S, emit, NULL), 1);
 	ck_assert_uint_eq(got[0].session, b);

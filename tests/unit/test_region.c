@@ -233,10 +233,10 @@ START_TEST(test_life_moves_forward_only)
 	sl_region_close(&a);
 	create_ok(&a, new_path("/dev/shm"));
 	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_SHUTTING_DOWN), 0);
-	ck_assert_str_eq(sl_life_str(SL_LIFE_REGISTERING), "registering");
-	ck_assert_str_eq(sl_life_str(SL_LIFE_READY), "ready");
-	ck_assert_str_eq(sl_life_str(SL_LIFE_SHUTTING_DOWN), "shutting_down");
-	ck_assert_str_eq(sl_life_str(9), "?");
+	ck_assert_str_eq(sl_region_life_str(SL_LIFE_REGISTERING), "registering");
+	ck_assert_str_eq(sl_region_life_str(SL_LIFE_READY), "ready");
+	ck_assert_str_eq(sl_region_life_str(SL_LIFE_SHUTTING_DOWN), "shutting_down");
+	ck_assert_str_eq(sl_region_life_str(9), "?");
 	sl_region_close(&a);
 }
 END_TEST
@@ -593,26 +593,26 @@ START_TEST(test_session_tables_formatted_per_lcore)
 	ck_assert_uint_ge(a.hdr->layout_version, 2);
 	ck_assert_int_eq(sl_region_open(&b, path), 0);
 	for (uint32_t i = 0; i < N_LCORES; i++) {
-		sl_sess_table_t *t = sl_sess_table_join(sl_region_sess(&a, i));
+		sl_session_table_t *t = sl_session_table_join(sl_region_sess(&a, i));
 		ck_assert_ptr_nonnull(t);
 		ck_assert_uint_eq(t->lcore, i);
-		ck_assert_uint_eq(sl_sess_count(t), 0);
-		ck_assert_uint_eq((uintptr_t)t % sl_sess_table_align(), 0);
-		ck_assert_uint_le(a.hdr->off_sess[i] + sl_sess_table_footprint(), a.size);
+		ck_assert_uint_eq(sl_session_count(t), 0);
+		ck_assert_uint_eq((uintptr_t)t % sl_session_table_align(), 0);
+		ck_assert_uint_le(a.hdr->off_sess[i] + sl_session_table_footprint(), a.size);
 		if (i > 0)
 			ck_assert_uint_ge(a.hdr->off_sess[i],
-			                  a.hdr->off_sess[i - 1] + sl_sess_table_footprint());
+			                  a.hdr->off_sess[i - 1] + sl_session_table_footprint());
 	}
 	/* an install on lcore 1 through a is visible to a snapshot through b */
-	sl_sess_peer_t p = {
+	sl_session_peer_t p = {
 	    .peer_ip = 0x0a000002, .peer_port = 9747, .streams = 3, .remote_sid = 77};
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_sess_install(sl_region_sess(&a, 1), 5, &p, 9, &sid), SL_SESS_OK);
-	sl_sess_info_t info;
-	ck_assert_int_eq(sl_sess_snapshot(sl_region_sess(&b, 1), 5, &info), 1);
+	ck_assert_int_eq(sl_session_install(sl_region_sess(&a, 1), 5, &p, 9, &sid), SL_SESS_OK);
+	sl_session_info_t info;
+	ck_assert_int_eq(sl_session_snapshot(sl_region_sess(&b, 1), 5, &info), 1);
 	ck_assert_uint_eq(info.sid, sid);
 	ck_assert_uint_eq(info.remote_sid, 77);
-	ck_assert_int_eq(sl_sess_snapshot(sl_region_sess(&b, 0), 5, &info), 0);
+	ck_assert_int_eq(sl_session_snapshot(sl_region_sess(&b, 0), 5, &info), 0);
 	sl_region_close(&b);
 	sl_region_close(&a);
 }
@@ -628,8 +628,8 @@ START_TEST(test_cmdq_blocks_formatted_and_joinable)
 	ck_assert_int_eq(sl_region_open(&b, path), 0);
 	ck_assert_uint_le(a.hdr->off_cmdq + sl_cmdq_footprint(N_LCORES), a.size);
 	sl_cmdq_t qa, qb;
-	ck_assert_int_eq(sl_cmdq_join(&qa, sl_region_cmdq_mem(&a), &a), 0);
-	ck_assert_int_eq(sl_cmdq_join(&qb, sl_region_cmdq_mem(&b), &b), 0);
+	ck_assert_int_eq(sl_region_cmdq_join(&a, &qa), 0);
+	ck_assert_int_eq(sl_region_cmdq_join(&b, &qb), 0);
 	ck_assert_uint_eq(sl_cmdq_gen(&qa, 2, 7), 0);
 	uint8_t pl[4] = {1, 2, 3, 4};
 	ck_assert_int_eq(sl_cmdq_send(&qb, 2, 7, 11, SL_CMDQ_V_SESSION_INSTALL, pl, 4),
@@ -791,7 +791,7 @@ START_TEST(test_footprint_max_lcores)
 {
 	size_t small = sl_region_footprint(SL_MAX_LCORES, 4096);
 	size_t huge = sl_region_footprint(SL_MAX_LCORES, 2u << 20);
-	ck_assert_uint_gt(small, SL_MAX_LCORES * sl_sess_table_footprint());
+	ck_assert_uint_gt(small, SL_MAX_LCORES * sl_session_table_footprint());
 	ck_assert_uint_gt(small, sl_cmdq_footprint(SL_MAX_LCORES));
 	ck_assert_uint_eq(huge % (2u << 20), 0);
 	ck_assert_uint_ge(huge, small);

@@ -14,9 +14,10 @@
 #include <time.h>
 
 #include "sl_session.h"
+#include "sl_session_private.h"
 
-static sl_sess_table_t tab_mem;
-static sl_sess_table_t *tab;
+static sl_session_table_t tab_mem;
+static sl_session_table_t *tab;
 
 #define LCORE 3u
 
@@ -40,9 +41,9 @@ static uint32_t xorshift(uint32_t *s)
 }
 
 /* peer_of: a peer whose every field derives from k (k != 0). */
-static sl_sess_peer_t peer_of(uint32_t k)
+static sl_session_peer_t peer_of(uint32_t k)
 {
-	sl_sess_peer_t p;
+	sl_session_peer_t p;
 	memset(&p, 0, sizeof(p));
 	p.peer_ip = 0x0a000000u | (k & 0xffffffu);
 	p.peer_port = (uint16_t)(1000u + (k % 60000u));
@@ -56,16 +57,16 @@ static sl_sess_peer_t peer_of(uint32_t k)
 
 static uint32_t install_ok(uint32_t slot, uint32_t k, uint32_t gen)
 {
-	sl_sess_peer_t p = peer_of(k);
+	sl_session_peer_t p = peer_of(k);
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_sess_install(tab, slot, &p, gen, &sid), SL_SESS_OK);
+	ck_assert_int_eq(sl_session_install(tab, slot, &p, gen, &sid), SL_SESS_OK);
 	ck_assert_uint_ne(sid, 0);
 	return sid;
 }
 
 static void setup(void)
 {
-	tab = sl_sess_table_new(&tab_mem, LCORE);
+	tab = sl_session_table_new(&tab_mem, LCORE);
 	ck_assert_ptr_nonnull(tab);
 }
 
@@ -138,21 +139,31 @@ END_TEST
 
 START_TEST(test_new_rejects_bad_args)
 {
-	ck_assert_ptr_null(sl_sess_table_new(NULL, 0));
-	ck_assert_ptr_null(sl_sess_table_new((char *)&tab_mem + 8, 0));
-	ck_assert_ptr_null(sl_sess_table_new(&tab_mem, SL_MAX_LCORES));
-	ck_assert_uint_ge(sl_sess_table_footprint(), sizeof(sl_session_t) * SL_SESSIONS_PER_LCORE);
-	ck_assert_uint_eq(sl_sess_table_align() % SL_CACHE_LINE, 0);
+	ck_assert_ptr_null(sl_session_table_new(NULL, 0));
+	ck_assert_ptr_null(sl_session_table_new((char *)&tab_mem + 8, 0));
+	ck_assert_ptr_null(sl_session_table_new(&tab_mem, SL_MAX_LCORES));
+	ck_assert_uint_ge(sl_session_table_footprint(),
+	                  sizeof(sl_session_t) * SL_SESSIONS_PER_LCORE);
+	ck_assert_uint_eq(sl_session_table_align() % SL_CACHE_LINE, 0);
 }
 END_TEST
 
 START_TEST(test_join_checks_magic)
 {
-	ck_assert_ptr_eq(sl_sess_table_join(&tab_mem), tab);
-	ck_assert_ptr_null(sl_sess_table_join(NULL));
-	ck_assert_ptr_eq(sl_sess_table_delete(tab), &tab_mem);
-	ck_assert_ptr_null(sl_sess_table_join(&tab_mem));
-	ck_assert_ptr_null(sl_sess_table_delete(tab));
+	ck_assert_ptr_eq(sl_session_table_join(&tab_mem), tab);
+	ck_assert_ptr_null(sl_session_table_join(NULL));
+	tab->layout = SL_SESSION_LAYOUT + 1; /* another layout version */
+	ck_assert_ptr_null(sl_session_table_join(&tab_mem));
+	tab->layout = SL_SESSION_LAYOUT;
+	tab->magic ^= 1; /* damaged magic */
+	ck_assert_ptr_null(sl_session_table_join(&tab_mem));
+	ck_assert_ptr_null(sl_session_table_delete(tab));
+	tab->magic ^= 1;
+	ck_assert_ptr_eq(sl_session_table_leave(sl_session_table_join(&tab_mem)), &tab_mem);
+	ck_assert_ptr_eq(sl_session_table_join(&tab_mem), tab); /* leave keeps it */
+	ck_assert_ptr_eq(sl_session_table_delete(tab), &tab_mem);
+	ck_assert_ptr_null(sl_session_table_join(&tab_mem));
+	ck_assert_ptr_null(sl_session_table_delete(tab));
 }
 END_TEST
 
@@ -160,45 +171,45 @@ END_TEST
 
 START_TEST(test_empty_table_misses)
 {
-	sl_sess_miss_t why;
-	ck_assert_uint_eq(sl_sess_count(tab), 0);
-	ck_assert_ptr_null(sl_sess_lookup(tab, sl_sid_make(LCORE, 0, 1), 1, 1, &why));
+	sl_session_miss_t why;
+	ck_assert_uint_eq(sl_session_count(tab), 0);
+	ck_assert_ptr_null(sl_session_lookup(tab, sl_sid_make(LCORE, 0, 1), 1, 1, &why));
 	ck_assert_int_eq(why, SL_SESS_MISS_NOT_LIVE);
 }
 END_TEST
 
 START_TEST(test_install_then_lookup)
 {
-	sl_sess_peer_t p = peer_of(77);
+	sl_session_peer_t p = peer_of(77);
 	uint32_t sid = install_ok(SL_SESS_SLOT_ANY, 77, 5);
 	ck_assert_uint_eq(sl_sid_lcore(sid), LCORE);
 	ck_assert_uint_eq(sl_sid_gen(sid), 5);
-	ck_assert_uint_eq(sl_sess_count(tab), 1);
+	ck_assert_uint_eq(sl_session_count(tab), 1);
 
-	sl_sess_miss_t why = SL_SESS_MISS_CNT;
-	sl_session_t *s = sl_sess_lookup(tab, sid, p.peer_ip, p.peer_port, &why);
+	sl_session_miss_t why = SL_SESS_MISS_CNT;
+	sl_session_t *s = sl_session_lookup(tab, sid, p.peer_ip, p.peer_port, &why);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(why, SL_SESS_MISS_NONE);
 	ck_assert_ptr_eq(s, &tab->slot[sl_sid_slot(sid)]);
-	ck_assert_uint_eq(sl_sess_slot_of(tab, s), sl_sid_slot(sid));
+	ck_assert_uint_eq(sl_session_slot_of(tab, s), sl_sid_slot(sid));
 	ck_assert_uint_eq(atomic_load(&s->remote_sid), 77);
 	ck_assert_uint_eq(atomic_load(&s->streams), p.streams);
 	ck_assert(sl_mac_eq(&s->peer_mac, &p.peer_mac));
-	ck_assert_ptr_eq(sl_sess_find(tab, sid, &why), s);
+	ck_assert_ptr_eq(sl_session_find(tab, sid, &why), s);
 }
 END_TEST
 
 START_TEST(test_lookup_zero_and_other_lcore)
 {
-	sl_sess_peer_t p = peer_of(9);
+	sl_session_peer_t p = peer_of(9);
 	uint32_t sid = install_ok(SL_SESS_SLOT_ANY, 9, 1);
-	sl_sess_miss_t why;
-	ck_assert_ptr_null(sl_sess_lookup(tab, 0, p.peer_ip, p.peer_port, &why));
+	sl_session_miss_t why;
+	ck_assert_ptr_null(sl_session_lookup(tab, 0, p.peer_ip, p.peer_port, &why));
 	ck_assert_int_eq(why, SL_SESS_MISS_ZERO);
 	if (SL_MAX_LCORES > 1) {
 		uint32_t other =
 		    sl_sid_make((LCORE + 1) % SL_MAX_LCORES, sl_sid_slot(sid), sl_sid_gen(sid));
-		ck_assert_ptr_null(sl_sess_lookup(tab, other, p.peer_ip, p.peer_port, &why));
+		ck_assert_ptr_null(sl_session_lookup(tab, other, p.peer_ip, p.peer_port, &why));
 		ck_assert_int_eq(why, SL_SESS_MISS_LCORE);
 	}
 }
@@ -206,41 +217,43 @@ END_TEST
 
 START_TEST(test_address_mismatch_rejected)
 {
-	sl_sess_peer_t p = peer_of(42);
+	sl_session_peer_t p = peer_of(42);
 	uint32_t sid = install_ok(SL_SESS_SLOT_ANY, 42, 1);
-	sl_sess_miss_t why;
-	ck_assert_ptr_null(sl_sess_lookup(tab, sid, p.peer_ip + 1, p.peer_port, &why));
+	sl_session_miss_t why;
+	ck_assert_ptr_null(sl_session_lookup(tab, sid, p.peer_ip + 1, p.peer_port, &why));
 	ck_assert_int_eq(why, SL_SESS_MISS_ADDR);
-	ck_assert_ptr_null(sl_sess_lookup(tab, sid, p.peer_ip, (uint16_t)(p.peer_port + 1), &why));
+	ck_assert_ptr_null(
+	    sl_session_lookup(tab, sid, p.peer_ip, (uint16_t)(p.peer_port + 1), &why));
 	ck_assert_int_eq(why, SL_SESS_MISS_ADDR);
-	ck_assert_ptr_null(sl_sess_lookup(tab, sid, 0, 0, &why));
+	ck_assert_ptr_null(sl_session_lookup(tab, sid, 0, 0, &why));
 	ck_assert_int_eq(why, SL_SESS_MISS_ADDR);
 	/* the session itself is unharmed */
-	ck_assert_ptr_nonnull(sl_sess_lookup(tab, sid, p.peer_ip, p.peer_port, &why));
+	ck_assert_ptr_nonnull(sl_session_lookup(tab, sid, p.peer_ip, p.peer_port, &why));
 }
 END_TEST
 
 START_TEST(test_install_rejects_bad_args)
 {
 	uint32_t sid = 0xdead;
-	sl_sess_peer_t p = peer_of(5);
-	ck_assert_int_eq(sl_sess_install(tab, SL_SESS_SLOT_ANY, NULL, 1, &sid), SL_SESS_ERR_ARGS);
-	ck_assert_int_eq(sl_sess_install(tab, SL_SESS_SLOT_ANY, &p, 1, NULL), SL_SESS_ERR_ARGS);
-	ck_assert_int_eq(sl_sess_install(tab, SL_SESSIONS_PER_LCORE, &p, 1, &sid),
+	sl_session_peer_t p = peer_of(5);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, NULL, 1, &sid),
+	                 SL_SESS_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, NULL), SL_SESS_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESSIONS_PER_LCORE, &p, 1, &sid),
 	                 SL_SESS_ERR_ARGS);
 	p.peer_ip = 0;
-	ck_assert_int_eq(sl_sess_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
 	p = peer_of(5);
 	p.peer_port = 0;
-	ck_assert_int_eq(sl_sess_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
 	p = peer_of(5);
 	p.remote_sid = 0;
-	ck_assert_int_eq(sl_sess_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
 	p = peer_of(5);
 	p.streams |= 1u << SL_SESS_STREAMS;
-	ck_assert_int_eq(sl_sess_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
 	ck_assert_uint_eq(sid, 0xdead); /* untouched on failure */
-	ck_assert_uint_eq(sl_sess_count(tab), 0);
+	ck_assert_uint_eq(sl_session_count(tab), 0);
 }
 END_TEST
 
@@ -248,14 +261,14 @@ START_TEST(test_install_named_slot_and_busy)
 {
 	uint32_t sid = install_ok(17, 1, 1);
 	ck_assert_uint_eq(sl_sid_slot(sid), 17);
-	sl_sess_peer_t p = peer_of(2);
+	sl_session_peer_t p = peer_of(2);
 	uint32_t sid2 = 0;
-	ck_assert_int_eq(sl_sess_install(tab, 17, &p, 2, &sid2), SL_SESS_ERR_BUSY);
+	ck_assert_int_eq(sl_session_install(tab, 17, &p, 2, &sid2), SL_SESS_ERR_BUSY);
 	ck_assert_uint_eq(sid2, 0);
 	/* "any" never picks the busy slot */
 	for (uint32_t i = 0; i < 40; i++)
 		ck_assert_uint_ne(sl_sid_slot(install_ok(SL_SESS_SLOT_ANY, 100 + i, 1)), 17);
-	ck_assert_uint_eq(sl_sess_count(tab), 41);
+	ck_assert_uint_eq(sl_session_count(tab), 41);
 }
 END_TEST
 
@@ -268,18 +281,18 @@ START_TEST(test_table_full)
 		ck_assert_uint_eq(used[sl_sid_slot(sids[i])], 0);
 		used[sl_sid_slot(sids[i])] = 1;
 	}
-	ck_assert_uint_eq(sl_sess_count(tab), SL_SESSIONS_PER_LCORE);
-	sl_sess_peer_t p = peer_of(99999);
+	ck_assert_uint_eq(sl_session_count(tab), SL_SESSIONS_PER_LCORE);
+	sl_session_peer_t p = peer_of(99999);
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_sess_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_FULL);
-	ck_assert_int_eq(sl_sess_install(tab, 0, &p, 1, &sid), SL_SESS_ERR_BUSY);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_FULL);
+	ck_assert_int_eq(sl_session_install(tab, 0, &p, 1, &sid), SL_SESS_ERR_BUSY);
 	/* one teardown frees exactly that slot */
 	uint32_t victim = sids[SL_SESSIONS_PER_LCORE / 3];
-	ck_assert_int_eq(sl_sess_teardown(tab, victim), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, victim), 1);
 	sid = install_ok(SL_SESS_SLOT_ANY, 99999, 1);
 	ck_assert_uint_eq(sl_sid_slot(sid), sl_sid_slot(victim));
 	ck_assert_uint_ne(sid, victim);
-	ck_assert_int_eq(sl_sess_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_FULL);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_FULL);
 }
 END_TEST
 
@@ -287,14 +300,14 @@ END_TEST
 
 START_TEST(test_teardown_returns_live_once)
 {
-	sl_sess_peer_t p = peer_of(8);
+	sl_session_peer_t p = peer_of(8);
 	uint32_t sid = install_ok(SL_SESS_SLOT_ANY, 8, 3);
-	ck_assert_int_eq(sl_sess_teardown(tab, sid), 1);
-	ck_assert_int_eq(sl_sess_teardown(tab, sid), 0);
-	ck_assert_int_eq(sl_sess_teardown(tab, 0), 0);
-	ck_assert_uint_eq(sl_sess_count(tab), 0);
-	sl_sess_miss_t why;
-	ck_assert_ptr_null(sl_sess_lookup(tab, sid, p.peer_ip, p.peer_port, &why));
+	ck_assert_int_eq(sl_session_teardown(tab, sid), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, sid), 0);
+	ck_assert_int_eq(sl_session_teardown(tab, 0), 0);
+	ck_assert_uint_eq(sl_session_count(tab), 0);
+	sl_session_miss_t why;
+	ck_assert_ptr_null(sl_session_lookup(tab, sid, p.peer_ip, p.peer_port, &why));
 	ck_assert_int_eq(why, SL_SESS_MISS_NOT_LIVE);
 	/* the freed slot's id moved on: not the torn-down one */
 	ck_assert_uint_ne(atomic_load(&tab->slot[sl_sid_slot(sid)].sid), sid);
@@ -303,22 +316,22 @@ END_TEST
 
 START_TEST(test_stale_generation_after_reinstall)
 {
-	sl_sess_peer_t p = peer_of(8);
+	sl_session_peer_t p = peer_of(8);
 	uint32_t old = install_ok(12, 8, 40);
-	ck_assert_int_eq(sl_sess_teardown(tab, old), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, old), 1);
 	/* same slot, same peer, and even the same generation counter value */
 	uint32_t cur = install_ok(12, 8, 40);
 	ck_assert_uint_eq(sl_sid_slot(cur), 12);
 	ck_assert_uint_ne(cur, old);
 	ck_assert_uint_ne(sl_sid_gen(cur), sl_sid_gen(old));
 
-	sl_sess_miss_t why;
-	ck_assert_ptr_null(sl_sess_lookup(tab, old, p.peer_ip, p.peer_port, &why));
+	sl_session_miss_t why;
+	ck_assert_ptr_null(sl_session_lookup(tab, old, p.peer_ip, p.peer_port, &why));
 	ck_assert_int_eq(why, SL_SESS_MISS_STALE);
 	/* a stale teardown leaves the current incarnation alone */
-	ck_assert_int_eq(sl_sess_teardown(tab, old), 0);
-	ck_assert_ptr_nonnull(sl_sess_lookup(tab, cur, p.peer_ip, p.peer_port, &why));
-	ck_assert_uint_eq(sl_sess_count(tab), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, old), 0);
+	ck_assert_ptr_nonnull(sl_session_lookup(tab, cur, p.peer_ip, p.peer_port, &why));
+	ck_assert_uint_eq(sl_session_count(tab), 1);
 }
 END_TEST
 
@@ -326,7 +339,7 @@ START_TEST(test_generation_wraps_without_zero)
 {
 	uint32_t a = install_ok(3, 1, SL_SID_GEN_MAX);
 	ck_assert_uint_eq(sl_sid_gen(a), SL_SID_GEN_MAX);
-	ck_assert_int_eq(sl_sess_teardown(tab, a), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, a), 1);
 	/* counter value that masks to 0 -> 1; and the dead id stays non-zero */
 	ck_assert_uint_ne(atomic_load(&tab->slot[3].sid), 0);
 	uint32_t b = install_ok(3, 1, SL_SID_GEN_MAX + 1u);
@@ -347,11 +360,11 @@ START_TEST(test_random_churn_matches_model)
 	for (int it = 0; it < 200000; it++) {
 		uint32_t slot = xorshift(&seed) % SL_SESSIONS_PER_LCORE;
 		uint32_t op = xorshift(&seed) % 4;
-		sl_sess_miss_t why;
+		sl_session_miss_t why;
 		if (op == 0) {
-			sl_sess_peer_t p = peer_of(slot + 1);
+			sl_session_peer_t p = peer_of(slot + 1);
 			uint32_t sid = 0;
-			sl_sess_res_t r = sl_sess_install(tab, slot, &p, gen++, &sid);
+			sl_session_res_t r = sl_session_install(tab, slot, &p, gen++, &sid);
 			ck_assert_int_eq(r, live[slot] ? SL_SESS_ERR_BUSY : SL_SESS_OK);
 			if (r == SL_SESS_OK) {
 				ck_assert_uint_ne(sid, dead[slot]);
@@ -360,7 +373,7 @@ START_TEST(test_random_churn_matches_model)
 			}
 		} else if (op == 1) {
 			uint32_t sid = live[slot] ? live[slot] : dead[slot];
-			int was = sl_sess_teardown(tab, sid);
+			int was = sl_session_teardown(tab, sid);
 			ck_assert_int_eq(was, live[slot] != 0 && sid != 0);
 			if (was) {
 				dead[slot] = sid;
@@ -368,19 +381,19 @@ START_TEST(test_random_churn_matches_model)
 				n--;
 			}
 		} else {
-			sl_sess_peer_t p = peer_of(slot + 1);
+			sl_session_peer_t p = peer_of(slot + 1);
 			if (live[slot]) {
-				ck_assert_ptr_nonnull(
-				    sl_sess_lookup(tab, live[slot], p.peer_ip, p.peer_port, &why));
+				ck_assert_ptr_nonnull(sl_session_lookup(tab, live[slot], p.peer_ip,
+				                                        p.peer_port, &why));
 			}
 			if (dead[slot]) {
-				ck_assert_ptr_null(
-				    sl_sess_lookup(tab, dead[slot], p.peer_ip, p.peer_port, &why));
+				ck_assert_ptr_null(sl_session_lookup(tab, dead[slot], p.peer_ip,
+				                                     p.peer_port, &why));
 				ck_assert_int_eq(why, live[slot] ? SL_SESS_MISS_STALE
 				                                 : SL_SESS_MISS_NOT_LIVE);
 			}
 		}
-		ck_assert_uint_eq(sl_sess_count(tab), n);
+		ck_assert_uint_eq(sl_session_count(tab), n);
 	}
 }
 END_TEST
@@ -393,14 +406,14 @@ START_TEST(test_iteration_visits_live_once)
 	for (uint32_t i = 0; i < 100; i++)
 		sids[i] = install_ok(SL_SESS_SLOT_ANY, i + 1, i + 1);
 	for (uint32_t i = 0; i < 100; i += 3)
-		ck_assert_int_eq(sl_sess_teardown(tab, sids[i]), 1);
+		ck_assert_int_eq(sl_session_teardown(tab, sids[i]), 1);
 	uint8_t seen[SL_SESSIONS_PER_LCORE] = {0};
-	uint32_t n = sl_sess_count(tab);
+	uint32_t n = sl_session_count(tab);
 	ck_assert_uint_eq(n, 100 - 34);
 	for (uint32_t i = 0; i < n; i++) {
-		sl_session_t *s = sl_sess_live_at(tab, i);
+		sl_session_t *s = sl_session_live_at(tab, i);
 		ck_assert_uint_eq(atomic_load(&s->state), SL_SESS_LIVE);
-		uint32_t slot = sl_sess_slot_of(tab, s);
+		uint32_t slot = sl_session_slot_of(tab, s);
 		ck_assert_uint_eq(seen[slot], 0);
 		seen[slot] = 1;
 	}
@@ -415,17 +428,17 @@ START_TEST(test_teardown_while_iterating_downward)
 		install_ok(SL_SESS_SLOT_ANY, i + 1, i + 1);
 	/* tear down every session whose remote id is even, walking downward */
 	uint32_t visited = 0, torn = 0;
-	for (uint32_t i = sl_sess_count(tab); i-- > 0;) {
-		sl_session_t *s = sl_sess_live_at(tab, i);
+	for (uint32_t i = sl_session_count(tab); i-- > 0;) {
+		sl_session_t *s = sl_session_live_at(tab, i);
 		visited++;
 		if (atomic_load(&s->remote_sid) % 2 == 0)
-			torn += (uint32_t)sl_sess_teardown(tab, atomic_load(&s->sid));
+			torn += (uint32_t)sl_session_teardown(tab, atomic_load(&s->sid));
 	}
 	ck_assert_uint_eq(visited, 50);
 	ck_assert_uint_eq(torn, 25);
-	ck_assert_uint_eq(sl_sess_count(tab), 25);
-	for (uint32_t i = 0; i < sl_sess_count(tab); i++)
-		ck_assert_uint_eq(atomic_load(&sl_sess_live_at(tab, i)->remote_sid) % 2, 1);
+	ck_assert_uint_eq(sl_session_count(tab), 25);
+	for (uint32_t i = 0; i < sl_session_count(tab); i++)
+		ck_assert_uint_eq(atomic_load(&sl_session_live_at(tab, i)->remote_sid) % 2, 1);
 }
 END_TEST
 
@@ -445,12 +458,12 @@ END_TEST
 
 START_TEST(test_stream_on_follows_install)
 {
-	sl_sess_peer_t p = peer_of(4);
+	sl_session_peer_t p = peer_of(4);
 	p.streams = 1u << 5; /* stream 0 omitted: install forces it */
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_sess_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_OK);
-	sl_sess_miss_t why;
-	sl_session_t *s = sl_sess_find(tab, sid, &why);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_OK);
+	sl_session_miss_t why;
+	sl_session_t *s = sl_session_find(tab, sid, &why);
 	for (unsigned st = 0; st < 256; st++)
 		ck_assert_int_eq(sl_sess_stream_on(s, st), st == 0 || st == 5);
 }
@@ -459,40 +472,40 @@ END_TEST
 START_TEST(test_next_seq_per_stream)
 {
 	uint32_t sid = install_ok(SL_SESS_SLOT_ANY, 4, 1);
-	sl_sess_miss_t why;
-	sl_session_t *s = sl_sess_find(tab, sid, &why);
-	ck_assert_uint_eq(sl_sess_next_seq(s, 0), 1);
-	ck_assert_uint_eq(sl_sess_next_seq(s, 0), 2);
-	ck_assert_uint_eq(sl_sess_next_seq(s, 5), 1);
-	ck_assert_uint_eq(sl_sess_next_seq(s, 0), 3);
-	ck_assert_uint_eq(sl_sess_next_seq(s, 1), 1);
+	sl_session_miss_t why;
+	sl_session_t *s = sl_session_find(tab, sid, &why);
+	ck_assert_uint_eq(sl_session_next_seq(s, 0), 1);
+	ck_assert_uint_eq(sl_session_next_seq(s, 0), 2);
+	ck_assert_uint_eq(sl_session_next_seq(s, 5), 1);
+	ck_assert_uint_eq(sl_session_next_seq(s, 0), 3);
+	ck_assert_uint_eq(sl_session_next_seq(s, 1), 1);
 	/* exhaustion: UINT32_MAX is the last seq, then 0 forever */
 	s->next_seq[5] = UINT32_MAX - 1;
-	ck_assert_uint_eq(sl_sess_next_seq(s, 5), UINT32_MAX - 1);
-	ck_assert_uint_eq(sl_sess_next_seq(s, 5), UINT32_MAX);
-	ck_assert_uint_eq(sl_sess_next_seq(s, 5), 0);
-	ck_assert_uint_eq(sl_sess_next_seq(s, 5), 0);
-	ck_assert_uint_eq(sl_sess_next_seq(s, 0), 4);
+	ck_assert_uint_eq(sl_session_next_seq(s, 5), UINT32_MAX - 1);
+	ck_assert_uint_eq(sl_session_next_seq(s, 5), UINT32_MAX);
+	ck_assert_uint_eq(sl_session_next_seq(s, 5), 0);
+	ck_assert_uint_eq(sl_session_next_seq(s, 5), 0);
+	ck_assert_uint_eq(sl_session_next_seq(s, 0), 4);
 }
 END_TEST
 
 START_TEST(test_reinstall_resets_flow_state)
 {
 	uint32_t sid = install_ok(6, 4, 1);
-	sl_sess_miss_t why;
-	sl_session_t *s = sl_sess_find(tab, sid, &why);
-	sl_sess_next_seq(s, 0);
-	sl_sess_next_seq(s, 0);
+	sl_session_miss_t why;
+	sl_session_t *s = sl_session_find(tab, sid, &why);
+	sl_session_next_seq(s, 0);
+	sl_session_next_seq(s, 0);
 	ck_assert_int_eq(sl_replay_check_update(&s->replay[0], 10), SL_REPLAY_ACCEPT);
-	sl_sess_set_rtt(s, 1234);
+	sl_session_set_rtt(s, 1234);
 	SL_CNT_ADD(&s->cnt.rx_frames, 5);
 	SL_CNT_ADD(&s->cnt.drop_replay, 2);
-	ck_assert_int_eq(sl_sess_teardown(tab, sid), 1);
+	ck_assert_int_eq(sl_session_teardown(tab, sid), 1);
 
 	sid = install_ok(6, 5, 2);
-	s = sl_sess_find(tab, sid, &why);
+	s = sl_session_find(tab, sid, &why);
 	ck_assert_ptr_nonnull(s);
-	ck_assert_uint_eq(sl_sess_next_seq(s, 0), 1);
+	ck_assert_uint_eq(sl_session_next_seq(s, 0), 1);
 	ck_assert_int_eq(sl_replay_check(&s->replay[0], 10), SL_REPLAY_ACCEPT);
 	ck_assert_int_eq(sl_replay_check(&s->replay[0], 1), SL_REPLAY_ACCEPT);
 	ck_assert_uint_eq(atomic_load(&s->rtt_us), 0);
@@ -505,20 +518,20 @@ END_TEST
 
 START_TEST(test_snapshot_live_and_free)
 {
-	sl_sess_info_t info;
+	sl_session_info_t info;
 	memset(&info, 0, sizeof(info));
-	ck_assert_int_eq(sl_sess_snapshot(tab, SL_SESSIONS_PER_LCORE, &info), 0);
-	ck_assert_int_eq(sl_sess_snapshot(tab, 0, NULL), 0);
-	ck_assert_int_eq(sl_sess_snapshot(tab, 9, &info), 0);
+	ck_assert_int_eq(sl_session_snapshot(tab, SL_SESSIONS_PER_LCORE, &info), 0);
+	ck_assert_int_eq(sl_session_snapshot(tab, 0, NULL), 0);
+	ck_assert_int_eq(sl_session_snapshot(tab, 9, &info), 0);
 	ck_assert_uint_eq(info.state, SL_SESS_FREE);
 
-	sl_sess_peer_t p = peer_of(0x123456);
+	sl_session_peer_t p = peer_of(0x123456);
 	uint32_t sid = install_ok(9, 0x123456, 77);
-	sl_sess_miss_t why;
-	sl_session_t *s = sl_sess_find(tab, sid, &why);
-	sl_sess_set_rtt(s, 900);
+	sl_session_miss_t why;
+	sl_session_t *s = sl_session_find(tab, sid, &why);
+	sl_session_set_rtt(s, 900);
 	SL_CNT_ADD(&s->cnt.tx_bytes, 1500);
-	ck_assert_int_eq(sl_sess_snapshot(tab, 9, &info), 1);
+	ck_assert_int_eq(sl_session_snapshot(tab, 9, &info), 1);
 	ck_assert_uint_eq(info.slot, 9);
 	ck_assert_uint_eq(info.sid, sid);
 	ck_assert_uint_eq(info.remote_sid, 0x123456);
@@ -528,8 +541,8 @@ START_TEST(test_snapshot_live_and_free)
 	ck_assert_mem_eq(info.node_id, p.node_id, SL_SESS_NODE_ID_LEN);
 	ck_assert_uint_eq(info.rtt_us, 900);
 	ck_assert_uint_eq(info.cnt.tx_bytes, 1500);
-	ck_assert_int_eq(sl_sess_teardown(tab, sid), 1);
-	ck_assert_int_eq(sl_sess_snapshot(tab, 9, &info), 0);
+	ck_assert_int_eq(sl_session_teardown(tab, sid), 1);
+	ck_assert_int_eq(sl_session_snapshot(tab, 9, &info), 0);
 }
 END_TEST
 
@@ -543,13 +556,13 @@ static void *churn_owner(void *arg)
 	/* no ck_assert off the test's thread: failures are counted instead */
 	uint32_t k = 1;
 	while (!atomic_load(&churn_stop)) {
-		sl_sess_peer_t p = peer_of(k);
+		sl_session_peer_t p = peer_of(k);
 		uint32_t sid = 0;
-		if (sl_sess_install(tab, 0, &p, k, &sid) != SL_SESS_OK)
+		if (sl_session_install(tab, 0, &p, k, &sid) != SL_SESS_OK)
 			atomic_fetch_add(&churn_fail, 1);
 		for (int i = 0; i < 64; i++) /* stay live a little while */
-			sl_sess_set_rtt(&tab->slot[0], (uint32_t)i);
-		if (sl_sess_teardown(tab, sid) != 1)
+			sl_session_set_rtt(&tab->slot[0], (uint32_t)i);
+		if (sl_session_teardown(tab, sid) != 1)
 			atomic_fetch_add(&churn_fail, 1);
 		k = k % SL_SID_GEN_MAX + 1; /* consecutive distinct generations */
 		atomic_fetch_add(&churn_rounds, 1);
@@ -571,11 +584,11 @@ START_TEST(test_snapshot_torn_free_under_churn)
 	uint32_t live = 0;
 	int i;
 	for (i = 0; live < 20000 && i < 50000000; i++) {
-		sl_sess_info_t info;
-		if (!sl_sess_snapshot(tab, 0, &info))
+		sl_session_info_t info;
+		if (!sl_session_snapshot(tab, 0, &info))
 			continue;
 		live++;
-		sl_sess_peer_t p = peer_of(info.remote_sid);
+		sl_session_peer_t p = peer_of(info.remote_sid);
 		ck_assert_uint_eq(info.peer_ip, p.peer_ip);
 		ck_assert_uint_eq(info.peer_port, p.peer_port);
 		ck_assert_mem_eq(info.node_id, p.node_id, SL_SESS_NODE_ID_LEN);
@@ -741,7 +754,7 @@ START_TEST(test_replay_random_vs_model)
 		sl_replay_res_t got = sl_replay_check_update(&rw, seq);
 		if (got != want)
 			ck_abort_msg("it %d seq %u top %u: got %s want %s", it, seq, top,
-			             sl_replay_str(got), sl_replay_str(want));
+			             sl_session_replay_str(got), sl_session_replay_str(want));
 		counts[got]++;
 		if (want == SL_REPLAY_ACCEPT) {
 			seen[seq] = 1;
@@ -759,12 +772,12 @@ END_TEST
 
 START_TEST(test_names)
 {
-	ck_assert_str_eq(sl_replay_str(SL_REPLAY_DUPLICATE), "duplicate");
-	ck_assert_str_eq(sl_replay_str(SL_REPLAY_RES_CNT), "?");
-	ck_assert_str_eq(sl_sess_res_str(SL_SESS_ERR_FULL), "err_full");
-	ck_assert_str_eq(sl_sess_res_str(SL_SESS_RES_CNT), "?");
-	ck_assert_str_eq(sl_sess_miss_str(SL_SESS_MISS_STALE), "stale");
-	ck_assert_str_eq(sl_sess_miss_str(SL_SESS_MISS_CNT), "?");
+	ck_assert_str_eq(sl_session_replay_str(SL_REPLAY_DUPLICATE), "duplicate");
+	ck_assert_str_eq(sl_session_replay_str(SL_REPLAY_RES_CNT), "?");
+	ck_assert_str_eq(sl_session_res_str(SL_SESS_ERR_FULL), "err_full");
+	ck_assert_str_eq(sl_session_res_str(SL_SESS_RES_CNT), "?");
+	ck_assert_str_eq(sl_session_miss_str(SL_SESS_MISS_STALE), "stale");
+	ck_assert_str_eq(sl_session_miss_str(SL_SESS_MISS_CNT), "?");
 }
 END_TEST
 
