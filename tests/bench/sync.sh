@@ -27,6 +27,18 @@
 # medians over the completed runs, ending with exactly one line
 #   sync headers=<n> headers_per_s=<x> sha256d_per_s=<x> ratio=<x>
 #        steady_headers_per_s=<x> steady_ratio=<x>   (one line)
+# Two-server variant (after the default runs; SYNC_TWO=0 skips it): B
+# syncs from A1 and A2, both serving the same chain (each imports it).
+# memif joins two processes only, so these three nodes share one L2
+# segment instead: tests/integration/lib.sh slt_lan_up (a bridge in a
+# netns, net_af_packet on veths; node k on core k mod ncpu: A1 1, A2 0,
+# B 1 on two cores); B bootstraps from both.  Same figures and medians,
+# its own line, printed just before the last line:
+#   sync_two_servers headers=<n> headers_per_s=<x> steady_headers_per_s=<x>
+#        ratio=<x> steady_ratio=<x>   (ratios to the same sha256d_per_s)
+# With SYNC_TRACE_DIR set, every poll of B's tip is appended to
+# SYNC_TRACE_DIR/<default|two_servers>_run<r>.dat as "<s since B's start>
+# <tip>" (report.sh plots them); SYNC_POLL_S is the poll period (0.1 s).
 # Never pass/fail on time.  Needs root (DPDK runtime dir, /dev/shm region).
 # Usage: tests/bench/sync.sh [RUNS] [N]   (env: SHA256D=path,
 #        SLT_BENCH_IDLE_US=dataplane idle_sleep_us (default 50: the two
@@ -47,6 +59,7 @@ STALL_S=${STALL_S:-60}
 RUN_BOUND_S=600
 IDLE_US=${SLT_BENCH_IDLE_US:-50}
 LCORES=${LCORES:-1}
+POLL_S=${SYNC_POLL_S:-0.1}
 
 slt_require_root
 slt_require_bins
@@ -116,72 +129,125 @@ level = info
 EOF
 done
 slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
-[ -z "${SLT_BENCH_INFLIGHT:-}" ] ||
-	slt_cfg_set "${SLT_NODE_CFG[$B]}" sync inflight "$SLT_BENCH_INFLIGHT"
-if [ -n "${SLT_BENCH_SERVE_RATE:-}" ]; then
-	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_rate "$SLT_BENCH_SERVE_RATE"
-	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_burst "$SLT_BENCH_SERVE_RATE"
-fi
+# sync_tuning CLIENT SERVER...: the SLT_BENCH_* overrides.
+sync_tuning() {
+	local b=$1 a
+	shift
+	[ -z "${SLT_BENCH_INFLIGHT:-}" ] ||
+		slt_cfg_set "${SLT_NODE_CFG[$b]}" sync inflight "$SLT_BENCH_INFLIGHT"
+	if [ -n "${SLT_BENCH_SERVE_RATE:-}" ]; then
+		for a in "$@"; do
+			slt_cfg_set "${SLT_NODE_CFG[$a]}" sync serve_rate "$SLT_BENCH_SERVE_RATE"
+			slt_cfg_set "${SLT_NODE_CFG[$a]}" sync serve_burst "$SLT_BENCH_SERVE_RATE"
+		done
+	fi
+}
+sync_tuning $B $A
 slt_log "B's [sync] inflight: ${SLT_BENCH_INFLIGHT:-default}; A's serve_rate: ${SLT_BENCH_SERVE_RATE:-default}; worker lcores per node: $LCORES"
 
-now() { "$SLT_PY" -c 'import time; print(time.monotonic())'; }
+# now: seconds, microsecond resolution, without a process (bash's clock).
+now() { echo "$EPOCHREALTIME"; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
 # b_poll: B's committed tip and number of live sessions, "tip peers".
+# (sed, not Python: one process less per poll keeps the poll period short)
 b_poll() {
-	slt_node_ctl $B --json status 2>/dev/null | slt_jq '"%s %s" % (v["tip_height"], v["peers"])' 2>/dev/null
+	slt_node_ctl $B --json status 2>/dev/null | tr -d ' \n' |
+		sed -n 's/.*"tip_height":\([0-9]*\).*"peers":\([0-9]*\).*/\1 \2/p'
 }
 
-RATES=() SECS=() STEADY=() DONE=0
-for ((r = 1; r <= RUNS; r++)); do
-	rm -rf "$SLT_TMP/store$A" "$SLT_TMP/store$B" "$SOCK"
-	slt_node_start $A
-	slt_node_wait_ready $A 30
-	slt_node_ctl $A --json header.import path="$FILE" >"$SLT_TMP/imp" ||
-		slt_fail "A: header.import: $(cat "$SLT_TMP/imp")"
-	[ "$(slt_json_get tip_height <"$SLT_TMP/imp")" = $TIP ] ||
-		slt_fail "A: import tip: $(cat "$SLT_TMP/imp")"
-	T0=$(now)
-	slt_node_start $B
-	t_ready='' t_sess='' tip=0 last_tip=-1 last_move=$SECONDS end=$((SECONDS + RUN_BOUND_S)) stalled=''
-	while :; do
-		read -r tip peers < <(b_poll)
-		t=$(now)
-		if [ -n "$tip" ]; then
-			[ -z "$t_ready" ] && t_ready=$t
-			[ -z "$t_sess" ] && [ "${peers:-0}" -gt 0 ] && t_sess=$t
-			[ "$tip" = $TIP ] && break
-			[ "$tip" != "$last_tip" ] && last_tip=$tip last_move=$SECONDS
+# sync_runs LABEL SERVER...: RUNS runs of B (global) syncing from the
+# servers (each imports the chain first, one at a time); every figure per
+# run, then the medians in HPS SYNC_S RATIO STEADY_HPS STEADY_RATIO DONE.
+# B's tip polls go to SYNC_TRACE_DIR/LABEL_run<r>.dat when it is set.
+sync_runs() {
+	local label=$1 a r trace
+	shift
+	local RATES=() SECS=() STEADY=()
+	DONE=0
+	for ((r = 1; r <= RUNS; r++)); do
+		rm -rf "$SLT_TMP/store$B" "$SOCK"
+		for a in "$@"; do
+			rm -rf "$SLT_TMP/store$a"
+			slt_node_start $a
+			slt_node_wait_ready $a 30
+			slt_node_ctl $a --json header.import path="$FILE" >"$SLT_TMP/imp" ||
+				slt_fail "node $a: header.import: $(cat "$SLT_TMP/imp")"
+			[ "$(slt_json_get tip_height <"$SLT_TMP/imp")" = $TIP ] ||
+				slt_fail "node $a: import tip: $(cat "$SLT_TMP/imp")"
+		done
+		trace=/dev/null
+		[ -z "${SYNC_TRACE_DIR:-}" ] || trace=$SLT_TMP/trace && rm -f "$trace"
+		T0=$(now)
+		slt_node_start $B
+		t_ready='' t_sess='' tip=0 last_tip=-1 last_move=$SECONDS end=$((SECONDS + RUN_BOUND_S)) stalled=''
+		while :; do
+			read -r tip peers < <(b_poll)
+			t=$(now)
+			if [ -n "$tip" ]; then
+				echo "$t $tip" >>"$trace"
+				[ -z "$t_ready" ] && t_ready=$t
+				[ -z "$t_sess" ] && [ "${peers:-0}" -gt 0 ] && t_sess=$t
+				[ "$tip" = $TIP ] && break
+				[ "$tip" != "$last_tip" ] && last_tip=$tip last_move=$SECONDS
+			fi
+			slt_alive "${SLT_NODE_DP_PID[$B]}" || slt_fail "B: sluice-dp died"
+			slt_alive "${SLT_NODE_CTRL_PID[$B]}" || slt_fail "B: sluice-ctrl died"
+			if [ $((SECONDS - last_move)) -ge "$STALL_S" ] || [ $SECONDS -ge $end ]; then
+				stalled=1
+				break
+			fi
+			sleep "$POLL_S"
+		done
+		[ -z "${SYNC_TRACE_DIR:-}" ] ||
+			awk -v t0="$T0" '{ printf "%.3f %s\n", $1 - t0, $2 }' "$trace" >"$SYNC_TRACE_DIR/${label}_run$r.dat"
+		ss=$(slt_node_ctl $B --json sync.status 2>/dev/null | slt_jq 'json.dumps({k: x for k, x in v["counters"].items() if x})' 2>/dev/null)
+		lost=$(slt_node_stats_json $B 2>/dev/null | slt_jq 'v["events_lost"]' 2>/dev/null)
+		rel() { [ -n "$1" ] && "$SLT_PY" -c "print(round($1 - $T0, 3))" || echo na; }
+		if [ -n "$stalled" ]; then
+			slt_log "$label run $r: STALLED at tip ${tip:-?} of $TIP ($((SECONDS - last_move)) s without progress; ready_s=$(rel "$t_ready") session_s=$(rel "$t_sess")) B events_lost=${lost:-?} sync counters: ${ss:-?}"
+		else
+			s=$("$SLT_PY" -c "print(round($t - $T0, 3))")
+			rate=$("$SLT_PY" -c "print(int($N / $s))")
+			s_sess=$("$SLT_PY" -c "print(round($t - $t_sess, 3))")
+			slt_log "$label run $r: sync_s=$s headers_per_s=$rate ready_s=$(rel "$t_ready") session_s=$(rel "$t_sess") sync_from_session_s=$s_sess headers_per_s_from_session=$("$SLT_PY" -c "print(int($N / $s_sess))") B events_lost=${lost:-?} sync counters: ${ss:-?}"
+			RATES+=("$rate") SECS+=("$s") STEADY+=("$("$SLT_PY" -c "print(int($N / $s_sess))")")
+			DONE=$((DONE + 1))
 		fi
-		slt_alive "${SLT_NODE_DP_PID[$B]}" || slt_fail "B: sluice-dp died"
-		slt_alive "${SLT_NODE_CTRL_PID[$B]}" || slt_fail "B: sluice-ctrl died"
-		if [ $((SECONDS - last_move)) -ge "$STALL_S" ] || [ $SECONDS -ge $end ]; then
-			stalled=1
-			break
-		fi
-		sleep 0.1
+		slt_node_stop $B
+		for a in "$@"; do
+			slt_node_stop $a
+		done
 	done
-	ss=$(slt_node_ctl $B --json sync.status 2>/dev/null | slt_jq 'json.dumps({k: x for k, x in v["counters"].items() if x})' 2>/dev/null)
-	lost=$(slt_node_stats_json $B 2>/dev/null | slt_jq 'v["events_lost"]' 2>/dev/null)
-	rel() { [ -n "$1" ] && "$SLT_PY" -c "print(round($1 - $T0, 3))" || echo na; }
-	if [ -n "$stalled" ]; then
-		slt_log "run $r: STALLED at tip ${tip:-?} of $TIP ($((SECONDS - last_move)) s without progress; ready_s=$(rel "$t_ready") session_s=$(rel "$t_sess")) B events_lost=${lost:-?} sync counters: ${ss:-?}"
-	else
-		s=$("$SLT_PY" -c "print(round($t - $T0, 3))")
-		rate=$("$SLT_PY" -c "print(int($N / $s))")
-		s_sess=$("$SLT_PY" -c "print(round($t - $t_sess, 3))")
-		slt_log "run $r: sync_s=$s headers_per_s=$rate ready_s=$(rel "$t_ready") session_s=$(rel "$t_sess") sync_from_session_s=$s_sess headers_per_s_from_session=$("$SLT_PY" -c "print(int($N / $s_sess))") B events_lost=${lost:-?} sync counters: ${ss:-?}"
-		RATES+=("$rate") SECS+=("$s") STEADY+=("$("$SLT_PY" -c "print(int($N / $s_sess))")")
-		DONE=$((DONE + 1))
-	fi
-	slt_node_stop $B
-	slt_node_stop $A
-done
+	HPS=$(echo "${RATES[*]}" | median)
+	SYNC_S=$(echo "${SECS[*]}" | median)
+	RATIO=$("$SLT_PY" -c "print(round($HPS / $SHA, 4) if $SHA else 0)")
+	STEADY_HPS=$(echo "${STEADY[*]}" | median)
+	STEADY_RATIO=$("$SLT_PY" -c "print(round($STEADY_HPS / $SHA, 4) if $SHA else 0)")
+	slt_log "$label: completed runs: $DONE of $RUNS; median sync_s=$SYNC_S (from B's start to tip $TIP)"
+}
 
-HPS=$(echo "${RATES[*]}" | median)
-SYNC_S=$(echo "${SECS[*]}" | median)
-RATIO=$("$SLT_PY" -c "print(round($HPS / $SHA, 4) if $SHA else 0)")
-STEADY_HPS=$(echo "${STEADY[*]}" | median)
-STEADY_RATIO=$("$SLT_PY" -c "print(round($STEADY_HPS / $SHA, 4) if $SHA else 0)")
-slt_log "completed runs: $DONE of $RUNS; median sync_s=$SYNC_S (from B's start to tip $TIP)"
-echo "sync headers=$N headers_per_s=$HPS sha256d_per_s=$SHA ratio=$RATIO steady_headers_per_s=$STEADY_HPS steady_ratio=$STEADY_RATIO"
-[ "$DONE" -gt 0 ]
+[ -z "${SYNC_TRACE_DIR:-}" ] || mkdir -p "$SYNC_TRACE_DIR"
+sync_runs default $A
+LINE="sync headers=$N headers_per_s=$HPS sha256d_per_s=$SHA ratio=$RATIO steady_headers_per_s=$STEADY_HPS steady_ratio=$STEADY_RATIO"
+DONE1=$DONE
+
+# The two-server variant: A1, A2 -> B on one L2 segment (see the top).
+if [ "${SYNC_TWO:-1}" != 0 ]; then
+	SOCK=$SLT_TMP/unused.sock
+	slt_lan_up 3
+	A1=1 A2=2 B=3
+	for k in $A1 $A2 $B; do
+		slt_node_config $k >/dev/null
+		slt_cfg_set "${SLT_NODE_CFG[$k]}" eal args "--no-pci --no-huge -m 512 --file-prefix ${SLT_NODE_PREFIX[$k]} -l $((k % $(nproc)))"
+		slt_cfg_set "${SLT_NODE_CFG[$k]}" dataplane idle_sleep_us "$IDLE_US"
+		slt_cfg_set "${SLT_NODE_CFG[$k]}" admission max_peers 8
+		slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000
+		slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
+	done
+	slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A1]}:9747,${SLT_NODE_IP[$A2]}:9747"
+	sync_tuning $B $A1 $A2
+	sync_runs two_servers $A1 $A2
+	echo "sync_two_servers headers=$N headers_per_s=$HPS steady_headers_per_s=$STEADY_HPS ratio=$RATIO steady_ratio=$STEADY_RATIO"
+fi
+echo "$LINE"
+[ "$DONE1" -gt 0 ]
