@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "sl_arp.h"
+#include "sl_connect.h"
 #include "sl_dropmap.h"
+#include "sl_icmp.h"
 #include "sl_net.h"
 #include "sl_routine.h"
 
@@ -33,7 +35,7 @@ static void sl_ingress_hello(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t 
 		sl_lcore_drop(lc, m, SL_DROP_SL_NO_CTRL);
 		return;
 	}
-	if (SL_UNLIKELY(!sl_rt_hello_allowed(lc, p->src_ip))) {
+	if (SL_UNLIKELY(!sl_routine_hello_allowed(lc, p->src_ip))) {
 		sl_lcore_drop(lc, m, SL_DROP_HELLO_RATE);
 		return;
 	}
@@ -61,6 +63,29 @@ static void sl_ingress_hello(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t 
 	rte_pktmbuf_free(m);
 }
 
+/* sl_ingress_session is the demux of a frame whose session != 0: session
+   lookup (connecting slots included: sl_connect), then the live session's
+   frame path (sl_routine_frame: stream -> descriptor). */
+static void sl_ingress_session(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt,
+                               const sl_wire_hdr_t *h, const uint8_t *pl)
+{
+	sl_routine_t *rt = lc->rt;
+	sl_sess_miss_t why;
+	sl_session_t *s = sl_sess_lookup(rt->tab, h->session, pkt->src_ip, pkt->udp.src_port, &why);
+	if (SL_UNLIKELY(s == NULL)) {
+		sl_routine_peer_t *cp =
+		    why == SL_SESS_MISS_NOT_LIVE
+		        ? sl_routine_connecting(lc, h->session, pkt->src_ip, pkt->udp.src_port)
+		        : NULL;
+		if (cp != NULL)
+			sl_connect_frame(lc, cp, m, pkt, h, pl);
+		else
+			sl_lcore_drop(lc, m, SL_DROP_SL_NO_SESSION); /* silent: no reflection */
+		return;
+	}
+	sl_routine_frame(lc, sl_routine_peer(lc, sl_sess_slot_of(rt->tab, s)), s, m, h, pl);
+}
+
 /* sl_ingress_sluice validates the sluice header of a UDP datagram to our
    port and demuxes it. */
 static void sl_ingress_sluice(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p)
@@ -74,7 +99,7 @@ static void sl_ingress_sluice(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t
 	}
 	SL_CNT_ADD(&lc->cnt->sl_frames_rx, 1);
 	if (h.session != 0) {
-		sl_rt_frame(lc, m, p, &h, u + SL_WIRE_HDR_LEN);
+		sl_ingress_session(lc, m, p, &h, u + SL_WIRE_HDR_LEN);
 		return;
 	}
 	/* Session 0: only HELLO goes anywhere.  Silent. */
