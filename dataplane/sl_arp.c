@@ -1,4 +1,4 @@
-/* sl_arp.c — ARP responder / resolver and ICMP echo (see sl_arp.h). */
+/* sl_arp.c — ARP responder / resolver (see sl_arp.h). */
 #include "sl_arp.h"
 
 #include <string.h>
@@ -42,23 +42,6 @@ void sl_arp_input(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p)
 	}
 	sl_arp_set_len(m, len);
 	SL_CNT_ADD(&lc->cnt->arp_reply_tx, 1);
-	sl_lcore_tx(lc, m);
-}
-
-void sl_icmp_input(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p)
-{
-	if (p->icmp.type != SL_ICMP_ECHO_REQUEST || p->icmp.code != 0) {
-		sl_lcore_drop(lc, m, SL_DROP_ICMP_TYPE);
-		return;
-	}
-	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
-	uint32_t len = sl_net_build_icmp_echo_reply(f, sl_arp_cap(m), f, p, sl_arp_our_mac(lc));
-	if (SL_UNLIKELY(len == 0)) {
-		sl_lcore_drop(lc, m, SL_DROP_ICMP_MALFORMED);
-		return;
-	}
-	sl_arp_set_len(m, len);
-	SL_CNT_ADD(&lc->cnt->icmp_echo_reply_tx, 1);
 	sl_lcore_tx(lc, m);
 }
 

@@ -1,6 +1,6 @@
 /* sl_arp.h — the dataplane's IPv4 neighbour duties (SPEC.md §1): answer
    ARP requests for our IP, learn neighbours from ARP, resolve next hops
-   for frames we send, answer ICMP echo requests.  Runs on the worker lcore
+   for frames we send (ICMP echo is sl_icmp.h).  Runs on the worker lcore
    that received / sends the frame, on that lcore's own neighbour table.
 
    Unresolved next hop policy: the frame is dropped and counted
@@ -20,10 +20,6 @@
    learned and consumed; anything whose target is not our IP is dropped
    (ARP_NOT_FOR_US). */
 void sl_arp_input(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p);
-
-/* sl_icmp_input handles a parsed ICMP packet to our IP: an echo request
-   becomes an echo reply in place; anything else is dropped (ICMP_TYPE). */
-void sl_icmp_input(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p);
 
 /* sl_arp_send_ipv4 sends a built IPv4 frame `m` (Ethernet header present,
    its destination MAC to be filled) towards dst_ip: picks the next hop

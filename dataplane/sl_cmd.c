@@ -6,7 +6,6 @@
 #include "sl_connect.h"
 #include "sl_log.h"
 #include "sl_routine.h"
-#include "sl_sess_stream.h"
 
 static void sl_cmd_reject(sl_lcore_t *lc, const sl_msg_t *m)
 {
@@ -25,7 +24,7 @@ static void sl_cmd_reject(sl_lcore_t *lc, const sl_msg_t *m)
 	sl_mac_t mac;
 	memcpy(mac.b, r->peer_mac, 6);
 	bool known = (mac.b[0] | mac.b[1] | mac.b[2] | mac.b[3] | mac.b[4] | mac.b[5]) != 0;
-	sl_rt_send(lc, r->peer_ip, r->peer_port, known ? &mac : NULL, r->vlan_tci, &h, &msg);
+	sl_routine_send(lc, r->peer_ip, r->peer_port, known ? &mac : NULL, r->vlan_tci, &h, &msg);
 }
 
 static void sl_cmd_teardown(sl_lcore_t *lc, const sl_msg_t *m)
@@ -35,13 +34,13 @@ static void sl_cmd_teardown(sl_lcore_t *lc, const sl_msg_t *m)
 		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
 		return;
 	}
-	sl_peer_t *p = sl_rt_peer(lc, m->session);
-	if (p->state == SL_PEER_FREE || p->gen != m->gen) {
+	sl_routine_peer_t *p = sl_routine_peer(lc, m->session);
+	if (p->state == SL_ROUTINE_FREE || p->gen != m->gen) {
 		SL_CNT_ADD(&lc->cnt->cmds_stale, 1); /* already gone: its DOWN was sent */
 		return;
 	}
 	sl_exit_t ex = t->exit < SL_EXIT_CNT ? (sl_exit_t)t->exit : SL_EXIT_CANCEL;
-	sl_rt_teardown(lc, p, ex, t->goodbye <= SL_WIRE_GOODBYE_MAX ? t->goodbye : 0, 0);
+	sl_routine_teardown(lc, p, ex, t->goodbye <= SL_WIRE_GOODBYE_MAX ? t->goodbye : 0, 0);
 }
 
 /* sl_cmd_session handles a per-session record sl_cmdq_accept delivered. */
@@ -49,21 +48,13 @@ static void sl_cmd_session(sl_lcore_t *lc, const sl_msg_t *m)
 {
 	switch (m->type) {
 	case SL_CMDQ_V_SESSION_INSTALL:
-		sl_conn_install(lc, m);
+		sl_connect_install(lc, m);
 		return;
 	case SL_CMDQ_V_SESSION_TEARDOWN:
 		sl_cmd_teardown(lc, m);
 		return;
-	default:
-		if (m->session >= SL_SESSIONS_PER_LCORE)
-			return;
-		/* SEND_FRAME PING: the session routine; the other header-sync
-		   variants (FORWARD_NEW_BLOCK, DROP_EXPECTATION, SEND_FRAME
-		   FETCH): the header-sync routine */
-		if (m->type == SL_CMDQ_V_SEND_FRAME && m->len >= 1 && m->payload[0] == SL_SEND_PING)
-			sl_ss_command(lc, sl_rt_peer(lc, m->session), m);
-		else
-			sl_hs_command(lc, sl_rt_peer(lc, m->session), m);
+	default: /* a routine's variant: its descriptor (sl_stream.h) */
+		sl_routine_command(lc, m);
 		return;
 	}
 }

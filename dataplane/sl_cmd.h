@@ -3,9 +3,9 @@
    of this lcore's command ring.  Per-session variants (type <
    SL_CMD_LCORE_BASE) go through sl_cmdq_accept: DELIVER acts (install ->
    sl_connect, teardown -> GOODBYE + the common teardown, routine variants
-   to their routine), STALE / PARKED / INVALID are counted (cmds_stale; a
-   parked header-sync service fires cmd_park).  SL_CMD_REJECT answers a
-   HELLO with REJECT. */
+   to the stream descriptor that claims them, sl_stream.h), STALE / PARKED / INVALID are counted
+   (cmds_stale; a parked header-sync service fires cmd_park).  SL_CMD_REJECT answers a HELLO with
+   REJECT. */
 #ifndef SL_CMD_H
 #define SL_CMD_H
 

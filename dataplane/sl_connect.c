@@ -6,7 +6,7 @@
 #include "sl_dropmap.h"
 #include "sl_log.h"
 
-static void sl_conn_status(const sl_lcore_t *lc, uint32_t *height, uint8_t hash[32])
+static void sl_connect_status(const sl_lcore_t *lc, uint32_t *height, uint8_t hash[32])
 {
 	sl_local_status_t st;
 	sl_region_status_read(&lc->dp->region, &st); /* zeroed when none */
@@ -14,8 +14,8 @@ static void sl_conn_status(const sl_lcore_t *lc, uint32_t *height, uint8_t hash[
 	memcpy(hash, st.best_hash, 32);
 }
 
-/* sl_conn_send_ack (re)sends the HELLO_ACK of live inbound session p. */
-static void sl_conn_send_ack(sl_lcore_t *lc, sl_peer_t *p)
+/* sl_connect_send_ack (re)sends the HELLO_ACK of live inbound session p. */
+static void sl_connect_send_ack(sl_lcore_t *lc, sl_routine_peer_t *p)
 {
 	sl_wire_msg_t msg;
 	memset(&msg, 0, sizeof msg);
@@ -25,13 +25,14 @@ static void sl_conn_send_ack(sl_lcore_t *lc, sl_peer_t *p)
 	memcpy(a->node_id, lc->dp->region.hdr->node_id, 32);
 	a->nonce = p->nonce;
 	a->reply_session = p->sid;
-	sl_conn_status(lc, &a->best_height, a->best_hash);
-	sl_rt_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_HELLO_ACK, p->corr, &msg);
+	sl_connect_status(lc, &a->best_height, a->best_hash);
+	sl_routine_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_HELLO_ACK, p->corr, &msg);
 }
 
-static void sl_conn_fill(sl_peer_t *p, const sl_cmd_install_t *in, uint32_t sid, uint32_t gen)
+static void sl_connect_fill(sl_lcore_t *lc, sl_routine_peer_t *p, const sl_cmd_install_t *in,
+                            uint32_t sid, uint32_t gen)
 {
-	memset(p, 0, offsetof(sl_peer_t, bo));
+	sl_routine_reset(lc, p);
 	p->sid = sid;
 	p->gen = gen;
 	p->peer_ip = in->peer_ip;
@@ -45,9 +46,9 @@ static void sl_conn_fill(sl_peer_t *p, const sl_cmd_install_t *in, uint32_t sid,
 	                in->peer_mac[4] | in->peer_mac[5]) != 0;
 }
 
-/* sl_conn_live installs p in the session table; returns 0 or -1 (then the
+/* sl_connect_live installs p in the session table; returns 0 or -1 (then the
    caller reports the session down). */
-static int sl_conn_live(sl_lcore_t *lc, sl_peer_t *p, uint32_t slot)
+static int sl_connect_live(sl_lcore_t *lc, sl_routine_peer_t *p, uint32_t slot)
 {
 	sl_session_peer_t sp = {.peer_ip = p->peer_ip,
 	                        .peer_port = p->peer_port,
@@ -65,57 +66,57 @@ static int sl_conn_live(sl_lcore_t *lc, sl_peer_t *p, uint32_t slot)
 		return -1;
 	}
 	p->streams = sp.streams | 1u;
-	p->state = SL_PEER_LIVE;
+	p->state = SL_ROUTINE_LIVE;
 	return 0;
 }
 
-static void sl_conn_accept(sl_lcore_t *lc, const sl_msg_t *m, const sl_cmd_install_t *in)
+static void sl_connect_accept(sl_lcore_t *lc, const sl_msg_t *m, const sl_cmd_install_t *in)
 {
 	uint32_t slot = m->session;
 	uint32_t sid = sl_sid_make(lc->idx, slot, m->gen);
-	sl_peer_t *p = sl_rt_peer(lc, slot);
-	if (p->state == SL_PEER_LIVE && p->sid == sid && p->peer_ip == in->peer_ip &&
+	sl_routine_peer_t *p = sl_routine_peer(lc, slot);
+	if (p->state == SL_ROUTINE_LIVE && p->sid == sid && p->peer_ip == in->peer_ip &&
 	    p->peer_port == in->peer_port) {
-		sl_conn_send_ack(lc, p); /* idempotent repeat */
+		sl_connect_send_ack(lc, p); /* idempotent repeat */
 		return;
 	}
-	if (SL_UNLIKELY(p->state != SL_PEER_FREE)) {
+	if (SL_UNLIKELY(p->state != SL_ROUTINE_FREE)) {
 		SL_WARN("worker %u: install in busy slot %u ignored", lc->idx, slot);
 		return;
 	}
-	sl_conn_fill(p, in, sid, m->gen);
+	sl_connect_fill(lc, p, in, sid, m->gen);
 	p->remote_sid = in->remote_sid;
 	memcpy(p->node_id, in->node_id, 32);
-	p->state = SL_PEER_CONNECTING; /* until the table has it */
-	if (sl_conn_live(lc, p, slot) != 0) {
-		p->state = SL_PEER_CONNECTING;
-		lc->rt->conn[lc->rt->n_conn++] = (uint16_t)slot; /* teardown removes it */
-		sl_rt_teardown(lc, p, SL_EXIT_LOCAL, 0, 0);
+	p->state = SL_ROUTINE_CONNECTING; /* until the table has it */
+	if (sl_connect_live(lc, p, slot) != 0) {
+		p->state = SL_ROUTINE_CONNECTING;
+		sl_routine_conn_add(lc, slot); /* teardown removes it */
+		sl_routine_teardown(lc, p, SL_EXIT_LOCAL, 0, 0);
 		return;
 	}
-	sl_conn_send_ack(lc, p);
-	sl_rt_session_up(lc, p, 0, NULL);
+	sl_connect_send_ack(lc, p);
+	sl_routine_session_up(lc, p, 0, NULL);
 }
 
-static void sl_conn_connect(sl_lcore_t *lc, const sl_msg_t *m, const sl_cmd_install_t *in)
+static void sl_connect_connect(sl_lcore_t *lc, const sl_msg_t *m, const sl_cmd_install_t *in)
 {
 	uint32_t slot = m->session;
-	sl_peer_t *p = sl_rt_peer(lc, slot);
-	if (SL_UNLIKELY(p->state != SL_PEER_FREE)) {
+	sl_routine_peer_t *p = sl_routine_peer(lc, slot);
+	if (SL_UNLIKELY(p->state != SL_ROUTINE_FREE)) {
 		SL_WARN("worker %u: connect in busy slot %u ignored", lc->idx, slot);
 		return;
 	}
-	sl_conn_fill(p, in, sl_sid_make(lc->idx, slot, m->gen), m->gen);
+	sl_connect_fill(lc, p, in, sl_sid_make(lc->idx, slot, m->gen), m->gen);
 	uint32_t ms = in->deadline_ms != 0 ? in->deadline_ms : lc->dp->cfg.connect_timeout_ms;
 	p->outbound = 1;
-	p->state = SL_PEER_CONNECTING;
+	p->state = SL_ROUTINE_CONNECTING;
 	p->conn_deadline_ns = lc->now_ns + (uint64_t)ms * 1000000ull;
 	p->conn_next_ns = lc->now_ns;
-	p->conn_gap_ns = SL_CONN_GAP0_NS;
-	lc->rt->conn[lc->rt->n_conn++] = (uint16_t)slot;
+	p->conn_gap_ns = SL_CONNECT_GAP0_NS;
+	sl_routine_conn_add(lc, slot);
 }
 
-void sl_conn_install(sl_lcore_t *lc, const sl_msg_t *m)
+void sl_connect_install(sl_lcore_t *lc, const sl_msg_t *m)
 {
 	const sl_cmd_install_t *in = (const sl_cmd_install_t *)m->payload;
 	if (SL_UNLIKELY(m->len < sizeof *in || m->session >= SL_SESSIONS_PER_LCORE || m->gen == 0 ||
@@ -124,16 +125,16 @@ void sl_conn_install(sl_lcore_t *lc, const sl_msg_t *m)
 		return;
 	}
 	if (in->mode == SL_INSTALL_ACCEPT && in->remote_sid != 0)
-		sl_conn_accept(lc, m, in);
+		sl_connect_accept(lc, m, in);
 	else if (in->mode == SL_INSTALL_CONNECT)
-		sl_conn_connect(lc, m, in);
+		sl_connect_connect(lc, m, in);
 	else
 		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
 }
 
 /* ---- outbound ------------------------------------------------------------- */
 
-static void sl_conn_send_hello(sl_lcore_t *lc, sl_peer_t *p)
+static void sl_connect_send_hello(sl_lcore_t *lc, sl_routine_peer_t *p)
 {
 	sl_wire_msg_t msg;
 	memset(&msg, 0, sizeof msg);
@@ -147,65 +148,64 @@ static void sl_conn_send_hello(sl_lcore_t *lc, sl_peer_t *p)
 	memcpy(hl->node_id, rh->node_id, 32);
 	hl->nonce = p->nonce;
 	hl->reply_session = p->sid;
-	sl_conn_status(lc, &hl->best_height, hl->best_hash);
+	sl_connect_status(lc, &hl->best_height, hl->best_hash);
 	sl_wire_hdr_t h = {.type = SL_WIRE_T_HELLO,
 	                   .stream = SL_WIRE_STREAM_SESSION,
 	                   .session = 0,
 	                   .seq = ++p->conn_tries};
-	sl_rt_send(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL, p->vlan_tci,
-	           &h, &msg);
+	sl_routine_send(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
+	                p->vlan_tci, &h, &msg);
 }
 
-static void sl_conn_failed(sl_lcore_t *lc, sl_peer_t *p, uint16_t reason, uint16_t retry_s)
+static void sl_connect_failed(sl_lcore_t *lc, sl_routine_peer_t *p, uint16_t reason,
+                              uint16_t retry_s)
 {
 	sl_evt_connect_failed_t f = {.reason = reason,
 	                             .retry_after_s = retry_s,
 	                             .peer_ip = p->peer_ip,
 	                             .peer_port = p->peer_port};
-	sl_rt_event(lc, SL_EVT_CONNECT_FAILED, p->sid, p->gen, &f, sizeof f);
-	sl_rt_teardown(lc, p, SL_EXIT_LOCAL, 0, 0);
+	sl_routine_event(lc, SL_EVT_CONNECT_FAILED, p->sid, p->gen, &f, sizeof f);
+	sl_routine_teardown(lc, p, SL_EXIT_LOCAL, 0, 0);
 }
 
-void sl_conn_tick(sl_lcore_t *lc)
+void sl_connect_tick(sl_lcore_t *lc)
 {
-	sl_rt_t *rt = lc->rt;
+	sl_routine_t *rt = lc->rt;
 	for (uint32_t i = rt->n_conn; i-- > 0;) {
-		sl_peer_t *p = sl_rt_peer(lc, rt->conn[i]);
+		sl_routine_peer_t *p = sl_routine_peer(lc, rt->conn[i]);
 		if (lc->now_ns >= p->conn_deadline_ns) {
-			sl_conn_failed(lc, p, 0, 0);
+			sl_connect_failed(lc, p, 0, 0);
 			continue;
 		}
 		if (lc->now_ns < p->conn_next_ns)
 			continue;
-		sl_conn_send_hello(lc, p);
+		sl_connect_send_hello(lc, p);
 		p->conn_next_ns = lc->now_ns + p->conn_gap_ns;
-		p->conn_gap_ns = SL_MIN(p->conn_gap_ns * 2, SL_CONN_GAP_MAX_NS);
+		p->conn_gap_ns = SL_MIN(p->conn_gap_ns * 2, SL_CONNECT_GAP_MAX_NS);
 	}
 }
 
-static void sl_conn_ack(sl_lcore_t *lc, sl_peer_t *p, const sl_pkt_t *pkt,
-                        const sl_wire_hello_ack_t *a)
+static void sl_connect_ack(sl_lcore_t *lc, sl_routine_peer_t *p, const sl_pkt_t *pkt,
+                           const sl_wire_hello_ack_t *a)
 {
-	uint32_t slot = sl_rt_slot(lc, p);
+	uint32_t slot = sl_routine_slot(lc, p);
 	p->remote_sid = a->reply_session;
 	p->streams = sl_streams_negotiate(p->streams, a->streams_accepted);
 	memcpy(p->node_id, a->node_id, 32);
 	p->peer_mac = pkt->src_mac;
 	p->mac_known = 1;
 	p->vlan_tci = pkt->has_vlan ? pkt->vlan_tci : SL_NET_VLAN_NONE;
-	for (uint32_t i = 0; i < lc->rt->n_conn; i++)
-		if (lc->rt->conn[i] == slot)
-			lc->rt->conn[i] = lc->rt->conn[--lc->rt->n_conn];
-	if (sl_conn_live(lc, p, slot) != 0) {
-		lc->rt->conn[lc->rt->n_conn++] = (uint16_t)slot;
-		sl_conn_failed(lc, p, 0, 0);
+	sl_routine_conn_remove(lc, slot);
+	if (sl_connect_live(lc, p, slot) != 0) {
+		sl_routine_conn_add(lc, slot);
+		sl_connect_failed(lc, p, 0, 0);
 		return;
 	}
-	sl_rt_session_up(lc, p, a->best_height, a->best_hash);
+	sl_routine_session_up(lc, p, a->best_height, a->best_hash);
 }
 
-void sl_conn_frame(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m, const sl_pkt_t *pkt,
-                   const sl_wire_hdr_t *h, const uint8_t *pl)
+void sl_connect_frame(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *m, const sl_pkt_t *pkt,
+                      const sl_wire_hdr_t *h, const uint8_t *pl)
 {
 	sl_wire_msg_t msg;
 	if (h->stream != SL_WIRE_STREAM_SESSION ||
@@ -220,7 +220,7 @@ void sl_conn_frame(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m, const sl_pk
 	}
 	if (h->type == SL_WIRE_T_REJECT) {
 		rte_pktmbuf_free(m);
-		sl_conn_failed(lc, p, msg.reject.reason, msg.reject.retry_after_s);
+		sl_connect_failed(lc, p, msg.reject.reason, msg.reject.retry_after_s);
 		return;
 	}
 	if (SL_UNLIKELY(msg.hello_ack.nonce != p->nonce || msg.hello_ack.reply_session == 0 ||
@@ -229,5 +229,5 @@ void sl_conn_frame(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m, const sl_pk
 		return;
 	}
 	rte_pktmbuf_free(m);
-	sl_conn_ack(lc, p, pkt, &msg.hello_ack);
+	sl_connect_ack(lc, p, pkt, &msg.hello_ack);
 }

@@ -15,20 +15,20 @@
 /* The first HELLO goes at once; the repeats come 10 ms, 20 ms, 40 ms ...
    after it (a HELLO sent before the link or the peer's ARP was up is not
    waited for long), then every 2 s. */
-#define SL_CONN_GAP0_NS    (10ull * 1000000ull)
-#define SL_CONN_GAP_MAX_NS (2000ull * 1000000ull)
+#define SL_CONNECT_GAP0_NS    (10ull * 1000000ull)
+#define SL_CONNECT_GAP_MAX_NS (2000ull * 1000000ull)
 
-/* sl_conn_install handles an install record m (payload sl_cmd_install_t;
+/* sl_connect_install handles an install record m (payload sl_cmd_install_t;
    m->session = slot, m->gen = generation). */
-void sl_conn_install(sl_lcore_t *lc, const sl_msg_t *m);
+void sl_connect_install(sl_lcore_t *lc, const sl_msg_t *m);
 
-/* sl_conn_tick (deadlines phase): HELLO retries and connect deadlines. */
-void sl_conn_tick(sl_lcore_t *lc);
+/* sl_connect_tick (deadlines phase): HELLO retries and connect deadlines. */
+void sl_connect_tick(sl_lcore_t *lc);
 
-/* sl_conn_frame: a frame for CONNECTING slot p from its peer address
+/* sl_connect_frame: a frame for CONNECTING slot p from its peer address
    (HELLO_ACK or REJECT; anything else is dropped SL_NO_SESSION).  Takes
    ownership of m. */
-void sl_conn_frame(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m, const sl_pkt_t *pkt,
-                   const sl_wire_hdr_t *h, const uint8_t *pl);
+void sl_connect_frame(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *m, const sl_pkt_t *pkt,
+                      const sl_wire_hdr_t *h, const uint8_t *pl);
 
 #endif /* SL_CONNECT_H */

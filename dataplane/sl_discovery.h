@@ -18,18 +18,23 @@
 
 #include "sl_routine.h"
 
-/* sl_disc_start: p just became live; ask (outbound) and arm the settle
-   timeout for a discovery-only session. */
-void sl_disc_start(sl_lcore_t *lc, sl_peer_t *p);
+enum { SL_DISCOVERY_IDLE = 0, SL_DISCOVERY_ASKED = 1, SL_DISCOVERY_DONE = 2 };
 
-/* sl_disc_input runs one decoded stream-1 message; may tear p down. */
-void sl_disc_input(sl_lcore_t *lc, sl_peer_t *p, const sl_wire_hdr_t *h, const sl_wire_msg_t *msg);
+/* The routine's state of one session (its block in sl_routine.h). */
+typedef struct {
+	uint8_t disc;       /* SL_DISCOVERY_* */
+	uint16_t disc_max;  /* the max we asked for */
+	uint64_t settle_ns; /* settle deadline, 0 none */
+} sl_discovery_peer_t;
 
-/* sl_disc_deadline (deadlines phase): the settle timeout; may tear p down. */
-void sl_disc_deadline(sl_lcore_t *lc, sl_peer_t *p);
+/* The descriptor (registered at start-up).  Hooks: start (ask when
+   outbound, arm the settle timeout of a discovery-only session), input
+   (one decoded stream-1 message; may tear the session down), tick (the
+   settle timeout; may tear the session down). */
+extern const sl_stream_t sl_discovery_desc;
 
-/* sl_disc_entry_ok: a PEERS entry is usable (ip not 0 / multicast /
+/* sl_discovery_entry_ok: a PEERS entry is usable (ip not 0 / multicast /
    broadcast / loopback, port not 0). */
-bool sl_disc_entry_ok(const sl_wire_peer_t *e);
+bool sl_discovery_entry_ok(const sl_wire_peer_t *e);
 
 #endif /* SL_DISCOVERY_H */

@@ -19,12 +19,18 @@
 
 #include "sl_cfg.h"
 #include "sl_dp.h"
+#include "sl_discovery.h"
 #include "sl_handoff.h"
+#include "sl_hdrmap.h"
+#include "sl_hsync.h"
 #include "sl_lcore.h"
 #include "sl_log.h"
 #include "sl_net.h"
 #include "sl_port.h"
+#include "sl_loop.h"
 #include "sl_routine.h"
+#include "sl_sess_stream.h"
+#include "sl_stream.h"
 #include "sl_telemetry.h"
 #include "sl_time.h"
 
@@ -262,20 +268,44 @@ static int sl_dp_region(void)
 	return 0;
 }
 
+/* sl_dp_streams registers the stream descriptors, once, in the order the
+   framework runs one session's hooks: the session stream, header sync
+   (its STATUS goes out before discovery may close a session), discovery.
+   Returns 0, or -1 with a log line. */
+static int sl_dp_streams(void)
+{
+	if (sl_stream_count() != 0)
+		return 0;
+	return sl_stream_register(&sl_sess_stream_desc) != 0 ||
+	               sl_stream_register(&sl_hsync_desc) != 0 ||
+	               sl_stream_register(&sl_discovery_desc) != 0
+	           ? -1
+	           : 0;
+}
+
+/* sl_dp_prepare: worker idx on DPDK lcore `id`, its state and its
+   routines' state. */
+static int sl_dp_prepare(unsigned idx, unsigned id, bool is_main)
+{
+	if (sl_lcore_init(&sl_lcores[idx], &sl_dp, idx, id, is_main) != 0)
+		return -1;
+	return sl_routine_create(&sl_lcores[idx]);
+}
+
 /* sl_dp_launch starts worker 1.. on the EAL worker lcores; worker 0 is the
    main lcore (the caller runs it). */
 static int sl_dp_launch(void)
 {
 	unsigned id, idx = 1;
-	if (sl_lcore_init(&sl_lcores[0], &sl_dp, 0, rte_get_main_lcore(), true) != 0)
+	if (sl_dp_streams() != 0 || sl_dp_prepare(0, rte_get_main_lcore(), true) != 0)
 		return -1;
 	RTE_LCORE_FOREACH_WORKER(id)
 	{
 		if (idx >= sl_dp.n_workers)
 			break;
-		if (sl_lcore_init(&sl_lcores[idx], &sl_dp, idx, id, false) != 0)
+		if (sl_dp_prepare(idx, id, false) != 0)
 			return -1;
-		int rc = rte_eal_remote_launch(sl_lcore_main, &sl_lcores[idx], id);
+		int rc = rte_eal_remote_launch(sl_loop_main, &sl_lcores[idx], id);
 		if (rc != 0) {
 			SL_ERR("launch worker %u on lcore %u: %s", idx, id, rte_strerror(-rc));
 			return -1;
@@ -328,14 +358,14 @@ static int sl_dp_run(void)
 	        sl_dp.cfg.instance, sl_dp.n_workers, sl_dp.port_id, sl_dp.mac.addr_bytes[0],
 	        sl_dp.mac.addr_bytes[1], sl_dp.mac.addr_bytes[2], sl_dp.mac.addr_bytes[3],
 	        sl_dp.mac.addr_bytes[4], sl_dp.mac.addr_bytes[5], sl_dp.udp_port);
-	sl_lcore_main(&sl_lcores[0]);
+	sl_loop_main(&sl_lcores[0]);
 	rte_eal_mp_wait_lcore();
 	code = 0;
 out_region:
 	sl_region_life_advance(&sl_dp.region, SL_LIFE_SHUTTING_DOWN);
 	for (uint32_t i = 0; i < sl_dp.n_workers; i++)
-		sl_rt_destroy(&sl_lcores[i]);
-	sl_hs_store_close(&sl_dp);
+		sl_routine_destroy(&sl_lcores[i]);
+	sl_hdrmap_close(&sl_dp);
 	sl_telemetry_detach();
 	sl_handoff_destroy(&sl_dp); /* its frames go back to the pool first */
 	sl_port_teardown(&sl_dp);

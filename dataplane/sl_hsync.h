@@ -26,13 +26,13 @@
    session opens and whenever the published version moves (checked once
    per poll cycle, coalesced: the latest value wins).  STATUS has no
    acknowledgement and a lost one would leave the peer blind to our tip
-   until it moves, so the latest one is repeated SL_HS_REFRESH_NS after it
-   was sent, then at doubling intervals up to SL_HS_REFRESH_MAX_NS (a new
-   tip starts over).  At most one STATUS per SL_HS_STATUS_GAP_NS goes to a
+   until it moves, so the latest one is repeated SL_HSYNC_REFRESH_NS after it
+   was sent, then at doubling intervals up to SL_HSYNC_REFRESH_MAX_NS (a new
+   tip starts over).  At most one STATUS per SL_HSYNC_STATUS_GAP_NS goes to a
    peer (a syncing node's tip moves with every commit; the peer's spam
    meter allows 10/s): a newer tip waits for the gap, then goes out.  A
    peer's STATUS is
-   recorded (its best height); more than SL_HS_STATUS_PER_S in one second
+   recorded (its best height); more than SL_HSYNC_STATUS_PER_S in one second
    is SPAM and ignored.
 
    Park.  When ctrl parks the session's header-sync service (sl_cmdq_park:
@@ -72,17 +72,17 @@
    the range with answers to other requests, reset it, or took it back)
    ends at the next tick without WORK_RETURNED (hs_exp_dropped): nothing
    is waited for in vain.
-   A request without a single answer frame after SL_HS_NOANSWER_NS was
+   A request without a single answer frame after SL_HSYNC_NOANSWER_NS was
    lost (or its answer was): the range goes back (NOT_FOUND, hs_no_answer)
    and may be asked again at once.
    Deadlines before completions: these deadlines (no answer, quiet,
    stale; a fetch's quiet / stale) are judged by one function for the
-   deadline phase (sl_hs_tick) and for the answer path, which checks them
+   deadline phase (sl_hsync_tick) and for the answer path, which checks them
    first: a HEADERS or NOT_FOUND for a request whose deadline passed —
    even when the deadline phase has not run since — ends the request as
    the deadline would have, and is itself a late answer (hs_late_drop),
    never credited.
-   An answer whose last frame is older than SL_HS_QUIET_NS (its LAST was
+   An answer whose last frame is older than SL_HSYNC_QUIET_NS (its LAST was
    lost) ends like one cut by LAST.  Heights missing after an answer that
    brought some (frames lost on the way) go back at once and may be taken
    again without the empty-retry delay; an empty answer, or one the peer
@@ -90,14 +90,14 @@
    A HEADERS / NOT_FOUND whose corr names an expectation that ended early
    (dropped by DROP_EXPECTATION, refused, cut by LAST or NOT_FOUND) is a
    late answer: dropped silently (hs_late_drop), remembered per session for
-   the last SL_HS_CLOSED_MAX such corrs (the "late credits").  A HEADERS
+   the last SL_HSYNC_CLOSED_MAX such corrs (the "late credits").  A HEADERS
    matching neither is protocol misbehaviour: GOODBYE(PROTOCOL), teardown.
    Teardown and park return every outstanding range (DISCONNECT / PARK,
    each with WORK_RETURNED) and forget_peer the session.
 
    NEW_BLOCK.  A NEW_BLOCK whose header meets its own target goes to ctrl
    (SL_EVT_NEW_BLOCK); one that does not is record-only BAD_DATA; more than
-   SL_HS_NEW_BLOCK_PER_S in a second is SPAM, ignored.  FORWARD_NEW_BLOCK
+   SL_HSYNC_NEW_BLOCK_PER_S in a second is SPAM, ignored.  FORWARD_NEW_BLOCK
    commands are sent as NEW_BLOCK frames (not while the peer's BACKOFF
    holds stream 5: dropped, advisory).
 
@@ -105,7 +105,7 @@
    GET_HEADERS (ctrl's corr and anchor) and route its answer to ctrl
    (sl_msg.h SL_CMDQ_V_SEND_FRAME), with the same checks as a pull
    (heights inside the request, PoW, linkage in the batch).  Up to
-   SL_HS_FETCH_MAX fetches per session run at once, each found by its
+   SL_HSYNC_FETCH_MAX fetches per session run at once, each found by its
    corr; one more replaces the oldest.
 
    Fault injection (CONFIG_SL_TEST_HOOKS only, [dataplane] fault_bad_pow =
@@ -120,29 +120,29 @@
 #include "sl_chain.h"
 #include "sl_flow.h"
 #include "sl_lcore.h"
+#include "sl_stream.h"
 #include "sl_rangeq.h"
 #include "sl_region.h"
 #include "sl_wire.h"
 
-#define SL_HS_STATUS_PER_S 10u /* STATUS from a peer per second before SPAM */
+#define SL_HSYNC_STATUS_PER_S 10u /* STATUS from a peer per second before SPAM */
 /* Most HEADERS frames one reply takes: ceil(2000 / 17). */
-#define SL_HS_REPLY_FRAMES                                                                         \
+#define SL_HSYNC_REPLY_FRAMES                                                                      \
 	((SL_WIRE_GET_HEADERS_MAX + SL_WIRE_HEADERS_MAX - 1) / SL_WIRE_HEADERS_MAX)
-#define SL_HS_STORE_RETRY_NS (10000000ull) /* main lcore: store open retry (10 ms) */
 
-#define SL_HS_RETRY_NS        (1000000000ull)  /* empty-retry delay */
-#define SL_HS_PULL_IDLE_NS    (1000000000ull)  /* pull scan at least this often */
-#define SL_HS_STATUS_PULL_NS  (50000000ull)    /* pull this long after a new tip */
-#define SL_HS_EXP_STALE_NS    (60000000000ull) /* local safety net: 2 x timeout */
-#define SL_HS_CLOSED_MAX      16u              /* late corrs remembered per session */
-#define SL_HS_QUIET_NS        (300000000ull)   /* an answer silent this long has ended */
-#define SL_HS_NOANSWER_NS     (1000000000ull)  /* no frame of an answer this long: lost */
-#define SL_HS_REFRESH_NS      (1000000000ull)  /* first STATUS repeat after a send */
-#define SL_HS_STATUS_GAP_NS   (200000000ull)   /* at most 5 STATUS/s to a peer (SPEC: < 10) */
-#define SL_HS_EVENT_ROOM      (SL_HS_REPLY_FRAMES + 16u) /* event ring room to take work */
-#define SL_HS_EVENT_WAIT_NS   (1000000ull)               /* retry the pull this soon when short */
-#define SL_HS_REFRESH_MAX_NS  (30000000000ull)           /* repeats back off up to this */
-#define SL_HS_NEW_BLOCK_PER_S 10u /* NEW_BLOCK from a peer per second before SPAM */
+#define SL_HSYNC_RETRY_NS        (1000000000ull)  /* empty-retry delay */
+#define SL_HSYNC_PULL_IDLE_NS    (1000000000ull)  /* pull scan at least this often */
+#define SL_HSYNC_STATUS_PULL_NS  (50000000ull)    /* pull this long after a new tip */
+#define SL_HSYNC_EXP_STALE_NS    (60000000000ull) /* local safety net: 2 x timeout */
+#define SL_HSYNC_CLOSED_MAX      16u              /* late corrs remembered per session */
+#define SL_HSYNC_QUIET_NS        (300000000ull)   /* an answer silent this long has ended */
+#define SL_HSYNC_NOANSWER_NS     (1000000000ull)  /* no frame of an answer this long: lost */
+#define SL_HSYNC_REFRESH_NS      (1000000000ull)  /* first STATUS repeat after a send */
+#define SL_HSYNC_STATUS_GAP_NS   (200000000ull)   /* at most 5 STATUS/s to a peer (SPEC: < 10) */
+#define SL_HSYNC_EVENT_ROOM      (SL_HSYNC_REPLY_FRAMES + 16u) /* event ring room to take work */
+#define SL_HSYNC_EVENT_WAIT_NS   (1000000ull)     /* retry the pull this soon when short */
+#define SL_HSYNC_REFRESH_MAX_NS  (30000000000ull) /* repeats back off up to this */
+#define SL_HSYNC_NEW_BLOCK_PER_S 10u              /* NEW_BLOCK from a peer per second before SPAM */
 
 /* One outstanding GET_HEADERS (an expectation).  A pool of
    SL_SESSIONS_PER_LCORE x inflight of them per lcore, made at start-up. */
@@ -153,13 +153,13 @@ typedef struct {
 	sl_range_t r;                                 /* as take filled it */
 	uint32_t got;                                 /* distinct heights received */
 	uint64_t bits[(SL_RANGEQ_LEN_MAX + 63) / 64]; /* heights received, r.start based */
-} sl_hs_exp_t;
+} sl_hsync_exp_t;
 
 /* One fetch ctrl asked for (SEND_FRAME, kind FETCH).  A session holds up
-   to SL_HS_FETCH_MAX at once (the branch fetch and the ops' attempts run
+   to SL_HSYNC_FETCH_MAX at once (the branch fetch and the ops' attempts run
    side by side); a new one when all are taken replaces the oldest, whose
    stragglers are then dropped as late. */
-#define SL_HS_FETCH_MAX 8u
+#define SL_HSYNC_FETCH_MAX 8u
 typedef struct {
 	uint64_t corr;    /* SL_FETCH_CORR_BIT set; 0: free */
 	uint64_t last_ns; /* sent, or last frame of its answer */
@@ -167,31 +167,32 @@ typedef struct {
 	uint32_t got;     /* headers received */
 	uint16_t count;   /* heights asked */
 	uint16_t rsvd[3];
-} sl_hs_fetch_t;
+} sl_hsync_fetch_t;
 
-/* Per-session header-sync state (part of sl_peer_t, zeroed on install). */
+/* Per-session header-sync state (the routine's block, zeroed on install). */
 typedef struct {
-	uint8_t on;                        /* stream 5 negotiated and not parked */
-	uint8_t parked;                    /* the park was seen: state dropped */
-	uint16_t status_n;                 /* STATUS received in the current meter window */
-	uint64_t status_win;               /* start of that window (ns) */
-	uint64_t status_sent;              /* version of the local status last sent, 0 none */
-	uint64_t status_next_ns;           /* repeat it then (STATUS may be lost) */
-	uint64_t status_last_ns;           /* when a STATUS last went to this peer */
-	uint64_t status_gap_ns;            /* current repeat interval */
-	uint64_t serve_ns;                 /* token bucket: time of the last refill */
-	uint64_t serve_milli;              /* tokens x 1000 */
-	uint64_t spam_ev_ns;               /* last SPAM event sent to ctrl, 0 none */
-	uint8_t peer_status;               /* a STATUS was accepted */
-	uint8_t n_exp;                     /* outstanding expectations */
-	uint8_t closed_at;                 /* next entry of closed[] to overwrite */
-	uint64_t corr_next;                /* request ids: fresh per session */
-	uint64_t retry_ns;                 /* empty-retry: no pull before this, 0 none */
-	sl_flow_t flow;                    /* request window and BUSY hold */
-	uint64_t closed[SL_HS_CLOSED_MAX]; /* corrs whose late answers are dropped */
-	uint16_t nb_n;                     /* NEW_BLOCK in the current meter window */
-	sl_hs_fetch_t f[SL_HS_FETCH_MAX];  /* ctrl's fetches (SEND_FRAME) */
-} sl_hs_peer_t;
+	uint8_t on;                             /* stream 5 negotiated and not parked */
+	uint8_t parked;                         /* the park was seen: state dropped */
+	uint16_t status_n;                      /* STATUS received in the current meter window */
+	uint64_t status_win;                    /* start of that window (ns) */
+	uint64_t status_sent;                   /* version of the local status last sent, 0 none */
+	uint64_t status_next_ns;                /* repeat it then (STATUS may be lost) */
+	uint64_t status_last_ns;                /* when a STATUS last went to this peer */
+	uint64_t status_gap_ns;                 /* current repeat interval */
+	uint64_t serve_ns;                      /* token bucket: time of the last refill */
+	uint64_t serve_milli;                   /* tokens x 1000 */
+	uint64_t spam_ev_ns;                    /* last SPAM event sent to ctrl, 0 none */
+	uint8_t peer_status;                    /* a STATUS was accepted */
+	uint8_t n_exp;                          /* outstanding expectations */
+	uint8_t closed_at;                      /* next entry of closed[] to overwrite */
+	uint64_t corr_next;                     /* request ids: fresh per session */
+	uint64_t retry_ns;                      /* empty-retry: no pull before this, 0 none */
+	sl_flow_t flow;                         /* request window and BUSY hold */
+	uint64_t closed[SL_HSYNC_CLOSED_MAX];   /* corrs whose late answers are dropped */
+	uint16_t nb_n;                          /* NEW_BLOCK in the current meter window */
+	uint32_t peer_best_height;              /* the peer's tip from its STATUS */
+	sl_hsync_fetch_t f[SL_HSYNC_FETCH_MAX]; /* ctrl's fetches (SEND_FRAME) */
+} sl_hsync_peer_t;
 
 /* Per-lcore: the local status last read from the region; the pull state. */
 typedef struct {
@@ -199,7 +200,7 @@ typedef struct {
 	sl_local_status_t local;           /* its value (version 0: none yet) */
 	const sl_chain_profile_t *profile; /* [chain] profile, for PoW */
 	sl_rangeq_t *q;                    /* the region's range table */
-	sl_hs_exp_t *exp;                  /* SL_SESSIONS_PER_LCORE x inflight */
+	sl_hsync_exp_t *exp;               /* SL_SESSIONS_PER_LCORE x inflight */
 	uint32_t inflight;                 /* [sync] inflight */
 	uint64_t epoch_seen;               /* work epoch at the last pull scan */
 	uint64_t pull_at_ns;               /* next pull scan at the latest */
@@ -208,56 +209,25 @@ typedef struct {
 	uint32_t fault_bad_pow; /* [dataplane] fault_bad_pow */
 	uint32_t fault_n;       /* answers served since the last corruption */
 #endif
-} sl_hs_lcore_t;
+} sl_hsync_lcore_t;
 
-struct sl_peer;
-
-/* sl_hs_lcore_init (start-up, from sl_rt_create): finds the profile and
-   the range table and allocates the lcore's expectation pool on its
-   socket.  Returns 0, or -1 with a log line. */
-int sl_hs_lcore_init(sl_lcore_t *lc);
-
-/* sl_hs_lcore_fini frees the pool (after the loop ended). */
-void sl_hs_lcore_fini(sl_lcore_t *lc);
-
-/* sl_hs_stop (teardown of p, every exit kind): returns every outstanding
-   range (DISCONNECT, each with WORK_RETURNED) and forgets p's holds in the
-   table.  Idempotent. */
-void sl_hs_stop(sl_lcore_t *lc, struct sl_peer *p);
-
-/* sl_hs_command runs a header-sync command sl_cmdq delivered for p
-   (DROP_EXPECTATION, FORWARD_NEW_BLOCK, SEND_FRAME fetch; others and
-   malformed ones are counted stale and ignored). */
-void sl_hs_command(sl_lcore_t *lc, struct sl_peer *p, const sl_msg_t *m);
-
-/* sl_hs_start: p just became live.  With stream 5 negotiated: the routine
-   starts (full serving budget) and the current local status goes out as
-   STATUS (if ctrl published one). */
-void sl_hs_start(sl_lcore_t *lc, struct sl_peer *p);
-
-/* sl_hs_parked: whether p's header-sync service is parked; the first time
-   it finds the park it drops p's header-sync state.  Cheap (two relaxed
-   loads in the command block); any phase of the owning lcore. */
-bool sl_hs_parked(sl_lcore_t *lc, struct sl_peer *p);
-
-/* sl_hs_input runs one decoded stream-5 message of an unparked service
-   (the demux checks sl_hs_parked first).  too_many: a GET_HEADERS that
-   decoded with SL_WIRE_ERR_TOO_MANY (count > 2000).  Never tears p down. */
-void sl_hs_input(sl_lcore_t *lc, struct sl_peer *p, const sl_wire_hdr_t *h,
-                 const sl_wire_msg_t *msg, bool too_many);
-
-/* sl_hs_pull (poll phase 5): when the region's published status moved,
-   STATUS to every live session whose routine runs and has not had that
-   version; on the main lcore also the store reader's open retry; then the
-   work pull (coalesced, see above).  O(1) when nothing moved. */
-void sl_hs_pull(sl_lcore_t *lc);
-
-/* sl_hs_tick (deadlines phase, per live session): notices a park even
-   when the peer is silent on stream 5; ends expectations older than
-   SL_HS_EXP_STALE_NS (the reactor's timeout should have dropped them). */
-void sl_hs_tick(sl_lcore_t *lc, struct sl_peer *p);
-
-/* sl_hs_store_close (after every lcore ended): closes the shared reader. */
-void sl_hs_store_close(sl_dp_t *dp);
+/* The descriptor (registered at start-up).  Hooks:
+     init / fini  per lcore: profile, range table, the expectation pool
+                  (SL_SESSIONS_PER_LCORE x inflight) on the lcore's socket;
+     start        stream 5 negotiated: full serving budget, the current
+                  local status out as STATUS (if ctrl published one);
+     stop         every outstanding range back (DISCONNECT, each with
+                  WORK_RETURNED), p's holds forgotten; idempotent;
+     parked       whether p's service is parked; the first time it finds
+                  the park it drops p's header-sync state;
+     input        one decoded stream-5 message of an unparked service;
+                  never tears the session down;
+     command      DROP_EXPECTATION, FORWARD_NEW_BLOCK, SEND_FRAME fetch
+                  (others and malformed ones are counted stale);
+     tick         a park noticed even on a silent stream 5; STATUS repeat;
+                  fetch and expectation deadlines;
+     pull         STATUS push when the published status moved, then the
+                  coalesced work pull (O(1) when nothing moved). */
+extern const sl_stream_t sl_hsync_desc;
 
 #endif /* SL_HSYNC_H */

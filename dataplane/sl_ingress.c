@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "sl_arp.h"
+#include "sl_connect.h"
 #include "sl_dropmap.h"
 #include "sl_handoff.h"
+#include "sl_icmp.h"
 #include "sl_net.h"
 #include "sl_routine.h"
 #include "sl_session.h"
@@ -35,7 +37,7 @@ static void sl_ingress_hello(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t 
 		sl_lcore_drop(lc, m, SL_DROP_SL_NO_CTRL);
 		return;
 	}
-	if (SL_UNLIKELY(!sl_rt_hello_allowed(lc, p->src_ip))) {
+	if (SL_UNLIKELY(!sl_routine_hello_allowed(lc, p->src_ip))) {
 		sl_lcore_drop(lc, m, SL_DROP_HELLO_RATE);
 		return;
 	}
@@ -74,6 +76,30 @@ static void sl_ingress_handoff_out(sl_lcore_t *lc, uint32_t owner, struct rte_mb
 	SL_CNT_ADD(&lc->cnt->handoff_out, 1);
 }
 
+/* sl_ingress_session is the demux of a frame whose session != 0: session
+   lookup (connecting slots included: sl_connect), then the live session's
+   frame path (sl_routine_frame: stream -> descriptor). */
+static void sl_ingress_session(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt,
+                               const sl_wire_hdr_t *h, const uint8_t *pl)
+{
+	sl_routine_t *rt = lc->rt;
+	sl_session_miss_t why;
+	sl_session_t *s =
+	    sl_session_lookup(rt->tab, h->session, pkt->src_ip, pkt->udp.src_port, &why);
+	if (SL_UNLIKELY(s == NULL)) {
+		sl_routine_peer_t *cp =
+		    why == SL_SESS_MISS_NOT_LIVE
+		        ? sl_routine_connecting(lc, h->session, pkt->src_ip, pkt->udp.src_port)
+		        : NULL;
+		if (cp != NULL)
+			sl_connect_frame(lc, cp, m, pkt, h, pl);
+		else
+			sl_lcore_drop(lc, m, SL_DROP_SL_NO_SESSION); /* silent: no reflection */
+		return;
+	}
+	sl_routine_frame(lc, sl_routine_peer(lc, sl_session_slot_of(rt->tab, s)), s, m, h, pl);
+}
+
 /* sl_ingress_sluice validates the sluice header of a UDP datagram to our
    port and demuxes it: a session of another worker goes to that worker
    (unless m was handed to us already), the rest to this lcore's table. */
@@ -95,7 +121,7 @@ static void sl_ingress_sluice(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t
 			return;
 		}
 		SL_CNT_ADD(&lc->cnt->rt_frames, 1);
-		sl_rt_frame(lc, m, p, &h, u + SL_WIRE_HDR_LEN);
+		sl_ingress_session(lc, m, p, &h, u + SL_WIRE_HDR_LEN);
 		return;
 	}
 	/* Session 0: only HELLO goes anywhere.  Silent. */

@@ -1,5 +1,6 @@
-/* sl_lcore.h — one worker lcore: its state and its poll cycle (DESIGN.md
-   "The lcore poll cycle").  Worker i owns RX/TX queue pair i of the port,
+/* sl_lcore.h — one worker lcore: its state and its per-frame vocabulary
+   (the poll cycle that drives it is sl_loop.h, DESIGN.md "The lcore poll
+   cycle").  Worker i owns RX/TX queue pair i of the port,
    block i of the shared region (counters, command ring, event ring) and its
    own neighbour table.  Everything here is touched by that lcore only,
    except what the region documents as readable by others (counters).
@@ -25,7 +26,7 @@
 #define SL_RX_GATHER (SL_ROUTINE_BUDGET > SL_BURST ? SL_ROUTINE_BUDGET : SL_BURST)
 _Static_assert(SL_RX_GATHER <= UINT16_MAX, "rx_n / rx_pos are u16");
 
-struct sl_rt;
+struct sl_routine;
 
 typedef struct sl_lcore {
 	sl_dp_t *dp;
@@ -42,22 +43,13 @@ typedef struct sl_lcore {
 	struct rte_mbuf *rx[SL_RX_GATHER];
 	struct rte_mbuf *tx[SL_TX_BUF];
 	sl_neigh_t neigh;
-	struct sl_rt *rt; /* sessions and routines (sl_routine.h), from sl_lcore_init */
+	struct sl_routine *rt; /* sessions and routines (sl_routine.h), sl_routine_create */
 } SL_CACHE_ALIGN sl_lcore_t;
 
 /* sl_lcore_init prepares worker `idx` (DPDK lcore `lcore_id`) of `dp`,
-   whose region must exist, records the lcore id in the region and
-   allocates its routine state.  Returns 0, or -1 with a log line. */
+   whose region must exist, and records the lcore id in the region (its
+   routine state comes next: sl_routine_create).  Returns 0. */
 int sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, bool is_main);
-
-/* sl_lcore_main is the poll loop (an lcore_function_t; arg: sl_lcore_t).
-   Runs phases until dp->stop — first in every cycle the backlog of
-   never-lost events (sl_evq.h), then DESIGN.md's phases in their order —
-   then says GOODBYE(SHUTDOWN) to every live session (SESSION_DOWN
-   events), flushes TX and frees what it holds.
-   On the main lcore it also writes the heartbeat and raises dp->stop on
-   SIGTERM/SIGINT or ctrl's shutdown_req.  Returns 0. */
-int sl_lcore_main(void *arg);
 
 /* sl_lcore_count_drop moves drop counter `why` and fires frame_drop. */
 static inline void sl_lcore_count_drop(sl_lcore_t *lc, sl_drop_t why)

@@ -1,5 +1,6 @@
-/* sl_routine.c — per-slot state, session-frame demux, sending, events and
-   the single teardown path (see sl_routine.h). */
+/* sl_routine.c — the routine framework: per-slot state, the live-session
+   frame path, sending, events and the single teardown path (see
+   sl_routine.h).  Knows routines only through sl_stream.h descriptors. */
 #include "sl_routine.h"
 
 #include <stdlib.h>
@@ -11,23 +12,27 @@
 #include <rte_malloc.h>
 
 #include "sl_arp.h"
-#include "sl_connect.h"
-#include "sl_discovery.h"
 #include "sl_log.h"
-#include "sl_sess_stream.h"
 #include "sl_time.h"
 
-/* sl_rt_evq_init sizes the event backlog for every slot of the lcore at
-   the configured [sync] inflight (sl_evq.h "Backlog bound") and allocates
-   it on `socket`. */
-static int sl_rt_evq_init(sl_lcore_t *lc, int socket)
+#define SL_ROUTINE_TICK_NS (1000000ull) /* deadlines / liveness scan period: 1 ms */
+
+/* sl_routine_zalloc: zeroed memory on `socket`, else anywhere. */
+static void *sl_routine_zalloc(const char *what, size_t bytes, int socket)
 {
-	sl_rt_t *rt = lc->rt;
-	uint32_t cap = sl_evq_cap(SL_SESSIONS_PER_LCORE, rt->hs.inflight);
+	void *m = rte_zmalloc_socket(what, bytes, RTE_CACHE_LINE_SIZE, socket);
+	return m != NULL ? m : rte_zmalloc(what, bytes, RTE_CACHE_LINE_SIZE);
+}
+
+/* sl_routine_evq_init sizes the event backlog for every slot of the lcore
+   at the answers the routines declared (sl_evq.h "Backlog bound") and
+   allocates it on `socket`. */
+static int sl_routine_evq_init(sl_lcore_t *lc, int socket)
+{
+	sl_routine_t *rt = lc->rt;
+	uint32_t cap = sl_evq_cap(SL_SESSIONS_PER_LCORE, rt->ev_inflight);
 	size_t bytes = (size_t)cap * sizeof(sl_evq_rec_t);
-	sl_evq_rec_t *mem = rte_zmalloc_socket("sl_evq", bytes, RTE_CACHE_LINE_SIZE, socket);
-	if (mem == NULL)
-		mem = rte_zmalloc("sl_evq", bytes, RTE_CACHE_LINE_SIZE);
+	sl_evq_rec_t *mem = sl_routine_zalloc("sl_evq", bytes, socket);
 	if (SL_UNLIKELY(mem == NULL || sl_evq_init(&rt->evq, &lc->dp->region, lc->idx, lc->cnt, mem,
 	                                           cap, SL_EVQ_RESERVE) != 0)) {
 		SL_ERR("worker %u: cannot allocate %zu bytes of event backlog (raise [eal] -m)",
@@ -38,15 +43,70 @@ static int sl_rt_evq_init(sl_lcore_t *lc, int socket)
 	return 0;
 }
 
-int sl_rt_create(sl_lcore_t *lc)
+void sl_routine_need_events(sl_lcore_t *lc, uint32_t n)
+{
+	if (n > lc->rt->ev_inflight)
+		lc->rt->ev_inflight = n;
+}
+
+/* sl_routine_streams_init lays out and allocates the routines' per-peer
+   blocks and per-lcore states, then runs every descriptor's init. */
+static int sl_routine_streams_init(sl_lcore_t *lc, int socket)
+{
+	sl_routine_t *rt = lc->rt;
+	uint32_t off = 0;
+	for (uint32_t i = 0; i < sl_stream_count(); i++) {
+		const sl_stream_t *d = sl_stream_at(i);
+		rt->st_off[d->id] = off;
+		off += (d->state_sz + 63u) & ~63u;
+	}
+	rt->st_stride = off;
+	rt->st =
+	    sl_routine_zalloc("sl_routine_st", (size_t)SL_SESSIONS_PER_LCORE * off + 64, socket);
+	if (SL_UNLIKELY(rt->st == NULL)) {
+		SL_ERR("worker %u: cannot allocate %zu bytes of routine state (raise [eal] -m)",
+		       lc->idx, (size_t)SL_SESSIONS_PER_LCORE * off);
+		return -1;
+	}
+	for (uint32_t i = 0; i < sl_stream_count(); i++) {
+		const sl_stream_t *d = sl_stream_at(i);
+		if (d->lcore_sz != 0) {
+			rt->lst[d->id] = sl_routine_zalloc(d->name, d->lcore_sz, socket);
+			if (SL_UNLIKELY(rt->lst[d->id] == NULL)) {
+				SL_ERR("worker %u: cannot allocate %s lcore state", lc->idx,
+				       d->name);
+				return -1;
+			}
+		}
+		if (d->init != NULL && SL_UNLIKELY(d->init(lc, rt->lst[d->id]) != 0))
+			return -1;
+	}
+	return 0;
+}
+
+/* sl_routine_streams_fini runs every descriptor's fini and frees what
+   sl_routine_streams_init allocated (also after it failed halfway). */
+static void sl_routine_streams_fini(sl_lcore_t *lc)
+{
+	sl_routine_t *rt = lc->rt;
+	for (uint32_t i = sl_stream_count(); i-- > 0;) {
+		const sl_stream_t *d = sl_stream_at(i);
+		if (d->fini != NULL)
+			d->fini(lc, rt->lst[d->id]);
+		rte_free(rt->lst[d->id]);
+		rt->lst[d->id] = NULL;
+	}
+	rte_free(rt->st);
+	rt->st = NULL;
+}
+
+int sl_routine_create(sl_lcore_t *lc)
 {
 	int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
-	sl_rt_t *rt = rte_zmalloc_socket("sl_rt", sizeof(sl_rt_t), RTE_CACHE_LINE_SIZE, socket);
-	if (rt == NULL)
-		rt = rte_zmalloc("sl_rt", sizeof(sl_rt_t), RTE_CACHE_LINE_SIZE);
+	sl_routine_t *rt = sl_routine_zalloc("sl_routine", sizeof(sl_routine_t), socket);
 	if (SL_UNLIKELY(rt == NULL)) {
 		SL_ERR("worker %u: cannot allocate %zu bytes of session state (raise [eal] -m)",
-		       lc->idx, sizeof(sl_rt_t));
+		       lc->idx, sizeof(sl_routine_t));
 		return -1;
 	}
 	const sl_cfg_t *cfg = &lc->dp->cfg;
@@ -59,16 +119,11 @@ int sl_rt_create(sl_lcore_t *lc)
 		rte_free(rt);
 		return -1;
 	}
-	sl_phi_cfg_keepalive(&rt->phi_cfg, cfg->keepalive_ms * 1000u);
 	sl_backoff_cfg_default(&rt->bo_cfg);
 	lc->rt = rt;
-	if (SL_UNLIKELY(sl_hs_lcore_init(lc) != 0)) {
-		lc->rt = NULL;
-		rte_free(rt);
-		return -1;
-	}
-	if (SL_UNLIKELY(sl_rt_evq_init(lc, socket) != 0)) {
-		sl_hs_lcore_fini(lc);
+	if (SL_UNLIKELY(sl_routine_streams_init(lc, socket) != 0 ||
+	                sl_routine_evq_init(lc, socket) != 0)) {
+		sl_routine_streams_fini(lc);
 		lc->rt = NULL;
 		rte_free(rt);
 		return -1;
@@ -76,21 +131,28 @@ int sl_rt_create(sl_lcore_t *lc)
 	return 0;
 }
 
-void sl_rt_destroy(sl_lcore_t *lc)
+void sl_routine_destroy(sl_lcore_t *lc)
 {
 	if (lc->rt != NULL) {
-		sl_hs_lcore_fini(lc);
+		sl_routine_streams_fini(lc);
 		rte_free(lc->rt->evq.rec);
 	}
 	rte_free(lc->rt);
 	lc->rt = NULL;
 }
 
+void sl_routine_reset(sl_lcore_t *lc, sl_routine_peer_t *p)
+{
+	memset(p, 0, offsetof(sl_routine_peer_t, bo));
+	memset(lc->rt->st + (size_t)sl_routine_slot(lc, p) * lc->rt->st_stride, 0,
+	       lc->rt->st_stride);
+}
+
 /* ---- sending ------------------------------------------------------------- */
 
-struct rte_mbuf *sl_rt_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port,
-                             const sl_mac_t *dst_mac, uint16_t vlan_tci, sl_wire_hdr_t *h,
-                             const sl_wire_msg_t *msg)
+struct rte_mbuf *sl_routine_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port,
+                                  const sl_mac_t *dst_mac, uint16_t vlan_tci, sl_wire_hdr_t *h,
+                                  const sl_wire_msg_t *msg)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->dp->pool);
 	if (SL_UNLIKELY(m == NULL)) {
@@ -117,10 +179,10 @@ struct rte_mbuf *sl_rt_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port,
 	return m;
 }
 
-int sl_rt_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_t *dst_mac,
-               uint16_t vlan_tci, sl_wire_hdr_t *h, const sl_wire_msg_t *msg)
+int sl_routine_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_t *dst_mac,
+                    uint16_t vlan_tci, sl_wire_hdr_t *h, const sl_wire_msg_t *msg)
 {
-	struct rte_mbuf *m = sl_rt_build(lc, dst_ip, dst_port, dst_mac, vlan_tci, h, msg);
+	struct rte_mbuf *m = sl_routine_build(lc, dst_ip, dst_port, dst_mac, vlan_tci, h, msg);
 	if (SL_UNLIKELY(m == NULL))
 		return -1;
 	if (dst_mac != NULL) {
@@ -130,22 +192,22 @@ int sl_rt_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_
 	return sl_arp_send_ipv4(lc, m, dst_ip);
 }
 
-struct rte_mbuf *sl_rt_build_sess(sl_lcore_t *lc, sl_peer_t *p, uint8_t stream, uint8_t type,
-                                  uint64_t corr, const sl_wire_msg_t *msg)
+struct rte_mbuf *sl_routine_build_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream,
+                                       uint8_t type, uint64_t corr, const sl_wire_msg_t *msg)
 {
-	sl_session_t *s = &lc->rt->tab->slot[sl_rt_slot(lc, p)];
+	sl_session_t *s = &lc->rt->tab->slot[sl_routine_slot(lc, p)];
 	uint32_t seq = sl_session_next_seq(s, stream);
 	if (SL_UNLIKELY(seq == 0))
 		return NULL; /* exhausted: the session closes (SPEC §8) */
 	sl_wire_hdr_t h = {
 	    .type = type, .stream = stream, .session = p->remote_sid, .seq = seq, .corr = corr};
-	return sl_rt_build(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
-	                   p->vlan_tci, &h, msg);
+	return sl_routine_build(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
+	                        p->vlan_tci, &h, msg);
 }
 
-int sl_rt_xmit_sess(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m)
+int sl_routine_xmit_sess(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *m)
 {
-	sl_session_t *s = &lc->rt->tab->slot[sl_rt_slot(lc, p)];
+	sl_session_t *s = &lc->rt->tab->slot[sl_routine_slot(lc, p)];
 	uint32_t wire = rte_pktmbuf_pkt_len(m) - sl_net_udp_payload_off(p->vlan_tci);
 	int rc = 0;
 	if (p->mac_known)
@@ -159,27 +221,27 @@ int sl_rt_xmit_sess(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m)
 	return rc;
 }
 
-int sl_rt_send_sess(sl_lcore_t *lc, sl_peer_t *p, uint8_t stream, uint8_t type, uint64_t corr,
-                    const sl_wire_msg_t *msg)
+int sl_routine_send_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream, uint8_t type,
+                         uint64_t corr, const sl_wire_msg_t *msg)
 {
 	if (!sl_backoff_should_send(&p->quiet, stream, lc->now_ns))
 		return -1;
-	struct rte_mbuf *m = sl_rt_build_sess(lc, p, stream, type, corr, msg);
+	struct rte_mbuf *m = sl_routine_build_sess(lc, p, stream, type, corr, msg);
 	if (SL_UNLIKELY(m == NULL))
 		return -1;
-	return sl_rt_xmit_sess(lc, p, m);
+	return sl_routine_xmit_sess(lc, p, m);
 }
 
 /* ---- events -------------------------------------------------------------- */
 
-int sl_rt_event(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t gen, const void *payload,
-                uint16_t len)
+int sl_routine_event(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t gen,
+                     const void *payload, uint16_t len)
 {
-	return sl_rt_event_corr(lc, type, session, gen, 0, payload, len);
+	return sl_routine_event_corr(lc, type, session, gen, 0, payload, len);
 }
 
-int sl_rt_event_corr(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t gen, uint64_t corr,
-                     const void *payload, uint16_t len)
+int sl_routine_event_corr(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t gen,
+                          uint64_t corr, const void *payload, uint16_t len)
 {
 	sl_msg_t msg;
 	memset(&msg, 0, offsetof(sl_msg_t, payload));
@@ -194,8 +256,8 @@ int sl_rt_event_corr(sl_lcore_t *lc, uint16_t type, uint32_t session, uint32_t g
 	return r == SL_EVQ_SENT || r == SL_EVQ_BACKLOGGED ? 0 : -1;
 }
 
-void sl_rt_session_up(sl_lcore_t *lc, sl_peer_t *p, uint32_t best_height,
-                      const uint8_t best_hash[32])
+void sl_routine_session_up(sl_lcore_t *lc, sl_routine_peer_t *p, uint32_t best_height,
+                           const uint8_t best_hash[32])
 {
 	sl_evt_session_up_t up;
 	memset(&up, 0, sizeof up);
@@ -208,17 +270,29 @@ void sl_rt_session_up(sl_lcore_t *lc, sl_peer_t *p, uint32_t best_height,
 	memcpy(up.node_id, p->node_id, 32);
 	if (best_hash != NULL)
 		memcpy(up.best_hash, best_hash, 32);
-	sl_rt_event(lc, SL_EVT_SESSION_UP, p->sid, p->gen, &up, sizeof up);
+	sl_routine_event(lc, SL_EVT_SESSION_UP, p->sid, p->gen, &up, sizeof up);
 	SL_PROBE_SESSION_UP(p->sid, p->peer_ip, p->peer_port, p->streams);
-	sl_ss_start(lc, p);
-	sl_hs_start(lc, p); /* STATUS before discovery may close the session */
-	sl_disc_start(lc, p);
+	sl_backoff_peer_init(&p->bo);
+	sl_backoff_quiet_init(&p->quiet);
+	/* registration order: the session stream, then header sync (its
+	   STATUS before discovery may close the session), then discovery */
+	for (uint32_t i = 0; i < sl_stream_count() && p->state == SL_ROUTINE_LIVE; i++) {
+		const sl_stream_t *d = sl_stream_at(i);
+		if (d->start != NULL)
+			d->start(lc, p, sl_routine_state(lc, p, d->id));
+	}
 }
 
 /* ---- teardown: the one exit path ------------------------------------------ */
 
-static void sl_rt_conn_remove(sl_rt_t *rt, uint32_t slot)
+void sl_routine_conn_add(sl_lcore_t *lc, uint32_t slot)
 {
+	lc->rt->conn[lc->rt->n_conn++] = (uint16_t)slot;
+}
+
+void sl_routine_conn_remove(sl_lcore_t *lc, uint32_t slot)
+{
+	sl_routine_t *rt = lc->rt;
 	for (uint32_t i = 0; i < rt->n_conn; i++) {
 		if (rt->conn[i] == slot) {
 			rt->conn[i] = rt->conn[--rt->n_conn];
@@ -227,25 +301,29 @@ static void sl_rt_conn_remove(sl_rt_t *rt, uint32_t slot)
 	}
 }
 
-void sl_rt_teardown(sl_lcore_t *lc, sl_peer_t *p, sl_exit_t exit, uint16_t goodbye,
-                    uint16_t goodbye_rx)
+void sl_routine_teardown(sl_lcore_t *lc, sl_routine_peer_t *p, sl_exit_t exit, uint16_t goodbye,
+                         uint16_t goodbye_rx)
 {
-	if (p->state == SL_PEER_FREE)
+	if (p->state == SL_ROUTINE_FREE)
 		return;
-	sl_rt_t *rt = lc->rt;
-	uint32_t slot = sl_rt_slot(lc, p);
+	sl_routine_t *rt = lc->rt;
+	uint32_t slot = sl_routine_slot(lc, p);
 	uint16_t sent = 0;
-	if (p->state == SL_PEER_LIVE) {
+	if (p->state == SL_ROUTINE_LIVE) {
 		if (goodbye != 0) {
 			sl_wire_msg_t msg = {.goodbye = {.reason = goodbye}};
-			if (sl_rt_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_GOODBYE, 0,
-			                    &msg) == 0)
+			if (sl_routine_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_GOODBYE,
+			                         0, &msg) == 0)
 				sent = goodbye;
 		}
-		sl_hs_stop(lc, p); /* outstanding ranges back, holds forgotten */
+		for (uint32_t i = 0; i < sl_stream_count(); i++) {
+			const sl_stream_t *d = sl_stream_at(i);
+			if (d->stop != NULL) /* outstanding work back, holds forgotten */
+				d->stop(lc, p, sl_routine_state(lc, p, d->id));
+		}
 		sl_session_teardown(rt->tab, p->sid);
 	} else {
-		sl_rt_conn_remove(rt, slot);
+		sl_routine_conn_remove(lc, slot);
 	}
 	sl_cmdq_detach(&rt->cmdq, lc->idx, slot, p->gen); /* -ESRCH: ctrl ended it */
 	sl_evt_session_down_t d = {.exit = (uint16_t)exit,
@@ -253,41 +331,41 @@ void sl_rt_teardown(sl_lcore_t *lc, sl_peer_t *p, sl_exit_t exit, uint16_t goodb
 	                           .goodbye_rx = goodbye_rx,
 	                           .peer_ip = p->peer_ip,
 	                           .peer_port = p->peer_port};
-	sl_rt_event(lc, SL_EVT_SESSION_DOWN, p->sid, p->gen, &d, sizeof d);
+	sl_routine_event(lc, SL_EVT_SESSION_DOWN, p->sid, p->gen, &d, sizeof d);
 	SL_PROBE_SESSION_DOWN(p->sid, exit);
 	SL_DEBUG("worker %u: session %08x down (%s)", lc->idx, p->sid, sl_exit_str(exit));
-	p->state = SL_PEER_FREE;
+	p->state = SL_ROUTINE_FREE;
 }
 
-void sl_rt_misbehave(sl_lcore_t *lc, sl_peer_t *p, sl_misb_t kind, uint8_t stream, uint8_t type)
+void sl_routine_misbehave(sl_lcore_t *lc, sl_routine_peer_t *p, sl_misb_t kind, uint8_t stream,
+                          uint8_t type)
 {
 	sl_evt_misbehavior_t e = {
 	    .kind = (uint16_t)kind, .stream = stream, .type = type, .disconnect = 1};
-	sl_rt_event(lc, SL_EVT_MISBEHAVIOR, p->sid, p->gen, &e, sizeof e);
+	sl_routine_event(lc, SL_EVT_MISBEHAVIOR, p->sid, p->gen, &e, sizeof e);
 	SL_PROBE_MISBEHAVIOR(p->sid, kind);
-	sl_rt_teardown(lc, p, SL_EXIT_PROTOCOL, SL_WIRE_GOODBYE_PROTOCOL, 0);
+	sl_routine_teardown(lc, p, SL_EXIT_PROTOCOL, SL_WIRE_GOODBYE_PROTOCOL, 0);
 }
 
-/* ---- demux --------------------------------------------------------------- */
+/* ---- the live-session frame path -------------------------------------------- */
 
-/* sl_rt_connecting returns the CONNECTING slot `sid` names for a frame from
-   (ip, port), or NULL. */
-static sl_peer_t *sl_rt_connecting(sl_lcore_t *lc, uint32_t sid, uint32_t ip, uint16_t port)
+sl_routine_peer_t *sl_routine_connecting(sl_lcore_t *lc, uint32_t sid, uint32_t ip, uint16_t port)
 {
 	if (sl_sid_lcore(sid) != lc->idx)
 		return NULL;
-	sl_peer_t *p = sl_rt_peer(lc, sl_sid_slot(sid));
-	if (p->state != SL_PEER_CONNECTING || p->sid != sid || p->peer_ip != ip ||
+	sl_routine_peer_t *p = sl_routine_peer(lc, sl_sid_slot(sid));
+	if (p->state != SL_ROUTINE_CONNECTING || p->sid != sid || p->peer_ip != ip ||
 	    p->peer_port != port)
 		return NULL;
 	return p;
 }
 
-/* sl_rt_admit_frame: anti-backpressure decision for a frame of p; false
+/* sl_routine_pressure: anti-backpressure decision for a frame of p; false
    when it was dropped silently. */
-static bool sl_rt_pressure(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m, const sl_wire_hdr_t *h)
+static bool sl_routine_pressure(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *m,
+                                const sl_wire_hdr_t *h)
 {
-	sl_rt_t *rt = lc->rt;
+	sl_routine_t *rt = lc->rt;
 	uint32_t ms = 0;
 	sl_backoff_action_t a =
 	    sl_backoff_step(&rt->bo_cfg, &p->bo, lc->now_ns, rt->over_mark, &ms);
@@ -300,66 +378,52 @@ static bool sl_rt_pressure(sl_lcore_t *lc, sl_peer_t *p, struct rte_mbuf *m, con
 	}
 	if (a == SL_BACKOFF_SEND) {
 		sl_wire_msg_t bo = {.backoff = {.backoff_ms = ms}};
-		if (sl_rt_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_BACKOFF, 0, &bo) == 0)
+		if (sl_routine_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_BACKOFF, 0,
+		                         &bo) == 0)
 			SL_CNT_ADD(&lc->cnt->backoff_tx, 1);
 	}
 	return true;
 }
 
 #if SL_INVARIANTS
-/* sl_rt_broken names the first routine invariant p breaks after a routine
+/* sl_routine_broken names the first invariant p breaks after a routine
    ran for session `sid` (slot s), or NULL when all hold.  A peer the
    routine ended (FREE) has nothing left to check. */
-static const char *sl_rt_broken(const sl_lcore_t *lc, const sl_peer_t *p, sl_session_t *s,
-                                uint32_t sid)
+static const char *sl_routine_broken(const sl_lcore_t *lc, const sl_routine_peer_t *p,
+                                     sl_session_t *s, uint32_t sid)
 {
-	if (p->state == SL_PEER_FREE)
+	if (p->state == SL_ROUTINE_FREE)
 		return NULL;
-	if (p->state != SL_PEER_LIVE)
+	if (p->state != SL_ROUTINE_LIVE)
 		return "a live peer left the LIVE state";
 	if (p->sid != sid ||
 	    atomic_load_explicit(&s->state, memory_order_relaxed) != SL_SESS_LIVE ||
 	    atomic_load_explicit(&s->sid, memory_order_relaxed) != sid)
 		return "session-table slot no longer names the session";
-	if (p->hs.n_exp > lc->rt->hs.inflight)
-		return "header-sync expectations over [sync] inflight";
-	if (p->live_ns > lc->now_ns)
-		return "session live time in the future";
-	if (p->pong_echo_ns > p->ping_sent_ns)
-		return "heartbeat echo newer than the latest PING";
+	for (uint32_t i = 0; i < sl_stream_count(); i++) {
+		const sl_stream_t *d = sl_stream_at(i);
+		const char *why =
+		    d->check != NULL ? d->check(lc, p, sl_routine_state(lc, p, d->id)) : NULL;
+		if (why != NULL)
+			return why;
+	}
 	return NULL;
 }
 
-void sl_rt_check(sl_lcore_t *lc, sl_peer_t *p, sl_session_t *s, uint32_t sid)
+void sl_routine_check(sl_lcore_t *lc, sl_routine_peer_t *p, sl_session_t *s, uint32_t sid)
 {
-	const char *why = sl_rt_broken(lc, p, s, sid);
+	const char *why = sl_routine_broken(lc, p, s, sid);
 	if (SL_LIKELY(why == NULL))
 		return;
 	SL_CNT_ADD(&lc->cnt->routine_faults, 1);
 	SL_ERR("worker %u: session %08x routine fault: %s", lc->idx, sid, why);
-	sl_rt_teardown(lc, p, SL_EXIT_FAULT, SL_WIRE_GOODBYE_SHUTDOWN, 0);
+	sl_routine_teardown(lc, p, SL_EXIT_FAULT, SL_WIRE_GOODBYE_SHUTDOWN, 0);
 }
 #endif
 
-void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const sl_wire_hdr_t *h,
-                 const uint8_t *pl)
+void sl_routine_frame(sl_lcore_t *lc, sl_routine_peer_t *p, sl_session_t *s, struct rte_mbuf *m,
+                      const sl_wire_hdr_t *h, const uint8_t *pl)
 {
-	sl_rt_t *rt = lc->rt;
-	sl_session_miss_t why;
-	sl_session_t *s =
-	    sl_session_lookup(rt->tab, h->session, pkt->src_ip, pkt->udp.src_port, &why);
-	if (SL_UNLIKELY(s == NULL)) {
-		sl_peer_t *cp =
-		    why == SL_SESS_MISS_NOT_LIVE
-		        ? sl_rt_connecting(lc, h->session, pkt->src_ip, pkt->udp.src_port)
-		        : NULL;
-		if (cp != NULL)
-			sl_conn_frame(lc, cp, m, pkt, h, pl);
-		else
-			sl_lcore_drop(lc, m, SL_DROP_SL_NO_SESSION); /* silent: no reflection */
-		return;
-	}
-	sl_peer_t *p = sl_rt_peer(lc, sl_session_slot_of(rt->tab, s));
 	if (SL_UNLIKELY(h->flags & SL_WIRE_F_AUTH)) {
 		sl_lcore_drop(lc, m, SL_DROP_SL_AUTH);
 		return;
@@ -377,7 +441,9 @@ void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const 
 	}
 	SL_CNT_ADD(&s->cnt.rx_frames, 1);
 	SL_CNT_ADD(&s->cnt.rx_bytes, SL_WIRE_HDR_LEN + h->length);
-	if (h->stream == SL_WIRE_STREAM_HSYNC && SL_UNLIKELY(sl_hs_parked(lc, p))) {
+	const sl_stream_t *d = sl_stream_of(h->stream);
+	void *st = d != NULL ? sl_routine_state(lc, p, h->stream) : NULL;
+	if (d != NULL && d->parked != NULL && SL_UNLIKELY(d->parked(lc, p, st))) {
 		SL_CNT_ADD(&s->cnt.hs_parked_drop, 1);
 		SL_CNT_ADD(&lc->cnt->hs_parked_drop, 1);
 		sl_lcore_drop(lc, m, SL_DROP_HS_PARKED); /* the session stays (DESIGN.md Park) */
@@ -390,42 +456,106 @@ void sl_rt_frame(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *pkt, const 
 	bool too_many = we == SL_WIRE_ERR_TOO_MANY;
 	if (SL_UNLIKELY(we != SL_WIRE_OK && !too_many)) {
 		sl_lcore_drop(lc, m, SL_DROP_SL_PAYLOAD);
-		sl_rt_misbehave(lc, p, SL_MISB_UNDECODABLE, h->stream, h->type);
+		sl_routine_misbehave(lc, p, SL_MISB_UNDECODABLE, h->stream, h->type);
 		return;
 	}
-	if (!sl_rt_pressure(lc, p, m, h))
+	if (!sl_routine_pressure(lc, p, m, h))
 		return;
 	/* Timed only while a tracer is attached: two clock reads per frame
 	   are not free. */
 	uint64_t t0 = SL_PROBE_ENABLED(routine_run) ? sl_now_ns() : 0;
 	uint32_t sid = p->sid;
-	switch (h->stream) {
-	case SL_WIRE_STREAM_SESSION:
-		sl_ss_input(lc, p, h, &msg);
-		break;
-	case SL_WIRE_STREAM_DISCOVERY:
-		sl_disc_input(lc, p, h, &msg);
-		break;
-	case SL_WIRE_STREAM_HSYNC:
-		sl_hs_input(lc, p, h, &msg, too_many);
-		break;
-	default:
-		sl_rt_misbehave(lc, p, SL_MISB_UNEXPECTED, h->stream, h->type);
-		break;
-	}
+	if (SL_LIKELY(d != NULL))
+		d->input(lc, p, st, h, &msg, too_many);
+	else
+		sl_routine_misbehave(lc, p, SL_MISB_UNEXPECTED, h->stream, h->type);
 	SL_PROBE_ROUTINE_RUN(sid, h->stream, sl_now_ns() - t0);
-	sl_rt_check(lc, p, s, sid);
+	sl_routine_check(lc, p, s, sid);
 	rte_pktmbuf_free(m);
 }
 
-bool sl_rt_hello_allowed(sl_lcore_t *lc, uint32_t src_ip)
+/* ---- commands and phases ------------------------------------------------------ */
+
+void sl_routine_command(sl_lcore_t *lc, const sl_msg_t *m)
+{
+	if (m->session >= SL_SESSIONS_PER_LCORE)
+		return;
+	const sl_stream_t *d = sl_stream_for_cmd(m);
+	if (SL_UNLIKELY(d == NULL)) {
+		SL_CNT_ADD(&lc->cnt->cmds_stale, 1);
+		return;
+	}
+	sl_routine_peer_t *p = sl_routine_peer(lc, m->session);
+	d->command(lc, p, sl_routine_state(lc, p, d->id), m);
+}
+
+/* sl_routine_tick_ns: the period of the deadline / liveness scans:
+   SL_ROUTINE_TICK_NS, or [dataplane] fault_tick_ms in a test build
+   (CONFIG_SL_TEST_HOOKS). */
+static uint64_t sl_routine_tick_ns(const sl_lcore_t *lc)
+{
+#if SL_TEST_HOOKS
+	if (SL_UNLIKELY(lc->dp->cfg.fault_tick_ms != 0))
+		return (uint64_t)lc->dp->cfg.fault_tick_ms * 1000000ull;
+#else
+	(void)lc;
+#endif
+	return SL_ROUTINE_TICK_NS;
+}
+
+bool sl_routine_tick_due(sl_lcore_t *lc)
+{
+	if (lc->now_ns < lc->rt->next_tick_ns)
+		return false;
+	lc->rt->next_tick_ns = lc->now_ns + sl_routine_tick_ns(lc);
+	return true;
+}
+
+void sl_routine_deadlines(sl_lcore_t *lc)
+{
+	sl_routine_t *rt = lc->rt;
+	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_session_live_at(rt->tab, i);
+		sl_routine_peer_t *p = sl_routine_peer(lc, sl_session_slot_of(rt->tab, s));
+		for (uint32_t k = 0; k < sl_stream_count() && p->state == SL_ROUTINE_LIVE; k++) {
+			const sl_stream_t *d = sl_stream_at(k);
+			if (d->tick != NULL)
+				d->tick(lc, p, sl_routine_state(lc, p, d->id));
+		}
+	}
+}
+
+void sl_routine_liveness(sl_lcore_t *lc)
+{
+	sl_routine_t *rt = lc->rt;
+	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
+		sl_session_t *s = sl_session_live_at(rt->tab, i);
+		sl_routine_peer_t *p = sl_routine_peer(lc, sl_session_slot_of(rt->tab, s));
+		for (uint32_t k = 0; k < sl_stream_count() && p->state == SL_ROUTINE_LIVE; k++) {
+			const sl_stream_t *d = sl_stream_at(k);
+			if (d->liveness != NULL)
+				d->liveness(lc, p, sl_routine_state(lc, p, d->id));
+		}
+	}
+}
+
+void sl_routine_pull(sl_lcore_t *lc)
+{
+	for (uint32_t k = 0; k < sl_stream_count(); k++) {
+		const sl_stream_t *d = sl_stream_at(k);
+		if (d->pull != NULL)
+			d->pull(lc, lc->rt->lst[d->id]);
+	}
+}
+
+bool sl_routine_hello_allowed(sl_lcore_t *lc, uint32_t src_ip)
 {
 	return sl_ratelimit_allow(&lc->rt->hello_rl, src_ip, lc->now_ns);
 }
 
-/* sl_rt_af_packet_framecnt: net_af_packet's ring size from its devargs
+/* sl_routine_af_packet_framecnt: net_af_packet's ring size from its devargs
    ("...,framecnt=N,..."), 512 (the PMD's default) when absent. */
-static uint32_t sl_rt_af_packet_framecnt(const char *devargs)
+static uint32_t sl_routine_af_packet_framecnt(const char *devargs)
 {
 	const char *f = strstr(devargs, "framecnt=");
 	if (f == NULL)
@@ -434,9 +564,9 @@ static uint32_t sl_rt_af_packet_framecnt(const char *devargs)
 	return n > 0 && n < UINT32_MAX ? (uint32_t)n : 512u;
 }
 
-void sl_rt_rx_capacity(sl_lcore_t *lc)
+void sl_routine_rx_capacity(sl_lcore_t *lc)
 {
-	sl_rt_t *rt = lc->rt;
+	sl_routine_t *rt = lc->rt;
 	uint16_t port = lc->dp->port_id, q = (uint16_t)lc->idx;
 	struct rte_eth_rxq_info qi;
 	struct rte_eth_dev_info di;
@@ -448,7 +578,7 @@ void sl_rt_rx_capacity(sl_lcore_t *lc)
 		how = "rx queue info";
 	} else if (rte_eth_dev_info_get(port, &di) == 0 && di.driver_name != NULL &&
 	           strstr(di.driver_name, "af_packet") != NULL) {
-		ring = sl_rt_af_packet_framecnt(lc->dp->cfg.port);
+		ring = sl_routine_af_packet_framecnt(lc->dp->cfg.port);
 		how = "af_packet framecnt";
 	}
 	rt->rx_cap = ring < SL_RX_GATHER ? ring : SL_RX_GATHER;
@@ -458,27 +588,27 @@ void sl_rt_rx_capacity(sl_lcore_t *lc)
 	         rt->rxq_count_ok ? "supported" : "unsupported");
 }
 
-void sl_rt_backpressure(sl_lcore_t *lc, uint32_t depth)
+void sl_routine_backpressure(sl_lcore_t *lc, uint32_t depth)
 {
-	sl_rt_t *rt = lc->rt;
+	sl_routine_t *rt = lc->rt;
 	rt->over_mark = sl_backoff_load_update(&rt->bo_cfg, &rt->load, lc->now_ns, depth,
 	                                       rt->rx_cap, SL_BACKOFF_HOLD_NS_DEFAULT);
 }
 
-/* sl_rt_drain (loop exit) gives ctrl up to SL_RT_DRAIN_NS to take the
+/* sl_routine_drain (loop exit) gives ctrl up to SL_ROUTINE_DRAIN_NS to take the
    backlog while it is attached and beating; what is left is counted lost
    with one line (ctrl rebuilds its view from a restarted dataplane). */
-static void sl_rt_drain(sl_lcore_t *lc)
+static void sl_routine_drain(sl_lcore_t *lc)
 {
 	sl_evq_t *q = &lc->rt->evq;
 	const sl_region_hdr_t *h = lc->dp->region.hdr;
-	uint64_t end = sl_now_ns() + SL_RT_DRAIN_NS;
+	uint64_t end = sl_now_ns() + SL_ROUTINE_DRAIN_NS;
 	while (sl_evq_pending(q) > 0) {
 		sl_evq_flush(q);
 		uint64_t now = sl_now_ns();
 		uint64_t hb = atomic_load_explicit(&h->ctrl_heartbeat_ns, memory_order_relaxed);
 		bool ctrl = atomic_load_explicit(&h->ctrl_pid, memory_order_relaxed) != 0 &&
-		            (hb > now || now - hb < SL_RT_DRAIN_NS);
+		            (hb > now || now - hb < SL_ROUTINE_DRAIN_NS);
 		if (sl_evq_pending(q) == 0 || !ctrl || now >= end)
 			break;
 		rte_delay_us_sleep(1000);
@@ -491,17 +621,18 @@ static void sl_rt_drain(sl_lcore_t *lc)
 	SL_WARN("worker %u: %u events to ctrl left in the backlog at exit", lc->idx, left);
 }
 
-void sl_rt_shutdown(sl_lcore_t *lc)
+void sl_routine_shutdown(sl_lcore_t *lc)
 {
-	sl_rt_t *rt = lc->rt;
+	sl_routine_t *rt = lc->rt;
 	if (rt == NULL)
 		return;
 	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
 		sl_session_t *s = sl_session_live_at(rt->tab, i);
-		sl_rt_teardown(lc, sl_rt_peer(lc, sl_session_slot_of(rt->tab, s)), SL_EXIT_NORMAL,
-		               SL_WIRE_GOODBYE_SHUTDOWN, 0);
+		sl_routine_teardown(lc, sl_routine_peer(lc, sl_session_slot_of(rt->tab, s)),
+		                    SL_EXIT_NORMAL, SL_WIRE_GOODBYE_SHUTDOWN, 0);
 	}
 	while (rt->n_conn > 0)
-		sl_rt_teardown(lc, sl_rt_peer(lc, rt->conn[rt->n_conn - 1]), SL_EXIT_NORMAL, 0, 0);
-	sl_rt_drain(lc);
+		sl_routine_teardown(lc, sl_routine_peer(lc, rt->conn[rt->n_conn - 1]),
+		                    SL_EXIT_NORMAL, 0, 0);
+	sl_routine_drain(lc);
 }

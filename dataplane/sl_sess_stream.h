@@ -22,27 +22,32 @@
 #ifndef SL_SESS_STREAM_H
 #define SL_SESS_STREAM_H
 
+#include "sl_phi.h"
 #include "sl_routine.h"
 
-/* sl_ss_start resets p's liveness state when it becomes live: phi clock
-   starts now, first PING due now, no BACKOFF in force. */
-void sl_ss_start(sl_lcore_t *lc, sl_peer_t *p);
+/* The routine's state of one session (its block in sl_routine.h). */
+typedef struct {
+	uint64_t next_ping_ns;
+	uint64_t live_ns;      /* when the session became live (start) */
+	uint64_t ping_sent_ns; /* sender_time_ns of our latest PING, 0 none */
+	uint64_t pong_echo_ns; /* latest of our PINGs whose PONG was a heartbeat */
+	sl_rtt_t rtt;
+	sl_phi_t phi;
+} sl_sess_stream_peer_t;
 
-/* sl_ss_input runs one decoded stream-0 message of live session p.  May
-   tear p down. */
-void sl_ss_input(sl_lcore_t *lc, sl_peer_t *p, const sl_wire_hdr_t *h, const sl_wire_msg_t *msg);
-
-/* sl_ss_deadline (deadlines phase): PING when due. */
-void sl_ss_deadline(sl_lcore_t *lc, sl_peer_t *p);
-
-/* sl_ss_command runs a SEND_FRAME PING for ctrl (sl_cmd_ping_t) on live
-   session p: PING with ctrl's corr; the PONG carrying it goes to ctrl as
-   SL_EVT_PONG (round trip on this lcore's clock), a failed send as
-   SL_EVT_PONG status SEND.  Such a PONG is not a phi heartbeat.  A stale
-   command (not live, other generation, bad payload) is counted. */
-void sl_ss_command(sl_lcore_t *lc, sl_peer_t *p, const sl_msg_t *m);
-
-/* sl_ss_liveness (liveness phase): phi transitions; may tear p down. */
-void sl_ss_liveness(sl_lcore_t *lc, sl_peer_t *p);
+/* The descriptor (registered at start-up).  Hooks:
+     start     liveness state reset: phi clock starts now, first PING due
+               now (the framework resets the BACKOFF state);
+     input     one decoded stream-0 message; may tear the session down;
+     tick      PING when due;
+     command   SEND_FRAME PING for ctrl (sl_cmd_ping_t): PING with ctrl's
+               corr; the PONG carrying it goes to ctrl as SL_EVT_PONG
+               (round trip on this lcore's clock), a failed send as
+               SL_EVT_PONG status SEND.  Such a PONG is not a phi
+               heartbeat.  A stale command (not live, other generation,
+               bad payload) is counted;
+     liveness  phi transitions; may tear the session down.
+   Per lcore: the phi configuration (keepalive). */
+extern const sl_stream_t sl_sess_stream_desc;
 
 #endif /* SL_SESS_STREAM_H */
