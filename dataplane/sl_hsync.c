@@ -1067,6 +1067,17 @@ static void sl_hsync_fini(sl_lcore_t *lc, void *lst)
 
 /* ---- the routine ------------------------------------------------------------ */
 
+/* sl_hsync_window_max: the ceiling of a session's request window.  All
+   answers of a full window may arrive at once, so the window is held to
+   what half the RX path can take (rx_cap / 2 frames, a full answer being
+   SL_HSYNC_REPLY_FRAMES frames): more would fill our own queue, pass the
+   BACKOFF mark and make us throttle the very peer we asked. */
+static uint32_t sl_hsync_window_max(const sl_lcore_t *lc)
+{
+	uint32_t fit = lc->rt->rx_cap / (2u * SL_HSYNC_REPLY_FRAMES);
+	return SL_MIN(sl_hsync_g(lc)->inflight, SL_MAX(fit, 1u));
+}
+
 static void sl_hsync_start(sl_lcore_t *lc, struct sl_routine_peer *p, void *st)
 {
 	(void)st;
@@ -1077,7 +1088,7 @@ static void sl_hsync_start(sl_lcore_t *lc, struct sl_routine_peer *p, void *st)
 	memset(sl_hsync_exps(lc, p), 0, sizeof(sl_hsync_exp_t) * sl_hsync_g(lc)->inflight);
 	sl_hsync_of(lc, p)->serve_ns = lc->now_ns;
 	sl_hsync_of(lc, p)->serve_milli = (uint64_t)sl_hsync_g(lc)->serve_burst * 1000u;
-	sl_flow_init(&sl_hsync_of(lc, p)->flow, sl_hsync_g(lc)->inflight);
+	sl_flow_init(&sl_hsync_of(lc, p)->flow, sl_hsync_window_max(lc));
 	if (sl_hsync_parked(lc, p))
 		return;
 	sl_local_status_t cur;
