@@ -511,7 +511,10 @@ bool sl_routine_tick_due(sl_lcore_t *lc)
 	return true;
 }
 
-void sl_routine_deadlines(sl_lcore_t *lc)
+/* sl_routine_each_live runs one per-peer hook (the tick, or liveness) of
+   every stream for every live session, walking downward (teardown-safe);
+   a hook that tears the session down ends its turn. */
+static void sl_routine_each_live(sl_lcore_t *lc, bool tick)
 {
 	sl_routine_t *rt = lc->rt;
 	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
@@ -519,24 +522,22 @@ void sl_routine_deadlines(sl_lcore_t *lc)
 		sl_routine_peer_t *p = sl_routine_peer(lc, sl_session_slot_of(rt->tab, s));
 		for (uint32_t k = 0; k < sl_stream_count() && p->state == SL_ROUTINE_LIVE; k++) {
 			const sl_stream_t *d = sl_stream_at(k);
-			if (d->tick != NULL)
-				d->tick(lc, p, sl_routine_state(lc, p, d->id));
+			void (*hook)(sl_lcore_t *, struct sl_routine_peer *, void *) =
+			    tick ? d->tick : d->liveness;
+			if (hook != NULL)
+				hook(lc, p, sl_routine_state(lc, p, d->id));
 		}
 	}
 }
 
+void sl_routine_deadlines(sl_lcore_t *lc)
+{
+	sl_routine_each_live(lc, true);
+}
+
 void sl_routine_liveness(sl_lcore_t *lc)
 {
-	sl_routine_t *rt = lc->rt;
-	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
-		sl_session_t *s = sl_session_live_at(rt->tab, i);
-		sl_routine_peer_t *p = sl_routine_peer(lc, sl_session_slot_of(rt->tab, s));
-		for (uint32_t k = 0; k < sl_stream_count() && p->state == SL_ROUTINE_LIVE; k++) {
-			const sl_stream_t *d = sl_stream_at(k);
-			if (d->liveness != NULL)
-				d->liveness(lc, p, sl_routine_state(lc, p, d->id));
-		}
-	}
+	sl_routine_each_live(lc, false);
 }
 
 void sl_routine_pull(sl_lcore_t *lc)

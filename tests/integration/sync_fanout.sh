@@ -23,6 +23,7 @@ slt_require_bins
 CHAINGEN=${SLUICE_CHAINGEN:-$(dirname "$SLUICE_CTRL")/chaingen/sluice-chaingen}
 [ -x "$CHAINGEN" ] || slt_skip "sluice-chaingen not built ($CHAINGEN)"
 N=${SLT_FANOUT_N:-200000}
+C_LCORES=${SLT_FANOUT_C_LCORES:-1} # C's worker lcores (lcores_two_sync.sh: 2)
 TIP=$((N - 1))
 BOUND=${SLT_SYNC_BOUND_S:-150}
 slt_init
@@ -35,12 +36,18 @@ slt_log "chain: $N regtest headers, tip $TIP $WANT"
 
 slt_lan_up 3
 A=1 B=2 C=3
+[ "$C_LCORES" -gt 1 ] && SLT_NODE_LCORES[$C]=$C_LCORES
 for k in $A $B $C; do
 	slt_node_config $k >/dev/null
 	slt_cfg_set "${SLT_NODE_CFG[$k]}" dataplane idle_sleep_us 200
 	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000
 	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
 done
+if [ "$C_LCORES" -gt 1 ]; then
+	grep -q -- "-l 0-$((C_LCORES - 1))" "${SLT_NODE_CFG[$C]}" &&
+		grep -q "qpairs=$C_LCORES" "${SLT_NODE_CFG[$C]}" ||
+		slt_fail "C's config has not $C_LCORES lcores: $(cat "${SLT_NODE_CFG[$C]}")"
+fi
 slt_cfg_set "${SLT_NODE_CFG[$C]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747,${SLT_NODE_IP[$B]}:9747"
 
 # stat K KEY: node K's dataplane counter KEY summed over lcores.
@@ -135,6 +142,10 @@ slt_node_settled $C 10
 [ "$(slt_json_get counters.invalid <"$SLT_TMP/ss")" = 0 ] || slt_fail "C: invalid batches: $(cat "$SLT_TMP/ss")"
 grep -q "invariant broken" "$SLT_TMP/ctrl$C.log" && slt_fail "C: the sweeper found the range table broken"
 slt_ok "range table settled: queued 0, held 0, no live range, state synced"
+# A scenario that sources this one adds its checks here (lcores_two_sync.sh).
+if declare -F fanout_after >/dev/null; then
+	fanout_after
+fi
 
 slt_node_stop $A
 slt_node_stop $B
