@@ -143,11 +143,12 @@ static json_t *api_stats_dp(const sl_ctrl_t *c)
 		for (size_t k = 0; k < SL_API_N_CNT; k++)
 			sum[k] += v[k];
 		json_array_append_new(
-		    lcores, json_pack("{s:I, s:I, s:b, s:I, s:o}", "index", (json_int_t)i,
-		                      "lcore_id", (json_int_t)atomic_load(&lc->lcore_id), "running",
-		                      atomic_load(&lc->running) != 0, "sessions",
-		                      (json_int_t)sl_session_count(sl_region_sess(&c->dp.region, i)),
-		                      "counters", api_cnt_json(v)));
+		    lcores,
+		    json_pack("{s:I, s:I, s:b, s:I, s:o}", "index", (json_int_t)i, "lcore_id",
+		              (json_int_t)atomic_load(&lc->lcore_id), "running",
+		              atomic_load(&lc->running) != 0, "sessions",
+		              (json_int_t)sl_session_count(sl_region_sess(&c->dp.region, i)),
+		              "counters", api_cnt_json(v)));
 	}
 	return json_pack("{s:b, s:I, s:o, s:o}", "attached", c->dp.attached, "lcores",
 	                 (json_int_t)n, "total", api_cnt_json(sum), "per_lcore", lcores);

@@ -764,7 +764,8 @@ int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t tok
 	int w = sl_rss_worker(&h->rss, ip, port, h->dp_ipv4, h->dp_udp_port);
 	uint32_t lcore =
 	    w >= 0 && (uint32_t)w < n->peers.n_lcores ? (uint32_t)w : sl_peers_roomiest(&n->peers);
-	sl_peers_entry_t *p = sl_peers_alloc(&n->peers, lcore, SL_PEER_CONNECTING, ip, port, now_ns);
+	sl_peers_entry_t *p =
+	    sl_peers_alloc(&n->peers, lcore, SL_PEER_CONNECTING, ip, port, now_ns);
 	if (p == NULL)
 		return peermgr_fail(err, SL_CODE_BUSY, "no free session slot on lcore %u", lcore);
 	uint64_t deadline = now_ns + (uint64_t)n->cfg->connect_timeout_ms * SL_NS_PER_MS;
