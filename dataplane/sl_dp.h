@@ -31,7 +31,7 @@ typedef struct sl_dp {
 	_Atomic uint32_t stop; /* owner: main lcore; 1 = leave the poll loops */
 	/* The header store's read side ([ctrl] store), shared read-only by every
 	   lcore; NULL until ctrl has created the store.  Owner: the main lcore,
-	   which opens it (retried once a second, sl_hs_store_tick) and publishes
+	   which opens it (retried every 10 ms, sl_hdrmap_try_open) and publishes
 	   it with a release store; closed after the workers ended. */
 	struct sl_store_reader *_Atomic store;
 	uint64_t store_next_try_ns; /* main lcore only */
