@@ -1,7 +1,8 @@
 /* sl_ctrl_main.c — sluice-ctrl: the control-plane process (DESIGN.md "Control
    plane").  No EAL.  One thread, one ppoll(2) loop: the control socket's
    clients and a tick that keeps the dataplane link (attach, heartbeat, event
-   drain): every 10 ms when idle, every 250 us while events flowed within
+   drain): every 10 ms when idle (1 ms while no dataplane is attached, so
+   that it attaches as soon as one is ready), every 250 us while events flowed within
    the last 100 ms or work awaits its events (a HELLO waited ~5 ms for its
    admission at a fixed 10 ms tick: handshake p50 10.1 ms, now ~0.25 ms; an
    idle ctrl still wakes only 100 times a second).  Exits 0 on SIGTERM/SIGINT
@@ -28,6 +29,7 @@
 #include "sl_time.h"
 
 #define SL_CTRL_TICK_NS      (10ULL * SL_NS_PER_MS) /* idle */
+#define SL_CTRL_TICK_WAIT_NS (1ULL * SL_NS_PER_MS)  /* no dataplane attached yet */
 #define SL_CTRL_TICK_BUSY_NS (250ULL * 1000ULL)     /* events or work in flight */
 #define SL_CTRL_BUSY_HOLD_NS (100ULL * SL_NS_PER_MS)
 #define SL_CTRL_FLUSH_NS     (1000ULL * SL_NS_PER_MS) /* replies get this long at exit */
@@ -303,7 +305,11 @@ static uint64_t ctrl_tick(sl_ctrl_t *c, uint64_t now, uint64_t *busy_until)
 	if (events > 0 || sl_peermgr_busy(&c->pm) || sl_sync_busy(&c->sync) ||
 	    sl_opkind_busy(&c->kinds) || sl_opnet_busy(&c->net))
 		*busy_until = now + SL_CTRL_BUSY_HOLD_NS;
-	return now < *busy_until ? SL_CTRL_TICK_BUSY_NS : SL_CTRL_TICK_NS;
+	if (now < *busy_until)
+		return SL_CTRL_TICK_BUSY_NS;
+	/* Waiting for the dataplane: it may come up any moment, and a try
+	   to attach is one stat(2). */
+	return sl_dplink_life(&c->dp) < 0 ? SL_CTRL_TICK_WAIT_NS : SL_CTRL_TICK_NS;
 }
 
 /* The loop: clients, then the tick when due.  Returns when a signal came or

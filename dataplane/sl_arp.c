@@ -64,6 +64,14 @@ void sl_arp_request(sl_lcore_t *lc, uint32_t ip)
 	sl_lcore_tx(lc, m);
 }
 
+bool sl_arp_resolved(const sl_lcore_t *lc, uint32_t dst_ip)
+{
+	const sl_dp_t *dp = lc->dp;
+	uint32_t hop = sl_neigh_next_hop(dp->ipv4, dp->cfg.prefix_len, dp->gateway, dst_ip);
+	sl_mac_t mac;
+	return hop != 0 && sl_neigh_lookup(&lc->neigh, hop, &mac);
+}
+
 int sl_arp_send_ipv4(sl_lcore_t *lc, struct rte_mbuf *m, uint32_t dst_ip)
 {
 	const sl_dp_t *dp = lc->dp;

@@ -5,8 +5,10 @@
 
    Unresolved next hop policy: the frame is dropped and counted
    NEIGH_UNRESOLVED (nothing is held), and an ARP request for the next hop
-   goes out, at most one per IP per SL_NEIGH_REQ_GAP_NS.  Senders above us
-   retry (HELLO, requests), so the next attempt finds the entry.
+   goes out, rate limited per IP (sl_neigh_want_request: 10 ms after the
+   first, doubling to one a second).  Senders above us retry (HELLO, on
+   sl_arp_resolved as soon as the reply is in), so the next attempt finds
+   the entry.
 
    Each *_input takes ownership of the mbuf (sl_lcore.h contract). */
 #ifndef SL_ARP_H
@@ -28,6 +30,10 @@ void sl_arp_input(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t *p);
    is dropped (NEIGH_UNRESOLVED), an ARP request goes out (rate limited),
    returns -1. */
 int sl_arp_send_ipv4(sl_lcore_t *lc, struct rte_mbuf *m, uint32_t dst_ip);
+
+/* sl_arp_resolved: true when a frame to dst_ip would go out now (its next
+   hop's MAC is known).  A lookup only: no request, no counter. */
+bool sl_arp_resolved(const sl_lcore_t *lc, uint32_t dst_ip);
 
 /* sl_arp_request sends a broadcast who-has for ip now (no rate limit;
    counts arp_request_tx, or NO_MBUF when the pool is empty). */

@@ -1,5 +1,6 @@
 /* sl_connect.c — session install, outbound connect (see sl_connect.h). */
 #include "sl_connect.h"
+#include "sl_arp.h"
 
 #include <string.h>
 
@@ -134,7 +135,9 @@ void sl_connect_install(sl_lcore_t *lc, const sl_msg_t *m)
 
 /* ---- outbound ------------------------------------------------------------- */
 
-static void sl_connect_send_hello(sl_lcore_t *lc, sl_routine_peer_t *p)
+/* sl_connect_send_hello sends (or resends) p's HELLO; returns
+   sl_routine_send's result (-1: dropped, e.g. waiting for ARP). */
+static int sl_connect_send_hello(sl_lcore_t *lc, sl_routine_peer_t *p)
 {
 	sl_wire_msg_t msg;
 	memset(&msg, 0, sizeof msg);
@@ -153,8 +156,8 @@ static void sl_connect_send_hello(sl_lcore_t *lc, sl_routine_peer_t *p)
 	                   .stream = SL_WIRE_STREAM_SESSION,
 	                   .session = 0,
 	                   .seq = ++p->conn_tries};
-	sl_routine_send(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
-	                p->vlan_tci, &h, &msg);
+	return sl_routine_send(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
+	                       p->vlan_tci, &h, &msg);
 }
 
 static void sl_connect_failed(sl_lcore_t *lc, sl_routine_peer_t *p, uint16_t reason,
@@ -177,9 +180,12 @@ void sl_connect_tick(sl_lcore_t *lc)
 			sl_connect_failed(lc, p, 0, 0);
 			continue;
 		}
-		if (lc->now_ns < p->conn_next_ns)
+		/* A HELLO dropped for want of the peer's MAC goes again as soon as
+		   the ARP reply is in, not a resend gap later. */
+		bool arp_in = p->conn_arp_wait && sl_arp_resolved(lc, p->peer_ip);
+		if (lc->now_ns < p->conn_next_ns && !arp_in)
 			continue;
-		sl_connect_send_hello(lc, p);
+		p->conn_arp_wait = sl_connect_send_hello(lc, p) != 0 && !p->mac_known;
 		p->conn_next_ns = lc->now_ns + p->conn_gap_ns;
 		p->conn_gap_ns = SL_MIN(p->conn_gap_ns * 2, SL_CONNECT_GAP_MAX_NS);
 	}

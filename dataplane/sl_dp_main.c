@@ -37,6 +37,25 @@
 #define SL_EAL_MAX_ARGS 64
 
 static volatile sig_atomic_t sl_dp_sig;
+
+/* Start-up phases, in sl_now_ns at each phase's end (the ready line says
+   where the time from main() to ready went). */
+enum {
+	SL_START_MAIN,
+	SL_START_CONFIG,
+	SL_START_EAL,
+	SL_START_PORT,
+	SL_START_REGION,
+	SL_START_READY,
+	SL_START_CNT
+};
+static uint64_t sl_dp_start_ns[SL_START_CNT];
+
+/* sl_dp_start_ms: milliseconds of the phase ending at `to`. */
+static unsigned sl_dp_start_ms(int to)
+{
+	return (unsigned)((sl_dp_start_ns[to] - sl_dp_start_ns[to - 1]) / 1000000u);
+}
 static sl_dp_t sl_dp;
 static sl_lcore_t sl_lcores[SL_MAX_LCORES];
 
@@ -347,8 +366,10 @@ static int sl_dp_run(void)
 		return 1;
 	if (sl_port_setup(&sl_dp) != 0)
 		goto out_port;
+	sl_dp_start_ns[SL_START_PORT] = sl_now_ns();
 	if (sl_dp_region() != 0)
 		goto out_port;
+	sl_dp_start_ns[SL_START_REGION] = sl_now_ns();
 	if (sl_telemetry_register(&sl_dp.region) != 0 || sl_handoff_create(&sl_dp) != 0 ||
 	    sl_port_start(&sl_dp) != 0 || sl_dp_launch() != 0) {
 		atomic_store(&sl_dp.stop, 1);
@@ -357,10 +378,17 @@ static int sl_dp_run(void)
 	}
 	sl_port_rss_publish(&sl_dp);
 	sl_region_life_advance(&sl_dp.region, SL_LIFE_READY);
+	sl_dp_start_ns[SL_START_READY] = sl_now_ns();
 	SL_INFO("ready: instance %s, %u worker(s), port %u %02x:%02x:%02x:%02x:%02x:%02x, udp %u",
 	        sl_dp.cfg.instance, sl_dp.n_workers, sl_dp.port_id, sl_dp.mac.addr_bytes[0],
 	        sl_dp.mac.addr_bytes[1], sl_dp.mac.addr_bytes[2], sl_dp.mac.addr_bytes[3],
 	        sl_dp.mac.addr_bytes[4], sl_dp.mac.addr_bytes[5], sl_dp.udp_port);
+	SL_INFO(
+	    "ready in %u ms: config %u, eal %u, port setup %u, region %u, start %u",
+	    (unsigned)((sl_dp_start_ns[SL_START_READY] - sl_dp_start_ns[SL_START_MAIN]) / 1000000u),
+	    sl_dp_start_ms(SL_START_CONFIG), sl_dp_start_ms(SL_START_EAL),
+	    sl_dp_start_ms(SL_START_PORT), sl_dp_start_ms(SL_START_REGION),
+	    sl_dp_start_ms(SL_START_READY));
 	sl_loop_main(&sl_lcores[0]);
 	rte_eal_mp_wait_lcore();
 	code = 0;
@@ -383,6 +411,7 @@ int main(int argc, char **argv)
 {
 	const char *cfg_path = NULL;
 	int verbosity = 0;
+	sl_dp_start_ns[SL_START_MAIN] = sl_now_ns();
 	sl_log_init("sluice-dp", SL_LOG_INFO);
 	int code = sl_dp_args(argc, argv, &cfg_path, &verbosity);
 	if (code >= 0)
@@ -391,6 +420,7 @@ int main(int argc, char **argv)
 	if (code >= 0)
 		return code;
 	sl_dp_signals();
+	sl_dp_start_ns[SL_START_CONFIG] = sl_now_ns();
 	int eal_argc = 0;
 	while (sl_eal_argv[eal_argc] != NULL)
 		eal_argc++;
@@ -398,6 +428,7 @@ int main(int argc, char **argv)
 		SL_ERR("EAL init failed: %s", rte_strerror(rte_errno));
 		return 1;
 	}
+	sl_dp_start_ns[SL_START_EAL] = sl_now_ns();
 	char runtime_dir[PATH_MAX];
 	snprintf(runtime_dir, sizeof runtime_dir, "%s", rte_eal_get_runtime_dir());
 	code = sl_dp_run();

@@ -73,14 +73,25 @@ int sl_neigh_lookup(const sl_neigh_t *t, uint32_t ip, sl_mac_t *mac)
 	return 1;
 }
 
+/* sl_neigh_req_gap: the wait after the n-th request (n >= 1). */
+static uint64_t sl_neigh_req_gap(uint8_t n)
+{
+	uint64_t gap = SL_NEIGH_REQ_GAP0_NS;
+	for (uint8_t i = 1; i < n && gap < SL_NEIGH_REQ_GAP_NS; i++)
+		gap *= 2;
+	return SL_MIN(gap, SL_NEIGH_REQ_GAP_NS);
+}
+
 int sl_neigh_want_request(sl_neigh_t *t, uint32_t ip, uint64_t now_ns)
 {
 	if (SL_UNLIKELY(ip == 0))
 		return 0;
 	sl_neigh_entry_t *e = sl_neigh_claim(t, ip);
-	if (e->req_ns != 0 && now_ns - e->req_ns < SL_NEIGH_REQ_GAP_NS)
+	if (e->req_ns != 0 && now_ns - e->req_ns < sl_neigh_req_gap(e->req_n))
 		return 0;
 	e->req_ns = now_ns;
+	if (e->req_n < UINT8_MAX)
+		e->req_n++;
 	if (!e->resolved)
 		e->seen_ns = now_ns;
 	return 1;

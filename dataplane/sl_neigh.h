@@ -11,8 +11,9 @@
 #include "sl_base.h"
 #include "sl_net.h"
 
-#define SL_NEIGH_PROBE      8                   /* slots probed per lookup */
-#define SL_NEIGH_REQ_GAP_NS (1000ULL * 1000000) /* one ARP request per IP per second */
+#define SL_NEIGH_PROBE       8                   /* slots probed per lookup */
+#define SL_NEIGH_REQ_GAP0_NS (10ULL * 1000000)   /* first ARP retry for an IP */
+#define SL_NEIGH_REQ_GAP_NS  (1000ULL * 1000000) /* then doubling up to one a second */
 
 _Static_assert(SL_IS_POW2(SL_NEIGH_SIZE), "SL_NEIGH_SIZE must be a power of two");
 _Static_assert(SL_NEIGH_SIZE >= SL_NEIGH_PROBE, "SL_NEIGH_SIZE below the probe window");
@@ -20,6 +21,7 @@ _Static_assert(SL_NEIGH_SIZE >= SL_NEIGH_PROBE, "SL_NEIGH_SIZE below the probe w
 typedef struct {
 	uint32_t ip;      /* 0: free slot */
 	uint8_t resolved; /* 1: mac is valid */
+	uint8_t req_n;    /* requests sent while unresolved (saturates) */
 	sl_mac_t mac;
 	uint64_t seen_ns; /* last learned / last requested: eviction age */
 	uint64_t req_ns;  /* last ARP request sent for ip (0: never) */
@@ -41,8 +43,10 @@ void sl_neigh_learn(sl_neigh_t *t, uint32_t ip, const sl_mac_t *mac, uint64_t no
 int sl_neigh_lookup(const sl_neigh_t *t, uint32_t ip, sl_mac_t *mac);
 
 /* sl_neigh_want_request is the ARP request rate limiter: 1 when an
-   unresolved ip may be asked for now (never asked, or last asked at least
-   SL_NEIGH_REQ_GAP_NS ago) and records the request; 0 otherwise.  Creates
+   unresolved ip may be asked for now and records the request; 0
+   otherwise.  The gap after the first request is SL_NEIGH_REQ_GAP0_NS and
+   doubles with each further one up to SL_NEIGH_REQ_GAP_NS (a request lost
+   while a link comes up costs milliseconds, a dead peer one a second).  Creates
    an unresolved entry for ip if it has none (possibly evicting). */
 int sl_neigh_want_request(sl_neigh_t *t, uint32_t ip, uint64_t now_ns);
 

@@ -49,7 +49,7 @@ typedef struct sl_routine_peer {
 	uint32_t streams; /* CONNECTING: offered; LIVE: negotiated */
 	sl_mac_t peer_mac;
 	uint8_t mac_known;
-	uint8_t rsvd;
+	uint8_t conn_arp_wait; /* CONNECTING: the last HELLO waited for ARP */
 	uint64_t nonce;
 	uint64_t corr; /* the HELLO's corr (ACCEPT; echoed on a repeat) */
 	uint8_t node_id[32];

@@ -85,10 +85,32 @@ START_TEST(test_request_rate_limited_per_ip)
 	uint64_t t = 5 * SL_NEIGH_REQ_GAP_NS;
 	ck_assert_int_eq(sl_neigh_want_request(&tab, 0x0a000009, t), 1);
 	ck_assert_int_eq(sl_neigh_want_request(&tab, 0x0a000009, t), 0);
-	ck_assert_int_eq(sl_neigh_want_request(&tab, 0x0a000009, t + SL_NEIGH_REQ_GAP_NS - 1), 0);
+	ck_assert_int_eq(sl_neigh_want_request(&tab, 0x0a000009, t + SL_NEIGH_REQ_GAP0_NS - 1), 0);
 	/* another IP has its own budget */
 	ck_assert_int_eq(sl_neigh_want_request(&tab, 0x0a00000a, t + 1), 1);
-	ck_assert_int_eq(sl_neigh_want_request(&tab, 0x0a000009, t + SL_NEIGH_REQ_GAP_NS), 1);
+	ck_assert_int_eq(sl_neigh_want_request(&tab, 0x0a000009, t + SL_NEIGH_REQ_GAP0_NS), 1);
+}
+END_TEST
+
+/* A request lost while a link comes up is retried within milliseconds;
+   the gap doubles per request up to SL_NEIGH_REQ_GAP_NS. */
+START_TEST(test_request_gap_grows)
+{
+	uint32_t ip = 0x0a00000c;
+	uint64_t t = 7 * SL_NEIGH_REQ_GAP_NS, gap = SL_NEIGH_REQ_GAP0_NS;
+	ck_assert_int_eq(sl_neigh_want_request(&tab, ip, t), 1);
+	for (int i = 0; i < 12; i++) {
+		uint64_t want = gap < SL_NEIGH_REQ_GAP_NS ? gap : SL_NEIGH_REQ_GAP_NS;
+		ck_assert_int_eq(sl_neigh_want_request(&tab, ip, t + want - 1), 0);
+		ck_assert_int_eq(sl_neigh_want_request(&tab, ip, t + want), 1);
+		t += want;
+		gap *= 2;
+	}
+	/* learned, then asked for again (entry replaced): the short gap again */
+	sl_mac_t m = mac_of(ip);
+	sl_neigh_learn(&tab, ip, &m, t);
+	ck_assert_int_eq(sl_neigh_want_request(&tab, 0x0a00000d, t), 1);
+	ck_assert_int_eq(sl_neigh_want_request(&tab, 0x0a00000d, t + SL_NEIGH_REQ_GAP0_NS), 1);
 }
 END_TEST
 
@@ -189,6 +211,7 @@ static Suite *neigh_suite(void)
 	tcase_add_test(tc, test_learn_replaces_mac);
 	tcase_add_test(tc, test_learn_refuses_ip_zero_and_bad_macs);
 	tcase_add_test(tc, test_request_rate_limited_per_ip);
+	tcase_add_test(tc, test_request_gap_grows);
 	tcase_add_test(tc, test_request_never_for_ip_zero);
 	tcase_add_test(tc, test_pending_request_is_not_resolved);
 	tcase_add_test(tc, test_recently_seen_survives_eviction);
