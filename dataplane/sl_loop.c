@@ -159,11 +159,21 @@ static void sl_loop_phase_tx(sl_lcore_t *lc)
 	SL_CNT_ADD(&lc->cnt->cycles, 1);
 }
 
-/* After an empty cycle, yield the CPU for [dataplane] idle_sleep_us. */
+/* Idle: once the lcore has found nothing to do for [dataplane]
+   idle_sleep_us, it yields the CPU for that long per empty cycle.  Spinning
+   as long as a sleep would last first keeps a lull between bursts (a
+   request's round trip) from costing a sleep's wake-up latency, and costs
+   at most twice the sleep when the traffic has really stopped. */
 static void sl_loop_phase_idle(sl_lcore_t *lc)
 {
 	uint32_t us = lc->dp->cfg.idle_sleep_us;
-	if (lc->work != 0 || us == 0)
+	if (lc->work != 0 || us == 0) {
+		lc->idle_since_ns = 0;
+		return;
+	}
+	if (lc->idle_since_ns == 0)
+		lc->idle_since_ns = lc->now_ns;
+	if (lc->now_ns - lc->idle_since_ns < (uint64_t)us * 1000u)
 		return;
 	SL_CNT_ADD(&lc->cnt->idle_sleeps, 1);
 	rte_delay_us_sleep(us);

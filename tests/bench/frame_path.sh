@@ -5,7 +5,11 @@
 #
 #   generator  tests/bench/slgen (DPDK, memif role=client, EAL lcore 1):
 #              bursts of 32 well-formed PING frames of one up session
-#              (UDP checksum 0), as many as the memif ring takes; counts
+#              (UDP checksum 0), at most FRAME_WINDOW (default 512) frames
+#              outstanding, as a peer that paces itself to the answers
+#              would (FRAME_WINDOW=0: as many as the memif ring takes, a
+#              flood, which the node answers with BACKOFF and then drops
+#              silently: that measures the flood defence); counts
 #              the replies in a timed window (default 3 s after 0.5 s of
 #              warm-up).  Against sluice it first resolves the node's MAC
 #              (ARP) and opens the session (HELLO / HELLO_ACK, regtest).
@@ -28,6 +32,7 @@ SLUICE_SRC=${SLUICE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 RUNS=${1:-3}
 SECS=${2:-3}
 IDLE_US=${SLT_BENCH_IDLE_US:-50}
+WINDOW=${FRAME_WINDOW:-512}
 slt_require_root
 slt_require_bins
 slt_require_tools dpdk-testpmd
@@ -89,7 +94,7 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR
 gen() {
 	"$SLGEN" --no-pci --no-huge -m 256 --file-prefix "slt${SLT_ID}fg" -l 1 --log-level=error \
 		--vdev "net_memif0,role=client,socket=$2,socket-abstract=no,id=0" -- \
-		-m "$1" -s "$GEN_IP" -d "${SLT_NODE_IP[$N]}" -t "$SECS" -w 0.5 \
+		-m "$1" -s "$GEN_IP" -d "${SLT_NODE_IP[$N]}" -t "$SECS" -w 0.5 -W "$WINDOW" \
 		>"$SLT_TMP/gen.out" 2>"$SLT_TMP/gen.err" ||
 		slt_fail "slgen -m $1: $(tail -n 5 "$SLT_TMP/gen.err")"
 	slt_log "  $(tail -n 1 "$SLT_TMP/gen.out")"

@@ -59,6 +59,7 @@ typedef struct {
 	uint32_t src_ip, dst_ip;
 	uint16_t dst_port;
 	double seconds, warmup;
+	uint32_t window; /* -W: most frames outstanding (0: as many as the port takes) */
 } slg_opts_t;
 
 typedef struct {
@@ -83,7 +84,10 @@ static uint64_t slg_ns(void)
 static int slg_usage(void)
 {
 	fprintf(stderr, "usage: slgen EAL-ARGS -- -m sluice|reflect -s SRC_IP -d DST_IP "
-	                "[-p DST_PORT] [-t SECONDS] [-w WARMUP_S]\n");
+	                "[-p DST_PORT] [-t SECONDS] [-w WARMUP_S] [-W WINDOW]\n"
+	                "  -W N: at most N frames outstanding (sent, not answered; a frame\n"
+	                "        unanswered for 5 ms counts as lost), as a peer that\n"
+	                "        paces itself to the answers would; 0 (default): flood\n");
 	return 2;
 }
 
@@ -91,7 +95,7 @@ static int slg_args(slg_opts_t *o, int argc, char **argv)
 {
 	int c, have = 0;
 	*o = (slg_opts_t){.dst_port = 9747, .seconds = 3.0, .warmup = 0.5};
-	while ((c = getopt(argc, argv, "m:s:d:p:t:w:")) != -1) {
+	while ((c = getopt(argc, argv, "m:s:d:p:t:w:W:")) != -1) {
 		switch (c) {
 		case 'm':
 			o->sluice = strcmp(optarg, "sluice") == 0;
@@ -117,6 +121,9 @@ static int slg_args(slg_opts_t *o, int argc, char **argv)
 			break;
 		case 'w':
 			o->warmup = atof(optarg);
+			break;
+		case 'W':
+			o->window = (uint32_t)atoi(optarg);
 			break;
 		default:
 			return -1;
@@ -299,8 +306,24 @@ static void slg_ping_template(slg_t *g)
 	g->ping[SL_ETH_HDR_LEN + SL_IPV4_HDR_LEN + 7] = 0;
 }
 
-/* slg_run: bursts of 32 PINGs, as many as the port takes, for warm-up +
-   seconds; counts what was sent and what came back inside the window. */
+/* slg_room: how many frames may go now under -W (SLG_BURST when no
+   window); frames unanswered for 5 ms are written off as lost. */
+static uint32_t slg_room(const slg_t *g, uint64_t s, uint64_t r, uint64_t *lost, uint64_t now,
+                         uint64_t last_reply)
+{
+	if (g->o.window == 0)
+		return SLG_BURST;
+	uint64_t out = s - r - *lost;
+	if (out > 0 && now - last_reply > 5000000ull) {
+		*lost += out;
+		out = 0;
+	}
+	return out >= g->o.window ? 0 : (uint32_t)SL_MIN(g->o.window - out, (uint64_t)SLG_BURST);
+}
+
+/* slg_run: bursts of up to 32 PINGs, as many as the port (or -W) takes,
+   for warm-up + seconds; counts what was sent and what came back inside
+   the window. */
 static void slg_run(slg_t *g, uint64_t *sent, uint64_t *replies, double *secs)
 {
 	struct rte_mbuf *tx[SLG_BURST];
@@ -308,11 +331,12 @@ static void slg_run(slg_t *g, uint64_t *sent, uint64_t *replies, double *secs)
 	sl_wire_msg_t msg;
 	uint64_t t0 = slg_ns(), w0 = t0 + (uint64_t)(g->o.warmup * 1e9);
 	uint64_t w1 = w0 + (uint64_t)(g->o.seconds * 1e9), now = t0, ws = 0, wr = 0;
-	uint64_t s = 0, r = 0, last = t0;
+	uint64_t s = 0, r = 0, last = t0, lost = 0, last_reply = t0;
 	int in = 0;
 	while (now < w1) {
-		if (rte_pktmbuf_alloc_bulk(g->mp, tx, SLG_BURST) == 0) {
-			for (int i = 0; i < SLG_BURST; i++) {
+		uint32_t room = slg_room(g, s, r, &lost, now, last_reply);
+		if (room > 0 && rte_pktmbuf_alloc_bulk(g->mp, tx, room) == 0) {
+			for (uint32_t i = 0; i < room; i++) {
 				uint8_t *d =
 				    (uint8_t *)rte_pktmbuf_append(tx[i], (uint16_t)g->ping_len);
 				memcpy(d, g->ping, g->ping_len);
@@ -322,14 +346,17 @@ static void slg_run(slg_t *g, uint64_t *sent, uint64_t *replies, double *secs)
 				d[SLG_PL_OFF + 14] = (uint8_t)(q >> 8);
 				d[SLG_PL_OFF + 15] = (uint8_t)q;
 			}
-			uint16_t k = rte_eth_tx_burst(g->port, 0, tx, SLG_BURST);
+			uint16_t k = rte_eth_tx_burst(g->port, 0, tx, (uint16_t)room);
 			g->seq += k;
 			s += k;
-			if (k < SLG_BURST)
-				rte_pktmbuf_free_bulk(tx + k, SLG_BURST - k);
+			if (k < room)
+				rte_pktmbuf_free_bulk(tx + k, room - k);
 		}
+		uint64_t r0 = r;
 		slg_poll(g, &r, &h, &msg);
 		now = slg_ns();
+		if (r != r0)
+			last_reply = now;
 		if (!in && now >= w0) {
 			in = 1, ws = s, wr = r;
 		}
@@ -339,6 +366,8 @@ static void slg_run(slg_t *g, uint64_t *sent, uint64_t *replies, double *secs)
 			last = now;
 		}
 	}
+	if (lost > 0)
+		fprintf(stderr, "slgen: %" PRIu64 " frames written off as lost\n", lost);
 	*sent = s - ws;
 	*replies = r - wr;
 	*secs = (now - w0) / 1e9;
