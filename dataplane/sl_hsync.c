@@ -16,6 +16,9 @@
 
 static bool sl_hsync_parked(sl_lcore_t *lc, struct sl_routine_peer *p);
 
+/* A session that asked within this long shares the serving budget. */
+#define SL_HSYNC_ASKING_NS (1000ull * 1000000ull)
+
 /* ---- small helpers ----------------------------------------------------------- */
 
 /* sl_hsync_of: p's header-sync state (the routine's block). */
@@ -64,13 +67,36 @@ static void sl_hsync_not_found(sl_lcore_t *lc, struct sl_routine_peer *p, uint64
 		SL_CNT_ADD(&lc->cnt->hs_busy, 1);
 }
 
+/* sl_hsync_serve_quiet: hs no longer counts among the sessions asking
+   (quiet for SL_HSYNC_ASKING_NS, or gone). */
+static void sl_hsync_serve_quiet(sl_hsync_lcore_t *g, sl_hsync_peer_t *hs)
+{
+	if (hs->serve_asking) {
+		hs->serve_asking = 0;
+		g->serve_asking--;
+	}
+}
+
+/* sl_hsync_serve_rate: p's refill rate, its fair share of the lcore's
+   serving budget among the sessions asking now (requests/s). */
+static uint64_t sl_hsync_serve_rate(sl_hsync_lcore_t *g, sl_hsync_peer_t *hs, uint64_t now_ns)
+{
+	hs->serve_ask_ns = now_ns;
+	if (!hs->serve_asking) {
+		hs->serve_asking = 1;
+		g->serve_asking++;
+	}
+	return SL_MIN(g->serve_rate, SL_MAX(1u, g->serve_total / g->serve_asking));
+}
+
 /* sl_hsync_budget takes one request from p's serving bucket; false when empty. */
 static bool sl_hsync_budget(sl_lcore_t *lc, struct sl_routine_peer *p)
 {
 	sl_hsync_peer_t *hs = sl_hsync_of(lc, p);
-	const sl_hsync_lcore_t *g = sl_hsync_g(lc);
+	sl_hsync_lcore_t *g = sl_hsync_g(lc);
 	uint64_t cap = (uint64_t)g->serve_burst * 1000u;
-	uint64_t add = (lc->now_ns - hs->serve_ns) * g->serve_rate / 1000000u;
+	uint64_t rate = sl_hsync_serve_rate(g, hs, lc->now_ns);
+	uint64_t add = (lc->now_ns - hs->serve_ns) * rate / 1000000u;
 	if (add > 0) {
 		hs->serve_milli = SL_MIN(cap, hs->serve_milli + add);
 		hs->serve_ns = lc->now_ns;
@@ -460,6 +486,7 @@ static void sl_hsync_release(sl_lcore_t *lc, struct sl_routine_peer *p, sl_range
 static void sl_hsync_stop(sl_lcore_t *lc, struct sl_routine_peer *p, void *st)
 {
 	(void)st;
+	sl_hsync_serve_quiet(sl_hsync_g(lc), sl_hsync_of(lc, p));
 	if (sl_hsync_of(lc, p)->parked)
 		return; /* released when the park was found */
 	sl_hsync_release(lc, p, SL_RANGE_WHY_DISCONNECT);
@@ -1033,6 +1060,7 @@ static int sl_hsync_init(sl_lcore_t *lc, void *lst)
 	g->inflight = SL_MIN(SL_MAX(cfg->inflight, 1u), (uint32_t)SL_INFLIGHT_MAX);
 	g->serve_rate = SL_MAX(cfg->serve_rate, 1u);
 	g->serve_burst = SL_MAX(cfg->serve_burst, 1u);
+	g->serve_total = SL_MAX(cfg->serve_total, 1u);
 #if SL_TEST_HOOKS
 	g->fault_bad_pow = cfg->fault_bad_pow;
 	if (g->fault_bad_pow != 0 && lc->is_main)
@@ -1081,6 +1109,7 @@ static uint32_t sl_hsync_window_max(const sl_lcore_t *lc)
 static void sl_hsync_start(sl_lcore_t *lc, struct sl_routine_peer *p, void *st)
 {
 	(void)st;
+	sl_hsync_serve_quiet(sl_hsync_g(lc), sl_hsync_of(lc, p));
 	memset(sl_hsync_of(lc, p), 0, sizeof(sl_hsync_peer_t));
 	if ((p->streams & (1u << SL_WIRE_STREAM_HSYNC)) == 0)
 		return;
@@ -1103,6 +1132,7 @@ static bool sl_hsync_parked(sl_lcore_t *lc, struct sl_routine_peer *p)
 	if (SL_LIKELY(!sl_cmdq_parked(&lc->rt->cmdq, lc->idx, sl_routine_slot(lc, p), p->gen)))
 		return false;
 	sl_hsync_release(lc, p, SL_RANGE_WHY_PARK);
+	sl_hsync_serve_quiet(sl_hsync_g(lc), sl_hsync_of(lc, p));
 	memset(sl_hsync_of(lc, p), 0, sizeof(sl_hsync_peer_t)); /* drop the service's state */
 	sl_hsync_of(lc, p)->parked = 1;
 	sl_hsync_of(lc, p)->peer_best_height = 0;
@@ -1142,6 +1172,9 @@ static void sl_hsync_input(sl_lcore_t *lc, struct sl_routine_peer *p, void *st,
 static void sl_hsync_tick(sl_lcore_t *lc, struct sl_routine_peer *p, void *st)
 {
 	(void)st;
+	sl_hsync_peer_t *hs = sl_hsync_of(lc, p);
+	if (hs->serve_asking && lc->now_ns - hs->serve_ask_ns > SL_HSYNC_ASKING_NS)
+		sl_hsync_serve_quiet(sl_hsync_g(lc), hs);
 	if (!sl_hsync_of(lc, p)->on || sl_hsync_parked(lc, p))
 		return;
 	sl_hsync_status_refresh(lc, p);

@@ -7,7 +7,9 @@
    every lcore, opened by the main lcore once ctrl has created the store),
    without a round trip to ctrl:
      over the per-session serving budget (token bucket, [sync] serve_rate
-       requests/s, serve_burst deep)         NOT_FOUND(BUSY) + SPAM record
+       requests/s, serve_burst deep; while several sessions ask, each
+       refills at min(serve_rate, serve_total / sessions asking within
+       the last second))                     NOT_FOUND(BUSY) + SPAM record
      count > 2000                            NOT_FOUND(TOO_MANY) + SPAM record
      no store yet                            NOT_FOUND(BUSY)
      start > committed tip                   NOT_FOUND(BEYOND_TIP)
@@ -181,6 +183,8 @@ typedef struct {
 	uint64_t status_gap_ns;                 /* current repeat interval */
 	uint64_t serve_ns;                      /* token bucket: time of the last refill */
 	uint64_t serve_milli;                   /* tokens x 1000 */
+	uint64_t serve_ask_ns;                  /* its last GET_HEADERS */
+	uint8_t serve_asking;                   /* counted in serve_asking of the lcore */
 	uint64_t spam_ev_ns;                    /* last SPAM event sent to ctrl, 0 none */
 	uint8_t peer_status;                    /* a STATUS was accepted */
 	uint8_t n_exp;                          /* outstanding expectations */
@@ -205,6 +209,8 @@ typedef struct {
 	uint64_t epoch_seen;               /* work epoch at the last pull scan */
 	uint64_t pull_at_ns;               /* next pull scan at the latest */
 	uint32_t serve_rate, serve_burst;  /* [sync]: the serving budget per session */
+	uint32_t serve_total;              /* [sync]: shared by the sessions asking */
+	uint32_t serve_asking;             /* sessions that asked within SL_HSYNC_ASKING_NS */
 #if SL_TEST_HOOKS
 	uint32_t fault_bad_pow; /* [dataplane] fault_bad_pow */
 	uint32_t fault_n;       /* answers served since the last corruption */

@@ -166,6 +166,10 @@ static void sl_loop_phase_tx(sl_lcore_t *lc)
    at most twice the sleep when the traffic has really stopped. */
 static void sl_loop_phase_idle(sl_lcore_t *lc)
 {
+#if SL_TEST_HOOKS
+	if (SL_UNLIKELY(lc->dp->cfg.fault_slow_us != 0))
+		rte_delay_us_sleep(lc->dp->cfg.fault_slow_us);
+#endif
 	uint32_t us = lc->dp->cfg.idle_sleep_us;
 	if (lc->work != 0 || us == 0) {
 		lc->idle_since_ns = 0;

@@ -103,6 +103,8 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "TEST ONLY: every n-th GET_HEADERS answer carries an invalid proof of work (0: off)", true},
     {"dataplane", "fault_tick_ms", SL_CFG_T_UINT, SL_CFG_HOOK(fault_tick_ms), 0, 600000, NULL,
      "TEST ONLY: the deadline / liveness scans run every n ms (0: every 1 ms)", true},
+    {"dataplane", "fault_slow_us", SL_CFG_T_UINT, SL_CFG_HOOK(fault_slow_us), 0, 1000000, NULL,
+     "TEST ONLY: the poll loop sleeps n us every cycle, busy or not (0: off)", true},
     {"ctrl", "socket", SL_CFG_T_STR, SL_CFG_FIELD(socket), 0, 0, NULL, "control socket path"},
     {"ctrl", "store", SL_CFG_T_STR, SL_CFG_FIELD(store), 0, 0, NULL,
      "directory of the header store"},
@@ -134,6 +136,8 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "GET_HEADERS per second served to one peer (sustained)"},
     {"sync", "serve_burst", SL_CFG_T_UINT, SL_CFG_FIELD(serve_burst), 1, 100000, NULL,
      "GET_HEADERS served to one peer in a burst"},
+    {"sync", "serve_total", SL_CFG_T_UINT, SL_CFG_FIELD(serve_total), 1, 1000000, NULL,
+     "GET_HEADERS per second one lcore serves to all its peers, shared equally"},
 };
 #define SL_CFG_NKEYS SL_ARRAY_LEN(sl_cfg_schema)
 
@@ -409,6 +413,7 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	c->timeout_ms = 30000;
 	c->serve_rate = SL_SERVE_RATE_DEFAULT;
 	c->serve_burst = SL_SERVE_BURST_DEFAULT;
+	c->serve_total = SL_SERVE_TOTAL_DEFAULT;
 	sl_cfg_derive_paths(c, true, true);
 }
 

@@ -53,6 +53,10 @@ typedef struct {
 	   can arrive after its request's deadline before the deadline phase
 	   has looked (the answer path must expire it itself). */
 	uint32_t fault_tick_ms;
+	/* fault_slow_us = <n>, default 0 (off): the poll loop sleeps n us at
+	   the end of every cycle, busy or not (an lcore slower than its
+	   traffic: the RX queue fills and backpressure acts). */
+	uint32_t fault_slow_us;
 #endif
 
 	/* [ctrl] */
@@ -85,6 +89,9 @@ typedef struct {
 	uint32_t serve_rate;  /* serve_rate = 1..100000 GET_HEADERS/s served per peer,
 	                         default SL_SERVE_RATE_DEFAULT */
 	uint32_t serve_burst; /* serve_burst = 1..100000, default SL_SERVE_BURST_DEFAULT */
+	uint32_t serve_total; /* serve_total = 1..1000000 GET_HEADERS/s one lcore serves to
+	                         all peers, shared equally among those asking;
+	                         default SL_SERVE_TOTAL_DEFAULT */
 } sl_cfg_t;
 
 /* sl_cfg_defaults fills every field with its default. */

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # backoff_under_load.sh — DESIGN.md backpressure and SPEC §4 BACKOFF with a
 # real node: one peer that ignores BACKOFF floods PINGs at a node whose
-# lcore is slowed down (idle_sleep_us large, so its RX queue fills past the
-# 75 % mark).  The node must send it BACKOFF (backoff_ms >= 1000, at most
+# lcore is slowed down (test hook fault_slow_us: a 20 ms sleep every cycle,
+# so its RX queue fills past the 75 % mark).  The node must send it BACKOFF (backoff_ms >= 1000, at most
 # one per back-off window, counted in backoff_tx), then drop its frames
 # silently (drop_backoff_silent moves); once the peer goes quiet and then
 # sends one PING every 200 ms, it is served again (PONGs come back within
@@ -15,7 +15,7 @@ slt_require_bins
 slt_init
 slt_net_up
 slt_write_config >/dev/null
-slt_cfg_set "$SLT_CFG" dataplane idle_sleep_us 20000
+slt_cfg_set "$SLT_CFG" dataplane fault_slow_us 20000
 slt_cfg_set "$SLT_CFG" dataplane keepalive_ms 1000
 slt_start_dp
 slt_start_ctrl
