@@ -29,18 +29,9 @@ SLT_DIR=$SLT_SRC/tests/integration DST=$SLT_DP_IP slt_nsexec "$SLT_PY" - >"$SLT_
 import os, sys, time
 sys.path.insert(0, os.environ["SLT_DIR"])
 import slpeer as sp
+from slpeer import fail, ok
 
 dst = (os.environ["DST"], 9747)
-
-
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def ok(msg):
-    print("ok:", msg)
-    sys.stdout.flush()
 
 
 def open_peer(name):

@@ -369,6 +369,17 @@ def emit(obj):
     print(json.dumps(jsonable(obj), sort_keys=True), flush=True)
 
 
+def fail(msg):
+    """A scenario's check failed: say what, exit 1."""
+    print("FAIL:", msg, flush=True)
+    sys.exit(1)
+
+
+def ok(msg):
+    """A scenario's check held."""
+    print("ok:", msg, flush=True)
+
+
 def raise_nofile():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
