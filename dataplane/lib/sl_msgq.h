@@ -26,19 +26,42 @@ typedef struct {
 _Static_assert(sizeof(sl_msg_t) == SL_MSG_SIZE, "sl_msg_t must be SL_MSG_SIZE bytes");
 _Static_assert(SL_MSG_SIZE % 8 == 0, "SL_MSG_SIZE must be a multiple of 8");
 
+/* Lifecycle (the Firedancer-style workspace object: the creator formats,
+   each process joins its own handle).  The memory holds a header line
+   (magic, layout version, depth; sl_msgq_private.h) and the rte_ring. */
+#define SL_MSGQ_HDR_SIZE 64u
+
+/* sl_msgq_align: the alignment the memory of a ring needs. */
+size_t sl_msgq_align(void);
+
 /* sl_msgq_footprint: bytes a ring of `depth` records needs (depth a power
-   of two), or 0 if depth is not one. */
+   of two >= 2), or 0 if depth is not one. */
 size_t sl_msgq_footprint(uint32_t depth);
 
-/* sl_msgq_new formats `mem` (footprint bytes, cache-line aligned) as an
-   empty SP/SC ring of `depth` records; returns it, or NULL on bad
-   arguments. */
+/* sl_msgq_new formats `mem` (footprint bytes, sl_msgq_align aligned) as an
+   empty SP/SC ring of `depth` records, its magic written last; returns the
+   ring (joined), or NULL on bad arguments. */
 struct rte_ring *sl_msgq_new(void *mem, uint32_t depth);
 
 /* sl_msgq_join checks that `mem` holds a ring formatted by sl_msgq_new
-   with `depth` records (possibly by another process) and returns it, or
-   NULL. */
+   with `depth` records and this build's layout (possibly by another
+   process) and returns it, or NULL (not formatted, deleted, another layout
+   or depth). */
 struct rte_ring *sl_msgq_join(void *mem, uint32_t depth);
+
+/* sl_msgq_of: the ring in `mem` without checks, for a caller that has
+   joined it once (the region's accessors on the hot path). */
+static inline struct rte_ring *sl_msgq_of(void *mem)
+{
+	return (struct rte_ring *)((char *)mem + SL_MSGQ_HDR_SIZE);
+}
+
+/* sl_msgq_leave: the memory of joined ring q (nothing else changes). */
+void *sl_msgq_leave(struct rte_ring *q);
+
+/* sl_msgq_delete unformats `mem` (its magic cleared: a later join fails)
+   and returns it, or NULL when it did not hold a ring. */
+void *sl_msgq_delete(void *mem);
 
 /* sl_msgq_send (the producer only) returns 0, or -ENOBUFS when the ring is
    full (caller counts / parks / retries).  A ring of depth D holds D - 1

@@ -453,12 +453,12 @@ sl_region_lcore_t *sl_region_lcore(const sl_region_t *r, uint32_t i)
 
 struct rte_ring *sl_region_cmd_ring(const sl_region_t *r, uint32_t i)
 {
-	return (struct rte_ring *)((char *)r->hdr + sl_region_lcore(r, i)->off_cmd_ring);
+	return sl_msgq_of((char *)r->hdr + sl_region_lcore(r, i)->off_cmd_ring);
 }
 
 struct rte_ring *sl_region_event_ring(const sl_region_t *r, uint32_t i)
 {
-	return (struct rte_ring *)((char *)r->hdr + sl_region_lcore(r, i)->off_event_ring);
+	return sl_msgq_of((char *)r->hdr + sl_region_lcore(r, i)->off_event_ring);
 }
 
 struct sl_rangeq *sl_region_rangeq(const sl_region_t *r)

@@ -1,15 +1,18 @@
 /* test_msgq.c — suite "msgq": the message ring (sl_msgq.h): footprint and
-   new on bad arguments, join refusing a ring of another depth or memory
-   never formatted, FIFO order, a depth-D ring holding D - 1 records, and
-   position independence (the same bytes mapped at two addresses). */
+   new on bad arguments, join refusing a ring of another depth, memory
+   never formatted, a bad magic or another layout, leave / delete, FIFO
+   order, a depth-D ring holding D - 1 records, and position independence
+   (the same bytes mapped at two addresses). */
 #include <check.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "sl_msgq.h"
+#include "sl_msgq_private.h"
 
 #define DEPTH 64u
 
@@ -50,10 +53,37 @@ START_TEST(test_join_refuses_unformatted_or_other_depth)
 	void *m = ring_mem(DEPTH);
 	ck_assert_ptr_null(sl_msgq_join(m, DEPTH)); /* zeroed: never formatted */
 	ck_assert_ptr_null(sl_msgq_join(NULL, DEPTH));
-	ck_assert_ptr_nonnull(sl_msgq_new(m, DEPTH));
+	struct rte_ring *q = sl_msgq_new(m, DEPTH);
+	ck_assert_ptr_nonnull(q);
 	ck_assert_ptr_null(sl_msgq_join(m, DEPTH / 2));
 	ck_assert_ptr_null(sl_msgq_join(m, DEPTH * 2));
-	ck_assert_ptr_eq(sl_msgq_join(m, DEPTH), m);
+	ck_assert_ptr_eq(sl_msgq_join(m, DEPTH), q);
+	ck_assert_ptr_eq(sl_msgq_of(m), q);
+	free(m);
+}
+END_TEST
+
+/* A ring of another build (magic or layout) is refused; leave gives the
+   memory back; delete unformats it, so a later join fails. */
+START_TEST(test_join_refuses_other_layout_and_deleted)
+{
+	void *m = ring_mem(DEPTH);
+	sl_msgq_shm_t *h = m;
+	struct rte_ring *q = sl_msgq_new(m, DEPTH);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq(sl_msgq_align() % 64, 0);
+	h->layout = SL_MSGQ_LAYOUT + 1;
+	ck_assert_ptr_null(sl_msgq_join(m, DEPTH));
+	h->layout = SL_MSGQ_LAYOUT;
+	atomic_store(&h->magic, SL_MSGQ_MAGIC ^ 1);
+	ck_assert_ptr_null(sl_msgq_join(m, DEPTH));
+	ck_assert_ptr_null(sl_msgq_delete(m)); /* not a ring: nothing to delete */
+	atomic_store(&h->magic, SL_MSGQ_MAGIC);
+	ck_assert_ptr_eq(sl_msgq_join(m, DEPTH), q);
+	ck_assert_ptr_eq(sl_msgq_leave(q), m);
+	ck_assert_ptr_eq(sl_msgq_delete(m), m);
+	ck_assert_ptr_null(sl_msgq_join(m, DEPTH));
+	ck_assert_ptr_null(sl_msgq_delete(m));
 	free(m);
 }
 END_TEST
@@ -117,6 +147,7 @@ static Suite *msgq_suite(void)
 	tcase_add_test(tc, test_footprint_rules);
 	tcase_add_test(tc, test_new_on_bad_arguments_fails);
 	tcase_add_test(tc, test_join_refuses_unformatted_or_other_depth);
+	tcase_add_test(tc, test_join_refuses_other_layout_and_deleted);
 	tcase_add_test(tc, test_fifo_and_capacity);
 	tcase_add_test(tc, test_position_independent);
 	suite_add_tcase(s, tc);
