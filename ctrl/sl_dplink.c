@@ -1,5 +1,6 @@
 /* sl_dplink.c — see sl_dplink.h. */
 #include "sl_dplink.h"
+#include "sl_msgq.h"
 #include "sl_msg.h"
 
 #include <errno.h>
@@ -181,7 +182,7 @@ static uint32_t dplink_drain(sl_dplink_t *l, uint64_t now_ns)
 	sl_msg_t m;
 	for (uint32_t i = 0; i < n; i++) {
 		for (uint32_t k = 0; k < SL_DPLINK_DRAIN_MAX; k++) {
-			if (sl_region_event_recv(&l->region, i, &m) != 0)
+			if (sl_msgq_recv(sl_region_event_ring(&l->region, i), &m) != 0)
 				break;
 			l->events_drained++;
 			drained++;

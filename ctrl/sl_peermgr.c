@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "sl_msgq.h"
 #include "sl_log.h"
 #include "sl_probe.h"
 #include "sl_time.h"
@@ -310,7 +311,7 @@ static void peermgr_send_reject(sl_peermgr_t *n, const sl_msg_t *m, const sl_evt
 	c.corr = m->corr;
 	memcpy(c.payload, &r, sizeof r);
 	n->cnt.rejects++;
-	if (SL_UNLIKELY(sl_region_cmd_send(n->region, m->lcore, &c) != 0))
+	if (SL_UNLIKELY(sl_msgq_send(sl_region_cmd_ring(n->region, m->lcore), &c) != 0))
 		n->cnt.reject_drops++;
 	char a[24];
 	peermgr_addr_str(a, sizeof a, ev->src_ip, ev->src_port);

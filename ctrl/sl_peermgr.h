@@ -18,7 +18,7 @@
      MISBEHAVIOR    a per-peer record
    Commands out: install / teardown through sl_cmdq (RETRY: kept and sent
    again on the next tick, never lost; PARK_REQUIRED: cmd_park probe, then
-   sl_cmdq_park), REJECT through sl_region_cmd_send (ring full: dropped and
+   sl_cmdq_park), REJECT through the command ring (sl_msgq_send) (ring full: dropped and
    counted, the peer retries its HELLO).
 
    Connect outcomes (sl_peermgr_connect, then the connect_end hook with the

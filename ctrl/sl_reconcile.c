@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_msgq.h"
 #include "sl_log.h"
 #include "sl_session.h"
 
@@ -65,7 +66,7 @@ static bool reconcile_quiet(const sl_region_t *r, uint32_t i)
 {
 	const sl_lcore_cnt_t *c = &sl_region_lcore(r, i)->cnt;
 	return SL_CNT_GET(&c->evt_backlog_depth) == 0 &&
-	       sl_region_event_room(r, i) == r->hdr->event_ring_depth - 1u;
+	       sl_msgq_room(sl_region_event_ring(r, i)) == r->hdr->event_ring_depth - 1u;
 }
 
 static void reconcile_down(sl_reconcile_t *rc, uint32_t lcore, uint32_t sid, uint64_t now_ns,

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "sl_msgq.h"
 #include "sl_log.h"
 
 sl_evq_class_t sl_evq_class(uint16_t type)
@@ -46,6 +47,7 @@ int sl_evq_init(sl_evq_t *q, const sl_region_t *region, uint32_t lcore, sl_lcore
 	memset(q, 0, sizeof *q);
 	q->region = region;
 	q->lcore = lcore;
+	q->ring = sl_region_event_ring(region, lcore);
 	q->cnt = cnt;
 	q->rec = mem;
 	q->cap = cap;
@@ -117,12 +119,12 @@ sl_evq_res_t sl_evq_send(sl_evq_t *q, const sl_msg_t *m)
 	if (SL_UNLIKELY(q->n != 0))
 		return critical ? sl_evq_backlog(q, m) : sl_evq_refuse(q, SL_EVQ_REFUSED_BACKLOG);
 	if (!critical) {
-		uint32_t room = sl_region_event_room(q->region, q->lcore);
+		uint32_t room = sl_msgq_room(q->ring);
 		if (SL_UNLIKELY(room <= q->reserve))
 			return sl_evq_refuse(q, room == 0 ? SL_EVQ_REFUSED_FULL
 			                                  : SL_EVQ_REFUSED_RESERVE);
 	}
-	if (SL_UNLIKELY(sl_region_event_send(q->region, q->lcore, m) != 0))
+	if (SL_UNLIKELY(sl_msgq_send(q->ring, m) != 0))
 		return critical ? sl_evq_backlog(q, m) : sl_evq_refuse(q, SL_EVQ_REFUSED_FULL);
 	SL_CNT_ADD(&q->cnt->events_tx, 1);
 	return SL_EVQ_SENT;
@@ -144,7 +146,7 @@ uint32_t sl_evq_flush(sl_evq_t *q)
 		msg.gen = r->gen;
 		msg.corr = r->corr;
 		memcpy(msg.payload, r->payload, r->len);
-		if (sl_region_event_send(q->region, q->lcore, &msg) != 0)
+		if (sl_msgq_send(q->ring, &msg) != 0)
 			break;
 		q->head = (q->head + 1u) % q->cap;
 		q->n--;
@@ -158,5 +160,5 @@ uint32_t sl_evq_flush(sl_evq_t *q)
 
 bool sl_evq_room(const sl_evq_t *q, uint32_t n)
 {
-	return q->n == 0 && sl_region_event_room(q->region, q->lcore) >= q->reserve + n;
+	return q->n == 0 && sl_msgq_room(q->ring) >= q->reserve + n;
 }

@@ -91,9 +91,10 @@ typedef struct {
 
 typedef struct {
 	const sl_region_t *region;
-	uint32_t lcore;      /* whose event ring */
-	sl_lcore_cnt_t *cnt; /* the lcore's counters */
-	sl_evq_rec_t *rec;   /* cap records (given at init) */
+	struct rte_ring *ring; /* the lcore's event ring (sl_msgq), joined at init */
+	uint32_t lcore;        /* whose event ring */
+	sl_lcore_cnt_t *cnt;   /* the lcore's counters */
+	sl_evq_rec_t *rec;     /* cap records (given at init) */
 	uint32_t cap;
 	uint32_t head; /* oldest record */
 	uint32_t n;    /* records waiting */

@@ -279,7 +279,7 @@ _Static_assert(sizeof(sl_evt_headers_t) <= sizeof(((sl_msg_t *)0)->payload),
 /* Per-session commands are the sl_cmdq variants (SL_CMDQ_V_*, 1..7) and go
    through sl_cmdq_send / sl_cmdq_recv.  Commands that name no session use
    values from SL_CMD_LCORE_BASE and go straight through
-   sl_region_cmd_send; when that ring is full ctrl drops them and counts it
+   sl_msgq_send on the lcore's command ring; when that ring is full ctrl drops them and counts it
    (the peer retries its HELLO). */
 #define SL_CMD_LCORE_BASE 32
 typedef enum {

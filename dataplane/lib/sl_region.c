@@ -516,33 +516,6 @@ bool sl_region_dp_alive(const sl_region_t *r, uint64_t max_age_ns)
 	return now <= hb || now - hb <= max_age_ns;
 }
 
-/* ---- rings ------------------------------------------------------------------ */
-
-int sl_region_cmd_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m)
-{
-	return sl_msgq_send(sl_region_cmd_ring(r, lcore), m);
-}
-
-int sl_region_cmd_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m)
-{
-	return sl_msgq_recv(sl_region_cmd_ring(r, lcore), m);
-}
-
-int sl_region_event_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m)
-{
-	return sl_msgq_send(sl_region_event_ring(r, lcore), m);
-}
-
-uint32_t sl_region_event_room(const sl_region_t *r, uint32_t lcore)
-{
-	return sl_msgq_room(sl_region_event_ring(r, lcore));
-}
-
-int sl_region_event_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m)
-{
-	return sl_msgq_recv(sl_region_event_ring(r, lcore), m);
-}
-
 /* ---- published status (seqlock) ----------------------------------------- */
 
 #define SL_STATUS_WORDS (sizeof(sl_local_status_t) / 8)

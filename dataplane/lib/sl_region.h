@@ -156,6 +156,9 @@ void sl_region_close(sl_region_t *r);
 
 /* Accessors; i < hdr->n_lcores. */
 sl_region_lcore_t *sl_region_lcore(const sl_region_t *r, uint32_t i);
+/* Lcore i's command ring (ctrl -> lcore) and event ring (lcore -> ctrl):
+   sl_msgq rings the region formatted and validated; their traffic goes
+   through sl_msgq_send / _recv / _room, each side holding the ring. */
 struct rte_ring *sl_region_cmd_ring(const sl_region_t *r, uint32_t i);
 struct rte_ring *sl_region_event_ring(const sl_region_t *r, uint32_t i);
 struct sl_rangeq *sl_region_rangeq(const sl_region_t *r);
@@ -185,18 +188,6 @@ int sl_region_life_advance(sl_region_t *r, sl_life_t to);
 /* sl_region_dp_alive: the dataplane's pid exists and its heartbeat is
    younger than `max_age_ns`. */
 bool sl_region_dp_alive(const sl_region_t *r, uint64_t max_age_ns);
-
-/* Events and commands: non-blocking, fixed-size records.  send returns 0,
-   or -ENOBUFS when the ring is full (caller counts / parks / retries).
-   recv returns 0 and fills *m, or -ENOENT when the ring is empty.  A ring
-   of depth D holds D - 1 records. */
-int sl_region_cmd_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m);
-int sl_region_cmd_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m);
-int sl_region_event_send(const sl_region_t *r, uint32_t lcore, const sl_msg_t *m);
-/* sl_region_event_room: free records in lcore's event ring (a snapshot;
-   only the lcore itself adds, so the room it sees can only grow). */
-uint32_t sl_region_event_room(const sl_region_t *r, uint32_t lcore);
-int sl_region_event_recv(const sl_region_t *r, uint32_t lcore, sl_msg_t *m);
 
 /* Published local status (seqlock).  publish: ctrl only; bumps version.
    read: any thread; retries while a write is in progress; returns the

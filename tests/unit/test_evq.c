@@ -68,7 +68,7 @@ static uint32_t drain(uint32_t max, sl_msg_t *last)
 {
 	sl_msg_t m;
 	uint32_t n = 0;
-	while (n < max && sl_region_event_recv(&reg, 0, &m) == 0) {
+	while (n < max && sl_msgq_recv(sl_region_event_ring(&reg, 0), &m) == 0) {
 		if (last != NULL)
 			*last = m;
 		n++;
@@ -123,7 +123,7 @@ START_TEST(test_advisory_stops_at_the_reserve)
 		sent++;
 	}
 	ck_assert_uint_eq(sent, RING_CAP - SL_EVQ_RESERVE);
-	ck_assert_uint_eq(sl_region_event_room(&reg, 0), SL_EVQ_RESERVE);
+	ck_assert_uint_eq(sl_msgq_room(sl_region_event_ring(&reg, 0)), SL_EVQ_RESERVE);
 	ck_assert_uint_eq(c(&cnt->events_tx), sent);
 	ck_assert_uint_eq(c(&cnt->evt_refused_reserve), 1);
 	ck_assert_uint_eq(c(&cnt->events_lost), 1);
@@ -176,14 +176,14 @@ START_TEST(test_backlog_keeps_order_and_blocks_advisory)
 	ck_assert_uint_eq(c(&cnt->evt_backlog_max), 11);
 	sl_msg_t m;
 	for (uint32_t k = RING_CAP; k < i; k++) {
-		ck_assert_int_eq(sl_region_event_recv(&reg, 0, &m), 0);
+		ck_assert_int_eq(sl_msgq_recv(sl_region_event_ring(&reg, 0), &m), 0);
 		ck_assert_uint_eq(m.session, k);
 		ck_assert_uint_eq(m.gen, k ^ 0x5a5a);
 		ck_assert_uint_eq(m.corr, (uint64_t)k << 20);
 		ck_assert_uint_eq(m.len, sizeof(sl_evt_work_t));
 		ck_assert_uint_eq(m.payload[m.len - 1], k & 0xff);
 	}
-	ck_assert_int_eq(sl_region_event_recv(&reg, 0, &m), -ENOENT);
+	ck_assert_int_eq(sl_msgq_recv(sl_region_event_ring(&reg, 0), &m), -ENOENT);
 	/* backlog empty again: advisory events flow */
 	ck_assert_int_eq(sl_evq_send(&q, &a), SL_EVQ_SENT);
 	ck_assert_uint_eq(c(&cnt->events_tx), i + 1u);
@@ -260,7 +260,7 @@ START_TEST(test_room_gate)
 	sl_msg_t m = ev(SL_EVT_HEADERS, n++);
 	ck_assert_int_eq(sl_evq_send(&q, &m), SL_EVQ_REFUSED_RESERVE);
 	/* a backlog closes the gate whatever the room */
-	while (sl_region_event_room(&reg, 0) > 0) {
+	while (sl_msgq_room(sl_region_event_ring(&reg, 0)) > 0) {
 		sl_msg_t d = ev(SL_EVT_SESSION_DOWN, n++);
 		ck_assert_int_eq(sl_evq_send(&q, &d), SL_EVQ_SENT);
 	}
@@ -303,7 +303,7 @@ START_TEST(test_random_never_loses_critical)
 			if ((round / 10000u) % 2u == 0)
 				continue; /* ctrl stalled: nothing drains (the ring fills) */
 			uint32_t k = (uint32_t)(rand() % 64);
-			while (k-- > 0 && sl_region_event_recv(&reg, 0, &m) == 0) {
+			while (k-- > 0 && sl_msgq_recv(sl_region_event_ring(&reg, 0), &m) == 0) {
 				if (m.type == SL_EVT_SESSION_DOWN) {
 					ck_assert_uint_eq(m.session, crit_seen);
 					crit_seen++;
@@ -318,7 +318,7 @@ START_TEST(test_random_never_loses_critical)
 	for (int spin = 0; spin < 1000 && (sl_evq_pending(&q) > 0 || crit_seen < crit_sent);
 	     spin++) {
 		sl_evq_flush(&q);
-		while (sl_region_event_recv(&reg, 0, &m) == 0) {
+		while (sl_msgq_recv(sl_region_event_ring(&reg, 0), &m) == 0) {
 			if (m.type == SL_EVT_SESSION_DOWN)
 				ck_assert_uint_eq(m.session, crit_seen++);
 			else
@@ -327,7 +327,7 @@ START_TEST(test_random_never_loses_critical)
 	}
 	/* advisory events sent after the last critical one are still in the
 	   ring: take them too before counting */
-	while (sl_region_event_recv(&reg, 0, &m) == 0) {
+	while (sl_msgq_recv(sl_region_event_ring(&reg, 0), &m) == 0) {
 		ck_assert_uint_ne(m.type, SL_EVT_SESSION_DOWN);
 		adv_seen++;
 	}

@@ -152,11 +152,11 @@ START_TEST(test_waits_while_events_pending)
 	sl_reconcile_seen(&rc, &up);
 	ck_assert_int_eq(sl_session_teardown(tab, a), 1);
 	sl_msg_t other = evt(SL_EVT_PEER_STATUS, a);
-	ck_assert_int_eq(sl_region_event_send(&reg, 1, &other), 0); /* undrained */
+	ck_assert_int_eq(sl_msgq_send(sl_region_event_ring(&reg, 1), &other), 0); /* undrained */
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 1 * S, emit, NULL), 0);
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 2 * S, emit, NULL), 0);
 	sl_msg_t m;
-	ck_assert_int_eq(sl_region_event_recv(&reg, 1, &m), 0);
+	ck_assert_int_eq(sl_msgq_recv(sl_region_event_ring(&reg, 1), &m), 0);
 	sl_lcore_cnt_t *c = &sl_region_lcore(&reg, 1)->cnt;
 	atomic_store(&c->evt_backlog_depth, 3); /* the dataplane's backlog holds some */
 	ck_assert_uint_eq(sl_reconcile_sweep(&rc, &reg, 3 * S, emit, NULL), 0);

@@ -161,23 +161,24 @@ START_TEST(test_cmd_and_event_bytes_identical)
 	create_ok(&a, path);
 	ck_assert_int_eq(sl_region_open(&b, path), 0);
 	sl_msg_t in, out;
-	ck_assert_int_eq(sl_region_cmd_recv(&a, 1, &out), -ENOENT);
+	ck_assert_int_eq(sl_msgq_recv(sl_region_cmd_ring(&a, 1), &out), -ENOENT);
 	for (unsigned i = 0; i < 500; i++) {
 		uint32_t lc = i % N_LCORES;
 		fill_msg(&in, seed + i);
 		/* ctrl (b) -> lcore (a) */
-		ck_assert_int_eq(sl_region_cmd_send(&b, lc, &in), 0);
+		ck_assert_int_eq(sl_msgq_send(sl_region_cmd_ring(&b, lc), &in), 0);
 		for (uint32_t o = 0; o < N_LCORES; o++)
 			if (o != lc)
-				ck_assert_int_eq(sl_region_cmd_recv(&a, o, &out), -ENOENT);
-		ck_assert_int_eq(sl_region_cmd_recv(&a, lc, &out), 0);
+				ck_assert_int_eq(sl_msgq_recv(sl_region_cmd_ring(&a, o), &out),
+				                 -ENOENT);
+		ck_assert_int_eq(sl_msgq_recv(sl_region_cmd_ring(&a, lc), &out), 0);
 		ck_assert_msg(memcmp(&in, &out, sizeof in) == 0, "seed %u i %u", seed, i);
 		/* lcore (a) -> ctrl (b) */
 		fill_msg(&in, ~(seed + i));
-		ck_assert_int_eq(sl_region_event_send(&a, lc, &in), 0);
-		ck_assert_int_eq(sl_region_event_recv(&b, lc, &out), 0);
+		ck_assert_int_eq(sl_msgq_send(sl_region_event_ring(&a, lc), &in), 0);
+		ck_assert_int_eq(sl_msgq_recv(sl_region_event_ring(&b, lc), &out), 0);
 		ck_assert_msg(memcmp(&in, &out, sizeof in) == 0, "seed %u i %u", seed, i);
-		ck_assert_int_eq(sl_region_event_recv(&b, lc, &out), -ENOENT);
+		ck_assert_int_eq(sl_msgq_recv(sl_region_event_ring(&b, lc), &out), -ENOENT);
 	}
 	sl_region_close(&b);
 	sl_region_close(&a);
@@ -193,24 +194,24 @@ START_TEST(test_ring_full_is_enobufs)
 	uint32_t n = 0;
 	for (; n < SL_CMD_RING_DEPTH + 8; n++) {
 		m.corr = n;
-		if (sl_region_cmd_send(&a, 0, &m) != 0)
+		if (sl_msgq_send(sl_region_cmd_ring(&a, 0), &m) != 0)
 			break;
 	}
 	ck_assert_uint_eq(n, SL_CMD_RING_DEPTH - 1);
-	ck_assert_int_eq(sl_region_cmd_send(&a, 0, &m), -ENOBUFS);
+	ck_assert_int_eq(sl_msgq_send(sl_region_cmd_ring(&a, 0), &m), -ENOBUFS);
 	/* a full ring for lcore 0 leaves lcore 1 alone */
-	ck_assert_int_eq(sl_region_cmd_send(&a, 1, &m), 0);
+	ck_assert_int_eq(sl_msgq_send(sl_region_cmd_ring(&a, 1), &m), 0);
 	/* FIFO, and one recv makes room for one send */
-	ck_assert_int_eq(sl_region_cmd_recv(&a, 0, &m), 0);
+	ck_assert_int_eq(sl_msgq_recv(sl_region_cmd_ring(&a, 0), &m), 0);
 	ck_assert_uint_eq(m.corr, 0);
-	ck_assert_int_eq(sl_region_cmd_send(&a, 0, &m), 0);
-	ck_assert_int_eq(sl_region_cmd_send(&a, 0, &m), -ENOBUFS);
+	ck_assert_int_eq(sl_msgq_send(sl_region_cmd_ring(&a, 0), &m), 0);
+	ck_assert_int_eq(sl_msgq_send(sl_region_cmd_ring(&a, 0), &m), -ENOBUFS);
 
 	for (n = 0; n < SL_EVENT_RING_DEPTH + 8; n++)
-		if (sl_region_event_send(&a, 2, &m) != 0)
+		if (sl_msgq_send(sl_region_event_ring(&a, 2), &m) != 0)
 			break;
 	ck_assert_uint_eq(n, SL_EVENT_RING_DEPTH - 1);
-	ck_assert_int_eq(sl_region_event_send(&a, 2, &m), -ENOBUFS);
+	ck_assert_int_eq(sl_msgq_send(sl_region_event_ring(&a, 2), &m), -ENOBUFS);
 	sl_region_close(&a);
 }
 END_TEST
@@ -254,10 +255,11 @@ static int child_side(const char *path, const sl_msg_t *want)
 		return 12;
 	if (sl_region_life(&b) != SL_LIFE_READY)
 		return 13;
-	if (sl_region_cmd_recv(&b, 1, &got) != 0 || memcmp(&got, want, sizeof got) != 0)
+	if (sl_msgq_recv(sl_region_cmd_ring(&b, 1), &got) != 0 ||
+	    memcmp(&got, want, sizeof got) != 0)
 		return 14;
 	got.corr ^= 0xffff;
-	if (sl_region_event_send(&b, 1, &got) != 0)
+	if (sl_msgq_send(sl_region_event_ring(&b, 1), &got) != 0)
 		return 15;
 	sl_region_close(&b);
 	return 0;
@@ -272,7 +274,7 @@ START_TEST(test_open_from_forked_child)
 	ck_assert_int_eq(sl_region_life_advance(&a, SL_LIFE_READY), 0);
 	sl_msg_t m, back;
 	fill_msg(&m, 77);
-	ck_assert_int_eq(sl_region_cmd_send(&a, 1, &m), 0);
+	ck_assert_int_eq(sl_msgq_send(sl_region_cmd_ring(&a, 1), &m), 0);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -284,7 +286,7 @@ START_TEST(test_open_from_forked_child)
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFEXITED(st));
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
-	ck_assert_int_eq(sl_region_event_recv(&a, 1, &back), 0);
+	ck_assert_int_eq(sl_msgq_recv(sl_region_event_ring(&a, 1), &back), 0);
 	m.corr ^= 0xffff;
 	ck_assert_int_eq(memcmp(&m, &back, sizeof m), 0);
 	/* the child's close (not the creator) left the file in place */
@@ -850,8 +852,8 @@ START_TEST(test_works_on_hugetlbfs)
 			ck_assert_int_eq(sl_region_open(&b, path), 0);
 			sl_msg_t m, out;
 			fill_msg(&m, 5);
-			ck_assert_int_eq(sl_region_cmd_send(&b, 0, &m), 0);
-			ck_assert_int_eq(sl_region_cmd_recv(&a, 0, &out), 0);
+			ck_assert_int_eq(sl_msgq_send(sl_region_cmd_ring(&b, 0), &m), 0);
+			ck_assert_int_eq(sl_msgq_recv(sl_region_cmd_ring(&a, 0), &out), 0);
 			ck_assert_int_eq(memcmp(&m, &out, sizeof m), 0);
 			sl_region_close(&b);
 			sl_region_close(&a);
