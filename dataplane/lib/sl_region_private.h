@@ -18,9 +18,9 @@
 #define SL_REGION_PRIVATE_H
 
 #define SL_REGION_MAGIC  0x534c524547494f4eULL /* "SLREGION" */
-#define SL_REGION_LAYOUT 6u                    /* 6: message rings carry their own header (sl_msgq) */
-#define SL_REGION_ALIGN  128u                  /* >= RTE_CACHE_LINE_SIZE on every target */
-#define SL_REGION_PAGE   4096u                 /* page size on tmpfs (/dev/shm) */
-#define SL_REGION_MODE   0660 /* dp and ctrl may run as different users of one group */
+#define SL_REGION_LAYOUT 6u    /* 6: message rings carry their own header (sl_msgq) */
+#define SL_REGION_ALIGN  128u  /* >= RTE_CACHE_LINE_SIZE on every target */
+#define SL_REGION_PAGE   4096u /* page size on tmpfs (/dev/shm) */
+#define SL_REGION_MODE   0660  /* dp and ctrl may run as different users of one group */
 
 #endif /* SL_REGION_PRIVATE_H */
