@@ -31,7 +31,7 @@ typedef struct {
 	uint8_t prefix_len;
 	uint32_t gateway;       /* gateway = a.b.c.d, 0 if none */
 	uint16_t udp_port;      /* udp_port = ... default 9747 */
-	uint32_t idle_sleep_us; /* idle_sleep_us = ... default 0 (busy poll) */
+	uint32_t idle_sleep_us; /* idle_sleep_us = ... default 0 (busy poll); once idle this long */
 	uint32_t keepalive_ms;  /* keepalive_ms = 10..60000, default 1000: PING interval */
 	uint32_t hello_rate;    /* hello_rate = 1..100000 HELLOs/s per source, default 10 */
 	uint32_t hello_burst;   /* hello_burst = 1..100000, default 20 */
