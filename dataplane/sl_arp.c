@@ -64,20 +64,27 @@ void sl_arp_request(sl_lcore_t *lc, uint32_t ip)
 	sl_lcore_tx(lc, m);
 }
 
-bool sl_arp_resolved(const sl_lcore_t *lc, uint32_t dst_ip)
+/* sl_arp_hop_mac: dst_ip's next hop into *hop (0: no route) and 1 with
+ *mac filled when that hop is resolved, else 0. */
+static int sl_arp_hop_mac(const sl_lcore_t *lc, uint32_t dst_ip, uint32_t *hop, sl_mac_t *mac)
 {
 	const sl_dp_t *dp = lc->dp;
-	uint32_t hop = sl_neigh_next_hop(dp->ipv4, dp->cfg.prefix_len, dp->gateway, dst_ip);
+	*hop = sl_neigh_next_hop(dp->ipv4, dp->cfg.prefix_len, dp->gateway, dst_ip);
+	return *hop != 0 && sl_neigh_lookup(&lc->neigh, *hop, mac);
+}
+
+bool sl_arp_resolved(const sl_lcore_t *lc, uint32_t dst_ip)
+{
+	uint32_t hop;
 	sl_mac_t mac;
-	return hop != 0 && sl_neigh_lookup(&lc->neigh, hop, &mac);
+	return sl_arp_hop_mac(lc, dst_ip, &hop, &mac) != 0;
 }
 
 int sl_arp_send_ipv4(sl_lcore_t *lc, struct rte_mbuf *m, uint32_t dst_ip)
 {
-	const sl_dp_t *dp = lc->dp;
-	uint32_t hop = sl_neigh_next_hop(dp->ipv4, dp->cfg.prefix_len, dp->gateway, dst_ip);
+	uint32_t hop;
 	sl_mac_t mac;
-	if (SL_UNLIKELY(!sl_neigh_lookup(&lc->neigh, hop, &mac))) {
+	if (SL_UNLIKELY(!sl_arp_hop_mac(lc, dst_ip, &hop, &mac))) {
 		sl_lcore_drop(lc, m, SL_DROP_NEIGH_UNRESOLVED);
 		if (hop != 0 && sl_neigh_want_request(&lc->neigh, hop, lc->now_ns))
 			sl_arp_request(lc, hop);

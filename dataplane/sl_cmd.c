@@ -64,7 +64,7 @@ void sl_cmd_phase(sl_lcore_t *lc)
 {
 	sl_msg_t m;
 	for (uint32_t i = 0; i < SL_CMD_DRAIN_MAX; i++) {
-		if (sl_msgq_recv(sl_region_cmd_ring(&lc->dp->region, lc->idx), &m) != 0)
+		if (sl_msgq_recv(lc->cmd_ring, &m) != 0)
 			return;
 		SL_CNT_ADD(&lc->cnt->cmds_rx, 1);
 		lc->work++;

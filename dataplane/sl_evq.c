@@ -45,7 +45,6 @@ int sl_evq_init(sl_evq_t *q, const sl_region_t *region, uint32_t lcore, sl_lcore
 		return -1;
 	}
 	memset(q, 0, sizeof *q);
-	q->region = region;
 	q->lcore = lcore;
 	q->ring = sl_region_event_ring(region, lcore);
 	q->cnt = cnt;

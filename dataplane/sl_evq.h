@@ -90,7 +90,6 @@ typedef struct {
 } sl_evq_rec_t;
 
 typedef struct {
-	const sl_region_t *region;
 	struct rte_ring *ring; /* the lcore's event ring (sl_msgq), joined at init */
 	uint32_t lcore;        /* whose event ring */
 	sl_lcore_cnt_t *cnt;   /* the lcore's counters */

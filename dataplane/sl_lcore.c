@@ -14,6 +14,7 @@ int sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, 
 	lc->is_main = is_main;
 	lc->blk = sl_region_lcore(&dp->region, idx);
 	lc->cnt = &lc->blk->cnt;
+	lc->cmd_ring = sl_region_cmd_ring(&dp->region, idx);
 	sl_neigh_init(&lc->neigh);
 	atomic_store_explicit(&lc->blk->lcore_id, lcore_id, memory_order_relaxed);
 	return 0;

@@ -32,14 +32,15 @@ typedef struct sl_lcore {
 	sl_dp_t *dp;
 	sl_lcore_cnt_t *cnt; /* region block `idx`: owner this lcore */
 	sl_region_lcore_t *blk;
-	uint32_t idx;           /* worker index = queue id = region block */
-	uint32_t lcore_id;      /* DPDK lcore id */
-	bool is_main;           /* runs the heartbeat and the stop decision */
-	uint64_t now_ns;        /* sl_now_ns() at the start of the cycle */
-	uint32_t budget_left;   /* routine invocations left this cycle */
-	uint32_t work;          /* things done this cycle; 0 = idle cycle */
-	uint64_t idle_since_ns; /* start of the current run of idle cycles (0: none) */
-	uint16_t rx_n, rx_pos;  /* rx[rx_pos..rx_n) wait for budget */
+	struct rte_ring *cmd_ring; /* ctrl -> this lcore (sl_msgq; the consumer) */
+	uint32_t idx;              /* worker index = queue id = region block */
+	uint32_t lcore_id;         /* DPDK lcore id */
+	bool is_main;              /* runs the heartbeat and the stop decision */
+	uint64_t now_ns;           /* sl_now_ns() at the start of the cycle */
+	uint32_t budget_left;      /* routine invocations left this cycle */
+	uint32_t work;             /* things done this cycle; 0 = idle cycle */
+	uint64_t idle_since_ns;    /* start of the current run of idle cycles (0: none) */
+	uint16_t rx_n, rx_pos;     /* rx[rx_pos..rx_n) wait for budget */
 	uint16_t tx_n;
 	struct rte_mbuf *rx[SL_RX_GATHER];
 	struct rte_mbuf *tx[SL_TX_BUF];
