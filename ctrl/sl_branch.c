@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_expect.h"
 #include "sl_log.h"
 #include "sl_sha256d.h"
 #include "sl_wire.h"
@@ -30,9 +31,8 @@ struct sl_branch {
 	uint32_t no_progress;
 	uint64_t deadline; /* of the whole fetch */
 
-	uint64_t a_corr; /* the attempt; 0 none */
-	uint32_t a_start, a_count, a_next0;
-	uint64_t a_deadline;
+	sl_expect_tab_t *att; /* the attempt: one expectation (ordered corrs) */
+	uint32_t a_next0;     /* next when it was sent */
 	uint64_t corr_seq;
 
 	want_t q[SL_BRANCH_QUEUE];
@@ -44,11 +44,24 @@ static void start(sl_branch_t *b, const want_t *w, uint64_t now);
 
 /* ---- endings ---------------------------------------------------------------- */
 
+/* attempt: the open attempt, or NULL. */
+static sl_expect_t *attempt(const sl_branch_t *b)
+{
+	return b->att->e[0].corr != 0 ? &b->att->e[0] : NULL;
+}
+
+/* attempt_end closes the open attempt, if any; its answers are late. */
+static void attempt_end(sl_branch_t *b)
+{
+	if (attempt(b) != NULL)
+		sl_expect_end(b->att, attempt(b), true);
+}
+
 /* finish ends the fetch and starts the next queued one. */
 static void finish(sl_branch_t *b, uint64_t now)
 {
 	b->phase = PH_IDLE;
-	b->a_corr = 0;
+	attempt_end(b);
 	if (b->qn == 0)
 		return;
 	want_t w = b->q[0];
@@ -122,11 +135,9 @@ static void send_attempt(sl_branch_t *b, uint32_t from, uint32_t count, const ui
 	                    .start = from,
 	                    .corr = SL_FETCH_CORR_BIT | ++b->corr_seq};
 	memcpy(f.anchor, anchor, 32);
-	b->a_corr = f.corr;
-	b->a_start = from;
-	b->a_count = count;
+	attempt_end(b);
+	sl_expect_issue(b->att, f.corr, from, count, now); /* fresh corr, count <= 2000 */
 	b->a_next0 = b->next;
-	b->a_deadline = now + SL_BRANCH_ATTEMPT_NS;
 	b->cnt.attempts++;
 	if (b->o.send(b->o.ctx, b->sess, b->gen, &f) != 0)
 		give_up(b, "the peer's routine cannot take the request", now);
@@ -243,7 +254,7 @@ static void fetch_done(sl_branch_t *b, uint16_t reason, uint64_t now)
 
 static void attempt_done(sl_branch_t *b, uint16_t reason, uint64_t now)
 {
-	b->a_corr = 0;
+	attempt_end(b);
 	if (b->phase == PH_LOCATE)
 		locate_done(b, reason, now);
 	else
@@ -279,7 +290,14 @@ sl_branch_t *sl_branch_new(const sl_branch_opts_t *o)
 	b->o = *o;
 	b->hdrs = malloc((size_t)SL_BRANCH_MAX * HS);
 	b->have = calloc(SL_BRANCH_MAX, 1);
-	if (SL_UNLIKELY(b->hdrs == NULL || b->have == NULL)) {
+	/* an attempt ends at its deadline whatever came of it */
+	static const sl_expect_limits_t lim = {.quiet_ns = SL_BRANCH_ATTEMPT_NS,
+	                                       .noanswer_ns = SL_BRANCH_ATTEMPT_NS,
+	                                       .stale_ns = SL_BRANCH_ATTEMPT_NS};
+	void *att = malloc(sl_expect_footprint(1));
+	b->att = sl_expect_init(att, 1, true, &lim);
+	if (SL_UNLIKELY(b->hdrs == NULL || b->have == NULL || b->att == NULL)) {
+		free(att);
 		sl_branch_delete(b);
 		return NULL;
 	}
@@ -292,6 +310,7 @@ void sl_branch_delete(sl_branch_t *b)
 		return;
 	free(b->hdrs);
 	free(b->have);
+	free(b->att);
 	free(b);
 }
 
@@ -317,41 +336,53 @@ void sl_branch_fork(sl_branch_t *b, uint32_t sess, uint32_t gen, uint32_t peer_t
 	b->q[b->qn++] = w;
 }
 
-static bool mine(const sl_branch_t *b, uint32_t sess, uint32_t gen, uint64_t corr)
+/* mine: an answer from the peer of the running fetch (any attempt). */
+static bool mine(const sl_branch_t *b, uint32_t sess, uint32_t gen)
 {
-	return b->phase != PH_IDLE && b->a_corr != 0 && corr == b->a_corr && sess == b->sess &&
-	       gen == b->gen;
+	return b->phase != PH_IDLE && sess == b->sess && gen == b->gen;
 }
 
 void sl_branch_on_headers(sl_branch_t *b, uint32_t sess, uint32_t gen, uint64_t corr,
                           const sl_evt_headers_t *e, uint64_t now_ns)
 {
-	if (!mine(b, sess, gen, corr)) {
+	uint32_t n = SL_MIN((uint32_t)e->n, (uint32_t)SL_EVT_HEADERS_MAX);
+	sl_expect_t *a = NULL;
+	sl_expect_reason_t r = mine(b, sess, gen)
+	                           ? sl_expect_check(b->att, corr, e->start, n, now_ns, &a)
+	                           : SL_EXPECT_UNSOLICITED;
+	if (r == SL_EXPECT_EXPIRED) { /* deadlines before completions */
 		b->cnt.late++;
+		attempt_done(b, SL_FETCH_END_SHORT, now_ns);
 		return;
 	}
-	uint32_t n = SL_MIN((uint32_t)e->n, (uint32_t)SL_EVT_HEADERS_MAX);
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t h = (uint64_t)e->start + i;
-		if (h < b->a_start || h >= (uint64_t)b->a_start + b->a_count)
-			continue; /* the routine checked this; keep the buffer safe anyway */
-		memcpy(b->hdrs + (size_t)(h - b->base) * HS, e->hdr[i], HS);
-		b->have[h - b->base] = 1;
+	if (r != SL_EXPECT_OK && r != SL_EXPECT_DUP) {
+		b->cnt.late++; /* another attempt's, another peer's, or outside it */
+		return;
 	}
-	while (b->next < b->a_start + b->a_count && b->have[b->next - b->base])
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(b->hdrs + (size_t)(e->start + i - b->base) * HS, e->hdr[i], HS);
+		b->have[e->start + i - b->base] = 1;
+	}
+	sl_expect_credit(a, e->start, n, now_ns);
+	while (b->next < a->start + a->len && b->have[b->next - b->base])
 		b->next++;
-	if (b->next >= b->a_start + b->a_count)
+	if (sl_expect_done(a))
 		attempt_done(b, 0, now_ns);
 }
 
 void sl_branch_on_end(sl_branch_t *b, uint32_t sess, uint32_t gen, uint64_t corr,
                       const sl_evt_fetch_end_t *e, uint64_t now_ns)
 {
-	if (!mine(b, sess, gen, corr)) {
+	sl_expect_t *a = NULL;
+	sl_expect_reason_t r = mine(b, sess, gen)
+	                           ? sl_expect_check(b->att, corr, e->start, 0, now_ns, &a)
+	                           : SL_EXPECT_UNSOLICITED;
+	if (r == SL_EXPECT_OK)
+		attempt_done(b, e->reason, now_ns);
+	else if (r == SL_EXPECT_EXPIRED) /* deadlines before completions */
+		attempt_done(b, SL_FETCH_END_SHORT, now_ns);
+	if (r != SL_EXPECT_OK)
 		b->cnt.late++;
-		return;
-	}
-	attempt_done(b, e->reason, now_ns);
 }
 
 void sl_branch_session_down(sl_branch_t *b, uint32_t sess, uint32_t gen, uint64_t now_ns)
@@ -371,7 +402,8 @@ void sl_branch_tick(sl_branch_t *b, uint64_t now_ns)
 		return;
 	if (now_ns > b->deadline)
 		give_up(b, "deadline", now_ns);
-	else if (b->a_corr != 0 && now_ns > b->a_deadline)
+	else if (attempt(b) != NULL &&
+	         sl_expect_due(b->att, attempt(b), now_ns) != SL_EXPECT_DUE_OPEN)
 		attempt_done(b, SL_FETCH_END_SHORT, now_ns);
 }
 

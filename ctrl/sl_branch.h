@@ -18,11 +18,16 @@
              fetch ends: the pull gets the rest).
      fetch   ask for the rest of the branch from its last header (anchor =
              that hash) up to the peer's tip, at most SL_BRANCH_MAX headers.
+   Each attempt is one expectation (sl_expect.h, the table the routine
+   keeps its own requests in): an answer is judged by sl_expect_check.
    An attempt ends when all its heights came, on FETCH_END, or at its
-   deadline (SL_BRANCH_ATTEMPT_NS); a partial answer goes on from where it
-   stopped; SL_BRANCH_TRIES attempts in a row without progress, the peer
-   going down, or the fetch's deadline (SL_BRANCH_DEADLINE_NS) give up.
-   Answers of other attempts are ignored (counted late).
+   deadline (SL_BRANCH_ATTEMPT_NS) — an answer found past the deadline
+   ends it as the deadline would have (deadlines before completions); a
+   partial answer goes on from where it stopped; SL_BRANCH_TRIES attempts
+   in a row without progress, the peer going down, or the fetch's deadline
+   (SL_BRANCH_DEADLINE_NS) give up.  Answers of other attempts, peers or
+   generations, and heights outside the attempt, are ignored (counted
+   late).
 
    The branch is then judged without touching the store
    (sl_chainstore_branch_check: chain rules from the fork, chainwork of

@@ -94,7 +94,13 @@ typedef enum {
 	X(hs_busy_rx, "hs_busy_rx")         /* NOT_FOUND(BUSY) to our pull: window halved, held */ \
 	X(hs_headers_rx, "hs_headers_rx")   /* headers accepted from HEADERS answers */            \
 	X(hs_invalid, "hs_invalid")         /* HEADERS batches refused (range, PoW, link) */       \
-	X(hs_late_drop, "hs_late_drop")     /* late answers of dropped expectations */             \
+	/* answer frames (HEADERS, NOT_FOUND) by sl_expect_check's reason, in its order */         \
+	X(hs_answer_ok, "hs_answer_ok")           /* open, in time, some heights new */            \
+	X(hs_answer_dup, "hs_answer_dup")         /* open, in time, nothing new */                 \
+	X(hs_answer_late, "hs_answer_late")       /* for an expectation this session ended */      \
+	X(hs_answer_expired, "hs_answer_expired") /* past its deadline: ended, not credited */     \
+	X(hs_answer_unsolicited, "hs_answer_unsolicited") /* for nothing this session asked */     \
+	X(hs_answer_outside, "hs_answer_outside") /* heights outside the request: BAD_DATA */      \
 	X(routine_faults, "routine_faults") /* sessions ended by a routine-invariant fault */      \
 	X(hs_partial, "hs_partial")         /* answers ended with heights missing (LAST, quiet) */ \
 	X(hs_new_block_rx, "hs_new_block_rx")   /* NEW_BLOCK accepted from peers (PoW ok) */       \

@@ -3,25 +3,62 @@
 
 #include <string.h>
 
-static const char *const sl_expect_names[SL_EXPECT_REASON_CNT] = {"ok", "dup", "late",
-                                                                  "unsolicited", "outside"};
+#define SL_EXPECT_REASON_NAME(e, s) s,
+static const char *const sl_expect_names[SL_EXPECT_REASON_CNT] = {
+    SL_EXPECT_REASON_LIST(SL_EXPECT_REASON_NAME)};
+#undef SL_EXPECT_REASON_NAME
 
 const char *sl_expect_reason_str(sl_expect_reason_t r)
 {
 	return (unsigned)r < SL_EXPECT_REASON_CNT ? sl_expect_names[r] : "?";
 }
 
-void sl_expect_init(sl_expect_tab_t *t)
+size_t sl_expect_footprint(uint32_t cap)
 {
-	memset(t, 0, sizeof *t);
+	if (cap == 0 || cap > SL_EXPECT_CAP_MAX)
+		return 0;
+	return sizeof(sl_expect_tab_t) + (size_t)cap * sizeof(sl_expect_t);
 }
 
-sl_expect_t *sl_expect_issue(sl_expect_tab_t *t, uint64_t corr, uint32_t start, uint32_t len)
+sl_expect_tab_t *sl_expect_init(void *mem, uint32_t cap, bool ordered,
+                                const sl_expect_limits_t *lim)
 {
-	if (corr == 0 || corr <= t->corr_hi || len == 0 || len > SL_EXPECT_LEN_MAX ||
-	    t->n == SL_EXPECT_MAX)
+	size_t sz = sl_expect_footprint(cap);
+	if (mem == NULL || sz == 0 || lim == NULL)
 		return NULL;
-	for (uint32_t i = 0; i < SL_EXPECT_MAX; i++) {
+	sl_expect_tab_t *t = mem;
+	memset(t, 0, sz);
+	t->cap = cap;
+	t->ordered = ordered;
+	t->lim = *lim;
+	return t;
+}
+
+void sl_expect_reset(sl_expect_tab_t *t)
+{
+	uint32_t cap = t->cap, ordered = t->ordered;
+	sl_expect_limits_t lim = t->lim;
+	memset(t, 0, sl_expect_footprint(cap));
+	t->cap = cap;
+	t->ordered = ordered;
+	t->lim = lim;
+}
+
+sl_expect_t *sl_expect_find(sl_expect_tab_t *t, uint64_t corr)
+{
+	for (uint32_t i = 0; corr != 0 && i < t->cap; i++)
+		if (t->e[i].corr == corr)
+			return &t->e[i];
+	return NULL;
+}
+
+sl_expect_t *sl_expect_issue(sl_expect_tab_t *t, uint64_t corr, uint32_t start, uint32_t len,
+                             uint64_t now_ns)
+{
+	if (corr == 0 || len == 0 || len > SL_EXPECT_LEN_MAX || t->n == t->cap ||
+	    (t->ordered ? corr <= t->corr_hi : sl_expect_find(t, corr) != NULL))
+		return NULL;
+	for (uint32_t i = 0; i < t->cap; i++) {
 		sl_expect_t *e = &t->e[i];
 		if (e->corr != 0)
 			continue;
@@ -29,18 +66,12 @@ sl_expect_t *sl_expect_issue(sl_expect_tab_t *t, uint64_t corr, uint32_t start, 
 		e->corr = corr;
 		e->start = start;
 		e->len = len;
-		t->corr_hi = corr;
+		e->sent_ns = now_ns;
+		if (corr > t->corr_hi)
+			t->corr_hi = corr;
 		t->n++;
 		return e;
 	}
-	return NULL;
-}
-
-sl_expect_t *sl_expect_find(sl_expect_tab_t *t, uint64_t corr)
-{
-	for (uint32_t i = 0; corr != 0 && i < SL_EXPECT_MAX; i++)
-		if (t->e[i].corr == corr)
-			return &t->e[i];
 	return NULL;
 }
 
@@ -56,6 +87,17 @@ void sl_expect_end(sl_expect_tab_t *t, sl_expect_t *e, bool late)
 	t->n--;
 }
 
+sl_expect_due_t sl_expect_due(const sl_expect_tab_t *t, const sl_expect_t *e, uint64_t now_ns)
+{
+	if (e->last_ns != 0 && now_ns - e->last_ns > t->lim.quiet_ns)
+		return SL_EXPECT_DUE_QUIET;
+	if (e->last_ns == 0 && now_ns - e->sent_ns > t->lim.noanswer_ns)
+		return SL_EXPECT_DUE_NOANSWER;
+	if (now_ns - e->sent_ns > t->lim.stale_ns)
+		return SL_EXPECT_DUE_STALE;
+	return SL_EXPECT_DUE_OPEN;
+}
+
 /* sl_expect_was_ours: corr was issued by this table and is not open. */
 static bool sl_expect_was_ours(const sl_expect_tab_t *t, uint64_t corr)
 {
@@ -64,18 +106,22 @@ static bool sl_expect_was_ours(const sl_expect_tab_t *t, uint64_t corr)
 	for (uint32_t i = 0; i < SL_EXPECT_LATE_MAX; i++)
 		if (t->late[i] == corr)
 			return true;
-	return corr <= t->corr_hi; /* ended earlier than the memory reaches */
+	return t->ordered && corr <= t->corr_hi; /* ended earlier than the memory reaches */
 }
 
 sl_expect_reason_t sl_expect_check(sl_expect_tab_t *t, uint64_t corr, uint32_t start, uint32_t n,
-                                   sl_expect_t **out)
+                                   uint64_t now_ns, sl_expect_t **out)
 {
 	sl_expect_t *e = sl_expect_find(t, corr);
 	*out = e;
 	if (e == NULL)
 		return sl_expect_was_ours(t, corr) ? SL_EXPECT_LATE : SL_EXPECT_UNSOLICITED;
+	if (sl_expect_due(t, e, now_ns) != SL_EXPECT_DUE_OPEN)
+		return SL_EXPECT_EXPIRED;
+	if (n == 0)
+		return SL_EXPECT_OK;
 	uint64_t end = (uint64_t)start + n;
-	if (start < e->start || end > (uint64_t)e->start + e->len || n == 0)
+	if (start < e->start || end > (uint64_t)e->start + e->len)
 		return SL_EXPECT_OUTSIDE;
 	for (uint32_t k = start - e->start; k < end - e->start; k++)
 		if ((e->bits[k >> 6] & (1ull << (k & 63))) == 0)
@@ -83,7 +129,7 @@ sl_expect_reason_t sl_expect_check(sl_expect_tab_t *t, uint64_t corr, uint32_t s
 	return SL_EXPECT_DUP;
 }
 
-uint32_t sl_expect_credit(sl_expect_t *e, uint32_t start, uint32_t n)
+uint32_t sl_expect_credit(sl_expect_t *e, uint32_t start, uint32_t n, uint64_t now_ns)
 {
 	uint32_t fresh = 0;
 	for (uint32_t k = start - e->start, end = k + n; k < end; k++) {
@@ -94,5 +140,34 @@ uint32_t sl_expect_credit(sl_expect_t *e, uint32_t start, uint32_t n)
 		}
 	}
 	e->got += fresh;
+	e->last_ns = now_ns;
 	return fresh;
+}
+
+sl_expect_t *sl_expect_overlap(sl_expect_tab_t *t, uint32_t start, uint32_t count)
+{
+	uint64_t hi = (uint64_t)start + count;
+	for (uint32_t i = 0; i < t->cap; i++) {
+		sl_expect_t *e = &t->e[i];
+		if (e->corr != 0 && e->start < hi && (uint64_t)e->start + e->len > start)
+			return e;
+	}
+	return NULL;
+}
+
+/* sl_expect_heard: when e was last heard from (its last frame, else sent). */
+static uint64_t sl_expect_heard(const sl_expect_t *e)
+{
+	return e->last_ns != 0 ? e->last_ns : e->sent_ns;
+}
+
+sl_expect_t *sl_expect_oldest(sl_expect_tab_t *t)
+{
+	sl_expect_t *old = NULL;
+	for (uint32_t i = 0; i < t->cap; i++) {
+		sl_expect_t *e = &t->e[i];
+		if (e->corr != 0 && (old == NULL || sl_expect_heard(e) < sl_expect_heard(old)))
+			old = e;
+	}
+	return old;
 }

@@ -104,8 +104,11 @@
 
 #define SL_WIRE_GET_HEADERS_MAX 2000 /* GET_HEADERS count 1..2000 */
 #define SL_WIRE_HEADERS_MAX     17   /* HEADERS n 1..17 */
-#define SL_WIRE_GET_PEERS_MAX   32   /* GET_PEERS max 1..32 */
-#define SL_WIRE_PEERS_MAX       32   /* PEERS n 0..32 */
+/* Most HEADERS frames one GET_HEADERS answer takes: ceil(2000 / 17). */
+#define SL_WIRE_REPLY_FRAMES_MAX                                                                   \
+	((SL_WIRE_GET_HEADERS_MAX + SL_WIRE_HEADERS_MAX - 1) / SL_WIRE_HEADERS_MAX)
+#define SL_WIRE_GET_PEERS_MAX 32 /* GET_PEERS max 1..32 */
+#define SL_WIRE_PEERS_MAX     32 /* PEERS n 0..32 */
 
 #define SL_WIRE_HEADERS_F_LAST 0x01u /* HEADERS flags bit0 */
 #define SL_WIRE_HEADERS_F_MASK SL_WIRE_HEADERS_F_LAST

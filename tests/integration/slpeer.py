@@ -380,6 +380,19 @@ def ok(msg):
     print("ok:", msg, flush=True)
 
 
+def stat_totals(stats, depth=2):
+    """The dataplane's counter totals (summed over lcores) in a `sluicectl
+    stats` answer: the first object holding a scalar rx_pkts."""
+    if isinstance(stats, dict):
+        if "rx_pkts" in stats and not isinstance(stats["rx_pkts"], (dict, list)):
+            return stats
+        for v in stats.values() if depth > 0 else ():
+            t = stat_totals(v, depth - 1)
+            if t is not None:
+                return t
+    return None
+
+
 def raise_nofile():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:

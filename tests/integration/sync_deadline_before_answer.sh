@@ -80,21 +80,13 @@ def send(corr, start, hdrs):
     return frames
 
 
-def find_totals(d, depth=2):
-    if isinstance(d, dict):
-        if "rx_pkts" in d and not isinstance(d["rx_pkts"], (dict, list)):
-            return d
-        for v in d.values() if depth > 0 else ():
-            t = find_totals(v, depth - 1)
-            if t is not None:
-                return t
-    return None
-
-
 def counters():
-    """The session's counters, plus the dataplane's hs_no_answer (per lcore)."""
+    """The session's counters, plus the dataplane's hs_no_answer and the
+    answers it found past their deadline (hs_answer_expired)."""
     c = dict(ctl("peer.show", "session=%d" % p.session)["counters"])
-    c["hs_no_answer"] = find_totals(ctl("stats"))["hs_no_answer"]
+    tot = sp.stat_totals(ctl("stats"))
+    c["hs_no_answer"] = tot["hs_no_answer"]
+    c["hs_answer_expired"] = tot["hs_answer_expired"]
     return c
 
 
@@ -128,10 +120,16 @@ while time.monotonic() < end and tip() < s2 + n2 - 1:
 t, cnt = tip(), counters()
 print("after the late answer (%d frames) and the prompt one: tip %d, counters %s" % (
     frames, t, {k: cnt.get(k) for k in ("hs_headers_rx", "hs_late_drop", "hs_no_answer",
-                                        "hs_req_tx")}))
+                                        "hs_answer_expired", "hs_req_tx")}))
 if cnt.get("hs_headers_rx", 0) != n2:
     fail("hs_headers_rx %d (want %d: the prompt answer only; the late one was credited?)" %
          (cnt.get("hs_headers_rx", 0), n2))
+# The first frame found the request past its deadline (EXPIRED: it ended
+# there, as the deadline phase would have); the rest came for an ended
+# request (LATE).
+if cnt.get("hs_answer_expired", 0) != 1:
+    fail("hs_answer_expired %d (want 1: the first late frame ends the request)" %
+         cnt.get("hs_answer_expired", 0))
 if cnt.get("hs_late_drop", 0) < frames or cnt.get("hs_no_answer", 0) < 1:
     fail("late answer: hs_late_drop %d (want >= %d frames), hs_no_answer %d (want >= 1)" %
          (cnt.get("hs_late_drop", 0), frames, cnt.get("hs_no_answer", 0)))

@@ -150,6 +150,13 @@ if cnt.get("hs_invalid", 0) != 3 or kinds.get("bad_data", 0) < 1 or \
     fail("peer.show after the refusals: counters %s kinds %s" % (cnt, kinds))
 ok("peer.show: hs_invalid 3, hs_late_drop %d, misbehavior bad_data %d, hs_req_tx %d" %
    (cnt["hs_late_drop"], kinds["bad_data"], cnt["hs_req_tx"]))
+# One counter per reason of the answer check (sl_expect_check).
+tot = sp.stat_totals(ctl("stats"))
+if tot.get("hs_answer_outside") != 1 or tot.get("hs_answer_late", 0) < 1 or \
+        tot.get("hs_answer_ok", 0) < 2 or tot.get("hs_answer_unsolicited") != 0:
+    fail("answers by reason: %s" % {k: v for k, v in tot.items() if k.startswith("hs_answer")})
+ok("answers by reason: outside 1, late %d, ok %d, unsolicited 0" %
+   (tot["hs_answer_late"], tot["hs_answer_ok"]))
 
 # NOT_FOUND: the next request waits the empty-retry delay (1 s).
 t_nf = time.monotonic()
@@ -188,7 +195,10 @@ p.send_msg("HEADERS", corr=secrets.randbits(62) | 1 << 62, start_height=1, flags
 g = p.recv(3.0, lambda f: f.get("msg") == "GOODBYE")
 if g is None or g["body"]["reason"] != 2:
     fail("unsolicited HEADERS: want GOODBYE(PROTOCOL), got %s" % sp.describe(g))
-ok("unsolicited HEADERS -> GOODBYE(PROTOCOL)")
+if sp.stat_totals(ctl("stats")).get("hs_answer_unsolicited") != 1:
+    fail("hs_answer_unsolicited %s (want 1)" %
+         sp.stat_totals(ctl("stats")).get("hs_answer_unsolicited"))
+ok("unsolicited HEADERS -> GOODBYE(PROTOCOL), hs_answer_unsolicited 1")
 time.sleep(0.5)
 rs = ctl("ranges")
 holds = sum(len(x.get("holders", [])) for x in rs)
