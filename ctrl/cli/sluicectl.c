@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@
 
 #include "sl_cfg.h"
 #include "sl_cmdtab.h"
+#include "sl_progress.h"
 #include "sl_time.h"
 
 enum { EXIT_OK = 0, EXIT_API = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_TIMEOUT = 4 };
@@ -334,44 +337,180 @@ typedef struct {
 	size_t len, cap;
 } cli_buf_t;
 
+/* cli_take_line moves a complete line of b into *out; false when b holds
+   none yet. */
+static bool cli_take_line(cli_buf_t *b, char **out)
+{
+	char *nl = b->len ? memchr(b->buf, '\n', b->len) : NULL;
+	if (nl == NULL)
+		return false;
+	size_t n = (size_t)(nl - b->buf);
+	*out = strndup(b->buf, n);
+	memmove(b->buf, nl + 1, b->len - n - 1);
+	b->len -= n + 1;
+	return true;
+}
+
+/* cli_fill reads what fd has into b without blocking: EXIT_OK (maybe
+   nothing was there), or the exit status of a closed / failed socket. */
+static int cli_fill(const cli_t *cli, int fd, cli_buf_t *b)
+{
+	if (b->cap - b->len < 4096) {
+		if (b->cap >= CLI_REPLY_MAX) {
+			fprintf(stderr, "sluicectl: reply over %u bytes\n", CLI_REPLY_MAX);
+			return EXIT_API;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 65536;
+		char *nb = realloc(b->buf, cap);
+		if (nb == NULL) {
+			fprintf(stderr, "sluicectl: out of memory reading the reply\n");
+			return EXIT_API;
+		}
+		b->buf = nb;
+		b->cap = cap;
+	}
+	ssize_t r = recv(fd, b->buf + b->len, b->cap - b->len, MSG_DONTWAIT);
+	if (r > 0)
+		b->len += (size_t)r;
+	else if (r == 0)
+		return cli_unreachable(cli->socket, "connection closed before a complete reply");
+	else if (errno != EAGAIN && errno != EINTR)
+		return cli_unreachable(cli->socket, strerror(errno));
+	return EXIT_OK;
+}
+
 static int cli_read_line(const cli_t *cli, int fd, cli_buf_t *b, char **out, uint64_t deadline)
 {
 	for (;;) {
-		char *nl = b->len ? memchr(b->buf, '\n', b->len) : NULL;
-		if (nl != NULL) {
-			size_t n = (size_t)(nl - b->buf);
-			*out = strndup(b->buf, n);
-			memmove(b->buf, nl + 1, b->len - n - 1);
-			b->len -= n + 1;
+		if (cli_take_line(b, out))
 			return EXIT_OK;
-		}
-		if (b->cap - b->len < 4096) {
-			if (b->cap >= CLI_REPLY_MAX) {
-				fprintf(stderr, "sluicectl: reply over %u bytes\n", CLI_REPLY_MAX);
-				return EXIT_API;
-			}
-			size_t cap = b->cap ? b->cap * 2 : 65536;
-			char *nb = realloc(b->buf, cap);
-			if (nb == NULL) {
-				fprintf(stderr, "sluicectl: out of memory reading the reply\n");
-				return EXIT_API;
-			}
-			b->buf = nb;
-			b->cap = cap;
-		}
-		ssize_t r = recv(fd, b->buf + b->len, b->cap - b->len, MSG_DONTWAIT);
-		if (r > 0) {
-			b->len += (size_t)r;
-			continue;
-		}
-		if (r == 0)
-			return cli_unreachable(cli->socket,
-			                       "connection closed before a complete reply");
-		if (errno != EAGAIN && errno != EINTR)
-			return cli_unreachable(cli->socket, strerror(errno));
-		if (!cli_wait(fd, POLLIN, deadline ? deadline : UINT64_MAX))
+		size_t had = b->len;
+		int rc = cli_fill(cli, fd, b);
+		if (rc != EXIT_OK)
+			return rc;
+		if (b->len == had && !cli_wait(fd, POLLIN, deadline ? deadline : UINT64_MAX))
 			return cli_timed_out(cli, "reply");
 	}
+}
+
+static json_int_t cli_int(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+/* ---- progress of a long operation ----------------------------------------- */
+
+/* While sync.start, header.import or header.export runs (waited for, not
+   --json), a second connection watches the `ops` and `sync` topics and the
+   progress is drawn on stderr (sl_progress.h).  The operation gets a tx
+   chosen here (unless --tx gave one) so its op_progress events are found. */
+typedef struct {
+	int fd; /* the watch connection, -1 none */
+	cli_buf_t b;
+	sl_progress_t p;
+} cli_prog_t;
+
+static bool cli_wants_progress(const cli_t *cli)
+{
+	int id = cli->cmd->id;
+	return !cli->json && !json_is_false(json_object_get(cli->args, "wait")) &&
+	       (id == SL_CMDTAB_SYNC_START || id == SL_CMDTAB_HEADER_IMPORT ||
+	        id == SL_CMDTAB_HEADER_EXPORT);
+}
+
+/* cli_mint_tx: a fresh operation id (JSON-safe: below 2^53). */
+static json_int_t cli_mint_tx(void)
+{
+	uint64_t r = 0;
+	if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+		r = sl_now_ns();
+	return (json_int_t)((r & ((1ull << 53) - 1)) | 1u);
+}
+
+/* cli_prog_open subscribes a second connection; without it (any failure)
+   the operation simply runs without a display. */
+static void cli_prog_open(cli_t *cli, cli_prog_t *pg, uint64_t deadline)
+{
+	static const char req[] =
+	    "{\"id\":2,\"cmd\":\"watch\",\"args\":{\"topics\":[\"ops\",\"sync\"]}}\n";
+	static const char *const label[] = {[SL_CMDTAB_SYNC_START] = "sync",
+	                                    [SL_CMDTAB_HEADER_IMPORT] = "import",
+	                                    [SL_CMDTAB_HEADER_EXPORT] = "export"};
+	struct winsize ws = {0};
+	bool tty = isatty(STDERR_FILENO) == 1;
+	if (tty)
+		ioctl(STDERR_FILENO, TIOCGWINSZ, &ws);
+	sl_progress_init(&pg->p, stderr, tty, ws.ws_col, label[cli->cmd->id], "headers");
+	pg->fd = cli_connect(cli, deadline);
+	char *ack = NULL;
+	if (pg->fd >= 0 && (cli_send(cli, pg->fd, req, sizeof req - 1, deadline) != EXIT_OK ||
+	                    cli_read_line(cli, pg->fd, &pg->b, &ack, deadline) != EXIT_OK)) {
+		close(pg->fd);
+		pg->fd = -1;
+	}
+	free(ack);
+	if (cli->tx == 0)
+		cli->tx = cli_mint_tx();
+}
+
+/* cli_prog_event feeds one watch line to the display. */
+static void cli_prog_event(const cli_t *cli, cli_prog_t *pg, const char *line)
+{
+	json_t *e = json_loads(line, 0, NULL);
+	const char *ev = json_string_value(json_object_get(e, "event"));
+	json_t *pr = json_object_get(e, "progress");
+	uint64_t now = sl_now_ns();
+	if (ev != NULL && strcmp(ev, "sync") == 0 && cli->cmd->id == SL_CMDTAB_SYNC_START &&
+	    json_is_integer(json_object_get(e, "target_height")))
+		sl_progress_update(&pg->p, (uint64_t)cli_int(e, "tip_height"),
+		                   (uint64_t)cli_int(e, "target_height"),
+		                   (double)cli_int(e, "headers_per_s"), now);
+	else if (ev != NULL && strcmp(ev, "ops") == 0 && cli_int(e, "tx") == cli->tx &&
+	         json_is_object(pr) && cli_int(pr, "total") > 0)
+		sl_progress_update(&pg->p, (uint64_t)cli_int(pr, "done"),
+		                   (uint64_t)cli_int(pr, "total"), -1, now);
+	json_decref(e);
+}
+
+/* cli_await reads the reply on fd, drawing progress from pg's watch
+   connection meanwhile. */
+static int cli_await(const cli_t *cli, int fd, cli_buf_t *b, char **reply, uint64_t deadline,
+                     cli_prog_t *pg)
+{
+	for (;;) {
+		if (cli_take_line(b, reply))
+			break;
+		uint64_t now = sl_now_ns();
+		if (now >= deadline) {
+			sl_progress_end(&pg->p, false);
+			return cli_timed_out(cli, "reply");
+		}
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+		                      {.fd = pg->fd, .events = POLLIN}};
+		int ms = (int)SL_MIN((deadline - now) / SL_NS_PER_MS + 1, 1000u);
+		if (poll(p, pg->fd >= 0 ? 2 : 1, ms) < 0 && errno != EINTR)
+			break;
+		int rc = (p[0].revents != 0) ? cli_fill(cli, fd, b) : EXIT_OK;
+		if (rc != EXIT_OK) {
+			sl_progress_end(&pg->p, false);
+			return rc;
+		}
+		char *line;
+		if (pg->fd >= 0 && p[1].revents != 0 && cli_fill(cli, pg->fd, &pg->b) != EXIT_OK) {
+			close(pg->fd); /* the display stops; the operation goes on */
+			pg->fd = -1;
+		}
+		while (cli_take_line(&pg->b, &line)) {
+			cli_prog_event(cli, pg, line);
+			free(line);
+		}
+	}
+	if (*reply == NULL) {
+		sl_progress_end(&pg->p, false);
+		return cli_read_line(cli, fd, b, reply, deadline);
+	}
+	sl_progress_end(&pg->p, strstr(*reply, "\"ok\":true") != NULL);
+	return EXIT_OK;
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -418,11 +557,6 @@ static void cli_print_kv(json_t *o)
 		putchar('\n');
 	}
 	json_decref(flat);
-}
-
-static json_int_t cli_int(json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
 }
 
 static void cli_print_stats(json_t *r)
@@ -669,9 +803,17 @@ static int cli_socket_from_config(cli_t *cli, sl_cfg_t *cfg)
 static int cli_run(cli_t *cli)
 {
 	uint64_t deadline = sl_now_ns() + (uint64_t)(cli->timeout_s * (double)SL_NS_PER_S);
+	cli_prog_t pg = {.fd = -1};
+	bool progress = cli_wants_progress(cli);
+	if (progress)
+		cli_prog_open(cli, &pg, sl_now_ns() + 2 * SL_NS_PER_S);
 	int fd = cli_connect(cli, deadline);
-	if (fd < 0)
+	if (fd < 0) {
+		if (pg.fd >= 0)
+			close(pg.fd);
+		free(pg.b.buf);
 		return -fd;
+	}
 	json_t *req =
 	    json_pack("{s:i, s:s, s:O}", "id", 1, "cmd", cli->cmd->name, "args", cli->args);
 	if (cli->tx != 0 && (cli->cmd->flags & SL_CMDTAB_F_OP) != 0)
@@ -694,7 +836,11 @@ static int cli_run(cli_t *cli)
 	cli_buf_t b = {0};
 	char *reply = NULL;
 	if (rc == EXIT_OK)
-		rc = cli_read_line(cli, fd, &b, &reply, deadline);
+		rc = progress ? cli_await(cli, fd, &b, &reply, deadline, &pg)
+		              : cli_read_line(cli, fd, &b, &reply, deadline);
+	if (pg.fd >= 0)
+		close(pg.fd);
+	free(pg.b.buf);
 	if (rc == EXIT_OK)
 		rc = cli_reply(cli, reply);
 	/* watch: the connection now streams events until it closes. */
