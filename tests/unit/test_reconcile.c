@@ -54,7 +54,7 @@ static uint32_t install(uint32_t slot, uint32_t gen)
 	p.peer_port = 9747;
 	p.remote_sid = 7;
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_session_install(tab, slot, &p, gen, &sid), SL_SESS_OK);
+	ck_assert_int_eq(sl_session_install(tab, slot, &p, gen, &sid), SL_SESSION_OK);
 	return sid;
 }
 

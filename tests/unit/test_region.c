@@ -609,7 +609,7 @@ START_TEST(test_session_tables_formatted_per_lcore)
 	sl_session_peer_t p = {
 	    .peer_ip = 0x0a000002, .peer_port = 9747, .streams = 3, .remote_sid = 77};
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_session_install(sl_region_sess(&a, 1), 5, &p, 9, &sid), SL_SESS_OK);
+	ck_assert_int_eq(sl_session_install(sl_region_sess(&a, 1), 5, &p, 9, &sid), SL_SESSION_OK);
 	sl_session_info_t info;
 	ck_assert_int_eq(sl_session_snapshot(sl_region_sess(&b, 1), 5, &info), 1);
 	ck_assert_uint_eq(info.sid, sid);
