@@ -10,7 +10,7 @@
 static void sl_connect_status(const sl_lcore_t *lc, uint32_t *height, uint8_t hash[32])
 {
 	sl_local_status_t st;
-	sl_region_status_read(&lc->dp->region, &st); /* zeroed when none */
+	sl_status_read(lc->dp->status, &st); /* zeroed when none */
 	*height = st.best_height;
 	memcpy(hash, st.best_hash, 32);
 }

@@ -280,6 +280,12 @@ static int sl_dp_region(void)
 	}
 	if (sl_region_create(&sl_dp.region, path, sl_dp.n_workers, sl_dp.cfg.instance) != 0)
 		return -1;
+	sl_dp.status = sl_status_join(sl_region_status_mem(&sl_dp.region));
+	sl_dp.pbook = sl_pbook_join(sl_region_pbook_mem(&sl_dp.region));
+	if (SL_UNLIKELY(sl_dp.status == NULL || sl_dp.pbook == NULL)) {
+		SL_ERR("region %s: the status or the peer book is not formatted", path);
+		return -1;
+	}
 	sl_region_hdr_t *h = sl_dp.region.hdr;
 	h->dp_ipv4 = sl_dp.ipv4;
 	h->dp_udp_port = sl_dp.udp_port;

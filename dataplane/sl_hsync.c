@@ -1121,7 +1121,7 @@ static void sl_hsync_start(sl_lcore_t *lc, struct sl_routine_peer *p, void *st)
 	if (sl_hsync_parked(lc, p))
 		return;
 	sl_local_status_t cur;
-	if (sl_region_status_read(&lc->dp->region, &cur) != 0)
+	if (sl_status_read(lc->dp->status, &cur) != 0)
 		sl_hsync_status_send(lc, p, &cur);
 }
 
@@ -1199,10 +1199,10 @@ static void sl_hsync_tick(sl_lcore_t *lc, struct sl_routine_peer *p, void *st)
 static void sl_hsync_status_push(sl_lcore_t *lc)
 {
 	sl_routine_t *rt = lc->rt;
-	uint64_t seq = atomic_load_explicit(&lc->dp->region.hdr->status_seq, memory_order_acquire);
+	uint64_t seq = sl_status_seq(lc->dp->status);
 	if (SL_LIKELY(seq == sl_hsync_g(lc)->seq_seen) || (seq & 1) != 0)
 		return;
-	if (sl_region_status_read(&lc->dp->region, &sl_hsync_g(lc)->local) == 0)
+	if (sl_status_read(lc->dp->status, &sl_hsync_g(lc)->local) == 0)
 		return; /* nothing consistent yet: next cycle */
 	sl_hsync_g(lc)->seq_seen = seq;
 	uint64_t ver = sl_hsync_g(lc)->local.version;

@@ -3,7 +3,8 @@
    (the DPDK primary), mapped by sluice-ctrl (no EAL).  Position independent:
    everything inside is reached by offsets from the base, never pointers.
 
-   Layout: header | per-lcore blocks | range table | published status.
+   Layout: header | per-lcore blocks | rings | range table | session tables |
+   command blocks | published status | peer book (sl_region_private.h).
    Per-lcore block: counters (owner: that lcore), a command ring (ctrl ->
    lcore, single producer ctrl, single consumer the lcore) and an event ring
    (lcore -> ctrl, single producer the lcore, single consumer ctrl).  Rings
@@ -12,7 +13,7 @@
    Field owners (one writer each):
      life, dp_pid, dp_heartbeat_ns, n_lcores, dp identity  -> sluice-dp
      ctrl_pid, ctrl_heartbeat_ns, shutdown_req             -> sluice-ctrl
-     status (seqlock)                                      -> sluice-ctrl
+     the status and the peer book (seqlocks)               -> sluice-ctrl
      lcore[i].cnt                                          -> lcore i */
 #ifndef SL_REGION_H
 #define SL_REGION_H
@@ -36,36 +37,6 @@ typedef enum {
 /* sl_region_life_str: "registering" | "ready" | "shutting_down" | "?". */
 const char *sl_region_life_str(uint32_t life);
 
-/* Local chain status published by ctrl for the lcores (seqlock: `seq` odd
-   while a write is in progress; `version` moves on every publish). */
-typedef struct {
-	uint32_t best_height;
-	uint32_t finalized_height;
-	uint8_t best_hash[32];
-	uint8_t chainwork[32];
-	uint64_t version;
-} sl_local_status_t;
-
-/* The address book snapshot ctrl publishes for the dataplane to serve
-   GET_PEERS from (SPEC §6), seqlock like the status: `seq` odd while ctrl
-   rewrites it.  Entries are wire-ready (sl_wire_peer_t layout: ip, port,
-   flags, node_id, last_seen; host order). */
-#define SL_REGION_BOOK_MAX 32
-typedef struct {
-	uint32_t ipv4;
-	uint16_t port;
-	uint16_t flags;
-	uint8_t node_id[32];
-	uint32_t last_seen_unix;
-} sl_region_peer_t;
-
-typedef struct SL_CACHE_ALIGN {
-	_Atomic uint64_t seq;
-	uint32_t n;
-	uint32_t rsvd;
-	sl_region_peer_t peer[SL_REGION_BOOK_MAX];
-} sl_region_book_t;
-
 typedef struct SL_CACHE_ALIGN {
 	sl_lcore_cnt_t cnt;        /* owner: lcore */
 	uint64_t off_cmd_ring;     /* rte_ring, ctrl -> lcore */
@@ -85,10 +56,10 @@ typedef struct SL_CACHE_ALIGN {
 	uint32_t event_ring_depth;
 	uint64_t off_lcore[SL_MAX_LCORES];
 	uint64_t off_rangeq;
-	uint64_t off_status;
 	uint64_t off_sess[SL_MAX_LCORES]; /* sl_session_table_t, owner: lcore i */
 	uint64_t off_cmdq;                /* sl_cmdq blocks (sl_cmdq.h) */
-	uint64_t off_book;                /* sl_region_book_t, owner: ctrl */
+	uint64_t off_status;              /* sl_status (sl_status.h), owner: ctrl */
+	uint64_t off_pbook;               /* sl_pbook (sl_pbook.h), owner: ctrl */
 
 	/* owner: sluice-dp */
 	_Atomic uint32_t life;
@@ -109,10 +80,6 @@ typedef struct SL_CACHE_ALIGN {
 	_Atomic uint32_t ctrl_pid;
 	_Atomic uint32_t shutdown_req; /* ctrl asks dp to shut down */
 	_Atomic uint64_t ctrl_heartbeat_ns;
-
-	/* published local status, owner: sluice-ctrl */
-	_Atomic uint64_t status_seq;
-	sl_local_status_t status;
 } sl_region_hdr_t;
 
 /* Process-local handle (not in shared memory). */
@@ -174,10 +141,11 @@ void *sl_region_cmdq_mem(const sl_region_t *r);
 struct sl_cmdq;
 int sl_region_cmdq_join(const sl_region_t *r, struct sl_cmdq *q);
 
-/* Address book snapshot: publish (ctrl only) and read (any thread; returns
-   the number of entries copied, at most `max`). */
-void sl_region_book_publish(sl_region_t *r, const sl_region_peer_t *p, uint32_t n);
-uint32_t sl_region_book_read(const sl_region_t *r, sl_region_peer_t *out, uint32_t max);
+/* The published local status (sl_status.h) and the peer book (sl_pbook.h),
+   formatted by create; each process joins its own handle on this memory
+   once (sl_status_join, sl_pbook_join) and keeps it. */
+void *sl_region_status_mem(const sl_region_t *r);
+void *sl_region_pbook_mem(const sl_region_t *r);
 
 /* Lifecycle.  sl_region_life_advance moves the gate forward only (a
    backward move is refused, returns -1); release ordering, so everything
@@ -188,12 +156,5 @@ int sl_region_life_advance(sl_region_t *r, sl_life_t to);
 /* sl_region_dp_alive: the dataplane's pid exists and its heartbeat is
    younger than `max_age_ns`. */
 bool sl_region_dp_alive(const sl_region_t *r, uint64_t max_age_ns);
-
-/* Published local status (seqlock).  publish: ctrl only; bumps version.
-   read: any thread; retries while a write is in progress; returns the
-   version read (0: nothing published yet, or a writer died mid-publish and
-   no consistent record could be read; *out is then zeroed). */
-void sl_region_status_publish(sl_region_t *r, const sl_local_status_t *s);
-uint64_t sl_region_status_read(const sl_region_t *r, sl_local_status_t *out);
 
 #endif /* SL_REGION_H */

@@ -18,9 +18,11 @@
 #include <linux/magic.h>
 
 #include "sl_cmdq.h"
+#include "sl_pbook.h"
 #include "sl_rangeq.h"
 #include "sl_region.h"
 #include "sl_session.h"
+#include "sl_status.h"
 #include "sl_region_private.h"
 #include "sl_time.h"
 
@@ -479,112 +481,6 @@ START_TEST(test_dp_alive)
 }
 END_TEST
 
-START_TEST(test_status_version_moves)
-{
-	sl_region_t a, b;
-	const char *path = new_path("/dev/shm");
-	create_ok(&a, path);
-	ck_assert_int_eq(sl_region_open(&b, path), 0);
-	sl_local_status_t s, out;
-	ck_assert_uint_eq(sl_region_status_read(&b, &out), 0);
-	memset(&s, 0, sizeof s);
-	s.best_height = 100;
-	s.finalized_height = 90;
-	memset(s.best_hash, 0xab, sizeof s.best_hash);
-	s.version = 777; /* ignored: publish owns the version */
-	sl_region_status_publish(&a, &s);
-	ck_assert_uint_eq(sl_region_status_read(&b, &out), 1);
-	ck_assert_uint_eq(out.best_height, 100);
-	ck_assert_uint_eq(out.finalized_height, 90);
-	ck_assert_uint_eq(out.best_hash[31], 0xab);
-	sl_region_status_publish(&a, &s);
-	ck_assert_uint_eq(sl_region_status_read(&b, &out), 2);
-	ck_assert_uint_eq(atomic_load(&a.hdr->status_seq) & 1, 0);
-
-	/* a writer that died mid-publish left seq odd: readers give up with 0,
-	   the next publish recovers */
-	atomic_store(&a.hdr->status_seq, atomic_load(&a.hdr->status_seq) + 1);
-	ck_assert_uint_eq(sl_region_status_read(&b, &out), 0);
-	sl_region_status_publish(&a, &s);
-	ck_assert_uint_eq(sl_region_status_read(&b, &out), 3);
-	sl_region_close(&b);
-	sl_region_close(&a);
-}
-END_TEST
-
-typedef struct {
-	sl_region_t *r;
-	_Atomic int stop;
-	uint32_t published;
-} status_writer_t;
-
-static void *status_writer(void *arg)
-{
-	status_writer_t *w = arg;
-	sl_local_status_t s;
-	uint32_t i = 0;
-	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
-		i++;
-		s.best_height = i;
-		s.finalized_height = ~i;
-		memset(s.best_hash, (int)(i & 0xff), sizeof s.best_hash);
-		memset(s.chainwork, (int)((i >> 8) & 0xff), sizeof s.chainwork);
-		sl_region_status_publish(w->r, &s);
-	}
-	w->published = i;
-	return NULL;
-}
-
-/* status_consistent: the record is one publish of status_writer, version i. */
-static bool status_consistent(const sl_local_status_t *s, uint64_t v)
-{
-	if (v != s->version || s->best_height != v || s->finalized_height != ~s->best_height)
-		return false;
-	for (size_t i = 0; i < 32; i++)
-		if (s->best_hash[i] != (s->best_height & 0xff) ||
-		    s->chainwork[i] != ((s->best_height >> 8) & 0xff))
-			return false;
-	return true;
-}
-
-/* A writer thread publishes through one mapping while this thread reads
-   through another: >= 100k reads, none torn, versions never go back. */
-START_TEST(test_status_seqlock_never_torn)
-{
-	sl_region_t a, b;
-	const char *path = new_path("/dev/shm");
-	create_ok(&a, path);
-	ck_assert_int_eq(sl_region_open(&b, path), 0);
-	status_writer_t w = {.r = &a};
-	pthread_t t;
-	sl_local_status_t s;
-	ck_assert_int_eq(pthread_create(&t, NULL, status_writer, &w), 0);
-	while (sl_region_status_read(&b, &s) == 0)
-		; /* wait for the first publish */
-	uint64_t reads = 0, last = 0, changes = 0, torn = 0, back = 0;
-	while (reads < 100000 || (changes < 10000 && reads < 50000000)) {
-		uint64_t v = sl_region_status_read(&b, &s);
-		reads++;
-		torn += !status_consistent(&s, v);
-		back += v < last;
-		changes += v != last;
-		last = v;
-	}
-	atomic_store(&w.stop, 1);
-	pthread_join(t, NULL);
-	printf("test_status_seqlock_never_torn: %lu reads, %lu distinct versions, %u publishes\n",
-	       (unsigned long)reads, (unsigned long)changes, w.published);
-	ck_assert_uint_eq(torn, 0);
-	ck_assert_uint_eq(back, 0);
-	ck_assert_uint_ge(reads, 100000);
-	ck_assert_uint_ge(changes, 100); /* the writer really ran concurrently */
-	ck_assert_uint_eq(sl_region_status_read(&b, &s), w.published);
-	ck_assert(status_consistent(&s, w.published));
-	sl_region_close(&b);
-	sl_region_close(&a);
-}
-END_TEST
-
 /* Layout 2 on: per-lcore session tables, formatted at create, one per lcore,
    seen (and usable) through a second mapping. */
 START_TEST(test_session_tables_formatted_per_lcore)
@@ -649,8 +545,8 @@ START_TEST(test_cmdq_blocks_formatted_and_joinable)
 }
 END_TEST
 
-/* Negative: a region whose session table, command blocks or book offset is
-   broken is refused by open. */
+/* Negative: a region whose session table, command blocks, status or peer
+   book is misplaced, unformatted or deleted is refused by open. */
 START_TEST(test_open_rejects_broken_v2_blocks)
 {
 	sl_region_t a, b;
@@ -677,112 +573,25 @@ START_TEST(test_open_rejects_broken_v2_blocks)
 	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
 	h->off_cmdq = keep;
 
-	keep = h->off_book;
-	h->off_book = h->size - 64;
+	keep = h->off_pbook;
+	h->off_pbook = h->size - 64;
 	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
-	h->off_book = keep;
+	h->off_pbook = h->off_cmdq; /* in bounds, not a peer book */
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_pbook = keep;
+
+	keep = h->off_status;
+	h->off_status = h->off_pbook; /* in bounds, not a status */
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	h->off_status = keep;
+	ck_assert_ptr_eq(sl_status_delete(sl_region_status_mem(&a)), sl_region_status_mem(&a));
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO); /* deleted: refused */
+	ck_assert_ptr_nonnull(sl_status_new(sl_region_status_mem(&a)));
+	ck_assert_ptr_eq(sl_pbook_delete(sl_region_pbook_mem(&a)), sl_region_pbook_mem(&a));
+	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
+	ck_assert_ptr_nonnull(sl_pbook_new(sl_region_pbook_mem(&a)));
 
 	ck_assert_int_eq(sl_region_open(&b, path), 0);
-	sl_region_close(&b);
-	sl_region_close(&a);
-}
-END_TEST
-
-/* The book: empty at create; publish / read round trip through two
-   mappings; n is clamped to SL_REGION_BOOK_MAX and to the reader's max. */
-START_TEST(test_book_publish_read_and_bounds)
-{
-	sl_region_t a, b;
-	const char *path = new_path("/dev/shm");
-	create_ok(&a, path);
-	ck_assert_int_eq(sl_region_open(&b, path), 0);
-	sl_region_peer_t in[SL_REGION_BOOK_MAX + 4], out[SL_REGION_BOOK_MAX + 4];
-	ck_assert_uint_eq(sl_region_book_read(&b, out, SL_REGION_BOOK_MAX), 0);
-	for (uint32_t i = 0; i < SL_ARRAY_LEN(in); i++) {
-		memset(&in[i], 0, sizeof in[i]);
-		in[i].ipv4 = 0x0a000000u + i + 1;
-		in[i].port = (uint16_t)(9000 + i);
-		in[i].flags = (uint16_t)i;
-		memset(in[i].node_id, (int)i, sizeof in[i].node_id);
-		in[i].last_seen_unix = 1700000000u + i;
-	}
-	sl_region_book_publish(&a, in, 3);
-	memset(out, 0, sizeof out);
-	ck_assert_uint_eq(sl_region_book_read(&b, out, SL_REGION_BOOK_MAX), 3);
-	ck_assert_int_eq(memcmp(out, in, 3 * sizeof in[0]), 0);
-	ck_assert_uint_eq(sl_region_book_read(&b, out, 2), 2);
-	ck_assert_uint_eq(sl_region_book_read(&b, out, 0), 0);
-	sl_region_book_publish(&a, in, SL_ARRAY_LEN(in)); /* more than fits */
-	ck_assert_uint_eq(sl_region_book_read(&b, out, SL_ARRAY_LEN(out)), SL_REGION_BOOK_MAX);
-	ck_assert_int_eq(memcmp(out, in, SL_REGION_BOOK_MAX * sizeof in[0]), 0);
-	sl_region_book_publish(&a, in, 0);
-	ck_assert_uint_eq(sl_region_book_read(&b, out, SL_REGION_BOOK_MAX), 0);
-	sl_region_close(&b);
-	sl_region_close(&a);
-}
-END_TEST
-
-typedef struct {
-	sl_region_t *r;
-	_Atomic int stop;
-	uint32_t published;
-} book_writer_t;
-
-/* book_writer publishes i entries (1..32) each tagged with i. */
-static void *book_writer(void *arg)
-{
-	book_writer_t *w = arg;
-	sl_region_peer_t p[SL_REGION_BOOK_MAX];
-	uint32_t i = 0;
-	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
-		i++;
-		uint32_t n = 1 + i % SL_REGION_BOOK_MAX;
-		for (uint32_t k = 0; k < n; k++) {
-			p[k].ipv4 = i;
-			p[k].port = (uint16_t)n;
-			p[k].flags = (uint16_t)k;
-			memset(p[k].node_id, (int)(i & 0xff), sizeof p[k].node_id);
-			p[k].last_seen_unix = ~i;
-		}
-		sl_region_book_publish(w->r, p, n);
-	}
-	w->published = i;
-	return NULL;
-}
-
-/* A writer thread republishes the book while this thread reads it through
-   another mapping: no read mixes two publishes. */
-START_TEST(test_book_seqlock_never_torn)
-{
-	sl_region_t a, b;
-	const char *path = new_path("/dev/shm");
-	create_ok(&a, path);
-	ck_assert_int_eq(sl_region_open(&b, path), 0);
-	book_writer_t w = {.r = &a};
-	pthread_t t;
-	sl_region_peer_t p[SL_REGION_BOOK_MAX];
-	ck_assert_int_eq(pthread_create(&t, NULL, book_writer, &w), 0);
-	uint64_t reads = 0, torn = 0, changes = 0;
-	uint32_t last = 0;
-	while (reads < 100000 || (changes < 1000 && reads < 20000000)) {
-		uint32_t n = sl_region_book_read(&b, p, SL_REGION_BOOK_MAX);
-		reads++;
-		if (n == 0)
-			continue;
-		uint32_t tag = p[0].ipv4;
-		torn += n != 1 + tag % SL_REGION_BOOK_MAX;
-		for (uint32_t k = 0; k < n; k++)
-			torn += p[k].ipv4 != tag || p[k].port != n || p[k].flags != k ||
-			        p[k].node_id[31] != (tag & 0xff) || p[k].last_seen_unix != ~tag;
-		changes += tag != last;
-		last = tag;
-	}
-	atomic_store(&w.stop, 1);
-	pthread_join(t, NULL);
-	printf("test_book_seqlock_never_torn: %lu reads, %lu changes, %u publishes\n",
-	       (unsigned long)reads, (unsigned long)changes, w.published);
-	ck_assert_uint_eq(torn, 0);
-	ck_assert_uint_ge(changes, 100);
 	sl_region_close(&b);
 	sl_region_close(&a);
 }
@@ -891,14 +700,10 @@ static Suite *region_suite(void)
 	tcase_add_test(t, test_create_over_stale_replaces);
 	tcase_add_test(t, test_close_unlinks_for_creator_only);
 	tcase_add_test(t, test_dp_alive);
-	tcase_add_test(t, test_status_version_moves);
-	tcase_add_test(t, test_status_seqlock_never_torn);
 	tcase_add_test(t, test_works_on_hugetlbfs);
 	tcase_add_test(t, test_session_tables_formatted_per_lcore);
 	tcase_add_test(t, test_cmdq_blocks_formatted_and_joinable);
 	tcase_add_test(t, test_open_rejects_broken_v2_blocks);
-	tcase_add_test(t, test_book_publish_read_and_bounds);
-	tcase_add_test(t, test_book_seqlock_never_torn);
 	tcase_add_test(t, test_footprint_max_lcores);
 	suite_add_tcase(s, t);
 	return s;
