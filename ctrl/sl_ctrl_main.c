@@ -66,7 +66,8 @@ static void ctrl_on_attach(void *ctx, sl_region_t *r, bool attached, uint64_t no
 	sl_ctrl_t *c = ctx;
 	if (attached) {
 		sl_peermgr_attach(&c->pm, r, now_ns);
-		sl_chainstore_attach_status(c->chain, sl_status_join(sl_region_status_mem(r)));
+		sl_chainstore_attach_status(
+		    c->chain, sl_status_join(sl_region_obj(r, SL_REGION_OBJ_STATUS, 0)));
 		sl_sync_attach(&c->sync, r);
 	} else {
 		sl_sync_detach(&c->sync);

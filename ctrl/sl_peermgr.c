@@ -150,7 +150,7 @@ int sl_peermgr_attach(sl_peermgr_t *n, sl_region_t *r, uint64_t now_ns)
 	memcpy(h->node_id, n->node_id, 32);
 	memcpy(h->chain_id, n->chain_id, 32);
 	atomic_thread_fence(memory_order_release);
-	n->pbook = sl_pbook_join(sl_region_pbook_mem(r));
+	n->pbook = sl_pbook_join(sl_region_obj(r, SL_REGION_OBJ_PBOOK, 0));
 	if (SL_UNLIKELY(sl_peers_reset(&n->peers, h->n_lcores) != 0 ||
 	                sl_region_cmdq_join(r, &n->cmdq) != 0 || n->pbook == NULL)) {
 		SL_ERR("region %s: session tables, command blocks or peer book not usable; "

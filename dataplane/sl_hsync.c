@@ -1056,7 +1056,7 @@ static int sl_hsync_init(sl_lcore_t *lc, void *lst)
 	sl_hsync_lcore_t *g = lst;
 	const sl_cfg_t *cfg = &lc->dp->cfg;
 	g->profile = sl_chain_profile(cfg->profile);
-	g->q = sl_region_rangeq(&lc->dp->region);
+	g->q = sl_rangeq_join(sl_region_obj(&lc->dp->region, SL_REGION_OBJ_RANGEQ, 0));
 	g->inflight = SL_MIN(SL_MAX(cfg->inflight, 1u), (uint32_t)SL_INFLIGHT_MAX);
 	g->serve_rate = SL_MAX(cfg->serve_rate, 1u);
 	g->serve_burst = SL_MAX(cfg->serve_burst, 1u);

@@ -1,6 +1,6 @@
 /* sl_region.c — the shared control region (sl_region.h, layout in
-   sl_region_private.h).  No EAL: rte_ring_init formats rings in place and
-   the header-only rte_ring_*_elem calls move records. */
+   sl_region_private.h).  The region lays out, maps and validates; it
+   formats no object (the creator does, sl_dpregion.c).  No EAL. */
 #include "sl_region.h"
 #include "sl_region_private.h"
 
@@ -187,10 +187,13 @@ static size_t sl_region_page(int fd)
 	return SL_REGION_PAGE;
 }
 
-static int sl_region_format(sl_region_hdr_t *h, size_t size, uint32_t n, const char *instance)
+/* sl_region_header writes the header of a fresh (zero-filled) region: its
+   geometry, every object's offset, the dataplane's identity, life =
+   registering.  No object is formatted and no magic written: the creator
+   formats the objects at these offsets, then sl_region_mark_formatted. */
+static void sl_region_header(sl_region_hdr_t *h, size_t size, uint32_t n, const char *instance)
 {
 	sl_region_layout_t l;
-	struct rte_ring *rings[SL_MAX_LCORES];
 	sl_region_layout(n, &l);
 	h->layout_version = SL_REGION_LAYOUT;
 	h->hdr_size = sizeof(sl_region_hdr_t);
@@ -204,36 +207,16 @@ static int sl_region_format(sl_region_hdr_t *h, size_t size, uint32_t n, const c
 		h->off_lcore[i] = l.lcore[i];
 		lc->off_cmd_ring = l.cmd[i];
 		lc->off_event_ring = l.evt[i];
-		rings[i] = sl_msgq_new((char *)h + l.cmd[i], SL_CMD_RING_DEPTH);
-		if (rings[i] == NULL ||
-		    sl_msgq_new((char *)h + l.evt[i], SL_EVENT_RING_DEPTH) == NULL)
-			return -EINVAL;
+		h->off_sess[i] = l.sess[i];
 	}
 	h->off_rangeq = l.rangeq;
-	if (sl_rangeq_new((char *)h + l.rangeq, SL_RANGE_WINDOW, SL_RANGE_LEN, SL_FANOUT) == NULL)
-		return -EINVAL;
-	for (uint32_t i = 0; i < n; i++) {
-		h->off_sess[i] = l.sess[i];
-		if (sl_session_table_new((char *)h + l.sess[i], i) == NULL)
-			return -EINVAL;
-	}
-	/* The command blocks carry their records on the rings formatted above. */
-	sl_cmdq_t q;
 	h->off_cmdq = l.cmdq;
-	if (sl_cmdq_new(&q, (char *)h + l.cmdq, n, rings, n) != 0)
-		return -EINVAL;
 	h->off_status = l.status;
 	h->off_pbook = l.pbook;
-	if (sl_status_new((char *)h + l.status) == NULL ||
-	    sl_pbook_new((char *)h + l.pbook) == NULL)
-		return -EINVAL;
 	snprintf(h->instance, sizeof h->instance, "%s", instance);
 	atomic_store_explicit(&h->life, SL_LIFE_REGISTERING, memory_order_relaxed);
 	atomic_store_explicit(&h->dp_pid, (uint32_t)getpid(), memory_order_relaxed);
 	atomic_store_explicit(&h->dp_heartbeat_ns, sl_now_ns(), memory_order_relaxed);
-	/* Everything above is visible to whoever sees the magic. */
-	__atomic_store_n(&h->magic, SL_REGION_MAGIC, __ATOMIC_RELEASE);
-	return 0;
 }
 
 int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const char *instance)
@@ -258,10 +241,8 @@ int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const 
 	if (rc == 0 &&
 	    (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
 		rc = -errno;
-	if (rc == 0)
-		rc = sl_region_format(p, size, n_lcores, instance);
 	if (SL_UNLIKELY(rc != 0)) {
-		SL_ERR("region %s: cannot size, map or format %zu bytes: %s (on hugetlbfs: "
+		SL_ERR("region %s: cannot size or map %zu bytes: %s (on hugetlbfs: "
 		       "reserve more huge pages, or use region_dir = /dev/shm)",
 		       path, size, strerror(-rc));
 		if (p != MAP_FAILED)
@@ -270,12 +251,20 @@ int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const 
 		close(fd);
 		return rc;
 	}
+	sl_region_header(p, size, n_lcores, instance);
 	r->hdr = p;
 	r->size = size;
 	r->fd = fd;
 	r->owner = true;
 	snprintf(r->path, sizeof r->path, "%s", path);
 	return 0;
+}
+
+void sl_region_mark_formatted(sl_region_t *r)
+{
+	/* Every object the creator formatted is visible to whoever sees the
+	   magic. */
+	__atomic_store_n(&r->hdr->magic, SL_REGION_MAGIC, __ATOMIC_RELEASE);
 }
 
 /* ---- open ----------------------------------------------------------------- */
@@ -456,6 +445,38 @@ sl_region_lcore_t *sl_region_lcore(const sl_region_t *r, uint32_t i)
 	return (sl_region_lcore_t *)((char *)r->hdr + r->hdr->off_lcore[i]);
 }
 
+static uint64_t sl_region_obj_off(const sl_region_t *r, sl_region_obj_t which, uint32_t idx)
+{
+	const sl_region_hdr_t *h = r->hdr;
+	bool per_lcore = which == SL_REGION_OBJ_CMD_RING || which == SL_REGION_OBJ_EVENT_RING ||
+	                 which == SL_REGION_OBJ_SESS;
+	if (SL_UNLIKELY(per_lcore ? idx >= h->n_lcores : idx != 0))
+		return 0;
+	switch (which) {
+	case SL_REGION_OBJ_CMD_RING:
+		return sl_region_lcore(r, idx)->off_cmd_ring;
+	case SL_REGION_OBJ_EVENT_RING:
+		return sl_region_lcore(r, idx)->off_event_ring;
+	case SL_REGION_OBJ_SESS:
+		return h->off_sess[idx];
+	case SL_REGION_OBJ_RANGEQ:
+		return h->off_rangeq;
+	case SL_REGION_OBJ_CMDQ:
+		return h->off_cmdq;
+	case SL_REGION_OBJ_STATUS:
+		return h->off_status;
+	case SL_REGION_OBJ_PBOOK:
+		return h->off_pbook;
+	}
+	return 0; /* not a kind */
+}
+
+void *sl_region_obj(const sl_region_t *r, sl_region_obj_t which, uint32_t idx)
+{
+	uint64_t off = sl_region_obj_off(r, which, idx);
+	return SL_UNLIKELY(off == 0) ? NULL : (char *)r->hdr + off;
+}
+
 struct rte_ring *sl_region_cmd_ring(const sl_region_t *r, uint32_t i)
 {
 	return sl_msgq_of((char *)r->hdr + sl_region_lcore(r, i)->off_cmd_ring);
@@ -466,29 +487,9 @@ struct rte_ring *sl_region_event_ring(const sl_region_t *r, uint32_t i)
 	return sl_msgq_of((char *)r->hdr + sl_region_lcore(r, i)->off_event_ring);
 }
 
-struct sl_rangeq *sl_region_rangeq(const sl_region_t *r)
-{
-	return sl_rangeq_join((char *)r->hdr + r->hdr->off_rangeq);
-}
-
 struct sl_session_table *sl_region_sess(const sl_region_t *r, uint32_t i)
 {
 	return (struct sl_session_table *)((char *)r->hdr + r->hdr->off_sess[i]);
-}
-
-void *sl_region_cmdq_mem(const sl_region_t *r)
-{
-	return (char *)r->hdr + r->hdr->off_cmdq;
-}
-
-void *sl_region_status_mem(const sl_region_t *r)
-{
-	return (char *)r->hdr + r->hdr->off_status;
-}
-
-void *sl_region_pbook_mem(const sl_region_t *r)
-{
-	return (char *)r->hdr + r->hdr->off_pbook;
 }
 
 int sl_region_cmdq_join(const sl_region_t *r, sl_cmdq_t *q)
@@ -497,7 +498,7 @@ int sl_region_cmdq_join(const sl_region_t *r, sl_cmdq_t *q)
 	uint32_t n = r->hdr->n_lcores;
 	for (uint32_t i = 0; i < n; i++)
 		rings[i] = sl_region_cmd_ring(r, i);
-	return sl_cmdq_join(q, sl_region_cmdq_mem(r), rings, n);
+	return sl_cmdq_join(q, sl_region_obj(r, SL_REGION_OBJ_CMDQ, 0), rings, n);
 }
 
 /* ---- lifecycle ------------------------------------------------------------- */

@@ -2,13 +2,17 @@
    memory").  One named shared-memory file, created and sized by sluice-dp
    (the DPDK primary), mapped by sluice-ctrl (no EAL).  Position independent:
    everything inside is reached by offsets from the base, never pointers.
+   A workspace of objects: the region names each object's offset
+   (sl_region_obj) and holds the header (lifecycle, heartbeats, identity);
+   the creator formats each object with its own new() (sl_dpregion.h) and
+   every process joins it with its own join().
 
    Layout: header | per-lcore blocks | rings | range table | session tables |
    command blocks | published status | peer book (sl_region_private.h).
    Per-lcore block: counters (owner: that lcore), a command ring (ctrl ->
    lcore, single producer ctrl, single consumer the lcore) and an event ring
-   (lcore -> ctrl, single producer the lcore, single consumer ctrl).  Rings
-   are rte_ring initialised in place and carry fixed-size sl_msg_t records.
+   (lcore -> ctrl, single producer the lcore, single consumer ctrl): sl_msgq
+   rings of fixed-size sl_msg_t records.
 
    Field owners (one writer each):
      life, dp_pid, dp_heartbeat_ns, n_lcores, dp identity  -> sluice-dp
@@ -24,7 +28,6 @@
 #include "sl_msgq.h"
 
 struct rte_ring;
-struct sl_rangeq;
 struct sl_session_table;
 
 /* Lifecycle gate (DESIGN.md).  Moves forward only. */
@@ -100,18 +103,27 @@ size_t sl_region_footprint(uint32_t n_lcores, size_t page);
    ("/dev/shm" or a hugetlbfs mount): "<dir>/sluice-<instance>.region". */
 int sl_region_path(char *out, size_t out_sz, const char *dir, const char *instance);
 
-/* sl_region_create (sluice-dp) creates and formats a region at `path` for
-   `n_lcores` lcores: header, rings, an empty range table, zero counters, life
-   = registering, magic written last.  A stale file left by a dead dataplane
+/* sl_region_create (sluice-dp) creates, sizes and maps a region at `path`
+   for `n_lcores` lcores and writes its header: geometry, the offset of
+   every object (sl_region_obj), zero counters, life = registering.  It
+   formats no object and writes no magic: the creator formats each object
+   with its own new() at sl_region_obj, then calls sl_region_mark_formatted
+   (until then sl_region_open answers -ENOENT).  A stale file left by a dead dataplane
    (its dp_pid no longer alive) is replaced; a live one is refused (-EEXIST).
    Works on /dev/shm and on hugetlbfs (size rounded to the huge page).
    Returns 0 and fills *r, or a negative errno with one log line naming the
    path and the fix. */
 int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const char *instance);
 
+/* sl_region_mark_formatted (the creator, once every object is formatted)
+   writes the magic, release: a process that opens the region sees every
+   object formatted. */
+void sl_region_mark_formatted(sl_region_t *r);
+
 /* sl_region_open (sluice-ctrl) maps an existing region read-write and
-   validates magic, layout version, header size, size against the file, and
-   every offset against the size.  Returns 0, -ENOENT (no dataplane yet:
+   validates magic, layout version, header size, size against the file,
+   every offset against the size and every object with its own join.
+   Returns 0, -ENOENT (no dataplane yet:
    no file, or a file not formatted yet — retry), or -EPROTO (not a region
    of this layout: bad magic, version, sizes, truncated, offsets out of
    bounds), logging the cause once. */
@@ -121,31 +133,40 @@ int sl_region_open(sl_region_t *r, const char *path);
    left behind).  Safe on a zeroed handle. */
 void sl_region_close(sl_region_t *r);
 
+/* The objects the region places (one kind per shared object; the creator
+   formats each with its own new(), every process joins it with its own
+   join()).  Per-lcore kinds take idx < n_lcores, the others idx 0. */
+typedef enum {
+	SL_REGION_OBJ_CMD_RING,   /* sl_msgq, ctrl -> lcore idx, SL_CMD_RING_DEPTH */
+	SL_REGION_OBJ_EVENT_RING, /* sl_msgq, lcore idx -> ctrl, SL_EVENT_RING_DEPTH */
+	SL_REGION_OBJ_SESS,       /* sl_session table of lcore idx */
+	SL_REGION_OBJ_RANGEQ,     /* sl_rangeq, SL_RANGE_WINDOW ranges */
+	SL_REGION_OBJ_CMDQ,       /* sl_cmdq blocks of every lcore */
+	SL_REGION_OBJ_STATUS,     /* sl_status, the published local status */
+	SL_REGION_OBJ_PBOOK,      /* sl_pbook, the GET_PEERS snapshot */
+} sl_region_obj_t;
+
+/* sl_region_obj: the memory of object `which` number `idx` in r (its
+   footprint bytes, SL_REGION_ALIGN aligned), or NULL for an idx out of
+   range or an unknown kind.  Not a join: nothing is checked. */
+void *sl_region_obj(const sl_region_t *r, sl_region_obj_t which, uint32_t idx);
+
 /* Accessors; i < hdr->n_lcores. */
 sl_region_lcore_t *sl_region_lcore(const sl_region_t *r, uint32_t i);
-/* Lcore i's command ring (ctrl -> lcore) and event ring (lcore -> ctrl):
-   sl_msgq rings the region formatted and validated; their traffic goes
-   through sl_msgq_send / _recv / _room, each side holding the ring. */
+/* Lcore i's command ring (ctrl -> lcore) and event ring (lcore -> ctrl),
+   for a caller that holds a region open validated (sl_msgq_of: no
+   checks); their traffic goes through sl_msgq_send / _recv / _room, each
+   side holding the ring. */
 struct rte_ring *sl_region_cmd_ring(const sl_region_t *r, uint32_t i);
 struct rte_ring *sl_region_event_ring(const sl_region_t *r, uint32_t i);
-struct sl_rangeq *sl_region_rangeq(const sl_region_t *r);
-/* The session table of lcore i (sl_session.h), formatted by create. */
+/* The session table of lcore i (sl_session.h), for a caller that holds a
+   region open validated. */
 struct sl_session_table *sl_region_sess(const sl_region_t *r, uint32_t i);
-/* The per-peer command blocks (formatted by create with sl_cmdq_new; each
-   process then joins its own handle on this memory, with
-   sl_region_cmdq_join). */
-void *sl_region_cmdq_mem(const sl_region_t *r);
 
 /* sl_region_cmdq_join fills *q with a handle on r's command blocks and its
    lcores' command rings (sl_cmdq_join).  Returns 0 or -EPROTO. */
 struct sl_cmdq;
 int sl_region_cmdq_join(const sl_region_t *r, struct sl_cmdq *q);
-
-/* The published local status (sl_status.h) and the peer book (sl_pbook.h),
-   formatted by create; each process joins its own handle on this memory
-   once (sl_status_join, sl_pbook_join) and keeps it. */
-void *sl_region_status_mem(const sl_region_t *r);
-void *sl_region_pbook_mem(const sl_region_t *r);
 
 /* Lifecycle.  sl_region_life_advance moves the gate forward only (a
    backward move is refused, returns -1); release ordering, so everything

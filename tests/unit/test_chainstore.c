@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sl_chainstore.h"
+#include "sl_dpregion.h"
 #include "sl_region.h"
 #include "sl_sha256d.h"
 #include "sl_time.h"
@@ -567,13 +568,13 @@ START_TEST(test_status_published_to_region_after_each_commit)
 	snprintf(rpath, sizeof(rpath), "/dev/shm/sluice-utcs%d.region", (int)getpid());
 	sl_region_t r;
 	memset(&r, 0, sizeof(r));
-	ck_assert_int_eq(sl_region_create(&r, rpath, 1, "utcs"), 0);
+	ck_assert_int_eq(sl_dpregion_create(&r, rpath, 1, "utcs"), 0);
 	MKDIR_TMP(dir);
 	path_in(store, sizeof(store), dir, "store");
 	path_in(file, sizeof(file), dir, "regtest.headers");
 	sl_chainstore_t *cs = open_cs(store, "regtest");
 
-	sl_status_t *rs = sl_status_join(sl_region_status_mem(&r));
+	sl_status_t *rs = sl_status_join(sl_region_obj(&r, SL_REGION_OBJ_STATUS, 0));
 	ck_assert_ptr_nonnull(rs);
 	sl_local_status_t st;
 	ck_assert_uint_eq(sl_status_read(rs, &st), 0); /* nothing yet */

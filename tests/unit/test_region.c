@@ -18,6 +18,7 @@
 #include <linux/magic.h>
 
 #include "sl_cmdq.h"
+#include "sl_dpregion.h"
 #include "sl_pbook.h"
 #include "sl_rangeq.h"
 #include "sl_region.h"
@@ -61,7 +62,7 @@ static void sweep(void)
 
 static void create_ok(sl_region_t *r, const char *path)
 {
-	ck_assert_int_eq(sl_region_create(r, path, N_LCORES, "unit"), 0);
+	ck_assert_int_eq(sl_dpregion_create(r, path, N_LCORES, "unit"), 0);
 }
 
 static void fill_msg(sl_msg_t *m, unsigned seed)
@@ -146,9 +147,11 @@ START_TEST(test_open_sees_same_header_counters_life)
 	ck_assert_uint_eq(atomic_load(&a.hdr->ctrl_pid), 1234);
 
 	/* the range table formatted by create is joinable through both */
-	ck_assert_ptr_nonnull(sl_region_rangeq(&b));
-	ck_assert_uint_eq(sl_rangeq_window(sl_region_rangeq(&b)), SL_RANGE_WINDOW);
-	ck_assert_uint_eq(sl_rangeq_fanout(sl_region_rangeq(&a)), SL_FANOUT);
+	sl_rangeq_t *qb = sl_rangeq_join(sl_region_obj(&b, SL_REGION_OBJ_RANGEQ, 0));
+	sl_rangeq_t *qa = sl_rangeq_join(sl_region_obj(&a, SL_REGION_OBJ_RANGEQ, 0));
+	ck_assert_ptr_nonnull(qb);
+	ck_assert_uint_eq(sl_rangeq_window(qb), SL_RANGE_WINDOW);
+	ck_assert_uint_eq(sl_rangeq_fanout(qa), SL_FANOUT);
 	sl_region_close(&b);
 	sl_region_close(&a);
 }
@@ -400,6 +403,98 @@ START_TEST(test_open_rejects_out_of_bounds_offsets)
 }
 END_TEST
 
+/* obj_span: bytes of object `which` (the footprint it was laid out with). */
+static size_t obj_span(sl_region_obj_t which, uint32_t n)
+{
+	switch (which) {
+	case SL_REGION_OBJ_CMD_RING:
+		return sl_msgq_footprint(SL_CMD_RING_DEPTH);
+	case SL_REGION_OBJ_EVENT_RING:
+		return sl_msgq_footprint(SL_EVENT_RING_DEPTH);
+	case SL_REGION_OBJ_SESS:
+		return sl_session_table_footprint();
+	case SL_REGION_OBJ_RANGEQ:
+		return sl_rangeq_footprint(SL_RANGE_WINDOW);
+	case SL_REGION_OBJ_CMDQ:
+		return sl_cmdq_footprint(n);
+	case SL_REGION_OBJ_STATUS:
+		return sl_status_footprint();
+	case SL_REGION_OBJ_PBOOK:
+		return sl_pbook_footprint();
+	}
+	return 0;
+}
+
+/* The region formats no object: created, it cannot be opened (-ENOENT, as
+   while sluice-dp starts) and no object joins; sl_region_obj names every
+   object at an aligned offset, none overlapping another or the header,
+   and refuses an index out of range.  Once the creator has formatted each
+   object and marked the region, open accepts it and every object joins. */
+START_TEST(test_objects_formatted_by_the_creator)
+{
+	sl_region_t a, b;
+	const char *path = new_path("/dev/shm");
+	ck_assert_int_eq(sl_region_create(&a, path, N_LCORES, "unit"), 0);
+	ck_assert_int_eq(sl_region_open(&b, path), -ENOENT);
+	ck_assert_ptr_null(
+	    sl_msgq_join(sl_region_obj(&a, SL_REGION_OBJ_CMD_RING, 0), SL_CMD_RING_DEPTH));
+	ck_assert_ptr_null(sl_session_table_join(sl_region_obj(&a, SL_REGION_OBJ_SESS, 2)));
+	ck_assert_ptr_null(sl_rangeq_join(sl_region_obj(&a, SL_REGION_OBJ_RANGEQ, 0)));
+	ck_assert_ptr_null(sl_status_join(sl_region_obj(&a, SL_REGION_OBJ_STATUS, 0)));
+	ck_assert_ptr_null(sl_pbook_join(sl_region_obj(&a, SL_REGION_OBJ_PBOOK, 0)));
+
+	ck_assert_ptr_null(sl_region_obj(&a, SL_REGION_OBJ_SESS, N_LCORES));
+	ck_assert_ptr_null(sl_region_obj(&a, SL_REGION_OBJ_CMD_RING, N_LCORES));
+	ck_assert_ptr_null(sl_region_obj(&a, SL_REGION_OBJ_EVENT_RING, N_LCORES));
+	ck_assert_ptr_null(sl_region_obj(&a, SL_REGION_OBJ_STATUS, 1));
+	ck_assert_ptr_null(sl_region_obj(&a, (sl_region_obj_t)99, 0));
+
+	/* every object inside the region, aligned, disjoint */
+	struct {
+		uint64_t off, len;
+	} span[3 * N_LCORES + 4];
+	uint32_t k = 0;
+	for (int w = SL_REGION_OBJ_CMD_RING; w <= SL_REGION_OBJ_PBOOK; w++) {
+		for (uint32_t i = 0; i < N_LCORES; i++) {
+			char *m = sl_region_obj(&a, (sl_region_obj_t)w, i);
+			if (m == NULL)
+				break;
+			span[k].off = (uint64_t)(m - (char *)a.hdr);
+			span[k].len = obj_span((sl_region_obj_t)w, N_LCORES);
+			ck_assert_uint_gt(span[k].len, 0);
+			ck_assert_uint_eq(span[k].off % SL_REGION_ALIGN, 0);
+			ck_assert_uint_ge(span[k].off, sizeof(sl_region_hdr_t));
+			ck_assert_uint_le(span[k].off + span[k].len, a.size);
+			k++;
+		}
+	}
+	ck_assert_uint_eq(k, 3 * N_LCORES + 4);
+	for (uint32_t i = 0; i < k; i++)
+		for (uint32_t j = 0; j < k; j++)
+			ck_assert(i == j || span[i].off + span[i].len <= span[j].off ||
+			          span[j].off + span[j].len <= span[i].off);
+
+	ck_assert_int_eq(sl_dpregion_format(&a), 0);
+	ck_assert_int_eq(sl_region_open(&b, path), 0);
+	for (uint32_t i = 0; i < N_LCORES; i++) {
+		ck_assert_ptr_nonnull(
+		    sl_msgq_join(sl_region_obj(&b, SL_REGION_OBJ_CMD_RING, i), SL_CMD_RING_DEPTH));
+		ck_assert_ptr_nonnull(sl_msgq_join(sl_region_obj(&b, SL_REGION_OBJ_EVENT_RING, i),
+		                                   SL_EVENT_RING_DEPTH));
+		ck_assert_ptr_nonnull(
+		    sl_session_table_join(sl_region_obj(&b, SL_REGION_OBJ_SESS, i)));
+	}
+	ck_assert_ptr_nonnull(sl_rangeq_join(sl_region_obj(&b, SL_REGION_OBJ_RANGEQ, 0)));
+	ck_assert_ptr_nonnull(sl_status_join(sl_region_obj(&b, SL_REGION_OBJ_STATUS, 0)));
+	ck_assert_ptr_nonnull(sl_pbook_join(sl_region_obj(&b, SL_REGION_OBJ_PBOOK, 0)));
+	sl_cmdq_t q;
+	ck_assert_int_eq(sl_region_cmdq_join(&b, &q), 0);
+	sl_region_close(&b);
+	sl_region_close(&a);
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
 START_TEST(test_create_over_live_is_refused)
 {
 	sl_region_t a, b;
@@ -423,7 +518,7 @@ START_TEST(test_create_over_stale_replaces)
 	create_ok(&a, path);
 	SL_CNT_ADD(&sl_region_lcore(&a, 0)->cnt.rx_pkts, 5);
 	atomic_store(&a.hdr->dp_pid, (uint32_t)dead_pid());
-	ck_assert_int_eq(sl_region_create(&b, path, 2, "fresh"), 0);
+	ck_assert_int_eq(sl_dpregion_create(&b, path, 2, "fresh"), 0);
 	ck_assert_ptr_nonnull(b.hdr);
 	ck_assert_int_eq(sl_region_open(&c, path), 0);
 	ck_assert_str_eq(c.hdr->instance, "fresh");
@@ -584,12 +679,14 @@ START_TEST(test_open_rejects_broken_v2_blocks)
 	h->off_status = h->off_pbook; /* in bounds, not a status */
 	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
 	h->off_status = keep;
-	ck_assert_ptr_eq(sl_status_delete(sl_region_status_mem(&a)), sl_region_status_mem(&a));
+	ck_assert_ptr_eq(sl_status_delete(sl_region_obj(&a, SL_REGION_OBJ_STATUS, 0)),
+	                 sl_region_obj(&a, SL_REGION_OBJ_STATUS, 0));
 	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO); /* deleted: refused */
-	ck_assert_ptr_nonnull(sl_status_new(sl_region_status_mem(&a)));
-	ck_assert_ptr_eq(sl_pbook_delete(sl_region_pbook_mem(&a)), sl_region_pbook_mem(&a));
+	ck_assert_ptr_nonnull(sl_status_new(sl_region_obj(&a, SL_REGION_OBJ_STATUS, 0)));
+	ck_assert_ptr_eq(sl_pbook_delete(sl_region_obj(&a, SL_REGION_OBJ_PBOOK, 0)),
+	                 sl_region_obj(&a, SL_REGION_OBJ_PBOOK, 0));
 	ck_assert_int_eq(sl_region_open(&b, path), -EPROTO);
-	ck_assert_ptr_nonnull(sl_pbook_new(sl_region_pbook_mem(&a)));
+	ck_assert_ptr_nonnull(sl_pbook_new(sl_region_obj(&a, SL_REGION_OBJ_PBOOK, 0)));
 
 	ck_assert_int_eq(sl_region_open(&b, path), 0);
 	sl_region_close(&b);
@@ -654,7 +751,7 @@ START_TEST(test_works_on_hugetlbfs)
 	int rc = -1;
 	if (mrc == 0 && statfs(dir, &sfs) == 0 && (unsigned long)sfs.f_type == HUGETLBFS_MAGIC) {
 		const char *path = new_path(dir);
-		rc = sl_region_create(&a, path, 1, "unit");
+		rc = sl_dpregion_create(&a, path, 1, "unit");
 		if (rc == 0) {
 			ck_assert_uint_eq(a.size % (size_t)sfs.f_bsize, 0);
 			ck_assert_uint_eq(a.size, sl_region_footprint(1, (size_t)sfs.f_bsize));
@@ -696,6 +793,7 @@ static Suite *region_suite(void)
 	tcase_add_test(t, test_open_rejects_bad_magic_and_layout);
 	tcase_add_test(t, test_open_rejects_truncated_file);
 	tcase_add_test(t, test_open_rejects_out_of_bounds_offsets);
+	tcase_add_test(t, test_objects_formatted_by_the_creator);
 	tcase_add_test(t, test_create_over_live_is_refused);
 	tcase_add_test(t, test_create_over_stale_replaces);
 	tcase_add_test(t, test_close_unlinks_for_creator_only);
