@@ -141,7 +141,7 @@ const sl_book_entry_t *sl_book_pick(sl_book_t *b, uint64_t now_ns, sl_book_skip_
 	return NULL;
 }
 
-static bool snap_has(const sl_region_peer_t *out, uint32_t n, uint32_t ip, uint16_t port)
+static bool snap_has(const sl_pbook_peer_t *out, uint32_t n, uint32_t ip, uint16_t port)
 {
 	for (uint32_t i = 0; i < n; i++)
 		if (out[i].ipv4 == ip && out[i].port == port)
@@ -149,14 +149,14 @@ static bool snap_has(const sl_region_peer_t *out, uint32_t n, uint32_t ip, uint1
 	return false;
 }
 
-uint32_t sl_book_snapshot(const sl_book_t *b, const sl_region_peer_t *first, uint32_t n_first,
-                          sl_region_peer_t *out, uint32_t max)
+uint32_t sl_book_snapshot(const sl_book_t *b, const sl_pbook_peer_t *first, uint32_t n_first,
+                          sl_pbook_peer_t *out, uint32_t max)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < n_first && n < max; i++)
 		if (!snap_has(out, n, first[i].ipv4, first[i].port))
 			out[n++] = first[i];
-	/* Then newest first: repeated selection, fine for SL_REGION_BOOK_MAX. */
+	/* Then newest first: repeated selection, fine for SL_PBOOK_MAX. */
 	uint32_t bound = UINT32_MAX;
 	bool more = true;
 	while (n < max && more) {
@@ -176,10 +176,10 @@ uint32_t sl_book_snapshot(const sl_book_t *b, const sl_region_peer_t *first, uin
 			const sl_book_entry_t *e = &b->e[i];
 			if (e->last_seen_unix != best || snap_has(out, n, e->ip, e->port))
 				continue;
-			out[n++] = (sl_region_peer_t){.ipv4 = e->ip,
-			                              .port = e->port,
-			                              .flags = e->wire_flags,
-			                              .last_seen_unix = e->last_seen_unix};
+			out[n++] = (sl_pbook_peer_t){.ipv4 = e->ip,
+			                             .port = e->port,
+			                             .flags = e->wire_flags,
+			                             .last_seen_unix = e->last_seen_unix};
 			memcpy(out[n - 1].node_id, e->node_id, 32);
 		}
 		bound = best;

@@ -11,7 +11,7 @@
    The dialer asks sl_book_pick for the next address to dial (round robin,
    skipping ourselves, addresses in redial backoff and whatever the
    caller's predicate refuses: connected, banned).  sl_book_snapshot fills
-   the region's GET_PEERS snapshot.
+   the region's GET_PEERS snapshot (sl_pbook).
 
    Owner: the ctrl loop.  Pure logic: no I/O, no clock (times are passed
    in), no allocation. */
@@ -19,7 +19,7 @@
 #define SL_BOOK_H
 
 #include "sl_base.h"
-#include "sl_region.h"
+#include "sl_pbook.h"
 
 #define SL_BOOK_MAX 1024
 
@@ -89,7 +89,7 @@ const sl_book_entry_t *sl_book_pick(sl_book_t *b, uint64_t now_ns, sl_book_skip_
    `n_first` entries given first (connected peers, already formatted), then
    book entries by last_seen, newest first, without repeating an address.
    Returns the number written. */
-uint32_t sl_book_snapshot(const sl_book_t *b, const sl_region_peer_t *first, uint32_t n_first,
-                          sl_region_peer_t *out, uint32_t max);
+uint32_t sl_book_snapshot(const sl_book_t *b, const sl_pbook_peer_t *first, uint32_t n_first,
+                          sl_pbook_peer_t *out, uint32_t max);
 
 #endif /* SL_BOOK_H */

@@ -24,8 +24,8 @@
 struct sl_chainstore {
 	const sl_chain_profile_t *p;
 	sl_store_t *store;
-	sl_chain_ctx_t ctx; /* at height sl_store_count - 1 */
-	sl_region_t *region;
+	sl_chain_ctx_t ctx;  /* at height sl_store_count - 1 */
+	sl_status_t *status; /* the attached region's, NULL when detached */
 	uint64_t publishes;
 };
 
@@ -201,20 +201,20 @@ void sl_chainstore_tip(const sl_chainstore_t *cs, sl_chainstore_tip_t *out)
 
 /* ---- status ---------------------------------------------------------------- */
 
-void sl_chainstore_attach_region(sl_chainstore_t *cs, sl_region_t *r)
+void sl_chainstore_attach_status(sl_chainstore_t *cs, sl_status_t *st)
 {
-	cs->region = r;
+	cs->status = st;
 	sl_chainstore_publish(cs);
 }
 
 uint64_t sl_chainstore_publish(sl_chainstore_t *cs)
 {
-	if (cs->region == NULL)
+	if (cs->status == NULL)
 		return cs->publishes;
 	sl_local_status_t st = {.best_height = cs->ctx.height, .finalized_height = 0};
 	memcpy(st.best_hash, cs->ctx.tip_hash, 32);
 	memcpy(st.chainwork, cs->ctx.chainwork, 32);
-	sl_region_status_publish(cs->region, &st);
+	sl_status_publish(cs->status, &st);
 	return ++cs->publishes;
 }
 

@@ -12,13 +12,13 @@
    valid prefix in groups of SL_CHAINSTORE_GROUP, and stops at the first
    refused header with its height and a typed reason.  After every commit
    the local status (tip height, hash, chainwork) is published to the
-   attached region, if any. */
+   attached region's status object (sl_status.h), if any. */
 #ifndef SL_CHAINSTORE_H
 #define SL_CHAINSTORE_H
 
 #include "sl_base.h"
 #include "sl_chain.h"
-#include "sl_region.h"
+#include "sl_status.h"
 #include "sl_store.h"
 
 #define SL_CHAINSTORE_GROUP 2000u /* headers per group commit on import */
@@ -223,14 +223,15 @@ sl_chainstore_err_t sl_chainstore_branch_check(const sl_chainstore_t *cs, uint32
                                                const uint8_t *hdrs, uint32_t n, uint32_t *valid,
                                                uint8_t work[32], sl_chainstore_fail_t *fail);
 
-/* sl_chainstore_attach_region makes `r` the region local status goes to
-   and publishes the current tip to it at once; NULL detaches (nothing is
-   published until the next attach). */
-void sl_chainstore_attach_region(sl_chainstore_t *cs, sl_region_t *r);
+/* sl_chainstore_attach_status makes `st` (the attached region's status,
+   joined by the caller) the one local status goes to and publishes the
+   current tip to it at once; NULL detaches (nothing is published until the
+   next attach). */
+void sl_chainstore_attach_status(sl_chainstore_t *cs, sl_status_t *st);
 
 /* sl_chainstore_publish publishes the committed tip (best height, best
    hash, chainwork; finalized height 0: no finality rule yet) to the attached
-   region; a no-op when none is attached.  Returns how many publishes this
+   status; a no-op when none is attached.  Returns how many publishes this
    chain has made so far. */
 uint64_t sl_chainstore_publish(sl_chainstore_t *cs);
 

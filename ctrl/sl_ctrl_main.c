@@ -26,6 +26,7 @@
 #include "sl_cfg.h"
 #include "sl_log.h"
 #include "sl_sha256d.h"
+#include "sl_status.h"
 #include "sl_time.h"
 
 #define SL_CTRL_TICK_NS      (10ULL * SL_NS_PER_MS) /* idle */
@@ -65,11 +66,12 @@ static void ctrl_on_attach(void *ctx, sl_region_t *r, bool attached, uint64_t no
 	sl_ctrl_t *c = ctx;
 	if (attached) {
 		sl_peermgr_attach(&c->pm, r, now_ns);
-		sl_chainstore_attach_region(c->chain, r);
+		sl_chainstore_attach_status(
+		    c->chain, sl_status_join(sl_region_obj(r, SL_REGION_OBJ_STATUS, 0)));
 		sl_sync_attach(&c->sync, r);
 	} else {
 		sl_sync_detach(&c->sync);
-		sl_chainstore_attach_region(c->chain, NULL);
+		sl_chainstore_attach_status(c->chain, NULL);
 		sl_peermgr_detach(&c->pm);
 	}
 }

@@ -150,11 +150,14 @@ int sl_peermgr_attach(sl_peermgr_t *n, sl_region_t *r, uint64_t now_ns)
 	memcpy(h->node_id, n->node_id, 32);
 	memcpy(h->chain_id, n->chain_id, 32);
 	atomic_thread_fence(memory_order_release);
+	n->pbook = sl_pbook_join(sl_region_obj(r, SL_REGION_OBJ_PBOOK, 0));
 	if (SL_UNLIKELY(sl_peers_reset(&n->peers, h->n_lcores) != 0 ||
-	                sl_region_cmdq_join(r, &n->cmdq) != 0)) {
-		SL_ERR("region %s: session tables or command blocks not usable; admitting nothing",
+	                sl_region_cmdq_join(r, &n->cmdq) != 0 || n->pbook == NULL)) {
+		SL_ERR("region %s: session tables, command blocks or peer book not usable; "
+		       "admitting nothing",
 		       r->path);
 		n->region = NULL;
+		n->pbook = NULL;
 		return -1;
 	}
 	n->region = r;
@@ -176,6 +179,8 @@ void sl_peermgr_detach(sl_peermgr_t *n)
 	peermgr_forget_all(n, "the dataplane went away");
 	sl_peers_reset(&n->peers, n->peers.n_lcores);
 	n->region = NULL;
+	sl_pbook_leave(n->pbook);
+	n->pbook = NULL;
 	n->ready = false;
 	sl_admit_set_ready(&n->admit, false);
 }
@@ -848,20 +853,20 @@ static void peermgr_dial(sl_peermgr_t *n, uint64_t now_ns)
 /* The GET_PEERS snapshot: connected peers first, then the book. */
 static void peermgr_publish_book(sl_peermgr_t *n)
 {
-	sl_region_peer_t first[SL_REGION_BOOK_MAX], out[SL_REGION_BOOK_MAX];
+	sl_pbook_peer_t first[SL_PBOOK_MAX], out[SL_PBOOK_MAX];
 	uint32_t nf = 0, end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
 	uint32_t now_unix = (uint32_t)time(NULL);
-	for (uint32_t i = 0; i < end && nf < SL_REGION_BOOK_MAX; i++) {
+	for (uint32_t i = 0; i < end && nf < SL_PBOOK_MAX; i++) {
 		const sl_peers_entry_t *p = &n->peers.e[i];
 		if (p->state != SL_PEER_UP || !sl_book_valid_addr(p->ip, p->port))
 			continue;
 		first[nf] =
-		    (sl_region_peer_t){.ipv4 = p->ip, .port = p->port, .last_seen_unix = now_unix};
+		    (sl_pbook_peer_t){.ipv4 = p->ip, .port = p->port, .last_seen_unix = now_unix};
 		memcpy(first[nf].node_id, p->node_id, 32);
 		nf++;
 	}
-	uint32_t k = sl_book_snapshot(&n->book, first, nf, out, SL_REGION_BOOK_MAX);
-	sl_region_book_publish(n->region, out, k);
+	uint32_t k = sl_book_snapshot(&n->book, first, nf, out, SL_PBOOK_MAX);
+	sl_pbook_publish(n->pbook, out, k);
 	n->cnt.book_publishes++;
 }
 

@@ -46,7 +46,9 @@
 #include "sl_cmdq.h"
 #include "sl_code.h"
 #include "sl_msg.h"
+#include "sl_pbook.h"
 #include "sl_peers.h"
+#include "sl_region.h"
 
 /* Outbound connects have this much grace past their deadline before ctrl
    answers a waiting peer.connect TIMEOUT by itself (dataplane silent). */
@@ -93,6 +95,7 @@ struct sl_peermgr_note;
 typedef struct sl_peermgr {
 	const sl_cfg_t *cfg;
 	sl_region_t *region; /* attached region, NULL when detached */
+	sl_pbook_t *pbook;   /* its peer book, joined at attach */
 	sl_cmdq_t cmdq;
 	bool ready; /* admission gate, follows the region's life */
 	bool shutting_down;

@@ -56,7 +56,7 @@ static json_t *render_sess_counters(const sl_session_info_t *info)
 {
 	json_t *o = json_object();
 #define SL_RENDER_SESS_CNT(f, s) json_object_set_new(o, s, json_integer((json_int_t)info->cnt.f));
-	SL_SESS_CNT_LIST(SL_RENDER_SESS_CNT)
+	SL_SESSION_CNT_LIST(SL_RENDER_SESS_CNT)
 #undef SL_RENDER_SESS_CNT
 	return o;
 }

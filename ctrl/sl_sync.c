@@ -127,7 +127,7 @@ void sl_sync_set_storeread(sl_sync_t *s, sl_storeread_t *sr)
 int sl_sync_attach(sl_sync_t *s, sl_region_t *r)
 {
 	sl_sync_detach(s);
-	sl_rangeq_t *q = sl_region_rangeq(r);
+	sl_rangeq_t *q = sl_rangeq_join(sl_region_obj(r, SL_REGION_OBJ_RANGEQ, 0));
 	if (SL_UNLIKELY(q == NULL)) {
 		SL_ERR("sync: the region has no range table; header sync is off");
 		return -1;
@@ -136,6 +136,7 @@ int sl_sync_attach(sl_sync_t *s, sl_region_t *r)
 	                       .chain = {s, ch_tip, ch_append, ch_truncate, ch_get},
 	                       .timeout_ns = s->timeout_ns};
 	sl_branch_opts_t bo = {.cs = s->cs, .ctx = s, .send = br_send, .switch_to = br_switch};
+	s->q = q;
 	s->r = sl_reactor_new(&o);
 	s->b = sl_branch_new(&bo);
 	if (SL_UNLIKELY(s->r == NULL || s->b == NULL)) {
@@ -152,8 +153,10 @@ void sl_sync_detach(sl_sync_t *s)
 {
 	sl_branch_delete(s->b);
 	sl_reactor_delete(s->r);
+	sl_rangeq_leave(s->q);
 	s->b = NULL;
 	s->r = NULL;
+	s->q = NULL;
 }
 
 /* ---- outputs ------------------------------------------------------------- */
@@ -254,9 +257,9 @@ static sl_range_t sync_range(const sl_sync_t *s, const sl_msg_t *m)
 	const sl_evt_work_t *w = (const sl_evt_work_t *)m->payload;
 	sl_range_t r = {
 	    .start = w->start, .len = w->len, .dir = w->dir, .tag = w->tag, .slot = w->slot};
-	if (w->tag != 0 || w->slot != 0)
+	sl_rangeq_t *q = s->q;
+	if (w->tag != 0 || w->slot != 0 || SL_UNLIKELY(q == NULL))
 		return r;
-	sl_rangeq_t *q = sl_region_rangeq(s->pm->region);
 	uint32_t rl = sl_rangeq_range_len(q);
 	sl_range_info_t ri;
 	r.slot = (w->start / rl) & (sl_rangeq_window(q) - 1);

@@ -59,6 +59,7 @@ typedef struct {
 typedef struct {
 	sl_chainstore_t *cs;
 	sl_peermgr_t *pm;
+	sl_rangeq_t *q;      /* the region's range table, joined at attach */
 	sl_reactor_t *r;     /* NULL while detached */
 	sl_branch_t *b;      /* NULL while detached */
 	uint32_t target;     /* SL_REACTOR_NO_TARGET or sync.start's to_height */

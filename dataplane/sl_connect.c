@@ -10,7 +10,7 @@
 static void sl_connect_status(const sl_lcore_t *lc, uint32_t *height, uint8_t hash[32])
 {
 	sl_local_status_t st;
-	sl_region_status_read(&lc->dp->region, &st); /* zeroed when none */
+	sl_status_read(lc->dp->status, &st); /* zeroed when none */
 	*height = st.best_height;
 	memcpy(hash, st.best_hash, 32);
 }
@@ -53,16 +53,16 @@ static int sl_connect_live(sl_lcore_t *lc, sl_routine_peer_t *p, uint32_t slot)
 {
 	sl_session_peer_t sp = {.peer_ip = p->peer_ip,
 	                        .peer_port = p->peer_port,
-	                        .streams = p->streams & SL_SESS_STREAM_MASK,
+	                        .streams = p->streams & SL_SESSION_STREAM_MASK,
 	                        .remote_sid = p->remote_sid};
 	sp.peer_mac = p->peer_mac;
 	memcpy(sp.node_id, p->node_id, 32);
 	uint32_t got = 0;
 	sl_session_res_t r = sl_session_install(lc->rt->tab, slot, &sp, sl_sid_gen(p->sid), &got);
-	if (SL_UNLIKELY(r != SL_SESS_OK || got != p->sid)) {
+	if (SL_UNLIKELY(r != SL_SESSION_OK || got != p->sid)) {
 		SL_WARN("worker %u: install of session %08x failed (%s, got %08x)", lc->idx, p->sid,
 		        sl_session_res_str(r), got);
-		if (r == SL_SESS_OK)
+		if (r == SL_SESSION_OK)
 			sl_session_teardown(lc->rt->tab, got);
 		return -1;
 	}

@@ -42,8 +42,8 @@ bool sl_discovery_entry_ok(const sl_wire_peer_t *e)
 static void sl_discovery_answer(sl_lcore_t *lc, sl_routine_peer_t *p, const sl_wire_hdr_t *h,
                                 uint16_t max)
 {
-	sl_region_peer_t book[SL_REGION_BOOK_MAX];
-	uint32_t n = sl_region_book_read(&lc->dp->region, book, SL_REGION_BOOK_MAX);
+	sl_pbook_peer_t book[SL_PBOOK_MAX];
+	uint32_t n = sl_pbook_read(lc->dp->pbook, book, SL_PBOOK_MAX);
 	sl_wire_msg_t out;
 	out.peers.n = 0;
 	for (uint32_t i = 0; i < n && out.peers.n < max && out.peers.n < SL_WIRE_PEERS_MAX; i++) {

@@ -1,7 +1,7 @@
 /* sl_discovery.h — the discovery routine (stream 1, SPEC §6) of a live
    session.  The initiator (outbound side) sends GET_PEERS(32) when the
    session opens; a GET_PEERS is answered from the address book ctrl
-   publishes in the region (sl_region_book_read), bounded by its max and
+   publishes in the region (sl_pbook_read), bounded by its max and
    without the asker itself; a PEERS is validated (n <= 32 and <= what we
    asked for; entries with ip 0 / multicast / broadcast or port 0 are
    skipped) and its entries go to ctrl as SL_EVT_PEERS events (at most

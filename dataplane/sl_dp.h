@@ -11,7 +11,9 @@
 
 #include "sl_base.h"
 #include "sl_cfg.h"
+#include "sl_pbook.h"
 #include "sl_region.h"
+#include "sl_status.h"
 
 struct rte_mempool;
 struct sl_handoff;
@@ -20,6 +22,10 @@ struct sl_store_reader;
 typedef struct sl_dp {
 	sl_cfg_t cfg;
 	sl_region_t region;
+	/* The region's published status and peer book, joined once when the
+	   region is made; read by every lcore (writer: ctrl). */
+	sl_status_t *status;
+	sl_pbook_t *pbook;
 	struct rte_mempool *pool;
 	uint16_t port_id;
 	uint16_t n_workers;        /* worker lcores = RX/TX queue pairs */

@@ -20,6 +20,7 @@
 #include "sl_cfg.h"
 #include "sl_dp.h"
 #include "sl_discovery.h"
+#include "sl_dpregion.h"
 #include "sl_handoff.h"
 #include "sl_hdrmap.h"
 #include "sl_hsync.h"
@@ -269,7 +270,10 @@ static int sl_dp_workers(void)
 	return 0;
 }
 
-/* sl_dp_region creates the shared region and publishes our identity. */
+/* sl_dp_region creates the shared region, writes our identity in its
+   header, formats its objects (sl_dpregion: the region is marked formatted
+   last, so ctrl sees all of it at once) and joins the status and the peer
+   book the lcores read. */
 static int sl_dp_region(void)
 {
 	char path[256];
@@ -287,6 +291,17 @@ static int sl_dp_region(void)
 	snprintf(h->instance, sizeof h->instance, "%s", sl_dp.cfg.instance);
 	atomic_store(&h->dp_pid, (uint32_t)getpid());
 	atomic_store(&h->dp_heartbeat_ns, sl_now_ns());
+	if (sl_dpregion_format(&sl_dp.region) != 0) {
+		sl_region_close(&sl_dp.region);
+		return -1;
+	}
+	sl_dp.status = sl_status_join(sl_region_obj(&sl_dp.region, SL_REGION_OBJ_STATUS, 0));
+	sl_dp.pbook = sl_pbook_join(sl_region_obj(&sl_dp.region, SL_REGION_OBJ_PBOOK, 0));
+	if (SL_UNLIKELY(sl_dp.status == NULL || sl_dp.pbook == NULL)) {
+		SL_ERR("region %s: the status or the peer book is not formatted", path);
+		sl_region_close(&sl_dp.region);
+		return -1;
+	}
 	return 0;
 }
 

@@ -40,7 +40,7 @@ int sl_hpull_init(sl_lcore_t *lc, sl_hpull_lcore_t *g, const sl_chain_profile_t 
 	                                       .noanswer_ns = SL_HANSWER_NOANSWER_NS,
 	                                       .stale_ns = SL_HANSWER_STALE_NS};
 	g->profile = profile;
-	g->q = sl_region_rangeq(&lc->dp->region);
+	g->q = sl_rangeq_join(sl_region_obj(&lc->dp->region, SL_REGION_OBJ_RANGEQ, 0));
 	g->inflight = SL_MIN(SL_MAX(cfg->inflight, 1u), (uint32_t)SL_INFLIGHT_MAX);
 	g->tab_sz = RTE_ALIGN_CEIL(sl_expect_footprint(g->inflight), RTE_CACHE_LINE_SIZE);
 	size_t tabs = g->tab_sz * SL_SESSIONS_PER_LCORE;

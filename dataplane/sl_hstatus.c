@@ -28,16 +28,16 @@ static void sl_hstatus_send(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hstatus_pee
 void sl_hstatus_start(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hstatus_peer_t *st)
 {
 	sl_local_status_t cur;
-	if (sl_region_status_read(&lc->dp->region, &cur) != 0)
+	if (sl_status_read(lc->dp->status, &cur) != 0)
 		sl_hstatus_send(lc, p, st, &cur);
 }
 
 bool sl_hstatus_moved(sl_lcore_t *lc, sl_hstatus_lcore_t *g)
 {
-	uint64_t seq = atomic_load_explicit(&lc->dp->region.hdr->status_seq, memory_order_acquire);
+	uint64_t seq = sl_status_seq(lc->dp->status);
 	if (SL_LIKELY(seq == g->seq_seen) || (seq & 1) != 0)
 		return false;
-	if (sl_region_status_read(&lc->dp->region, &g->local) == 0)
+	if (sl_status_read(lc->dp->status, &g->local) == 0)
 		return false; /* nothing consistent yet: next cycle */
 	g->seq_seen = seq;
 	return true;

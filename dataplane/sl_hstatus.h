@@ -23,13 +23,14 @@
    NEW_BLOCK out (FORWARD_NEW_BLOCK): advisory, not sent while the peer's
    BACKOFF holds stream 5.
 
-   Owner: the lcore owning the session (single thread). */
+   Owner: the lcore owning the session (single thread); the status object
+   (sl_status.h) is ctrl's, read here under its seqlock. */
 #ifndef SL_HSTATUS_H
 #define SL_HSTATUS_H
 
 #include "sl_chain.h"
 #include "sl_hrec.h"
-#include "sl_region.h"
+#include "sl_status.h"
 #include "sl_routine.h"
 
 #define SL_HSTATUS_PER_S           10u              /* STATUS from a peer per second before SPAM */
@@ -52,7 +53,7 @@ typedef struct {
 
 /* Per-lcore: the local status last read from the region. */
 typedef struct {
-	uint64_t seq_seen;       /* the region's status_seq at that read */
+	uint64_t seq_seen;       /* the status object's seq at that read */
 	sl_local_status_t local; /* its value (version 0: none yet) */
 } sl_hstatus_lcore_t;
 

@@ -88,7 +88,7 @@ static void sl_ingress_session(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_
 	    sl_session_lookup(rt->tab, h->session, pkt->src_ip, pkt->udp.src_port, &why);
 	if (SL_UNLIKELY(s == NULL)) {
 		sl_routine_peer_t *cp =
-		    why == SL_SESS_MISS_NOT_LIVE
+		    why == SL_SESSION_MISS_NOT_LIVE
 		        ? sl_routine_connecting(lc, h->session, pkt->src_ip, pkt->udp.src_port)
 		        : NULL;
 		if (cp != NULL)

@@ -397,7 +397,7 @@ static const char *sl_routine_broken(const sl_lcore_t *lc, const sl_routine_peer
 	if (p->state != SL_ROUTINE_LIVE)
 		return "a live peer left the LIVE state";
 	if (p->sid != sid ||
-	    atomic_load_explicit(&s->state, memory_order_relaxed) != SL_SESS_LIVE ||
+	    atomic_load_explicit(&s->state, memory_order_relaxed) != SL_SESSION_LIVE ||
 	    atomic_load_explicit(&s->sid, memory_order_relaxed) != sid)
 		return "session-table slot no longer names the session";
 	for (uint32_t i = 0; i < sl_stream_count(); i++) {

@@ -135,7 +135,7 @@ static int sl_tel_session_dict(struct rte_tel_data *d, uint32_t idx, const sl_se
 	rte_tel_data_add_dict_u64(c, "streams", in->streams);
 	rte_tel_data_add_dict_u64(c, "rtt_us", in->rtt_us);
 #define SL_TEL_SESS_CNT(f, n) rte_tel_data_add_dict_u64(c, n, in->cnt.f);
-	SL_SESS_CNT_LIST(SL_TEL_SESS_CNT)
+	SL_SESSION_CNT_LIST(SL_TEL_SESS_CNT)
 #undef SL_TEL_SESS_CNT
 	snprintf(key, sizeof key, "%08x", in->sid);
 	if (rte_tel_data_add_dict_container(d, key, c, 0) != 0) {

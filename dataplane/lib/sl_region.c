@@ -1,6 +1,6 @@
 /* sl_region.c — the shared control region (sl_region.h, layout in
-   sl_region_private.h).  No EAL: rte_ring_init formats rings in place and
-   the header-only rte_ring_*_elem calls move records. */
+   sl_region_private.h).  The region lays out, maps and validates; it
+   formats no object (the creator does, sl_dpregion.c).  No EAL. */
 #include "sl_region.h"
 #include "sl_region_private.h"
 
@@ -15,26 +15,20 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include <rte_pause.h>
 #include <rte_ring.h>
 
 #include "sl_cmdq.h"
 #include "sl_log.h"
 #include "sl_msgq.h"
+#include "sl_pbook.h"
 #include "sl_rangeq.h"
 #include "sl_session.h"
+#include "sl_status.h"
 #include "sl_time.h"
 
 _Static_assert(RTE_CACHE_LINE_SIZE <= SL_REGION_ALIGN, "region blocks must be cache aligned");
 _Static_assert(SL_IS_POW2(SL_CMD_RING_DEPTH), "SL_CMD_RING_DEPTH must be a power of two");
 _Static_assert(SL_IS_POW2(SL_EVENT_RING_DEPTH), "SL_EVENT_RING_DEPTH must be a power of two");
-_Static_assert(sizeof(sl_local_status_t) % 8 == 0, "status is copied in 8-byte words");
-_Static_assert(offsetof(sl_region_hdr_t, status) % 8 == 0, "status is copied in 8-byte words");
-_Static_assert(sizeof(sl_region_book_t) % 8 == 0, "the book is copied in 8-byte words");
-_Static_assert(offsetof(sl_region_book_t, n) == 8, "book data follows its seq word");
-
-/* Reader spins before giving up on a seqlock left odd by a dead writer. */
-#define SL_STATUS_SPIN_MAX (1u << 22)
 
 /* Byte offsets of everything, computed from n_lcores alone. */
 typedef struct {
@@ -44,7 +38,8 @@ typedef struct {
 	uint64_t rangeq;
 	uint64_t sess[SL_MAX_LCORES];
 	uint64_t cmdq;
-	uint64_t book;
+	uint64_t status;
+	uint64_t pbook;
 	uint64_t end; /* bytes used, before rounding to the page */
 } sl_region_layout_t;
 
@@ -74,8 +69,10 @@ static void sl_region_layout(uint32_t n, sl_region_layout_t *l)
 	}
 	l->cmdq = off;
 	off = SL_ALIGN_UP(off + sl_cmdq_footprint(n), SL_REGION_ALIGN);
-	l->book = off;
-	l->end = off + sizeof(sl_region_book_t);
+	l->status = off;
+	off = SL_ALIGN_UP(off + sl_status_footprint(), SL_REGION_ALIGN);
+	l->pbook = off;
+	l->end = off + sl_pbook_footprint();
 }
 
 const char *sl_region_life_str(uint32_t life)
@@ -98,7 +95,8 @@ size_t sl_region_footprint(uint32_t n_lcores, size_t page)
 		return 0;
 	if (sl_ring_bytes(SL_CMD_RING_DEPTH) == 0 || sl_ring_bytes(SL_EVENT_RING_DEPTH) == 0 ||
 	    sl_rangeq_footprint(SL_RANGE_WINDOW) == 0 || sl_cmdq_footprint(n_lcores) == 0 ||
-	    sl_session_table_align() > SL_REGION_ALIGN)
+	    sl_session_table_align() > SL_REGION_ALIGN || sl_status_align() > SL_REGION_ALIGN ||
+	    sl_pbook_align() > SL_REGION_ALIGN)
 		return 0;
 	sl_region_layout_t l;
 	sl_region_layout(n_lcores, &l);
@@ -189,10 +187,13 @@ static size_t sl_region_page(int fd)
 	return SL_REGION_PAGE;
 }
 
-static int sl_region_format(sl_region_hdr_t *h, size_t size, uint32_t n, const char *instance)
+/* sl_region_header writes the header of a fresh (zero-filled) region: its
+   geometry, every object's offset, the dataplane's identity, life =
+   registering.  No object is formatted and no magic written: the creator
+   formats the objects at these offsets, then sl_region_mark_formatted. */
+static void sl_region_header(sl_region_hdr_t *h, size_t size, uint32_t n, const char *instance)
 {
 	sl_region_layout_t l;
-	struct rte_ring *rings[SL_MAX_LCORES];
 	sl_region_layout(n, &l);
 	h->layout_version = SL_REGION_LAYOUT;
 	h->hdr_size = sizeof(sl_region_hdr_t);
@@ -206,33 +207,16 @@ static int sl_region_format(sl_region_hdr_t *h, size_t size, uint32_t n, const c
 		h->off_lcore[i] = l.lcore[i];
 		lc->off_cmd_ring = l.cmd[i];
 		lc->off_event_ring = l.evt[i];
-		rings[i] = sl_msgq_new((char *)h + l.cmd[i], SL_CMD_RING_DEPTH);
-		if (rings[i] == NULL ||
-		    sl_msgq_new((char *)h + l.evt[i], SL_EVENT_RING_DEPTH) == NULL)
-			return -EINVAL;
+		h->off_sess[i] = l.sess[i];
 	}
 	h->off_rangeq = l.rangeq;
-	h->off_status = offsetof(sl_region_hdr_t, status);
-	if (sl_rangeq_new((char *)h + l.rangeq, SL_RANGE_WINDOW, SL_RANGE_LEN, SL_FANOUT) == NULL)
-		return -EINVAL;
-	for (uint32_t i = 0; i < n; i++) {
-		h->off_sess[i] = l.sess[i];
-		if (sl_session_table_new((char *)h + l.sess[i], i) == NULL)
-			return -EINVAL;
-	}
-	/* The command blocks carry their records on the rings formatted above. */
-	sl_cmdq_t q;
 	h->off_cmdq = l.cmdq;
-	if (sl_cmdq_new(&q, (char *)h + l.cmdq, n, rings, n) != 0)
-		return -EINVAL;
-	h->off_book = l.book; /* zero-filled by ftruncate: seq 0, n 0 */
+	h->off_status = l.status;
+	h->off_pbook = l.pbook;
 	snprintf(h->instance, sizeof h->instance, "%s", instance);
 	atomic_store_explicit(&h->life, SL_LIFE_REGISTERING, memory_order_relaxed);
 	atomic_store_explicit(&h->dp_pid, (uint32_t)getpid(), memory_order_relaxed);
 	atomic_store_explicit(&h->dp_heartbeat_ns, sl_now_ns(), memory_order_relaxed);
-	/* Everything above is visible to whoever sees the magic. */
-	__atomic_store_n(&h->magic, SL_REGION_MAGIC, __ATOMIC_RELEASE);
-	return 0;
 }
 
 int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const char *instance)
@@ -257,10 +241,8 @@ int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const 
 	if (rc == 0 &&
 	    (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
 		rc = -errno;
-	if (rc == 0)
-		rc = sl_region_format(p, size, n_lcores, instance);
 	if (SL_UNLIKELY(rc != 0)) {
-		SL_ERR("region %s: cannot size, map or format %zu bytes: %s (on hugetlbfs: "
+		SL_ERR("region %s: cannot size or map %zu bytes: %s (on hugetlbfs: "
 		       "reserve more huge pages, or use region_dir = /dev/shm)",
 		       path, size, strerror(-rc));
 		if (p != MAP_FAILED)
@@ -269,12 +251,20 @@ int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const 
 		close(fd);
 		return rc;
 	}
+	sl_region_header(p, size, n_lcores, instance);
 	r->hdr = p;
 	r->size = size;
 	r->fd = fd;
 	r->owner = true;
 	snprintf(r->path, sizeof r->path, "%s", path);
 	return 0;
+}
+
+void sl_region_mark_formatted(sl_region_t *r)
+{
+	/* Every object the creator formatted is visible to whoever sees the
+	   magic. */
+	__atomic_store_n(&r->hdr->magic, SL_REGION_MAGIC, __ATOMIC_RELEASE);
 }
 
 /* ---- open ----------------------------------------------------------------- */
@@ -292,7 +282,7 @@ static bool sl_ring_ok(const sl_region_hdr_t *h, uint64_t off, uint32_t depth)
 }
 
 /* sl_region_check_v2 validates the layout-2 blocks: session tables, the
-   command blocks and the address book. */
+   command blocks, the status and the peer book. */
 static const char *sl_region_check_v2(const sl_region_hdr_t *h, uint64_t fsize)
 {
 	for (uint32_t i = 0; i < h->n_lcores; i++) {
@@ -310,9 +300,15 @@ static const char *sl_region_check_v2(const sl_region_hdr_t *h, uint64_t fsize)
 	sl_cmdq_t q;
 	if (sl_region_cmdq_join(&tmp, &q) != 0)
 		return "the command blocks are not formatted";
-	if (!sl_in_bounds(h->off_book, sizeof(sl_region_book_t), fsize) ||
-	    h->off_book < h->hdr_size)
-		return "the address book lies outside the region";
+	if (!sl_in_bounds(h->off_status, sl_status_footprint(), fsize) ||
+	    h->off_status < h->hdr_size)
+		return "the status lies outside the region";
+	if (sl_status_join((char *)h + h->off_status) == NULL)
+		return "the status is not formatted";
+	if (!sl_in_bounds(h->off_pbook, sl_pbook_footprint(), fsize) || h->off_pbook < h->hdr_size)
+		return "the peer book lies outside the region";
+	if (sl_pbook_join((char *)h + h->off_pbook) == NULL)
+		return "the peer book is not formatted";
 	return NULL;
 }
 
@@ -342,8 +338,6 @@ static const char *sl_region_check(const sl_region_hdr_t *h, uint64_t fsize)
 	if (!sl_in_bounds(h->off_rangeq, sl_rangeq_footprint(SL_RANGE_WINDOW), fsize) ||
 	    h->off_rangeq < h->hdr_size)
 		return "the range table lies outside the region";
-	if (h->off_status != offsetof(sl_region_hdr_t, status))
-		return "the status offset is wrong";
 	if (sl_rangeq_join((char *)h + h->off_rangeq) == NULL)
 		return "the range table is not formatted";
 	return sl_region_check_v2(h, fsize);
@@ -451,6 +445,38 @@ sl_region_lcore_t *sl_region_lcore(const sl_region_t *r, uint32_t i)
 	return (sl_region_lcore_t *)((char *)r->hdr + r->hdr->off_lcore[i]);
 }
 
+static uint64_t sl_region_obj_off(const sl_region_t *r, sl_region_obj_t which, uint32_t idx)
+{
+	const sl_region_hdr_t *h = r->hdr;
+	bool per_lcore = which == SL_REGION_OBJ_CMD_RING || which == SL_REGION_OBJ_EVENT_RING ||
+	                 which == SL_REGION_OBJ_SESS;
+	if (SL_UNLIKELY(per_lcore ? idx >= h->n_lcores : idx != 0))
+		return 0;
+	switch (which) {
+	case SL_REGION_OBJ_CMD_RING:
+		return sl_region_lcore(r, idx)->off_cmd_ring;
+	case SL_REGION_OBJ_EVENT_RING:
+		return sl_region_lcore(r, idx)->off_event_ring;
+	case SL_REGION_OBJ_SESS:
+		return h->off_sess[idx];
+	case SL_REGION_OBJ_RANGEQ:
+		return h->off_rangeq;
+	case SL_REGION_OBJ_CMDQ:
+		return h->off_cmdq;
+	case SL_REGION_OBJ_STATUS:
+		return h->off_status;
+	case SL_REGION_OBJ_PBOOK:
+		return h->off_pbook;
+	}
+	return 0; /* not a kind */
+}
+
+void *sl_region_obj(const sl_region_t *r, sl_region_obj_t which, uint32_t idx)
+{
+	uint64_t off = sl_region_obj_off(r, which, idx);
+	return SL_UNLIKELY(off == 0) ? NULL : (char *)r->hdr + off;
+}
+
 struct rte_ring *sl_region_cmd_ring(const sl_region_t *r, uint32_t i)
 {
 	return sl_msgq_of((char *)r->hdr + sl_region_lcore(r, i)->off_cmd_ring);
@@ -461,19 +487,9 @@ struct rte_ring *sl_region_event_ring(const sl_region_t *r, uint32_t i)
 	return sl_msgq_of((char *)r->hdr + sl_region_lcore(r, i)->off_event_ring);
 }
 
-struct sl_rangeq *sl_region_rangeq(const sl_region_t *r)
-{
-	return sl_rangeq_join((char *)r->hdr + r->hdr->off_rangeq);
-}
-
 struct sl_session_table *sl_region_sess(const sl_region_t *r, uint32_t i)
 {
 	return (struct sl_session_table *)((char *)r->hdr + r->hdr->off_sess[i]);
-}
-
-void *sl_region_cmdq_mem(const sl_region_t *r)
-{
-	return (char *)r->hdr + r->hdr->off_cmdq;
 }
 
 int sl_region_cmdq_join(const sl_region_t *r, sl_cmdq_t *q)
@@ -482,7 +498,7 @@ int sl_region_cmdq_join(const sl_region_t *r, sl_cmdq_t *q)
 	uint32_t n = r->hdr->n_lcores;
 	for (uint32_t i = 0; i < n; i++)
 		rings[i] = sl_region_cmd_ring(r, i);
-	return sl_cmdq_join(q, sl_region_cmdq_mem(r), rings, n);
+	return sl_cmdq_join(q, sl_region_obj(r, SL_REGION_OBJ_CMDQ, 0), rings, n);
 }
 
 /* ---- lifecycle ------------------------------------------------------------- */
@@ -514,109 +530,4 @@ bool sl_region_dp_alive(const sl_region_t *r, uint64_t max_age_ns)
 	uint64_t hb = atomic_load_explicit(&r->hdr->dp_heartbeat_ns, memory_order_acquire);
 	uint64_t now = sl_now_ns();
 	return now <= hb || now - hb <= max_age_ns;
-}
-
-/* ---- published status (seqlock) ----------------------------------------- */
-
-#define SL_STATUS_WORDS (sizeof(sl_local_status_t) / 8)
-
-void sl_region_status_publish(sl_region_t *r, const sl_local_status_t *s)
-{
-	sl_region_hdr_t *h = r->hdr;
-	uint64_t *dst = (uint64_t *)&h->status;
-	uint64_t src[SL_STATUS_WORDS];
-	uint64_t seq = atomic_load_explicit(&h->status_seq, memory_order_relaxed);
-	seq += seq & 1; /* a writer that died mid-publish left it odd */
-	sl_local_status_t next = *s;
-	next.version = __atomic_load_n(&h->status.version, __ATOMIC_RELAXED) + 1;
-	memcpy(src, &next, sizeof src);
-
-	atomic_store_explicit(&h->status_seq, seq + 1, memory_order_relaxed);
-	/* The odd seq is ordered before every data store below. */
-	atomic_thread_fence(memory_order_release);
-	for (size_t i = 0; i < SL_STATUS_WORDS; i++)
-		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
-	/* Data stores are ordered before the even seq. */
-	atomic_store_explicit(&h->status_seq, seq + 2, memory_order_release);
-}
-
-uint64_t sl_region_status_read(const sl_region_t *r, sl_local_status_t *out)
-{
-	const sl_region_hdr_t *h = r->hdr;
-	const uint64_t *src = (const uint64_t *)&h->status;
-	uint64_t buf[SL_STATUS_WORDS];
-	for (uint32_t spin = 0; spin < SL_STATUS_SPIN_MAX; spin++) {
-		uint64_t s1 = atomic_load_explicit(&h->status_seq, memory_order_acquire);
-		if (s1 & 1) {
-			rte_pause();
-			continue;
-		}
-		for (size_t i = 0; i < SL_STATUS_WORDS; i++)
-			buf[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-		/* Data loads are ordered before the second seq load. */
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&h->status_seq, memory_order_relaxed) == s1) {
-			memcpy(out, buf, sizeof buf);
-			return out->version;
-		}
-		rte_pause();
-	}
-	memset(out, 0, sizeof *out);
-	return 0;
-}
-
-/* ---- address book (seqlock, same discipline as the status) -------------- */
-
-#define SL_BOOK_WORDS ((sizeof(sl_region_book_t) - 8) / 8)
-
-static sl_region_book_t *sl_region_book(const sl_region_t *r)
-{
-	return (sl_region_book_t *)((char *)r->hdr + r->hdr->off_book);
-}
-
-void sl_region_book_publish(sl_region_t *r, const sl_region_peer_t *p, uint32_t n)
-{
-	sl_region_book_t *b = sl_region_book(r);
-	sl_region_book_t next;
-	uint64_t src[SL_BOOK_WORDS];
-	uint64_t *dst = (uint64_t *)&b->n;
-	memset(&next, 0, sizeof next);
-	next.n = SL_MIN(n, (uint32_t)SL_REGION_BOOK_MAX);
-	if (next.n > 0)
-		memcpy(next.peer, p, next.n * sizeof(*p));
-	memcpy(src, &next.n, sizeof src);
-
-	uint64_t seq = atomic_load_explicit(&b->seq, memory_order_relaxed);
-	seq += seq & 1; /* a writer that died mid-publish left it odd */
-	atomic_store_explicit(&b->seq, seq + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
-	for (size_t i = 0; i < SL_BOOK_WORDS; i++)
-		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
-	atomic_store_explicit(&b->seq, seq + 2, memory_order_release);
-}
-
-uint32_t sl_region_book_read(const sl_region_t *r, sl_region_peer_t *out, uint32_t max)
-{
-	const sl_region_book_t *b = sl_region_book(r);
-	const uint64_t *src = (const uint64_t *)&b->n;
-	sl_region_book_t copy;
-	uint64_t *buf = (uint64_t *)&copy.n;
-	for (uint32_t spin = 0; spin < SL_STATUS_SPIN_MAX; spin++) {
-		uint64_t s1 = atomic_load_explicit(&b->seq, memory_order_acquire);
-		if (s1 & 1) {
-			rte_pause();
-			continue;
-		}
-		for (size_t i = 0; i < SL_BOOK_WORDS; i++)
-			buf[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&b->seq, memory_order_relaxed) == s1) {
-			uint32_t n = SL_MIN(SL_MIN(copy.n, (uint32_t)SL_REGION_BOOK_MAX), max);
-			if (n > 0)
-				memcpy(out, copy.peer, n * sizeof(*out));
-			return n;
-		}
-		rte_pause();
-	}
-	return 0;
 }

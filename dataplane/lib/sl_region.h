@@ -2,17 +2,22 @@
    memory").  One named shared-memory file, created and sized by sluice-dp
    (the DPDK primary), mapped by sluice-ctrl (no EAL).  Position independent:
    everything inside is reached by offsets from the base, never pointers.
+   A workspace of objects: the region names each object's offset
+   (sl_region_obj) and holds the header (lifecycle, heartbeats, identity);
+   the creator formats each object with its own new() (sl_dpregion.h) and
+   every process joins it with its own join().
 
-   Layout: header | per-lcore blocks | range table | published status.
+   Layout: header | per-lcore blocks | rings | range table | session tables |
+   command blocks | published status | peer book (sl_region_private.h).
    Per-lcore block: counters (owner: that lcore), a command ring (ctrl ->
    lcore, single producer ctrl, single consumer the lcore) and an event ring
-   (lcore -> ctrl, single producer the lcore, single consumer ctrl).  Rings
-   are rte_ring initialised in place and carry fixed-size sl_msg_t records.
+   (lcore -> ctrl, single producer the lcore, single consumer ctrl): sl_msgq
+   rings of fixed-size sl_msg_t records.
 
    Field owners (one writer each):
      life, dp_pid, dp_heartbeat_ns, n_lcores, dp identity  -> sluice-dp
      ctrl_pid, ctrl_heartbeat_ns, shutdown_req             -> sluice-ctrl
-     status (seqlock)                                      -> sluice-ctrl
+     the status and the peer book (seqlocks)               -> sluice-ctrl
      lcore[i].cnt                                          -> lcore i */
 #ifndef SL_REGION_H
 #define SL_REGION_H
@@ -23,7 +28,6 @@
 #include "sl_msgq.h"
 
 struct rte_ring;
-struct sl_rangeq;
 struct sl_session_table;
 
 /* Lifecycle gate (DESIGN.md).  Moves forward only. */
@@ -35,36 +39,6 @@ typedef enum {
 
 /* sl_region_life_str: "registering" | "ready" | "shutting_down" | "?". */
 const char *sl_region_life_str(uint32_t life);
-
-/* Local chain status published by ctrl for the lcores (seqlock: `seq` odd
-   while a write is in progress; `version` moves on every publish). */
-typedef struct {
-	uint32_t best_height;
-	uint32_t finalized_height;
-	uint8_t best_hash[32];
-	uint8_t chainwork[32];
-	uint64_t version;
-} sl_local_status_t;
-
-/* The address book snapshot ctrl publishes for the dataplane to serve
-   GET_PEERS from (SPEC §6), seqlock like the status: `seq` odd while ctrl
-   rewrites it.  Entries are wire-ready (sl_wire_peer_t layout: ip, port,
-   flags, node_id, last_seen; host order). */
-#define SL_REGION_BOOK_MAX 32
-typedef struct {
-	uint32_t ipv4;
-	uint16_t port;
-	uint16_t flags;
-	uint8_t node_id[32];
-	uint32_t last_seen_unix;
-} sl_region_peer_t;
-
-typedef struct SL_CACHE_ALIGN {
-	_Atomic uint64_t seq;
-	uint32_t n;
-	uint32_t rsvd;
-	sl_region_peer_t peer[SL_REGION_BOOK_MAX];
-} sl_region_book_t;
 
 typedef struct SL_CACHE_ALIGN {
 	sl_lcore_cnt_t cnt;        /* owner: lcore */
@@ -85,10 +59,10 @@ typedef struct SL_CACHE_ALIGN {
 	uint32_t event_ring_depth;
 	uint64_t off_lcore[SL_MAX_LCORES];
 	uint64_t off_rangeq;
-	uint64_t off_status;
 	uint64_t off_sess[SL_MAX_LCORES]; /* sl_session_table_t, owner: lcore i */
 	uint64_t off_cmdq;                /* sl_cmdq blocks (sl_cmdq.h) */
-	uint64_t off_book;                /* sl_region_book_t, owner: ctrl */
+	uint64_t off_status;              /* sl_status (sl_status.h), owner: ctrl */
+	uint64_t off_pbook;               /* sl_pbook (sl_pbook.h), owner: ctrl */
 
 	/* owner: sluice-dp */
 	_Atomic uint32_t life;
@@ -109,10 +83,6 @@ typedef struct SL_CACHE_ALIGN {
 	_Atomic uint32_t ctrl_pid;
 	_Atomic uint32_t shutdown_req; /* ctrl asks dp to shut down */
 	_Atomic uint64_t ctrl_heartbeat_ns;
-
-	/* published local status, owner: sluice-ctrl */
-	_Atomic uint64_t status_seq;
-	sl_local_status_t status;
 } sl_region_hdr_t;
 
 /* Process-local handle (not in shared memory). */
@@ -133,18 +103,27 @@ size_t sl_region_footprint(uint32_t n_lcores, size_t page);
    ("/dev/shm" or a hugetlbfs mount): "<dir>/sluice-<instance>.region". */
 int sl_region_path(char *out, size_t out_sz, const char *dir, const char *instance);
 
-/* sl_region_create (sluice-dp) creates and formats a region at `path` for
-   `n_lcores` lcores: header, rings, an empty range table, zero counters, life
-   = registering, magic written last.  A stale file left by a dead dataplane
+/* sl_region_create (sluice-dp) creates, sizes and maps a region at `path`
+   for `n_lcores` lcores and writes its header: geometry, the offset of
+   every object (sl_region_obj), zero counters, life = registering.  It
+   formats no object and writes no magic: the creator formats each object
+   with its own new() at sl_region_obj, then calls sl_region_mark_formatted
+   (until then sl_region_open answers -ENOENT).  A stale file left by a dead dataplane
    (its dp_pid no longer alive) is replaced; a live one is refused (-EEXIST).
    Works on /dev/shm and on hugetlbfs (size rounded to the huge page).
    Returns 0 and fills *r, or a negative errno with one log line naming the
    path and the fix. */
 int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const char *instance);
 
+/* sl_region_mark_formatted (the creator, once every object is formatted)
+   writes the magic, release: a process that opens the region sees every
+   object formatted. */
+void sl_region_mark_formatted(sl_region_t *r);
+
 /* sl_region_open (sluice-ctrl) maps an existing region read-write and
-   validates magic, layout version, header size, size against the file, and
-   every offset against the size.  Returns 0, -ENOENT (no dataplane yet:
+   validates magic, layout version, header size, size against the file,
+   every offset against the size and every object with its own join.
+   Returns 0, -ENOENT (no dataplane yet:
    no file, or a file not formatted yet — retry), or -EPROTO (not a region
    of this layout: bad magic, version, sizes, truncated, offsets out of
    bounds), logging the cause once. */
@@ -154,30 +133,40 @@ int sl_region_open(sl_region_t *r, const char *path);
    left behind).  Safe on a zeroed handle. */
 void sl_region_close(sl_region_t *r);
 
+/* The objects the region places (one kind per shared object; the creator
+   formats each with its own new(), every process joins it with its own
+   join()).  Per-lcore kinds take idx < n_lcores, the others idx 0. */
+typedef enum {
+	SL_REGION_OBJ_CMD_RING,   /* sl_msgq, ctrl -> lcore idx, SL_CMD_RING_DEPTH */
+	SL_REGION_OBJ_EVENT_RING, /* sl_msgq, lcore idx -> ctrl, SL_EVENT_RING_DEPTH */
+	SL_REGION_OBJ_SESS,       /* sl_session table of lcore idx */
+	SL_REGION_OBJ_RANGEQ,     /* sl_rangeq, SL_RANGE_WINDOW ranges */
+	SL_REGION_OBJ_CMDQ,       /* sl_cmdq blocks of every lcore */
+	SL_REGION_OBJ_STATUS,     /* sl_status, the published local status */
+	SL_REGION_OBJ_PBOOK,      /* sl_pbook, the GET_PEERS snapshot */
+} sl_region_obj_t;
+
+/* sl_region_obj: the memory of object `which` number `idx` in r (its
+   footprint bytes, SL_REGION_ALIGN aligned), or NULL for an idx out of
+   range or an unknown kind.  Not a join: nothing is checked. */
+void *sl_region_obj(const sl_region_t *r, sl_region_obj_t which, uint32_t idx);
+
 /* Accessors; i < hdr->n_lcores. */
 sl_region_lcore_t *sl_region_lcore(const sl_region_t *r, uint32_t i);
-/* Lcore i's command ring (ctrl -> lcore) and event ring (lcore -> ctrl):
-   sl_msgq rings the region formatted and validated; their traffic goes
-   through sl_msgq_send / _recv / _room, each side holding the ring. */
+/* Lcore i's command ring (ctrl -> lcore) and event ring (lcore -> ctrl),
+   for a caller that holds a region open validated (sl_msgq_of: no
+   checks); their traffic goes through sl_msgq_send / _recv / _room, each
+   side holding the ring. */
 struct rte_ring *sl_region_cmd_ring(const sl_region_t *r, uint32_t i);
 struct rte_ring *sl_region_event_ring(const sl_region_t *r, uint32_t i);
-struct sl_rangeq *sl_region_rangeq(const sl_region_t *r);
-/* The session table of lcore i (sl_session.h), formatted by create. */
+/* The session table of lcore i (sl_session.h), for a caller that holds a
+   region open validated. */
 struct sl_session_table *sl_region_sess(const sl_region_t *r, uint32_t i);
-/* The per-peer command blocks (formatted by create with sl_cmdq_new; each
-   process then joins its own handle on this memory, with
-   sl_region_cmdq_join). */
-void *sl_region_cmdq_mem(const sl_region_t *r);
 
 /* sl_region_cmdq_join fills *q with a handle on r's command blocks and its
    lcores' command rings (sl_cmdq_join).  Returns 0 or -EPROTO. */
 struct sl_cmdq;
 int sl_region_cmdq_join(const sl_region_t *r, struct sl_cmdq *q);
-
-/* Address book snapshot: publish (ctrl only) and read (any thread; returns
-   the number of entries copied, at most `max`). */
-void sl_region_book_publish(sl_region_t *r, const sl_region_peer_t *p, uint32_t n);
-uint32_t sl_region_book_read(const sl_region_t *r, sl_region_peer_t *out, uint32_t max);
 
 /* Lifecycle.  sl_region_life_advance moves the gate forward only (a
    backward move is refused, returns -1); release ordering, so everything
@@ -188,12 +177,5 @@ int sl_region_life_advance(sl_region_t *r, sl_life_t to);
 /* sl_region_dp_alive: the dataplane's pid exists and its heartbeat is
    younger than `max_age_ns`. */
 bool sl_region_dp_alive(const sl_region_t *r, uint64_t max_age_ns);
-
-/* Published local status (seqlock).  publish: ctrl only; bumps version.
-   read: any thread; retries while a write is in progress; returns the
-   version read (0: nothing published yet, or a writer died mid-publish and
-   no consistent record could be read; *out is then zeroed). */
-void sl_region_status_publish(sl_region_t *r, const sl_local_status_t *s);
-uint64_t sl_region_status_read(const sl_region_t *r, sl_local_status_t *out);
 
 #endif /* SL_REGION_H */

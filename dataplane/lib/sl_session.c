@@ -18,7 +18,7 @@
 
 _Static_assert(sizeof(sl_session_table_t) % SL_CACHE_LINE == 0, "table is whole lines");
 _Static_assert(sizeof(sl_session_t) % SL_CACHE_LINE == 0, "slot is whole lines");
-_Static_assert(SL_SESS_STREAMS <= 32, "stream bitmap is a u32");
+_Static_assert(SL_SESSION_STREAMS <= 32, "stream bitmap is a u32");
 
 const char *sl_session_replay_str(unsigned res)
 {
@@ -33,21 +33,21 @@ const char *sl_session_replay_str(unsigned res)
 const char *sl_session_res_str(unsigned res)
 {
 	static const char *const names[] = {
-#define SL_SESS_RES_NAME(e, s) s,
-	    SL_SESS_RES_LIST(SL_SESS_RES_NAME)
-#undef SL_SESS_RES_NAME
+#define SL_SESSION_RES_NAME(e, s) s,
+	    SL_SESSION_RES_LIST(SL_SESSION_RES_NAME)
+#undef SL_SESSION_RES_NAME
 	};
-	return res < SL_SESS_RES_CNT ? names[res] : "?";
+	return res < SL_SESSION_RES_CNT ? names[res] : "?";
 }
 
 const char *sl_session_miss_str(unsigned why)
 {
 	static const char *const names[] = {
-#define SL_SESS_MISS_NAME(e, s) s,
-	    SL_SESS_MISS_LIST(SL_SESS_MISS_NAME)
-#undef SL_SESS_MISS_NAME
+#define SL_SESSION_MISS_NAME(e, s) s,
+	    SL_SESSION_MISS_LIST(SL_SESSION_MISS_NAME)
+#undef SL_SESSION_MISS_NAME
 	};
-	return why < SL_SESS_MISS_CNT ? names[why] : "?";
+	return why < SL_SESSION_MISS_CNT ? names[why] : "?";
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
@@ -82,7 +82,7 @@ sl_session_table_t *sl_session_table_new(void *mem, uint32_t lcore)
 		t->perm[i] = (uint16_t)i;
 		t->pos[i] = (uint16_t)i;
 		sl_session_t *s = &t->slot[i];
-		atomic_store_explicit(&s->state, SL_SESS_FREE, RX);
+		atomic_store_explicit(&s->state, SL_SESSION_FREE, RX);
 		atomic_store_explicit(&s->sid, 0, RX);
 	}
 	atomic_thread_fence(memory_order_release);
@@ -161,48 +161,48 @@ static void id_end(sl_session_t *s)
 static bool peer_ok(const sl_session_peer_t *p)
 {
 	return p != NULL && p->peer_ip != 0 && p->peer_port != 0 && p->remote_sid != 0 &&
-	       (p->streams & ~SL_SESS_STREAM_MASK) == 0;
+	       (p->streams & ~SL_SESSION_STREAM_MASK) == 0;
 }
 
 /* pick_slot: the slot install should use, or an error. */
 static sl_session_res_t pick_slot(const sl_session_table_t *t, uint32_t want, uint32_t *slot)
 {
 	uint32_t n = atomic_load_explicit(&t->live_n, RX);
-	if (want == SL_SESS_SLOT_ANY) {
+	if (want == SL_SESSION_SLOT_ANY) {
 		if (SL_UNLIKELY(n >= SL_SESSIONS_PER_LCORE))
-			return SL_SESS_ERR_FULL;
+			return SL_SESSION_ERR_FULL;
 		*slot = t->perm[n];
-		return SL_SESS_OK;
+		return SL_SESSION_OK;
 	}
 	if (SL_UNLIKELY(want >= SL_SESSIONS_PER_LCORE))
-		return SL_SESS_ERR_ARGS;
+		return SL_SESSION_ERR_ARGS;
 	if (SL_UNLIKELY(t->pos[want] < n))
-		return SL_SESS_ERR_BUSY;
+		return SL_SESSION_ERR_BUSY;
 	*slot = want;
-	return SL_SESS_OK;
+	return SL_SESSION_OK;
 }
 
 /* reset_flow: fresh seq counters, replay windows, rtt and counters. */
 static void reset_flow(sl_session_t *s)
 {
-	for (uint32_t i = 0; i < SL_SESS_STREAMS; i++) {
+	for (uint32_t i = 0; i < SL_SESSION_STREAMS; i++) {
 		s->next_seq[i] = 1;
 		sl_replay_init(&s->replay[i]);
 	}
 	atomic_store_explicit(&s->rtt_us, 0, RX);
-#define SL_SESS_CNT_ZERO(f, n) atomic_store_explicit(&s->cnt.f, 0, RX);
-	SL_SESS_CNT_LIST(SL_SESS_CNT_ZERO)
-#undef SL_SESS_CNT_ZERO
+#define SL_SESSION_CNT_ZERO(f, n) atomic_store_explicit(&s->cnt.f, 0, RX);
+	SL_SESSION_CNT_LIST(SL_SESSION_CNT_ZERO)
+#undef SL_SESSION_CNT_ZERO
 }
 
 sl_session_res_t sl_session_install(sl_session_table_t *t, uint32_t slot,
                                     const sl_session_peer_t *peer, uint32_t gen, uint32_t *sid)
 {
 	if (SL_UNLIKELY(t == NULL || sid == NULL || !peer_ok(peer)))
-		return SL_SESS_ERR_ARGS;
+		return SL_SESSION_ERR_ARGS;
 	uint32_t idx;
 	sl_session_res_t res = pick_slot(t, slot, &idx);
-	if (SL_UNLIKELY(res != SL_SESS_OK))
+	if (SL_UNLIKELY(res != SL_SESSION_OK))
 		return res;
 
 	sl_session_t *s = &t->slot[idx];
@@ -220,17 +220,17 @@ sl_session_res_t sl_session_install(sl_session_table_t *t, uint32_t slot,
 	atomic_store_explicit(&s->streams, peer->streams | 1u, RX);
 	atomic_store_explicit(&s->peer_ip, peer->peer_ip, RX);
 	atomic_store_explicit(&s->peer_port, peer->peer_port, RX);
-	for (uint32_t i = 0; i < SL_SESS_NODE_ID_LEN / 8; i++) {
+	for (uint32_t i = 0; i < SL_SESSION_NODE_ID_LEN / 8; i++) {
 		uint64_t w;
 		memcpy(&w, peer->node_id + 8 * i, sizeof(w));
 		atomic_store_explicit(&s->node_id[i], w, RX);
 	}
-	atomic_store_explicit(&s->state, SL_SESS_LIVE, RX);
+	atomic_store_explicit(&s->state, SL_SESSION_LIVE, RX);
 	id_end(s);
 
 	mark_live(t, idx);
 	*sid = id;
-	return SL_SESS_OK;
+	return SL_SESSION_OK;
 }
 
 int sl_session_teardown(sl_session_table_t *t, uint32_t sid)
@@ -241,7 +241,7 @@ int sl_session_teardown(sl_session_table_t *t, uint32_t sid)
 		return 0;
 	uint32_t idx = sl_sid_slot(sid);
 	id_begin(s);
-	atomic_store_explicit(&s->state, SL_SESS_FREE, RX);
+	atomic_store_explicit(&s->state, SL_SESSION_FREE, RX);
 	atomic_store_explicit(&s->sid, sl_sid_make(t->lcore, idx, sl_sid_gen_norm(s->last_gen + 1)),
 	                      RX);
 	id_end(s);
@@ -260,7 +260,7 @@ static void read_identity(const sl_session_t *s, sl_session_info_t *o)
 	o->streams = atomic_load_explicit(&s->streams, RX);
 	o->peer_ip = atomic_load_explicit(&s->peer_ip, RX);
 	o->peer_port = (uint16_t)atomic_load_explicit(&s->peer_port, RX);
-	for (uint32_t i = 0; i < SL_SESS_NODE_ID_LEN / 8; i++) {
+	for (uint32_t i = 0; i < SL_SESSION_NODE_ID_LEN / 8; i++) {
 		uint64_t w = atomic_load_explicit(&s->node_id[i], RX);
 		memcpy(o->node_id + 8 * i, &w, sizeof(w));
 	}
@@ -282,11 +282,11 @@ int sl_session_snapshot(const sl_session_table_t *t, uint32_t slot, sl_session_i
 			continue;
 		tmp.slot = slot;
 		tmp.rtt_us = atomic_load_explicit(&s->rtt_us, RX);
-#define SL_SESS_CNT_COPY(f, n) tmp.cnt.f = SL_CNT_GET(&s->cnt.f);
-		SL_SESS_CNT_LIST(SL_SESS_CNT_COPY)
-#undef SL_SESS_CNT_COPY
+#define SL_SESSION_CNT_COPY(f, n) tmp.cnt.f = SL_CNT_GET(&s->cnt.f);
+		SL_SESSION_CNT_LIST(SL_SESSION_CNT_COPY)
+#undef SL_SESSION_CNT_COPY
 		*out = tmp;
-		return tmp.state == SL_SESS_LIVE;
+		return tmp.state == SL_SESSION_LIVE;
 	}
 	return 0; /* the owner kept rewriting it: report nothing this time */
 }

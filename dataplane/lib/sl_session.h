@@ -176,10 +176,10 @@ static inline sl_replay_res_t sl_replay_check_update(sl_replay_t *r, uint32_t se
 
 /* ---- streams ------------------------------------------------------------- */
 
-/* Streams a session can carry: ids 0 .. SL_SESS_STREAMS-1 (SPEC §3 defines
+/* Streams a session can carry: ids 0 .. SL_SESSION_STREAMS-1 (SPEC §3 defines
    0, 1, 5, 6).  A stream bitmap has bit n = stream n; stream 0 always on. */
-#define SL_SESS_STREAMS     8
-#define SL_SESS_STREAM_MASK ((1u << SL_SESS_STREAMS) - 1u)
+#define SL_SESSION_STREAMS     8
+#define SL_SESSION_STREAM_MASK ((1u << SL_SESSION_STREAMS) - 1u)
 
 /* sl_streams_negotiate: what a session carries — offered & accepted, plus
    stream 0. */
@@ -196,11 +196,11 @@ static inline bool sl_streams_has(uint32_t streams, unsigned stream)
 
 /* ---- the session --------------------------------------------------------- */
 
-#define SL_SESS_NODE_ID_LEN 32
+#define SL_SESSION_NODE_ID_LEN 32
 
 /* Per-session counters: X(field, "name").  Owner writes (SL_CNT_ADD), any
    thread reads (SL_CNT_GET).  Append only. */
-#define SL_SESS_CNT_LIST(X)                                                                        \
+#define SL_SESSION_CNT_LIST(X)                                                                     \
 	X(rx_frames, "rx_frames") /* accepted by demux and replay */                               \
 	X(rx_bytes, "rx_bytes")                                                                    \
 	X(tx_frames, "tx_frames")                                                                  \
@@ -221,40 +221,40 @@ static inline bool sl_streams_has(uint32_t streams, unsigned stream)
 	X(hs_new_block_tx, "hs_new_block_tx") /* NEW_BLOCK sent to this peer */
 
 typedef struct {
-#define SL_SESS_CNT_FIELD(f, s) sl_cnt_t f;
-	SL_SESS_CNT_LIST(SL_SESS_CNT_FIELD)
-#undef SL_SESS_CNT_FIELD
+#define SL_SESSION_CNT_FIELD(f, s) sl_cnt_t f;
+	SL_SESSION_CNT_LIST(SL_SESSION_CNT_FIELD)
+#undef SL_SESSION_CNT_FIELD
 } sl_session_cnt_t;
 
 typedef struct {
-#define SL_SESS_CNT_VAL(f, s) uint64_t f;
-	SL_SESS_CNT_LIST(SL_SESS_CNT_VAL)
-#undef SL_SESS_CNT_VAL
+#define SL_SESSION_CNT_VAL(f, s) uint64_t f;
+	SL_SESSION_CNT_LIST(SL_SESSION_CNT_VAL)
+#undef SL_SESSION_CNT_VAL
 } sl_session_cnt_vals_t;
 
-enum { SL_SESS_FREE = 0, SL_SESS_LIVE = 1 };
+enum { SL_SESSION_FREE = 0, SL_SESSION_LIVE = 1 };
 
 /* One slot.  Shared fields (relaxed atomics, owner writes only):
    identity under `ver` (seqlock: odd while the owner rewrites it), rtt_us
    and cnt independent.  Owner-only fields below them. */
 typedef struct SL_CACHE_ALIGN {
 	_Atomic uint32_t ver;        /* seqlock over the identity fields */
-	_Atomic uint32_t state;      /* SL_SESS_FREE / SL_SESS_LIVE */
+	_Atomic uint32_t state;      /* SL_SESSION_FREE / SL_SESSION_LIVE */
 	_Atomic uint32_t sid;        /* our id (LIVE); a bumped, dead id when FREE */
 	_Atomic uint32_t remote_sid; /* what we put in frames we send */
 	_Atomic uint32_t streams;    /* negotiated bitmap, bit 0 set */
 	_Atomic uint32_t peer_ip;    /* host order */
 	_Atomic uint32_t peer_port;  /* host order, < 65536 */
 	_Atomic uint32_t rtt_us;     /* latest RTT estimate; 0: none yet */
-	_Atomic uint64_t node_id[SL_SESS_NODE_ID_LEN / 8];
+	_Atomic uint64_t node_id[SL_SESSION_NODE_ID_LEN / 8];
 	sl_session_cnt_t cnt;
 
 	/* owner only */
 	sl_mac_t peer_mac;
 	uint16_t rsvd;
-	uint32_t last_gen;                   /* generation of the latest incarnation */
-	uint32_t next_seq[SL_SESS_STREAMS];  /* next seq to send; 0: exhausted */
-	sl_replay_t replay[SL_SESS_STREAMS]; /* receive windows */
+	uint32_t last_gen;                      /* generation of the latest incarnation */
+	uint32_t next_seq[SL_SESSION_STREAMS];  /* next seq to send; 0: exhausted */
+	sl_replay_t replay[SL_SESSION_STREAMS]; /* receive windows */
 } sl_session_t;
 
 /* The table.  perm[0 .. live_n) are the live slots (any order), the rest
@@ -276,9 +276,9 @@ typedef struct {
 	uint32_t peer_ip;    /* host order, not 0 */
 	uint16_t peer_port;  /* host order, not 0 */
 	sl_mac_t peer_mac;   /* next-hop MAC frames to the peer go to */
-	uint32_t streams;    /* negotiated, within SL_SESS_STREAM_MASK */
+	uint32_t streams;    /* negotiated, within SL_SESSION_STREAM_MASK */
 	uint32_t remote_sid; /* the peer's id for this session, not 0 */
-	uint8_t node_id[SL_SESS_NODE_ID_LEN];
+	uint8_t node_id[SL_SESSION_NODE_ID_LEN];
 } sl_session_peer_t;
 
 /* A consistent copy of one slot, for telemetry and the API. */
@@ -291,26 +291,26 @@ typedef struct {
 	uint32_t peer_ip;
 	uint16_t peer_port;
 	uint32_t rtt_us;
-	uint8_t node_id[SL_SESS_NODE_ID_LEN];
+	uint8_t node_id[SL_SESSION_NODE_ID_LEN];
 	sl_session_cnt_vals_t cnt;
 } sl_session_info_t;
 
 /* Results of install. */
-#define SL_SESS_RES_LIST(X)                                                                        \
+#define SL_SESSION_RES_LIST(X)                                                                     \
 	X(OK, "ok")                                                                                \
 	X(ERR_ARGS, "err_args") /* bad slot / address / streams / remote id */                     \
 	X(ERR_FULL, "err_full") /* no free slot */                                                 \
 	X(ERR_BUSY, "err_busy") /* the named slot is live */
 
 typedef enum {
-#define SL_SESS_RES_ENUM(e, s) SL_SESS_##e,
-	SL_SESS_RES_LIST(SL_SESS_RES_ENUM)
-#undef SL_SESS_RES_ENUM
-	    SL_SESS_RES_CNT
+#define SL_SESSION_RES_ENUM(e, s) SL_SESSION_##e,
+	SL_SESSION_RES_LIST(SL_SESSION_RES_ENUM)
+#undef SL_SESSION_RES_ENUM
+	    SL_SESSION_RES_CNT
 } sl_session_res_t;
 
 /* Why a lookup found no session (all are the silent SL_DROP_SL_NO_SESSION). */
-#define SL_SESS_MISS_LIST(X)                                                                       \
+#define SL_SESSION_MISS_LIST(X)                                                                    \
 	X(NONE, "none")         /* found */                                                        \
 	X(ZERO, "zero")         /* id 0: a HELLO, not a session */                                 \
 	X(LCORE, "lcore")       /* id names another lcore */                                       \
@@ -319,10 +319,10 @@ typedef enum {
 	X(ADDR, "addr")         /* source address is not the peer's */
 
 typedef enum {
-#define SL_SESS_MISS_ENUM(e, s) SL_SESS_MISS_##e,
-	SL_SESS_MISS_LIST(SL_SESS_MISS_ENUM)
-#undef SL_SESS_MISS_ENUM
-	    SL_SESS_MISS_CNT
+#define SL_SESSION_MISS_ENUM(e, s) SL_SESSION_MISS_##e,
+	SL_SESSION_MISS_LIST(SL_SESSION_MISS_ENUM)
+#undef SL_SESSION_MISS_ENUM
+	    SL_SESSION_MISS_CNT
 } sl_session_miss_t;
 
 /* sl_session_res_str / sl_session_miss_str name a result / reason; "?" out of range. */
@@ -330,7 +330,7 @@ const char *sl_session_res_str(unsigned res);
 const char *sl_session_miss_str(unsigned why);
 
 /* Slot argument of install meaning "any free slot". */
-#define SL_SESS_SLOT_ANY UINT32_MAX
+#define SL_SESSION_SLOT_ANY UINT32_MAX
 
 /* sl_session_table_align / _footprint: alignment and bytes of a table. */
 size_t sl_session_table_align(void);
@@ -355,7 +355,7 @@ void *sl_session_table_leave(sl_session_table_t *t);
 void *sl_session_table_delete(sl_session_table_t *t);
 
 /* sl_session_install makes a session live in `slot` (must be free) or, with
-   SL_SESS_SLOT_ANY, in some free slot.  `gen` is the caller's process-wide
+   SL_SESSION_SLOT_ANY, in some free slot.  `gen` is the caller's process-wide
    generation counter value; the slot uses sl_sid_gen_norm(gen), moved on by
    one if that equals the slot's previous generation, so a reused slot never
    repeats the id it had just before.  Resets next_seq (1 on every stream),
@@ -371,23 +371,23 @@ static inline sl_session_t *sl_session_find(sl_session_table_t *t, uint32_t sid,
                                             sl_session_miss_t *why)
 {
 	if (SL_UNLIKELY(sid == 0)) {
-		*why = SL_SESS_MISS_ZERO;
+		*why = SL_SESSION_MISS_ZERO;
 		return NULL;
 	}
 	if (SL_UNLIKELY(sl_sid_lcore(sid) != t->lcore)) {
-		*why = SL_SESS_MISS_LCORE;
+		*why = SL_SESSION_MISS_LCORE;
 		return NULL;
 	}
 	sl_session_t *s = &t->slot[sl_sid_slot(sid)];
-	if (SL_UNLIKELY(atomic_load_explicit(&s->state, memory_order_relaxed) != SL_SESS_LIVE)) {
-		*why = SL_SESS_MISS_NOT_LIVE;
+	if (SL_UNLIKELY(atomic_load_explicit(&s->state, memory_order_relaxed) != SL_SESSION_LIVE)) {
+		*why = SL_SESSION_MISS_NOT_LIVE;
 		return NULL;
 	}
 	if (SL_UNLIKELY(atomic_load_explicit(&s->sid, memory_order_relaxed) != sid)) {
-		*why = SL_SESS_MISS_STALE;
+		*why = SL_SESSION_MISS_STALE;
 		return NULL;
 	}
-	*why = SL_SESS_MISS_NONE;
+	*why = SL_SESSION_MISS_NONE;
 	return s;
 }
 
@@ -401,7 +401,7 @@ static inline sl_session_t *sl_session_lookup(sl_session_table_t *t, uint32_t si
 		return NULL;
 	if (SL_UNLIKELY(atomic_load_explicit(&s->peer_ip, memory_order_relaxed) != src_ip ||
 	                atomic_load_explicit(&s->peer_port, memory_order_relaxed) != src_port)) {
-		*why = SL_SESS_MISS_ADDR;
+		*why = SL_SESSION_MISS_ADDR;
 		return NULL;
 	}
 	return s;
@@ -436,7 +436,7 @@ static inline uint32_t sl_session_slot_of(const sl_session_table_t *t, const sl_
 }
 
 /* sl_sess_stream_on: the session negotiated `stream` (any wire value).
-   True implies stream < SL_SESS_STREAMS, so replay[stream] and
+   True implies stream < SL_SESSION_STREAMS, so replay[stream] and
    next_seq[stream] are valid. */
 static inline bool sl_sess_stream_on(const sl_session_t *s, unsigned stream)
 {
@@ -445,7 +445,7 @@ static inline bool sl_sess_stream_on(const sl_session_t *s, unsigned stream)
 
 /* sl_session_next_seq returns the seq for the next frame we send on `stream`
    (1, 2, ...) and advances it; 0 once UINT32_MAX has been used (the
-   session must close: SPEC §8).  Precondition: stream < SL_SESS_STREAMS. */
+   session must close: SPEC §8).  Precondition: stream < SL_SESSION_STREAMS. */
 static inline uint32_t sl_session_next_seq(sl_session_t *s, unsigned stream)
 {
 	uint32_t v = s->next_seq[stream];

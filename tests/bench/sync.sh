@@ -176,7 +176,10 @@ sync_runs() {
 				slt_fail "node $a: import tip: $(cat "$SLT_TMP/imp")"
 		done
 		trace=/dev/null
-		[ -z "${SYNC_TRACE_DIR:-}" ] || trace=$SLT_TMP/trace && rm -f "$trace"
+		if [ -n "${SYNC_TRACE_DIR:-}" ]; then
+			trace=$SLT_TMP/trace
+			rm -f "$trace"
+		fi
 		T0=$(now)
 		slt_node_start $B
 		t_ready='' t_sess='' tip=0 last_tip=-1 last_move=$SECONDS end=$((SECONDS + RUN_BOUND_S)) stalled=''

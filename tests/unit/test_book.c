@@ -127,11 +127,11 @@ START_TEST(test_snapshot_order)
 	sl_book_init(&B);
 	for (uint32_t i = 0; i < 100; i++)
 		sl_book_add(&B, IP(10, 3, 0, i + 1), 9747, 0, 0, NULL, 500 + (i * 37) % 100);
-	sl_region_peer_t first[2] = {{.ipv4 = IP(10, 3, 0, 5), .port = 9747, .last_seen_unix = 1},
-	                             {.ipv4 = IP(10, 4, 0, 1), .port = 9747}};
-	sl_region_peer_t out[SL_REGION_BOOK_MAX];
-	uint32_t n = sl_book_snapshot(&B, first, 2, out, SL_REGION_BOOK_MAX);
-	ck_assert_uint_eq(n, SL_REGION_BOOK_MAX);
+	sl_pbook_peer_t first[2] = {{.ipv4 = IP(10, 3, 0, 5), .port = 9747, .last_seen_unix = 1},
+	                            {.ipv4 = IP(10, 4, 0, 1), .port = 9747}};
+	sl_pbook_peer_t out[SL_PBOOK_MAX];
+	uint32_t n = sl_book_snapshot(&B, first, 2, out, SL_PBOOK_MAX);
+	ck_assert_uint_eq(n, SL_PBOOK_MAX);
 	ck_assert_uint_eq(out[0].ipv4, IP(10, 3, 0, 5));
 	ck_assert_uint_eq(out[1].ipv4, IP(10, 4, 0, 1));
 	for (uint32_t i = 2; i < n; i++) {
@@ -144,7 +144,7 @@ START_TEST(test_snapshot_order)
 	ck_assert_uint_eq(out[2].last_seen_unix, 599);
 	ck_assert_uint_eq(sl_book_snapshot(&B, NULL, 0, out, 3), 3);
 	sl_book_init(&B);
-	ck_assert_uint_eq(sl_book_snapshot(&B, NULL, 0, out, SL_REGION_BOOK_MAX), 0);
+	ck_assert_uint_eq(sl_book_snapshot(&B, NULL, 0, out, SL_PBOOK_MAX), 0);
 }
 END_TEST
 

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "sl_chainstore.h"
+#include "sl_dpregion.h"
+#include "sl_region.h"
 #include "sl_sha256d.h"
 #include "sl_time.h"
 
@@ -566,16 +568,18 @@ START_TEST(test_status_published_to_region_after_each_commit)
 	snprintf(rpath, sizeof(rpath), "/dev/shm/sluice-utcs%d.region", (int)getpid());
 	sl_region_t r;
 	memset(&r, 0, sizeof(r));
-	ck_assert_int_eq(sl_region_create(&r, rpath, 1, "utcs"), 0);
+	ck_assert_int_eq(sl_dpregion_create(&r, rpath, 1, "utcs"), 0);
 	MKDIR_TMP(dir);
 	path_in(store, sizeof(store), dir, "store");
 	path_in(file, sizeof(file), dir, "regtest.headers");
 	sl_chainstore_t *cs = open_cs(store, "regtest");
 
+	sl_status_t *rs = sl_status_join(sl_region_obj(&r, SL_REGION_OBJ_STATUS, 0));
+	ck_assert_ptr_nonnull(rs);
 	sl_local_status_t st;
-	ck_assert_uint_eq(sl_region_status_read(&r, &st), 0); /* nothing yet */
-	sl_chainstore_attach_region(cs, &r);
-	uint64_t v0 = sl_region_status_read(&r, &st);
+	ck_assert_uint_eq(sl_status_read(rs, &st), 0); /* nothing yet */
+	sl_chainstore_attach_status(cs, rs);
+	uint64_t v0 = sl_status_read(rs, &st);
 	ck_assert_uint_gt(v0, 0);
 	ck_assert_uint_eq(st.best_height, 0);
 	ck_assert_str_eq(sl_chainstore_profile(cs)->name, "regtest");
@@ -589,7 +593,7 @@ START_TEST(test_status_published_to_region_after_each_commit)
 	ck_assert_int_eq(sl_chainstore_import(cs, file, NULL, NULL), SL_CHAINSTORE_OK);
 	/* 4499 new headers in groups of 2000: 3 commits, 3 publishes */
 	ck_assert_uint_eq(sl_chainstore_publish(cs) - p0, 3 + 1);
-	ck_assert_uint_gt(sl_region_status_read(&r, &st), v0);
+	ck_assert_uint_gt(sl_status_read(rs, &st), v0);
 	sl_chainstore_tip_t t;
 	sl_chainstore_tip(cs, &t);
 	ck_assert_uint_eq(st.best_height, 4499);
@@ -597,11 +601,11 @@ START_TEST(test_status_published_to_region_after_each_commit)
 	ck_assert_mem_eq(st.chainwork, t.chainwork, 32);
 	ck_assert_uint_eq(st.finalized_height, 0);
 	/* detached: no more publishes */
-	sl_chainstore_attach_region(cs, NULL);
-	uint64_t v1 = sl_region_status_read(&r, &st);
+	sl_chainstore_attach_status(cs, NULL);
+	uint64_t v1 = sl_status_read(rs, &st);
 	uint64_t p1 = sl_chainstore_publish(cs);
 	ck_assert_uint_eq(sl_chainstore_publish(cs), p1);
-	ck_assert_uint_eq(sl_region_status_read(&r, &st), v1);
+	ck_assert_uint_eq(sl_status_read(rs, &st), v1);
 	sl_chainstore_close(cs);
 	sl_region_close(&r);
 	rm_tree(dir);

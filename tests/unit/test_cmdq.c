@@ -13,6 +13,7 @@
 
 #include "sl_cmdq.h"
 #include "sl_cmdq_private.h"
+#include "sl_dpregion.h"
 #include "sl_region.h"
 
 #define N_LCORES 2
@@ -47,7 +48,7 @@ static uint32_t rings_of(const sl_region_t *r)
 
 static void setup(void)
 {
-	ck_assert_int_eq(sl_region_create(&reg, new_path(), N_LCORES, "unit"), 0);
+	ck_assert_int_eq(sl_dpregion_create(&reg, new_path(), N_LCORES, "unit"), 0);
 	size_t fp = sl_cmdq_footprint(N_LCORES);
 	ck_assert_uint_gt(fp, 0);
 	mem = aligned_alloc(64, fp);
@@ -175,7 +176,7 @@ START_TEST(test_footprint_new_join)
 	ck_assert_int_eq(sl_cmdq_join(&qb, b, none, N_LCORES), -EPROTO);
 	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, N_LCORES - 1), -EPROTO);
 	sl_region_t small;
-	ck_assert_int_eq(sl_region_create(&small, new_path(), 1, "unit"), 0);
+	ck_assert_int_eq(sl_dpregion_create(&small, new_path(), 1, "unit"), 0);
 	ck_assert_int_eq(sl_cmdq_join(&qb, b, rings, rings_of(&small)), -EPROTO);
 	sl_region_close(&small);
 	/* leave drops the handle only; delete unformats: joins fail after */

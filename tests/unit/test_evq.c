@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sl_dpregion.h"
 #include "sl_evq.h"
 #include "sl_region.h"
 
@@ -26,7 +27,7 @@ static void setup(void)
 	snprintf(inst, sizeof inst, "utevq%d", (int)getpid());
 	ck_assert_int_eq(sl_region_path(rpath, sizeof rpath, "/dev/shm", inst), 0);
 	unlink(rpath);
-	ck_assert_int_eq(sl_region_create(&reg, rpath, 1, "unit"), 0);
+	ck_assert_int_eq(sl_dpregion_create(&reg, rpath, 1, "unit"), 0);
 	cnt = &sl_region_lcore(&reg, 0)->cnt;
 	mem = NULL;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sl_chain.h"
+#include "sl_dpregion.h"
 #include "sl_op.h"
 #include "sl_opkind.h"
 #include "sl_peermgr.h"
@@ -55,7 +56,7 @@ static void setup(void)
 	snprintf(inst, sizeof inst, "ok%d-%d", (int)suite_pid, (int)getpid());
 	ck_assert_int_eq(sl_region_path(rpath, sizeof rpath, "/dev/shm", inst), 0);
 	unlink(rpath);
-	ck_assert_int_eq(sl_region_create(&reg, rpath, LCORES, "unit"), 0);
+	ck_assert_int_eq(sl_dpregion_create(&reg, rpath, LCORES, "unit"), 0);
 	ck_assert_int_eq(sl_region_cmdq_join(&reg, &dpq), 0);
 	ck_assert_int_eq(sl_region_life_advance(&reg, SL_LIFE_READY), 0);
 	prof = sl_chain_profile("regtest");

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sl_dpregion.h"
 #include "sl_peermgr.h"
 #include "sl_session.h"
 #include "sl_time.h"
@@ -46,7 +47,7 @@ static void setup(void)
 	snprintf(inst, sizeof inst, "pm%d-%d", (int)suite_pid, (int)getpid());
 	ck_assert_int_eq(sl_region_path(rpath, sizeof rpath, "/dev/shm", inst), 0);
 	unlink(rpath);
-	ck_assert_int_eq(sl_region_create(&reg, rpath, LCORES, "unit"), 0);
+	ck_assert_int_eq(sl_dpregion_create(&reg, rpath, LCORES, "unit"), 0);
 	ck_assert_int_eq(sl_region_cmdq_join(&reg, &dpq), 0);
 	ck_assert_int_eq(sl_region_life_advance(&reg, SL_LIFE_READY), 0);
 	sl_cfg_defaults(&cfg);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sl_dpregion.h"
 #include "sl_reconcile.h"
 #include "sl_session.h"
 
@@ -31,7 +32,7 @@ static void setup(void)
 	snprintf(inst, sizeof inst, "utrec%d", (int)getpid());
 	ck_assert_int_eq(sl_region_path(rpath, sizeof rpath, "/dev/shm", inst), 0);
 	unlink(rpath);
-	ck_assert_int_eq(sl_region_create(&reg, rpath, 2, "unit"), 0);
+	ck_assert_int_eq(sl_dpregion_create(&reg, rpath, 2, "unit"), 0);
 	tab = sl_session_table_join(sl_region_sess(&reg, 1));
 	ck_assert_ptr_nonnull(tab);
 	ck_assert_int_eq(sl_reconcile_init(&rc, 2), 0);
@@ -54,7 +55,7 @@ static uint32_t install(uint32_t slot, uint32_t gen)
 	p.peer_port = 9747;
 	p.remote_sid = 7;
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_session_install(tab, slot, &p, gen, &sid), SL_SESS_OK);
+	ck_assert_int_eq(sl_session_install(tab, slot, &p, gen, &sid), SL_SESSION_OK);
 	return sid;
 }
 

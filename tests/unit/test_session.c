@@ -59,7 +59,7 @@ static uint32_t install_ok(uint32_t slot, uint32_t k, uint32_t gen)
 {
 	sl_session_peer_t p = peer_of(k);
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_session_install(tab, slot, &p, gen, &sid), SL_SESS_OK);
+	ck_assert_int_eq(sl_session_install(tab, slot, &p, gen, &sid), SL_SESSION_OK);
 	ck_assert_uint_ne(sid, 0);
 	return sid;
 }
@@ -174,22 +174,22 @@ START_TEST(test_empty_table_misses)
 	sl_session_miss_t why;
 	ck_assert_uint_eq(sl_session_count(tab), 0);
 	ck_assert_ptr_null(sl_session_lookup(tab, sl_sid_make(LCORE, 0, 1), 1, 1, &why));
-	ck_assert_int_eq(why, SL_SESS_MISS_NOT_LIVE);
+	ck_assert_int_eq(why, SL_SESSION_MISS_NOT_LIVE);
 }
 END_TEST
 
 START_TEST(test_install_then_lookup)
 {
 	sl_session_peer_t p = peer_of(77);
-	uint32_t sid = install_ok(SL_SESS_SLOT_ANY, 77, 5);
+	uint32_t sid = install_ok(SL_SESSION_SLOT_ANY, 77, 5);
 	ck_assert_uint_eq(sl_sid_lcore(sid), LCORE);
 	ck_assert_uint_eq(sl_sid_gen(sid), 5);
 	ck_assert_uint_eq(sl_session_count(tab), 1);
 
-	sl_session_miss_t why = SL_SESS_MISS_CNT;
+	sl_session_miss_t why = SL_SESSION_MISS_CNT;
 	sl_session_t *s = sl_session_lookup(tab, sid, p.peer_ip, p.peer_port, &why);
 	ck_assert_ptr_nonnull(s);
-	ck_assert_int_eq(why, SL_SESS_MISS_NONE);
+	ck_assert_int_eq(why, SL_SESSION_MISS_NONE);
 	ck_assert_ptr_eq(s, &tab->slot[sl_sid_slot(sid)]);
 	ck_assert_uint_eq(sl_session_slot_of(tab, s), sl_sid_slot(sid));
 	ck_assert_uint_eq(atomic_load(&s->remote_sid), 77);
@@ -202,15 +202,15 @@ END_TEST
 START_TEST(test_lookup_zero_and_other_lcore)
 {
 	sl_session_peer_t p = peer_of(9);
-	uint32_t sid = install_ok(SL_SESS_SLOT_ANY, 9, 1);
+	uint32_t sid = install_ok(SL_SESSION_SLOT_ANY, 9, 1);
 	sl_session_miss_t why;
 	ck_assert_ptr_null(sl_session_lookup(tab, 0, p.peer_ip, p.peer_port, &why));
-	ck_assert_int_eq(why, SL_SESS_MISS_ZERO);
+	ck_assert_int_eq(why, SL_SESSION_MISS_ZERO);
 	if (SL_MAX_LCORES > 1) {
 		uint32_t other =
 		    sl_sid_make((LCORE + 1) % SL_MAX_LCORES, sl_sid_slot(sid), sl_sid_gen(sid));
 		ck_assert_ptr_null(sl_session_lookup(tab, other, p.peer_ip, p.peer_port, &why));
-		ck_assert_int_eq(why, SL_SESS_MISS_LCORE);
+		ck_assert_int_eq(why, SL_SESSION_MISS_LCORE);
 	}
 }
 END_TEST
@@ -218,15 +218,15 @@ END_TEST
 START_TEST(test_address_mismatch_rejected)
 {
 	sl_session_peer_t p = peer_of(42);
-	uint32_t sid = install_ok(SL_SESS_SLOT_ANY, 42, 1);
+	uint32_t sid = install_ok(SL_SESSION_SLOT_ANY, 42, 1);
 	sl_session_miss_t why;
 	ck_assert_ptr_null(sl_session_lookup(tab, sid, p.peer_ip + 1, p.peer_port, &why));
-	ck_assert_int_eq(why, SL_SESS_MISS_ADDR);
+	ck_assert_int_eq(why, SL_SESSION_MISS_ADDR);
 	ck_assert_ptr_null(
 	    sl_session_lookup(tab, sid, p.peer_ip, (uint16_t)(p.peer_port + 1), &why));
-	ck_assert_int_eq(why, SL_SESS_MISS_ADDR);
+	ck_assert_int_eq(why, SL_SESSION_MISS_ADDR);
 	ck_assert_ptr_null(sl_session_lookup(tab, sid, 0, 0, &why));
-	ck_assert_int_eq(why, SL_SESS_MISS_ADDR);
+	ck_assert_int_eq(why, SL_SESSION_MISS_ADDR);
 	/* the session itself is unharmed */
 	ck_assert_ptr_nonnull(sl_session_lookup(tab, sid, p.peer_ip, p.peer_port, &why));
 }
@@ -236,22 +236,27 @@ START_TEST(test_install_rejects_bad_args)
 {
 	uint32_t sid = 0xdead;
 	sl_session_peer_t p = peer_of(5);
-	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, NULL, 1, &sid),
-	                 SL_SESS_ERR_ARGS);
-	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, NULL), SL_SESS_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESSION_SLOT_ANY, NULL, 1, &sid),
+	                 SL_SESSION_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESSION_SLOT_ANY, &p, 1, NULL),
+	                 SL_SESSION_ERR_ARGS);
 	ck_assert_int_eq(sl_session_install(tab, SL_SESSIONS_PER_LCORE, &p, 1, &sid),
-	                 SL_SESS_ERR_ARGS);
+	                 SL_SESSION_ERR_ARGS);
 	p.peer_ip = 0;
-	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESSION_SLOT_ANY, &p, 1, &sid),
+	                 SL_SESSION_ERR_ARGS);
 	p = peer_of(5);
 	p.peer_port = 0;
-	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESSION_SLOT_ANY, &p, 1, &sid),
+	                 SL_SESSION_ERR_ARGS);
 	p = peer_of(5);
 	p.remote_sid = 0;
-	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESSION_SLOT_ANY, &p, 1, &sid),
+	                 SL_SESSION_ERR_ARGS);
 	p = peer_of(5);
-	p.streams |= 1u << SL_SESS_STREAMS;
-	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_ARGS);
+	p.streams |= 1u << SL_SESSION_STREAMS;
+	ck_assert_int_eq(sl_session_install(tab, SL_SESSION_SLOT_ANY, &p, 1, &sid),
+	                 SL_SESSION_ERR_ARGS);
 	ck_assert_uint_eq(sid, 0xdead); /* untouched on failure */
 	ck_assert_uint_eq(sl_session_count(tab), 0);
 }
@@ -263,11 +268,11 @@ START_TEST(test_install_named_slot_and_busy)
 	ck_assert_uint_eq(sl_sid_slot(sid), 17);
 	sl_session_peer_t p = peer_of(2);
 	uint32_t sid2 = 0;
-	ck_assert_int_eq(sl_session_install(tab, 17, &p, 2, &sid2), SL_SESS_ERR_BUSY);
+	ck_assert_int_eq(sl_session_install(tab, 17, &p, 2, &sid2), SL_SESSION_ERR_BUSY);
 	ck_assert_uint_eq(sid2, 0);
 	/* "any" never picks the busy slot */
 	for (uint32_t i = 0; i < 40; i++)
-		ck_assert_uint_ne(sl_sid_slot(install_ok(SL_SESS_SLOT_ANY, 100 + i, 1)), 17);
+		ck_assert_uint_ne(sl_sid_slot(install_ok(SL_SESSION_SLOT_ANY, 100 + i, 1)), 17);
 	ck_assert_uint_eq(sl_session_count(tab), 41);
 }
 END_TEST
@@ -277,22 +282,24 @@ START_TEST(test_table_full)
 	uint8_t used[SL_SESSIONS_PER_LCORE] = {0};
 	uint32_t sids[SL_SESSIONS_PER_LCORE];
 	for (uint32_t i = 0; i < SL_SESSIONS_PER_LCORE; i++) {
-		sids[i] = install_ok(SL_SESS_SLOT_ANY, i + 1, i + 1);
+		sids[i] = install_ok(SL_SESSION_SLOT_ANY, i + 1, i + 1);
 		ck_assert_uint_eq(used[sl_sid_slot(sids[i])], 0);
 		used[sl_sid_slot(sids[i])] = 1;
 	}
 	ck_assert_uint_eq(sl_session_count(tab), SL_SESSIONS_PER_LCORE);
 	sl_session_peer_t p = peer_of(99999);
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_FULL);
-	ck_assert_int_eq(sl_session_install(tab, 0, &p, 1, &sid), SL_SESS_ERR_BUSY);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESSION_SLOT_ANY, &p, 1, &sid),
+	                 SL_SESSION_ERR_FULL);
+	ck_assert_int_eq(sl_session_install(tab, 0, &p, 1, &sid), SL_SESSION_ERR_BUSY);
 	/* one teardown frees exactly that slot */
 	uint32_t victim = sids[SL_SESSIONS_PER_LCORE / 3];
 	ck_assert_int_eq(sl_session_teardown(tab, victim), 1);
-	sid = install_ok(SL_SESS_SLOT_ANY, 99999, 1);
+	sid = install_ok(SL_SESSION_SLOT_ANY, 99999, 1);
 	ck_assert_uint_eq(sl_sid_slot(sid), sl_sid_slot(victim));
 	ck_assert_uint_ne(sid, victim);
-	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_ERR_FULL);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESSION_SLOT_ANY, &p, 1, &sid),
+	                 SL_SESSION_ERR_FULL);
 }
 END_TEST
 
@@ -301,14 +308,14 @@ END_TEST
 START_TEST(test_teardown_returns_live_once)
 {
 	sl_session_peer_t p = peer_of(8);
-	uint32_t sid = install_ok(SL_SESS_SLOT_ANY, 8, 3);
+	uint32_t sid = install_ok(SL_SESSION_SLOT_ANY, 8, 3);
 	ck_assert_int_eq(sl_session_teardown(tab, sid), 1);
 	ck_assert_int_eq(sl_session_teardown(tab, sid), 0);
 	ck_assert_int_eq(sl_session_teardown(tab, 0), 0);
 	ck_assert_uint_eq(sl_session_count(tab), 0);
 	sl_session_miss_t why;
 	ck_assert_ptr_null(sl_session_lookup(tab, sid, p.peer_ip, p.peer_port, &why));
-	ck_assert_int_eq(why, SL_SESS_MISS_NOT_LIVE);
+	ck_assert_int_eq(why, SL_SESSION_MISS_NOT_LIVE);
 	/* the freed slot's id moved on: not the torn-down one */
 	ck_assert_uint_ne(atomic_load(&tab->slot[sl_sid_slot(sid)].sid), sid);
 }
@@ -327,7 +334,7 @@ START_TEST(test_stale_generation_after_reinstall)
 
 	sl_session_miss_t why;
 	ck_assert_ptr_null(sl_session_lookup(tab, old, p.peer_ip, p.peer_port, &why));
-	ck_assert_int_eq(why, SL_SESS_MISS_STALE);
+	ck_assert_int_eq(why, SL_SESSION_MISS_STALE);
 	/* a stale teardown leaves the current incarnation alone */
 	ck_assert_int_eq(sl_session_teardown(tab, old), 0);
 	ck_assert_ptr_nonnull(sl_session_lookup(tab, cur, p.peer_ip, p.peer_port, &why));
@@ -365,8 +372,8 @@ START_TEST(test_random_churn_matches_model)
 			sl_session_peer_t p = peer_of(slot + 1);
 			uint32_t sid = 0;
 			sl_session_res_t r = sl_session_install(tab, slot, &p, gen++, &sid);
-			ck_assert_int_eq(r, live[slot] ? SL_SESS_ERR_BUSY : SL_SESS_OK);
-			if (r == SL_SESS_OK) {
+			ck_assert_int_eq(r, live[slot] ? SL_SESSION_ERR_BUSY : SL_SESSION_OK);
+			if (r == SL_SESSION_OK) {
 				ck_assert_uint_ne(sid, dead[slot]);
 				live[slot] = sid;
 				n++;
@@ -389,8 +396,8 @@ START_TEST(test_random_churn_matches_model)
 			if (dead[slot]) {
 				ck_assert_ptr_null(sl_session_lookup(tab, dead[slot], p.peer_ip,
 				                                     p.peer_port, &why));
-				ck_assert_int_eq(why, live[slot] ? SL_SESS_MISS_STALE
-				                                 : SL_SESS_MISS_NOT_LIVE);
+				ck_assert_int_eq(why, live[slot] ? SL_SESSION_MISS_STALE
+				                                 : SL_SESSION_MISS_NOT_LIVE);
 			}
 		}
 		ck_assert_uint_eq(sl_session_count(tab), n);
@@ -404,7 +411,7 @@ START_TEST(test_iteration_visits_live_once)
 {
 	uint32_t sids[100];
 	for (uint32_t i = 0; i < 100; i++)
-		sids[i] = install_ok(SL_SESS_SLOT_ANY, i + 1, i + 1);
+		sids[i] = install_ok(SL_SESSION_SLOT_ANY, i + 1, i + 1);
 	for (uint32_t i = 0; i < 100; i += 3)
 		ck_assert_int_eq(sl_session_teardown(tab, sids[i]), 1);
 	uint8_t seen[SL_SESSIONS_PER_LCORE] = {0};
@@ -412,7 +419,7 @@ START_TEST(test_iteration_visits_live_once)
 	ck_assert_uint_eq(n, 100 - 34);
 	for (uint32_t i = 0; i < n; i++) {
 		sl_session_t *s = sl_session_live_at(tab, i);
-		ck_assert_uint_eq(atomic_load(&s->state), SL_SESS_LIVE);
+		ck_assert_uint_eq(atomic_load(&s->state), SL_SESSION_LIVE);
 		uint32_t slot = sl_session_slot_of(tab, s);
 		ck_assert_uint_eq(seen[slot], 0);
 		seen[slot] = 1;
@@ -425,7 +432,7 @@ END_TEST
 START_TEST(test_teardown_while_iterating_downward)
 {
 	for (uint32_t i = 0; i < 50; i++)
-		install_ok(SL_SESS_SLOT_ANY, i + 1, i + 1);
+		install_ok(SL_SESSION_SLOT_ANY, i + 1, i + 1);
 	/* tear down every session whose remote id is even, walking downward */
 	uint32_t visited = 0, torn = 0;
 	for (uint32_t i = sl_session_count(tab); i-- > 0;) {
@@ -461,7 +468,7 @@ START_TEST(test_stream_on_follows_install)
 	sl_session_peer_t p = peer_of(4);
 	p.streams = 1u << 5; /* stream 0 omitted: install forces it */
 	uint32_t sid = 0;
-	ck_assert_int_eq(sl_session_install(tab, SL_SESS_SLOT_ANY, &p, 1, &sid), SL_SESS_OK);
+	ck_assert_int_eq(sl_session_install(tab, SL_SESSION_SLOT_ANY, &p, 1, &sid), SL_SESSION_OK);
 	sl_session_miss_t why;
 	sl_session_t *s = sl_session_find(tab, sid, &why);
 	for (unsigned st = 0; st < 256; st++)
@@ -471,7 +478,7 @@ END_TEST
 
 START_TEST(test_next_seq_per_stream)
 {
-	uint32_t sid = install_ok(SL_SESS_SLOT_ANY, 4, 1);
+	uint32_t sid = install_ok(SL_SESSION_SLOT_ANY, 4, 1);
 	sl_session_miss_t why;
 	sl_session_t *s = sl_session_find(tab, sid, &why);
 	ck_assert_uint_eq(sl_session_next_seq(s, 0), 1);
@@ -523,7 +530,7 @@ START_TEST(test_snapshot_live_and_free)
 	ck_assert_int_eq(sl_session_snapshot(tab, SL_SESSIONS_PER_LCORE, &info), 0);
 	ck_assert_int_eq(sl_session_snapshot(tab, 0, NULL), 0);
 	ck_assert_int_eq(sl_session_snapshot(tab, 9, &info), 0);
-	ck_assert_uint_eq(info.state, SL_SESS_FREE);
+	ck_assert_uint_eq(info.state, SL_SESSION_FREE);
 
 	sl_session_peer_t p = peer_of(0x123456);
 	uint32_t sid = install_ok(9, 0x123456, 77);
@@ -538,7 +545,7 @@ START_TEST(test_snapshot_live_and_free)
 	ck_assert_uint_eq(info.peer_ip, p.peer_ip);
 	ck_assert_uint_eq(info.peer_port, p.peer_port);
 	ck_assert_uint_eq(info.streams, p.streams);
-	ck_assert_mem_eq(info.node_id, p.node_id, SL_SESS_NODE_ID_LEN);
+	ck_assert_mem_eq(info.node_id, p.node_id, SL_SESSION_NODE_ID_LEN);
 	ck_assert_uint_eq(info.rtt_us, 900);
 	ck_assert_uint_eq(info.cnt.tx_bytes, 1500);
 	ck_assert_int_eq(sl_session_teardown(tab, sid), 1);
@@ -558,7 +565,7 @@ static void *churn_owner(void *arg)
 	while (!atomic_load(&churn_stop)) {
 		sl_session_peer_t p = peer_of(k);
 		uint32_t sid = 0;
-		if (sl_session_install(tab, 0, &p, k, &sid) != SL_SESS_OK)
+		if (sl_session_install(tab, 0, &p, k, &sid) != SL_SESSION_OK)
 			atomic_fetch_add(&churn_fail, 1);
 		for (int i = 0; i < 64; i++) /* stay live a little while */
 			sl_session_set_rtt(&tab->slot[0], (uint32_t)i);
@@ -591,7 +598,7 @@ START_TEST(test_snapshot_torn_free_under_churn)
 		sl_session_peer_t p = peer_of(info.remote_sid);
 		ck_assert_uint_eq(info.peer_ip, p.peer_ip);
 		ck_assert_uint_eq(info.peer_port, p.peer_port);
-		ck_assert_mem_eq(info.node_id, p.node_id, SL_SESS_NODE_ID_LEN);
+		ck_assert_mem_eq(info.node_id, p.node_id, SL_SESSION_NODE_ID_LEN);
 		ck_assert_uint_eq(sl_sid_gen(info.sid), sl_sid_gen_norm(info.remote_sid));
 	}
 	atomic_store(&churn_stop, 1);
@@ -774,10 +781,10 @@ START_TEST(test_names)
 {
 	ck_assert_str_eq(sl_session_replay_str(SL_REPLAY_DUPLICATE), "duplicate");
 	ck_assert_str_eq(sl_session_replay_str(SL_REPLAY_RES_CNT), "?");
-	ck_assert_str_eq(sl_session_res_str(SL_SESS_ERR_FULL), "err_full");
-	ck_assert_str_eq(sl_session_res_str(SL_SESS_RES_CNT), "?");
-	ck_assert_str_eq(sl_session_miss_str(SL_SESS_MISS_STALE), "stale");
-	ck_assert_str_eq(sl_session_miss_str(SL_SESS_MISS_CNT), "?");
+	ck_assert_str_eq(sl_session_res_str(SL_SESSION_ERR_FULL), "err_full");
+	ck_assert_str_eq(sl_session_res_str(SL_SESSION_RES_CNT), "?");
+	ck_assert_str_eq(sl_session_miss_str(SL_SESSION_MISS_STALE), "stale");
+	ck_assert_str_eq(sl_session_miss_str(SL_SESSION_MISS_CNT), "?");
 }
 END_TEST
 
