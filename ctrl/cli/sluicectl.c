@@ -24,6 +24,7 @@
 
 #include "sl_cfg.h"
 #include "sl_cmdtab.h"
+#include "sl_complete.h"
 #include "sl_progress.h"
 #include "sl_time.h"
 
@@ -876,6 +877,10 @@ static int cli_main(cli_t *cli, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	cli_t cli = {.timeout_s = 0};
+	if (argc >= 2 && strcmp(argv[1], "--complete") == 0) { /* sluicectl.bash */
+		sl_complete_print(stdout, argc - 2, argv + 2);
+		return EXIT_OK;
+	}
 	int rc = cli_main(&cli, argc, argv);
 	json_decref(cli.args);
 	return rc;
