@@ -20,7 +20,7 @@ builddir=${SLUICE_BUILDDIR:-$src/build}
 required_pkgs="build-essential meson ninja-build pkg-config libdpdk-dev dpdk-dev
   libbpf-dev bpftool clang llvm check libsubunit-dev libjansson-dev
   libsodium-dev python3-kconfiglib systemtap-sdt-dev iproute2 ethtool
-  iputils-ping bpftrace libssl-dev gnuplot-nox"
+  iputils-ping bpftrace libssl-dev gnuplot-nox scdoc tmux"
 # Handy by hand (talking JSON lines to the control socket; perf for
 # PERF=1 tests/bench/frame_path.sh); not needed.
 optional_pkgs="socat linux-perf"
