@@ -16,22 +16,24 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "sl_cfg.h"
+#include "sl_client.h"
 #include "sl_cmdtab.h"
 #include "sl_complete.h"
 #include "sl_progress.h"
 #include "sl_time.h"
 
-enum { EXIT_OK = 0, EXIT_API = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_TIMEOUT = 4 };
+enum {
+	EXIT_OK = SL_CLIENT_OK,
+	EXIT_API = SL_CLIENT_API,
+	EXIT_USAGE = SL_CLIENT_USAGE,
+};
 
 #define CLI_DEFAULT_SOCKET "/run/sluice/sluice.sock"
-#define CLI_REPLY_MAX      (64u * 1024u * 1024u)
 typedef struct {
 	const char *socket;
 	const char *config;
@@ -257,143 +259,6 @@ static int cli_options(cli_t *cli, int argc, char **argv)
 	                                                                            : EXIT_USAGE;
 }
 
-/* ---- socket ------------------------------------------------------------- */
-
-static int cli_unreachable(const char *path, const char *why)
-{
-	fprintf(stderr,
-	        "sluicectl: cannot reach sluice-ctrl at %s: %s\n"
-	        "  (is sluice-ctrl running?  pick its socket with --socket PATH or -c CONFIG)\n",
-	        path, why);
-	return EXIT_UNREACHABLE;
-}
-
-static int cli_timed_out(const cli_t *cli, const char *what)
-{
-	fprintf(stderr, "sluicectl: no %s from sluice-ctrl at %s within %g s (--timeout)\n", what,
-	        cli->socket, cli->timeout_s);
-	return EXIT_TIMEOUT;
-}
-
-static int cli_wait(int fd, short ev, uint64_t deadline)
-{
-	for (;;) {
-		uint64_t now = sl_now_ns();
-		if (now >= deadline)
-			return 0;
-		struct pollfd p = {.fd = fd, .events = ev};
-		int ms = (int)((deadline - now + SL_NS_PER_MS - 1) / SL_NS_PER_MS);
-		int rc = poll(&p, 1, ms);
-		if (rc > 0 || (rc < 0 && errno != EINTR))
-			return 1;
-	}
-}
-
-/* Connect; returns the fd, or -(exit status). */
-static int cli_connect(const cli_t *cli, uint64_t deadline)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	if (strlen(cli->socket) >= sizeof a.sun_path)
-		return -cli_usage_err("socket path '%s' is too long", cli->socket);
-	memcpy(a.sun_path, cli->socket, strlen(cli->socket) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -cli_unreachable(cli->socket, strerror(errno));
-	while (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-		if (errno != EAGAIN && errno != EINTR) {
-			int e = errno;
-			close(fd);
-			return -cli_unreachable(cli->socket, strerror(e));
-		}
-		if (sl_now_ns() >= deadline) { /* backlog full: the daemon is stuck */
-			close(fd);
-			return -cli_timed_out(cli, "connection");
-		}
-		usleep(10000);
-	}
-	return fd;
-}
-
-static int cli_send(const cli_t *cli, int fd, const char *buf, size_t len, uint64_t deadline)
-{
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = send(fd, buf + off, len - off, MSG_NOSIGNAL);
-		if (w > 0) {
-			off += (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno != EAGAIN && errno != EINTR)
-			return cli_unreachable(cli->socket, strerror(errno));
-		if (!cli_wait(fd, POLLOUT, deadline))
-			return cli_timed_out(cli, "room to send the request");
-	}
-	return EXIT_OK;
-}
-
-/* Read one line into *out (malloc'd, NUL-terminated, '\n' stripped).  A
-   deadline of 0 waits for ever.  `keep` holds bytes read past the line. */
-typedef struct {
-	char *buf;
-	size_t len, cap;
-} cli_buf_t;
-
-/* cli_take_line moves a complete line of b into *out; false when b holds
-   none yet. */
-static bool cli_take_line(cli_buf_t *b, char **out)
-{
-	char *nl = b->len ? memchr(b->buf, '\n', b->len) : NULL;
-	if (nl == NULL)
-		return false;
-	size_t n = (size_t)(nl - b->buf);
-	*out = strndup(b->buf, n);
-	memmove(b->buf, nl + 1, b->len - n - 1);
-	b->len -= n + 1;
-	return true;
-}
-
-/* cli_fill reads what fd has into b without blocking: EXIT_OK (maybe
-   nothing was there), or the exit status of a closed / failed socket. */
-static int cli_fill(const cli_t *cli, int fd, cli_buf_t *b)
-{
-	if (b->cap - b->len < 4096) {
-		if (b->cap >= CLI_REPLY_MAX) {
-			fprintf(stderr, "sluicectl: reply over %u bytes\n", CLI_REPLY_MAX);
-			return EXIT_API;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 65536;
-		char *nb = realloc(b->buf, cap);
-		if (nb == NULL) {
-			fprintf(stderr, "sluicectl: out of memory reading the reply\n");
-			return EXIT_API;
-		}
-		b->buf = nb;
-		b->cap = cap;
-	}
-	ssize_t r = recv(fd, b->buf + b->len, b->cap - b->len, MSG_DONTWAIT);
-	if (r > 0)
-		b->len += (size_t)r;
-	else if (r == 0)
-		return cli_unreachable(cli->socket, "connection closed before a complete reply");
-	else if (errno != EAGAIN && errno != EINTR)
-		return cli_unreachable(cli->socket, strerror(errno));
-	return EXIT_OK;
-}
-
-static int cli_read_line(const cli_t *cli, int fd, cli_buf_t *b, char **out, uint64_t deadline)
-{
-	for (;;) {
-		if (cli_take_line(b, out))
-			return EXIT_OK;
-		size_t had = b->len;
-		int rc = cli_fill(cli, fd, b);
-		if (rc != EXIT_OK)
-			return rc;
-		if (b->len == had && !cli_wait(fd, POLLIN, deadline ? deadline : UINT64_MAX))
-			return cli_timed_out(cli, "reply");
-	}
-}
-
 static json_int_t cli_int(json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
@@ -406,8 +271,7 @@ static json_int_t cli_int(json_t *o, const char *key)
    progress is drawn on stderr (sl_progress.h).  The operation gets a tx
    chosen here (unless --tx gave one) so its op_progress events are found. */
 typedef struct {
-	int fd; /* the watch connection, -1 none */
-	cli_buf_t b;
+	sl_client_t c; /* the watch connection (fd -1: none) */
 	sl_progress_t p;
 } cli_prog_t;
 
@@ -432,8 +296,6 @@ static json_int_t cli_mint_tx(void)
    the operation simply runs without a display. */
 static void cli_prog_open(cli_t *cli, cli_prog_t *pg, uint64_t deadline)
 {
-	static const char req[] =
-	    "{\"id\":2,\"cmd\":\"watch\",\"args\":{\"topics\":[\"ops\",\"sync\"]}}\n";
 	static const char *const label[] = {[SL_CMDTAB_SYNC_START] = "sync",
 	                                    [SL_CMDTAB_HEADER_IMPORT] = "import",
 	                                    [SL_CMDTAB_HEADER_EXPORT] = "export"};
@@ -442,14 +304,14 @@ static void cli_prog_open(cli_t *cli, cli_prog_t *pg, uint64_t deadline)
 	if (tty)
 		ioctl(STDERR_FILENO, TIOCGWINSZ, &ws);
 	sl_progress_init(&pg->p, stderr, tty, ws.ws_col, label[cli->cmd->id], "headers");
-	pg->fd = cli_connect(cli, deadline);
-	char *ack = NULL;
-	if (pg->fd >= 0 && (cli_send(cli, pg->fd, req, sizeof req - 1, deadline) != EXIT_OK ||
-	                    cli_read_line(cli, pg->fd, &pg->b, &ack, deadline) != EXIT_OK)) {
-		close(pg->fd);
-		pg->fd = -1;
-	}
-	free(ack);
+	sl_client_init(&pg->c, cli->socket, cli->timeout_s);
+	json_t *args = json_pack("{s:[s, s]}", "topics", "ops", "sync"), *ack = NULL;
+	if (sl_client_connect(&pg->c, deadline) != SL_CLIENT_OK ||
+	    sl_client_call(&pg->c, "watch", args, &ack, deadline) != SL_CLIENT_OK ||
+	    !json_is_true(json_object_get(ack, "ok")))
+		sl_client_close(&pg->c); /* no display; the operation still runs */
+	json_decref(args);
+	json_decref(ack);
 	if (cli->tx == 0)
 		cli->tx = cli_mint_tx();
 }
@@ -473,45 +335,35 @@ static void cli_prog_event(const cli_t *cli, cli_prog_t *pg, const char *line)
 	json_decref(e);
 }
 
-/* cli_await reads the reply on fd, drawing progress from pg's watch
+/* cli_await reads the reply on c, drawing progress from pg's watch
    connection meanwhile. */
-static int cli_await(const cli_t *cli, int fd, cli_buf_t *b, char **reply, uint64_t deadline,
+static int cli_await(const cli_t *cli, sl_client_t *c, char **reply, uint64_t deadline,
                      cli_prog_t *pg)
 {
-	for (;;) {
-		if (cli_take_line(b, reply))
-			break;
+	int rc = SL_CLIENT_OK;
+	while (!sl_client_take_line(c, reply)) {
 		uint64_t now = sl_now_ns();
-		if (now >= deadline) {
-			sl_progress_end(&pg->p, false);
-			return cli_timed_out(cli, "reply");
-		}
-		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
-		                      {.fd = pg->fd, .events = POLLIN}};
-		int ms = (int)SL_MIN((deadline - now) / SL_NS_PER_MS + 1, 1000u);
-		if (poll(p, pg->fd >= 0 ? 2 : 1, ms) < 0 && errno != EINTR)
+		if (now >= deadline || pg->c.fd < 0) { /* no display: just wait */
+			rc = sl_client_read_line(c, reply, deadline);
 			break;
-		int rc = (p[0].revents != 0) ? cli_fill(cli, fd, b) : EXIT_OK;
-		if (rc != EXIT_OK) {
-			sl_progress_end(&pg->p, false);
-			return rc;
 		}
+		struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
+		                      {.fd = pg->c.fd, .events = POLLIN}};
+		int ms = (int)SL_MIN((deadline - now) / SL_NS_PER_MS + 1, 1000u);
+		if (poll(p, 2, ms) < 0 && errno != EINTR)
+			continue;
+		if (p[0].revents != 0 && (rc = sl_client_fill(c)) != SL_CLIENT_OK)
+			break;
+		if (p[1].revents != 0 && sl_client_fill(&pg->c) != SL_CLIENT_OK)
+			sl_client_close(&pg->c); /* the display stops; the operation goes on */
 		char *line;
-		if (pg->fd >= 0 && p[1].revents != 0 && cli_fill(cli, pg->fd, &pg->b) != EXIT_OK) {
-			close(pg->fd); /* the display stops; the operation goes on */
-			pg->fd = -1;
-		}
-		while (cli_take_line(&pg->b, &line)) {
+		while (pg->c.fd >= 0 && sl_client_take_line(&pg->c, &line)) {
 			cli_prog_event(cli, pg, line);
 			free(line);
 		}
 	}
-	if (*reply == NULL) {
-		sl_progress_end(&pg->p, false);
-		return cli_read_line(cli, fd, b, reply, deadline);
-	}
-	sl_progress_end(&pg->p, strstr(*reply, "\"ok\":true") != NULL);
-	return EXIT_OK;
+	sl_progress_end(&pg->p, rc == SL_CLIENT_OK && strstr(*reply, "\"ok\":true") != NULL);
+	return rc;
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -804,58 +656,39 @@ static int cli_socket_from_config(cli_t *cli, sl_cfg_t *cfg)
 static int cli_run(cli_t *cli)
 {
 	uint64_t deadline = sl_now_ns() + (uint64_t)(cli->timeout_s * (double)SL_NS_PER_S);
-	cli_prog_t pg = {.fd = -1};
+	cli_prog_t pg;
+	sl_client_t c;
 	bool progress = cli_wants_progress(cli);
+	sl_client_init(&pg.c, cli->socket, cli->timeout_s);
 	if (progress)
 		cli_prog_open(cli, &pg, sl_now_ns() + 2 * SL_NS_PER_S);
-	int fd = cli_connect(cli, deadline);
-	if (fd < 0) {
-		if (pg.fd >= 0)
-			close(pg.fd);
-		free(pg.b.buf);
-		return -fd;
-	}
+	sl_client_init(&c, cli->socket, cli->timeout_s);
+	int rc = sl_client_connect(&c, deadline);
 	json_t *req =
 	    json_pack("{s:i, s:s, s:O}", "id", 1, "cmd", cli->cmd->name, "args", cli->args);
 	if (cli->tx != 0 && (cli->cmd->flags & SL_CMDTAB_F_OP) != 0)
 		json_object_set_new(req, "tx", json_integer(cli->tx));
-	char *s = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (rc == SL_CLIENT_OK)
+		rc = sl_client_send_json(&c, req, deadline);
 	json_decref(req);
-	size_t n = s ? strlen(s) : 0;
-	char *line = s ? malloc(n + 2) : NULL;
-	if (line == NULL) {
-		free(s);
-		close(fd);
-		fprintf(stderr, "sluicectl: out of memory building the request\n");
-		return EXIT_USAGE;
-	}
-	memcpy(line, s, n);
-	line[n] = '\n';
-	free(s);
-	int rc = cli_send(cli, fd, line, n + 1, deadline);
-	free(line);
-	cli_buf_t b = {0};
 	char *reply = NULL;
-	if (rc == EXIT_OK)
-		rc = progress ? cli_await(cli, fd, &b, &reply, deadline, &pg)
-		              : cli_read_line(cli, fd, &b, &reply, deadline);
-	if (pg.fd >= 0)
-		close(pg.fd);
-	free(pg.b.buf);
-	if (rc == EXIT_OK)
+	if (rc == SL_CLIENT_OK)
+		rc = progress ? cli_await(cli, &c, &reply, deadline, &pg)
+		              : sl_client_read_line(&c, &reply, deadline);
+	sl_client_close(&pg.c);
+	if (rc == SL_CLIENT_OK)
 		rc = cli_reply(cli, reply);
 	/* watch: the connection now streams events until it closes. */
-	while (rc == EXIT_OK && cli->cmd->id == SL_CMDTAB_WATCH) {
+	while (rc == SL_CLIENT_OK && cli->cmd->id == SL_CMDTAB_WATCH) {
 		free(reply);
 		reply = NULL;
 		fflush(stdout);
-		if (cli_read_line(cli, fd, &b, &reply, 0) != EXIT_OK)
+		if (sl_client_read_line(&c, &reply, 0) != SL_CLIENT_OK)
 			break;
 		puts(reply);
 	}
 	free(reply);
-	free(b.buf);
-	close(fd);
+	sl_client_close(&c);
 	return rc;
 }
 
