@@ -87,4 +87,5 @@ void sl_complete_print(FILE *out, int n, char **words)
 	}
 	for (size_t i = 0; i < SL_CMDTAB_CNT; i++)
 		fprintf(out, "%s\n", sl_cmdtab[i].name);
+	fprintf(out, "top\n"); /* sluicectl's live view (sl_top.h) */
 }

@@ -25,6 +25,7 @@
 #include "sl_cmdtab.h"
 #include "sl_complete.h"
 #include "sl_progress.h"
+#include "sl_top.h"
 #include "sl_time.h"
 
 enum {
@@ -42,6 +43,7 @@ typedef struct {
 	json_int_t tx; /* --tx, 0: none (ctrl mints one for an operation) */
 	const sl_cmdtab_t *cmd;
 	json_t *args;
+	bool top; /* sluicectl top (sl_top.h) */
 } cli_t;
 
 static const char *cli_arg_shape(sl_cmdtab_arg_type_t t)
@@ -92,6 +94,8 @@ static void cli_usage(FILE *f)
 	           "commands (* an operation: also deadline_ms=N and wait=false):\n");
 	for (size_t i = 0; i < SL_CMDTAB_CNT; i++)
 		cli_usage_cmd(f, &sl_cmdtab[i]);
+	fprintf(f, "%-44s %s\n", "  top",
+	        "live view: sync, lcores, busiest peers, ops (q quits; one screen if not a tty)");
 	fprintf(f, "\n"
 	           "exit status: 0 ok, 1 the daemon answered an error, 2 usage error,\n"
 	           "3 cannot reach the daemon, 4 timeout.\n");
@@ -252,6 +256,10 @@ static int cli_options(cli_t *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_err("no command given");
+	if (strcmp(argv[optind], "top") == 0) { /* the live view: not an API command */
+		cli->top = true;
+		return optind + 1 == argc ? -1 : cli_usage_err("'top' takes no argument");
+	}
 	cli->cmd = sl_cmdtab_find(argv[optind]);
 	if (cli->cmd == NULL)
 		return cli_usage_err("unknown command '%s'", argv[optind]);
@@ -702,6 +710,9 @@ static int cli_main(cli_t *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli->socket == NULL)
 		cli->socket = CLI_DEFAULT_SOCKET;
+	if (cli->top)
+		return sl_top_run(cli->socket, cli->timeout_s ? cli->timeout_s : SL_CMDTAB_WAIT_S,
+		                  isatty(STDOUT_FILENO) && isatty(STDIN_FILENO));
 	if (cli->timeout_s == 0)
 		cli->timeout_s = cli->cmd->wait_s ? cli->cmd->wait_s : SL_CMDTAB_WAIT_S;
 	return cli_run(cli);
