@@ -99,17 +99,6 @@ static void ctrl_usage(FILE *f)
 	           "configuration error (the message names FILE:LINE).\n");
 }
 
-static sl_log_level_t ctrl_level(const char *s)
-{
-	if (strcmp(s, "error") == 0)
-		return SL_LOG_ERR;
-	if (strcmp(s, "warn") == 0)
-		return SL_LOG_WARN;
-	if (strcmp(s, "debug") == 0)
-		return SL_LOG_DEBUG;
-	return SL_LOG_INFO;
-}
-
 /* Parse argv; returns -1 to continue, or an exit status. */
 static int ctrl_args(int argc, char **argv, const char **cfg, int *verbosity)
 {
@@ -224,10 +213,11 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 		fprintf(stderr, "sluice-ctrl: %s\n", err);
 		return SL_CTRL_EXIT_USAGE;
 	}
-	sl_log_level_t lvl = ctrl_level(c->cfg.log_level);
+	sl_log_level_t lvl = sl_log_level_of(c->cfg.log_level);
 	if (verbosity != 0)
 		lvl = verbosity > 0 ? SL_LOG_DEBUG : SL_LOG_WARN;
 	sl_log_set_level(lvl);
+	sl_log_set_format(sl_log_format_of(c->cfg.log_format));
 	const sl_chain_profile_t *p = sl_chain_profile(c->cfg.profile);
 	if (p == NULL) {
 		fprintf(stderr, "sluice-ctrl: %s: unknown chain profile '%s'\n", c->cfg_path,

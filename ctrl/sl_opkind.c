@@ -112,8 +112,9 @@ static void opkind_import_finish(sl_opkind_t *k, sl_op_t *op, sl_chainstore_err_
 	sl_opkind_import_t *st = sl_opkind_import_of(op);
 	opkind_import_close(k, st);
 	sl_chainstore_tip(k->cs, &st->tip);
-	SL_INFO("header.import %s: %u new headers in %.1f ms (%s)", st->path, st->imported,
-	        (double)(sl_op_now(k->ops) - op->start_ns) / 1e6, sl_chainstore_err_str(e));
+	SL_INFO("header.import %s: %u new headers in %.1f ms (%s) tx=%llu imported=%u tip=%u",
+	        st->path, st->imported, (double)(sl_op_now(k->ops) - op->start_ns) / 1e6,
+	        sl_chainstore_err_str(e), (unsigned long long)op->tx, st->imported, st->tip.height);
 	if (e == SL_CHAINSTORE_ERR_INVALID) {
 		bool rule = f->store == SL_STORE_ERR_INVALID && f->chain < (int)SL_CHAIN_ERR_COUNT;
 		st->fail_height = f->height;

@@ -559,8 +559,8 @@ static void peermgr_on_up(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 	sl_peers_up(&n->peers, p, m->session, u->streams, u->node_id, now_ns);
 	char a[24];
 	peermgr_addr_str(a, sizeof a, p->ip, p->port);
-	SL_INFO("session %u up: %s %s, streams 0x%x", p->sid, p->outbound ? "to" : "from", a,
-	        p->streams);
+	SL_INFO("session %u up: session=%u dir=%s addr=%s streams=0x%x", p->sid, p->sid,
+	        p->outbound ? "out" : "in", a, p->streams);
 	peermgr_note(n, SL_PEERMGR_NOTE_UP, p, m->session, NULL, 0);
 	if (!p->outbound && sl_admit_commit(&n->admit, p->node_id, m->session) != SL_ADMIT_OK)
 		SL_DEBUG("session %u: admission commit refused", m->session);
@@ -620,8 +620,8 @@ static void peermgr_on_down(sl_peermgr_t *n, const sl_msg_t *m)
 	}
 	char a[24];
 	peermgr_addr_str(a, sizeof a, p->ip, p->port);
-	SL_INFO("session %u down: %s, exit %s, goodbye sent %u received %u", m->session, a,
-	        sl_exit_str(d->exit), d->goodbye_sent, d->goodbye_rx);
+	SL_INFO("session %u down: session=%u addr=%s exit=%s goodbye_sent=%u goodbye_rx=%u",
+	        m->session, m->session, a, sl_exit_str(d->exit), d->goodbye_sent, d->goodbye_rx);
 	peermgr_note(n, SL_PEERMGR_NOTE_DOWN, p, m->session, sl_exit_str(d->exit), 0);
 	sl_peers_set_state(&n->peers, p, SL_PEER_FREE);
 }

@@ -158,17 +158,9 @@ static int sl_dp_args(int argc, char **argv, const char **cfg_path, int *verbosi
 
 static sl_log_level_t sl_dp_log_level(const char *name, int verbosity)
 {
-	if (verbosity > 0)
-		return SL_LOG_DEBUG;
-	if (verbosity < 0)
-		return SL_LOG_ERR;
-	if (strcmp(name, "error") == 0)
-		return SL_LOG_ERR;
-	if (strcmp(name, "warn") == 0)
-		return SL_LOG_WARN;
-	if (strcmp(name, "debug") == 0)
-		return SL_LOG_DEBUG;
-	return SL_LOG_INFO;
+	if (verbosity != 0)
+		return verbosity > 0 ? SL_LOG_DEBUG : SL_LOG_ERR;
+	return sl_log_level_of(name);
 }
 
 /* sl_eal_has: some EAL argument starts with `opt`. */
@@ -228,6 +220,7 @@ static int sl_dp_config(const char *path, int verbosity)
 		return 2;
 	}
 	sl_log_set_level(sl_dp_log_level(sl_dp.cfg.log_level, verbosity));
+	sl_log_set_format(sl_log_format_of(sl_dp.cfg.log_format));
 	if (sl_dp.cfg.port[0] == '\0' || sl_dp.cfg.ipv4 == 0) {
 		fprintf(stderr, "%s: [dataplane] port and ip are required by sluice-dp\n", path);
 		return 2;

@@ -128,6 +128,8 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "seconds before an address is dialled again after a failure or a discovery close"},
     {"log", "level", SL_CFG_T_ENUM, SL_CFG_FIELD(log_level), 0, 0, "error|warn|info|debug",
      "log threshold"},
+    {"log", "format", SL_CFG_T_ENUM, SL_CFG_FIELD(log_format), 0, 0, "text|json",
+     "log line format: text, or one JSON object per line"},
     {"sync", "inflight", SL_CFG_T_UINT, SL_CFG_FIELD(inflight), 1, SL_INFLIGHT_MAX, NULL,
      "most outstanding GET_HEADERS per peer (the flow window's ceiling)"},
     {"sync", "timeout_ms", SL_CFG_T_UINT, SL_CFG_FIELD(timeout_ms), 100, 600000, NULL,
@@ -409,6 +411,7 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	c->connect_timeout_ms = 10000;
 	c->redial_s = 30;
 	snprintf(c->log_level, sizeof c->log_level, "info");
+	snprintf(c->log_format, sizeof c->log_format, "text");
 	c->inflight = SL_INFLIGHT_DEFAULT;
 	c->timeout_ms = 30000;
 	c->serve_rate = SL_SERVE_RATE_DEFAULT;

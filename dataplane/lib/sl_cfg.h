@@ -81,6 +81,7 @@ typedef struct {
 
 	/* [log] */
 	char log_level[16]; /* level = error|warn|info|debug, default info */
+	char log_format[8]; /* format = text|json, default text */
 
 	/* [sync] */
 	uint32_t inflight;    /* inflight = 1..SL_INFLIGHT_MAX, default SL_INFLIGHT_DEFAULT:

@@ -102,7 +102,7 @@ for ((r = 1; r <= RUNS; r++)); do
 		grep -q "session [0-9]* up" "$clog" && break
 		sleep 0.01
 	done
-	dpr=$(at_ms "$dlog" "info: ready:") att=$(at_ms "$clog" "attached to dataplane")
+	dpr=$(at_ms "$dlog" "info: dp_main: ready:") att=$(at_ms "$clog" "attached to dataplane")
 	con=$(at_ms "$clog" "connecting to") ses=$(at_ms "$clog" "session [0-9]* up")
 	split=$(grep -m1 -o "ready in .*" "$dlog" || echo "ready in na")
 	[[ $split =~ eal\ ([0-9]+),\ port\ setup\ ([0-9]+) ]] && eal=${BASH_REMATCH[1]} prt=${BASH_REMATCH[2]} || eal=na prt=na

@@ -715,7 +715,7 @@ slt_node_spawn_dp() {
 		"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$log" 2>&1 &
 		SLT_NODE_DP_PID[$k]=$!
 		for ((i = 0; i < 100; i++)); do
-			tail -n +"$((mark + 1))" "$log" | grep -q "info: ready:" && return 0
+			tail -n +"$((mark + 1))" "$log" | grep -q "info: dp_main: ready:" && return 0
 			slt_alive "${SLT_NODE_DP_PID[$k]}" || break
 			sleep 0.1
 		done
