@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -25,6 +26,7 @@
 #include "sl_cmdtab.h"
 #include "sl_complete.h"
 #include "sl_progress.h"
+#include "sl_table.h"
 #include "sl_top.h"
 #include "sl_time.h"
 
@@ -469,53 +471,110 @@ static void cli_print_stats(json_t *r)
 		       json_number_value(json_object_get(sy, "committed_per_s")));
 }
 
-static void cli_print_table(json_t *a)
+/* cli_cell: a cell's text (strings bare, anything else as compact JSON,
+   absent "-"); the caller frees. */
+static char *cli_cell(json_t *v)
 {
-	json_t *first = json_array_get(a, 0);
-	const char *k;
-	json_t *v;
-	json_object_foreach(first, k, v) printf("%-16s ", k);
-	putchar('\n');
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		json_object_foreach(first, k, v)
-		{
-			json_t *cell = json_object_get(json_array_get(a, i), k);
-			char *s = cell ? json_dumps(cell, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-			printf("%-16s ",
-			       json_is_string(cell) ? json_string_value(cell) : (s ? s : "-"));
-			free(s);
-		}
-		putchar('\n');
-	}
+	if (v == NULL || json_is_null(v))
+		return strdup("-");
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
-/* peers: one line per session. */
+/* cli_print_table: a list of objects as an aligned table, the columns
+   those of its first object. */
+static void cli_print_table(json_t *a)
+{
+	const char *head[SL_TABLE_COLS_MAX], *k;
+	json_t *v;
+	size_t n = 0;
+	json_object_foreach(json_array_get(a, 0), k, v) if (n < SL_TABLE_COLS_MAX) head[n++] = k;
+	sl_table_t t;
+	sl_table_init(&t, n, head);
+	for (size_t i = 0; i < json_array_size(a); i++)
+		for (size_t c = 0; c < n; c++) {
+			char *cell = cli_cell(json_object_get(json_array_get(a, i), head[c]));
+			sl_table_add(&t, "%s", cell ? cell : "?");
+			free(cell);
+		}
+	sl_table_print(&t, stdout);
+	sl_table_free(&t);
+}
+
 static void cli_print_peers(json_t *a)
 {
+	static const char *const head[] = {"session", "addr", "node_id", "streams", "rtt_us",
+	                                   "state",   "dir",  "since_s", "misb"};
 	if (json_array_size(a) == 0) {
 		printf("no sessions\n");
 		return;
 	}
-	printf("%-10s %-21s %-16s %-10s %8s %-10s %-3s %8s %5s\n", "session", "addr", "node_id",
-	       "streams", "rtt_us", "state", "dir", "since_s", "misb");
+	sl_table_t t;
+	sl_table_init(&t, SL_ARRAY_LEN(head), head);
 	for (size_t i = 0; i < json_array_size(a); i++) {
-		json_t *p = json_array_get(a, i);
+		json_t *p = json_array_get(a, i), *st = json_object_get(p, "streams");
 		char streams[64] = "";
 		size_t n = 0;
-		json_t *st = json_object_get(p, "streams");
 		for (size_t k = 0; k < json_array_size(st) && n + 4 < sizeof streams; k++)
 			n += (size_t)snprintf(streams + n, sizeof streams - n, "%s%lld",
 			                      k ? "," : "",
 			                      (long long)json_integer_value(json_array_get(st, k)));
 		const char *id = json_string_value(json_object_get(p, "node_id"));
-		printf("%-10lld %-21s %-16.16s %-10s %8lld %-10s %-3s %8lld %5lld\n",
-		       (long long)cli_int(p, "session"),
-		       json_string_value(json_object_get(p, "addr")) ?: "?", id ? id : "?", streams,
-		       (long long)cli_int(p, "rtt_us"),
-		       json_string_value(json_object_get(p, "state")) ?: "?",
-		       json_is_true(json_object_get(p, "outbound")) ? "out" : "in",
-		       (long long)cli_int(p, "since_s"), (long long)cli_int(p, "misbehavior"));
+		sl_table_add(&t, "%lld", (long long)cli_int(p, "session"));
+		sl_table_add(&t, "%s", json_string_value(json_object_get(p, "addr")) ?: "?");
+		sl_table_add(&t, "%.16s", id ? id : "?");
+		sl_table_add(&t, "%s", streams);
+		sl_table_add(&t, "%lld", (long long)cli_int(p, "rtt_us"));
+		sl_table_add(&t, "%s", json_string_value(json_object_get(p, "state")) ?: "?");
+		sl_table_add(&t, "%s", json_is_true(json_object_get(p, "outbound")) ? "out" : "in");
+		sl_table_add(&t, "%lld", (long long)cli_int(p, "since_s"));
+		sl_table_add(&t, "%lld", (long long)cli_int(p, "misbehavior"));
 	}
+	sl_table_print(&t, stdout);
+	sl_table_free(&t);
+}
+
+/* ops: one line per operation, its progress and its outcome. */
+static void cli_print_ops(json_t *a)
+{
+	static const char *const head[] = {"tx",     "kind",        "state",
+	                                   "age_ms", "deadline_ms", "attempts",
+	                                   "parent", "progress",    "outcome"};
+	if (json_array_size(a) == 0) {
+		printf("no operations running or ended in the last 60 s\n");
+		return;
+	}
+	sl_table_t t;
+	sl_table_init(&t, SL_ARRAY_LEN(head), head);
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *o = json_array_get(a, i), *pr = json_object_get(o, "progress");
+		json_t *err = json_object_get(o, "error");
+		char *dl = cli_cell(json_object_get(o, "deadline_ms"));
+		char *parent = cli_cell(json_object_get(o, "parent"));
+		sl_table_add(&t, "%lld", (long long)cli_int(o, "tx"));
+		sl_table_add(&t, "%s", json_string_value(json_object_get(o, "kind")) ?: "?");
+		sl_table_add(&t, "%s", json_string_value(json_object_get(o, "state")) ?: "?");
+		sl_table_add(&t, "%lld", (long long)cli_int(o, "age_ms"));
+		sl_table_add(&t, "%s", dl ? dl : "-");
+		sl_table_add(&t, "%lld", (long long)cli_int(o, "attempts"));
+		sl_table_add(&t, "%s", parent ? parent : "-");
+		if (json_is_object(pr) && cli_int(pr, "total") > 0)
+			sl_table_add(&t, "%lld/%lld", (long long)cli_int(pr, "done"),
+			             (long long)cli_int(pr, "total"));
+		else
+			sl_table_add(&t, "-");
+		if (err != NULL)
+			sl_table_add(&t, "%s: %s",
+			             json_string_value(json_object_get(err, "code")) ?: "?",
+			             json_string_value(json_object_get(err, "message")) ?: "");
+		else
+			sl_table_add(&t, "%s", json_object_get(o, "result") ? "ok" : "-");
+		free(dl);
+		free(parent);
+	}
+	sl_table_print(&t, stdout);
+	sl_table_free(&t);
 }
 
 /* sync.status: state, progress, the range table, then the counters. */
@@ -545,23 +604,65 @@ static void cli_print_sync_status(json_t *r)
 /* ranges: one line per live range. */
 static void cli_print_ranges(json_t *a)
 {
+	static const char *const head[] = {"start", "len", "dir", "state", "holders (session/gen)"};
 	if (json_array_size(a) == 0) {
 		printf("no live ranges\n");
 		return;
 	}
-	printf("%-10s %-6s %-4s %-7s %s\n", "start", "len", "dir", "state",
-	       "holders (session/gen)");
+	sl_table_t t;
+	sl_table_init(&t, SL_ARRAY_LEN(head), head);
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		json_t *r = json_array_get(a, i), *h = json_object_get(r, "holders");
-		printf("%-10lld %-6lld %-4s %-7s", (long long)cli_int(r, "start"),
-		       (long long)cli_int(r, "len"),
-		       json_string_value(json_object_get(r, "dir")) ?: "?",
-		       json_string_value(json_object_get(r, "state")) ?: "?");
-		for (size_t k = 0; k < json_array_size(h); k++)
-			printf(" %lld/%lld", (long long)cli_int(json_array_get(h, k), "session"),
-			       (long long)cli_int(json_array_get(h, k), "gen"));
-		putchar('\n');
+		char holders[256] = "";
+		size_t n = 0;
+		for (size_t k = 0; k < json_array_size(h) && n + 32 < sizeof holders; k++)
+			n += (size_t)snprintf(holders + n, sizeof holders - n, "%s%lld/%lld",
+			                      k ? " " : "",
+			                      (long long)cli_int(json_array_get(h, k), "session"),
+			                      (long long)cli_int(json_array_get(h, k), "gen"));
+		sl_table_add(&t, "%lld", (long long)cli_int(r, "start"));
+		sl_table_add(&t, "%lld", (long long)cli_int(r, "len"));
+		sl_table_add(&t, "%s", json_string_value(json_object_get(r, "dir")) ?: "?");
+		sl_table_add(&t, "%s", json_string_value(json_object_get(r, "state")) ?: "?");
+		sl_table_add(&t, "%s", n ? holders : "-");
 	}
+	sl_table_print(&t, stdout);
+	sl_table_free(&t);
+}
+
+/* cli_print_event: one watch event as a line: the time it arrived, the
+   topic and type, then key=value of the rest (nested keys as a.b). */
+static void cli_print_event(const char *line)
+{
+	json_t *e = json_loads(line, 0, NULL), *flat = json_object();
+	if (!json_is_object(e)) {
+		puts(line);
+		json_decref(e);
+		json_decref(flat);
+		return;
+	}
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	printf("%02d:%02d:%02d.%03ld %s %s", tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+	       json_string_value(json_object_get(e, "event")) ?: "?",
+	       json_string_value(json_object_get(e, "type")) ?: "-");
+	json_object_del(e, "event");
+	json_object_del(e, "type");
+	cli_flatten(e, "", flat);
+	const char *k;
+	json_t *v;
+	json_object_foreach(flat, k, v)
+	{
+		char *cell = cli_cell(v);
+		printf(strpbrk(cell ? cell : "", " \t") ? " %s=\"%s\"" : " %s=%s", k,
+		       cell ? cell : "?");
+		free(cell);
+	}
+	putchar('\n');
+	json_decref(flat);
+	json_decref(e);
 }
 
 static void cli_print(const cli_t *cli, json_t *result)
@@ -583,6 +684,8 @@ static void cli_print(const cli_t *cli, json_t *result)
 		cli_print_sync_status(result);
 	else if (cli->cmd->id == SL_CMDTAB_RANGES && json_is_array(result))
 		cli_print_ranges(result);
+	else if (cli->cmd->id == SL_CMDTAB_OPS && json_is_array(result))
+		cli_print_ops(result);
 	else if (cli->cmd->id == SL_CMDTAB_SYNC_START && json_is_object(result) &&
 	         json_object_get(result, "tip_height") != NULL) {
 		printf("synced to height %lld %s: %lld new headers in %.1f s (tx %lld)\n",
@@ -693,7 +796,10 @@ static int cli_run(cli_t *cli)
 		fflush(stdout);
 		if (sl_client_read_line(&c, &reply, 0) != SL_CLIENT_OK)
 			break;
-		puts(reply);
+		if (cli->json)
+			puts(reply);
+		else
+			cli_print_event(reply);
 	}
 	free(reply);
 	sl_client_close(&c);
