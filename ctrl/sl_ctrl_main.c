@@ -231,7 +231,7 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	if (sl_peermgr_init(&c->pm, &c->cfg, genesis) != 0)
 		return SL_CTRL_EXIT_USAGE;
 	sl_dplink_set_hooks(&c->dp, ctrl_on_event, ctrl_on_attach, c);
-	if (sl_server_open(&c->srv, c->cfg.socket) != 0)
+	if (sl_server_open(&c->srv, c->cfg.socket, c->cfg.group.gid, c->cfg.group.name) != 0)
 		return SL_CTRL_EXIT_START;
 	/* after the socket: a second ctrl is refused there before it can touch
 	   the store the first one writes */

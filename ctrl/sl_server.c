@@ -105,7 +105,8 @@ static int server_bind(sl_server_t *s, const char *path)
 	if (bind(s->listen_fd, (struct sockaddr *)&a, sizeof a) != 0)
 		return -errno;
 	struct stat st;
-	if (chmod(path, 0660) != 0 || stat(path, &st) != 0)
+	if (chmod(path, 0660) != 0 || chown(path, (uid_t)-1, (gid_t)s->gid) != 0 ||
+	    stat(path, &st) != 0)
 		return -errno;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
@@ -114,10 +115,12 @@ static int server_bind(sl_server_t *s, const char *path)
 	return 0;
 }
 
-int sl_server_open(sl_server_t *s, const char *path)
+int sl_server_open(sl_server_t *s, const char *path, uint32_t gid, const char *group)
 {
 	memset(s, 0, sizeof *s);
 	s->listen_fd = -1;
+	s->gid = gid;
+	snprintf(s->group, sizeof s->group, "%s", group);
 	for (uint32_t i = 0; i < SL_API_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
 	if (SL_UNLIKELY(path[0] == '\0' || strlen(path) >= SL_SERVER_PATH_MAX)) {
@@ -142,7 +145,7 @@ int sl_server_open(sl_server_t *s, const char *path)
 		s->listen_fd = -1;
 		return rc;
 	}
-	SL_INFO("listening on %s", path);
+	SL_INFO("listening on %s (mode 0660, group %s)", path, s->group);
 	return 0;
 }
 
@@ -324,6 +327,47 @@ static void client_read(sl_server_t *s, sl_client_t *c, sl_server_line_fn fn, vo
 		c->closing = true;
 }
 
+/* server_admits: the client on fd is root, our own user, or in our group
+   (primary or supplementary); else why names it. */
+static bool server_admits(const sl_server_t *s, int fd, char *why, size_t why_sz)
+{
+	struct ucred cr;
+	socklen_t len = sizeof cr;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
+		snprintf(why, why_sz, "its credentials are unknown (%s)", strerror(errno));
+		return false;
+	}
+	if (cr.uid == 0 || cr.uid == geteuid() || cr.gid == (gid_t)s->gid)
+		return true;
+	gid_t groups[256];
+	len = sizeof groups;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		for (size_t i = 0; i < len / sizeof groups[0]; i++)
+			if (groups[i] == (gid_t)s->gid)
+				return true;
+	snprintf(why, why_sz,
+	         "uid %u (gid %u) is not root and not in group '%s' (gid %u) of [ctrl] group; "
+	         "add the user to that group",
+	         (unsigned)cr.uid, (unsigned)cr.gid, s->group, s->gid);
+	return false;
+}
+
+/* server_refuse: one FORBIDDEN line to a client we do not serve, then close. */
+static void server_refuse(sl_server_t *s, int fd, const char *why)
+{
+	char line[512];
+	int n = snprintf(line, sizeof line,
+	                 "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"FORBIDDEN\","
+	                 "\"message\":\"%s\"}}\n",
+	                 why);
+	if (send(fd, line, (size_t)SL_MIN(n, (int)sizeof line - 1), MSG_NOSIGNAL | MSG_DONTWAIT) <
+	    0)
+		SL_DEBUG("FORBIDDEN reply not sent: %s", strerror(errno));
+	close(fd);
+	s->refused++;
+	SL_WARN("control client refused: %s", why);
+}
+
 static void server_accept(sl_server_t *s)
 {
 	for (;;) {
@@ -332,6 +376,11 @@ static void server_accept(sl_server_t *s)
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				SL_WARN("accept on %s: %s", s->path, strerror(errno));
 			return;
+		}
+		char why[256];
+		if (SL_UNLIKELY(!server_admits(s, fd, why, sizeof why))) {
+			server_refuse(s, fd, why);
+			continue;
 		}
 		sl_client_t *c = NULL;
 		for (uint32_t i = 0; i < SL_API_MAX_CLIENTS && c == NULL; i++)

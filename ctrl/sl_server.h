@@ -52,6 +52,9 @@ typedef struct {
 	uint32_t n_clients;
 	uint64_t serial;
 	uint64_t accepted, rejected, dropped;
+	uint64_t refused; /* clients whose credentials the socket's group does not admit */
+	uint32_t gid;     /* [ctrl] group: root and its members may talk to us */
+	char group[32];
 	uint64_t cur_serial; /* the client whose line is being answered, 0: none */
 	const sl_server_feed_t *feed;
 	void *feed_ctx;
@@ -66,9 +69,14 @@ typedef char *(*sl_server_line_fn)(void *ctx, const char *line, size_t len);
 /* sl_server_open creates the listening socket at `path`: creates missing
    parent directories, removes a stale socket file only if nobody answers
    on it, refuses to start if a server answers there (-EADDRINUSE) or if the
-   path is not a socket (-EEXIST), binds, chmods 0660 and listens.  Returns
-   0 or a negative errno with one log line naming the path and the cause. */
-int sl_server_open(sl_server_t *s, const char *path);
+   path is not a socket (-EEXIST), binds, chmods 0660, gives the file to
+   group gid (name: for messages) and listens.  Returns 0 or a negative
+   errno with one log line naming the path and the cause.
+   Every client is then checked (SO_PEERCRED, SO_PEERGROUPS): root, our own
+   user, and members of the group are served; anyone else gets one line
+   {"id": null, "ok": false, "error": {"code": "FORBIDDEN", ...}} naming
+   its uid and the group, and is closed (counted `refused`). */
+int sl_server_open(sl_server_t *s, const char *path, uint32_t gid, const char *group);
 
 /* sl_server_pollfds fills `fds` (room for SL_API_MAX_CLIENTS + 1) with the
    listening socket and every client, and returns how many it filled. */

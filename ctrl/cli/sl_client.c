@@ -81,6 +81,22 @@ int sl_client_connect(sl_client_t *c, uint64_t deadline)
 	return SL_CLIENT_OK;
 }
 
+/* sl_client_closed_on_send: the server closed while we were sending; a
+   refusal it wrote first (sl_client_refused) is the reason to report. */
+static int sl_client_closed_on_send(sl_client_t *c, int err)
+{
+	char *line = NULL;
+	json_t *r = NULL;
+	int rc = SL_CLIENT_OK;
+	if (sl_client_fill(c) == SL_CLIENT_OK && sl_client_take_line(c, &line))
+		r = json_loads(line, 0, NULL);
+	if (r != NULL)
+		rc = sl_client_refused(c, r);
+	json_decref(r);
+	free(line);
+	return rc != SL_CLIENT_OK ? rc : sl_client_unreachable(c, strerror(err));
+}
+
 int sl_client_send(sl_client_t *c, const char *buf, size_t len, uint64_t deadline)
 {
 	size_t off = 0;
@@ -90,6 +106,8 @@ int sl_client_send(sl_client_t *c, const char *buf, size_t len, uint64_t deadlin
 			off += (size_t)w;
 			continue;
 		}
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+			return sl_client_closed_on_send(c, errno);
 		if (w < 0 && errno != EAGAIN && errno != EINTR)
 			return sl_client_unreachable(c, strerror(errno));
 		if (!sl_client_wait(c->fd, POLLOUT, deadline))
@@ -179,7 +197,11 @@ int sl_client_call(sl_client_t *c, const char *cmd, json_t *args, json_t **reply
 		rc = sl_client_read_line(c, &line, deadline);
 	if (rc == SL_CLIENT_OK) {
 		*reply = json_loads(line, 0, NULL);
-		if (!json_is_object(*reply)) {
+		if (json_is_object(*reply) && sl_client_refused(c, *reply) != SL_CLIENT_OK) {
+			json_decref(*reply);
+			*reply = NULL;
+			rc = SL_CLIENT_UNREACHABLE;
+		} else if (!json_is_object(*reply)) {
 			fprintf(stderr, "sluicectl: malformed reply from sluice-ctrl: %.200s\n",
 			        line);
 			json_decref(*reply);
@@ -189,6 +211,19 @@ int sl_client_call(sl_client_t *c, const char *cmd, json_t *args, json_t **reply
 	}
 	free(line);
 	return rc;
+}
+
+int sl_client_refused(const sl_client_t *c, json_t *reply)
+{
+	json_t *err = json_object_get(reply, "error");
+	const char *code = json_string_value(json_object_get(err, "code"));
+	if (!json_is_null(json_object_get(reply, "id")) || code == NULL ||
+	    strcmp(code, "FORBIDDEN") != 0)
+		return SL_CLIENT_OK;
+	char why[512];
+	snprintf(why, sizeof why, "refused: %s",
+	         json_string_value(json_object_get(err, "message")) ?: "?");
+	return sl_client_unreachable(c, why);
 }
 
 void sl_client_close(sl_client_t *c)

@@ -61,6 +61,12 @@ int sl_client_read_line(sl_client_t *c, char **out, uint64_t deadline);
 int sl_client_call(sl_client_t *c, const char *cmd, json_t *args, json_t **reply,
                    uint64_t deadline);
 
+/* sl_client_refused: reply is the server's refusal of this client (an
+   id-less FORBIDDEN line: its credentials are not admitted); it is reported
+   as "cannot reach ...: refused: <why>" and SL_CLIENT_UNREACHABLE returned.
+   SL_CLIENT_OK for any other reply. */
+int sl_client_refused(const sl_client_t *c, json_t *reply);
+
 /* sl_client_close closes the connection and frees the buffer. */
 void sl_client_close(sl_client_t *c);
 

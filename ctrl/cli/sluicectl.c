@@ -720,7 +720,7 @@ static void cli_print(const cli_t *cli, json_t *result)
 
 /* ---- main --------------------------------------------------------------- */
 
-static int cli_reply(const cli_t *cli, const char *line)
+static int cli_reply(const cli_t *cli, const sl_client_t *c, const char *line)
 {
 	json_error_t e;
 	json_t *r = json_loads(line, 0, &e);
@@ -730,10 +730,10 @@ static int cli_reply(const cli_t *cli, const char *line)
 		json_decref(r);
 		return EXIT_API;
 	}
-	int rc = EXIT_OK;
-	if (json_is_true(ok))
+	int rc = sl_client_refused(c, r); /* not served: cannot reach (exit 3) */
+	if (rc == SL_CLIENT_OK && json_is_true(ok))
 		cli_print(cli, json_object_get(r, "result"));
-	else {
+	else if (rc == SL_CLIENT_OK) {
 		json_t *err = json_object_get(r, "error");
 		fprintf(stderr, "sluicectl: %s: %s: %s\n", cli->cmd->name,
 		        json_string_value(json_object_get(err, "code")) ?: "?",
@@ -788,7 +788,7 @@ static int cli_run(cli_t *cli)
 		              : sl_client_read_line(&c, &reply, deadline);
 	sl_client_close(&pg.c);
 	if (rc == SL_CLIENT_OK)
-		rc = cli_reply(cli, reply);
+		rc = cli_reply(cli, &c, reply);
 	/* watch: the connection now streams events until it closes. */
 	while (rc == SL_CLIENT_OK && cli->cmd->id == SL_CMDTAB_WATCH) {
 		free(reply);

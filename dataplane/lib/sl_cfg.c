@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <grp.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ typedef enum {
 	SL_CFG_T_ADDRS,  /* comma-separated a.b.c.d[:port] */
 	SL_CFG_T_BOOL,   /* yes|no|true|false|1|0 */
 	SL_CFG_T_U64,    /* decimal uint64, any value */
+	SL_CFG_T_GROUP,  /* a group name or gid that exists (sl_cfg_group_t) */
 } sl_cfg_type_t;
 
 struct sl_cfg_key;
@@ -108,6 +110,8 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
     {"ctrl", "socket", SL_CFG_T_STR, SL_CFG_FIELD(socket), 0, 0, NULL, "control socket path"},
     {"ctrl", "store", SL_CFG_T_STR, SL_CFG_FIELD(store), 0, 0, NULL,
      "directory of the header store"},
+    {"ctrl", "group", SL_CFG_T_GROUP, SL_CFG_FIELD(group), 0, 0, NULL,
+     "group (name or gid) whose members may use the control socket besides root"},
     {"chain", "profile", SL_CFG_T_ENUM, SL_CFG_FIELD(profile), 0, 0,
      "bitcoin-main|bitcoin-test3|regtest", "chain profile"},
     {"admission", "max_peers", SL_CFG_T_UINT, SL_CFG_FIELD(max_peers), 1, 65535, NULL,
@@ -352,12 +356,32 @@ static int sl_cfg_parse_bool(const sl_cfg_key_t *k, const char *v, sl_cfg_t *c, 
 	return 0;
 }
 
+/* sl_cfg_parse_group: a group that exists here, by name or number. */
+static int sl_cfg_parse_group(const sl_cfg_key_t *k, const char *v, sl_cfg_t *c, char *why,
+                              size_t why_sz)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+	uint32_t gid;
+	if (sl_cfg_u32(v, &gid) == 0)
+		getgrgid_r((gid_t)gid, &gr, buf, sizeof buf, &res);
+	else
+		getgrnam_r(v, &gr, buf, sizeof buf, &res);
+	if (SL_UNLIKELY(res == NULL))
+		return sl_cfg_why(why, why_sz, "no group '%s' here (create it: groupadd %s)", v, v);
+	sl_cfg_group_t g = {.gid = (uint32_t)res->gr_gid};
+	snprintf(g.name, sizeof g.name, "%s", res->gr_name);
+	memcpy((char *)c + k->off, &g, sizeof g);
+	return 0;
+}
+
 static const sl_cfg_parse_fn sl_cfg_parsers[] = {
     [SL_CFG_T_STR] = sl_cfg_parse_str,       [SL_CFG_T_NAME] = sl_cfg_parse_str,
     [SL_CFG_T_UINT] = sl_cfg_parse_uint,     [SL_CFG_T_IPV4] = sl_cfg_parse_ipv4,
     [SL_CFG_T_PREFIX] = sl_cfg_parse_prefix, [SL_CFG_T_PORT] = sl_cfg_parse_port,
     [SL_CFG_T_ENUM] = sl_cfg_parse_enum,     [SL_CFG_T_ADDRS] = sl_cfg_parse_addrs,
     [SL_CFG_T_BOOL] = sl_cfg_parse_bool,     [SL_CFG_T_U64] = sl_cfg_parse_u64,
+    [SL_CFG_T_GROUP] = sl_cfg_parse_group,
 };
 
 int sl_cfg_parse_addr(const char *s, uint16_t def_port, sl_cfg_addr_t *out)
@@ -412,6 +436,7 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	c->redial_s = 30;
 	snprintf(c->log_level, sizeof c->log_level, "info");
 	snprintf(c->log_format, sizeof c->log_format, "text");
+	c->group = (sl_cfg_group_t){.gid = 0, .name = "root"};
 	c->inflight = SL_INFLIGHT_DEFAULT;
 	c->timeout_ms = 30000;
 	c->serve_rate = SL_SERVE_RATE_DEFAULT;

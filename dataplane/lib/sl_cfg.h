@@ -12,6 +12,12 @@
 #define SL_CFG_MAX_BOOTSTRAP 16
 #define SL_CFG_STR           256
 
+/* A group resolved when the file is read ([ctrl] group). */
+typedef struct {
+	uint32_t gid;
+	char name[32];
+} sl_cfg_group_t;
+
 typedef struct {
 	uint32_t ipv4; /* host order */
 	uint16_t port;
@@ -62,6 +68,7 @@ typedef struct {
 	/* [ctrl] */
 	char socket[SL_CFG_STR]; /* socket = ... default /run/sluice/<instance>.sock */
 	char store[SL_CFG_STR];  /* store = ... default /var/lib/sluice/<instance> */
+	sl_cfg_group_t group;    /* group = name | gid: who may use the socket, default root */
 
 	/* [chain] */
 	char profile[32]; /* profile = bitcoin-main | bitcoin-test3 | regtest */

@@ -45,7 +45,7 @@ static void setup(void)
 	ck_assert_int_eq(sl_op_table_init(&C.ops, 0), SL_OP_OK);
 	sl_op_set_end_hook(&C.ops, sl_api_op_ended, &C);
 	sl_opkind_init(&C.kinds, &C.ops, &C.pm, &C.sync, C.chain);
-	ck_assert_int_eq(sl_server_open(&C.srv, sock), 0);
+	ck_assert_int_eq(sl_server_open(&C.srv, sock, 0, "root"), 0);
 	C.dp.attached = true; /* sync.start asks for a dataplane; nothing here reads it */
 }
 
