@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -181,14 +182,16 @@ static json_t *api_stats(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
 	(void)rq;
 	(void)err;
+	struct mallinfo2 mi = mallinfo2(); /* ctrl's heap: what its peers cost */
 	json_t *ctrl = json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "api_requests",
-	    (json_int_t)c->cnt.api_requests, "api_errors", (json_int_t)c->cnt.api_errors, "clients",
-	    (json_int_t)c->srv.n_clients, "clients_accepted", (json_int_t)c->srv.accepted,
-	    "clients_rejected", (json_int_t)c->srv.rejected, "clients_refused",
-	    (json_int_t)c->srv.refused, "clients_dropped", (json_int_t)c->srv.dropped,
-	    "events_drained", (json_int_t)c->dp.events_drained, "dp_attaches",
-	    (json_int_t)c->dp.attaches, "dp_detaches", (json_int_t)c->dp.detaches);
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "heap_in_use_bytes",
+	    (json_int_t)(mi.uordblks + mi.hblkhd), "api_requests", (json_int_t)c->cnt.api_requests,
+	    "api_errors", (json_int_t)c->cnt.api_errors, "clients", (json_int_t)c->srv.n_clients,
+	    "clients_accepted", (json_int_t)c->srv.accepted, "clients_rejected",
+	    (json_int_t)c->srv.rejected, "clients_refused", (json_int_t)c->srv.refused,
+	    "clients_dropped", (json_int_t)c->srv.dropped, "events_drained",
+	    (json_int_t)c->dp.events_drained, "dp_attaches", (json_int_t)c->dp.attaches,
+	    "dp_detaches", (json_int_t)c->dp.detaches);
 	sl_peermgr_stats_t ps;
 	sl_sync_status_t ss;
 	sl_peermgr_stats(&c->pm, &ps);

@@ -47,7 +47,7 @@ static void start(sl_branch_t *b, const want_t *w, uint64_t now);
 /* attempt: the open attempt, or NULL. */
 static sl_expect_t *attempt(const sl_branch_t *b)
 {
-	return b->att->e[0].corr != 0 ? &b->att->e[0] : NULL;
+	return sl_expect_next(b->att, 0);
 }
 
 /* attempt_end closes the open attempt, if any; its answers are late. */

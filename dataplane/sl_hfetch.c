@@ -161,8 +161,8 @@ void sl_hfetch_not_found(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hfetch_lcore_t
 void sl_hfetch_tick(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hfetch_lcore_t *g)
 {
 	sl_expect_tab_t *t = sl_hfetch_tab(lc, p, g);
-	for (uint32_t i = 0; t->n > 0 && i < t->cap; i++)
-		if (t->e[i].corr != 0 &&
-		    sl_expect_due(t, &t->e[i], lc->now_ns) != SL_EXPECT_DUE_OPEN)
-			sl_hfetch_end(lc, p, t, &t->e[i], SL_FETCH_END_SHORT);
+	for (sl_expect_t *e = sl_expect_next(t, 0); e != NULL;
+	     e = sl_expect_next(t, sl_expect_idx(t, e) + 1))
+		if (sl_expect_due(t, e, lc->now_ns) != SL_EXPECT_DUE_OPEN)
+			sl_hfetch_end(lc, p, t, e, SL_FETCH_END_SHORT);
 }

@@ -174,9 +174,9 @@ void sl_hpull_release(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hpull_lcore_t *g,
 	if (g->q == NULL)
 		return;
 	sl_expect_tab_t *t = sl_hpull_tab(lc, p, g);
-	for (uint32_t i = 0; t->n > 0 && i < t->cap; i++)
-		if (t->e[i].corr != 0)
-			sl_hpull_return(lc, p, g, t, &t->e[i], why, 0);
+	for (sl_expect_t *e = sl_expect_next(t, 0); e != NULL;
+	     e = sl_expect_next(t, sl_expect_idx(t, e) + 1))
+		sl_hpull_return(lc, p, g, t, e, why, 0);
 	sl_rangeq_forget_peer(g->q, p->sid, sl_hpull_gen(p));
 }
 
@@ -439,10 +439,8 @@ void sl_hpull_drop(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hpull_lcore_t *g, ui
 void sl_hpull_tick(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hpull_lcore_t *g, sl_hpull_peer_t *pp)
 {
 	sl_expect_tab_t *t = sl_hpull_tab(lc, p, g);
-	for (uint32_t i = 0; t->n > 0 && i < t->cap; i++) {
-		sl_expect_t *e = &t->e[i];
-		if (e->corr == 0)
-			continue;
+	for (sl_expect_t *e = sl_expect_next(t, 0); e != NULL;
+	     e = sl_expect_next(t, sl_expect_idx(t, e) + 1)) {
 		if (!sl_rangeq_holds(g->q, p->sid, sl_hpull_gen(p),
 		                     sl_hpull_range(lc, p, g, t, e))) {
 			/* covered (by answers to other requests), reset or taken back:

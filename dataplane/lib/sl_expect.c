@@ -23,32 +23,37 @@ size_t sl_expect_footprint(uint32_t cap)
 sl_expect_tab_t *sl_expect_init(void *mem, uint32_t cap, bool ordered,
                                 const sl_expect_limits_t *lim)
 {
-	size_t sz = sl_expect_footprint(cap);
-	if (mem == NULL || sz == 0 || lim == NULL)
+	if (mem == NULL || sl_expect_footprint(cap) == 0 || lim == NULL)
 		return NULL;
 	sl_expect_tab_t *t = mem;
-	memset(t, 0, sz);
 	t->cap = cap;
 	t->ordered = ordered;
 	t->lim = *lim;
+	sl_expect_reset(t);
 	return t;
 }
 
 void sl_expect_reset(sl_expect_tab_t *t)
 {
-	uint32_t cap = t->cap, ordered = t->ordered;
-	sl_expect_limits_t lim = t->lim;
-	memset(t, 0, sl_expect_footprint(cap));
-	t->cap = cap;
-	t->ordered = ordered;
-	t->lim = lim;
+	t->n = 0;
+	t->late_at = 0;
+	t->used = 0;
+	t->corr_hi = 0;
+	memset(t->late, 0, sizeof t->late);
+}
+
+sl_expect_t *sl_expect_next(sl_expect_tab_t *t, uint32_t i)
+{
+	uint64_t m = i < 64 ? t->used >> i : 0;
+	return m != 0 ? &t->e[i + (uint32_t)__builtin_ctzll(m)] : NULL;
 }
 
 sl_expect_t *sl_expect_find(sl_expect_tab_t *t, uint64_t corr)
 {
-	for (uint32_t i = 0; corr != 0 && i < t->cap; i++)
-		if (t->e[i].corr == corr)
-			return &t->e[i];
+	for (sl_expect_t *e = sl_expect_next(t, 0); corr != 0 && e != NULL;
+	     e = sl_expect_next(t, sl_expect_idx(t, e) + 1))
+		if (e->corr == corr)
+			return e;
 	return NULL;
 }
 
@@ -58,32 +63,31 @@ sl_expect_t *sl_expect_issue(sl_expect_tab_t *t, uint64_t corr, uint32_t start, 
 	if (corr == 0 || len == 0 || len > SL_EXPECT_LEN_MAX || t->n == t->cap ||
 	    (t->ordered ? corr <= t->corr_hi : sl_expect_find(t, corr) != NULL))
 		return NULL;
-	for (uint32_t i = 0; i < t->cap; i++) {
-		sl_expect_t *e = &t->e[i];
-		if (e->corr != 0)
-			continue;
-		memset(e, 0, sizeof *e);
-		e->corr = corr;
-		e->start = start;
-		e->len = len;
-		e->sent_ns = now_ns;
-		if (corr > t->corr_hi)
-			t->corr_hi = corr;
-		t->n++;
-		return e;
-	}
-	return NULL;
+	uint32_t i = (uint32_t)__builtin_ctzll(~t->used); /* n < cap <= 64: a free one */
+	sl_expect_t *e = &t->e[i];
+	memset(e, 0, sizeof *e);
+	e->corr = corr;
+	e->start = start;
+	e->len = len;
+	e->sent_ns = now_ns;
+	if (corr > t->corr_hi)
+		t->corr_hi = corr;
+	t->used |= 1ull << i;
+	t->n++;
+	return e;
 }
 
 void sl_expect_end(sl_expect_tab_t *t, sl_expect_t *e, bool late)
 {
-	if (e->corr == 0)
+	uint32_t i = sl_expect_idx(t, e);
+	if ((t->used & (1ull << i)) == 0)
 		return;
 	if (late) {
 		t->late[t->late_at] = e->corr;
 		t->late_at = (t->late_at + 1u) % SL_EXPECT_LATE_MAX;
 	}
 	e->corr = 0;
+	t->used &= ~(1ull << i);
 	t->n--;
 }
 
@@ -147,11 +151,10 @@ uint32_t sl_expect_credit(sl_expect_t *e, uint32_t start, uint32_t n, uint64_t n
 sl_expect_t *sl_expect_overlap(sl_expect_tab_t *t, uint32_t start, uint32_t count)
 {
 	uint64_t hi = (uint64_t)start + count;
-	for (uint32_t i = 0; i < t->cap; i++) {
-		sl_expect_t *e = &t->e[i];
-		if (e->corr != 0 && e->start < hi && (uint64_t)e->start + e->len > start)
+	for (sl_expect_t *e = sl_expect_next(t, 0); e != NULL;
+	     e = sl_expect_next(t, sl_expect_idx(t, e) + 1))
+		if (e->start < hi && (uint64_t)e->start + e->len > start)
 			return e;
-	}
 	return NULL;
 }
 
@@ -164,10 +167,9 @@ static uint64_t sl_expect_heard(const sl_expect_t *e)
 sl_expect_t *sl_expect_oldest(sl_expect_tab_t *t)
 {
 	sl_expect_t *old = NULL;
-	for (uint32_t i = 0; i < t->cap; i++) {
-		sl_expect_t *e = &t->e[i];
-		if (e->corr != 0 && (old == NULL || sl_expect_heard(e) < sl_expect_heard(old)))
+	for (sl_expect_t *e = sl_expect_next(t, 0); e != NULL;
+	     e = sl_expect_next(t, sl_expect_idx(t, e) + 1))
+		if (old == NULL || sl_expect_heard(e) < sl_expect_heard(old))
 			old = e;
-	}
 	return old;
 }

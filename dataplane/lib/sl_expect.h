@@ -56,6 +56,8 @@ typedef struct {
 	uint32_t n;       /* open expectations */
 	uint32_t late_at; /* next late[] slot */
 	uint32_t ordered; /* corrs are issued increasing */
+	uint64_t used;    /* bit i: e[i] is open (an entry is touched only while
+	                     open, so an idle session's entries stay untouched) */
 	uint64_t corr_hi; /* highest corr issued, 0 none */
 	sl_expect_limits_t lim;
 	uint64_t late[SL_EXPECT_LATE_MAX];
@@ -98,7 +100,8 @@ size_t sl_expect_footprint(uint32_t cap);
 sl_expect_tab_t *sl_expect_init(void *mem, uint32_t cap, bool ordered,
                                 const sl_expect_limits_t *lim);
 
-/* sl_expect_reset: empty again (a new session): nothing open, no memory. */
+/* sl_expect_reset: empty again (a new session): nothing open, no memory;
+   touches the header only. */
 void sl_expect_reset(sl_expect_tab_t *t);
 
 /* sl_expect_issue opens an expectation for [start, start+len) under corr
@@ -138,6 +141,11 @@ sl_expect_t *sl_expect_overlap(sl_expect_tab_t *t, uint32_t start, uint32_t coun
 /* sl_expect_oldest: the open expectation heard from least recently (its
    last frame, else when it was sent), or NULL when none is open. */
 sl_expect_t *sl_expect_oldest(sl_expect_tab_t *t);
+
+/* sl_expect_next: the first open entry at index >= i, or NULL.  Walk the
+   open ones with for (e = sl_expect_next(t, 0); e; e = sl_expect_next(t,
+   sl_expect_idx(t, e) + 1)); ending the current one is allowed. */
+sl_expect_t *sl_expect_next(sl_expect_tab_t *t, uint32_t i);
 
 /* sl_expect_idx: e's index in t->e (0 .. cap-1; side arrays use it). */
 static inline uint32_t sl_expect_idx(const sl_expect_tab_t *t, const sl_expect_t *e)

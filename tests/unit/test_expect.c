@@ -62,6 +62,12 @@ START_TEST(test_issue_refuses_bad_arguments)
 	sl_expect_reset(t);
 	ck_assert_uint_eq(t->n, 0);
 	ck_assert_uint_eq(t->cap, CAP);
+	/* the reset touches the header only: entries keep their bytes (an idle
+	   session's entries stay untouched) yet nothing is open any more */
+	ck_assert_uint_eq(t->e[0].corr, 7);
+	ck_assert_ptr_null(sl_expect_find(t, 7));
+	ck_assert_ptr_null(sl_expect_next(t, 0));
+	ck_assert_ptr_null(sl_expect_oldest(t));
 	ck_assert_ptr_nonnull(sl_expect_issue(t, 1, 1, 1, 0)); /* a new session starts over */
 }
 END_TEST
@@ -152,6 +158,26 @@ START_TEST(test_unordered_fetches)
 }
 END_TEST
 
+START_TEST(test_next_walks_the_open_ones)
+{
+	sl_expect_tab_t *t = tab(true);
+	sl_expect_t *e[5];
+	for (uint64_t c = 1; c <= 5; c++)
+		e[c - 1] = sl_expect_issue(t, c, (uint32_t)c * 10, 1, 0);
+	sl_expect_end(t, e[1], false);
+	sl_expect_end(t, e[3], false);
+	uint64_t seen = 0;
+	for (sl_expect_t *x = sl_expect_next(t, 0); x;
+	     x = sl_expect_next(t, sl_expect_idx(t, x) + 1)) {
+		seen = seen * 10 + x->corr;
+		sl_expect_end(t, x, true); /* ending the current one while walking */
+	}
+	ck_assert_uint_eq(seen, 135);
+	ck_assert_uint_eq(t->n, 0);
+	ck_assert_ptr_eq(sl_expect_issue(t, 6, 0, 1, 0), e[0]); /* the lowest free entry */
+}
+END_TEST
+
 START_TEST(test_overlap)
 {
 	sl_expect_tab_t *t = tab(true);
@@ -229,6 +255,7 @@ static Suite *expect_suite(void)
 	tcase_add_test(c, test_deadlines_before_completions);
 	tcase_add_test(c, test_straggler_is_late_never_unsolicited);
 	tcase_add_test(c, test_unordered_fetches);
+	tcase_add_test(c, test_next_walks_the_open_ones);
 	tcase_add_test(c, test_overlap);
 	tcase_add_test(c, test_random_against_model);
 	suite_add_tcase(s, c);
