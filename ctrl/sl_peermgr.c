@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "sl_msgq.h"
+#include "sl_banfile.h"
 #include "sl_log.h"
 #include "sl_probe.h"
 #include "sl_time.h"
@@ -50,6 +51,51 @@ static void peermgr_addr_str(char *out, size_t sz, uint32_t ip, uint16_t port)
 
 /* ---- init / attach ------------------------------------------------------ */
 
+/* ---- bans that act and persist ------------------------------------------------ */
+
+/* peermgr_bans_path: the ban list in the store directory. */
+static void peermgr_bans_path(const sl_peermgr_t *n, char *out, size_t sz)
+{
+	snprintf(out, sz, "%s/bans", n->cfg->store);
+}
+
+/* peermgr_save_bans writes the live bans (wall-clock ends) to the store. */
+static void peermgr_save_bans(sl_peermgr_t *n, uint64_t now_ns)
+{
+	sl_admit_ban_t live[SL_ADMIT_BANS_MAX];
+	sl_banfile_ban_t out[SL_ADMIT_BANS_MAX];
+	uint32_t k = SL_MIN(sl_admit_bans(&n->admit, now_ns, live, SL_ADMIT_BANS_MAX),
+	                    (uint32_t)SL_ADMIT_BANS_MAX);
+	uint64_t now_unix = (uint64_t)time(NULL);
+	for (uint32_t i = 0; i < k; i++)
+		out[i] = (sl_banfile_ban_t){
+		    .ip = live[i].ip,
+		    .until_unix = live[i].until_ns == UINT64_MAX
+		                      ? 0
+		                      : now_unix + (live[i].until_ns - now_ns + SL_NS_PER_S - 1) /
+		                                       SL_NS_PER_S};
+	char path[SL_CFG_STR + 8];
+	peermgr_bans_path(n, path, sizeof path);
+	sl_banfile_save(path, out, k);
+}
+
+/* peermgr_load_bans restores the bans a previous run saved. */
+static void peermgr_load_bans(sl_peermgr_t *n, uint64_t now_ns)
+{
+	sl_banfile_ban_t in[SL_ADMIT_BANS_MAX];
+	char path[SL_CFG_STR + 8];
+	peermgr_bans_path(n, path, sizeof path);
+	uint64_t now_unix = (uint64_t)time(NULL);
+	int k = sl_banfile_load(path, now_unix, in, SL_ADMIT_BANS_MAX);
+	for (int i = 0; i < k; i++) {
+		uint64_t left = in[i].until_unix ? in[i].until_unix - now_unix : 0;
+		sl_admit_ban(&n->admit, in[i].ip, (uint32_t)SL_MIN(left, (uint64_t)UINT32_MAX - 1),
+		             now_ns);
+	}
+	if (k > 0)
+		SL_INFO("%d ban(s) restored from %s", k, path);
+}
+
 int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32])
 {
 	memset(n, 0, sizeof *n);
@@ -77,6 +123,8 @@ int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[
 	peermgr_random(&seed, sizeof seed);
 	sl_peers_init(&n->peers, 1, seed);
 	sl_book_init(&n->book);
+	sl_score_init(&n->score);
+	peermgr_load_bans(n, sl_now_ns());
 	for (uint32_t i = 0; i < cfg->n_bootstrap; i++)
 		if (sl_book_add(&n->book, cfg->bootstrap[i].ipv4, cfg->bootstrap[i].port,
 		                SL_BOOK_F_BOOTSTRAP, 0, NULL, 0) < 0)
@@ -677,6 +725,29 @@ static void peermgr_on_peers(sl_peermgr_t *n, const sl_msg_t *m)
 	}
 }
 
+/* peermgr_score adds a record of kind to ip's score; past [admission]
+   ban_score the address is banned for ban_seconds (its sessions closed,
+   never dialled or gossiped, the ban saved with the store). */
+static void peermgr_score(sl_peermgr_t *n, uint32_t ip, uint16_t kind, uint64_t now_ns)
+{
+	uint32_t w = sl_score_weight((sl_misb_t)kind);
+	if (w == 0 || n->cfg->ban_score == 0)
+		return;
+	double s = sl_score_add(&n->score, ip, w, now_ns);
+	if (s < (double)n->cfg->ban_score)
+		return;
+	sl_peermgr_err_t err = {0};
+	sl_score_forget(&n->score, ip);
+	if (sl_peermgr_ban(n, ip, n->cfg->ban_seconds, now_ns, &err) < 0)
+		return;
+	n->cnt.auto_bans++;
+	SL_WARN("banned %u.%u.%u.%u for its misbehaviour: ip=%u.%u.%u.%u score=%.0f ban_score=%u "
+	        "seconds=%u last=%s",
+	        ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, ip >> 24, (ip >> 16) & 255,
+	        (ip >> 8) & 255, ip & 255, s, n->cfg->ban_score, n->cfg->ban_seconds,
+	        sl_misb_str(kind));
+}
+
 static void peermgr_on_misbehavior(sl_peermgr_t *n, const sl_msg_t *m)
 {
 	const sl_evt_misbehavior_t *b = (const sl_evt_misbehavior_t *)m->payload;
@@ -687,6 +758,7 @@ static void peermgr_on_misbehavior(sl_peermgr_t *n, const sl_msg_t *m)
 	peermgr_note(n, SL_PEERMGR_NOTE_MISBEHAVIOR, p, m->session, NULL, b->kind);
 	SL_DEBUG("session %u misbehaved: %s on stream %u type %u%s", m->session,
 	         sl_misb_str(b->kind), b->stream, b->type, b->disconnect ? " (disconnected)" : "");
+	peermgr_score(n, p->ip, b->kind, sl_now_ns());
 }
 
 void sl_peermgr_set_note_hook(sl_peermgr_t *n, sl_peermgr_note_fn fn, void *ctx)
@@ -702,6 +774,7 @@ void sl_peermgr_misbehavior(sl_peermgr_t *n, uint32_t sid, uint16_t kind)
 		return;
 	sl_peers_misbehavior(p, kind);
 	peermgr_note(n, SL_PEERMGR_NOTE_MISBEHAVIOR, p, sid, NULL, kind);
+	peermgr_score(n, p->ip, kind, sl_now_ns());
 }
 
 void sl_peermgr_event(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
@@ -851,7 +924,7 @@ static void peermgr_dial(sl_peermgr_t *n, uint64_t now_ns)
 }
 
 /* The GET_PEERS snapshot: connected peers first, then the book. */
-static void peermgr_publish_book(sl_peermgr_t *n)
+static void peermgr_publish_book(sl_peermgr_t *n, uint64_t now_ns)
 {
 	sl_pbook_peer_t first[SL_PBOOK_MAX], out[SL_PBOOK_MAX];
 	uint32_t nf = 0, end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
@@ -865,8 +938,11 @@ static void peermgr_publish_book(sl_peermgr_t *n)
 		memcpy(first[nf].node_id, p->node_id, 32);
 		nf++;
 	}
-	uint32_t k = sl_book_snapshot(&n->book, first, nf, out, SL_PBOOK_MAX);
-	sl_pbook_publish(n->pbook, out, k);
+	uint32_t k = sl_book_snapshot(&n->book, first, nf, out, SL_PBOOK_MAX), kept = 0;
+	for (uint32_t i = 0; i < k; i++) /* a banned address is never gossiped */
+		if (!sl_admit_banned(&n->admit, out[i].ipv4, now_ns, NULL))
+			out[kept++] = out[i];
+	sl_pbook_publish(n->pbook, out, kept);
 	n->cnt.book_publishes++;
 }
 
@@ -905,7 +981,7 @@ void sl_peermgr_tick(sl_peermgr_t *n, uint32_t life, uint64_t now_ns)
 	peermgr_guard_waiters(n, now_ns);
 	if (n->ready)
 		peermgr_dial(n, now_ns);
-	peermgr_publish_book(n);
+	peermgr_publish_book(n, now_ns);
 }
 
 /* ---- views ------------------------------------------------------------------ */
@@ -1045,6 +1121,9 @@ int sl_peermgr_ban(sl_peermgr_t *n, uint32_t ip, uint32_t seconds, uint64_t now_
 	SL_INFO("banned %u.%u.%u.%u for %s%u s; %d session(s) closed", ip >> 24, (ip >> 16) & 255,
 	        (ip >> 8) & 255, ip & 255, seconds ? "" : "ever (0 = until unban) ", seconds,
 	        closed);
+	peermgr_save_bans(n, now_ns);
+	if (n->pbook != NULL)
+		peermgr_publish_book(n, now_ns); /* never gossip it again */
 	return closed;
 }
 
@@ -1053,6 +1132,7 @@ int sl_peermgr_unban(sl_peermgr_t *n, uint32_t ip, sl_peermgr_err_t *err)
 	if (sl_admit_unban(&n->admit, ip) != SL_ADMIT_OK)
 		return peermgr_fail(err, SL_CODE_NOT_FOUND, "%u.%u.%u.%u is not banned", ip >> 24,
 		                    (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+	peermgr_save_bans(n, sl_now_ns());
 	return 0;
 }
 

@@ -48,6 +48,7 @@
 #include "sl_msg.h"
 #include "sl_pbook.h"
 #include "sl_peers.h"
+#include "sl_score.h"
 #include "sl_region.h"
 
 /* Outbound connects have this much grace past their deadline before ctrl
@@ -81,7 +82,8 @@
 	X(peer_restarts, "peer_restarts") /* old sessions closed: their peer said HELLO again */   \
 	X(peers_rx, "peers_rx")           /* addresses reported by PEERS events */                 \
 	X(events_stale, "events_stale")                                                            \
-	X(book_publishes, "book_publishes")
+	X(book_publishes, "book_publishes")                                                        \
+	X(auto_bans, "auto_bans") /* addresses banned for their misbehaviour score */
 
 typedef struct {
 #define SL_PEERMGR_CNT_FIELD(f, s) uint64_t f;
@@ -113,6 +115,7 @@ typedef struct sl_peermgr {
 	uint32_t down_recent_n; /* ids recorded so far (ring position: n % size) */
 	sl_book_t book;
 	sl_admit_t admit;
+	sl_score_t score; /* misbehaviour per address: past ban_score, banned */
 	sl_peers_t peers;
 	/* Called when an awaited connect ends (sl_peermgr_set_connect_hook). */
 	void (*connect_end)(void *ctx, uint64_t token, const struct sl_peermgr_connect_end *e);

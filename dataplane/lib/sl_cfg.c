@@ -122,6 +122,10 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      NULL, "most sessions on one worker lcore"},
     {"admission", "require_auth", SL_CFG_T_BOOL, SL_CFG_FIELD(require_auth), 0, 0, NULL,
      "reject HELLOs without authentication (yes|no)"},
+    {"admission", "ban_score", SL_CFG_T_UINT, SL_CFG_FIELD(ban_score), 0, 1000000, NULL,
+     "misbehaviour score (decaying by half every 10 minutes) that bans an address; 0: never"},
+    {"admission", "ban_seconds", SL_CFG_T_UINT, SL_CFG_FIELD(ban_seconds), 0, 315360000, NULL,
+     "how long such a ban lasts in seconds; 0: until peer.unban"},
     {"peers", "bootstrap", SL_CFG_T_ADDRS, SL_CFG_FIELD(bootstrap), 0, 0, NULL,
      "comma-separated a.b.c.d[:port]"},
     {"peers", "outbound", SL_CFG_T_UINT, SL_CFG_FIELD(outbound), 0, 1024, NULL,
@@ -437,6 +441,8 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	snprintf(c->log_level, sizeof c->log_level, "info");
 	snprintf(c->log_format, sizeof c->log_format, "text");
 	c->group = (sl_cfg_group_t){.gid = 0, .name = "root"};
+	c->ban_score = 100;
+	c->ban_seconds = 86400;
 	c->inflight = SL_INFLIGHT_DEFAULT;
 	c->timeout_ms = 30000;
 	c->serve_rate = SL_SERVE_RATE_DEFAULT;

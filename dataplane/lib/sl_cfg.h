@@ -74,10 +74,14 @@ typedef struct {
 	char profile[32]; /* profile = bitcoin-main | bitcoin-test3 | regtest */
 
 	/* [admission] */
-	uint32_t max_peers; /* max_peers = ... default 256 */
-	uint32_t per_addr;  /* per_addr = 1..65535 sessions from one IPv4, default 8 */
-	uint32_t per_lcore; /* per_lcore = 1..SL_SESSIONS_PER_LCORE, default all */
-	bool require_auth;  /* require_auth = yes|no, default no */
+	uint32_t max_peers;   /* max_peers = ... default 256 */
+	uint32_t per_addr;    /* per_addr = 1..65535 sessions from one IPv4, default 8 */
+	uint32_t per_lcore;   /* per_lcore = 1..SL_SESSIONS_PER_LCORE, default all */
+	bool require_auth;    /* require_auth = yes|no, default no */
+	uint32_t ban_score;   /* ban_score = 0..1000000 misbehaviour score that bans an
+	                         address (sl_score.h weights), default 100; 0: never */
+	uint32_t ban_seconds; /* ban_seconds = 0..315360000 such a ban lasts, default
+	                         86400; 0: until peer.unban */
 
 	/* [peers] */
 	uint32_t n_bootstrap;

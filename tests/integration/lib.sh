@@ -282,6 +282,9 @@ profile = regtest
 
 [admission]
 max_peers = 8
+; scenarios misbehave from one address on purpose, case after case:
+; no automatic bans here (bans_act turns them on)
+ban_score = 0
 
 [log]
 level = info
@@ -694,6 +697,7 @@ slt_node_config() {
 		echo
 		echo "[admission]"
 		echo "max_peers = 16"
+		echo "ban_score = 0 ; no automatic bans in the scenarios (bans_act turns them on)"
 		echo
 		echo "[log]"
 		echo "level = info"

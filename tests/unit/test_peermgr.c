@@ -26,6 +26,7 @@ static sl_region_t reg;
 static sl_cmdq_t dpq; /* the dataplane's side of the command blocks */
 static sl_cfg_t cfg;
 static sl_peermgr_t pm; /* about 3 MB */
+static char store[64];  /* [ctrl] store: where the ban list goes */
 static const uint8_t genesis[32] = {0x06, 0x22};
 
 /* What the connect_end hook saw. */
@@ -51,6 +52,9 @@ static void setup(void)
 	ck_assert_int_eq(sl_region_cmdq_join(&reg, &dpq), 0);
 	ck_assert_int_eq(sl_region_life_advance(&reg, SL_LIFE_READY), 0);
 	sl_cfg_defaults(&cfg);
+	snprintf(store, sizeof store, "/tmp/test_peermgr.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(store));
+	snprintf(cfg.store, sizeof cfg.store, "%s", store);
 	cfg.n_bootstrap = 0;
 	cfg.outbound = 0; /* no dialer: only the connects a test starts */
 	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis), 0);
@@ -65,6 +69,10 @@ static void teardown(void)
 	sl_peermgr_detach(&pm);
 	sl_region_close(&reg);
 	unlink(rpath);
+	char path[128];
+	snprintf(path, sizeof path, "%s/bans", store);
+	unlink(path);
+	rmdir(store);
 }
 
 static void attach_ready(void)
@@ -127,6 +135,40 @@ START_TEST(test_connect_refuses_bad_addresses)
 	ck_assert_int_eq(e.code, SL_CODE_BAD_REQUEST);
 	ck_assert_ptr_nonnull(strstr(e.message, "banned"));
 	ck_assert_uint_eq(ends, 0);
+}
+END_TEST
+
+/* pbook_has: ip is in the GET_PEERS snapshot the dataplane serves. */
+static bool pbook_has(uint32_t ip)
+{
+	sl_pbook_peer_t out[SL_PBOOK_MAX];
+	uint32_t n = sl_pbook_read(pm.pbook, out, SL_PBOOK_MAX);
+	for (uint32_t i = 0; i < n; i++)
+		if (out[i].ipv4 == ip)
+			return true;
+	return false;
+}
+
+/* A ban is never gossiped (the GET_PEERS snapshot drops the address at
+   once) and survives a restart (the ban list in the store directory). */
+START_TEST(test_ban_not_gossiped_and_persisted)
+{
+	sl_peermgr_err_t e = {0};
+	attach_ready();
+	ck_assert_int_ge(sl_book_add(&pm.book, IP_C, 9747, 0, 0, NULL, 1700000000u), 0);
+	ck_assert_int_eq(sl_peermgr_ban(&pm, IP_B, 60, NOW, &e), 0); /* publishes the book */
+	ck_assert(pbook_has(IP_C));
+	ck_assert_int_eq(sl_peermgr_ban(&pm, IP_C, 3600, NOW, &e), 0);
+	ck_assert(!pbook_has(IP_C));
+	sl_peermgr_detach(&pm);
+	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis), 0); /* a restart */
+	uint32_t left = 0;
+	ck_assert(sl_admit_banned(&pm.admit, IP_C, sl_now_ns(), &left));
+	ck_assert_uint_gt(left, 3500);
+	ck_assert(sl_admit_banned(&pm.admit, IP_B, sl_now_ns(), NULL));
+	ck_assert_int_eq(sl_peermgr_unban(&pm, IP_C, &e), 0);
+	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis), 0);
+	ck_assert(!sl_admit_banned(&pm.admit, IP_C, sl_now_ns(), NULL)); /* the unban was saved */
 }
 END_TEST
 
@@ -336,6 +378,7 @@ static Suite *peermgr_suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, test_connect_not_ready);
 	tcase_add_test(t, test_connect_refuses_bad_addresses);
+	tcase_add_test(t, test_ban_not_gossiped_and_persisted);
 	tcase_add_test(t, test_connect_up_reports_peer);
 	tcase_add_test(t, test_connect_without_token_silent);
 	tcase_add_test(t, test_connect_failed_codes);
