@@ -99,10 +99,11 @@ static void metrics_info(FILE *f, const char *name, const char *help, const char
 static void metrics_process(sl_ctrl_t *c, FILE *f, uint64_t now_ns)
 {
 	metrics_family(f, "sluice_ctrl_info", "gauge",
-	               "sluice-ctrl build and node: version, instance, chain profile (always 1)");
+	               "sluice-ctrl build and node: version, node ([instance] name), chain "
+	               "profile (always 1)");
 	fputs("sluice_ctrl_info{version=\"", f);
 	metrics_escape(f, SL_VERSION, true);
-	fputs("\",instance=\"", f);
+	fputs("\",node=\"", f);
 	metrics_escape(f, c->cfg.instance, true);
 	fputs("\",chain=\"", f);
 	metrics_escape(f, c->cfg.profile, true);

@@ -10,7 +10,9 @@
    passed, and at every tick; a scrape is rendered inside sl_metrics_run,
    in the ctrl thread, so nothing here is locked.
    Metric names: prefix sluice_; counters end in _total; labels lcore,
-   reason, kind, state.  The dataplane's counters come from the X-macro
+   reason, kind, state, exit — never `instance` or `job`, the labels
+   Prometheus gives the target (the [instance] name is sluice_ctrl_info's
+   `node`).  The dataplane's counters come from the X-macro
    lists of sl_counters.h: a counter added there appears here by itself. */
 #ifndef SL_METRICS_H
 #define SL_METRICS_H
