@@ -1,28 +1,30 @@
 #!/usr/bin/env bash
 # metrics_endpoint.sh — sluice-ctrl's Prometheus endpoint ([ctrl] metrics,
-# ctrl/sl_metrics.h) against a real node.  One node (regtest harness config,
-# profile bitcoin-test3) with metrics on a free 127.0.0.1 port gets traffic:
-# pings from the netns, a held session (slpeer hold), a header.import of
-# testnet3 0..9999.  Then GET /metrics:
+# ctrl/sl_metrics.h) against real nodes.  Two nodes on one L2 segment,
+# profile bitcoin-test3: A imports testnet3 0..9999; B, with metrics on a
+# free 127.0.0.1 port and [peers] bootstrap = A, syncs it by header sync,
+# is pinged from the netns and exports its chain (an op).  Then B's
+# GET /metrics:
 #   - 200, Content-Type text/plain; version=0.0.4; charset=utf-8;
 #   - `promtool check metrics` passes with nothing to say;
 #   - real values: rx_pkts / icmp replies of lcore 0 > 0, every counter of
 #     `sluicectl stats` for lcore 0 present (drop_<r> as
 #     sluice_dp_drops_total{reason=r}) and not behind the stats read just
-#     before, chain height = status tip_height = 9999, store 10000 headers,
-#     one session on lcore 0, the import op done, ctrl_info's version =
-#     status version, dataplane attached with a fresh heartbeat;
+#     before, chain height = status tip_height = 9999, sync's committed
+#     total 9999 (heights 1..9999), store 10000 headers, the session to A on lcore 0, the
+#     export op done, ctrl_info's version = status version, dataplane
+#     attached with a fresh heartbeat;
 #   - every metric deploy/grafana-sluice.json queries is in the scrape;
 #   - HEAD 200 without a body, /other 404, POST 405.
-# A second sluice-ctrl (no dataplane, own socket and instance): without the
+# A third sluice-ctrl (no dataplane, own socket and instance): without the
 # key it listens on no TCP port (checked by the same /proc reader that finds
-# the first ctrl's listener); with metrics = the first one's port it exits 1
-# at start naming the address, the cause and the fix.  Both stop with exit 0
-# and leave nothing behind.
+# B's listener); with metrics = B's port it exits 1 at start naming the
+# address, the cause and the fix.  Every process stops with exit 0 and B's
+# port is closed after.
 . "$(dirname "$0")/lib.sh"
 
 slt_require_root
-slt_require_tools ip ethtool ping promtool
+slt_require_tools ip ethtool ping cmp promtool
 slt_require_bins
 DATA=${SL_TEST_DATA:-$SLT_SRC/tests/data}
 T3=$DATA/bitcoin-test3-0-9999.headers
@@ -39,15 +41,24 @@ print(s.getsockname()[1])
 ')
 URL=http://127.0.0.1:$PORT
 
-slt_net_up
-slt_write_config >/dev/null
-slt_cfg_set "$SLT_CFG" chain profile bitcoin-test3
-slt_cfg_set "$SLT_CFG" ctrl metrics "$PORT"
-slt_start_dp
-slt_start_ctrl
-slt_wait_ready 30
-grep -q "Prometheus metrics on http://127.0.0.1:$PORT/metrics" "$SLT_TMP/ctrl.log" ||
-	slt_fail "sluice-ctrl did not log its metrics address"
+slt_lan_up 2
+A=1 B=2
+for k in $A $B; do
+	slt_node_config $k >/dev/null
+	slt_cfg_set "${SLT_NODE_CFG[$k]}" chain profile bitcoin-test3
+	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000
+	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
+done
+slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
+slt_cfg_set "${SLT_NODE_CFG[$B]}" ctrl metrics "$PORT"
+slt_node_start $A
+slt_node_wait_ready $A 30
+slt_node_ctl $A --json header.import path="$T3" >"$SLT_TMP/imp" ||
+	slt_fail "A: header.import: $(cat "$SLT_TMP/imp")"
+slt_node_start $B
+slt_node_wait_ready $B 30
+grep -q "Prometheus metrics on http://127.0.0.1:$PORT/metrics" "$SLT_TMP/ctrl$B.log" ||
+	slt_fail "B's sluice-ctrl did not log its metrics address"
 
 # http METHOD PATH OUT: one request; prints "status<TAB>content-type", the
 # body goes to OUT.
@@ -88,20 +99,19 @@ for f in ("/proc/net/tcp", "/proc/net/tcp6"):
 EOF
 }
 
-# ---- traffic: pings, a session, an import ----------------------------------
-slt_nsexec ping -c 5 -i 0.2 -W 2 "$SLT_DP_IP" >"$SLT_TMP/ping.out" 2>&1 ||
-	slt_fail "ping $SLT_DP_IP: $(cat "$SLT_TMP/ping.out")"
-slt_hold_start hold --to "$SLT_DP_IP:9747" --bind "$SLT_NS_IP:41001" --seconds 120 --ping-every 0.5 \
-	--chain bitcoin-test3
-sid=$(slt_hold_wait_ack hold 10)
-[[ "$sid" =~ ^[0-9]+$ ]] || slt_fail "held session not admitted: $sid"
-slt_ctl --json header.import path="$T3" >"$SLT_TMP/imp" ||
-	slt_fail "header.import: $(cat "$SLT_TMP/imp")"
-slt_ok "traffic: 5 pings answered, session $sid held, testnet3 0..9999 imported"
+# ---- traffic: a sync, pings, an export --------------------------------------
+slt_node_wait_tip $B 9999 60
+slt_node_settled $B 10
+slt_nsexec ping -c 5 -i 0.2 -W 2 "${SLT_NODE_IP[$B]}" >"$SLT_TMP/ping.out" 2>&1 ||
+	slt_fail "ping ${SLT_NODE_IP[$B]}: $(cat "$SLT_TMP/ping.out")"
+slt_node_ctl $B --json header.export path="$SLT_TMP/b.headers" >"$SLT_TMP/exp" ||
+	slt_fail "B: header.export: $(cat "$SLT_TMP/exp")"
+cmp -s "$T3" "$SLT_TMP/b.headers" || slt_fail "B's export differs from the file"
+slt_ok "traffic: B synced testnet3 0..9999 from A, 5 pings answered, export done"
 
 # ---- one scrape, checked ---------------------------------------------------
-slt_ctl --json stats >"$SLT_TMP/stats.json" || slt_fail "sluicectl stats"
-slt_ctl --json status >"$SLT_TMP/status.json" || slt_fail "sluicectl status"
+slt_node_ctl $B --json stats >"$SLT_TMP/stats.json" || slt_fail "B: sluicectl stats"
+slt_node_ctl $B --json status >"$SLT_TMP/status.json" || slt_fail "B: sluicectl status"
 r=$(http GET /metrics "$SLT_TMP/metrics.txt") || slt_fail "GET /metrics: no answer"
 [ "$r" = $'200\ttext/plain; version=0.0.4; charset=utf-8' ] ||
 	slt_fail "GET /metrics answered '$r'"
@@ -113,9 +123,9 @@ promtool check metrics <"$SLT_TMP/metrics.txt" >"$SLT_TMP/promtool.out" 2>&1 ||
 	slt_fail "promtool check metrics has remarks: $(head -c 2000 "$SLT_TMP/promtool.out")"
 slt_ok "promtool check metrics: no problems"
 
-"$SLT_PY" - "$SLT_TMP/metrics.txt" "$SLT_TMP/stats.json" "$SLT_TMP/status.json" "$DASH" "$sid" <<'EOF' ||
+"$SLT_PY" - "$SLT_TMP/metrics.txt" "$SLT_TMP/stats.json" "$SLT_TMP/status.json" "$DASH" <<'EOF' ||
 import json, re, sys
-mfile, sfile, stfile, dfile, sid = sys.argv[1:6]
+mfile, sfile, stfile, dfile = sys.argv[1:5]
 samples, families, errs = {}, {}, []
 for ln in open(mfile).read().splitlines():
     m = re.match(r"# (HELP|TYPE) (\S+) ?(.*)", ln)
@@ -168,10 +178,13 @@ want(get("sluice_chain_height") == status["tip_height"] == 9999,
 want(get("sluice_store_headers") == 10000, "store headers != 10000")
 want(get("sluice_sessions", L0) == 1, "sessions on lcore 0 != 1")
 want(get("sluice_peers") == status["peers"] == 1, "peers != status peers (1)")
-want(get("sluice_ops", '{kind="header.import",state="done"}') == 1, "import op not done")
-want(get("sluice_ops_started_total", '{kind="header.import"}') == 1, "import not started once")
-want(get("sluice_ops_ended_total", '{kind="header.import",state="done"}') == 1,
-     "import not ended done once")
+want(get("sluice_sync_headers_committed_total") == 9999, "sync did not commit 1..9999")
+want(get("sluice_sync_state", '{state="synced"}') == 1, "sync state not synced")
+want(get("sluice_sync_ranges", '{state="queued"}') == 0, "ranges queued after the sync")
+want(get("sluice_ops", '{kind="header.export",state="done"}') == 1, "export op not done")
+want(get("sluice_ops_started_total", '{kind="header.export"}') == 1, "export not started once")
+want(get("sluice_ops_ended_total", '{kind="header.export",state="done"}') == 1,
+     "export not ended done once")
 want(get("sluice_ctrl_info", '{version="%s",node="%s",chain="bitcoin-test3"}'
          % (status["version"], status["instance"])) == 1, "ctrl_info labels")
 want(get("sluice_ctrl_state", '{state="ready"}') == 1, "ctrl state not ready")
@@ -205,7 +218,7 @@ print("%d lcore-0 counters of stats checked, %d families, %d samples, dashboard'
       % (checked, len(families), len(samples), len(names)))
 EOF
 	slt_fail "scrape checks (above)"
-slt_ok "values: rx_pkts, chain height = status, store, session, import op, info, heartbeat"
+slt_ok "values: rx_pkts, chain height = status, sync committed, store, session, export op, info, heartbeat"
 
 # ---- HEAD, other paths, other methods --------------------------------------
 r=$(http HEAD /metrics "$SLT_TMP/head.txt")
@@ -218,10 +231,11 @@ r=$(http GET /metricsx "$SLT_TMP/other.txt")
 r=$(http POST /metrics "$SLT_TMP/post.txt")
 [ "${r%%$'\t'*}" = 405 ] || slt_fail "POST /metrics answered '$r' (want 405)"
 slt_ok "HEAD /metrics 200 without a body; /other 404; POST 405"
-[ "$(tcp_listeners "$SLT_CTRL_PID")" = "$PORT" ] ||
-	slt_fail "sluice-ctrl listens on '$(tcp_listeners "$SLT_CTRL_PID" | tr '\n' ' ')' (want $PORT)"
+B_CTRL=${SLT_NODE_CTRL_PID[$B]}
+[ "$(tcp_listeners "$B_CTRL")" = "$PORT" ] ||
+	slt_fail "B's sluice-ctrl listens on '$(tcp_listeners "$B_CTRL" | tr '\n' ' ')' (want $PORT)"
 
-# ---- a second ctrl: off when unset; a taken address stops it ---------------
+# ---- a third ctrl: off when unset; a taken address stops it ----------------
 C2=$SLT_TMP/c2
 mkdir -p "$C2/region"
 write_c2() { # write_c2 [METRICS]
@@ -248,16 +262,16 @@ write_c2
 C2_PID=$!
 for ((i = 0; i < 100; i++)); do
 	"$SLUICECTL" --socket "$C2/ctrl.sock" status >/dev/null 2>&1 && break
-	slt_alive "$C2_PID" || slt_fail "second sluice-ctrl died at start"
+	slt_alive "$C2_PID" || slt_fail "third sluice-ctrl died at start"
 	sleep 0.1
 done
 [ -z "$(tcp_listeners "$C2_PID")" ] ||
 	slt_fail "sluice-ctrl without [ctrl] metrics listens on TCP $(tcp_listeners "$C2_PID" | tr '\n' ' ')"
 ! grep -q "metrics" "$SLT_TMP/ctrl2.log" || slt_fail "metrics logged while off: $(grep metrics "$SLT_TMP/ctrl2.log")"
 kill -TERM "$C2_PID"
-slt_wait_exit "$C2_PID" 10 || slt_fail "second sluice-ctrl did not exit on SIGTERM"
+slt_wait_exit "$C2_PID" 10 || slt_fail "third sluice-ctrl did not exit on SIGTERM"
 C2_PID=
-[ "$SLT_RC" = 0 ] || slt_fail "second sluice-ctrl exited $SLT_RC on SIGTERM"
+[ "$SLT_RC" = 0 ] || slt_fail "third sluice-ctrl exited $SLT_RC on SIGTERM"
 slt_ok "without [ctrl] metrics sluice-ctrl listens on no TCP port"
 
 write_c2 "127.0.0.1:$PORT"
@@ -275,9 +289,10 @@ slt_ok "a taken metrics address: exit 1, $(grep -F "127.0.0.1:$PORT" "$SLT_TMP/c
 
 # The first one still serves, then everything stops cleanly.
 r=$(http GET /metrics "$SLT_TMP/metrics2.txt")
-[ "${r%%$'\t'*}" = 200 ] || slt_fail "GET /metrics after the second ctrl: '$r'"
-slt_stop
-slt_assert_clean
+[ "${r%%$'\t'*}" = 200 ] || slt_fail "GET /metrics after the third ctrl: '$r'"
+slt_node_stop $A
+slt_node_stop $B
+[ ! -e "${SLT_NODE_SOCK[$B]}" ] || slt_fail "B's control socket left behind"
 "$SLT_PY" -c '
 import socket, sys
 try:
