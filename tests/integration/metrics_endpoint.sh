@@ -11,9 +11,9 @@
 #     `sluicectl stats` for lcore 0 present (drop_<r> as
 #     sluice_dp_drops_total{reason=r}) and not behind the stats read just
 #     before, chain height = status tip_height = 9999, sync's committed
-#     total 9999 (heights 1..9999), store 10000 headers, the session to A on lcore 0, the
-#     export op done, ctrl_info's version = status version, dataplane
-#     attached with a fresh heartbeat;
+#     total 9999 (heights 1..9999), store 10000 headers, the session to A
+#     on lcore 0, the export op done, ctrl_info's version = status
+#     version, dataplane attached with a fresh heartbeat;
 #   - every metric deploy/grafana-sluice.json queries is in the scrape;
 #   - HEAD 200 without a body, /other 404, POST 405.
 # A third sluice-ctrl (no dataplane, own socket and instance): without the
