@@ -446,7 +446,7 @@ static void metrics_mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
-	SL_WARN("metrics http: %s", msg);
+	SL_WARN("libmicrohttpd: %s", msg);
 }
 
 /* metrics_listen binds and listens; -1 with errno on failure. */
@@ -506,7 +506,7 @@ sl_metrics_t *sl_metrics_open(sl_ctrl_t *c, const sl_cfg_addr_t *addr, const cha
 		return NULL;
 	}
 	m->epoll_fd = di->epoll_fd;
-	SL_INFO("Prometheus metrics on http://%s/metrics", m->addr);
+	SL_INFO("serving Prometheus GET /metrics addr=%s", m->addr);
 	return m;
 }
 
@@ -529,7 +529,7 @@ uint64_t sl_metrics_timeout_ns(sl_metrics_t *m, uint64_t max_ns)
 void sl_metrics_run(sl_metrics_t *m)
 {
 	if (m != NULL && SL_UNLIKELY(MHD_run(m->d) != MHD_YES))
-		SL_DEBUG("metrics http: MHD_run failed");
+		SL_DEBUG("MHD_run failed");
 }
 
 uint64_t sl_metrics_scrapes(const sl_metrics_t *m)

@@ -57,7 +57,7 @@ slt_node_ctl $A --json header.import path="$T3" >"$SLT_TMP/imp" ||
 	slt_fail "A: header.import: $(cat "$SLT_TMP/imp")"
 slt_node_start $B
 slt_node_wait_ready $B 30
-grep -q "Prometheus metrics on http://127.0.0.1:$PORT/metrics" "$SLT_TMP/ctrl$B.log" ||
+grep -q "serving Prometheus GET /metrics addr=127.0.0.1:$PORT$" "$SLT_TMP/ctrl$B.log" ||
 	slt_fail "B's sluice-ctrl did not log its metrics address"
 
 # http METHOD PATH OUT: one request; prints "status<TAB>content-type", the
