@@ -4,6 +4,7 @@
      face        sl_server (socket), sl_api (codec, dispatch), sl_cmdtab,
                  sl_render (JSON of results)
      face        sl_apiwatch (watch: event lines, subscriptions)
+     face        sl_metrics (Prometheus /metrics over HTTP, [ctrl] metrics)
      operations  sl_op (the op table), sl_opkind (the kinds), sl_opnet
                  (the network kinds: send_and_await, retries), sl_watch
                  (watch subscribers)
@@ -77,6 +78,7 @@ typedef struct sl_ctrl {
 	sl_opnet_t net;         /* header.fetch, peer.ping: attempts and retries (sl_opnet.h) */
 	sl_storeread_t *sr;     /* the store's read path; NULL: reads go to the chain */
 	sl_watch_t watch;       /* watch subscribers (sl_watch.h) */
+	struct sl_metrics *metrics; /* the /metrics endpoint; NULL: off (sl_metrics.h) */
 	sl_ctrl_watch_sync_t watch_sync;
 	uint64_t next_read; /* header.get cookies */
 	sl_ctrl_read_t reads[SL_CTRL_READS_MAX];

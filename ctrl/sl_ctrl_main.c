@@ -1,14 +1,16 @@
 /* sl_ctrl_main.c — sluice-ctrl: the control-plane process (DESIGN.md "Control
    plane").  No EAL.  One thread, one ppoll(2) loop: the control socket's
-   clients and a tick that keeps the dataplane link (attach, heartbeat, event
-   drain): every 10 ms when idle (1 ms while no dataplane is attached, so
-   that it attaches as soon as one is ready), every 250 us while events flowed within
-   the last 100 ms or work awaits its events (a HELLO waited ~5 ms for its
-   admission at a fixed 10 ms tick: handshake p50 10.1 ms, now ~0.25 ms; an
-   idle ctrl still wakes only 100 times a second).  Exits 0 on SIGTERM/SIGINT
-   or the API `shutdown` (which also asks the dataplane to shut down),
-   removing its socket file; 2 on a usage or configuration error; 1 when it
-   cannot start (socket in use, ...). */
+   clients, the Prometheus endpoint's HTTP connections ([ctrl] metrics,
+   sl_metrics.h: its epoll fd is one more pollfd), and a tick that keeps the
+   dataplane link (attach, heartbeat, event drain): every 10 ms when idle
+   (1 ms while no dataplane is attached, so that it attaches as soon as one
+   is ready), every 250 us while events flowed within the last 100 ms or
+   work awaits its events (a HELLO waited ~5 ms for its admission at a fixed
+   10 ms tick: handshake p50 10.1 ms, now ~0.25 ms; an idle ctrl still wakes
+   only 100 times a second).  Exits 0 on SIGTERM/SIGINT or the API
+   `shutdown` (which also asks the dataplane to shut down), removing its
+   socket file; 2 on a usage or configuration error; 1 when it cannot start
+   (socket in use, metrics address in use, ...). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -25,6 +27,7 @@
 #include "sl_chain.h"
 #include "sl_cfg.h"
 #include "sl_log.h"
+#include "sl_metrics.h"
 #include "sl_sha256d.h"
 #include "sl_status.h"
 #include "sl_time.h"
@@ -93,9 +96,13 @@ static void ctrl_usage(FILE *f)
 	           "  -V, --version      print the version and exit\n"
 	           "  -h, --help         print this help and exit\n"
 	           "\n"
+	           "With [ctrl] metrics = [a.b.c.d:]port it also serves Prometheus\n"
+	           "GET /metrics over HTTP there (127.0.0.1 unless an address is given).\n"
+	           "\n"
 	           "exit status: 0 after SIGTERM/SIGINT or the API 'shutdown' (socket file\n"
 	           "removed; SIGTERM leaves the dataplane running), 1 when it cannot start\n"
-	           "(e.g. another sluice-ctrl answers on the socket), 2 on a usage or\n"
+	           "(e.g. another sluice-ctrl answers on the socket, or the metrics\n"
+	           "address is taken), 2 on a usage or\n"
 	           "configuration error (the message names FILE:LINE).\n");
 }
 
@@ -203,6 +210,15 @@ static int ctrl_open_chain(sl_ctrl_t *c)
 	return -1;
 }
 
+/* ctrl_close_face closes what answers clients: the metrics endpoint and
+   the control socket. */
+static void ctrl_close_face(sl_ctrl_t *c)
+{
+	sl_metrics_close(c->metrics);
+	c->metrics = NULL;
+	sl_server_close(&c->srv);
+}
+
 /* Load the config and open everything; returns -1 on success or an exit
    status. */
 static int ctrl_start(sl_ctrl_t *c, int verbosity)
@@ -233,10 +249,18 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	sl_dplink_set_hooks(&c->dp, ctrl_on_event, ctrl_on_attach, c);
 	if (sl_server_open(&c->srv, c->cfg.socket, c->cfg.group.gid, c->cfg.group.name) != 0)
 		return SL_CTRL_EXIT_START;
+	if (c->cfg.metrics.port != 0) {
+		c->metrics = sl_metrics_open(c, &c->cfg.metrics, c->cfg_path, err, sizeof err);
+		if (c->metrics == NULL) {
+			fprintf(stderr, "sluice-ctrl: %s\n", err);
+			sl_server_close(&c->srv);
+			return SL_CTRL_EXIT_START;
+		}
+	}
 	/* after the socket: a second ctrl is refused there before it can touch
 	   the store the first one writes */
 	if (ctrl_open_chain(c) != 0) {
-		sl_server_close(&c->srv);
+		ctrl_close_face(c);
 		return SL_CTRL_EXIT_START;
 	}
 	sl_sync_init(&c->sync, c->chain, &c->pm);
@@ -245,7 +269,7 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	c->pm.hs_park_ctx = c;
 	if (sl_op_table_init(&c->ops, sl_now_ns()) != SL_OP_OK) {
 		SL_ERR("out of memory for the op table");
-		sl_server_close(&c->srv);
+		ctrl_close_face(c);
 		return SL_CTRL_EXIT_START;
 	}
 	sl_op_set_end_hook(&c->ops, sl_api_op_ended, c);
@@ -254,7 +278,7 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	c->sr = sl_storeread_new(&ro);
 	if (c->sr == NULL) {
 		SL_ERR("cannot start the header store's read path on %s", c->cfg.store);
-		sl_server_close(&c->srv);
+		ctrl_close_face(c);
 		return SL_CTRL_EXIT_START;
 	}
 	sl_opkind_set_storeread(&c->kinds, c->sr);
@@ -269,7 +293,7 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 		SL_ERR("out of memory for the network ops' waiter table");
 		sl_storeread_shutdown(c->sr);
 		sl_storeread_delete(c->sr);
-		sl_server_close(&c->srv);
+		ctrl_close_face(c);
 		return SL_CTRL_EXIT_START;
 	}
 	sl_peerio_set_reply_hook(&c->pio, sl_opnet_reply, &c->net);
@@ -279,9 +303,11 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	return -1;
 }
 
-static struct timespec ctrl_poll_ts(uint64_t next_tick, uint64_t now)
+/* Sleep until the next tick, or less when the metrics daemon has a
+   timeout sooner. */
+static struct timespec ctrl_poll_ts(sl_ctrl_t *c, uint64_t next_tick, uint64_t now)
 {
-	uint64_t d = now >= next_tick ? 0 : next_tick - now;
+	uint64_t d = sl_metrics_timeout_ns(c->metrics, now >= next_tick ? 0 : next_tick - now);
 	return (struct timespec){.tv_sec = (time_t)(d / SL_NS_PER_S),
 	                         .tv_nsec = (long)(d % SL_NS_PER_S)};
 }
@@ -294,6 +320,7 @@ static uint64_t ctrl_tick(sl_ctrl_t *c, uint64_t now, uint64_t *busy_until)
 	sl_sync_tick(&c->sync, now);
 	sl_op_tick(&c->ops);
 	sl_apiwatch_tick(c, now);
+	sl_metrics_run(c->metrics);
 	if (events > 0 || sl_peermgr_busy(&c->pm) || sl_sync_busy(&c->sync) ||
 	    sl_opkind_busy(&c->kinds) || sl_opnet_busy(&c->net))
 		*busy_until = now + SL_CTRL_BUSY_HOLD_NS;
@@ -308,17 +335,20 @@ static uint64_t ctrl_tick(sl_ctrl_t *c, uint64_t now, uint64_t *busy_until)
    a requested shutdown has flushed its replies (or ran out of time). */
 static void ctrl_loop(sl_ctrl_t *c)
 {
-	static struct pollfd fds[SL_API_MAX_CLIENTS + 2];
+	static struct pollfd fds[SL_API_MAX_CLIENTS + 3];
 	uint64_t next_tick = sl_now_ns(), flush_deadline = 0, busy_until = 0;
 	while (sl_ctrl_signal == 0) {
 		int n = sl_server_pollfds(&c->srv, fds);
 		fds[n] = (struct pollfd){.fd = sl_storeread_fd(c->sr), .events = POLLIN};
-		struct timespec ts = ctrl_poll_ts(next_tick, sl_now_ns());
-		int rc = ppoll(fds, (nfds_t)n + 1, &ts, NULL);
+		int nm = sl_metrics_pollfd(c->metrics, &fds[n + 1]);
+		struct timespec ts = ctrl_poll_ts(c, next_tick, sl_now_ns());
+		int rc = ppoll(fds, (nfds_t)(n + 1 + nm), &ts, NULL);
 		if (rc < 0 && errno != EINTR)
 			SL_WARN("ppoll: %s", strerror(errno));
 		if (rc > 0 && (fds[n].revents & POLLIN) != 0)
 			sl_api_poll_reads(c);
+		if (nm > 0 && (rc == 0 || fds[n + 1].revents != 0))
+			sl_metrics_run(c->metrics); /* readable, or its timeout came */
 		if (rc > 0)
 			sl_server_service(&c->srv, fds, n, sl_api_line, c);
 		uint64_t now = sl_now_ns();
@@ -348,7 +378,7 @@ int main(int argc, char **argv)
 	ctrl_loop(&ctrl);
 	sl_storeread_shutdown(ctrl.sr);
 	sl_api_poll_reads(&ctrl);
-	sl_server_close(&ctrl.srv);
+	ctrl_close_face(&ctrl);
 	sl_watch_fini(&ctrl.watch);
 	sl_sync_detach(&ctrl.sync);
 	sl_op_table_fini(&ctrl.ops);

@@ -31,6 +31,14 @@ int sl_dplink_life(const sl_dplink_t *l)
 	return l->attached ? (int)sl_region_life(&l->region) : -1;
 }
 
+int64_t sl_dplink_heartbeat_age_ns(const sl_dplink_t *l, uint64_t now_ns)
+{
+	if (!l->attached)
+		return -1;
+	uint64_t hb = atomic_load_explicit(&l->region.hdr->dp_heartbeat_ns, memory_order_acquire);
+	return now_ns > hb ? (int64_t)(now_ns - hb) : 0;
+}
+
 /* Remember the file just refused so it is not re-opened every tick. */
 static void dplink_refuse(sl_dplink_t *l, dev_t dev, ino_t ino, uint64_t now_ns)
 {

@@ -77,6 +77,11 @@ uint32_t sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns);
    when detached. */
 int sl_dplink_life(const sl_dplink_t *l);
 
+/* sl_dplink_heartbeat_age_ns: how long ago (sl_now_ns clock, shared by
+   both processes) the attached dataplane last wrote its heartbeat; 0 when
+   it is in the future, -1 when detached. */
+int64_t sl_dplink_heartbeat_age_ns(const sl_dplink_t *l, uint64_t now_ns);
+
 /* sl_dplink_request_shutdown sets shutdown_req in the attached region (the
    dataplane then shuts down).  Returns true if a dataplane was told. */
 bool sl_dplink_request_shutdown(sl_dplink_t *l);

@@ -219,6 +219,7 @@ sl_op_err_t sl_op_start(sl_op_table_t *t, sl_op_kind_t kind, uint64_t tx, uint64
 	op_link(t, op);
 	t->n_running++;
 	t->cnt.started++;
+	t->cnt.started_by_kind[kind]++;
 	SL_PROBE_OP_START(op->tx, kind);
 	if (t->on_start != NULL)
 		t->on_start(t->note_ctx, op);
@@ -285,6 +286,7 @@ void sl_op_end(sl_op_table_t *t, sl_op_t *op, sl_code_t code, const char *fmt, .
 	}
 	t->n_running--;
 	t->cnt.ended++;
+	t->cnt.ended_by_kind[op->kind][op->state]++;
 	t->cnt.timeouts += code == SL_CODE_TIMEOUT;
 	t->cnt.cancelled += code == SL_CODE_CANCELLED;
 	op_end_children(t, op, SL_CODE_CANCELLED);

@@ -117,6 +117,8 @@ typedef uint64_t (*sl_op_clock_fn)(void *ctx);
 
 typedef struct {
 	uint64_t started, ended, timeouts, cancelled, replays, freed;
+	uint64_t started_by_kind[SL_OP_KIND_CNT];                    /* started, by sl_op_kind_t */
+	uint64_t ended_by_kind[SL_OP_KIND_CNT][SL_OP_CANCELLED + 1]; /* ended: [kind][state] */
 } sl_op_cnt_t;
 
 struct sl_op_table {

@@ -16,11 +16,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
 builddir=${SLUICE_BUILDDIR:-$src/build}
 
-# Needed to build and test.
+# Needed to build and test (libmicrohttpd-dev: sluice-ctrl's /metrics;
+# prometheus: its promtool checks that output in metrics_endpoint).
 required_pkgs="build-essential meson ninja-build pkg-config libdpdk-dev dpdk-dev
   libbpf-dev bpftool clang llvm check libsubunit-dev libjansson-dev
   libsodium-dev python3-kconfiglib systemtap-sdt-dev iproute2 ethtool
-  iputils-ping bpftrace libssl-dev gnuplot-nox scdoc tmux"
+  iputils-ping bpftrace libssl-dev gnuplot-nox scdoc tmux libmicrohttpd-dev
+  prometheus"
 # Handy by hand (talking JSON lines to the control socket; perf for
 # PERF=1 tests/bench/frame_path.sh); not needed.
 optional_pkgs="socat linux-perf"

@@ -40,6 +40,7 @@ typedef enum {
 	SL_CFG_T_BOOL,   /* yes|no|true|false|1|0 */
 	SL_CFG_T_U64,    /* decimal uint64, any value */
 	SL_CFG_T_GROUP,  /* a group name or gid that exists (sl_cfg_group_t) */
+	SL_CFG_T_LISTEN, /* [a.b.c.d:]port, a TCP listening address (a.b.c.d: 127.0.0.1) */
 } sl_cfg_type_t;
 
 struct sl_cfg_key;
@@ -112,6 +113,9 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "directory of the header store"},
     {"ctrl", "group", SL_CFG_T_GROUP, SL_CFG_FIELD(group), 0, 0, NULL,
      "group (name or gid) whose members may use the control socket besides root"},
+    {"ctrl", "metrics", SL_CFG_T_LISTEN, SL_CFG_FIELD(metrics), 0, 0, NULL,
+     "[a.b.c.d:]port where sluice-ctrl serves Prometheus /metrics (address 127.0.0.1 "
+     "unless given; unset: off)"},
     {"chain", "profile", SL_CFG_T_ENUM, SL_CFG_FIELD(profile), 0, 0,
      "bitcoin-main|bitcoin-test3|regtest", "chain profile"},
     {"admission", "max_peers", SL_CFG_T_UINT, SL_CFG_FIELD(max_peers), 1, 65535, NULL,
@@ -379,13 +383,33 @@ static int sl_cfg_parse_group(const sl_cfg_key_t *k, const char *v, sl_cfg_t *c,
 	return 0;
 }
 
+/* "9748" -> 127.0.0.1:9748, "0.0.0.0:9748" -> every address; the port is
+   required (a listener without one would be a surprise). */
+static int sl_cfg_parse_listen(const sl_cfg_key_t *k, const char *v, sl_cfg_t *c, char *why,
+                               size_t why_sz)
+{
+	sl_cfg_addr_t a = {.ipv4 = 0x7f000001u};
+	uint32_t port;
+	if (strchr(v, ':') == NULL) {
+		if (SL_UNLIKELY(sl_cfg_u32(v, &port) != 0 || port < 1 || port > 65535))
+			return sl_cfg_why(
+			    why, why_sz, "not a listening address ([a.b.c.d:]port, port 1..65535)");
+		a.port = (uint16_t)port;
+	} else if (SL_UNLIKELY(sl_cfg_parse_addr(v, 0, &a) != 0)) {
+		return sl_cfg_why(why, why_sz,
+		                  "not a listening address ([a.b.c.d:]port, port 1..65535)");
+	}
+	memcpy((char *)c + k->off, &a, sizeof a);
+	return 0;
+}
+
 static const sl_cfg_parse_fn sl_cfg_parsers[] = {
     [SL_CFG_T_STR] = sl_cfg_parse_str,       [SL_CFG_T_NAME] = sl_cfg_parse_str,
     [SL_CFG_T_UINT] = sl_cfg_parse_uint,     [SL_CFG_T_IPV4] = sl_cfg_parse_ipv4,
     [SL_CFG_T_PREFIX] = sl_cfg_parse_prefix, [SL_CFG_T_PORT] = sl_cfg_parse_port,
     [SL_CFG_T_ENUM] = sl_cfg_parse_enum,     [SL_CFG_T_ADDRS] = sl_cfg_parse_addrs,
     [SL_CFG_T_BOOL] = sl_cfg_parse_bool,     [SL_CFG_T_U64] = sl_cfg_parse_u64,
-    [SL_CFG_T_GROUP] = sl_cfg_parse_group,
+    [SL_CFG_T_GROUP] = sl_cfg_parse_group,   [SL_CFG_T_LISTEN] = sl_cfg_parse_listen,
 };
 
 int sl_cfg_parse_addr(const char *s, uint16_t def_port, sl_cfg_addr_t *out)

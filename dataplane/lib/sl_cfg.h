@@ -69,6 +69,8 @@ typedef struct {
 	char socket[SL_CFG_STR]; /* socket = ... default /run/sluice/<instance>.sock */
 	char store[SL_CFG_STR];  /* store = ... default /var/lib/sluice/<instance> */
 	sl_cfg_group_t group;    /* group = name | gid: who may use the socket, default root */
+	sl_cfg_addr_t metrics;   /* metrics = [a.b.c.d:]port: Prometheus /metrics (sl_metrics.h);
+	                            ipv4 defaults to 127.0.0.1; port 0: unset, off */
 
 	/* [chain] */
 	char profile[32]; /* profile = bitcoin-main | bitcoin-test3 | regtest */

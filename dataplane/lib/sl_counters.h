@@ -124,12 +124,28 @@ typedef enum {
 	X(handoff_in, "handoff_in")   /* frames handed to us by the lcore that received them */    \
 	X(rt_frames, "rt_frames")     /* frames given to this lcore's sessions (routine input) */
 
+/* The entries of SL_LCORE_CNT_LIST that are levels, not counts (they go
+   down as well as up): X(field).  Prometheus exports them as gauges. */
+#define SL_LCORE_GAUGE_LIST(X) X(evt_backlog_depth) X(evt_backlog_max)
+
 typedef struct SL_CACHE_ALIGN {
 #define SL_CNT_FIELD(f, s) sl_cnt_t f;
 	SL_LCORE_CNT_LIST(SL_CNT_FIELD)
 #undef SL_CNT_FIELD
 	sl_cnt_t drop[SL_DROP_CNT];
 } sl_lcore_cnt_t;
+
+/* sl_lcore_cnt_is_gauge: the counter at byte offset `off` of
+   sl_lcore_cnt_t is one of SL_LCORE_GAUGE_LIST. */
+static inline bool sl_lcore_cnt_is_gauge(size_t off)
+{
+#define SL_CNT_GAUGE_AT(f)                                                                         \
+	if (off == offsetof(sl_lcore_cnt_t, f))                                                    \
+		return true;
+	SL_LCORE_GAUGE_LIST(SL_CNT_GAUGE_AT)
+#undef SL_CNT_GAUGE_AT
+	return false;
+}
 
 /* sl_drop_str names a reason ("sl_magic"); "?" when out of range. */
 static inline const char *sl_drop_str(unsigned reason)

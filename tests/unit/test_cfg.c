@@ -335,6 +335,33 @@ START_TEST(test_parse_addr)
 }
 END_TEST
 
+/* [ctrl] metrics: unset is off (port 0); "port" listens on 127.0.0.1;
+   "a.b.c.d:port" on that address; anything else names its line. */
+START_TEST(test_metrics_listen)
+{
+	sl_cfg_t c;
+	load_ok("[ctrl]\nsocket = /tmp/x.sock\n", &c);
+	ck_assert_uint_eq(c.metrics.port, 0);
+	load_ok("[ctrl]\nmetrics = 9748\n", &c);
+	ck_assert_uint_eq(c.metrics.ipv4, 0x7f000001u);
+	ck_assert_uint_eq(c.metrics.port, 9748);
+	load_ok("[ctrl]\nmetrics = 0.0.0.0:19748   ; every address\n", &c);
+	ck_assert_uint_eq(c.metrics.ipv4, 0);
+	ck_assert_uint_eq(c.metrics.port, 19748);
+	load_ok("[ctrl]\nmetrics = 10.1.2.3:1\n", &c);
+	ck_assert_uint_eq(c.metrics.ipv4, 0x0a010203u);
+	ck_assert_uint_eq(c.metrics.port, 1);
+	static const char *const bad[] = {
+	    "0",     "65536",          "10.1.2.3", "10.1.2.3:", "10.1.2.3:0",
+	    ":9748", "localhost:9748", "9748x",    "-1"};
+	char text[128];
+	for (size_t i = 0; i < SL_ARRAY_LEN(bad); i++) {
+		snprintf(text, sizeof text, "[ctrl]\nmetrics = %s\n", bad[i]);
+		assert_err_at(text, 2, "not a listening address ([a.b.c.d:]port, port 1..65535)");
+	}
+}
+END_TEST
+
 START_TEST(test_comments)
 {
 	sl_cfg_t c;
@@ -555,6 +582,7 @@ static Suite *cfg_suite(void)
 	tcase_add_test(t, test_bootstrap_bad_entry);
 	tcase_add_test(t, test_bootstrap_at_most_max);
 	tcase_add_test(t, test_parse_addr);
+	tcase_add_test(t, test_metrics_listen);
 	tcase_add_test(t, test_comments);
 	tcase_add_test(t, test_random_ports);
 	tcase_add_test(t, test_session_keys_defaults);
