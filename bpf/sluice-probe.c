@@ -817,8 +817,9 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, sl_ptool_on_signal);
 	signal(SIGTERM, sl_ptool_on_signal);
-	if (!t.json)
-		fprintf(stderr, "Tracing %s... Hit Ctrl-C to end.\n", sl_ptool_cmds[t.cmd].name);
+	/* on stderr in every mode: a script waits for it to know the probes
+	   are attached */
+	fprintf(stderr, "Tracing %s... Hit Ctrl-C to end.\n", sl_ptool_cmds[t.cmd].name);
 	for (long i = 0; !sl_ptool_stop && (t.count == 0 || i < t.count); i++) {
 		sl_ptool_wait(&t);
 		sl_ptool_print(&t);
