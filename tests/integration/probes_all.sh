@@ -23,6 +23,8 @@
 slt_require_root
 slt_require_tools ip ethtool bpftrace
 slt_require_bins
+grep -q "^#define SL_USDT 1" "$(dirname "$SLUICE_DP")/../sl_config.h" ||
+	slt_skip "this build has no USDT probes (CONFIG_SL_USDT=n)"
 DATA=${SL_TEST_DATA:-$SLT_SRC/tests/data}
 T3=$DATA/bitcoin-test3-0-9999.headers
 [ -r "$T3" ] || slt_fail "test data $T3 missing (the suite's data lives in tests/data)"
