@@ -801,9 +801,10 @@ int main(int argc, char **argv)
 		libbpf_set_print(NULL);
 	else
 		libbpf_set_print(sl_ptool_libbpf_print);
-	if (sl_ptool_check_kernel() != 0 || sl_ptool_check_targets(&t) != 0)
+	/* root first: without it nothing else can be told apart */
+	if (sl_ptool_check_kernel() != 0)
 		return 1;
-	if (sl_ptool_load(&t) != 0 || sl_ptool_attach(&t) != 0) {
+	if (sl_ptool_load(&t) != 0 || sl_ptool_check_targets(&t) != 0 || sl_ptool_attach(&t) != 0) {
 		sl_ptool_cleanup(&t);
 		return 1;
 	}
