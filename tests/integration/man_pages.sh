@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # man_pages.sh — the man pages are built, render without a warning, are
 # installed where man finds them, and say what the programs do:
-#   sluicectl(8) names every command `sluicectl --help` lists;
+#   sluicectl(8) names every command `sluicectl --help` lists, and
+#   sluice-probe(8) every subcommand `sluice-probe --help` lists (when built);
 #   sluice.ini(5) documents every key the config parser takes (its schema
 #   in dataplane/lib/sl_cfg.c; test-only keys excepted) and no other;
 #   each page's NAME line names its program.
@@ -11,7 +12,7 @@ slt_require_bins
 slt_require_tools man
 slt_init
 build=$(cd "$(dirname "$SLUICE_DP")/.." && pwd)
-pages="sluicectl.8 sluice-dp.8 sluice-ctrl.8 sluice.ini.5"
+pages="sluicectl.8 sluice-dp.8 sluice-ctrl.8 sluice-probe.8 sluice.ini.5"
 for p in $pages; do
 	f=$build/deploy/$p
 	[ -s "$f" ] || slt_fail "$p not built ($f; is scdoc installed?)"
@@ -20,7 +21,7 @@ for p in $pages; do
 	grep -A1 '^NAME' "$SLT_TMP/$p.txt" | grep -q "^ *${p%.*} - " ||
 		slt_fail "$p: the NAME line does not name ${p%.*}"
 done
-slt_ok "4 pages render without warnings"
+slt_ok "$(echo $pages | wc -w) pages render without warnings"
 
 missing=
 for c in $("$SLUICECTL" --help | sed -n '/^commands/,/^$/p' | awk '/^  [a-z]/ {print $1}'); do
@@ -28,6 +29,15 @@ for c in $("$SLUICECTL" --help | sed -n '/^commands/,/^$/p' | awk '/^  [a-z]/ {p
 done
 [ -z "$missing" ] || slt_fail "sluicectl(8) lacks commands:$missing"
 slt_ok "sluicectl(8) names every command of --help"
+probe=$build/bpf/sluice-probe
+if [ -x "$probe" ]; then
+	missing=
+	for c in $("$probe" --help | sed -n '/^SUBCMD is one of/,/^$/p' | awk '/^  [a-z]/ {print $1}'); do
+		grep -qw -- "$c" "$SLT_TMP/sluice-probe.8.txt" || missing="$missing $c"
+	done
+	[ -z "$missing" ] || slt_fail "sluice-probe(8) lacks subcommands:$missing"
+	slt_ok "sluice-probe(8) names every subcommand of --help"
+fi
 
 keys=$("$SLT_PY" - "$SLT_SRC/dataplane/lib/sl_cfg.c" <<'PY'
 import re, sys
