@@ -27,19 +27,8 @@ mkdir -m 0755 "$DIR" || slt_fail "mkdir $DIR"
 d_del() { rm -rf "$DIR"; }
 SLT_CLEANUP_HOOKS+=(d_del)
 SLT_SOCK=$DIR/ctrl.sock
-mkdir -p "$SLT_TMP/region"
-cat >"$SLT_TMP/ctrl.ini" <<EOF2
-[instance]
-name = $SLT_INST
-region_dir = $SLT_TMP/region
-[ctrl]
-socket = $SLT_SOCK
-store = $SLT_TMP/store
-group = $G
-[chain]
-profile = regtest
-EOF2
-SLT_CFG=$SLT_TMP/ctrl.ini
+slt_ctrl_config regtest
+slt_cfg_set "$SLT_CFG" ctrl group "$G"
 slt_start_ctrl
 for ((i = 0; i < 50; i++)); do [ -S "$SLT_SOCK" ] && break; sleep 0.1; done
 [ "$(stat -c '%A %U %G' "$SLT_SOCK")" = "srw-rw---- root $G" ] ||

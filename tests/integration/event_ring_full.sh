@@ -91,19 +91,6 @@ def refused(st):
     return st["evt_refused_reserve"] + st["evt_refused_full"] + st["evt_refused_backlog"]
 
 
-def pump(peers, secs):
-    """Read every peer's frames for `secs` (PINGs are answered)."""
-    end = time.monotonic() + secs
-    while True:
-        for p in peers:
-            p.drain()
-            p.backlog.clear()
-        left = end - time.monotonic()
-        if left <= 0:
-            return
-        select.select([p.sock for p in peers[:256]], [], [], min(left, 0.05))
-
-
 def status(p, h=0, hh=None, work=b"\x00" * 32):
     p.send_msg("STATUS", best_height=h, best_hash=hh or sp.chain_id_of("bitcoin-test3"),
                chainwork=work, finalized_height=0)
@@ -131,7 +118,7 @@ acked = sum(1 for x in res if x["ok"])
 if acked != N_FLOOD:
     fail("%d of %d flood sessions admitted: %s" % (acked, N_FLOOD,
          [sp.describe(x["frame"]) for x in res if not x["ok"]][:3]))
-pump(flood + [hold], 1.0)
+sp.pump(flood + [hold], 1.0)
 n_peers = len(ctl("peers"))
 if n_peers != N_FLOOD + 1:
     fail("ctrl has %d peers before the flood (want %d)" % (n_peers, N_FLOOD + 1))
@@ -147,7 +134,7 @@ st = tel()
 while refused(st) == refused(before) and time.monotonic() - t0 < 30:
     for p in flood:
         status(p)
-    pump(flood + [hold], 0.12)
+    sp.pump(flood + [hold], 0.12)
     st = tel()
 if refused(st) == refused(before):
     fail("the ring never refused an advisory event in 30 s: %s" % st)
@@ -160,12 +147,12 @@ stay, gone = flood[:N_STAY], flood[N_STAY:]
 hold.goodbye()
 for p in gone:
     p.goodbye()
-pump(stay, 1.2)
+sp.pump(stay, 1.2)
 # advisory events while critical ones wait in the backlog: refused (they
 # must not overtake a SESSION_DOWN)
 for p in stay:
     status(p)
-pump(stay, 0.3)
+sp.pump(stay, 0.3)
 full = tel()
 # (the counters are judged at the end: first what ctrl's view shows)
 ok("%d sessions ended with the ring full: backlog depth %d (backlogged %d, critical lost %d), "
@@ -177,14 +164,14 @@ os.kill(ctrl_pid, signal.SIGCONT)
 stopped = False
 t1 = time.monotonic()
 while time.monotonic() - t1 < 30:
-    pump(stay, 0.3)
+    sp.pump(stay, 0.3)
     st = tel()
     if st["evt_backlog_depth"] == 0 and len(ctl("peers")) <= N_STAY:
         break
 ok("ctrl continued: backlog drained in %.1f s" % (time.monotonic() - t1))
 
 # -- no ghost peer: ctrl's peers == the dataplane's live sessions == stay
-pump(stay, 0.5)
+sp.pump(stay, 0.5)
 cp = sorted(x["session"] for x in ctl("peers"))
 dp = sorted(int(k, 16) for k in tel("/sluice/sessions").keys())
 mine = sorted(p.session for p in stay)
@@ -222,7 +209,7 @@ status(srv, 9999, sp.header_hash(H[9999]), WORK)
 end = time.monotonic() + 90
 served = 0
 while time.monotonic() < end:
-    pump(stay, 0.0)
+    sp.pump(stay, 0.0)
     f = srv.recv(0.2, lambda f: f.get("msg") == "GET_HEADERS")
     if f is not None:
         s, n = f["body"]["start_height"], f["body"]["count"]

@@ -524,6 +524,19 @@ slt_assert_clean() {
 # (10 s at most).  For scenarios of the control API alone.
 slt_ctrl_alone() {
 	local i
+	slt_ctrl_config "$1"
+	slt_start_ctrl
+	for ((i = 0; i < 100; i++)); do
+		slt_ctl status >/dev/null 2>&1 && return 0
+		slt_alive "$SLT_CTRL_PID" || slt_fail "sluice-ctrl died at start"
+		sleep 0.1
+	done
+	slt_fail "sluice-ctrl's API did not answer within 10 s"
+}
+
+# slt_ctrl_config PROFILE: the config slt_ctrl_alone starts sluice-ctrl
+# with ($SLT_TMP/ctrl.ini, socket $SLT_SOCK); sets SLT_CFG.
+slt_ctrl_config() {
 	mkdir -p "$SLT_TMP/region"
 	cat >"$SLT_TMP/ctrl.ini" <<EOF2
 [instance]
@@ -538,13 +551,6 @@ store = $SLT_TMP/store
 profile = $1
 EOF2
 	SLT_CFG=$SLT_TMP/ctrl.ini
-	slt_start_ctrl
-	for ((i = 0; i < 100; i++)); do
-		slt_ctl status >/dev/null 2>&1 && return 0
-		slt_alive "$SLT_CTRL_PID" || slt_fail "sluice-ctrl died at start"
-		sleep 0.1
-	done
-	slt_fail "sluice-ctrl's API did not answer within 10 s"
 }
 
 # slt_node_up: the usual start: network, config, both processes, ready.
@@ -711,6 +717,23 @@ slt_node_config() {
 # after the pid and the interface, and the kernel refuses (EINVAL) a group
 # id another interface already uses: a rare collision with another running
 # dataplane, retried with a fresh pid (twice at most).
+# slt_pair_up PROFILE: the two-node LAN the sync scenarios use: node A (1)
+# and node B (2) on one bridge, chain PROFILE, quick redials
+# (connect_timeout_ms 3000, redial_s 1), B bootstrapping from A.  Sets A
+# and B; starts nothing.
+slt_pair_up() {
+	local k
+	slt_lan_up 2
+	A=1 B=2
+	for k in $A $B; do
+		slt_node_config $k >/dev/null
+		slt_cfg_set "${SLT_NODE_CFG[$k]}" chain profile "$1"
+		slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000
+		slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
+	done
+	slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
+}
+
 slt_node_spawn_dp() {
 	local k=$1 try i log=$SLT_TMP/dp$1.log
 	for try in 1 2 3; do

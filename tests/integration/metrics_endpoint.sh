@@ -41,15 +41,7 @@ print(s.getsockname()[1])
 ')
 URL=http://127.0.0.1:$PORT
 
-slt_lan_up 2
-A=1 B=2
-for k in $A $B; do
-	slt_node_config $k >/dev/null
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" chain profile bitcoin-test3
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
-done
-slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
+slt_pair_up bitcoin-test3
 slt_cfg_set "${SLT_NODE_CFG[$B]}" ctrl metrics "$PORT"
 slt_node_start $A
 slt_node_wait_ready $A 30

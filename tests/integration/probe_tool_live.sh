@@ -54,15 +54,7 @@ if grep -q "^#define SL_USDT 0" "$(dirname "$SLUICE_DP")/../sl_config.h"; then
 	exit 0
 fi
 
-slt_lan_up 2
-A=1 B=2
-for k in $A $B; do
-	slt_node_config $k >/dev/null
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" chain profile bitcoin-test3
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
-done
-slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
+slt_pair_up bitcoin-test3
 slt_node_start $A
 slt_node_wait_ready $A 30
 slt_node_ctl $A --json header.import path="$T3" >"$SLT_TMP/imp" ||

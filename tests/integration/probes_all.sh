@@ -34,15 +34,7 @@ if ! mountpoint -q /sys/kernel/tracing; then
 	slt_tracefs_cleanup() { umount /sys/kernel/tracing; }
 	SLT_CLEANUP_HOOKS+=(slt_tracefs_cleanup)
 fi
-slt_lan_up 2
-A=1 B=2
-for k in $A $B; do
-	slt_node_config $k >/dev/null
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" chain profile bitcoin-test3
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
-done
-slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
+slt_pair_up bitcoin-test3
 
 # The tracer: low-rate probes print one line each ("name pid args..."),
 # the per-frame ones aggregate per process.  Each argument is read once into

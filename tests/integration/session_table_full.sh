@@ -79,23 +79,11 @@ def mem():
             ctl("stats")["ctrl"]["heap_in_use_bytes"])
 
 
-def pump(peers, secs):
-    end = time.monotonic() + secs
-    while True:
-        for p in peers:
-            p.drain()
-            p.backlog.clear()
-        left = end - time.monotonic()
-        if left <= 0:
-            return
-        select.select([p.sock for p in peers[:256]], [], [], min(left, 0.05))
-
-
 keeper = sp.Peer(("0.0.0.0", 0), chain="regtest")
 r = keeper.hello(dst)
 if not r or r["msg"] != "HELLO_ACK":
     fail("keeper: %s" % sp.describe(r))
-pump([keeper], 1.0)
+sp.pump([keeper], 1.0)
 mem0 = mem()
 
 fill = [sp.Peer(("0.0.0.0", 0), chain="regtest") for _ in range(slots - 1)]
@@ -104,7 +92,7 @@ acked = sum(1 for x in res if x["ok"])
 if acked != len(fill):
     fail("%d of %d admitted before the table was full: %s" % (
         acked, len(fill), [sp.describe(x["frame"]) for x in res if not x["ok"]][:3]))
-pump(fill + [keeper], 2.0)
+sp.pump(fill + [keeper], 2.0)
 ok("the table is full: %d sessions (keeper + %d)" % (acked + 1, acked))
 
 extra = [sp.Peer(("0.0.0.0", 0), chain="regtest") for _ in range(8)]
@@ -115,7 +103,7 @@ if any(x["ok"] or x["frame"] is None or x["frame"]["msg"] != "REJECT" or
     fail("HELLOs to a full table: %s (want REJECT FULL)" % why)
 ok("8 more HELLOs: REJECT(FULL)")
 
-pump(fill + [keeper], 1.0)
+sp.pump(fill + [keeper], 1.0)
 mem1 = mem()
 t0 = time.monotonic()
 st = ctl("status")

@@ -20,16 +20,10 @@ T3=$DATA/bitcoin-test3-0-9999.headers
 T3_TIP=000000001655e2a7293f28383a2965b2f0add77fd6ac383986e90971a07467d4
 BOUND=${SLT_SYNC_BOUND_S:-120}
 slt_init
-slt_lan_up 2
-A=1 B=2
+slt_pair_up bitcoin-test3
 for k in $A $B; do
-	slt_node_config $k >/dev/null
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" chain profile bitcoin-test3
 	slt_cfg_set "${SLT_NODE_CFG[$k]}" dataplane idle_sleep_us 200
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
 done
-slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
 
 # dump_b: what B sees, for a failure report.
 dump_b() {
