@@ -43,6 +43,7 @@ struct sl_reactor {
 	uint32_t tip;          /* committed */
 	uint32_t covered_upto; /* highest height marked covered by us */
 	uint8_t work[32];      /* our chainwork */
+	uint8_t tip_hash[32];  /* our tip's hash (wire order) */
 	uint32_t target;
 
 	uint8_t *hdrs;   /* cap * 80, slot h % cap */
@@ -283,6 +284,29 @@ static void tip_reload(sl_reactor_t *r)
 	r->ch.tip(r->ch.ctx, &t);
 	r->tip = t.height;
 	memcpy(r->work, t.chainwork, 32);
+	memcpy(r->tip_hash, t.hash, 32);
+}
+
+/* false_work: a peer whose STATUS tip we now hold (same height and hash)
+   claimed more chainwork than its headers carry: the lie is recorded
+   (record-only BAD_DATA) and its claim cut to the work we computed. */
+static void false_work(sl_reactor_t *r)
+{
+	for (uint32_t i = 0; i < r->max_peers; i++) {
+		peer_t *p = &r->peers[i];
+		if (!p->used || p->tip != r->tip || memcmp(p->hash, r->tip_hash, 32) != 0 ||
+		    sl_chain_work_cmp(p->work, r->work) <= 0)
+			continue;
+		memcpy(p->work, r->work, 32);
+		r->st.false_works++;
+		sl_reactor_out_t o = {.kind = SL_REACTOR_OUT_MISBEHAVIOR,
+		                      .sess = p->sess,
+		                      .gen = p->gen,
+		                      .height = r->tip,
+		                      .peer_tip = p->tip,
+		                      .reason = SL_REACTOR_FALSE_WORK};
+		out_push(r, &o);
+	}
 }
 
 /* commit_run appends the contiguous buffered run from tip + 1 (at most up
@@ -329,6 +353,7 @@ static void commit(sl_reactor_t *r)
 			assign_refresh(r, &r->as[i]);
 	cover_apply(r);
 	ensure_forward(r);
+	false_work(r);
 }
 
 /* ---- events ------------------------------------------------------------------ */
@@ -372,6 +397,7 @@ void sl_reactor_on_status(sl_reactor_t *r, uint32_t sess, uint32_t gen,
 	p->tip = st->best_height;
 	memcpy(p->hash, st->best_hash, 32);
 	memcpy(p->work, st->chainwork, 32);
+	false_work(r); /* at our tip already: its work claim is checked now */
 	check_fork(r, p);
 	ensure_forward(r);
 }
@@ -403,11 +429,33 @@ int sl_reactor_on_work_assigned(sl_reactor_t *r, uint32_t sess, uint32_t gen,
 	return -1;
 }
 
+/* false_tip: p answered BEYOND_TIP at start, at or below the tip its STATUS
+   claimed: the claim is cut to what it can serve (start - 1; no more work
+   is made for it) and the lie is recorded (record-only BAD_DATA). */
+static void false_tip(sl_reactor_t *r, peer_t *p, uint32_t start)
+{
+	sl_reactor_out_t o = {.kind = SL_REACTOR_OUT_MISBEHAVIOR,
+	                      .sess = p->sess,
+	                      .gen = p->gen,
+	                      .height = start,
+	                      .peer_tip = p->tip,
+	                      .reason = SL_REACTOR_FALSE_TIP};
+	p->tip = start > 0 ? start - 1 : 0;
+	r->st.false_tips++;
+	out_push(r, &o);
+}
+
 void sl_reactor_on_work_returned(sl_reactor_t *r, uint32_t sess, uint32_t gen,
                                  const sl_range_t *range, uint16_t nf_reason)
 {
-	peer_t *p = nf_reason == SL_WIRE_NF_UNKNOWN_ANCHOR ? peer_find(r, sess, gen, false) : NULL;
-	if (p != NULL && p->fork_at != p->tip && sl_chain_work_cmp(p->work, r->work) > 0)
+	bool beyond = nf_reason == SL_WIRE_NF_BEYOND_TIP;
+	peer_t *p = nf_reason == SL_WIRE_NF_UNKNOWN_ANCHOR || beyond
+	                ? peer_find(r, sess, gen, false)
+	                : NULL;
+	if (beyond && p != NULL && range->start <= p->tip)
+		false_tip(r, p, range->start);
+	else if (p != NULL && !beyond && p->fork_at != p->tip &&
+	         sl_chain_work_cmp(p->work, r->work) > 0)
 		fork_out(r, p, r->tip);
 	for (uint32_t i = 0; i < r->max_assign; i++) {
 		assign_t *a = &r->as[i];

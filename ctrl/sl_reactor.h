@@ -103,8 +103,16 @@ typedef struct {
 	sl_cmdq_drop_exp_t drop; /* DROP_EXPECTATION payload: {gen, start, count} */
 	uint32_t height;         /* MISBEHAVIOR: refused height; FORK: our height it differs at */
 	uint32_t peer_tip;       /* FORK: the peer's advertised tip */
-	int reason;              /* MISBEHAVIOR: sl_chain_err_t (or store reason + 100) */
+	int reason;              /* MISBEHAVIOR: sl_chain_err_t (or store reason + 100, or
+	                            SL_REACTOR_FALSE_TIP) */
 } sl_reactor_out_t;
+
+/* MISBEHAVIOR reason: the peer answered NOT_FOUND(BEYOND_TIP) at `height`,
+   at or below the tip its STATUS claimed; the claim was cut to height - 1. */
+#define SL_REACTOR_FALSE_TIP  (-1)
+/* MISBEHAVIOR reason: we hold the peer's STATUS tip (height and hash) and
+   its headers carry less chainwork than the STATUS claimed. */
+#define SL_REACTOR_FALSE_WORK (-2)
 
 /* A peer's STATUS (SPEC §5). */
 typedef struct {
@@ -140,6 +148,8 @@ typedef struct {
 	uint64_t reorgs;      /* reorg_to done */
 	uint64_t out_full;    /* outputs deferred or dropped: queue full */
 	uint64_t stray_holds; /* holds of dead sessions the sweeper removed */
+	uint64_t false_tips;  /* STATUS tips a peer then could not serve (claim cut) */
+	uint64_t false_works; /* STATUS chainwork its tip's headers do not reach */
 	uint64_t inv_checks;  /* range table conservation checks run (CONFIG_SL_INVARIANTS) */
 	uint64_t inv_broken;  /* of which found the table broken */
 } sl_reactor_status_t;

@@ -117,12 +117,13 @@ static json_t *render_sync_counters(const sl_sync_status_t *s)
 	const sl_reactor_status_t *st = &s->st;
 	return json_pack(
 	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I}",
+	    "s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "committed", (json_int_t)st->committed, "timeouts", (json_int_t)st->timeouts, "invalid",
 	    (json_int_t)st->invalid, "dup", (json_int_t)st->dup, "outside", (json_int_t)st->outside,
 	    "ignored", (json_int_t)st->ignored, "forks", (json_int_t)st->forks, "reorgs",
 	    (json_int_t)st->reorgs, "out_full", (json_int_t)st->out_full, "stray_holds",
-	    (json_int_t)st->stray_holds, "events", (json_int_t)s->cnt.events, "drops_sent",
+	    (json_int_t)st->stray_holds, "false_tips", (json_int_t)st->false_tips, "false_works",
+	    (json_int_t)st->false_works, "events", (json_int_t)s->cnt.events, "drops_sent",
 	    (json_int_t)s->cnt.drops_sent, "drop_parks", (json_int_t)s->cnt.drop_parks,
 	    "drop_failed", (json_int_t)s->cnt.drop_failed, "misbehavior",
 	    (json_int_t)s->cnt.misbehavior, "fork_outputs", (json_int_t)s->cnt.forks,

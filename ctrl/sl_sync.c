@@ -194,8 +194,18 @@ static void sync_misbehavior(sl_sync_t *s, const sl_reactor_out_t *o)
 {
 	s->cnt.misbehavior++;
 	sync_bad_data(s, o->sess);
-	SL_INFO("session %u: bad headers at height %u (reason %d), recorded", o->sess, o->height,
-	        o->reason);
+	if (o->reason == SL_REACTOR_FALSE_WORK)
+		SL_INFO("session %u: its STATUS claimed more chainwork at tip %u than the headers "
+		        "carry: claim cut, recorded",
+		        o->sess, o->height);
+	else if (o->reason == SL_REACTOR_FALSE_TIP)
+		SL_INFO(
+		    "session %u: its STATUS claimed tip %u but it cannot serve height %u: claim "
+		    "cut to %u, recorded",
+		    o->sess, o->peer_tip, o->height, o->height - 1);
+	else
+		SL_INFO("session %u: bad headers at height %u (reason %d), recorded", o->sess,
+		        o->height, o->reason);
 }
 
 static void sync_drain(sl_sync_t *s)

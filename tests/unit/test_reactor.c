@@ -822,6 +822,69 @@ static uint64_t forks_of(fx_t *f)
 	return s.forks;
 }
 
+/* A STATUS tip the peer then cannot serve (NOT_FOUND BEYOND_TIP at or
+   below it): the claim is cut to what it can serve — no more work is made
+   for it above that — and one record-only MISBEHAVIOR comes out; a
+   BEYOND_TIP above the (cut) claim is no lie and says nothing. */
+START_TEST(test_false_tip_is_cut_and_recorded)
+{
+	fx_t f;
+	fx_open(&f, 3);
+	status_of(&f, 1, 1, 500);
+	sl_range_t a;
+	ck_assert(take(&f, 1, 1, 500, &a));
+	ck_assert_int_eq(sl_rangeq_return(f.q, 1, 1, &a, SL_RANGE_WHY_NOT_FOUND), SL_RANGEQ_OK);
+	sl_reactor_on_work_returned(f.r, 1, 1, &a, SL_WIRE_NF_BEYOND_TIP);
+	sl_reactor_out_t o[8];
+	ck_assert_uint_eq(drain(&f, o, 8), 1);
+	ck_assert_uint_eq(o[0].kind, SL_REACTOR_OUT_MISBEHAVIOR);
+	ck_assert_int_eq(o[0].reason, SL_REACTOR_FALSE_TIP);
+	ck_assert_uint_eq(o[0].sess, 1);
+	ck_assert_uint_eq(o[0].height, a.start);
+	ck_assert_uint_eq(o[0].peer_tip, 500);
+	sl_reactor_status_t s;
+	sl_reactor_status(f.r, &s);
+	ck_assert_uint_eq(s.best_peer_height, a.start - 1);
+	ck_assert_uint_eq(s.false_tips, 1);
+	/* above the cut claim: not a lie */
+	sl_range_t b = a;
+	b.start = a.start + 1;
+	sl_reactor_on_work_returned(f.r, 1, 1, &b, SL_WIRE_NF_BEYOND_TIP);
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	fx_close(&f, false);
+}
+END_TEST
+
+/* A STATUS whose tip we hold (same height and hash) but whose chainwork
+   is more than those headers carry: recorded once, the claim cut to our
+   work (so no FORK comes of it); an honest claim says nothing. */
+START_TEST(test_false_work_is_recorded)
+{
+	fx_t f;
+	fx_open(&f, 3);
+	status_of(&f, 1, 1, N - 1);
+	deliver(&f, 1, 1, src, 1, 150);
+	sl_reactor_tick(f.r, f.now);
+	ck_assert_uint_eq(tip_of(&f), 150);
+	sl_reactor_out_t o[8];
+	drain(&f, o, 8);
+	status_work(&f, 2, 2, 150, 0); /* honest */
+	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	status_work(&f, 3, 3, 150, +1); /* more work than its headers carry */
+	ck_assert_uint_eq(drain(&f, o, 8), 1);
+	ck_assert_uint_eq(o[0].kind, SL_REACTOR_OUT_MISBEHAVIOR);
+	ck_assert_int_eq(o[0].reason, SL_REACTOR_FALSE_WORK);
+	ck_assert_uint_eq(o[0].sess, 3);
+	ck_assert_uint_eq(forks_of(&f), 0);
+	sl_reactor_tick(f.r, f.now);
+	ck_assert_uint_eq(drain(&f, o, 8), 0); /* once */
+	sl_reactor_status_t s;
+	sl_reactor_status(f.r, &s);
+	ck_assert_uint_eq(s.false_works, 1);
+	fx_close(&f, false);
+}
+END_TEST
+
 /* UNKNOWN_ANCHOR from a peer whose STATUS advertised more work than ours:
    it is on another branch, so exactly one FORK output (its session, its
    advertised tip as peer_tip, a height we have); a second UNKNOWN_ANCHOR
@@ -898,15 +961,21 @@ START_TEST(test_no_fork_without_more_work_or_unknown_anchor)
 	ck_assert_int_eq(sl_rangeq_return(f.q, 4, 4, &a, SL_RANGE_WHY_NOT_FOUND), SL_RANGEQ_OK);
 	sl_reactor_on_work_returned(f.r, 4, 4, &a, SL_WIRE_NF_UNKNOWN_ANCHOR);
 	ck_assert_uint_eq(drain(&f, o, 8), 0);
-	/* the heavier peer: other reasons are not a branch */
+	/* the heavier peer: other reasons are not a branch (BEYOND_TIP below
+	   its claim is a false tip: recorded, not a FORK) */
 	give_back(&f, 1, 1, 0);
-	give_back(&f, 1, 1, SL_WIRE_NF_BEYOND_TIP);
 	ck_assert_uint_eq(drain(&f, o, 8), 0);
+	give_back(&f, 1, 1, SL_WIRE_NF_BEYOND_TIP);
+	ck_assert_uint_eq(drain(&f, o, 8), 1);
+	ck_assert_uint_eq(o[0].kind, SL_REACTOR_OUT_MISBEHAVIOR);
+	ck_assert_int_eq(o[0].reason, SL_REACTOR_FALSE_TIP);
 	ck_assert_uint_eq(forks_of(&f), 0);
 	sl_reactor_status_t s;
 	sl_reactor_status(f.r, &s);
 	ck_assert_uint_eq(s.assignments, 0);
-	/* ... and its FORK is still there to be had */
+	/* ... and its FORK is still there to be had (its next STATUS restores
+	   the claim the false tip cut) */
+	status_of(&f, 1, 1, N - 1);
 	give_back(&f, 1, 1, SL_WIRE_NF_UNKNOWN_ANCHOR);
 	ck_assert_uint_eq(drain(&f, o, 8), 1);
 	ck_assert_uint_eq(o[0].kind, SL_REACTOR_OUT_FORK);
@@ -1076,6 +1145,8 @@ static Suite *reactor_suite(void)
 	tcase_add_test(t, test_reorg_to_truncates_store_and_table);
 	tcase_add_test(t, test_unknown_anchor_from_heavier_peer_forks_once_per_tip);
 	tcase_add_test(t, test_no_fork_without_more_work_or_unknown_anchor);
+	tcase_add_test(t, test_false_tip_is_cut_and_recorded);
+	tcase_add_test(t, test_false_work_is_recorded);
 	tcase_add_test(t, test_randomized_invariant_holds);
 	tcase_add_test(t, test_invariant_check_reports_lost_heights);
 	suite_add_tcase(s, t);
