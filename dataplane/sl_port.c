@@ -11,6 +11,7 @@
 #include <rte_mbuf.h>
 
 #include "sl_log.h"
+#include "sl_xdpcfg.h"
 
 static bool sl_port_configured;
 static bool sl_port_started;
@@ -169,7 +170,7 @@ int sl_port_start(sl_dp_t *dp)
 		return -1;
 	}
 	sl_port_started = true;
-	return 0;
+	return sl_xdpcfg_apply(dp);
 }
 
 void sl_port_rss_publish(sl_dp_t *dp)
