@@ -37,8 +37,9 @@ static void sl_ingress_hello(sl_lcore_t *lc, struct rte_mbuf *m, const sl_pkt_t 
 		sl_lcore_drop(lc, m, SL_DROP_SL_NO_CTRL);
 		return;
 	}
-	if (SL_UNLIKELY(!sl_routine_hello_allowed(lc, p->src_ip))) {
-		sl_lcore_drop(lc, m, SL_DROP_HELLO_RATE);
+	sl_drop_t why = sl_routine_hello_gate(lc, p->src_ip);
+	if (SL_UNLIKELY(why != SL_DROP_CNT)) {
+		sl_lcore_drop(lc, m, why);
 		return;
 	}
 	sl_msg_t msg;

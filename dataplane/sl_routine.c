@@ -113,7 +113,12 @@ int sl_routine_create(sl_lcore_t *lc)
 	rt->tab = sl_session_table_join(sl_region_sess(&lc->dp->region, lc->idx));
 	if (SL_UNLIKELY(rt->tab == NULL || sl_region_cmdq_join(&lc->dp->region, &rt->cmdq) != 0 ||
 	                sl_ratelimit_init(&rt->hello_rl, cfg->hello_rate, cfg->hello_burst,
-	                                  sl_now_ns() ^ lc->idx) != 0)) {
+	                                  sl_now_ns() ^ lc->idx) != 0 ||
+	                sl_ratelimit_bucket_init(&rt->hello_all,
+	                                         cfg->hello_total - cfg->hello_total / 4,
+	                                         cfg->hello_total - cfg->hello_total / 4) != 0 ||
+	                sl_ratelimit_bucket_init(&rt->hello_quiet, cfg->hello_total / 4,
+	                                         cfg->hello_total / 4) != 0)) {
 		SL_ERR("worker %u: session table, command blocks or HELLO limiter unusable",
 		       lc->idx);
 		rte_free(rt);
@@ -549,9 +554,16 @@ void sl_routine_pull(sl_lcore_t *lc)
 	}
 }
 
-bool sl_routine_hello_allowed(sl_lcore_t *lc, uint32_t src_ip)
+sl_drop_t sl_routine_hello_gate(sl_lcore_t *lc, uint32_t src_ip)
 {
-	return sl_ratelimit_allow(&lc->rt->hello_rl, src_ip, lc->now_ns);
+	sl_routine_t *rt = lc->rt;
+	bool quiet = sl_ratelimit_idle(&rt->hello_rl, src_ip, lc->now_ns);
+	if (SL_UNLIKELY(!sl_ratelimit_allow(&rt->hello_rl, src_ip, lc->now_ns)))
+		return SL_DROP_HELLO_RATE;
+	if (SL_LIKELY(sl_ratelimit_bucket_take(&rt->hello_all, lc->now_ns)) ||
+	    (quiet && sl_ratelimit_bucket_take(&rt->hello_quiet, lc->now_ns)))
+		return SL_DROP_CNT;
+	return SL_DROP_HELLO_BUDGET;
 }
 
 /* sl_routine_af_packet_framecnt: net_af_packet's ring size from its devargs

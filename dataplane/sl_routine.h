@@ -73,13 +73,15 @@ typedef struct sl_routine {
 	uint64_t next_tick_ns;  /* deadlines / liveness scan */
 	uint32_t n_conn;
 	uint16_t conn[SL_SESSIONS_PER_LCORE]; /* CONNECTING slots */
-	uint32_t ev_inflight; /* answers a session may have outstanding (event backlog) */
-	sl_evq_t evq;         /* events to ctrl (backlog: rte_zmalloc'd) */
-	sl_ratelimit_t hello_rl;
-	uint32_t st_stride;              /* bytes of routine state per slot */
-	uint32_t st_off[SL_ROUTINE_IDS]; /* by wire stream id */
-	uint8_t *st;                     /* SL_SESSIONS_PER_LCORE x st_stride */
-	void *lst[SL_ROUTINE_IDS];       /* per-lcore routine state, by id */
+	uint32_t ev_inflight;    /* answers a session may have outstanding (event backlog) */
+	sl_evq_t evq;            /* events to ctrl (backlog: rte_zmalloc'd) */
+	sl_ratelimit_t hello_rl; /* per source */
+	sl_ratelimit_bucket_t hello_all;   /* the lcore's budget, 3/4 of hello_total */
+	sl_ratelimit_bucket_t hello_quiet; /* 1/4 of it, for sources that were quiet */
+	uint32_t st_stride;                /* bytes of routine state per slot */
+	uint32_t st_off[SL_ROUTINE_IDS];   /* by wire stream id */
+	uint8_t *st;                       /* SL_SESSIONS_PER_LCORE x st_stride */
+	void *lst[SL_ROUTINE_IDS];         /* per-lcore routine state, by id */
 	sl_routine_peer_t peer[SL_SESSIONS_PER_LCORE];
 } sl_routine_t;
 
@@ -256,9 +258,14 @@ static inline void sl_routine_check(sl_lcore_t *lc, sl_routine_peer_t *p, sl_ses
 }
 #endif
 
-/* sl_routine_hello_allowed: the per-source HELLO rate limiter ([dataplane]
-   hello_rate / hello_burst). */
-bool sl_routine_hello_allowed(sl_lcore_t *lc, uint32_t src_ip);
+/* sl_routine_hello_gate: whether a HELLO from src_ip goes on to ctrl
+   (SL_DROP_CNT), or the reason it is dropped.  Per source: [dataplane]
+   hello_rate / hello_burst (HELLO_RATE).  Then the lcore's budget for all
+   sources, hello_total per second: three quarters for anyone, a quarter
+   kept for sources that were quiet (their own bucket full: a peer's
+   handshake, not a flood's stream), so a flood from many addresses cannot
+   take all of it (HELLO_BUDGET). */
+sl_drop_t sl_routine_hello_gate(sl_lcore_t *lc, uint32_t src_ip);
 
 /* sl_routine_rx_capacity (once, when the loop starts; control path) sets
    lc->rt->rx_cap to what the RX path can actually hold: the queue's ring

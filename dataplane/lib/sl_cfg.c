@@ -96,6 +96,9 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "HELLOs per second accepted from one source address"},
     {"dataplane", "hello_burst", SL_CFG_T_UINT, SL_CFG_FIELD(hello_burst), 1, 100000, NULL,
      "HELLO burst accepted from one source address"},
+    {"dataplane", "hello_total", SL_CFG_T_UINT, SL_CFG_FIELD(hello_total), 4, 1000000, NULL,
+     "HELLOs per second one lcore passes to ctrl from all sources (a quarter kept for "
+     "sources that were quiet)"},
     {"dataplane", "settle_ms", SL_CFG_T_UINT, SL_CFG_FIELD(settle_ms), 100, 600000, NULL,
      "discovery settle timeout in milliseconds"},
     {"dataplane", "workers", SL_CFG_T_UINT, SL_CFG_FIELD(lcores), 1, SL_MAX_LCORES, NULL,
@@ -454,6 +457,7 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	c->keepalive_ms = 1000;
 	c->hello_rate = 10;
 	c->hello_burst = 20;
+	c->hello_total = 2000;
 	c->settle_ms = 5000;
 	c->max_peers = SL_CFG_DEFAULT_PEERS;
 	c->per_addr = 8;

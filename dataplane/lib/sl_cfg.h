@@ -41,6 +41,9 @@ typedef struct {
 	uint32_t keepalive_ms;  /* keepalive_ms = 10..60000, default 1000: PING interval */
 	uint32_t hello_rate;    /* hello_rate = 1..100000 HELLOs/s per source, default 10 */
 	uint32_t hello_burst;   /* hello_burst = 1..100000, default 20 */
+	uint32_t hello_total;   /* hello_total = 4..1000000 HELLOs/s one lcore passes to
+	                           ctrl from all sources, default 2000 (a quarter kept
+	                           for sources that were quiet) */
 	uint32_t settle_ms;     /* settle_ms = 100..600000, default 5000: discovery settle */
 	uint32_t lcores;        /* workers = ... default: every EAL worker, or 1 */
 #if SL_TEST_HOOKS

@@ -49,6 +49,7 @@
 	X(NO_MBUF, "no_mbuf")                   /* mempool empty building a reply */               \
 	X(EVENT_RING_FULL, "event_ring_full")   /* event to ctrl did not fit */                    \
 	X(HELLO_RATE, "hello_rate")             /* HELLO over the per-source rate */               \
+	X(HELLO_BUDGET, "hello_budget")         /* HELLO over the lcore's budget for all */        \
 	X(BACKOFF_SILENT, "backoff_silent")     /* sender in silent mode (overload) */             \
 	X(SL_AUTH, "sl_auth")                   /* AUTH flag on a session without auth */          \
 	X(HS_PARKED, "hs_parked")               /* stream 5 of a parked header-sync service */     \

@@ -59,6 +59,15 @@ static sl_ratelimit_entry_t *rl_slot(sl_ratelimit_t *rl, uint32_t ip, uint64_t n
 	return victim;
 }
 
+/* rl_take: the GCRA rule: a token when tat is not beyond now + tau. */
+static inline bool rl_take(uint64_t *tat, uint64_t interval_ns, uint64_t tau_ns, uint64_t now_ns)
+{
+	if (*tat > now_ns + tau_ns)
+		return false;
+	*tat = SL_MAX(*tat, now_ns) + interval_ns;
+	return true;
+}
+
 bool sl_ratelimit_allow(sl_ratelimit_t *rl, uint32_t ip, uint64_t now_ns)
 {
 	if (SL_UNLIKELY(ip == 0)) {
@@ -66,13 +75,34 @@ bool sl_ratelimit_allow(sl_ratelimit_t *rl, uint32_t ip, uint64_t now_ns)
 		return false;
 	}
 	sl_ratelimit_entry_t *e = rl_slot(rl, ip, now_ns);
-	if (e->tat > now_ns + rl->tau_ns) {
+	if (!rl_take(&e->tat, rl->interval_ns, rl->tau_ns, now_ns)) {
 		rl->n_limited++;
 		return false;
 	}
-	e->tat = SL_MAX(e->tat, now_ns) + rl->interval_ns;
 	rl->n_allowed++;
 	return true;
+}
+
+bool sl_ratelimit_idle(const sl_ratelimit_t *rl, uint32_t ip, uint64_t now_ns)
+{
+	const sl_ratelimit_entry_t *e = rl_find(rl, ip);
+	return ip != 0 && (e == NULL || e->tat <= now_ns);
+}
+
+int sl_ratelimit_bucket_init(sl_ratelimit_bucket_t *b, uint32_t rate_per_s, uint32_t burst)
+{
+	if (SL_UNLIKELY(b == NULL || rate_per_s == 0 || rate_per_s > 1000000000u || burst == 0 ||
+	                burst > SL_RATELIMIT_BURST_MAX))
+		return -1;
+	b->interval_ns = 1000000000ULL / rate_per_s;
+	b->tau_ns = (uint64_t)(burst - 1) * b->interval_ns;
+	b->tat = 0;
+	return 0;
+}
+
+bool sl_ratelimit_bucket_take(sl_ratelimit_bucket_t *b, uint64_t now_ns)
+{
+	return rl_take(&b->tat, b->interval_ns, b->tau_ns, now_ns);
 }
 
 uint64_t sl_ratelimit_wait_ns(const sl_ratelimit_t *rl, uint32_t ip, uint64_t now_ns)

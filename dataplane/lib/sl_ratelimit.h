@@ -58,6 +58,24 @@ bool sl_ratelimit_allow(sl_ratelimit_t *rl, uint32_t ip, uint64_t now_ns);
    tracked), UINT64_MAX for ip 0.  Read only. */
 uint64_t sl_ratelimit_wait_ns(const sl_ratelimit_t *rl, uint32_t ip, uint64_t now_ns);
 
+/* sl_ratelimit_idle: ip has not drawn on its bucket lately: untracked, or
+   its bucket is full at now_ns (a source that sends rarely, as an honest
+   peer's handshake does).  Read only. */
+bool sl_ratelimit_idle(const sl_ratelimit_t *rl, uint32_t ip, uint64_t now_ns);
+
+/* One bucket of the same rule, for a budget that is not per source. */
+typedef struct {
+	uint64_t interval_ns, tau_ns;
+	uint64_t tat;
+} sl_ratelimit_bucket_t;
+
+/* sl_ratelimit_bucket_init: rate_per_s tokens per second (1 .. 1e9), burst
+   deep (1 .. SL_RATELIMIT_BURST_MAX), full.  0, or -1 out of range. */
+int sl_ratelimit_bucket_init(sl_ratelimit_bucket_t *b, uint32_t rate_per_s, uint32_t burst);
+
+/* sl_ratelimit_bucket_take: one token at now_ns, or false (nothing taken). */
+bool sl_ratelimit_bucket_take(sl_ratelimit_bucket_t *b, uint64_t now_ns);
+
 /* sl_ratelimit_tracked: number of sources in the table (O(table); for
    tests and telemetry, not the hot path). */
 uint32_t sl_ratelimit_tracked(const sl_ratelimit_t *rl);

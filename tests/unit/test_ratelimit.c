@@ -133,6 +133,36 @@ END_TEST
 /* Reference: one GCRA bucket per source in a direct array (sources are a
    small dense set, so the table never evicts and must agree exactly). */
 #define REF_N 64
+/* idle: a source that has not drawn on its bucket, or whose bucket refilled. */
+START_TEST(test_idle_means_a_full_bucket)
+{
+	ck_assert_int_eq(sl_ratelimit_init(&rl, 10, 2, 7), 0);
+	const uint64_t t = 1000000000ull;
+	ck_assert(sl_ratelimit_idle(&rl, 42, t)); /* never seen */
+	ck_assert(!sl_ratelimit_idle(&rl, 0, t));
+	ck_assert(sl_ratelimit_allow(&rl, 42, t));
+	ck_assert(!sl_ratelimit_idle(&rl, 42, t)); /* drew a token */
+	ck_assert(!sl_ratelimit_idle(&rl, 42, t + 50000000ull));
+	ck_assert(sl_ratelimit_idle(&rl, 42, t + 100000000ull)); /* refilled after 1/rate */
+}
+END_TEST
+
+/* A single bucket: burst, then one per interval. */
+START_TEST(test_single_bucket)
+{
+	sl_ratelimit_bucket_t b;
+	ck_assert_int_eq(sl_ratelimit_bucket_init(&b, 0, 1), -1);
+	ck_assert_int_eq(sl_ratelimit_bucket_init(&b, 100, 3), 0);
+	const uint64_t t = 5000000000ull;
+	for (int i = 0; i < 3; i++)
+		ck_assert(sl_ratelimit_bucket_take(&b, t));
+	ck_assert(!sl_ratelimit_bucket_take(&b, t));
+	ck_assert(!sl_ratelimit_bucket_take(&b, t + 9000000ull));
+	ck_assert(sl_ratelimit_bucket_take(&b, t + 10000000ull)); /* 1/100 s later: one more */
+	ck_assert(!sl_ratelimit_bucket_take(&b, t + 10000000ull));
+}
+END_TEST
+
 START_TEST(test_random_against_reference)
 {
 	uint32_t seed = seed_get(), s = seed ? seed : 1;
@@ -175,6 +205,8 @@ static Suite *ratelimit_suite(void)
 	tcase_add_test(tc, test_refill_at_rate);
 	tcase_add_test(tc, test_sources_independent);
 	tcase_add_test(tc, test_table_churn_keeps_working);
+	tcase_add_test(tc, test_idle_means_a_full_bucket);
+	tcase_add_test(tc, test_single_bucket);
 	tcase_add_test(tc, test_random_against_reference);
 	suite_add_tcase(s, tc);
 	return s;
