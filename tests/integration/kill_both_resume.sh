@@ -18,23 +18,8 @@ slt_require_tools ip ethtool
 slt_require_bins
 N=${SLT_KILL_N:-60000}
 slt_init
-slt_chaingen -n "$N" -o "$SLT_TMP/chain.headers"
-WANT=$(sed -n 's/.* tip=\([0-9a-f]\{64\}\) .*/\1/p' "$SLT_TMP/chaingen.log" | tail -1)
-slt_pair_up regtest
-for k in $A $B; do slt_cfg_set "${SLT_NODE_CFG[$k]}" dataplane idle_sleep_us 200; done
-slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_rate 5
-slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_burst 5
-slt_node_start $A
-slt_node_wait_ready $A 30
-slt_node_ctl $A --json header.import path="$SLT_TMP/chain.headers" >/dev/null || slt_fail "A: import"
-slt_node_start $B
-slt_node_wait_ready $B 30
-for ((i = 0; i < 300; i++)); do
-	tip=$(slt_node_tip $B)
-	[ "${tip%% *}" -ge $((N / 10)) ] 2>/dev/null && break
-	sleep 0.1
-done
-[ "${tip%% *}" -ge $((N / 10)) ] || slt_fail "B never passed $((N / 10))"
+slt_slow_sync_midway "$N"
+tip=$TIP_MID
 kill -9 "${SLT_NODE_DP_PID[$B]}" "${SLT_NODE_CTRL_PID[$B]}"
 wait "${SLT_NODE_DP_PID[$B]}" "${SLT_NODE_CTRL_PID[$B]}" 2>/dev/null
 SLT_NODE_DP_PID[$B]= SLT_NODE_CTRL_PID[$B]=

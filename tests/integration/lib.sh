@@ -734,6 +734,33 @@ slt_pair_up() {
 	slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
 }
 
+# slt_slow_sync_midway N: the fault scenarios' start: N generated regtest
+# headers (hash in WANT), slt_pair_up, A serving slowly (serve_rate 5: B's
+# pace is A's), A imports, B starts and syncs; returns once B's tip passed
+# N/10, with that tip in TIP_MID.
+slt_slow_sync_midway() {
+	local n=$1 i tip k
+	slt_chaingen -n "$n" -o "$SLT_TMP/chain.headers"
+	WANT=$(sed -n 's/.* tip=\([0-9a-f]\{64\}\) .*/\1/p' "$SLT_TMP/chaingen.log" | tail -1)
+	slt_pair_up regtest
+	for k in $A $B; do slt_cfg_set "${SLT_NODE_CFG[$k]}" dataplane idle_sleep_us 200; done
+	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_rate 5
+	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_burst 5
+	slt_node_start $A
+	slt_node_wait_ready $A 30
+	slt_node_ctl $A --json header.import path="$SLT_TMP/chain.headers" >/dev/null ||
+		slt_fail "A: import"
+	slt_node_start $B
+	slt_node_wait_ready $B 30
+	for ((i = 0; i < 300; i++)); do
+		tip=$(slt_node_tip $B)
+		[ "${tip%% *}" -ge $((n / 10)) ] 2>/dev/null && break
+		sleep 0.1
+	done
+	[ "${tip%% *}" -ge $((n / 10)) ] 2>/dev/null || slt_fail "B never passed $((n / 10))"
+	TIP_MID=${tip%% *}
+}
+
 slt_node_spawn_dp() {
 	local k=$1 try i log=$SLT_TMP/dp$1.log
 	for try in 1 2 3; do
