@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "sl_admit.h"
+#include "sl_auth.h"
 
 #define IDX_MASK   (SL_ADMIT_IDX_SIZE - 1u)
 #define CACHE_MASK (SL_ADMIT_CACHE_SIZE - 1u)
@@ -230,7 +231,7 @@ uint32_t sl_admit_bans(sl_admit_t *st, uint64_t now_ns, sl_admit_ban_t *out, uin
 	return st->n_bans;
 }
 
-static bool allowed(const sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN])
+bool sl_admit_allowed(const sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN])
 {
 	if (st->n_allow == 0)
 		return true;
@@ -242,7 +243,7 @@ static bool allowed(const sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN
 
 sl_admit_err_t sl_admit_allow_add(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN])
 {
-	if (st->n_allow > 0 && allowed(st, node_id))
+	if (st->n_allow > 0 && sl_admit_allowed(st, node_id))
 		return SL_ADMIT_OK;
 	if (SL_UNLIKELY(st->n_allow == SL_ADMIT_ALLOW_MAX))
 		return SL_ADMIT_ERR_FULL;
@@ -540,14 +541,21 @@ static bool hello_full(const sl_admit_t *st, uint32_t ip, uint16_t lcore)
 	       sl_admit_count_addr(st, ip) >= st->cfg.max_per_addr;
 }
 
-/* This build implements no authentication: auth_mode 1 (and any mode SPEC
-   does not define) is refused, and so is every HELLO when auth is
-   required.  Then the allowlist, when one is set. */
+/* Check 7: the auth_mode against [admission] auth, the allowlist, then
+   (mode 1) the HELLO's signature by its node_id. */
 static bool hello_auth_ok(const sl_admit_t *st, const sl_wire_hello_t *h)
 {
-	if (h->auth_mode != SL_WIRE_AUTH_NONE || st->cfg.require_auth)
+	if (h->auth_mode == SL_WIRE_AUTH_NONE) {
+		if (st->cfg.auth == SL_CFG_AUTH_REQUIRED)
+			return false;
+	} else if (h->auth_mode != SL_WIRE_AUTH_X25519_CHACHA20POLY1305 ||
+	           st->cfg.auth == SL_CFG_AUTH_OFF) {
 		return false;
-	return allowed(st, h->node_id);
+	}
+	if (!sl_admit_allowed(st, h->node_id))
+		return false;
+	return h->auth_mode == SL_WIRE_AUTH_NONE ||
+	       sl_auth_hello_verify(h->node_id, st->cfg.chain_id, h->eph_pubkey, h->nonce, h->sig);
 }
 
 /* judge runs checks 1..9 of the header; returns the REJECT reason (and

@@ -25,10 +25,11 @@
      4. VERSION   [proto_min, proto_max] does not overlap ours (1..1);
      5. CHAIN_MISMATCH chain_id is not ours;
      6. SELF      node_id is ours, or nonce is one of our outbound HELLOs;
-     7. AUTH      auth_mode not 0 (this build implements no authentication:
-                  mode 1 and modes SPEC does not define are refused), auth
-                  required (nothing can satisfy it yet), or an allowlist is
-                  set and node_id is not on it;
+     7. AUTH      auth_mode SPEC does not define; mode 1 with auth off;
+                  mode 0 with auth required; an allowlist is set and
+                  node_id is not on it; mode 1 whose signature (SPEC §8,
+                  by node_id over the ephemeral key and nonce) is bad —
+                  checked last, it is the one expensive check;
      8. DUPLICATE node_id is already admitted (pending install or up);
      9. FULL      max_peers reached, the lcore's capacity reached, or the
                   source address already holds max_per_addr sessions.
@@ -42,6 +43,7 @@
 #define SL_ADMIT_H
 
 #include "sl_base.h"
+#include "sl_cfg.h"
 #include "sl_ratelimit.h"
 #include "sl_wire.h"
 
@@ -103,7 +105,7 @@ typedef struct {
 	uint32_t n_lcores;                  /* worker lcores, 1..SL_MAX_LCORES */
 	uint32_t max_per_lcore;             /* 1..SL_SESSIONS_PER_LCORE */
 	uint32_t max_per_addr;              /* sessions from one IPv4, >= 1 */
-	bool require_auth;                  /* REJECT(AUTH) a HELLO with auth_mode 0 */
+	sl_cfg_auth_t auth;                 /* [admission] auth: which auth_modes are admitted */
 	uint32_t hello_rate_per_s;          /* ctrl-level HELLO rate per address */
 	uint32_t hello_burst;               /*   and its burst (sl_ratelimit_init ranges) */
 	uint64_t hash_seed;                 /* keys every hash (random per process) */
@@ -281,6 +283,9 @@ uint32_t sl_admit_bans(sl_admit_t *st, uint64_t now_ns, sl_admit_ban_t *out, uin
    empty, only listed node ids are admitted).  OK (also when already
    listed) or FULL. */
 sl_admit_err_t sl_admit_allow_add(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN]);
+
+/* sl_admit_allowed: node_id may be admitted (no allowlist, or on it). */
+bool sl_admit_allowed(const sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN]);
 
 /* sl_admit_allow_clear empties the allowlist (any node id admitted). */
 void sl_admit_allow_clear(sl_admit_t *st);

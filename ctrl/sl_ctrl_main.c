@@ -26,6 +26,7 @@
 #include "sl_ctrl.h"
 #include "sl_chain.h"
 #include "sl_cfg.h"
+#include "sl_ident.h"
 #include "sl_log.h"
 #include "sl_metrics.h"
 #include "sl_sha256d.h"
@@ -210,6 +211,33 @@ static int ctrl_open_chain(sl_ctrl_t *c)
 	return -1;
 }
 
+/* ctrl_identity loads (or makes, on first start) the node's identity key,
+   [instance] key (SPEC §8): its public key is the node_id. */
+static int ctrl_identity(sl_ctrl_t *c, sl_auth_id_t *id)
+{
+	char err[512], hex[65];
+	bool created;
+	if (sl_auth_init() != 0) {
+		fprintf(stderr, "sluice-ctrl: libsodium cannot start (no entropy source?)\n");
+		return -1;
+	}
+	if (ctrl_mkdirs(c->cfg.key) != 0) {
+		fprintf(stderr,
+		        "sluice-ctrl: cannot create the directory of the identity key %s: %s\n"
+		        "  fix: create it (writable by this user) or set [instance] key in %s\n",
+		        c->cfg.key, strerror(errno), c->cfg_path);
+		return -1;
+	}
+	if (sl_ident_load(c->cfg.key, id, &created, err, sizeof err) != SL_IDENT_ERR_OK) {
+		fprintf(stderr, "sluice-ctrl: %s\n", err);
+		return -1;
+	}
+	sl_ident_hex(id->pk, hex);
+	SL_INFO("identity: node_id=%s key=%s%s auth=%s", hex, c->cfg.key,
+	        created ? " (created)" : "", c->cfg.auth_word);
+	return 0;
+}
+
 /* ctrl_close_face closes what answers clients: the metrics endpoint and
    the control socket. */
 static void ctrl_close_face(sl_ctrl_t *c)
@@ -244,7 +272,12 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 	sl_sha256d_hdr(p->genesis, genesis);
 	if (sl_dplink_init(&c->dp, c->cfg.region_dir, c->cfg.instance) != 0)
 		return SL_CTRL_EXIT_USAGE;
-	if (sl_peermgr_init(&c->pm, &c->cfg, genesis) != 0)
+	sl_auth_id_t id;
+	if (ctrl_identity(c, &id) != 0)
+		return SL_CTRL_EXIT_START;
+	int rc = sl_peermgr_init(&c->pm, &c->cfg, genesis, &id);
+	sl_auth_wipe(&id, sizeof id);
+	if (rc != 0)
 		return SL_CTRL_EXIT_USAGE;
 	sl_dplink_set_hooks(&c->dp, ctrl_on_event, ctrl_on_attach, c);
 	if (sl_server_open(&c->srv, c->cfg.socket, c->cfg.group.gid, c->cfg.group.name) != 0)

@@ -96,11 +96,20 @@ static void peermgr_load_bans(sl_peermgr_t *n, uint64_t now_ns)
 		SL_INFO("%d ban(s) restored from %s", k, path);
 }
 
-int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32])
+int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32],
+                    const sl_auth_id_t *id)
 {
 	memset(n, 0, sizeof *n);
 	n->cfg = cfg;
-	peermgr_random(n->node_id, sizeof n->node_id);
+	if (id != NULL) {
+		n->id = *id;
+	} else {
+		uint8_t seed[SL_AUTH_SEED_LEN];
+		peermgr_random(seed, sizeof seed);
+		sl_auth_id_from_seed(&n->id, seed);
+		sl_auth_wipe(seed, sizeof seed);
+	}
+	memcpy(n->node_id, n->id.pk, sizeof n->node_id);
 	memcpy(n->chain_id, genesis, 32);
 	sl_admit_cfg_t ac;
 	sl_admit_cfg_defaults(&ac);
@@ -110,7 +119,7 @@ int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[
 	ac.n_lcores = SL_MAX_LCORES; /* the lcore count is the dataplane's; any index fits */
 	ac.max_per_lcore = SL_MIN(cfg->per_lcore, (uint32_t)SL_SESSIONS_PER_LCORE);
 	ac.max_per_addr = cfg->per_addr;
-	ac.require_auth = cfg->require_auth;
+	ac.auth = cfg->auth;
 	ac.hello_rate_per_s = cfg->hello_rate;
 	ac.hello_burst = SL_MIN(cfg->hello_burst, SL_RATELIMIT_BURST_MAX);
 	ac.hash_seed = node_random_u64();
@@ -119,6 +128,11 @@ int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[
 		       ac.max_peers, ac.max_per_lcore, ac.max_per_addr);
 		return -1;
 	}
+	for (uint32_t i = 0; i < cfg->n_allow; i++)
+		if (SL_UNLIKELY(sl_admit_allow_add(&n->admit, cfg->allow[i]) != SL_ADMIT_OK)) {
+			SL_ERR("[admission] allowlist: more than %d node ids", SL_ADMIT_ALLOW_MAX);
+			return -1;
+		}
 	uint32_t seed;
 	peermgr_random(&seed, sizeof seed);
 	sl_peers_init(&n->peers, 1, seed);
@@ -372,6 +386,24 @@ static void peermgr_send_reject(sl_peermgr_t *n, const sl_msg_t *m, const sl_evt
 	         retry_after);
 }
 
+/* peermgr_accept_auth completes the responder's side of SPEC §8 for an
+   admitted HELLO (its signature already checked): a fresh ephemeral pair,
+   the session's keys and the HELLO_ACK's signature, into the install.
+   Returns 0, or -1 when the initiator's ephemeral key is unusable. */
+static int peermgr_accept_auth(sl_peermgr_t *n, sl_cmd_install_t *in, const sl_wire_hello_t *h)
+{
+	sl_auth_eph_t e;
+	sl_auth_eph_new(&e);
+	int rc = sl_auth_keys_responder(&in->keys, &e, h->eph_pubkey);
+	if (rc == 0) {
+		sl_auth_ack_sign(&n->id, n->chain_id, e.pk, h->eph_pubkey, h->nonce, in->sig);
+		memcpy(in->eph_pk, e.pk, sizeof in->eph_pk);
+		in->auth = 1;
+	}
+	sl_auth_wipe(&e, sizeof e);
+	return rc;
+}
+
 static void peermgr_accept(sl_peermgr_t *n, const sl_msg_t *m, const sl_evt_hello_t *ev,
                            const sl_wire_hello_t *h, const sl_admit_decision_t *d, uint64_t now_ns)
 {
@@ -398,6 +430,13 @@ static void peermgr_accept(sl_peermgr_t *n, const sl_msg_t *m, const sl_evt_hell
 	};
 	memcpy(p->install.peer_mac, ev->src_mac, 6);
 	memcpy(p->install.node_id, h->node_id, 32);
+	if (h->has_auth && SL_UNLIKELY(peermgr_accept_auth(n, &p->install, h) != 0)) {
+		peermgr_free_unsent(n, p);
+		n->cnt.auth_rejects++;
+		peermgr_send_reject(n, m, ev, h->reply_session, SL_WIRE_REJECT_AUTH,
+		                    SL_ADMIT_RETRY_PERMANENT);
+		return;
+	}
 	n->cnt.accepts++;
 	peermgr_send_install(n, p);
 }
@@ -443,6 +482,7 @@ static void peermgr_on_hello(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns
 	sl_admit_decision_t d;
 	sl_admit_decide(&n->admit, &h, ev->src_ip, ev->src_port, (uint16_t)m->lcore, now_ns, &d);
 	if (d.verdict == SL_ADMIT_REJECT) {
+		n->cnt.auth_rejects += d.reason == SL_WIRE_REJECT_AUTH;
 		peermgr_send_reject(n, m, ev, h.reply_session, d.reason, d.retry_after_s);
 		return;
 	}
@@ -572,6 +612,20 @@ static void peermgr_note(sl_peermgr_t *n, sl_peermgr_note_kind_t kind, const sl_
 	n->note(n->note_ctx, &e);
 }
 
+/* peermgr_not_allowed closes a session we dialled whose node (proven by
+   its HELLO_ACK's signature) is not on [admission] allowlist. */
+static void peermgr_not_allowed(sl_peermgr_t *n, sl_peers_entry_t *p)
+{
+	char a[24], msg[160];
+	peermgr_addr_str(a, sizeof a, p->ip, p->port);
+	snprintf(msg, sizeof msg, "%s is a node not on [admission] allowlist; session %u closed", a,
+	         p->sid);
+	SL_WARN("%s", msg);
+	n->cnt.auth_closed++;
+	peermgr_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL);
+	peermgr_connect_end(n, p, SL_CODE_NOT_FOUND, msg, "auth", 0);
+}
+
 static void peermgr_on_up(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	const sl_evt_session_up_t *u = (const sl_evt_session_up_t *)m->payload;
@@ -600,8 +654,13 @@ static void peermgr_on_up(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 			sl_book_connected(&n->book, p->ip, p->port, now_unix);
 		}
 	}
-	if (p->state == SL_PEER_CLOSING) { /* teardown already on its way */
+	sl_auth_wipe(&p->install.keys, sizeof p->install.keys); /* the lcore holds them now */
+	if (p->state == SL_PEER_CLOSING) {                      /* teardown already on its way */
 		p->sid = m->session;
+		return;
+	}
+	if (p->outbound && SL_UNLIKELY(!sl_admit_allowed(&n->admit, u->node_id))) {
+		peermgr_not_allowed(n, p);
 		return;
 	}
 	sl_peers_up(&n->peers, p, m->session, u->streams, u->node_id, now_ns);
@@ -863,6 +922,12 @@ int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t tok
 	    .nonce = p->nonce,
 	    .deadline_ms = n->cfg->connect_timeout_ms,
 	};
+	if (n->cfg->auth != SL_CFG_AUTH_OFF) { /* SPEC §8: our HELLO offers auth_mode 1 */
+		sl_auth_eph_new(&p->install.eph);
+		sl_auth_hello_sign(&n->id, n->chain_id, p->install.eph.pk, p->nonce,
+		                   p->install.sig);
+		p->install.auth = 1;
+	}
 	n->cnt.connects++;
 	SL_INFO("connecting to %s as session %u%s", a, p->sid, token ? " (peer.connect)" : "");
 	peermgr_send_install(n, p);

@@ -40,6 +40,7 @@
 #define SL_PEERMGR_H
 
 #include "sl_admit.h"
+#include "sl_auth.h"
 #include "sl_base.h"
 #include "sl_book.h"
 #include "sl_cfg.h"
@@ -64,7 +65,9 @@
 
 #define SL_PEERMGR_CNT_LIST(X)                                                                     \
 	X(hello_rx, "hello_rx")                                                                    \
-	X(hello_bad, "hello_bad") /* undecodable HELLO payloads, ignored */                        \
+	X(hello_bad, "hello_bad")       /* undecodable HELLO payloads, ignored */                  \
+	X(auth_rejects, "auth_rejects") /* HELLOs refused REJECT(AUTH) (mode, allowlist, sig) */   \
+	X(auth_closed, "auth_closed")   /* sessions we dialled closed: node_id not allowed */      \
 	X(accepts, "accepts")                                                                      \
 	X(accept_repeats, "accept_repeats")                                                        \
 	X(rejects, "rejects")                                                                      \
@@ -101,6 +104,7 @@ typedef struct sl_peermgr {
 	sl_cmdq_t cmdq;
 	bool ready; /* admission gate, follows the region's life */
 	bool shutting_down;
+	sl_auth_id_t id; /* identity: node_id = id.pk (SPEC §8 signs with id.sk) */
 	uint8_t node_id[32];
 	uint8_t chain_id[32];
 	uint64_t next_slow_ns;
@@ -130,10 +134,13 @@ typedef struct sl_peermgr {
 	void *note_ctx;
 } sl_peermgr_t;
 
-/* sl_peermgr_init prepares n (detached): a random node_id, chain_id =
-   genesis (wire order), admission from cfg, the book seeded with [peers]
-   bootstrap.  Returns 0, or -1 with a log line (bad config ranges). */
-int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32]);
+/* sl_peermgr_init prepares n (detached): the node's identity `id` (its
+   public key is the node_id; NULL: a fresh random identity that lives as
+   long as n), chain_id = genesis (wire order), admission from cfg, the
+   book seeded with [peers] bootstrap.  Returns 0, or -1 with a log line
+   (bad config ranges). */
+int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32],
+                    const sl_auth_id_t *id);
 
 /* sl_peermgr_attach runs when ctrl attached to a dataplane's region r:
    writes node_id / chain_id into the header, joins the command blocks,

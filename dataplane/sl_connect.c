@@ -15,14 +15,20 @@ static void sl_connect_status(const sl_lcore_t *lc, uint32_t *height, uint8_t ha
 	memcpy(hash, st.best_hash, 32);
 }
 
-/* sl_connect_send_ack (re)sends the HELLO_ACK of live inbound session p. */
-static void sl_connect_send_ack(sl_lcore_t *lc, sl_routine_peer_t *p)
+/* sl_connect_send_ack (re)sends the HELLO_ACK of live inbound session p
+   (its §8 trailer from the install, when it authenticates). */
+static void sl_connect_send_ack(sl_lcore_t *lc, sl_routine_peer_t *p, const sl_cmd_install_t *in)
 {
 	sl_wire_msg_t msg;
 	memset(&msg, 0, sizeof msg);
 	sl_wire_hello_ack_t *a = &msg.hello_ack;
 	a->streams_accepted = p->streams;
-	a->auth_mode = SL_WIRE_AUTH_NONE;
+	a->auth_mode = p->auth ? SL_WIRE_AUTH_X25519_CHACHA20POLY1305 : SL_WIRE_AUTH_NONE;
+	a->has_auth = p->auth;
+	if (p->auth) {
+		memcpy(a->eph_pubkey, in->eph_pk, sizeof a->eph_pubkey);
+		memcpy(a->sig, in->sig, sizeof a->sig);
+	}
 	memcpy(a->node_id, lc->dp->region.hdr->node_id, 32);
 	a->nonce = p->nonce;
 	a->reply_session = p->sid;
@@ -42,6 +48,13 @@ static void sl_connect_fill(sl_lcore_t *lc, sl_routine_peer_t *p, const sl_cmd_i
 	p->streams = in->streams | 1u;
 	p->nonce = in->nonce;
 	p->corr = in->corr;
+	p->auth = in->auth != 0;
+	if (p->auth && in->mode == SL_INSTALL_ACCEPT)
+		p->keys = in->keys;
+	if (p->auth && in->mode == SL_INSTALL_CONNECT) {
+		p->eph = in->eph;
+		memcpy(p->hello_sig, in->sig, sizeof p->hello_sig);
+	}
 	memcpy(p->peer_mac.b, in->peer_mac, 6);
 	p->mac_known = (in->peer_mac[0] | in->peer_mac[1] | in->peer_mac[2] | in->peer_mac[3] |
 	                in->peer_mac[4] | in->peer_mac[5]) != 0;
@@ -78,7 +91,7 @@ static void sl_connect_accept(sl_lcore_t *lc, const sl_msg_t *m, const sl_cmd_in
 	sl_routine_peer_t *p = sl_routine_peer(lc, slot);
 	if (p->state == SL_ROUTINE_LIVE && p->sid == sid && p->peer_ip == in->peer_ip &&
 	    p->peer_port == in->peer_port) {
-		sl_connect_send_ack(lc, p); /* idempotent repeat */
+		sl_connect_send_ack(lc, p, in); /* idempotent repeat */
 		return;
 	}
 	if (SL_UNLIKELY(p->state != SL_ROUTINE_FREE)) {
@@ -95,7 +108,7 @@ static void sl_connect_accept(sl_lcore_t *lc, const sl_msg_t *m, const sl_cmd_in
 		sl_routine_teardown(lc, p, SL_EXIT_LOCAL, 0, 0);
 		return;
 	}
-	sl_connect_send_ack(lc, p);
+	sl_connect_send_ack(lc, p, in);
 	sl_routine_session_up(lc, p, 0, NULL);
 }
 
@@ -145,7 +158,12 @@ static int sl_connect_send_hello(sl_lcore_t *lc, sl_routine_peer_t *p)
 	const sl_region_hdr_t *rh = lc->dp->region.hdr;
 	hl->proto_min = SL_WIRE_VERSION;
 	hl->proto_max = SL_WIRE_VERSION;
-	hl->auth_mode = SL_WIRE_AUTH_NONE;
+	hl->auth_mode = p->auth ? SL_WIRE_AUTH_X25519_CHACHA20POLY1305 : SL_WIRE_AUTH_NONE;
+	hl->has_auth = p->auth;
+	if (p->auth) {
+		memcpy(hl->eph_pubkey, p->eph.pk, sizeof hl->eph_pubkey);
+		memcpy(hl->sig, p->hello_sig, sizeof hl->sig);
+	}
 	hl->streams_offered = p->streams;
 	memcpy(hl->chain_id, rh->chain_id, 32);
 	memcpy(hl->node_id, rh->node_id, 32);
@@ -210,6 +228,20 @@ static void sl_connect_ack(sl_lcore_t *lc, sl_routine_peer_t *p, const sl_pkt_t 
 	sl_routine_session_up(lc, p, a->best_height, a->best_hash);
 }
 
+/* sl_connect_ack_keys checks an authenticated HELLO_ACK's signature
+   against the node_id it carries and derives the session's keys; our
+   ephemeral secret is wiped either way.  Returns 0, or -1 (bad signature
+   or unusable key). */
+static int sl_connect_ack_keys(sl_lcore_t *lc, sl_routine_peer_t *p, const sl_wire_hello_ack_t *a)
+{
+	const uint8_t *chain = lc->dp->region.hdr->chain_id;
+	int rc = sl_auth_ack_verify(a->node_id, chain, a->eph_pubkey, p->eph.pk, p->nonce, a->sig)
+	             ? sl_auth_keys_initiator(&p->keys, &p->eph, a->eph_pubkey)
+	             : -1;
+	sl_auth_wipe(&p->eph, sizeof p->eph);
+	return rc;
+}
+
 void sl_connect_frame(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *m, const sl_pkt_t *pkt,
                       const sl_wire_hdr_t *h, const uint8_t *pl)
 {
@@ -230,8 +262,13 @@ void sl_connect_frame(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *m, 
 		return;
 	}
 	if (SL_UNLIKELY(msg.hello_ack.nonce != p->nonce || msg.hello_ack.reply_session == 0 ||
-	                msg.hello_ack.auth_mode != SL_WIRE_AUTH_NONE)) {
+	                msg.hello_ack.has_auth != (bool)p->auth)) {
 		sl_lcore_drop(lc, m, SL_DROP_SL_PAYLOAD);
+		return;
+	}
+	if (p->auth && SL_UNLIKELY(sl_connect_ack_keys(lc, p, &msg.hello_ack) != 0)) {
+		sl_lcore_drop(lc, m, SL_DROP_AUTH_ACK);
+		sl_connect_failed(lc, p, SL_WIRE_REJECT_AUTH, 0); /* SPEC §8: ends the attempt */
 		return;
 	}
 	rte_pktmbuf_free(m);

@@ -25,6 +25,7 @@
 #include "sl_hdrmap.h"
 #include "sl_hsync.h"
 #include "sl_lcore.h"
+#include "sl_auth.h"
 #include "sl_log.h"
 #include "sl_net.h"
 #include "sl_port.h"
@@ -427,6 +428,10 @@ int main(int argc, char **argv)
 	code = sl_dp_config(cfg_path, verbosity);
 	if (code >= 0)
 		return code;
+	if (sl_auth_init() != 0) { /* SPEC §8's tags and signatures (libsodium) */
+		SL_ERR("libsodium cannot start (no entropy source?)");
+		return 1;
+	}
 	sl_dp_signals();
 	sl_dp_start_ns[SL_START_CONFIG] = sl_now_ns();
 	int eal_argc = 0;

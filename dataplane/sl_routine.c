@@ -155,9 +155,24 @@ void sl_routine_reset(sl_lcore_t *lc, sl_routine_peer_t *p)
 
 /* ---- sending ------------------------------------------------------------- */
 
+/* sl_routine_encode writes h + msg at f (cap bytes) and, when tx_key is
+   given, flag AUTH and the §8 tag after the payload; returns the UDP
+   payload length, 0 when it does not encode. */
+static size_t sl_routine_encode(uint8_t *f, uint32_t cap, sl_wire_hdr_t *h,
+                                const sl_wire_msg_t *msg, const uint8_t *tx_key)
+{
+	if (tx_key != NULL)
+		h->flags |= SL_WIRE_F_AUTH;
+	size_t n = sl_wire_encode_frame(f, cap, h, msg);
+	if (n == 0 || tx_key == NULL)
+		return n;
+	sl_auth_seal(tx_key, f, n);
+	return n + SL_AUTH_TAG_LEN;
+}
+
 struct rte_mbuf *sl_routine_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port,
                                   const sl_mac_t *dst_mac, uint16_t vlan_tci, sl_wire_hdr_t *h,
-                                  const sl_wire_msg_t *msg)
+                                  const sl_wire_msg_t *msg, const uint8_t *tx_key)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->dp->pool);
 	if (SL_UNLIKELY(m == NULL)) {
@@ -167,7 +182,7 @@ struct rte_mbuf *sl_routine_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t cap = rte_pktmbuf_tailroom(m);
 	uint32_t off = sl_net_udp_payload_off(vlan_tci);
-	size_t n = cap > off ? sl_wire_encode_frame(f + off, cap - off, h, msg) : 0;
+	size_t n = cap > off ? sl_routine_encode(f + off, cap - off, h, msg, tx_key) : 0;
 	static const sl_mac_t zero;
 	uint32_t len =
 	    n == 0 ? 0
@@ -187,7 +202,8 @@ struct rte_mbuf *sl_routine_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_
 int sl_routine_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_t *dst_mac,
                     uint16_t vlan_tci, sl_wire_hdr_t *h, const sl_wire_msg_t *msg)
 {
-	struct rte_mbuf *m = sl_routine_build(lc, dst_ip, dst_port, dst_mac, vlan_tci, h, msg);
+	struct rte_mbuf *m =
+	    sl_routine_build(lc, dst_ip, dst_port, dst_mac, vlan_tci, h, msg, NULL);
 	if (SL_UNLIKELY(m == NULL))
 		return -1;
 	if (dst_mac != NULL) {
@@ -207,7 +223,7 @@ struct rte_mbuf *sl_routine_build_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uin
 	sl_wire_hdr_t h = {
 	    .type = type, .stream = stream, .session = p->remote_sid, .seq = seq, .corr = corr};
 	return sl_routine_build(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
-	                        p->vlan_tci, &h, msg);
+	                        p->vlan_tci, &h, msg, p->auth ? p->keys.tx : NULL);
 }
 
 int sl_routine_xmit_sess(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *m)
@@ -426,24 +442,45 @@ void sl_routine_check(sl_lcore_t *lc, sl_routine_peer_t *p, sl_session_t *s, uin
 }
 #endif
 
+/* sl_routine_auth_check: a frame of an authenticated session must carry
+   flag AUTH and the sender's tag (SPEC §8); one of a session without
+   authentication must not carry the flag.  Returns SL_DROP_CNT when the
+   frame passes, else the drop reason.  pl is the payload, the tag right
+   after it (the header's length was checked against the UDP size). */
+static sl_drop_t sl_routine_auth_check(const sl_routine_peer_t *p, const struct rte_mbuf *m,
+                                       const sl_wire_hdr_t *h, const uint8_t *pl)
+{
+	bool flagged = (h->flags & SL_WIRE_F_AUTH) != 0;
+	(void)m;
+	if (SL_LIKELY(!p->auth))
+		return flagged ? SL_DROP_SL_AUTH : SL_DROP_CNT;
+	if (SL_UNLIKELY(!flagged))
+		return SL_DROP_AUTH_MISSING;
+	const uint8_t *f = pl - SL_WIRE_HDR_LEN;
+	return sl_auth_open(p->keys.rx, f, SL_WIRE_HDR_LEN + h->length) ? SL_DROP_CNT
+	                                                                : SL_DROP_AUTH_TAG;
+}
+
 void sl_routine_frame(sl_lcore_t *lc, sl_routine_peer_t *p, sl_session_t *s, struct rte_mbuf *m,
                       const sl_wire_hdr_t *h, const uint8_t *pl)
 {
-	if (SL_UNLIKELY(h->flags & SL_WIRE_F_AUTH)) {
-		sl_lcore_drop(lc, m, SL_DROP_SL_AUTH);
-		return;
-	}
 	if (SL_UNLIKELY(!sl_sess_stream_on(s, h->stream))) {
 		SL_CNT_ADD(&s->cnt.drop_stream, 1);
 		sl_lcore_drop(lc, m, SL_DROP_SL_STREAM);
 		return;
 	}
-	if (SL_UNLIKELY(sl_replay_check_update(&s->replay[h->stream], h->seq) !=
-	                SL_REPLAY_ACCEPT)) {
+	if (SL_UNLIKELY(sl_replay_check(&s->replay[h->stream], h->seq) != SL_REPLAY_ACCEPT)) {
 		SL_CNT_ADD(&s->cnt.drop_replay, 1);
 		sl_lcore_drop(lc, m, SL_DROP_SL_REPLAY);
 		return;
 	}
+	sl_drop_t why = sl_routine_auth_check(p, m, h, pl);
+	if (SL_UNLIKELY(why != SL_DROP_CNT)) {
+		SL_CNT_ADD(&s->cnt.drop_auth, 1);
+		sl_lcore_drop(lc, m, why);
+		return;
+	}
+	sl_replay_update(&s->replay[h->stream], h->seq);
 	SL_CNT_ADD(&s->cnt.rx_frames, 1);
 	SL_CNT_ADD(&s->cnt.rx_bytes, SL_WIRE_HDR_LEN + h->length);
 	const sl_stream_t *d = sl_stream_of(h->stream);

@@ -17,6 +17,7 @@
 #ifndef SL_ROUTINE_H
 #define SL_ROUTINE_H
 
+#include "sl_auth.h"
 #include "sl_backoff.h"
 #include "sl_cmdq.h"
 #include "sl_evq.h"
@@ -56,6 +57,11 @@ typedef struct sl_routine_peer {
 	/* connect (outbound, CONNECTING; sl_connect.c) */
 	uint64_t conn_deadline_ns, conn_next_ns, conn_gap_ns;
 	uint32_t conn_tries;
+	/* authentication (SPEC §8) */
+	uint8_t auth;        /* 1: every frame of the session carries a tag */
+	sl_auth_keys_t keys; /* LIVE with auth: the direction keys */
+	sl_auth_eph_t eph;   /* CONNECTING with auth: our ephemeral pair (wiped once up) */
+	uint8_t hello_sig[SL_AUTH_SIG_LEN]; /* CONNECTING with auth: our HELLO's signature */
 	/* zeroed on install up to here */
 	sl_backoff_peer_t bo;     /* ingress pressure from this peer (reset at session up) */
 	sl_backoff_quiet_t quiet; /* a BACKOFF it sent us (reset at session up) */
@@ -146,10 +152,11 @@ int sl_routine_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl
    fresh mbuf and returns it without queueing it (the caller hands it to
    sl_lcore_tx, sl_arp_send_ipv4 or sl_routine_xmit_sess, or frees it);
    NULL when the pool is empty (counted NO_MBUF) or the message does not
-   encode. */
+   encode.  With tx_key (an authenticated session's, SPEC §8) the frame
+   carries flag AUTH and its tag. */
 struct rte_mbuf *sl_routine_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port,
                                   const sl_mac_t *dst_mac, uint16_t vlan_tci, sl_wire_hdr_t *h,
-                                  const sl_wire_msg_t *msg);
+                                  const sl_wire_msg_t *msg, const uint8_t *tx_key);
 
 /* sl_routine_build_sess builds (stream, type, msg) for live session p with
    its next seq and `corr`, not yet queued (a frame freed instead of sent

@@ -22,7 +22,7 @@ required_pkgs="build-essential meson ninja-build pkg-config libdpdk-dev dpdk-dev
   libbpf-dev bpftool clang llvm check libsubunit-dev libjansson-dev
   libsodium-dev python3-kconfiglib systemtap-sdt-dev iproute2 ethtool
   iputils-ping bpftrace libssl-dev gnuplot-nox scdoc tmux libmicrohttpd-dev
-  prometheus"
+  prometheus python3-nacl"
 # Handy by hand (talking JSON lines to the control socket; perf for
 # PERF=1 tests/bench/frame_path.sh); not needed.
 optional_pkgs="socat linux-perf"

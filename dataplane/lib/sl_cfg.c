@@ -41,6 +41,7 @@ typedef enum {
 	SL_CFG_T_U64,    /* decimal uint64, any value */
 	SL_CFG_T_GROUP,  /* a group name or gid that exists (sl_cfg_group_t) */
 	SL_CFG_T_LISTEN, /* [a.b.c.d:]port, a TCP listening address (a.b.c.d: 127.0.0.1) */
+	SL_CFG_T_IDS,    /* comma-separated 64-hex node ids, or /path of a file of them */
 } sl_cfg_type_t;
 
 struct sl_cfg_key;
@@ -76,6 +77,8 @@ static const char *const sl_cfg_sections[] = {"instance",  "eal",   "dataplane",
 static const sl_cfg_key_t sl_cfg_schema[] = {
     {"instance", "name", SL_CFG_T_NAME, SL_CFG_FIELD(instance), 0, 0, NULL,
      "instance name (region, socket and store names derive from it)"},
+    {"instance", "key", SL_CFG_T_STR, SL_CFG_FIELD(key), 0, 0, NULL,
+     "identity key file (Ed25519 seed; created 0600 if absent), default <store>/node.key"},
     {"instance", "region_dir", SL_CFG_T_STR, SL_CFG_FIELD(region_dir), 0, 0, NULL,
      "directory of the shared control region (/dev/shm or a hugetlbfs mount)"},
     {"eal", "args", SL_CFG_T_STR, SL_CFG_FIELD(eal_args), 0, 0, NULL,
@@ -127,8 +130,11 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "most sessions from one IPv4 address"},
     {"admission", "per_lcore", SL_CFG_T_UINT, SL_CFG_FIELD(per_lcore), 1, SL_SESSIONS_PER_LCORE,
      NULL, "most sessions on one worker lcore"},
-    {"admission", "require_auth", SL_CFG_T_BOOL, SL_CFG_FIELD(require_auth), 0, 0, NULL,
-     "reject HELLOs without authentication (yes|no)"},
+    {"admission", "auth", SL_CFG_T_ENUM, SL_CFG_FIELD(auth_word), 0, 0, "off|optional|required",
+     "session authentication (SPEC §8): off, optional (offer it, accept either) or required"},
+    {"admission", "allowlist", SL_CFG_T_IDS, SL_CFG_FIELD(allow), 0, 0, NULL,
+     "node ids (64 hex digits) admitted, comma-separated, or the path of a file with one per "
+     "line; needs auth = required"},
     {"admission", "ban_score", SL_CFG_T_UINT, SL_CFG_FIELD(ban_score), 0, 1000000, NULL,
      "misbehaviour score (decaying by half every 10 minutes) that bans an address; 0: never"},
     {"admission", "ban_seconds", SL_CFG_T_UINT, SL_CFG_FIELD(ban_seconds), 0, 315360000, NULL,
@@ -406,6 +412,94 @@ static int sl_cfg_parse_listen(const sl_cfg_key_t *k, const char *v, sl_cfg_t *c
 	return 0;
 }
 
+static char *sl_cfg_strip(char *p);
+
+/* sl_cfg_id_hex parses one node id (64 hex digits, surrounding blanks
+   allowed) from s[0 .. n). */
+static int sl_cfg_id_hex(const char *s, size_t n, uint8_t id[32])
+{
+	while (n > 0 && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n != 64)
+		return -1;
+	for (size_t i = 0; i < 32; i++) {
+		char b[3] = {s[2 * i], s[2 * i + 1], '\0'};
+		if (!isxdigit((unsigned char)b[0]) || !isxdigit((unsigned char)b[1]))
+			return -1;
+		id[i] = (uint8_t)strtoul(b, NULL, 16);
+	}
+	return 0;
+}
+
+/* sl_cfg_id_add appends id unless already listed; -1 when the list is full. */
+static int sl_cfg_id_add(sl_cfg_t *c, const uint8_t id[32])
+{
+	for (uint32_t i = 0; i < c->n_allow; i++)
+		if (memcmp(c->allow[i], id, 32) == 0)
+			return 0;
+	if (c->n_allow == SL_CFG_ALLOW_MAX)
+		return -1;
+	memcpy(c->allow[c->n_allow++], id, 32);
+	return 0;
+}
+
+/* sl_cfg_ids_file reads node ids, one per line ('#' starts a comment),
+   from `path`; errors name the file and its line. */
+static int sl_cfg_ids_file(const char *path, sl_cfg_t *c, char *why, size_t why_sz)
+{
+	FILE *f = fopen(path, "r");
+	if (SL_UNLIKELY(f == NULL))
+		return sl_cfg_why(why, why_sz, "cannot open %s: %s", path, strerror(errno));
+	char line[256];
+	int ln = 0, rc = 0;
+	while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+		ln++;
+		char *hash = strchr(line, '#');
+		if (hash != NULL)
+			*hash = '\0';
+		char *p = sl_cfg_strip(line);
+		uint8_t id[32];
+		if (*p == '\0')
+			continue;
+		if (SL_UNLIKELY(sl_cfg_id_hex(p, strlen(p), id) != 0))
+			rc = sl_cfg_why(why, why_sz, "%s:%d: not a node id (64 hex digits)", path,
+			                ln);
+		else if (SL_UNLIKELY(sl_cfg_id_add(c, id) != 0))
+			rc = sl_cfg_why(why, why_sz, "%s:%d: more than %d node ids", path, ln,
+			                SL_CFG_ALLOW_MAX);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int sl_cfg_parse_ids(const sl_cfg_key_t *k, const char *v, sl_cfg_t *c, char *why,
+                            size_t why_sz)
+{
+	(void)k;
+	c->n_allow = 0;
+	if (v[0] == '/')
+		return sl_cfg_ids_file(v, c, why, why_sz);
+	for (uint32_t n = 1;; n++) {
+		const char *comma = strchr(v, ',');
+		size_t len = comma ? (size_t)(comma - v) : strlen(v);
+		uint8_t id[32];
+		if (SL_UNLIKELY(sl_cfg_id_hex(v, len, id) != 0))
+			return sl_cfg_why(why, why_sz,
+			                  "entry %u is not a node id (64 hex digits; or give the "
+			                  "/path of a file with one per line)",
+			                  n);
+		if (SL_UNLIKELY(sl_cfg_id_add(c, id) != 0))
+			return sl_cfg_why(why, why_sz, "more than %d node ids", SL_CFG_ALLOW_MAX);
+		if (comma == NULL)
+			return 0;
+		v = comma + 1;
+	}
+}
+
 static const sl_cfg_parse_fn sl_cfg_parsers[] = {
     [SL_CFG_T_STR] = sl_cfg_parse_str,       [SL_CFG_T_NAME] = sl_cfg_parse_str,
     [SL_CFG_T_UINT] = sl_cfg_parse_uint,     [SL_CFG_T_IPV4] = sl_cfg_parse_ipv4,
@@ -413,6 +507,7 @@ static const sl_cfg_parse_fn sl_cfg_parsers[] = {
     [SL_CFG_T_ENUM] = sl_cfg_parse_enum,     [SL_CFG_T_ADDRS] = sl_cfg_parse_addrs,
     [SL_CFG_T_BOOL] = sl_cfg_parse_bool,     [SL_CFG_T_U64] = sl_cfg_parse_u64,
     [SL_CFG_T_GROUP] = sl_cfg_parse_group,   [SL_CFG_T_LISTEN] = sl_cfg_parse_listen,
+    [SL_CFG_T_IDS] = sl_cfg_parse_ids,
 };
 
 int sl_cfg_parse_addr(const char *s, uint16_t def_port, sl_cfg_addr_t *out)
@@ -437,12 +532,14 @@ int sl_cfg_parse_addr(const char *s, uint16_t def_port, sl_cfg_addr_t *out)
 
 /* ---- defaults ----------------------------------------------------------- */
 
-static void sl_cfg_derive_paths(sl_cfg_t *c, bool socket, bool store)
+static void sl_cfg_derive_paths(sl_cfg_t *c, bool socket, bool store, bool key)
 {
 	if (socket)
 		snprintf(c->socket, sizeof c->socket, "/run/sluice/%s.sock", c->instance);
 	if (store)
 		snprintf(c->store, sizeof c->store, "/var/lib/sluice/%s", c->instance);
+	if (key)
+		snprintf(c->key, sizeof c->key, "%.240s/node.key", c->store);
 }
 
 void sl_cfg_defaults(sl_cfg_t *c)
@@ -462,7 +559,8 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	c->max_peers = SL_CFG_DEFAULT_PEERS;
 	c->per_addr = 8;
 	c->per_lcore = SL_SESSIONS_PER_LCORE;
-	c->require_auth = false;
+	snprintf(c->auth_word, sizeof c->auth_word, "off");
+	c->auth = SL_CFG_AUTH_OFF;
 	c->outbound = 8;
 	c->connect_timeout_ms = 10000;
 	c->redial_s = 30;
@@ -476,7 +574,7 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	c->serve_rate = SL_SERVE_RATE_DEFAULT;
 	c->serve_burst = SL_SERVE_BURST_DEFAULT;
 	c->serve_total = SL_SERVE_TOTAL_DEFAULT;
-	sl_cfg_derive_paths(c, true, true);
+	sl_cfg_derive_paths(c, true, true, true);
 }
 
 /* ---- pass 1: the line scanner ------------------------------------------- */
@@ -708,6 +806,23 @@ static int sl_cfg_apply(sl_cfg_scan_t *s, struct rte_cfgfile *cf, sl_cfg_t *c)
 	return 0;
 }
 
+/* sl_cfg_auth_settle turns [admission] auth into its value and checks
+   that an allowlist comes with auth = required (an unauthenticated node
+   id proves nothing). */
+static int sl_cfg_auth_settle(sl_cfg_scan_t *s, sl_cfg_t *c)
+{
+	static const char *const words[] = {"off", "optional", "required"};
+	for (size_t i = 0; i < SL_ARRAY_LEN(words); i++)
+		if (strcmp(c->auth_word, words[i]) == 0)
+			c->auth = (sl_cfg_auth_t)i;
+	int line = s->key_line[sl_cfg_key_idx("admission", "allowlist")];
+	if (SL_UNLIKELY(line != 0 && c->auth != SL_CFG_AUTH_REQUIRED))
+		return sl_cfg_fail(s, line,
+		                   "[admission] allowlist needs auth = required (a node id "
+		                   "without authentication proves nothing); add auth = required");
+	return 0;
+}
+
 int sl_cfg_load(sl_cfg_t *c, const char *path, char *err, size_t err_sz)
 {
 	sl_cfg_scan_t s = {.path = path, .err = err, .err_sz = err_sz};
@@ -724,8 +839,12 @@ int sl_cfg_load(sl_cfg_t *c, const char *path, char *err, size_t err_sz)
 	rte_cfgfile_close(cf);
 	if (SL_UNLIKELY(rc != 0))
 		return -1;
+	if (SL_UNLIKELY(sl_cfg_auth_settle(&s, &tmp) != 0))
+		return -1;
 	int sock = sl_cfg_key_idx("ctrl", "socket"), store = sl_cfg_key_idx("ctrl", "store");
-	sl_cfg_derive_paths(&tmp, s.key_line[sock] == 0, s.key_line[store] == 0);
+	int key = sl_cfg_key_idx("instance", "key");
+	sl_cfg_derive_paths(&tmp, s.key_line[sock] == 0, s.key_line[store] == 0,
+	                    s.key_line[key] == 0);
 	memcpy(c, &tmp, sizeof tmp);
 	return 0;
 }

@@ -11,6 +11,16 @@
 
 #define SL_CFG_MAX_BOOTSTRAP 16
 #define SL_CFG_STR           256
+#define SL_CFG_ALLOW_MAX     256 /* node ids in [admission] allowlist */
+
+/* [admission] auth (SPEC §8): off sends and accepts only auth_mode 0;
+   optional sends auth_mode 1 and accepts 0 or 1; required sends and
+   accepts only 1. */
+typedef enum {
+	SL_CFG_AUTH_OFF = 0,
+	SL_CFG_AUTH_OPTIONAL = 1,
+	SL_CFG_AUTH_REQUIRED = 2
+} sl_cfg_auth_t;
 
 /* A group resolved when the file is read ([ctrl] group). */
 typedef struct {
@@ -27,6 +37,8 @@ typedef struct {
 	/* [instance] */
 	char instance[32];           /* name = ...   default "sluice" */
 	char region_dir[SL_CFG_STR]; /* region_dir = ... default "/dev/shm" */
+	char key[SL_CFG_STR];        /* key = identity key file (sluice-ctrl), default
+	                                <store>/node.key, created 0600 when absent */
 
 	/* [eal] */
 	char eal_args[1024]; /* args = ... (split on whitespace by sluice-dp) */
@@ -79,10 +91,14 @@ typedef struct {
 	char profile[32]; /* profile = bitcoin-main | bitcoin-test3 | regtest */
 
 	/* [admission] */
-	uint32_t max_peers;   /* max_peers = ... default 256 */
-	uint32_t per_addr;    /* per_addr = 1..65535 sessions from one IPv4, default 8 */
-	uint32_t per_lcore;   /* per_lcore = 1..SL_SESSIONS_PER_LCORE, default all */
-	bool require_auth;    /* require_auth = yes|no, default no */
+	uint32_t max_peers; /* max_peers = ... default 256 */
+	uint32_t per_addr;  /* per_addr = 1..65535 sessions from one IPv4, default 8 */
+	uint32_t per_lcore; /* per_lcore = 1..SL_SESSIONS_PER_LCORE, default all */
+	char auth_word[16]; /* auth = off|optional|required, default off */
+	sl_cfg_auth_t auth; /*   the same as a value */
+	uint32_t n_allow;   /* allowlist = <node_id hex>,... or /path/file (one per line):
+	                       only these node ids are admitted (needs auth = required) */
+	uint8_t allow[SL_CFG_ALLOW_MAX][32];
 	uint32_t ban_score;   /* ban_score = 0..1000000 misbehaviour score that bans an
 	                         address (sl_score.h weights), default 100; 0: never */
 	uint32_t ban_seconds; /* ban_seconds = 0..315360000 such a ban lasts, default

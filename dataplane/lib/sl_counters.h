@@ -53,7 +53,10 @@
 	X(BACKOFF_SILENT, "backoff_silent")     /* sender in silent mode (overload) */             \
 	X(SL_AUTH, "sl_auth")                   /* AUTH flag on a session without auth */          \
 	X(HS_PARKED, "hs_parked")               /* stream 5 of a parked header-sync service */     \
-	X(HANDOFF_FULL, "handoff_full")         /* owner lcore's handoff ring full */
+	X(HANDOFF_FULL, "handoff_full")         /* owner lcore's handoff ring full */              \
+	X(AUTH_MISSING, "auth_missing")         /* no AUTH flag on an authenticated session */     \
+	X(AUTH_TAG, "auth_tag")                 /* AUTH tag is not the sender's (SPEC §8) */      \
+	X(AUTH_ACK, "auth_ack")                 /* HELLO_ACK with a bad signature or key */
 
 typedef enum {
 #define SL_DROP_ENUM(e, s) SL_DROP_##e,

@@ -17,6 +17,7 @@
 #ifndef SL_MSG_H
 #define SL_MSG_H
 
+#include "sl_auth.h"
 #include "sl_region.h"
 #include "sl_wire.h"
 #include "sl_cmdq.h"
@@ -69,8 +70,8 @@ typedef struct {
 	uint16_t vlan_tci; /* 0 when untagged */
 	uint8_t src_mac[6];
 	uint16_t hello_len;
-	uint32_t seq; /* the frame header's seq */
-	uint8_t hello[SL_WIRE_HELLO_LEN + SL_WIRE_PUBKEY_LEN];
+	uint32_t seq;                                        /* the frame header's seq */
+	uint8_t hello[SL_WIRE_HELLO_LEN + SL_WIRE_AUTH_LEN]; /* the largest HELLO (auth_mode 1) */
 } sl_evt_hello_t;
 
 /* SL_EVT_SESSION_UP (msg.session = sid): the session is live on the lcore
@@ -292,11 +293,16 @@ typedef enum {
    the idempotent repeat of SPEC §4).  CONNECT: install the slot as
    connecting and send HELLO (reply_session = the sid) with backoff until a
    HELLO_ACK (-> SESSION_UP), a REJECT (-> CONNECT_FAILED, SESSION_DOWN) or
-   deadline_ms (-> CONNECT_FAILED reason 0, SESSION_DOWN). */
+   deadline_ms (-> CONNECT_FAILED reason 0, SESSION_DOWN).
+   With auth = 1 the session authenticates (SPEC §8).  ACCEPT: ctrl
+   checked the HELLO's signature and derived the keys; eph_pk and sig are
+   our HELLO_ACK's trailer.  CONNECT: eph is our ephemeral pair and sig
+   our HELLO's signature; the lcore checks the HELLO_ACK's signature
+   against the node_id it carries and derives the keys itself. */
 enum { SL_INSTALL_ACCEPT = 1, SL_INSTALL_CONNECT = 2 };
 typedef struct {
 	uint8_t mode; /* SL_INSTALL_* */
-	uint8_t rsvd;
+	uint8_t auth; /* 1: SPEC §8 authentication, the fields at the end */
 	uint16_t peer_port;
 	uint32_t peer_ip;
 	uint8_t peer_mac[6]; /* ACCEPT: the HELLO's source MAC; CONNECT: zero (ARP) */
@@ -307,6 +313,12 @@ typedef struct {
 	uint64_t corr;       /* ACCEPT: the HELLO frame's corr (echoed) */
 	uint32_t deadline_ms;
 	uint8_t node_id[32]; /* ACCEPT: the peer's */
+	union {
+		sl_auth_keys_t keys; /* ACCEPT: the session's direction keys */
+		sl_auth_eph_t eph;   /* CONNECT: our ephemeral pair */
+	};
+	uint8_t eph_pk[SL_AUTH_PK_LEN]; /* ACCEPT: our ephemeral public key */
+	uint8_t sig[SL_AUTH_SIG_LEN];   /* ACCEPT: HELLO_ACK's, CONNECT: HELLO's signature */
 } sl_cmd_install_t;
 
 /* SL_CMDQ_V_SESSION_TEARDOWN payload: send GOODBYE(goodbye) unless 0, then

@@ -218,7 +218,8 @@ static inline bool sl_streams_has(uint32_t streams, unsigned stream)
 	X(hs_invalid, "hs_invalid")           /* HEADERS batches refused (range, PoW, link) */     \
 	X(hs_late_drop, "hs_late_drop")       /* late answers of dropped expectations */           \
 	X(hs_new_block_rx, "hs_new_block_rx") /* NEW_BLOCK accepted from this peer */              \
-	X(hs_new_block_tx, "hs_new_block_tx") /* NEW_BLOCK sent to this peer */
+	X(hs_new_block_tx, "hs_new_block_tx") /* NEW_BLOCK sent to this peer */                    \
+	X(drop_auth, "drop_auth")             /* no or a bad AUTH tag (SPEC §8) */
 
 typedef struct {
 #define SL_SESSION_CNT_FIELD(f, s) sl_cnt_t f;

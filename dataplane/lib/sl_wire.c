@@ -144,8 +144,28 @@ static size_t auth_len(uint16_t auth_mode, size_t base)
 	if (auth_mode == SL_WIRE_AUTH_NONE)
 		return base;
 	if (auth_mode == SL_WIRE_AUTH_X25519_CHACHA20POLY1305)
-		return base + SL_WIRE_PUBKEY_LEN;
+		return base + SL_WIRE_AUTH_LEN;
 	return 0;
+}
+
+/* auth_load copies the auth trailer at p (ephemeral key, signature) out,
+   or zeroes both when there is none. */
+static void auth_load(bool has, const uint8_t *p, uint8_t *eph, uint8_t *sig)
+{
+	if (!has) {
+		memset(eph, 0, SL_WIRE_PUBKEY_LEN);
+		memset(sig, 0, SL_WIRE_SIG_LEN);
+		return;
+	}
+	memcpy(eph, p, SL_WIRE_PUBKEY_LEN);
+	memcpy(sig, p + SL_WIRE_PUBKEY_LEN, SL_WIRE_SIG_LEN);
+}
+
+/* auth_store writes the auth trailer at p. */
+static void auth_store(uint8_t *p, const uint8_t *eph, const uint8_t *sig)
+{
+	memcpy(p, eph, SL_WIRE_PUBKEY_LEN);
+	memcpy(p + SL_WIRE_PUBKEY_LEN, sig, SL_WIRE_SIG_LEN);
 }
 
 /* Shared length / auth_mode rules of HELLO and HELLO_ACK. */
@@ -159,20 +179,21 @@ static sl_wire_err_t check_auth_len(size_t len, uint16_t auth_mode, size_t base)
 	return SL_WIRE_OK;
 }
 
-/* HELLO length by auth_mode: mode 1 carries a pubkey (152 bytes); any
+/* HELLO length by auth_mode: mode 1 carries the ephemeral key and the
+   signature (216 bytes); any
    other mode, defined or not, is a 120-byte HELLO that decodes, so
    admission can answer an unsupported mode with REJECT(AUTH) instead of a
    silent drop (and the encoder mirrors it: decode/encode round-trip). */
 static size_t hello_len(uint16_t auth_mode)
 {
 	return auth_mode == SL_WIRE_AUTH_X25519_CHACHA20POLY1305
-	           ? SL_WIRE_HELLO_LEN + SL_WIRE_PUBKEY_LEN
+	           ? SL_WIRE_HELLO_LEN + SL_WIRE_AUTH_LEN
 	           : SL_WIRE_HELLO_LEN;
 }
 
 sl_wire_err_t sl_wire_decode_hello(const uint8_t *p, size_t len, sl_wire_hello_t *out)
 {
-	if (SL_UNLIKELY(len != SL_WIRE_HELLO_LEN && len != SL_WIRE_HELLO_LEN + SL_WIRE_PUBKEY_LEN))
+	if (SL_UNLIKELY(len != SL_WIRE_HELLO_LEN && len != SL_WIRE_HELLO_LEN + SL_WIRE_AUTH_LEN))
 		return SL_WIRE_ERR_PAYLOAD_LEN;
 	uint16_t auth_mode = ld16(p + 2);
 	if (SL_UNLIKELY(len != hello_len(auth_mode)))
@@ -192,18 +213,15 @@ sl_wire_err_t sl_wire_decode_hello(const uint8_t *p, size_t len, sl_wire_hello_t
 	out->reply_session = reply_session;
 	out->best_height = ld32(p + 84);
 	memcpy(out->best_hash, p + 88, SL_WIRE_HASH_LEN);
-	out->has_pubkey = len > SL_WIRE_HELLO_LEN;
-	if (out->has_pubkey)
-		memcpy(out->pubkey, p + SL_WIRE_HELLO_LEN, SL_WIRE_PUBKEY_LEN);
-	else
-		memset(out->pubkey, 0, SL_WIRE_PUBKEY_LEN);
+	out->has_auth = len > SL_WIRE_HELLO_LEN;
+	auth_load(out->has_auth, p + SL_WIRE_HELLO_LEN, out->eph_pubkey, out->sig);
 	return SL_WIRE_OK;
 }
 
 size_t sl_wire_encode_hello(uint8_t *buf, size_t cap, const sl_wire_hello_t *m)
 {
 	size_t len = hello_len(m->auth_mode);
-	if (SL_UNLIKELY(cap < len || m->has_pubkey != (len > SL_WIRE_HELLO_LEN)))
+	if (SL_UNLIKELY(cap < len || m->has_auth != (len > SL_WIRE_HELLO_LEN)))
 		return 0;
 	if (SL_UNLIKELY(m->proto_min > m->proto_max || m->reply_session == 0))
 		return 0;
@@ -217,15 +235,15 @@ size_t sl_wire_encode_hello(uint8_t *buf, size_t cap, const sl_wire_hello_t *m)
 	st32(buf + 80, m->reply_session);
 	st32(buf + 84, m->best_height);
 	memcpy(buf + 88, m->best_hash, SL_WIRE_HASH_LEN);
-	if (m->has_pubkey)
-		memcpy(buf + SL_WIRE_HELLO_LEN, m->pubkey, SL_WIRE_PUBKEY_LEN);
+	if (m->has_auth)
+		auth_store(buf + SL_WIRE_HELLO_LEN, m->eph_pubkey, m->sig);
 	return len;
 }
 
 sl_wire_err_t sl_wire_decode_hello_ack(const uint8_t *p, size_t len, sl_wire_hello_ack_t *out)
 {
 	if (SL_UNLIKELY(len != SL_WIRE_HELLO_ACK_LEN &&
-	                len != SL_WIRE_HELLO_ACK_LEN + SL_WIRE_PUBKEY_LEN))
+	                len != SL_WIRE_HELLO_ACK_LEN + SL_WIRE_AUTH_LEN))
 		return SL_WIRE_ERR_PAYLOAD_LEN;
 	uint16_t auth_mode = ld16(p + 4);
 	sl_wire_err_t e = check_auth_len(len, auth_mode, SL_WIRE_HELLO_ACK_LEN);
@@ -243,18 +261,15 @@ sl_wire_err_t sl_wire_decode_hello_ack(const uint8_t *p, size_t len, sl_wire_hel
 	out->reply_session = reply_session;
 	out->best_height = ld32(p + 52);
 	memcpy(out->best_hash, p + 56, SL_WIRE_HASH_LEN);
-	out->has_pubkey = len > SL_WIRE_HELLO_ACK_LEN;
-	if (out->has_pubkey)
-		memcpy(out->pubkey, p + SL_WIRE_HELLO_ACK_LEN, SL_WIRE_PUBKEY_LEN);
-	else
-		memset(out->pubkey, 0, SL_WIRE_PUBKEY_LEN);
+	out->has_auth = len > SL_WIRE_HELLO_ACK_LEN;
+	auth_load(out->has_auth, p + SL_WIRE_HELLO_ACK_LEN, out->eph_pubkey, out->sig);
 	return SL_WIRE_OK;
 }
 
 size_t sl_wire_encode_hello_ack(uint8_t *buf, size_t cap, const sl_wire_hello_ack_t *m)
 {
 	size_t len = auth_len(m->auth_mode, SL_WIRE_HELLO_ACK_LEN);
-	if (SL_UNLIKELY(len == 0 || cap < len || m->has_pubkey != (len > SL_WIRE_HELLO_ACK_LEN)))
+	if (SL_UNLIKELY(len == 0 || cap < len || m->has_auth != (len > SL_WIRE_HELLO_ACK_LEN)))
 		return 0;
 	if (SL_UNLIKELY(m->reply_session == 0))
 		return 0;
@@ -266,8 +281,8 @@ size_t sl_wire_encode_hello_ack(uint8_t *buf, size_t cap, const sl_wire_hello_ac
 	st32(buf + 48, m->reply_session);
 	st32(buf + 52, m->best_height);
 	memcpy(buf + 56, m->best_hash, SL_WIRE_HASH_LEN);
-	if (m->has_pubkey)
-		memcpy(buf + SL_WIRE_HELLO_ACK_LEN, m->pubkey, SL_WIRE_PUBKEY_LEN);
+	if (m->has_auth)
+		auth_store(buf + SL_WIRE_HELLO_ACK_LEN, m->eph_pubkey, m->sig);
 	return len;
 }
 

@@ -87,8 +87,10 @@
 #define SL_WIRE_HASH_LEN          32
 #define SL_WIRE_PUBKEY_LEN        32
 #define SL_WIRE_BLOCK_HDR_LEN     80
-#define SL_WIRE_HELLO_LEN         120 /* + SL_WIRE_PUBKEY_LEN when auth_mode 1 */
-#define SL_WIRE_HELLO_ACK_LEN     88  /* + SL_WIRE_PUBKEY_LEN when auth_mode 1 */
+#define SL_WIRE_SIG_LEN           64
+#define SL_WIRE_AUTH_LEN          (SL_WIRE_PUBKEY_LEN + SL_WIRE_SIG_LEN) /* §8 trailer */
+#define SL_WIRE_HELLO_LEN         120 /* + SL_WIRE_AUTH_LEN when auth_mode 1 */
+#define SL_WIRE_HELLO_ACK_LEN     88  /* + SL_WIRE_AUTH_LEN when auth_mode 1 */
 #define SL_WIRE_REJECT_LEN        4
 #define SL_WIRE_PING_LEN          8 /* PING and PONG */
 #define SL_WIRE_GOODBYE_LEN       2
@@ -181,8 +183,9 @@ typedef struct {
 	uint32_t reply_session;
 	uint32_t best_height;
 	uint8_t best_hash[SL_WIRE_HASH_LEN];
-	bool has_pubkey; /* true exactly when auth_mode == 1 */
-	uint8_t pubkey[SL_WIRE_PUBKEY_LEN];
+	bool has_auth; /* true exactly when auth_mode == 1: the §8 trailer */
+	uint8_t eph_pubkey[SL_WIRE_PUBKEY_LEN]; /* X25519 ephemeral (zero without auth) */
+	uint8_t sig[SL_WIRE_SIG_LEN];           /* Ed25519 over the §8 HELLO message */
 } sl_wire_hello_t;
 
 typedef struct {
@@ -193,8 +196,9 @@ typedef struct {
 	uint32_t reply_session;
 	uint32_t best_height;
 	uint8_t best_hash[SL_WIRE_HASH_LEN];
-	bool has_pubkey; /* true exactly when auth_mode == 1 */
-	uint8_t pubkey[SL_WIRE_PUBKEY_LEN];
+	bool has_auth; /* true exactly when auth_mode == 1: the §8 trailer */
+	uint8_t eph_pubkey[SL_WIRE_PUBKEY_LEN];
+	uint8_t sig[SL_WIRE_SIG_LEN]; /* Ed25519 over the §8 HELLO_ACK message */
 } sl_wire_hello_ack_t;
 
 typedef struct {
@@ -313,15 +317,16 @@ size_t sl_wire_encode_hdr(uint8_t *buf, size_t cap, const sl_wire_hdr_t *h);
    length field.  sl_wire_encode_<msg>(buf, cap, m): bytes written, or 0
    when the payload does not fit cap or m breaks a rule the decoder checks. */
 
-/* HELLO: 152 bytes when auth_mode is 1 (pubkey appended), else 120 — an
+/* HELLO: 216 bytes when auth_mode is 1 (ephemeral key and signature
+   appended), else 120 — an
    undefined auth_mode (2, 7, ...) still decodes (auth_mode reported as
    sent) so the admission policy can answer REJECT(AUTH); the encoder
-   mirrors the rule (any mode; pubkey exactly when mode 1).  PAYLOAD_LEN (length vs auth_mode),
+   mirrors the rule (any mode; the trailer exactly when mode 1).  PAYLOAD_LEN (length vs auth_mode),
    PROTO, SESSION (reply_session 0: replies would carry session 0). */
 sl_wire_err_t sl_wire_decode_hello(const uint8_t *p, size_t len, sl_wire_hello_t *out);
 size_t sl_wire_encode_hello(uint8_t *buf, size_t cap, const sl_wire_hello_t *m);
 
-/* HELLO_ACK: 88 or 120 bytes.  PAYLOAD_LEN, AUTH_MODE, PAYLOAD_LEN,
+/* HELLO_ACK: 88 or 184 bytes.  PAYLOAD_LEN, AUTH_MODE, PAYLOAD_LEN,
    RESERVED, SESSION (reply_session 0). */
 sl_wire_err_t sl_wire_decode_hello_ack(const uint8_t *p, size_t len, sl_wire_hello_ack_t *out);
 size_t sl_wire_encode_hello_ack(uint8_t *buf, size_t cap, const sl_wire_hello_ack_t *m);

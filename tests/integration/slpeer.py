@@ -40,6 +40,7 @@ HDR_LEN = 24
 MAX_UDP = 1472  # §1 largest UDP payload of a frame
 TAG_LEN = 16  # §8 AUTH tag after the payload
 PUBKEY_LEN = 32
+SIG_LEN = 64
 DEFAULT_PORT = 9747
 F_AUTH = 0x01
 F_MASK = F_AUTH  # every defined header flag
@@ -104,6 +105,30 @@ def chain_id_of(name_or_hex):
     if len(raw) != 32:
         raise ValueError("chain: want a profile name or 64 hex digits")
     return raw[::-1]
+
+
+# ---- SPEC §8 (python3-nacl) --------------------------------------------------
+
+
+def identity(seed=None):
+    """An Ed25519 identity (nacl SigningKey) from a 32-byte seed or random;
+    its verify key's bytes are the node_id."""
+    from nacl.signing import SigningKey
+    return SigningKey(seed) if seed is not None else SigningKey.generate()
+
+
+def auth_hello_fields(ident, chain_id, nonce, bad_sig=False):
+    """HELLO fields for auth_mode 1: node_id, a fresh X25519 ephemeral key
+    and the signature over "sluice-hello-v1" || chain_id || eph || nonce
+    (one bit flipped with bad_sig).  Returns (fields, ephemeral secret)."""
+    from nacl.bindings import crypto_kx_keypair
+    pk, sk = crypto_kx_keypair()
+    msg = b"sluice-hello-v1" + chain_id + pk + struct.pack(">Q", nonce)
+    sig = bytearray(ident.sign(msg).signature)
+    if bad_sig:
+        sig[5] ^= 0x10
+    return dict(auth_mode=AUTH_X25519, node_id=bytes(ident.verify_key),
+                ephemeral_pubkey=pk, sig=bytes(sig)), sk
 
 
 # ---- codec -----------------------------------------------------------------
@@ -171,7 +196,8 @@ def _ip_int(ip):
 def encode_payload(name, **fields):
     """Payload bytes of message `name`.  Missing fields are zero; values are
     not range-checked (so tests can build wrong ones).  HELLO/HELLO_ACK take
-    `ephemeral_pubkey` (appended when given); PEERS takes `entries` (dicts:
+    `ephemeral_pubkey` and `sig` (the §8 trailer, appended when the key is
+    given; sig defaults to zeros); PEERS takes `entries` (dicts:
     ipv4 (str or int), port, flags, node_id, last_seen_unix); HEADERS takes
     `headers` (80-byte strings).  `n` defaults to the list length."""
     key = MSG[name]
@@ -188,7 +214,7 @@ def encode_payload(name, **fields):
         vals.append(v)
     out = _STRUCTS[key].pack(*vals)
     if name in ("HELLO", "HELLO_ACK") and fields.get("ephemeral_pubkey") is not None:
-        out += fields["ephemeral_pubkey"]
+        out += fields["ephemeral_pubkey"] + fields.get("sig", bytes(SIG_LEN))
     elif name == "PEERS":
         for e in fields.get("entries", ()):
             out += PEER_ENTRY.pack(_ip_int(e.get("ipv4", 0)), e.get("port", 0),
@@ -236,10 +262,11 @@ def decode_payload(stream, typ, payload, strict=True):
     if name in ("HELLO", "HELLO_ACK"):
         _need(n >= st.size, "%s shorter than %d" % (name, st.size))
         d = dict(zip((f for f, _ in flds), st.unpack_from(payload)))
-        want = st.size + (PUBKEY_LEN if d["auth_mode"] == AUTH_X25519 else 0)
+        want = st.size + (PUBKEY_LEN + SIG_LEN if d["auth_mode"] == AUTH_X25519 else 0)
         _need(n == want, "%s length %d, want %d" % (name, n, want))
         if n > st.size:
-            d["ephemeral_pubkey"] = bytes(payload[st.size:])
+            d["ephemeral_pubkey"] = bytes(payload[st.size:st.size + PUBKEY_LEN])
+            d["sig"] = bytes(payload[st.size + PUBKEY_LEN:])
         _need(d.get("reserved", 0) == 0 or not strict, "HELLO_ACK reserved")
         return name, d
     if name in ("PEERS", "HEADERS"):
@@ -632,17 +659,22 @@ class Peer:
 
     # -- the session stream
     def hello_frame(self, streams=STREAMS_DEFAULT, nonce=None, proto=(1, 1), auth_mode=0,
-                    chain_id=None, node_id=None, session=0, pubkey=None, payload_cut=None):
-        """HELLO bytes (§4).  Every field can be overridden."""
+                    chain_id=None, node_id=None, session=0, pubkey=None, payload_cut=None,
+                    ident=None, bad_sig=False):
+        """HELLO bytes (§4).  Every field can be overridden.  With `ident`
+        (identity()) the HELLO is auth_mode 1, signed per §8."""
         self.nonce = nonce if nonce is not None else secrets.randbits(64)
         self.hello_seq += 1
+        extra = {"ephemeral_pubkey": pubkey}
+        if ident is not None:
+            extra, _ = auth_hello_fields(ident, chain_id or self.chain_id, self.nonce, bad_sig)
+            auth_mode, node_id = extra.pop("auth_mode"), extra.pop("node_id")
         pl = encode_payload("HELLO", proto_min=proto[0], proto_max=proto[1],
                             auth_mode=auth_mode, streams_offered=streams,
                             chain_id=chain_id or self.chain_id,
                             node_id=node_id or self.node_id, nonce=self.nonce,
                             reply_session=self.reply_session,
-                            best_height=self.best_height, best_hash=self.best_hash,
-                            ephemeral_pubkey=pubkey)
+                            best_height=self.best_height, best_hash=self.best_hash, **extra)
         if payload_cut is not None:
             pl = pl[:payload_cut]
         self.last_hello = encode_frame(S_SESSION, T_HELLO, session, self.hello_seq, 0, pl)
@@ -1381,7 +1413,8 @@ def _sample_fields():
                       best_height=77, best_hash=bytes(range(64, 96))),
         "HELLO_ACK": dict(streams_accepted=0x21, auth_mode=1, reserved=0,
                           node_id=bytes(range(32)), nonce=9, reply_session=0x10002,
-                          best_height=5, best_hash=bytes(32), ephemeral_pubkey=bytes(range(32))),
+                          best_height=5, best_hash=bytes(32), ephemeral_pubkey=bytes(range(32)),
+                          sig=bytes(range(64, 128))),
         "REJECT": dict(reason=5, retry_after_s=30),
         "PING": dict(sender_time_ns=123456789),
         "PONG": dict(sender_time_ns=987654321),
@@ -1420,7 +1453,7 @@ def _selftest_codec(t):
                 t.check(got == v, name + " entries round trip")
             else:
                 t.check(f["body"].get(k) == v, "%s.%s round trip" % (name, k))
-    sizes = {"HELLO": 120, "HELLO_ACK": 88 + 32, "REJECT": 4, "PING": 8, "PONG": 8,
+    sizes = {"HELLO": 120, "HELLO_ACK": 88 + 32 + 64, "REJECT": 4, "PING": 8, "PONG": 8,
              "GOODBYE": 2, "BACKOFF": 4, "GET_PEERS": 2, "PEERS": 4 + 2 * 44,
              "STATUS": 72, "GET_HEADERS": 40, "HEADERS": 8 + 17 * 80, "NOT_FOUND": 6,
              "NEW_BLOCK": 84}
@@ -1612,6 +1645,9 @@ def cmd_handshake(a):
     t0 = time.monotonic()
     kw = {"streams": _streams(a.streams), "proto": (a.proto_min, a.proto_max),
           "auth_mode": a.auth_mode}
+    if a.auth_seed is not None:  # a signed auth_mode-1 HELLO (SPEC §8)
+        kw["ident"] = identity(bytes.fromhex(a.auth_seed))
+        kw["bad_sig"] = a.bad_sig
     if a.nonce is not None:
         kw["nonce"] = a.nonce
     res = handshake_many(peers, a.to, timeout=a.timeout, concurrency=a.concurrency, hello_kw=kw,
@@ -1742,6 +1778,84 @@ def cmd_hostile(a):
     return 0 if ok else 1
 
 
+def _csum16(b):
+    if len(b) % 2:
+        b += b"\0"
+    t = sum(struct.unpack(">%dH" % (len(b) // 2), b))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+
+
+def _l2_frame(tmpl, udp_payload):
+    """An Ethernet/IPv4/UDP frame with the addresses of captured frame
+    `tmpl` (no VLAN, no IP options) carrying udp_payload: IP checksum
+    right, UDP checksum 0 (not computed: SPEC §1 verifies non-zero only)."""
+    eth, ip = tmpl[:14], bytearray(tmpl[14:34])
+    struct.pack_into(">H", ip, 2, 20 + 8 + len(udp_payload))
+    struct.pack_into(">H", ip, 10, 0)
+    struct.pack_into(">H", ip, 10, _csum16(bytes(ip)))
+    sport, dport = struct.unpack_from(">HH", tmpl, 34)
+    return eth + bytes(ip) + struct.pack(">HHHH", sport, dport, 8 + len(udp_payload), 0) + \
+        udp_payload
+
+
+def cmd_tamper(a):
+    """Capture one authenticated frame src -> dst on `iface` (a bridge port
+    facing dst), then send dst, through the same port: the frame with one
+    payload bit flipped, the frame again (a replay), a frame of the same
+    session with a forged tag and a fresh seq, and one without flag AUTH
+    (SPEC §8).  Prints what was captured and sent."""
+    src, dst = socket.inet_aton(a.src), socket.inet_aton(a.dst)
+    sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    sk.bind((a.iface, 0))
+    sk.settimeout(0.5)
+    end = time.monotonic() + a.timeout
+    got = None
+    while got is None and time.monotonic() < end:
+        try:
+            f = sk.recv(2048)
+        except socket.timeout:
+            continue
+        if len(f) < 42 + HDR_LEN or f[12:14] != b"\x08\x00" or f[23] != 17:
+            continue
+        if f[26:30] != src or f[30:34] != dst or struct.unpack_from(">H", f, 36)[0] != a.port:
+            continue
+        udp_len = struct.unpack_from(">H", f, 38)[0]
+        try:
+            h = decode_header(f[42:34 + udp_len])
+        except FrameError:
+            continue
+        if h["flags"] & F_AUTH and h["stream"] == a.stream:
+            got = f[:34 + udp_len]
+    if got is None:
+        emit({"tamper": "no authenticated frame captured", "ok": False})
+        return 1
+    sl = bytearray(got[42:])
+    h = decode_header(bytes(sl))
+    # The original reached dst already, so a copy with its seq would be a
+    # replay whatever else changed: the flipped copy moves on to a seq dst
+    # has not seen (its tag covers the header, so that alone breaks it).
+    flipped = bytearray(sl)
+    struct.pack_into(">I", flipped, 12, h["seq"] + 500)
+    flipped[HDR_LEN + 3] ^= 0x01
+    forged = bytearray(sl)
+    struct.pack_into(">I", forged, 12, h["seq"] + 1000)
+    forged[-16:] = secrets.token_bytes(16)
+    bare = bytearray(sl[:-16])
+    bare[5] &= 0xfe
+    struct.pack_into(">I", bare, 12, h["seq"] + 1001)
+    sent = {"flipped": bytes(flipped), "replay": bytes(sl), "forged_tag": bytes(forged),
+            "no_auth_flag": bytes(bare)}
+    for name, pl in sent.items():
+        sk.send(_l2_frame(got, pl))
+        time.sleep(0.05)
+    emit({"tamper": "sent", "ok": True, "session": h["session"], "seq": h["seq"],
+          "stream": h["stream"], "type": h["type"], "udp_len": len(sl),
+          "length": h["length"], "frames": list(sent)})
+    return 0
+
+
 def cmd_flood(a):
     hosts = [h for h in a.bind.split(",") if h]
     res = flood(a.to, a.sessions, a.seconds, bind_hosts=hosts, chain_id=chain_id_of(a.chain),
@@ -1764,6 +1878,8 @@ def main(argv=None):
     p.add_argument("--proto-min", type=int, default=1)
     p.add_argument("--proto-max", type=int, default=1)
     p.add_argument("--auth-mode", type=int, default=0)
+    p.add_argument("--auth-seed", help="64 hex: sign an auth_mode-1 HELLO with this identity")
+    p.add_argument("--bad-sig", action="store_true", help="with --auth-seed: a broken signature")
     p.add_argument("--goodbye", action="store_true", help="GOODBYE(SHUTDOWN) after")
     p.add_argument("--retry-rate-limited", action="store_true")
     p.set_defaults(fn=cmd_handshake)
@@ -1810,6 +1926,14 @@ def main(argv=None):
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--streams", default="0,1,5")
     p.set_defaults(fn=cmd_flood)
+    p = sub.add_parser("tamper", help="capture an authenticated frame, send altered copies")
+    p.add_argument("--iface", required=True)
+    p.add_argument("--src", required=True)
+    p.add_argument("--dst", required=True)
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--stream", type=int, default=5)
+    p.add_argument("--timeout", type=float, default=10.0)
+    p.set_defaults(fn=cmd_tamper)
     p = sub.add_parser("selftest", help="codec and loopback checks, no sluice needed")
     p.set_defaults(fn=lambda a: selftest())
     a = ap.parse_args(argv)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "sl_admit.h"
+#include "sl_auth.h"
 
 #define S  1000000000ULL
 #define T0 (1000 * S)
@@ -61,6 +62,7 @@ static void init_with(const sl_admit_cfg_t *c)
 
 static void setup(void)
 {
+	ck_assert_int_eq(sl_auth_init(), 0);
 	sl_admit_cfg_defaults(&cfg);
 	memset(cfg.chain_id, 0xc1, SL_WIRE_HASH_LEN);
 	memset(cfg.node_id, 0xee, SL_WIRE_HASH_LEN);
@@ -285,31 +287,58 @@ START_TEST(test_nonce_table_full)
 }
 END_TEST
 
+/* signed_hello: a HELLO with auth_mode 1 from the identity of seed byte
+   `who`, signed as SPEC §8 says (bad: one bit of the signature flipped). */
+static sl_wire_hello_t signed_hello(uint8_t who, bool bad)
+{
+	uint8_t seed[SL_AUTH_SEED_LEN];
+	memset(seed, who, sizeof seed);
+	sl_auth_id_t id;
+	sl_auth_id_from_seed(&id, seed);
+	sl_auth_eph_t e;
+	sl_auth_eph_new(&e);
+	sl_wire_hello_t h = hello(1);
+	memcpy(h.node_id, id.pk, SL_WIRE_HASH_LEN);
+	h.auth_mode = SL_WIRE_AUTH_X25519_CHACHA20POLY1305;
+	h.has_auth = true;
+	memcpy(h.eph_pubkey, e.pk, sizeof h.eph_pubkey);
+	sl_auth_hello_sign(&id, cfg.chain_id, h.eph_pubkey, h.nonce, h.sig);
+	if (bad)
+		h.sig[17] ^= 0x04;
+	return h;
+}
+
 START_TEST(test_reject_auth_required)
 {
-	/* this build implements no auth: when it is required nothing passes */
+	/* auth = required: mode 0 and undefined modes are REJECT AUTH, a
+	   validly signed mode-1 HELLO is admitted, a bad signature is not */
 	sl_admit_cfg_t c = cfg;
-	c.require_auth = true;
+	c.auth = SL_CFG_AUTH_REQUIRED;
 	init_with(&c);
 	sl_wire_hello_t h = hello(1);
 	expect_reject(&h, IP, 0, T0, SL_WIRE_REJECT_AUTH);
 	h = hello(1);
-	h.auth_mode = SL_WIRE_AUTH_X25519_CHACHA20POLY1305;
-	h.has_pubkey = true;
+	h.auth_mode = 7;
+	expect_reject(&h, IP, 0, T0, SL_WIRE_REJECT_AUTH);
+	h = signed_hello(3, true);
+	expect_reject(&h, IP, 0, T0, SL_WIRE_REJECT_AUTH);
+	h = signed_hello(3, false);
+	h.nonce += 1000; /* the nonce is signed: another nonce breaks the signature */
 	expect_reject(&h, IP, 0, T0, SL_WIRE_REJECT_AUTH);
 	ck_assert_uint_eq(sl_admit_count(&st), 0);
+	h = signed_hello(3, false);
+	expect_accept(&h, IP, 0, T0);
 }
 END_TEST
 
 START_TEST(test_reject_auth_mode_not_none)
 {
-	/* auth not required: mode 1 (not implemented here) and undefined
-	   modes are REJECT AUTH, permanently; mode 0 is admitted */
+	/* auth off: mode 1 (even validly signed) and undefined modes are
+	   REJECT AUTH, permanently; mode 0 is admitted */
 	static const uint16_t modes[] = {SL_WIRE_AUTH_X25519_CHACHA20POLY1305, 2, 7, 0xffff};
 	for (size_t i = 0; i < SL_ARRAY_LEN(modes); i++) {
-		sl_wire_hello_t h = hello(1);
+		sl_wire_hello_t h = modes[i] == 1 ? signed_hello(4, false) : hello(1);
 		h.auth_mode = modes[i];
-		h.has_pubkey = modes[i] == SL_WIRE_AUTH_X25519_CHACHA20POLY1305;
 		sl_admit_decision_t d = decide_at(&h, IP, 0, T0);
 		assert_reject(&d, SL_WIRE_REJECT_AUTH);
 		ck_assert_uint_eq(d.retry_after_s, SL_ADMIT_RETRY_PERMANENT);
@@ -317,6 +346,22 @@ START_TEST(test_reject_auth_mode_not_none)
 	ck_assert_uint_eq(sl_admit_count(&st), 0);
 	sl_wire_hello_t h = hello(1);
 	expect_accept(&h, IP, 0, T0);
+}
+END_TEST
+
+START_TEST(test_auth_optional)
+{
+	/* auth = optional: mode 0 and signed mode 1 both admitted; a bad
+	   signature is still REJECT AUTH */
+	sl_admit_cfg_t c = cfg;
+	c.auth = SL_CFG_AUTH_OPTIONAL;
+	init_with(&c);
+	sl_wire_hello_t h = signed_hello(5, true);
+	expect_reject(&h, IP, 0, T0, SL_WIRE_REJECT_AUTH);
+	h = signed_hello(5, false);
+	expect_accept(&h, IP, 0, T0);
+	h = hello(2);
+	expect_accept(&h, IP + 1, 0, T0);
 }
 END_TEST
 
@@ -909,6 +954,7 @@ static Suite *admit_suite(void)
 	tcase_add_test(tc, test_nonce_table_full);
 	tcase_add_test(tc, test_reject_auth_required);
 	tcase_add_test(tc, test_reject_auth_mode_not_none);
+	tcase_add_test(tc, test_auth_optional);
 	tcase_add_test(tc, test_reject_auth_allowlist);
 	tcase_add_test(tc, test_allowlist_full);
 	tcase_add_test(tc, test_reject_duplicate_node_id);

@@ -1,5 +1,6 @@
 /* test_cfg.c — suite "cfg": the INI reader (sl_cfg.h, SPEC.md §12). */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,7 +393,8 @@ START_TEST(test_session_keys_defaults)
 	ck_assert_uint_eq(c.settle_ms, 5000);
 	ck_assert_uint_eq(c.per_addr, 8);
 	ck_assert_uint_eq(c.per_lcore, SL_SESSIONS_PER_LCORE);
-	ck_assert(!c.require_auth);
+	ck_assert_int_eq(c.auth, SL_CFG_AUTH_OFF);
+	ck_assert_uint_eq(c.n_allow, 0);
 	ck_assert_uint_eq(c.outbound, 8);
 	ck_assert_uint_eq(c.connect_timeout_ms, 10000);
 	ck_assert_uint_eq(c.redial_s, 30);
@@ -405,7 +407,7 @@ START_TEST(test_session_keys_parse)
 	sl_cfg_t c;
 	load_ok("[dataplane]\nkeepalive_ms = 10\nhello_rate = 100000\nhello_burst = 1\n"
 	        "settle_ms = 600000\n[admission]\nper_addr = 1\nper_lcore = 1\n"
-	        "require_auth = yes\n[peers]\noutbound = 0\nconnect_timeout_ms = 100\n"
+	        "auth = required\n[peers]\noutbound = 0\nconnect_timeout_ms = 100\n"
 	        "redial_s = 86400\n",
 	        &c);
 	ck_assert_uint_eq(c.keepalive_ms, 10);
@@ -414,15 +416,57 @@ START_TEST(test_session_keys_parse)
 	ck_assert_uint_eq(c.settle_ms, 600000);
 	ck_assert_uint_eq(c.per_addr, 1);
 	ck_assert_uint_eq(c.per_lcore, 1);
-	ck_assert(c.require_auth);
+	ck_assert_int_eq(c.auth, SL_CFG_AUTH_REQUIRED);
 	ck_assert_uint_eq(c.outbound, 0);
 	ck_assert_uint_eq(c.connect_timeout_ms, 100);
 	ck_assert_uint_eq(c.redial_s, 86400);
-	load_ok("[admission]\nrequire_auth = false\n[peers]\noutbound = 1024\n", &c);
-	ck_assert(!c.require_auth);
+	load_ok("[admission]\nauth = off\n[peers]\noutbound = 1024\n", &c);
+	ck_assert_int_eq(c.auth, SL_CFG_AUTH_OFF);
 	ck_assert_uint_eq(c.outbound, 1024);
-	load_ok("[admission]\nrequire_auth = 1\n", &c);
-	ck_assert(c.require_auth);
+	load_ok("[admission]\nauth = optional\n", &c);
+	ck_assert_int_eq(c.auth, SL_CFG_AUTH_OPTIONAL);
+}
+END_TEST
+
+/* SPEC §8 keys: the identity key path (default in the store), the
+   allowlist inline and from a file, and the errors that name a line. */
+START_TEST(test_auth_keys)
+{
+	static const char a[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	static const char b[] = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+	sl_cfg_t c;
+	char text[512];
+	load_ok("[ctrl]\nstore = /tmp/st1\n", &c);
+	ck_assert_str_eq(c.key, "/tmp/st1/node.key");
+	load_ok("[instance]\nkey = /etc/sluice/id\n", &c);
+	ck_assert_str_eq(c.key, "/etc/sluice/id");
+	snprintf(text, sizeof text, "[admission]\nauth = required\nallowlist = %s, %s\n", a, b);
+	load_ok(text, &c);
+	ck_assert_uint_eq(c.n_allow, 2);
+	ck_assert_uint_eq(c.allow[0][0], 0x00);
+	ck_assert_uint_eq(c.allow[0][31], 0xff);
+	ck_assert_uint_eq(c.allow[1][0], 0xff);
+	/* a file: one per line, comments and blank lines */
+	char ids[] = "/tmp/sl_cfg_ids_XXXXXX";
+	int fd = mkstemp(ids);
+	ck_assert_int_ge(fd, 0);
+	dprintf(fd, "# peers\n%s\n\n  %s  # the other\n", a, b);
+	close(fd);
+	snprintf(text, sizeof text, "[admission]\nauth = required\nallowlist = %s\n", ids);
+	load_ok(text, &c);
+	ck_assert_uint_eq(c.n_allow, 2);
+	ck_assert_uint_eq(c.allow[1][31], 0x00);
+	/* a bad line of the file names the file and its line */
+	fd = open(ids, O_WRONLY | O_TRUNC);
+	dprintf(fd, "%s\nnot-an-id\n", a);
+	close(fd);
+	assert_err_at(text, 3, ":2: not a node id (64 hex digits)");
+	unlink(ids);
+	snprintf(text, sizeof text, "[admission]\nauth = required\nallowlist = %s,abc\n", a);
+	assert_err_at(text, 3, "entry 2 is not a node id");
+	snprintf(text, sizeof text, "[admission]\nauth = optional\nallowlist = %s\n", a);
+	assert_err_at(text, 3, "allowlist needs auth = required");
+	assert_err_at("[admission]\nauth = maybe\n", 2, "not one of off | optional | required");
 }
 END_TEST
 
@@ -439,7 +483,6 @@ START_TEST(test_session_keys_out_of_range)
 	    {"[dataplane]\nsettle_ms = 99\n", "not a number in 100..600000"},
 	    {"[admission]\nper_addr = 0\n", "not a number in 1..65535"},
 	    {"[admission]\nper_lcore = 0\n", "not a number in 1.."},
-	    {"[admission]\nrequire_auth = maybe\n", "require_auth = maybe: not a boolean"},
 	    {"[peers]\noutbound = 1025\n", "not a number in 0..1024"},
 	    {"[peers]\nconnect_timeout_ms = 99\n", "not a number in 100..600000"},
 	    {"[peers]\nredial_s = 0\n", "not a number in 1..86400"},
@@ -598,6 +641,7 @@ static Suite *cfg_suite(void)
 #else
 	tcase_add_test(t, test_hook_keys_refused);
 #endif
+	tcase_add_test(t, test_auth_keys);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -39,7 +39,7 @@ static void setup(void)
 	sl_chainstore_err_t e;
 	C.chain = sl_chainstore_open(&o, &e);
 	ck_assert_ptr_nonnull(C.chain);
-	ck_assert_int_eq(sl_peermgr_init(&C.pm, &C.cfg, genesis), 0);
+	ck_assert_int_eq(sl_peermgr_init(&C.pm, &C.cfg, genesis, NULL), 0);
 	sl_sync_init(&C.sync, C.chain, &C.pm);
 	ck_assert_int_eq(sl_op_table_init(&C.ops, 0), SL_OP_OK);
 	C.start_ns = sl_now_ns();

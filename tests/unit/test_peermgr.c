@@ -57,7 +57,7 @@ static void setup(void)
 	snprintf(cfg.store, sizeof cfg.store, "%s", store);
 	cfg.n_bootstrap = 0;
 	cfg.outbound = 0; /* no dialer: only the connects a test starts */
-	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis), 0);
+	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis, NULL), 0);
 	sl_peermgr_set_connect_hook(&pm, on_connect_end, NULL);
 	ends = 0;
 	end_token = 0;
@@ -161,13 +161,13 @@ START_TEST(test_ban_not_gossiped_and_persisted)
 	ck_assert_int_eq(sl_peermgr_ban(&pm, IP_C, 3600, NOW, &e), 0);
 	ck_assert(!pbook_has(IP_C));
 	sl_peermgr_detach(&pm);
-	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis), 0); /* a restart */
+	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis, NULL), 0); /* a restart */
 	uint32_t left = 0;
 	ck_assert(sl_admit_banned(&pm.admit, IP_C, sl_now_ns(), &left));
 	ck_assert_uint_gt(left, 3500);
 	ck_assert(sl_admit_banned(&pm.admit, IP_B, sl_now_ns(), NULL));
 	ck_assert_int_eq(sl_peermgr_unban(&pm, IP_C, &e), 0);
-	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis), 0);
+	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis, NULL), 0);
 	ck_assert(!sl_admit_banned(&pm.admit, IP_C, sl_now_ns(), NULL)); /* the unban was saved */
 }
 END_TEST

@@ -45,7 +45,7 @@ static void setup(void)
 	sl_cfg_defaults(&cfg);
 	cfg.n_bootstrap = 0;
 	cfg.outbound = 0;
-	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis), 0);
+	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis, NULL), 0);
 	snprintf(sdir, sizeof sdir, "/tmp/sl-test-sync-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(sdir));
 	sl_chainstore_opts_t o = {.dir = sdir, .profile = "regtest"};

@@ -50,9 +50,11 @@ static sl_wire_hello_t mk_hello(bool auth)
 	h.reply_session = 0xdeadbeef;
 	h.best_height = 2500000;
 	fill_seq(h.best_hash, 32, 0x80);
-	h.has_pubkey = auth;
-	if (auth)
-		fill_seq(h.pubkey, 32, 0xc0);
+	h.has_auth = auth;
+	if (auth) {
+		fill_seq(h.eph_pubkey, 32, 0xc0);
+		fill_seq(h.sig, 64, 0x20);
+	}
 	return h;
 }
 
@@ -67,9 +69,11 @@ static sl_wire_hello_ack_t mk_hello_ack(bool auth)
 	h.reply_session = 0x00c0ffee;
 	h.best_height = 17;
 	fill_seq(h.best_hash, 32, 0x90);
-	h.has_pubkey = auth;
-	if (auth)
-		fill_seq(h.pubkey, 32, 0xd0);
+	h.has_auth = auth;
+	if (auth) {
+		fill_seq(h.eph_pubkey, 32, 0xd0);
+		fill_seq(h.sig, 64, 0x30);
+	}
 	return h;
 }
 
@@ -180,7 +184,7 @@ END_TEST
 START_TEST(test_golden_hello)
 {
 	sl_wire_hello_t m = mk_hello(true);
-	uint8_t want[152];
+	uint8_t want[216];
 	want[0] = 1;
 	want[1] = 3;
 	want[2] = 0x00, want[3] = 0x01;                                     /* auth_mode */
@@ -191,10 +195,11 @@ START_TEST(test_golden_hello)
 	want[80] = 0xde, want[81] = 0xad, want[82] = 0xbe, want[83] = 0xef; /* reply */
 	want[84] = 0x00, want[85] = 0x26, want[86] = 0x25, want[87] = 0xa0; /* 2500000 */
 	fill_seq(want + 88, 32, 0x80);                                      /* best_hash */
-	fill_seq(want + 120, 32, 0xc0);                                     /* pubkey */
-	uint8_t buf[160];
-	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &m), 152);
-	ck_assert_mem_eq(buf, want, 152);
+	fill_seq(want + 120, 32, 0xc0);                                     /* ephemeral */
+	fill_seq(want + 152, 64, 0x20);                                     /* sig */
+	uint8_t buf[240];
+	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &m), 216);
+	ck_assert_mem_eq(buf, want, 216);
 }
 END_TEST
 
@@ -306,9 +311,9 @@ END_TEST
 static void rt_hello(bool auth)
 {
 	sl_wire_hello_t m = mk_hello(auth), d;
-	uint8_t buf[200];
+	uint8_t buf[256];
 	size_t n = sl_wire_encode_hello(buf, sizeof(buf), &m);
-	ck_assert_uint_eq(n, auth ? 152 : 120);
+	ck_assert_uint_eq(n, auth ? 216 : 120);
 	memset(&d, 0x5a, sizeof(d));
 	ck_assert_int_eq(sl_wire_decode_hello(buf, n, &d), SL_WIRE_OK);
 	ck_assert_uint_eq(d.proto_min, m.proto_min);
@@ -321,8 +326,9 @@ static void rt_hello(bool auth)
 	ck_assert_uint_eq(d.reply_session, m.reply_session);
 	ck_assert_uint_eq(d.best_height, m.best_height);
 	ck_assert_mem_eq(d.best_hash, m.best_hash, 32);
-	ck_assert(d.has_pubkey == auth);
-	ck_assert_mem_eq(d.pubkey, m.pubkey, 32); /* zero when no auth */
+	ck_assert(d.has_auth == auth);
+	ck_assert_mem_eq(d.eph_pubkey, m.eph_pubkey, 32); /* zero when no auth */
+	ck_assert_mem_eq(d.sig, m.sig, 64);
 }
 
 START_TEST(test_hello_roundtrip_no_pubkey)
@@ -341,9 +347,9 @@ START_TEST(test_hello_ack_roundtrip)
 {
 	for (int auth = 0; auth <= 1; auth++) {
 		sl_wire_hello_ack_t m = mk_hello_ack(auth), d;
-		uint8_t buf[200];
+		uint8_t buf[256];
 		size_t n = sl_wire_encode_hello_ack(buf, sizeof(buf), &m);
-		ck_assert_uint_eq(n, auth ? 120 : 88);
+		ck_assert_uint_eq(n, auth ? 184 : 88);
 		memset(&d, 0x5a, sizeof(d));
 		ck_assert_int_eq(sl_wire_decode_hello_ack(buf, n, &d), SL_WIRE_OK);
 		ck_assert_uint_eq(d.streams_accepted, m.streams_accepted);
@@ -353,8 +359,9 @@ START_TEST(test_hello_ack_roundtrip)
 		ck_assert_uint_eq(d.reply_session, m.reply_session);
 		ck_assert_uint_eq(d.best_height, m.best_height);
 		ck_assert_mem_eq(d.best_hash, m.best_hash, 32);
-		ck_assert(d.has_pubkey == (bool)auth);
-		ck_assert_mem_eq(d.pubkey, m.pubkey, 32);
+		ck_assert(d.has_auth == (bool)auth);
+		ck_assert_mem_eq(d.eph_pubkey, m.eph_pubkey, 32);
+		ck_assert_mem_eq(d.sig, m.sig, 64);
 	}
 }
 END_TEST
@@ -616,14 +623,14 @@ START_TEST(test_encode_refuses_invalid)
 	init_hdr_bytes();
 	uint8_t buf[SL_WIRE_MAX_UDP];
 	sl_wire_hello_t h = mk_hello(false);
-	h.has_pubkey = true; /* disagrees with auth_mode 0 */
+	h.has_auth = true; /* disagrees with auth_mode 0 */
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 0);
 	h = mk_hello(true);
-	h.has_pubkey = false;
+	h.has_auth = false;
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 0);
 	h = mk_hello(false);
 	h.auth_mode = 2;
-	h.has_pubkey = true; /* a pubkey only with auth_mode 1 */
+	h.has_auth = true; /* the trailer only with auth_mode 1 */
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 0);
 	h = mk_hello(false);
 	h.proto_min = 4;
@@ -632,7 +639,7 @@ START_TEST(test_encode_refuses_invalid)
 	h.reply_session = 0;
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 0);
 	sl_wire_hello_ack_t a = mk_hello_ack(false);
-	a.has_pubkey = true;
+	a.has_auth = true;
 	ck_assert_uint_eq(sl_wire_encode_hello_ack(buf, sizeof(buf), &a), 0);
 	a = mk_hello_ack(false);
 	a.reply_session = 0;
@@ -918,50 +925,51 @@ END_TEST
 
 START_TEST(test_hello_len_vs_auth_mode)
 {
-	uint8_t buf[200];
+	uint8_t buf[240];
 	sl_wire_hello_t d;
 	sl_wire_hello_t h0 = mk_hello(false);
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h0), 120);
-	memset(buf + 120, 0, 32);
-	ck_assert_int_eq(sl_wire_decode_hello(buf, 152, &d), SL_WIRE_ERR_PAYLOAD_LEN);
+	memset(buf + 120, 0, 96);
+	ck_assert_int_eq(sl_wire_decode_hello(buf, 216, &d), SL_WIRE_ERR_PAYLOAD_LEN);
 	sl_wire_hello_t h1 = mk_hello(true);
-	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h1), 152);
+	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h1), 216);
 	ck_assert_int_eq(sl_wire_decode_hello(buf, 120, &d), SL_WIRE_ERR_PAYLOAD_LEN);
 
 	sl_wire_hello_ack_t ad;
 	sl_wire_hello_ack_t a0 = mk_hello_ack(false);
 	ck_assert_uint_eq(sl_wire_encode_hello_ack(buf, sizeof(buf), &a0), 88);
-	ck_assert_int_eq(sl_wire_decode_hello_ack(buf, 120, &ad), SL_WIRE_ERR_PAYLOAD_LEN);
+	ck_assert_int_eq(sl_wire_decode_hello_ack(buf, 184, &ad), SL_WIRE_ERR_PAYLOAD_LEN);
 	sl_wire_hello_ack_t a1 = mk_hello_ack(true);
-	ck_assert_uint_eq(sl_wire_encode_hello_ack(buf, sizeof(buf), &a1), 120);
+	ck_assert_uint_eq(sl_wire_encode_hello_ack(buf, sizeof(buf), &a1), 184);
 	ck_assert_int_eq(sl_wire_decode_hello_ack(buf, 88, &ad), SL_WIRE_ERR_PAYLOAD_LEN);
 }
 END_TEST
 
 START_TEST(test_auth_mode)
 {
-	uint8_t buf[200];
+	uint8_t buf[256];
 	sl_wire_hello_t d;
 	sl_wire_hello_t h = mk_hello(false);
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 120);
 	/* HELLO: any auth_mode other than 1 is a 120-byte HELLO that decodes
-	   (admission answers REJECT(AUTH)); 152 bytes is then a length error. */
+	   (admission answers REJECT(AUTH)); 216 bytes is then a length error. */
 	const uint16_t bad[] = {2, 7, 0x100, 0xffff};
 	for (size_t i = 0; i < SL_ARRAY_LEN(bad); i++) {
 		buf[2] = (uint8_t)(bad[i] >> 8), buf[3] = (uint8_t)bad[i];
 		memset(&d, 0xA5, sizeof(d));
 		ck_assert_int_eq(sl_wire_decode_hello(buf, 120, &d), SL_WIRE_OK);
 		ck_assert_uint_eq(d.auth_mode, bad[i]);
-		ck_assert(!d.has_pubkey);
-		ck_assert_int_eq(sl_wire_decode_hello(buf, 152, &d), SL_WIRE_ERR_PAYLOAD_LEN);
+		ck_assert(!d.has_auth);
+		ck_assert_int_eq(sl_wire_decode_hello(buf, 216, &d), SL_WIRE_ERR_PAYLOAD_LEN);
 	}
-	/* auth_mode 1 still means 152 bytes (pubkey), never 120 */
+	/* auth_mode 1 still means 216 bytes (key and signature), never 120 */
 	sl_wire_hello_t h1 = mk_hello(true);
-	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h1), 152);
-	ck_assert_int_eq(sl_wire_decode_hello(buf, 152, &d), SL_WIRE_OK);
+	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h1), 216);
+	ck_assert_int_eq(sl_wire_decode_hello(buf, 216, &d), SL_WIRE_OK);
 	ck_assert_uint_eq(d.auth_mode, 1);
-	ck_assert(d.has_pubkey);
-	ck_assert_mem_eq(d.pubkey, h1.pubkey, 32);
+	ck_assert(d.has_auth);
+	ck_assert_mem_eq(d.eph_pubkey, h1.eph_pubkey, 32);
+	ck_assert_mem_eq(d.sig, h1.sig, 64);
 	ck_assert_int_eq(sl_wire_decode_hello(buf, 120, &d), SL_WIRE_ERR_PAYLOAD_LEN);
 	/* the encoder mirrors the rule: mode 7 is 120 bytes and round-trips,
 	   a pubkey with a mode other than 1 is refused */
@@ -969,9 +977,9 @@ START_TEST(test_auth_mode)
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 120);
 	ck_assert_int_eq(sl_wire_decode_hello(buf, 120, &d), SL_WIRE_OK);
 	ck_assert_uint_eq(d.auth_mode, 7);
-	h.has_pubkey = true;
+	h.has_auth = true;
 	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 0);
-	h.has_pubkey = false;
+	h.has_auth = false;
 	sl_wire_hello_ack_t ad;
 	sl_wire_hello_ack_t a = mk_hello_ack(false);
 	ck_assert_uint_eq(sl_wire_encode_hello_ack(buf, sizeof(buf), &a), 88);
@@ -984,7 +992,7 @@ END_TEST
 
 START_TEST(test_hello_proto)
 {
-	uint8_t buf[200];
+	uint8_t buf[256];
 	sl_wire_hello_t d;
 	sl_wire_hello_t h = mk_hello(false);
 	h.proto_min = h.proto_max = 2; /* equal is fine */
@@ -999,12 +1007,12 @@ END_TEST
 
 START_TEST(test_reply_session_zero)
 {
-	uint8_t buf[200];
+	uint8_t buf[256];
 	sl_wire_hello_t d;
 	sl_wire_hello_t h = mk_hello(true);
-	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 152);
+	ck_assert_uint_eq(sl_wire_encode_hello(buf, sizeof(buf), &h), 216);
 	memset(buf + 80, 0, 4);
-	ck_assert_int_eq(sl_wire_decode_hello(buf, 152, &d), SL_WIRE_ERR_SESSION);
+	ck_assert_int_eq(sl_wire_decode_hello(buf, 216, &d), SL_WIRE_ERR_SESSION);
 	sl_wire_hello_ack_t ad;
 	sl_wire_hello_ack_t a = mk_hello_ack(false);
 	ck_assert_uint_eq(sl_wire_encode_hello_ack(buf, sizeof(buf), &a), 88);
@@ -1203,14 +1211,14 @@ static void rnd_msg(size_t i, sl_wire_msg_t *m)
 	if (s == 0 && t == 1) {
 		bool auth = rnd() & 1;
 		m->hello.auth_mode = auth;
-		m->hello.has_pubkey = auth;
+		m->hello.has_auth = auth;
 		if (m->hello.proto_min > m->hello.proto_max)
 			m->hello.proto_min = m->hello.proto_max;
 		m->hello.reply_session |= 1;
 	} else if (s == 0 && t == 2) {
 		bool auth = rnd() & 1;
 		m->hello_ack.auth_mode = auth;
-		m->hello_ack.has_pubkey = auth;
+		m->hello_ack.has_auth = auth;
 		m->hello_ack.reply_session |= 0x100;
 	} else if (s == 0 && t == 3) {
 		m->reject.reason = (uint16_t)(1 + rnd() % SL_WIRE_REJECT_MAX);
