@@ -53,33 +53,32 @@ slt_fleet_wait_peered 30
 slt_log "peers per node: $(slt_fleet_degrees)"
 
 # 1. converge
-T0=$(slt_ms)
+slt_fleet_watch_begin $((LEN - 1)) "$X_TIP" 90
+T0=$(slt_now_ms)
 slt_node_ctl 1 --json header.import path="$SLT_TMP/x.headers" >"$SLT_TMP/imp" ||
 	slt_fail "node 1: import X: $(cat "$SLT_TMP/imp")"
-slt_fleet_wait_tip $((LEN - 1)) "$X_TIP" 90 "$T0"
+slt_fleet_watch_end "$T0"
 CONVERGE_MS=$FLEET_MS
 slt_ok "all $N nodes at $((LEN - 1)) $CONVERGE_MS ms after node 1's import began (median node $FLEET_MED_MS ms)"
 slt_log "peers per node: $(slt_fleet_degrees)"
 
 # 2. relay: five blocks, one at a time; relay_ms is the median of the five
 acc0=()
-for ((k = 1; k <= N; k++)); do
-	acc0[$k]=$(slt_node_sync_get $k 'v["new_block"]["accepted"]')
-done
+while read -r k a; do acc0[$k]=$a; done < <(slt_fleet_api sync.status 'v["new_block"]["accepted"]')
 for i in 1 2 3 4 5; do
-	T1=$(slt_ms)
+	slt_fleet_watch_begin $((LEN - 1 + i)) "${XI_TIP[$i]}" 30
+	T1=$(slt_now_ms)
 	slt_node_ctl 1 --json header.import path="$SLT_TMP/x$i.headers" >"$SLT_TMP/imp" ||
 		slt_fail "node 1: import x$i: $(cat "$SLT_TMP/imp")"
-	slt_fleet_wait_tip $((LEN - 1 + i)) "${XI_TIP[$i]}" 30 "$T1"
+	slt_fleet_watch_end "$T1"
 	relay[$i]=$FLEET_MS
 	slt_log "block $((LEN - 1 + i)): every node has it $FLEET_MS ms after node 1's import began (median node $FLEET_MED_MS ms)"
 done
 RELAY_MS=$(printf '%s\n' "${relay[@]}" | sort -n | sed -n 3p)
 via_nb=0
-for ((k = 2; k <= N; k++)); do
-	a=$(slt_node_sync_get $k 'v["new_block"]["accepted"]')
-	[ $((a - acc0[k])) -ge 1 ] && via_nb=$((via_nb + 1))
-done
+while read -r k a; do
+	[ "$k" -gt 1 ] && [ $((a - acc0[k])) -ge 1 ] && via_nb=$((via_nb + 1))
+done < <(slt_fleet_api sync.status 'v["new_block"]["accepted"]')
 slt_log "nodes that took a block through NEW_BLOCK: $via_nb of $((N - 1))"
 [ "$via_nb" -ge $(((N - 1) / 2)) ] ||
 	slt_fail "only $via_nb of $((N - 1)) nodes accepted a NEW_BLOCK: the blocks came by pull, not relay"
@@ -87,9 +86,8 @@ echo "fleet nodes=$N converge_ms=$CONVERGE_MS relay_ms=$RELAY_MS"
 
 # 3. nothing lost
 slt_fleet_assert_same
-slt_fleet_assert_settled
-slt_fleet_assert_no_ghost
-slt_fleet_assert_lost0
+slt_fleet_assert_clean_state
+slt_fleet_settled_log
 
 # 4. one node with >= WIDE peers: every fleet node that is not yet a peer
 # of node 1 dials it (sluice peers first), then slpeer sessions (session +
@@ -166,7 +164,7 @@ for ((i = 0; i < 50; i++)); do
 done
 [ "$(slt_fleet_peers_up 1)" = "$SL" ] ||
 	slt_fail "node 1: $(slt_fleet_peers_up 1) peers after the slpeer GOODBYEs (want $SL)"
-slt_fleet_assert_no_ghost
+slt_fleet_assert_clean_state
 
 slt_fleet_stop
 slt_log "PASS"

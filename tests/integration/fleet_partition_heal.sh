@@ -35,35 +35,27 @@ A_TIP=$(gen "$SLT_TMP/a.headers" -n 1020 --fork-at 999 --fork-seed 42)
 B_TIP=$(gen "$SLT_TMP/b.headers" -n 1040 --fork-at 999 --fork-seed 43)
 
 slt_fleet_up "$N"
-for ((k = 1; k <= N; k++)); do
-	# liveness judges a silent peer down in a few seconds (phi 16)
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" dataplane keepalive_ms 200
-	slt_cfg_set "${SLT_NODE_CFG[$k]}" sync timeout_ms 3000
-done
+# liveness judges a silent peer down in a few seconds (phi 16)
+slt_fleet_cfg "dataplane keepalive_ms 200" "sync timeout_ms 3000"
 slt_fleet_start
 slt_fleet_wait_peered 30
 slt_node_ctl 1 --json header.import path="$SLT_TMP/x.headers" >/dev/null || slt_fail "node 1: import X"
 slt_fleet_wait_tip 999 "$X_TIP" 60
-slt_ok "all $N nodes on X (999) in $FLEET_MS ms"
+slt_ok "all $N nodes on X (999)"
 slt_log "peers per node: $(slt_fleet_degrees)"
 
-# half K: 1 for nodes 1..H, 2 for the others
-half() { if [ "$1" -le "$H" ]; then echo 1; else echo 2; fi; }
-# cross K: node k's sessions up to a node of the other half
+# cross: sessions up between a node of nodes 1..H and one of H+1..N, as
+# the nodes list them (a session counts at both ends)
 cross() {
-	local k=$1 lo=$((H + 1)) hi=$N
-	[ "$(half "$k")" = 1 ] || lo=1 hi=$H
-	slt_node_ctl "$k" --json peers | slt_jq "len([p for p in v if p.get('state', 'up') == 'up' and $((10 + lo)) <= int(p['addr'].split(':')[0].split('.')[3]) <= $((10 + hi))])"
+	slt_fleet_api peers '" ".join(p["addr"].split(":")[0].split(".")[3] for p in v if p.get("state", "up") == "up")' |
+		awk -v h="$H" '{ for (i = 2; i <= NF; i++) if (($1 <= h) != ($i - 10 <= h)) c++ } END { print c + 0 }'
 }
 slt_fleet_partition $(seq $((H + 1)) "$N")
 T0=$(slt_ms)
-for ((i = 0; i < 60; i++)); do
-	c=0
-	for ((k = 1; k <= N; k++)); do
-		c=$((c + $(cross $k)))
-	done
+for ((i = 0; i < 150; i++)); do
+	c=$(cross)
 	[ "$c" = 0 ] && break
-	sleep 0.5
+	sleep 0.2
 done
 [ "$c" = 0 ] || slt_fail "$c sessions across the partition still up after 30 s"
 slt_ok "partition: every session across the cut down after $(($(slt_ms) - T0)) ms"
@@ -71,44 +63,36 @@ slt_log "peers per node: $(slt_fleet_degrees)"
 
 slt_node_ctl 1 --json header.import path="$SLT_TMP/a.headers" >/dev/null || slt_fail "node 1: import A"
 slt_node_ctl "$N" --json header.import path="$SLT_TMP/b.headers" >/dev/null || slt_fail "node $N: import B"
-FLEET_N_ALL=$N
 # each half on its own branch: wait with FLEET_N narrowed to a half
 FLEET_N=$H slt_fleet_wait_tip 1019 "$A_TIP" 60
-slt_ok "half 1 (nodes 1..$H) on branch A (1019) in $FLEET_MS ms"
-for ((k = H + 1; k <= N; k++)); do
-	slt_node_wait_tip "$k" 1039 60 "$B_TIP"
-done
+slt_ok "half 1 (nodes 1..$H) on branch A (1019)"
+FLEET_FROM=$((H + 1)) slt_fleet_wait_tip 1039 "$B_TIP" 60
 slt_ok "half 2 (nodes $((H + 1))..$N) on branch B (1039)"
-for ((k = 1; k <= H; k++)); do
-	[ "$(slt_node_tip $k)" = "1019 $A_TIP" ] || slt_fail "node $k left branch A during the partition: $(slt_node_tip $k)"
-done
+while read -r k tip; do
+	[ "$k" -gt "$H" ] || [ "$tip" = "1019 $A_TIP" ] || slt_fail "node $k left branch A during the partition: $tip"
+done < <(slt_fleet_api status '"%s %s" % (v["tip_height"], v["tip_hash"])')
 slt_ok "the cut held: half 1 still on A"
-for ((k = 1; k <= N; k++)); do
-	reorg0[$k]=$(slt_node_sync_get $k 'v["counters"]["reorgs"]')
-done
+while read -r k r; do reorg0[$k]=$r; done < <(slt_fleet_api sync.status 'v["counters"]["reorgs"]')
 
+slt_fleet_watch_begin 1039 "$B_TIP" 90
+T1=$(slt_now_ms)
 slt_fleet_heal
-T1=$(slt_ms)
-slt_fleet_wait_tip 1039 "$B_TIP" 90 "$T1"
+slt_fleet_watch_end "$T1"
 HEAL_MS=$FLEET_MS
 slt_ok "healed: all $N nodes on branch B $HEAL_MS ms after the heal (median node $FLEET_MED_MS ms)"
-cross_up=0
-for ((k = 1; k <= N; k++)); do
-	cross_up=$((cross_up + $(cross $k)))
-done
+cross_up=$(cross)
 switched=0
-for ((k = 1; k <= H; k++)); do
-	r=$(slt_node_sync_get $k 'v["counters"]["reorgs"]')
+while read -r k r; do
+	[ "$k" -le "$H" ] || continue
 	[ $((r - reorg0[k])) -ge 1 ] || slt_fail "node $k: on B without a reorg (reorgs $r)"
 	switched=$((switched + r - reorg0[k]))
-done
+done < <(slt_fleet_api sync.status 'v["counters"]["reorgs"]')
 slt_log "peers per node: $(slt_fleet_degrees)"
 echo "fleet_partition_heal nodes=$N heal_ms=$HEAL_MS median_ms=$FLEET_MED_MS reorgs_half1=$switched sessions_across_after=$cross_up"
 
 slt_fleet_assert_same
 cmp "$SLT_TMP/b.headers" "$SLT_TMP/fleet1.headers" || slt_fail "the fleet's chain is not branch B"
-slt_fleet_assert_settled
-slt_fleet_assert_no_ghost
-slt_fleet_assert_lost0
+slt_fleet_assert_clean_state
+slt_fleet_settled_log
 slt_fleet_stop
 slt_log "PASS"
