@@ -48,6 +48,7 @@ slt_fleet_up() {
 	local n=$1 profile=${2:-regtest} k boot
 	FLEET_N=$n
 	slt_lan_up "$n"
+	SLT_CLEANUP_HOOKS=(slt_fleet_kill_all "${SLT_CLEANUP_HOOKS[@]}")
 	for ((k = 1; k <= n; k++)); do
 		slt_node_config "$k" >/dev/null
 		sed -i "s/ -m 256 / -m ${SLT_FLEET_MEM_MB:-32} /" "${SLT_NODE_CFG[$k]}"
@@ -65,6 +66,19 @@ slt_fleet_up() {
 		echo "bootstrap = $boot" >>"${SLT_NODE_CFG[$k]}" # [peers] is the last section
 	done
 	slt_log "fleet of $n nodes configured (-m ${SLT_FLEET_MEM_MB:-32}, idle_sleep_us ${SLT_FLEET_IDLE_US:-1000}, outbound ${SLT_FLEET_OUTBOUND:-3})"
+}
+
+# slt_fleet_kill_all (the trap, before lib.sh's slt_nodes_cleanup): SIGKILL
+# to every process of the fleet at once; a killed sluice-dp can take
+# seconds to leave the kernel, and slt_nodes_cleanup waits for one after
+# the other.
+slt_fleet_kill_all() {
+	local k pids=()
+	for ((k = 1; k <= FLEET_N; k++)); do
+		pids+=(${SLT_NODE_DP_PID[$k]:-} ${SLT_NODE_CTRL_PID[$k]:-})
+	done
+	[ "${#pids[@]}" = 0 ] || kill -KILL "${pids[@]}" 2>/dev/null
+	return 0
 }
 
 # slt_fleet_cfg "SECTION KEY VALUE"...: slt_cfg_set of each on every
@@ -108,8 +122,9 @@ EOF2
 }
 
 # slt_fleet_spawn_dps K...: start the dataplanes of nodes K... at once and
-# wait (20 s, or 2 s a node when more) until each logged ready; one that died of an af_packet fanout
-# id collision (see slt_node_spawn_dp) is started again alone.
+# wait (20 s, or 2 s a node when more) until each logged ready; one that
+# died of an af_packet fanout id collision (see slt_node_spawn_dp) is
+# started again at once (a fresh pid, a fresh fanout id).
 slt_fleet_spawn_dps() {
 	local k i pending=("$@") left again
 	for k in "${pending[@]}"; do
@@ -132,7 +147,9 @@ slt_fleet_spawn_dps() {
 				slt_fail "node $k: sluice-dp died at start"
 			slt_log "node $k: af_packet fanout id collision, starting its sluice-dp again"
 			: >"$SLT_TMP/dp$k.log"
-			slt_node_spawn_dp "$k"
+			"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
+			SLT_NODE_DP_PID[$k]=$!
+			left+=("$k")
 		done
 		pending=("${left[@]}")
 		[ "${#pending[@]}" = 0 ] && return 0
@@ -317,8 +334,9 @@ slt_fleet_assert_same() {
 # on a loaded machine).  Within SECS each node must be settled (sync.status
 # queued 0, held 0, no live range in `ranges`, state synced: no stranded
 # range) and have no ghost (ctrl's sessions that are up = the dataplane's
-# live sessions, telemetry /sluice/sessions; sessions come and go, so only
-# a difference that lasts counts), and report evt_critical_lost 0.  Prints
+# live sessions, telemetry /sluice/sessions, which lists 32 at most: past
+# that the listed ones must be ctrl's and the count, /sluice/lcores, equal;
+# sessions come and go, so only a difference that lasts counts), and report evt_critical_lost 0.  Prints
 # one line per node that fails, with what it saw; returns 1 then.
 slt_fleet_check() {
 	local k args=() rundir
@@ -372,10 +390,15 @@ def judge(k, sock, tsock):
         bad.append("stranded: queued %s held %s live ranges %d state %s" %
                    (ss["queued"], ss["held"], len(rg), ss["state"]))
     up = set(p["session"] for p in api(sock, "peers") if p.get("state", "up") == "up")
+    # /sluice/sessions lists 32 sessions at most; /sluice/lcores counts
+    # every worker's live sessions: past 32, the listed ones must be
+    # ctrl's and the counts equal
+    n_dp = sum(c["sessions"] for c in tel(tsock, "/sluice/lcores").values())
     dp = set(int(s, 16) for s in tel(tsock, "/sluice/sessions").keys())
-    if up != dp:
-        bad.append("ghost: ctrl-only %s dataplane-only %s" %
-                   (sorted("%x" % x for x in up - dp), sorted("%x" % x for x in dp - up)))
+    if (n_dp <= 32 and up != dp) or (n_dp > 32 and (n_dp != len(up) or dp - up)):
+        bad.append("ghost: ctrl-only %s dataplane-only %s (ctrl %d up, dataplane %d live)" %
+                   (sorted("%x" % x for x in up - dp) if n_dp <= 32 else "?",
+                    sorted("%x" % x for x in dp - up), len(up), n_dp))
     lost = totals(api(sock, "stats"))["evt_critical_lost"]
     if lost:
         bad.append("evt_critical_lost %d" % lost)
