@@ -18,6 +18,9 @@
 #      (default 64) peers; it serves them all a STATUS and keeps its
 #      fleet sessions up.
 #   5. Every node stops with exit 0 and leaves nothing behind.
+# SLT_FLEET_N=65 SLT_FLEET_WIDE=64 gives node 1 64 real sluice peers and no
+# slpeer: it passes on two cores (about 5 minutes, the dataplanes' start
+# most of it; an idle fleet of 65 keeps both cores busy), too long for CI.
 # Prints "fleet nodes=N converge_ms=X relay_ms=Y" and
 # "fleet wide_node peers=P sluice=S slpeer=Q".
 . "$(dirname "$0")/lib.sh"
