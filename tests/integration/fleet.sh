@@ -75,7 +75,8 @@ slt_fleet_up() {
 slt_fleet_kill_all() {
 	local k pids=()
 	for ((k = 1; k <= FLEET_N; k++)); do
-		pids+=(${SLT_NODE_DP_PID[$k]:-} ${SLT_NODE_CTRL_PID[$k]:-})
+		[ -z "${SLT_NODE_DP_PID[$k]:-}" ] || pids+=("${SLT_NODE_DP_PID[$k]}")
+		[ -z "${SLT_NODE_CTRL_PID[$k]:-}" ] || pids+=("${SLT_NODE_CTRL_PID[$k]}")
 	done
 	[ "${#pids[@]}" = 0 ] || kill -KILL "${pids[@]}" 2>/dev/null
 	return 0
