@@ -882,6 +882,20 @@ static int peermgr_fail(sl_peermgr_err_t *err, sl_code_t code, const char *fmt, 
 	return -1;
 }
 
+/* peermgr_dialled: one of our sessions to ip:port is one we dialled and is
+   connecting or up. */
+static bool peermgr_dialled(const sl_peermgr_t *n, uint32_t ip, uint16_t port)
+{
+	uint32_t end = n->peers.n_lcores * SL_SESSIONS_PER_LCORE;
+	for (uint32_t i = 0; i < end; i++) {
+		const sl_peers_entry_t *e = &n->peers.e[i];
+		if (e->outbound && e->ip == ip && e->port == port &&
+		    (e->state == SL_PEER_CONNECTING || e->state == SL_PEER_UP))
+			return true;
+	}
+	return false;
+}
+
 int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t token, uint64_t now_ns,
                        uint32_t *sid, sl_peermgr_err_t *err)
 {
@@ -896,6 +910,14 @@ int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t tok
 		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is this node's own dataplane", a);
 	if (sl_admit_banned(&n->admit, ip, now_ns, NULL))
 		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is banned (peer.unban first)", a);
+	/* A second HELLO of ours to a node whose session we dialled reads, at
+	   its end, as a restart (peermgr_restarted: it closes the live session
+	   and admits the new one) while this end keeps the older session and
+	   closes the new one: both would be gone.  Refuse it here. */
+	if (SL_UNLIKELY(peermgr_dialled(n, ip, port)))
+		return peermgr_fail(
+		    err, SL_CODE_BUSY,
+		    "%s: this node has dialled it already (a session up or connecting)", a);
 	/* The lcore the flow's frames reach when the port hashes them with a
 	   key the dataplane published (RSS); else spread (sl_peers_roomiest). */
 	const sl_region_hdr_t *h = n->region->hdr;

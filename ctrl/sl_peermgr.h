@@ -25,8 +25,10 @@
    caller's token; the codes are what `peer.connect` answers):
      NOT_READY      node not ready (no dataplane, or not in `ready`)
      BAD_REQUEST    address invalid, or our own dataplane's
-     BUSY           no free slot on lcore 0; or the peer answered REJECT
-                    FULL / RATE_LIMITED / DUPLICATE / NOT_READY
+     BUSY           no free slot on lcore 0; a session this node dialled
+                    to that address is connecting or up already; or the
+                    peer answered REJECT FULL / RATE_LIMITED / DUPLICATE /
+                    NOT_READY
      NOT_FOUND      the peer answered REJECT BANNED / VERSION /
                     CHAIN_MISMATCH / SELF / AUTH (no usable peer there)
      TIMEOUT        no answer before [peers] connect_timeout_ms

@@ -229,6 +229,34 @@ START_TEST(test_connect_failed_codes)
 }
 END_TEST
 
+/* A connect to an address we dialled already (connecting, then up) is
+   refused BUSY before any HELLO: at the other end a second HELLO of ours
+   reads as a restart and closes the live session, while this end would
+   close the new one as a duplicate.  Once the session is down, the
+   address may be dialled again. */
+START_TEST(test_connect_dialled_twice_refused)
+{
+	uint32_t sid2 = 0;
+	sl_peermgr_err_t e = {0};
+	attach_ready();
+	uint32_t sid = connect_ok(IP_B, 11);
+	ck_assert_int_eq(sl_peermgr_connect(&pm, IP_B, 9747, 12, NOW, &sid2, &e), -1);
+	ck_assert_int_eq(e.code, SL_CODE_BUSY);
+	ck_assert_ptr_nonnull(strstr(e.message, "dialled it already"));
+	session_up(sid, IP_B, 0xbb);
+	ck_assert_uint_eq(ends, 1);
+	ck_assert_int_eq(sl_peermgr_connect(&pm, IP_B, 9747, 13, NOW, &sid2, &e), -1);
+	ck_assert_int_eq(e.code, SL_CODE_BUSY);
+	ck_assert_uint_eq(ends, 1); /* a refused start never calls the hook */
+	ck_assert_uint_eq(sl_peermgr_live(&pm), 1);
+	/* another port of the same host is another address */
+	ck_assert_int_eq(sl_peermgr_connect(&pm, IP_B, 9748, 14, NOW, &sid2, &e), 0);
+	sl_evt_session_down_t d = {.exit = SL_EXIT_NORMAL};
+	event(SL_EVT_SESSION_DOWN, sid, &d, sizeof d);
+	connect_ok(IP_B, 15);
+}
+END_TEST
+
 /* SESSION_DOWN before UP fails the connect: LOCAL exit -> TIMEOUT. */
 START_TEST(test_connect_down_before_up)
 {
@@ -382,6 +410,7 @@ static Suite *peermgr_suite(void)
 	tcase_add_test(t, test_connect_up_reports_peer);
 	tcase_add_test(t, test_connect_without_token_silent);
 	tcase_add_test(t, test_connect_failed_codes);
+	tcase_add_test(t, test_connect_dialled_twice_refused);
 	tcase_add_test(t, test_connect_down_before_up);
 	tcase_add_test(t, test_connect_abandon);
 	tcase_add_test(t, test_connect_guard_timeout);
