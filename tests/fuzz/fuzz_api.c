@@ -6,7 +6,8 @@
    line of the input (up to 16) is one request; every request must be
    answered by one JSON object line, or by nothing when an op answers
    later.  The ctrl's mutable state (ops, peers, bans, sync, watch) is
-   made fresh for every input; the chain store is opened once and no
+   made fresh for every input that follows one which may have changed it
+   (a command other than a query, or an op left in the table); the chain store is opened once and no
    request here writes to it.  header.import and header.export name files
    of this machine: those requests are not sent (the only filter). */
 #include <stdio.h>
@@ -112,23 +113,38 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* fuzz_api_writes: the request names header.import or header.export (as
-   sl_api_line would parse it). */
-static bool fuzz_api_writes(const char *line, size_t len)
+/* fuzz_api_cmd: the command a request names, as sl_api_line parses it:
+   FUZZ_API_SKIP for header.import / header.export (files of this
+   machine), FUZZ_API_QUERY for the commands that only read (and lines
+   that name none), FUZZ_API_OTHER for the rest. */
+enum { FUZZ_API_QUERY, FUZZ_API_OTHER, FUZZ_API_SKIP };
+static int fuzz_api_cmd(const char *line, size_t len)
 {
+	static const char *const queries[] = {"status",      "stats",      "peers", "peer.show",
+	                                      "sync.status", "header.get", "ops",   "ranges"};
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	bool w =
-	    cmd != NULL && (strcmp(cmd, "header.import") == 0 || strcmp(cmd, "header.export") == 0);
+	int k = cmd == NULL ? FUZZ_API_QUERY : FUZZ_API_OTHER;
+	if (cmd != NULL && (strcmp(cmd, "header.import") == 0 || strcmp(cmd, "header.export") == 0))
+		k = FUZZ_API_SKIP;
+	for (size_t i = 0; cmd != NULL && i < sizeof queries / sizeof queries[0]; i++)
+		if (strcmp(cmd, queries[i]) == 0)
+			k = FUZZ_API_QUERY;
 	json_decref(req);
-	return w;
+	return k;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_api_down();
-	fuzz_api_up();
+	static bool dirty = true;
+	if (dirty) { /* the last input may have changed what this one sees */
+		fuzz_api_down();
+		fuzz_api_up();
+		dirty = false;
+	}
+	C.shutting_down = false;
+	memset(&C.cnt, 0, sizeof C.cnt);
 	size_t at = 0;
 	for (int i = 0; i < FUZZ_API_LINES && at < size; i++) {
 		const uint8_t *nl = memchr(data + at, '\n', size - at);
@@ -137,10 +153,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *line = malloc(len ? len : 1);
 		memcpy(line, data + at, len);
 		at += len + 1;
-		if (fuzz_api_writes(line, len)) {
+		int k = fuzz_api_cmd(line, len);
+		if (k == FUZZ_API_SKIP) {
 			free(line);
 			continue;
 		}
+		dirty |= k != FUZZ_API_QUERY;
 		char *reply = sl_api_line(&C, line, len);
 		free(line);
 		if (reply == NULL)
@@ -153,5 +171,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(reply);
 	}
 	sl_op_tick(&C.ops);
+	dirty |= sl_op_next(&C.ops, NULL) != NULL;
 	return 0;
 }
