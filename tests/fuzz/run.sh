@@ -42,7 +42,7 @@ set +e
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 	nice "$dir/tests/fuzz/fuzz_$target" -max_total_time="$secs" -print_final_stats=1 \
-	-close_fd_mask=3 -dict="tests/fuzz/$target.dict" -max_len=4096 -timeout=10 \
+	-close_fd_mask=3 -dict="tests/fuzz/$target.dict" -max_len=4096 -timeout=60 \
 	-artifact_prefix="$work/artifacts/" "$@" "$work/corpus" >"$log" 2>&1
 rc=$?
 set -e
