@@ -12,11 +12,13 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "sl_chain.h"
 #include "sl_cmd.h"
 #include "sl_cmdq.h"
 #include "sl_connect.h"
 #include "sl_discovery.h"
 #include "sl_dpregion.h"
+#include "sl_hdrmap.h"
 #include "sl_hsync.h"
 #include "sl_ingress.h"
 #include "sl_log.h"
@@ -24,6 +26,8 @@
 #include "sl_net.h"
 #include "sl_port.h"
 #include "sl_sess_stream.h"
+#include "sl_sha256d.h"
+#include "sl_store.h"
 #include "sl_stream.h"
 
 fuzz_lcore_t fuzz_lc;
@@ -61,10 +65,54 @@ static void fuzz_lcore_rmdir(const char *dir)
 	rmdir(dir);
 }
 
+/* fuzz_lcore_le32 stores v little-endian (header fields). */
+static void fuzz_lcore_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* fuzz_lcore_store writes a header store of FUZZ_LCORE_HEADERS regtest
+   headers (genesis, then mined ones) where [ctrl] store points and maps it
+   the way the main lcore does (sl_hdrmap_try_open): GET_HEADERS is served
+   from it. */
+static void fuzz_lcore_store(sl_dp_t *dp)
+{
+	snprintf(dp->cfg.store, sizeof dp->cfg.store, "%s/store", fuzz_lc.dir);
+	sl_store_opts_t o = {.dir = dp->cfg.store, .max_headers = 4096};
+	sl_store_t *s = sl_store_open(&o, NULL);
+	if (s == NULL)
+		abort();
+	uint8_t h[SL_CHAIN_HDR_LEN], hash[SL_CHAIN_HASH_LEN];
+	memcpy(h, sl_chain_profile("regtest")->genesis, sizeof h);
+	if (sl_store_append(s, h, 1, NULL) != SL_STORE_OK)
+		abort();
+	uint32_t t0 = sl_chain_hdr_time(h);
+	for (uint32_t i = 1; i < FUZZ_LCORE_HEADERS; i++) {
+		sl_sha256d_hdr(h, hash);
+		fuzz_lcore_le32(h, 0x20000000u);
+		memcpy(h + 4, hash, 32);
+		memset(h + 36, (int)i, 32); /* merkle root: any */
+		fuzz_lcore_le32(h + 68, t0 + 600u * i);
+		fuzz_lcore_le32(h + 76, 0);
+		if (sl_chain_mine(h, 1u << 20, hash) == 0 ||
+		    sl_store_append(s, h, 1, NULL) != SL_STORE_OK)
+			abort();
+	}
+	if (sl_store_commit(s) != SL_STORE_OK)
+		abort();
+	sl_store_close(s);
+	sl_hdrmap_try_open(dp, 0);
+	if (sl_hdrmap_get(dp) == NULL)
+		abort();
+}
+
 static void fuzz_lcore_cleanup(void)
 {
 	char run[256];
 	snprintf(run, sizeof run, "%s", rte_eal_get_runtime_dir());
+	sl_hdrmap_close(&fuzz_lc.dp);
+	fuzz_lcore_rmdir(fuzz_lc.dp.cfg.store);
 	sl_routine_destroy(&fuzz_lc.lc);
 	sl_port_teardown(&fuzz_lc.dp);
 	sl_region_close(&fuzz_lc.dp.region);
@@ -93,6 +141,7 @@ void fuzz_lcore_init(const char *name)
 	if (mkdtemp(fuzz_lc.dir) == NULL)
 		abort();
 	snprintf(dp->cfg.region_dir, sizeof dp->cfg.region_dir, "%s", fuzz_lc.dir);
+	snprintf(dp->cfg.profile, sizeof dp->cfg.profile, "regtest");
 	dp->ipv4 = FUZZ_LCORE_IP;
 	dp->netmask = sl_net_prefix_mask(24);
 	dp->udp_port = SL_WIRE_UDP_PORT;
@@ -112,6 +161,7 @@ void fuzz_lcore_init(const char *name)
 		abort();
 	dp->status = sl_status_join(sl_region_obj(&dp->region, SL_REGION_OBJ_STATUS, 0));
 	dp->pbook = sl_pbook_join(sl_region_obj(&dp->region, SL_REGION_OBJ_PBOOK, 0));
+	fuzz_lcore_store(dp);
 	/* ctrl is attached and always beating: HELLOs go on to admission */
 	atomic_store(&h->ctrl_pid, (uint32_t)getpid());
 	atomic_store(&h->ctrl_heartbeat_ns, UINT64_MAX);

@@ -3,7 +3,9 @@
    net_null port in a --no-huge, in-memory EAL, its region in a private
    directory, the three stream descriptors sluice-dp registers, and
    sessions installed through the real command path (sl_cmdq_send ->
-   sl_cmd_phase -> sl_connect_install) exactly as ctrl installs them.
+   sl_cmd_phase -> sl_connect_install) exactly as ctrl installs them, the
+   regtest profile, and a header store of FUZZ_LCORE_HEADERS headers
+   mapped for serving.
    Frames go in through sl_ingress_frame; what the lcore sends goes out
    the net_null port; events are drained from the region's event ring as
    ctrl drains them.  One instance per process; single threaded. */
@@ -24,6 +26,9 @@ enum {
 	FUZZ_SLOT_IN_SYNC = 2, /* inbound, header sync only (0, 5) */
 	FUZZ_SLOT_OUT = 3,     /* outbound (CONNECT), offers 0, 1, 5: CONNECTING */
 };
+
+/* The header store the lcore serves from: regtest heights 0 .. 63. */
+#define FUZZ_LCORE_HEADERS 64
 
 #define FUZZ_LCORE_IP   0x0a000001u /* ours: 10.0.0.1, udp 9747 */
 #define FUZZ_LCORE_PEER 0x0a00000au /* slot 0's peer */
