@@ -11,6 +11,11 @@
 #    integration scenarios in $asan_scenarios under it (their names are
 #    prefixed "asan/" in the summary).  SLUICE_SANITIZE=0 leaves this part
 #    out, outside CI only;
+# 4. builds the libFuzzer targets of tests/fuzz/ (clang, -Dfuzz=true) in
+#    $SLUICE_FUZZDIR (default build-fuzz/) and runs each one's smoke: its
+#    seeds, its regression inputs and a fixed number of mutated inputs
+#    (suite "fuzz", tests fuzz_TARGET).  SLUICE_FUZZ=0 leaves this part
+#    out, outside CI only;
 # then prints the check summary line of each unit test, the time each part
 # took, and a last line "N passed, N failed, N skipped".
 #
@@ -24,8 +29,10 @@ cd "$src"
 builddir=${SLUICE_BUILDDIR:-build-ci}
 asandir=${SLUICE_ASANDIR:-build-asan}
 defconfig=test_defconfig
+fuzzdir=${SLUICE_FUZZDIR:-build-fuzz}
 sanitize=${SLUICE_SANITIZE:-1}
-[ "${CI:-}" = true ] && sanitize=1
+fuzz=${SLUICE_FUZZ:-1}
+[ "${CI:-}" = true ] && sanitize=1 && fuzz=1
 # Under ASan + UBSan: the scenarios that exercise the most code per second
 # (sessions, sync, reorg, relay, hostile input, faults, the store, the API).
 asan_scenarios="handshake_admission hostile_matrix malformed_frame_counted
@@ -88,9 +95,25 @@ if [ "$sanitize" != 0 ]; then
 	lap "asan tests"
 fi
 
+fuzz_rc=0
+if [ "$fuzz" != 0 ]; then
+	rm -rf "$fuzzdir"
+	CC=clang meson setup "$fuzzdir" -Ddefconfig="$defconfig" -Dwerror=true -Dfuzz=true &&
+		ninja -C "$fuzzdir" $(ninja -C "$fuzzdir" -t targets all |
+			sed -n 's/^\(tests\/fuzz\/fuzz_[a-z]*\): .*/\1/p') ||
+		build_failed "$fuzzdir (libFuzzer targets)"
+	lap "fuzz build"
+	set +e
+	meson test -C "$fuzzdir" --no-rebuild --print-errorlogs --logbase fuzz --suite fuzz
+	fuzz_rc=$?
+	set -e
+	lap "fuzz smokes"
+fi
+
 logs=("$builddir/meson-logs/testlog.json")
 [ "$sanitize" != 0 ] &&
 	logs+=("$asandir/meson-logs/asan-unit.json" "$asandir/meson-logs/asan-integration.json")
+[ "$fuzz" != 0 ] && logs+=("$fuzzdir/meson-logs/fuzz.json")
 for l in "${logs[@]}"; do
 	[ -f "$l" ] || {
 		echo "tests/run.sh: no $l"
@@ -107,5 +130,5 @@ printf '%-12s %5d s\n' total $(($(date +%s) - t_start))
 
 echo
 echo "== summary"
-/usr/bin/python3 tests/summarize.py "$src/tests/skips.allowed" "$((test_rc | asan_rc))" \
+/usr/bin/python3 tests/summarize.py "$src/tests/skips.allowed" "$((test_rc | asan_rc | fuzz_rc))" \
 	"${CI:-}" "${logs[@]}"

@@ -6,7 +6,8 @@ and per test that did not pass, then "N passed, N failed, N skipped".
 ALLOWED is tests/skips.allowed ("name reason" lines).  With CI "true" a
 skipped test (meson SKIP, exit 77) counts as failed unless ALLOWED names it;
 otherwise a skip stays a skip.  The first TESTLOG is the main build's, the
-others are the sanitizer build's (names prefixed "asan/").  TEST_RC is
+others are the sanitizer build's (names prefixed "asan/"), but for the
+fuzz smokes' (fuzz.json, names fuzz_TARGET kept).  TEST_RC is
 meson's exit status: non-zero with no failed test still fails the run.
 Exits 1 if anything failed."""
 import json, re, sys
@@ -27,7 +28,7 @@ check_re = re.compile(r"^\s*\d+%: Checks: \d+, Failures: \d+, Errors: \d+.*$", r
 rate_re = re.compile(r"^(icmp_replies_per_s=.*)$", re.M)
 skip_re = re.compile(r"SKIP: (.*)$", re.M)
 for i, path in enumerate(paths):
-    prefix = "" if i == 0 else "asan/"
+    prefix = "" if i == 0 or path.endswith("/fuzz.json") else "asan/"
     for t in (json.loads(line) for line in open(path) if line.strip()):
         name = prefix + t["name"]
         res = t.get("result", "")

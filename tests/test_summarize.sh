@@ -49,6 +49,13 @@ run "$tmp/allowed" 0 true "$tmp/c.json" "$tmp/b.json"
 	grep -q 'asan/two: *FAIL: skipped under CI' <<<"$out" &&
 	ok "the sanitizer log counts too, its names prefixed asan/" || bad "two logs: $out"
 
+mkdir -p "$tmp/f"
+log "$tmp/f/fuzz.json" fuzz_wire:OK fuzz_frame:FAIL
+run "$tmp/allowed" 1 "" "$tmp/c.json" "$tmp/f/fuzz.json"
+[ "$(tail -n1 <<<"$out")" = "2 passed, 1 failed, 0 skipped" ] && [ $rc = 1 ] &&
+	grep -q '^fuzz_frame: *FAIL' <<<"$out" &&
+	ok "the fuzz smokes' log counts too, its names kept" || bad "fuzz log: $out"
+
 run "$tmp/allowed" 1 true "$tmp/c.json"
 [ "$(tail -n1 <<<"$out")" = "1 passed, 1 failed, 0 skipped" ] && [ $rc = 1 ] &&
 	ok "meson failing with no failed test still fails" || bad "meson rc: $out"
@@ -58,5 +65,5 @@ run "$tmp/noreason" 0 true "$tmp/c.json"
 [ $rc != 0 ] && grep -q "'lazy' has no reason" <<<"$out" &&
 	ok "an allow-list line without a reason is refused" || bad "reason-less line: $out"
 
-echo "$((5 - fails)) passed, $fails failed"
+echo "$((6 - fails)) passed, $fails failed"
 [ $fails = 0 ]
