@@ -47,6 +47,8 @@
 #        SLT_BENCH_INFLIGHT=B's [sync] inflight, 1..16; unset: the default,
 #        SLT_BENCH_SERVE_RATE=A's [sync] serve_rate and serve_burst (the
 #        per-peer serving budget; unset: the defaults),
+#        SLT_BENCH_AUTH=[admission] auth of every node, off | optional |
+#        required (unset: the default, off; tests/bench/auth.sh compares),
 #        LCORES=worker lcores per node (default 1: A on lcore 0, B on lcore
 #        1; N > 1: each node runs EAL -l 0-(N-1), one memif queue pair per
 #        worker, so on a 2-core machine both nodes share both cores))
@@ -135,6 +137,11 @@ sync_tuning() {
 	shift
 	[ -z "${SLT_BENCH_INFLIGHT:-}" ] ||
 		slt_cfg_set "${SLT_NODE_CFG[$b]}" sync inflight "$SLT_BENCH_INFLIGHT"
+	if [ -n "${SLT_BENCH_AUTH:-}" ]; then
+		for a in "$b" "$@"; do
+			slt_cfg_set "${SLT_NODE_CFG[$a]}" admission auth "$SLT_BENCH_AUTH"
+		done
+	fi
 	if [ -n "${SLT_BENCH_SERVE_RATE:-}" ]; then
 		for a in "$@"; do
 			slt_cfg_set "${SLT_NODE_CFG[$a]}" sync serve_rate "$SLT_BENCH_SERVE_RATE"
@@ -143,7 +150,7 @@ sync_tuning() {
 	fi
 }
 sync_tuning $B $A
-slt_log "B's [sync] inflight: ${SLT_BENCH_INFLIGHT:-default}; A's serve_rate: ${SLT_BENCH_SERVE_RATE:-default}; worker lcores per node: $LCORES"
+slt_log "B's [sync] inflight: ${SLT_BENCH_INFLIGHT:-default}; A's serve_rate: ${SLT_BENCH_SERVE_RATE:-default}; worker lcores per node: $LCORES; auth: ${SLT_BENCH_AUTH:-off}"
 
 # now: seconds, microsecond resolution, without a process (bash's clock).
 now() { echo "$EPOCHREALTIME"; }

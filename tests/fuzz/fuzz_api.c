@@ -54,7 +54,7 @@ static void fuzz_api_down(void)
 static void fuzz_api_up(void)
 {
 	memset(&C.pm, 0, sizeof C.pm);
-	if (sl_peermgr_init(&C.pm, &C.cfg, fuzz_api_genesis) != 0)
+	if (sl_peermgr_init(&C.pm, &C.cfg, fuzz_api_genesis, NULL) != 0)
 		abort();
 	sl_sync_init(&C.sync, C.chain, &C.pm);
 	if (sl_op_table_init(&C.ops, 1) != SL_OP_OK)

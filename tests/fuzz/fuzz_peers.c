@@ -30,7 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.n_bootstrap = 0;
 	uint8_t genesis[32];
 	sl_sha256d_hdr(sl_chain_profile("regtest")->genesis, genesis);
-	if (sl_peermgr_init(&fuzz_pm, &cfg, genesis) != 0 ||
+	if (sl_peermgr_init(&fuzz_pm, &cfg, genesis, NULL) != 0 ||
 	    sl_peermgr_attach(&fuzz_pm, &fuzz_lc.dp.region, fuzz_lc.lc.now_ns) != 0)
 		abort();
 	return 0;
