@@ -81,6 +81,11 @@ static int sl_connect_live(sl_lcore_t *lc, sl_routine_peer_t *p, uint32_t slot)
 	}
 	p->streams = sp.streams | 1u;
 	p->state = SL_ROUTINE_LIVE;
+#if SL_TEST_HOOKS
+	if (SL_UNLIKELY(lc->dp->cfg.fault_seq_start != 0)) /* reach the close mark soon */
+		for (uint32_t i = 0; i < SL_SESSION_STREAMS; i++)
+			lc->rt->tab->slot[slot].next_seq[i] = lc->dp->cfg.fault_seq_start;
+#endif
 	return 0;
 }
 

@@ -220,6 +220,8 @@ struct rte_mbuf *sl_routine_build_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uin
 	uint32_t seq = sl_session_next_seq(s, stream);
 	if (SL_UNLIKELY(seq == 0))
 		return NULL; /* exhausted: the session closes (SPEC §8) */
+	if (SL_UNLIKELY(seq >= SL_SESSION_SEQ_CLOSE))
+		p->seq_close = 1; /* the next tick closes it, before any seq wraps */
 	sl_wire_hdr_t h = {
 	    .type = type, .stream = stream, .session = p->remote_sid, .seq = seq, .corr = corr};
 	return sl_routine_build(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
@@ -562,6 +564,11 @@ static void sl_routine_each_live(sl_lcore_t *lc, bool tick)
 	for (uint32_t i = sl_session_count(rt->tab); i-- > 0;) {
 		sl_session_t *s = sl_session_live_at(rt->tab, i);
 		sl_routine_peer_t *p = sl_routine_peer(lc, sl_session_slot_of(rt->tab, s));
+		if (tick && SL_UNLIKELY(p->seq_close)) {
+			SL_CNT_ADD(&lc->cnt->seq_closes, 1);
+			sl_routine_teardown(lc, p, SL_EXIT_LOCAL, SL_WIRE_GOODBYE_SHUTDOWN, 0);
+			continue;
+		}
 		for (uint32_t k = 0; k < sl_stream_count() && p->state == SL_ROUTINE_LIVE; k++) {
 			const sl_stream_t *d = sl_stream_at(k);
 			void (*hook)(sl_lcore_t *, struct sl_routine_peer *, void *) =

@@ -112,6 +112,8 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
      "TEST ONLY: every n-th GET_HEADERS answer carries an invalid proof of work (0: off)", true},
     {"dataplane", "fault_tick_ms", SL_CFG_T_UINT, SL_CFG_HOOK(fault_tick_ms), 0, 600000, NULL,
      "TEST ONLY: the deadline / liveness scans run every n ms (0: every 1 ms)", true},
+    {"dataplane", "fault_seq_start", SL_CFG_T_UINT, SL_CFG_HOOK(fault_seq_start), 0, UINT32_MAX,
+     NULL, "TEST ONLY: every session's first seq on every stream (0: 1, as SPEC says)", true},
     {"dataplane", "fault_slow_us", SL_CFG_T_UINT, SL_CFG_HOOK(fault_slow_us), 0, 1000000, NULL,
      "TEST ONLY: the poll loop sleeps n us every cycle, busy or not (0: off)", true},
     {"ctrl", "socket", SL_CFG_T_STR, SL_CFG_FIELD(socket), 0, 0, NULL, "control socket path"},

@@ -78,6 +78,10 @@ typedef struct {
 	   the end of every cycle, busy or not (an lcore slower than its
 	   traffic: the RX queue fills and backpressure acts). */
 	uint32_t fault_slow_us;
+	/* fault_seq_start = <n>, default 0 (off): every session's frames start
+	   at seq n instead of 1, so a test reaches the seq close mark
+	   (SL_SESSION_SEQ_CLOSE) in a few thousand frames. */
+	uint32_t fault_seq_start;
 #endif
 
 	/* [ctrl] */

@@ -126,7 +126,8 @@ typedef enum {
 	X(evt_critical_lost, "evt_critical_lost") /* critical lost: backlog overflow (a bug) */    \
 	X(handoff_out, "handoff_out") /* frames handed to the lcore owning their session */        \
 	X(handoff_in, "handoff_in")   /* frames handed to us by the lcore that received them */    \
-	X(rt_frames, "rt_frames")     /* frames given to this lcore's sessions (routine input) */
+	X(rt_frames, "rt_frames")     /* frames given to this lcore's sessions (routine input) */  \
+	X(seq_closes, "seq_closes")   /* sessions closed before their seq would wrap (SPEC §8) */
 
 /* The entries of SL_LCORE_CNT_LIST that are levels, not counts (they go
    down as well as up): X(field).  Prometheus exports them as gauges. */

@@ -444,6 +444,11 @@ static inline bool sl_sess_stream_on(const sl_session_t *s, unsigned stream)
 	return sl_streams_has(atomic_load_explicit(&s->streams, memory_order_relaxed), stream);
 }
 
+/* A session closes once it has used a seq at or past this mark on any
+   stream (SPEC §8: before any seq would wrap): the rest leaves room for
+   the frames already being built and the GOODBYE. */
+#define SL_SESSION_SEQ_CLOSE (UINT32_MAX - 65536u)
+
 /* sl_session_next_seq returns the seq for the next frame we send on `stream`
    (1, 2, ...) and advances it; 0 once UINT32_MAX has been used (the
    session must close: SPEC §8).  Precondition: stream < SL_SESSION_STREAMS. */

@@ -8,15 +8,18 @@
 #        steady_ratio=<x> off_per_s=<x> required_per_s=<x> ratio=<x>
 # (ratio = required / off, of the medians; the goal is >= 0.85).  Never
 # pass/fail on time.  Usage: tests/bench/auth.sh [ROUNDS] [N]  (default 3,
-# 300000; env as sync.sh's).
+# 300000; env as sync.sh's; AUTH_LOG=file for sync.sh's own output,
+# default a temporary file named at the start).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ROUNDS=${1:-3}
 N=${2:-300000}
+log=${AUTH_LOG:-$(mktemp /tmp/sluice-auth-bench.XXXXXX)}
+echo "auth: sync.sh output in $log"
 declare -A steady whole
 for ((r = 1; r <= ROUNDS; r++)); do
 	for mode in off required; do
-		line=$(SYNC_TWO=0 SLT_BENCH_AUTH=$mode "$here/sync.sh" 1 "$N" 2>&1 | tee /dev/stderr |
+		line=$(SYNC_TWO=0 SLT_BENCH_AUTH=$mode "$here/sync.sh" 1 "$N" 2>&1 | tee -a "$log" |
 			grep '^sync headers=' | tail -1)
 		s=$(sed -n 's/.* steady_headers_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
 		w=$(sed -n 's/.* headers_per_s=\([0-9.]*\) .*/\1/p' <<<"$line")

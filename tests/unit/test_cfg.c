@@ -175,7 +175,7 @@ START_TEST(test_unknown_key_names_line)
 	         "%s:3: unknown key 'prot' in [dataplane] (known: port, ip, gateway, udp_port, "
 	         "idle_sleep_us, keepalive_ms, hello_rate, hello_burst, hello_total, settle_ms, "
 	         "workers, "
-	         "fault_inject_ping, fault_bad_pow, fault_tick_ms, fault_slow_us)",
+	         "fault_inject_ping, fault_bad_pow, fault_tick_ms, fault_seq_start, fault_slow_us)",
 	         tpath);
 	ck_assert_str_eq(err, want);
 }
