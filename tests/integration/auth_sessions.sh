@@ -103,16 +103,7 @@ r3=$(hs)
 for r in "$r1" "$r2" "$r3"; do
 	[ "$(echo "$r" | slt_jq 'v.get("reject")')" = AUTH ] || slt_fail "want REJECT(AUTH), got $r"
 done
-rej=$(slt_node_ctl $A --json stats | "$SLT_PY" -c 'import json, sys
-def find(d):
-    if isinstance(d, dict):
-        if "auth_rejects" in d:
-            return d["auth_rejects"]
-        for x in d.values():
-            r = find(x)
-            if r is not None:
-                return r
-print(find(json.load(sys.stdin)))')
+rej=$(slt_node_ctl $A --json stats | slt_json_find auth_rejects)
 slt_log "A auth_rejects: $rej"
 [ "$rej" = 3 ] || slt_fail "A's auth_rejects: $rej, want 3"
 slt_ok "REJECT(AUTH): not on the allowlist, bad signature, auth_mode 0"

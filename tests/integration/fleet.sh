@@ -7,8 +7,8 @@
 #   slt_fleet_up N [PROFILE]  the bridge, N node configs: regtest (or
 #                             PROFILE), idle_sleep_us $SLT_FLEET_IDLE_US
 #                             (default 1000), EAL -m $SLT_FLEET_MEM_MB
-#                             (default 32: the least that starts;
-#                             24 fails), [peers] outbound
+#                             (default 48; 32 stopped fitting with the
+#                             §8 per-slot keys), [peers] outbound
 #                             $SLT_FLEET_OUTBOUND (default 3); node k > 1
 #                             bootstraps to node k-1 and to node (k/2),
 #                             so the graph is connected but not full and
@@ -51,7 +51,7 @@ slt_fleet_up() {
 	SLT_CLEANUP_HOOKS=(slt_fleet_kill_all "${SLT_CLEANUP_HOOKS[@]}")
 	for ((k = 1; k <= n; k++)); do
 		slt_node_config "$k" >/dev/null
-		sed -i "s/ -m 256 / -m ${SLT_FLEET_MEM_MB:-32} /" "${SLT_NODE_CFG[$k]}"
+		sed -i "s/ -m 256 / -m ${SLT_FLEET_MEM_MB:-48} /" "${SLT_NODE_CFG[$k]}"
 	done
 	slt_fleet_cfg "chain profile $profile" \
 		"dataplane idle_sleep_us ${SLT_FLEET_IDLE_US:-1000}" \
@@ -65,7 +65,7 @@ slt_fleet_up() {
 			boot+=",${SLT_NODE_IP[$((k / 2))]}:9747"
 		echo "bootstrap = $boot" >>"${SLT_NODE_CFG[$k]}" # [peers] is the last section
 	done
-	slt_log "fleet of $n nodes configured (-m ${SLT_FLEET_MEM_MB:-32}, idle_sleep_us ${SLT_FLEET_IDLE_US:-1000}, outbound ${SLT_FLEET_OUTBOUND:-3})"
+	slt_log "fleet of $n nodes configured (-m ${SLT_FLEET_MEM_MB:-48}, idle_sleep_us ${SLT_FLEET_IDLE_US:-1000}, outbound ${SLT_FLEET_OUTBOUND:-3})"
 }
 
 # slt_fleet_kill_all (the trap, before lib.sh's slt_nodes_cleanup): SIGKILL
@@ -89,37 +89,8 @@ slt_fleet_cfg() {
 	for ((k = 1; k <= FLEET_N; k++)); do
 		files+=("${SLT_NODE_CFG[$k]}")
 	done
-	"$SLT_PY" - "${#files[@]}" "${files[@]}" "$@" <<'EOF2' || slt_fail "slt_fleet_cfg $*"
-import re, sys
-n = int(sys.argv[1])
-files, sets = sys.argv[2:2 + n], [a.split(None, 2) for a in sys.argv[2 + n:]]
-for path in files:
-    text = open(path).read()
-    for sec, key, val in sets:
-        out, cur, done, seen = [], None, False, False
-        for ln in text.split("\n"):
-            m = re.match(r"\s*\[([^\]]+)\]", ln)
-            if m:
-                if cur == sec and not done:
-                    while out and out[-1].strip() == "":
-                        out.pop()
-                    out += ["%s = %s" % (key, val), ""]
-                    done = True
-                cur = m.group(1).strip()
-                seen |= cur == sec
-            elif cur == sec and re.match(r"\s*%s\s*=" % re.escape(key), ln):
-                if not done:
-                    out.append("%s = %s" % (key, val))
-                    done = True
-                continue
-            out.append(ln)
-        if not done:
-            if not seen:
-                out += ["", "[%s]" % sec]
-            out.append("%s = %s" % (key, val))
-        text = "\n".join(out).rstrip("\n") + "\n"
-    open(path, "w").write(text)
-EOF2
+	"$SLT_PY" "$SLT_SRC/tests/integration/slcfg.py" "${#files[@]}" "${files[@]}" "$@" ||
+		slt_fail "slt_fleet_cfg $*"
 }
 
 # slt_fleet_spawn_dps K...: start the dataplanes of nodes K... at once and

@@ -596,33 +596,7 @@ declare -A SLT_NODE_DP_PID=() SLT_NODE_CTRL_PID=() SLT_NODE_IP=() SLT_NODE_DEV=(
 declare -A SLT_NODE_CFG=() SLT_NODE_SOCK=() SLT_NODE_PREFIX=() SLT_NODE_INST=()
 
 slt_cfg_set() {
-	"$SLT_PY" -c '
-import re, sys
-path, sec, key, val = sys.argv[1:5]
-lines = open(path).read().split("\n")
-out, cur, done, seen = [], None, False, False
-for ln in lines:
-    m = re.match(r"\s*\[([^\]]+)\]", ln)
-    if m:
-        if cur == sec and not done:
-            while out and out[-1].strip() == "":
-                out.pop()
-            out += ["%s = %s" % (key, val), ""]
-            done = True
-        cur = m.group(1).strip()
-        seen |= cur == sec
-    elif cur == sec and re.match(r"\s*%s\s*=" % re.escape(key), ln):
-        if not done:
-            out.append("%s = %s" % (key, val))
-            done = True
-        continue
-    out.append(ln)
-if not done:
-    if not seen:
-        out += ["", "[%s]" % sec]
-    out.append("%s = %s" % (key, val))
-open(path, "w").write("\n".join(out).rstrip("\n") + "\n")
-' "$@" || slt_fail "slt_cfg_set $*"
+	"$SLT_PY" "$SLT_SRC/tests/integration/slcfg.py" 1 "$1" "$2 $3 $4" || slt_fail "slt_cfg_set $*"
 }
 
 slt_peer() { ip netns exec "$SLT_NS" "$SLT_PY" "$SLT_SLPEER" "$@"; }
@@ -633,6 +607,24 @@ import json, sys
 v = json.load(sys.stdin)
 r = eval(sys.argv[1], {"v": v, "json": json})
 print(json.dumps(r) if isinstance(r, (dict, list, bool)) or r is None else r)
+' "$1"
+}
+
+# slt_json_find KEY: the value of the first KEY anywhere in the JSON on
+# stdin (depth first), as JSON; null when absent.
+slt_json_find() {
+	"$SLT_PY" -c '
+import json, sys
+def find(d, k):
+    if isinstance(d, dict):
+        if k in d:
+            return d[k]
+        for x in d.values():
+            r = find(x, k)
+            if r is not None:
+                return r
+    return None
+print(json.dumps(find(json.load(sys.stdin), sys.argv[1])))
 ' "$1"
 }
 

@@ -38,15 +38,6 @@ slt_log "A seq_closes=$closes; B drop_sl_replay=$old drop_auth=$tag"
 [ "$closes" -ge 1 ] 2>/dev/null || slt_fail "A never closed a session at the seq mark (seq_closes=$closes)"
 [ "$old" = 0 ] || slt_fail "B refused $old frames as replays: a seq wrapped?"
 [ "$tag" = 0 ] || slt_fail "B refused $tag frames' tags"
-down=$(slt_node_ctl $A --json stats | "$SLT_PY" -c 'import json, sys
-def find(d):
-    if isinstance(d, dict):
-        if "down_by_exit" in d:
-            return d["down_by_exit"]
-        for x in d.values():
-            r = find(x)
-            if r is not None:
-                return r
-print(json.dumps(find(json.load(sys.stdin))))')
+down=$(slt_node_ctl $A --json stats | slt_json_find down_by_exit)
 slt_log "A's sessions down by exit kind: $down"
 slt_ok "B reached tip $((N - 1)) across $closes session(s) closed at the seq mark"
