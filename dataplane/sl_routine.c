@@ -449,11 +449,10 @@ void sl_routine_check(sl_lcore_t *lc, sl_routine_peer_t *p, sl_session_t *s, uin
    authentication must not carry the flag.  Returns SL_DROP_CNT when the
    frame passes, else the drop reason.  pl is the payload, the tag right
    after it (the header's length was checked against the UDP size). */
-static sl_drop_t sl_routine_auth_check(const sl_routine_peer_t *p, const struct rte_mbuf *m,
-                                       const sl_wire_hdr_t *h, const uint8_t *pl)
+static sl_drop_t sl_routine_auth_check(const sl_routine_peer_t *p, const sl_wire_hdr_t *h,
+                                       const uint8_t *pl)
 {
 	bool flagged = (h->flags & SL_WIRE_F_AUTH) != 0;
-	(void)m;
 	if (SL_LIKELY(!p->auth))
 		return flagged ? SL_DROP_SL_AUTH : SL_DROP_CNT;
 	if (SL_UNLIKELY(!flagged))
@@ -476,7 +475,7 @@ void sl_routine_frame(sl_lcore_t *lc, sl_routine_peer_t *p, sl_session_t *s, str
 		sl_lcore_drop(lc, m, SL_DROP_SL_REPLAY);
 		return;
 	}
-	sl_drop_t why = sl_routine_auth_check(p, m, h, pl);
+	sl_drop_t why = sl_routine_auth_check(p, h, pl);
 	if (SL_UNLIKELY(why != SL_DROP_CNT)) {
 		SL_CNT_ADD(&s->cnt.drop_auth, 1);
 		sl_lcore_drop(lc, m, why);

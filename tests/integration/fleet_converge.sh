@@ -30,8 +30,6 @@ slt_require_root
 slt_require_tools ip ethtool cmp
 slt_require_bins
 N=${SLT_FLEET_N:-16}
-slt_require_bins
-N=${SLT_FLEET_N:-16}
 LEN=${SLT_FLEET_CHAIN:-2000}
 WIDE=${SLT_FLEET_WIDE:-64}
 slt_init
