@@ -122,6 +122,7 @@ void sl_admit_cfg_defaults(sl_admit_cfg_t *cfg)
 	    .streams = (1u << SL_WIRE_STREAM_SESSION) | (1u << SL_WIRE_STREAM_DISCOVERY) |
 	               (1u << SL_WIRE_STREAM_HSYNC),
 	    .max_peers = SL_MIN(256u, (uint32_t)SL_ADMIT_PEERS_MAX),
+	    .max_unproven = SL_MIN(256u, (uint32_t)SL_ADMIT_PEERS_MAX),
 	    .n_lcores = 1,
 	    .max_per_lcore = SL_SESSIONS_PER_LCORE,
 	    .max_per_addr = 4,
@@ -132,7 +133,8 @@ void sl_admit_cfg_defaults(sl_admit_cfg_t *cfg)
 
 static bool cfg_ok(const sl_admit_cfg_t *c)
 {
-	return c->max_peers >= 1 && c->max_peers <= SL_ADMIT_PEERS_MAX && c->n_lcores >= 1 &&
+	return c->max_peers >= 1 && c->max_peers <= SL_ADMIT_PEERS_MAX && c->max_unproven >= 1 &&
+	       c->max_unproven <= SL_ADMIT_PEERS_MAX && c->n_lcores >= 1 &&
 	       c->n_lcores <= SL_MAX_LCORES && c->max_per_lcore >= 1 &&
 	       c->max_per_lcore <= SL_SESSIONS_PER_LCORE && c->max_per_addr >= 1;
 }
@@ -325,6 +327,11 @@ uint32_t sl_admit_count(const sl_admit_t *st)
 	return st->n_peers;
 }
 
+uint32_t sl_admit_count_unproven(const sl_admit_t *st)
+{
+	return st->n_unproven;
+}
+
 uint32_t sl_admit_count_lcore(const sl_admit_t *st, uint16_t lcore)
 {
 	return lcore < SL_MAX_LCORES ? st->n_lcore[lcore] : 0;
@@ -357,6 +364,37 @@ uint32_t sl_admit_sessions_from(const sl_admit_t *st, uint32_t ip, uint32_t *out
 	return n;
 }
 
+/* ---- the unproven list: inbound peers in accept order, oldest first ---- */
+
+static void unproven_push(sl_admit_t *st, uint32_t pi)
+{
+	sl_admit_peer_t *p = &st->peers[pi];
+	p->older = st->unproven_newest;
+	p->newer = 0;
+	if (st->unproven_newest != 0)
+		st->peers[st->unproven_newest - 1].newer = pi + 1;
+	else
+		st->unproven_oldest = pi + 1;
+	st->unproven_newest = pi + 1;
+	st->n_unproven++;
+}
+
+static void unproven_unlink(sl_admit_t *st, uint32_t pi)
+{
+	sl_admit_peer_t *p = &st->peers[pi];
+	if (p->older != 0)
+		st->peers[p->older - 1].newer = p->newer;
+	else
+		st->unproven_oldest = p->newer;
+	if (p->newer != 0)
+		st->peers[p->newer - 1].older = p->older;
+	else
+		st->unproven_newest = p->older;
+	p->older = p->newer = 0;
+	p->proven = 1;
+	st->n_unproven--;
+}
+
 /* peer_add reserves a record in `state` (the caller checked capacity and
    that node_id is not admitted) and returns its index. */
 static uint32_t peer_add(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN], uint64_t nonce,
@@ -371,8 +409,11 @@ static uint32_t peer_add(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN]
 	                       .port = port,
 	                       .lcore = lcore,
 	                       .streams = streams,
-	                       .state = state};
+	                       .state = state,
+	                       .proven = state != SL_ADMIT_PEER_PENDING};
 	memcpy(p->node_id, node_id, SL_WIRE_HASH_LEN);
+	if (!p->proven)
+		unproven_push(st, pi);
 	idx_put(st->by_node, hash_node(st, p->node_id), pi);
 	idx_put(st->by_addr, hash_u64(st, TAG_ADDR, ip), pi);
 	st->n_peers++;
@@ -383,6 +424,8 @@ static uint32_t peer_add(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN]
 static void peer_del(sl_admit_t *st, uint32_t pi)
 {
 	sl_admit_peer_t *p = &st->peers[pi];
+	if (!p->proven)
+		unproven_unlink(st, pi);
 	idx_del(st->by_node, hash_node(st, p->node_id), pi);
 	idx_del(st->by_addr, hash_u64(st, TAG_ADDR, p->ip), pi);
 	if (p->state == SL_ADMIT_PEER_UP)
@@ -407,6 +450,24 @@ sl_admit_err_t sl_admit_commit(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HAS
 	p->session = session;
 	p->state = SL_ADMIT_PEER_UP;
 	idx_put(st->by_session, hash_u64(st, TAG_SESSION, session), (uint32_t)pi);
+	return SL_ADMIT_OK;
+}
+
+static uint32_t proven_count(const sl_admit_t *st)
+{
+	return st->n_peers - st->n_unproven;
+}
+
+sl_admit_err_t sl_admit_prove(sl_admit_t *st, uint32_t session)
+{
+	int32_t pi = session ? peer_by_session(st, session) : -1;
+	if (SL_UNLIKELY(pi < 0))
+		return SL_ADMIT_ERR_NOT_FOUND;
+	if (st->peers[pi].proven)
+		return SL_ADMIT_OK;
+	if (SL_UNLIKELY(proven_count(st) >= st->cfg.max_peers))
+		return SL_ADMIT_ERR_FULL;
+	unproven_unlink(st, (uint32_t)pi);
 	return SL_ADMIT_OK;
 }
 
@@ -498,12 +559,16 @@ static void cache_put(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN], u
 	victim->expires_ns = now_ns + SL_ADMIT_REPEAT_NS;
 	victim->d = *d;
 	victim->d.repeat = false;
+	victim->d.evict = 0;
 }
 
 /* cache_answer fills *out from a remembered answer that still stands: a
    REJECT always; an ACCEPT only while the peer it admitted is still there
-   (same nonce).  Returns false when c is stale (and forgets it). */
-static bool cache_answer(sl_admit_t *st, sl_admit_cache_t *c, sl_admit_decision_t *out)
+   (same nonce) and the HELLO comes from its address (the same HELLO
+   replayed from another address is judged afresh: check 8).  Returns
+   false when c does not apply (and forgets it when stale). */
+static bool cache_answer(sl_admit_t *st, sl_admit_cache_t *c, uint32_t ip, uint16_t port,
+                         sl_admit_decision_t *out)
 {
 	if (c->d.verdict == SL_ADMIT_ACCEPT) {
 		int32_t pi = peer_by_node(st, c->node_id);
@@ -511,6 +576,8 @@ static bool cache_answer(sl_admit_t *st, sl_admit_cache_t *c, sl_admit_decision_
 			c->expires_ns = 0;
 			return false;
 		}
+		if (st->peers[pi].ip != ip || st->peers[pi].port != port)
+			return false;
 		*out = c->d;
 		out->session = st->peers[pi].session;
 	} else {
@@ -534,11 +601,58 @@ static bool hello_self(const sl_admit_t *st, const sl_wire_hello_t *h, uint64_t 
 	       nonce_ours(st, h->nonce, now_ns);
 }
 
-static bool hello_full(const sl_admit_t *st, uint32_t ip, uint16_t lcore)
+/* How far evict_oldest looks down the unproven list for one on the lcore. */
+#define EVICT_SCAN 64
+
+/* evict_oldest removes the oldest unproven UP peer (on `lcore` when
+   on_lcore) and returns its session, or 0 when there is none to evict
+   (PENDING ones have no session to close yet). */
+static uint32_t evict_oldest(sl_admit_t *st, uint16_t lcore, bool on_lcore)
 {
-	return st->n_peers >= st->cfg.max_peers || lcore >= st->cfg.n_lcores ||
-	       st->n_lcore[lcore] >= st->cfg.max_per_lcore ||
-	       sl_admit_count_addr(st, ip) >= st->cfg.max_per_addr;
+	uint32_t ref = st->unproven_oldest;
+	for (uint32_t k = 0; ref != 0 && k < EVICT_SCAN; k++) {
+		const sl_admit_peer_t *p = &st->peers[ref - 1];
+		if (p->state == SL_ADMIT_PEER_UP && (!on_lcore || p->lcore == lcore)) {
+			uint32_t session = p->session;
+			peer_del(st, ref - 1);
+			return session;
+		}
+		ref = p->newer;
+	}
+	return 0;
+}
+
+/* Check 8: node_id already admitted.  An unproven UP admission of it is
+   evicted instead (*evict), so the HELLO is judged on. */
+static bool hello_duplicate(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN],
+                            uint32_t *evict)
+{
+	int32_t pi = peer_by_node(st, node_id);
+	if (pi < 0)
+		return false;
+	const sl_admit_peer_t *p = &st->peers[pi];
+	if (p->proven || p->state != SL_ADMIT_PEER_UP)
+		return true;
+	*evict = p->session;
+	peer_del(st, (uint32_t)pi);
+	return false;
+}
+
+/* Check 9: room for one more unproven peer on lcore, evicting the oldest
+   unproven one when the pool or the lcore is full (*evict, unless a
+   duplicate was evicted already). */
+static bool hello_full(sl_admit_t *st, uint32_t ip, uint16_t lcore, uint32_t *evict)
+{
+	if (proven_count(st) >= st->cfg.max_peers || lcore >= st->cfg.n_lcores ||
+	    sl_admit_count_addr(st, ip) >= st->cfg.max_per_addr)
+		return true;
+	bool lcore_full = st->n_lcore[lcore] >= st->cfg.max_per_lcore;
+	if (!lcore_full && st->n_unproven < st->cfg.max_unproven)
+		return false;
+	if (*evict != 0)
+		return true;
+	*evict = evict_oldest(st, lcore, lcore_full);
+	return *evict == 0;
 }
 
 /* Check 7: the auth_mode against [admission] auth, the allowlist, then
@@ -561,7 +675,7 @@ static bool hello_auth_ok(const sl_admit_t *st, const sl_wire_hello_t *h)
 /* judge runs checks 1..9 of the header; returns the REJECT reason (and
    sets *retry_s) or 0 for ACCEPT.  Charges the ctrl-level rate limiter. */
 static uint16_t judge(sl_admit_t *st, const sl_wire_hello_t *h, uint32_t ip, uint16_t lcore,
-                      uint64_t now_ns, uint16_t *retry_s)
+                      uint64_t now_ns, uint16_t *retry_s, uint32_t *evict)
 {
 	uint32_t ban_s;
 	*retry_s = SL_ADMIT_RETRY_PERMANENT;
@@ -586,11 +700,11 @@ static uint16_t judge(sl_admit_t *st, const sl_wire_hello_t *h, uint32_t ip, uin
 		return SL_WIRE_REJECT_SELF;
 	if (SL_UNLIKELY(!hello_auth_ok(st, h)))
 		return SL_WIRE_REJECT_AUTH;
-	if (SL_UNLIKELY(peer_by_node(st, h->node_id) >= 0)) {
+	if (SL_UNLIKELY(hello_duplicate(st, h->node_id, evict))) {
 		*retry_s = SL_ADMIT_RETRY_DUPLICATE;
 		return SL_WIRE_REJECT_DUPLICATE;
 	}
-	if (SL_UNLIKELY(hello_full(st, ip, lcore))) {
+	if (SL_UNLIKELY(hello_full(st, ip, lcore, evict))) {
 		*retry_s = SL_ADMIT_RETRY_FULL;
 		return SL_WIRE_REJECT_FULL;
 	}
@@ -601,11 +715,12 @@ void sl_admit_decide(sl_admit_t *st, const sl_wire_hello_t *h, uint32_t src_ip, 
                      uint16_t lcore, uint64_t now_ns, sl_admit_decision_t *out)
 {
 	sl_admit_cache_t *c = cache_find(st, h->node_id, h->nonce, now_ns);
-	if (c != NULL && cache_answer(st, c, out))
+	if (c != NULL && cache_answer(st, c, src_ip, src_port, out))
 		return;
 	*out = (sl_admit_decision_t){0};
 	uint16_t retry_s;
-	uint16_t reason = judge(st, h, src_ip, lcore, now_ns, &retry_s);
+	uint32_t evict = 0;
+	uint16_t reason = judge(st, h, src_ip, lcore, now_ns, &retry_s, &evict);
 	if (reason != 0) {
 		out->verdict = SL_ADMIT_REJECT;
 		out->reason = reason;
@@ -619,6 +734,7 @@ void sl_admit_decide(sl_admit_t *st, const sl_wire_hello_t *h, uint32_t src_ip, 
 		         SL_ADMIT_PEER_PENDING);
 	}
 	cache_put(st, h->node_id, h->nonce, now_ns, out);
+	out->evict = evict;
 }
 
 /* ---- housekeeping ------------------------------------------------------------ */

@@ -31,10 +31,26 @@
                   by node_id over the ephemeral key and nonce) is bad —
                   checked last, it is the one expensive check;
      8. DUPLICATE node_id is already admitted (pending install or up);
-     9. FULL      max_peers reached, the lcore's capacity reached, or the
-                  source address already holds max_per_addr sessions.
+     8. DUPLICATE node_id is already admitted (pending install or up) —
+                  unless that admission is an UNPROVEN one: it is evicted
+                  and the HELLO judged on (a HELLO replayed from another
+                  address cannot lock the real node out);
+     9. FULL      max_peers proven peers, or the source address already
+                  holds max_per_addr sessions; the lcore's capacity or
+                  max_unproven reached with no unproven peer to evict.
    An ACCEPT reserves the peer at once (state PENDING) so capacity,
    per-address and duplicate checks count it before the install finishes.
+
+   Proven admission (issue 12's handshake flood): a HELLO's source address
+   can be forged, so an inbound peer starts UNPROVEN and becomes proven
+   (sl_admit_prove) when the dataplane reports its first valid frame on the
+   session — which needs our HELLO_ACK, sent to that address.  Unproven
+   peers do not count against max_peers; they have their own pool,
+   max_unproven, kept in accept order: when the pool or the lcore is full,
+   the oldest unproven UP peer is evicted (decision.evict names its session
+   for the caller to close) to make room, so a flood of valid-looking
+   HELLOs from forged addresses churns the pool while an honest peer, which
+   answers within a round trip, proves itself and leaves it.
    Sessions that did not come through a HELLO here (the ones we dialled,
    once up; the ones found live after a ctrl restart) are registered with
    sl_admit_adopt, so a later HELLO from the same node is DUPLICATE and
@@ -101,7 +117,8 @@ typedef struct {
 	uint8_t chain_id[SL_WIRE_HASH_LEN]; /* genesis hash of our chain profile */
 	uint8_t node_id[SL_WIRE_HASH_LEN];  /* ours */
 	uint32_t streams;                   /* streams we offer; bit 0 is forced on */
-	uint32_t max_peers;                 /* capacity of the node, 1..SL_ADMIT_PEERS_MAX */
+	uint32_t max_peers;                 /* proven peers, 1..SL_ADMIT_PEERS_MAX */
+	uint32_t max_unproven;              /* unproven inbound peers, 1..SL_ADMIT_PEERS_MAX */
 	uint32_t n_lcores;                  /* worker lcores, 1..SL_MAX_LCORES */
 	uint32_t max_per_lcore;             /* 1..SL_SESSIONS_PER_LCORE */
 	uint32_t max_per_addr;              /* sessions from one IPv4, >= 1 */
@@ -128,6 +145,9 @@ typedef struct {
 	uint32_t streams; /* negotiated */
 	uint8_t state;    /* sl_admit_peer_state_t */
 	uint8_t outbound; /* adopted as a session we dialled */
+	uint8_t proven;   /* 0: inbound, no frame from it yet (on the unproven list) */
+	uint32_t older;   /* unproven list: the peer index + 1 accepted before it, 0 none */
+	uint32_t newer;   /*   and after it */
 } sl_admit_peer_t;
 
 typedef struct {
@@ -145,6 +165,9 @@ typedef struct {
 	uint16_t lcore;         /* ACCEPT: the lcore that owns the session */
 	uint32_t streams;       /* ACCEPT: offered & ours, bit 0 always set */
 	uint32_t session;       /* ACCEPT: our session id once committed, else 0 */
+	uint32_t evict;         /* fresh answer (ACCEPT or REJECT): an unproven session
+	                           it displaced, already forgotten here (the caller
+	                           closes it), else 0 */
 } sl_admit_decision_t;
 
 /* One remembered answer (internal; public for the struct's size). */
@@ -166,6 +189,9 @@ typedef struct {
 	sl_admit_cfg_t cfg;
 	bool ready; /* lifecycle gate is `ready` */
 	uint32_t n_peers;
+	uint32_t n_unproven;      /* of n_peers */
+	uint32_t unproven_oldest; /* peer index + 1 of the list's head, 0 when empty */
+	uint32_t unproven_newest;
 	uint32_t n_free;
 	uint32_t n_lcore[SL_MAX_LCORES];
 	uint32_t n_bans;
@@ -186,7 +212,7 @@ typedef struct {
 	sl_admit_peer_t peers[SL_ADMIT_PEERS_MAX];
 } sl_admit_t;
 
-/* sl_admit_cfg_defaults: our streams 0,1,5; max_peers 256; one lcore of
+/* sl_admit_cfg_defaults: our streams 0,1,5; max_peers 256, max_unproven 256; one lcore of
    SL_SESSIONS_PER_LCORE; 4 sessions per address; no auth required; 5
    HELLOs/s per address, burst 10.  chain_id, node_id, hash_seed zero (the
    caller sets them). */
@@ -217,6 +243,13 @@ void sl_admit_decide(sl_admit_t *st, const sl_wire_hello_t *h, uint32_t src_ip, 
 sl_admit_err_t sl_admit_commit(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN],
                                uint32_t session);
 
+/* sl_admit_prove records that the peer of our session `session` sent a
+   valid frame: it leaves the unproven pool and counts against max_peers.
+   OK (also when already proven); NOT_FOUND when no UP peer holds the
+   session; FULL when max_peers proven peers exist already (it stays
+   unproven: the caller closes the session). */
+sl_admit_err_t sl_admit_prove(sl_admit_t *st, uint32_t session);
+
 /* sl_admit_remove forgets node_id's admission (install failed, or the
    session went down), freeing its capacity.  NOT_FOUND if not admitted. */
 sl_admit_err_t sl_admit_remove(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN]);
@@ -227,7 +260,7 @@ sl_admit_err_t sl_admit_remove_session(sl_admit_t *st, uint32_t session);
 /* sl_admit_adopt registers as UP a session that exists without a HELLO
    judged here: one we dialled (outbound = true) once it is up, or one
    found live in the region after a ctrl restart.  It counts against
-   max_peers, its lcore and its address like any peer, but no limit is
+   max_peers (proven), its lcore and its address like any peer, but no limit is
    checked (the session already exists).  OK; STATE when node_id is
    already admitted, PENDING or UP (a second session to the same node: the
    caller keeps one, see sl_admit_keep_ours); ARG for session 0, a session
@@ -252,8 +285,9 @@ const sl_admit_peer_t *sl_admit_find(const sl_admit_t *st, const uint8_t node_id
 const sl_admit_peer_t *sl_admit_find_session(const sl_admit_t *st, uint32_t session);
 
 /* Counts of admitted peers (PENDING and UP): all, on one lcore (0 when
-   lcore is out of range), from one address. */
+   lcore is out of range), from one address; and of those still unproven. */
 uint32_t sl_admit_count(const sl_admit_t *st);
+uint32_t sl_admit_count_unproven(const sl_admit_t *st);
 uint32_t sl_admit_count_lcore(const sl_admit_t *st, uint16_t lcore);
 uint32_t sl_admit_count_addr(const sl_admit_t *st, uint32_t ip);
 

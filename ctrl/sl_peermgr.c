@@ -116,6 +116,7 @@ int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[
 	memcpy(ac.chain_id, n->chain_id, 32);
 	memcpy(ac.node_id, n->node_id, 32);
 	ac.max_peers = SL_MIN(cfg->max_peers, (uint32_t)SL_ADMIT_PEERS_MAX);
+	ac.max_unproven = SL_MIN(cfg->max_unproven, (uint32_t)SL_ADMIT_PEERS_MAX);
 	ac.n_lcores = SL_MAX_LCORES; /* the lcore count is the dataplane's; any index fits */
 	ac.max_per_lcore = SL_MIN(cfg->per_lcore, (uint32_t)SL_SESSIONS_PER_LCORE);
 	ac.max_per_addr = cfg->per_addr;
@@ -159,7 +160,8 @@ static void peermgr_admit_release(sl_peermgr_t *n, sl_peers_entry_t *p)
 	if (sl_admit_remove_session(&n->admit, p->sid) == SL_ADMIT_OK || p->outbound)
 		return;
 	const sl_admit_peer_t *a = sl_admit_find(&n->admit, p->node_id);
-	if (a != NULL && a->state == SL_ADMIT_PEER_PENDING && a->nonce == p->nonce)
+	if (a != NULL && a->state == SL_ADMIT_PEER_PENDING && a->nonce == p->nonce &&
+	    a->ip == p->ip && a->port == p->port)
 		sl_admit_remove(&n->admit, p->node_id);
 }
 
@@ -466,6 +468,18 @@ static void peermgr_restarted(sl_peermgr_t *n, const sl_wire_hello_t *h, uint32_
 	peermgr_close(n, p, 0, SL_EXIT_CANCEL);
 }
 
+/* peermgr_evict closes an unproven inbound session admission displaced
+   (already forgotten there), without GOODBYE: its address may be forged,
+   and nobody is owed an answer. */
+static void peermgr_evict(sl_peermgr_t *n, uint32_t sid)
+{
+	sl_peers_entry_t *p = sl_peers_by_sid(&n->peers, sid);
+	if (p == NULL || p->state != SL_PEER_UP)
+		return;
+	n->cnt.unproven_evicted++;
+	peermgr_close(n, p, 0, SL_EXIT_CANCEL);
+}
+
 static void peermgr_on_hello(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	const sl_evt_hello_t *ev = (const sl_evt_hello_t *)m->payload;
@@ -481,6 +495,8 @@ static void peermgr_on_hello(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns
 	peermgr_restarted(n, &h, ev->src_ip, ev->src_port);
 	sl_admit_decision_t d;
 	sl_admit_decide(&n->admit, &h, ev->src_ip, ev->src_port, (uint16_t)m->lcore, now_ns, &d);
+	if (d.evict != 0)
+		peermgr_evict(n, d.evict);
 	if (d.verdict == SL_ADMIT_REJECT) {
 		n->cnt.auth_rejects += d.reason == SL_WIRE_REJECT_AUTH;
 		peermgr_send_reject(n, m, ev, h.reply_session, d.reason, d.retry_after_s);
@@ -682,6 +698,25 @@ static void peermgr_on_up(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 	peermgr_connect_end(n, p, SL_CODE_OK, NULL, NULL, 0);
 }
 
+/* An inbound peer sent its first valid frame: admission counts it as
+   proven, or closes it when max_peers proven peers leave no room. */
+static void peermgr_on_proven(sl_peermgr_t *n, const sl_msg_t *m)
+{
+	sl_peers_entry_t *p = peermgr_entry(n, m->session);
+	if (p == NULL || p->state != SL_PEER_UP)
+		return;
+	sl_admit_err_t e = sl_admit_prove(&n->admit, m->session);
+	if (SL_LIKELY(e == SL_ADMIT_OK)) {
+		n->cnt.proven++;
+		return;
+	}
+	if (e == SL_ADMIT_ERR_FULL) {
+		n->cnt.unproven_full++;
+		SL_INFO("session %u: proven, but max_peers proven peers are up; closed", p->sid);
+		peermgr_close(n, p, SL_WIRE_GOODBYE_ADMIN, SL_EXIT_CANCEL);
+	}
+}
+
 /* Count one SESSION_DOWN by exit kind; false if this session id was
    already reported down (counted in down_repeated, nothing else to do). */
 static bool peermgr_count_down(sl_peermgr_t *n, uint32_t sid, uint16_t exit_kind)
@@ -849,6 +884,9 @@ void sl_peermgr_event(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 		break;
 	case SL_EVT_SESSION_DOWN:
 		peermgr_on_down(n, m);
+		break;
+	case SL_EVT_SESSION_PROVEN:
+		peermgr_on_proven(n, m);
 		break;
 	case SL_EVT_CONNECT_FAILED:
 		peermgr_on_connect_failed(n, m, now_ns);
@@ -1230,6 +1268,7 @@ void sl_peermgr_stats(const sl_peermgr_t *n, sl_peermgr_stats_t *out)
 	out->sessions_live = n->peers.n_up;
 	out->slots_used = n->peers.n_live;
 	out->admitted = sl_admit_count(&n->admit);
+	out->unproven = sl_admit_count_unproven(&n->admit);
 	out->book_entries = n->book.n;
 	out->book_rejected = n->book.rejected;
 	for (unsigned e = 0; e < SL_EXIT_CNT; e++) {

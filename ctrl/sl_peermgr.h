@@ -6,9 +6,13 @@
      HELLO          decode -> sl_admit_decide -> ACCEPT: a slot of the
                     receiving lcore + a generation, SESSION_INSTALL(ACCEPT);
                     a repeat resends the same install (same slot and gen);
-                    REJECT: SL_CMD_REJECT with the reason and retry_after
+                    REJECT: SL_CMD_REJECT with the reason and retry_after;
+                    an unproven session the decision evicted is closed
+                    without GOODBYE (its address may be forged)
      SESSION_UP     sl_admit_commit (inbound), peer UP, an awaited
                     connect ends (the connect_end hook, with the peer)
+     SESSION_PROVEN sl_admit_prove: the inbound peer leaves the unproven
+                    pool (max_peers already proven: closed, GOODBYE ADMIN)
      SESSION_DOWN   sl_admit_remove_session, the slot is free again
      CONNECT_FAILED the address backs off ([peers] redial_s or the peer's
                     retry_after, whichever is longer), an awaited connect
@@ -88,7 +92,10 @@
 	X(peers_rx, "peers_rx")           /* addresses reported by PEERS events */                 \
 	X(events_stale, "events_stale")                                                            \
 	X(book_publishes, "book_publishes")                                                        \
-	X(auto_bans, "auto_bans") /* addresses banned for their misbehaviour score */
+	X(auto_bans, "auto_bans") /* addresses banned for their misbehaviour score */              \
+	X(proven, "proven")       /* inbound sessions whose peer sent a valid frame */             \
+	X(unproven_evicted, "unproven_evicted") /* unproven sessions closed for a newer HELLO */   \
+	X(unproven_full, "unproven_full")       /* proven with max_peers proven peers: closed */
 
 typedef struct {
 #define SL_PEERMGR_CNT_FIELD(f, s) uint64_t f;
@@ -296,7 +303,7 @@ int sl_peermgr_unban(sl_peermgr_t *n, uint32_t ip, sl_peermgr_err_t *err);
 /* The peer manager's counters as `stats` shows them under "sessions". */
 typedef struct {
 	sl_peermgr_cnt_t cnt;
-	uint32_t sessions_live, slots_used, admitted, book_entries;
+	uint32_t sessions_live, slots_used, admitted, unproven, book_entries;
 	uint64_t book_rejected;
 	uint64_t down_by_exit[SL_EXIT_CNT]; /* by sl_exit_str name */
 	uint64_t down_total, down_repeated;

@@ -93,6 +93,7 @@ json_t *sl_render_pm_stats(const sl_peermgr_stats_t *s)
 	json_object_set_new(o, "sessions_live", json_integer(s->sessions_live));
 	json_object_set_new(o, "slots_used", json_integer(s->slots_used));
 	json_object_set_new(o, "admitted", json_integer(s->admitted));
+	json_object_set_new(o, "unproven", json_integer(s->unproven));
 	json_object_set_new(o, "book_entries", json_integer(s->book_entries));
 	json_object_set_new(o, "book_rejected", json_integer((json_int_t)s->book_rejected));
 	json_t *by = json_object();

@@ -274,7 +274,8 @@ int sl_routine_event_corr(sl_lcore_t *lc, uint16_t type, uint32_t session, uint3
 	msg.lcore = lc->idx;
 	msg.session = session;
 	msg.gen = gen;
-	memcpy(msg.payload, payload, len);
+	if (len != 0)
+		memcpy(msg.payload, payload, len);
 	sl_evq_res_t r = sl_evq_send(&lc->rt->evq, &msg);
 	return r == SL_EVQ_SENT || r == SL_EVQ_BACKLOGGED ? 0 : -1;
 }
@@ -482,6 +483,11 @@ void sl_routine_frame(sl_lcore_t *lc, sl_routine_peer_t *p, sl_session_t *s, str
 		return;
 	}
 	sl_replay_update(&s->replay[h->stream], h->seq);
+	if (SL_UNLIKELY(!p->proven)) {
+		p->proven = 1;
+		if (!p->outbound)
+			sl_routine_event(lc, SL_EVT_SESSION_PROVEN, p->sid, p->gen, NULL, 0);
+	}
 	SL_CNT_ADD(&s->cnt.rx_frames, 1);
 	SL_CNT_ADD(&s->cnt.rx_bytes, SL_WIRE_HDR_LEN + h->length);
 	const sl_stream_t *d = sl_stream_of(h->stream);

@@ -60,6 +60,7 @@ typedef struct sl_routine_peer {
 	/* authentication (SPEC §8) */
 	uint8_t auth;        /* 1: every frame of the session carries a tag */
 	uint8_t seq_close;   /* a seq past SL_SESSION_SEQ_CLOSE was used: close it */
+	uint8_t proven;      /* a valid frame came from the peer (SL_EVT_SESSION_PROVEN) */
 	sl_auth_keys_t keys; /* LIVE with auth: the direction keys */
 	sl_auth_eph_t eph;   /* CONNECTING with auth: our ephemeral pair (wiped once up) */
 	uint8_t hello_sig[SL_AUTH_SIG_LEN]; /* CONNECTING with auth: our HELLO's signature */

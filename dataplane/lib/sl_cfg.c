@@ -127,7 +127,10 @@ static const sl_cfg_key_t sl_cfg_schema[] = {
     {"chain", "profile", SL_CFG_T_ENUM, SL_CFG_FIELD(profile), 0, 0,
      "bitcoin-main|bitcoin-test3|regtest", "chain profile"},
     {"admission", "max_peers", SL_CFG_T_UINT, SL_CFG_FIELD(max_peers), 1, 65535, NULL,
-     "most admitted peers"},
+     "most admitted peers (proven: a valid frame came from them)"},
+    {"admission", "max_unproven", SL_CFG_T_UINT, SL_CFG_FIELD(max_unproven), 1, 65535, NULL,
+     "most inbound sessions not yet proven, besides max_peers; the oldest makes room for a "
+     "new HELLO"},
     {"admission", "per_addr", SL_CFG_T_UINT, SL_CFG_FIELD(per_addr), 1, 65535, NULL,
      "most sessions from one IPv4 address"},
     {"admission", "per_lcore", SL_CFG_T_UINT, SL_CFG_FIELD(per_lcore), 1, SL_SESSIONS_PER_LCORE,
@@ -559,6 +562,7 @@ void sl_cfg_defaults(sl_cfg_t *c)
 	c->hello_total = 2000;
 	c->settle_ms = 5000;
 	c->max_peers = SL_CFG_DEFAULT_PEERS;
+	c->max_unproven = SL_CFG_DEFAULT_PEERS;
 	c->per_addr = 8;
 	c->per_lcore = SL_SESSIONS_PER_LCORE;
 	snprintf(c->auth_word, sizeof c->auth_word, "off");

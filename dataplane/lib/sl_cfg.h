@@ -95,13 +95,14 @@ typedef struct {
 	char profile[32]; /* profile = bitcoin-main | bitcoin-test3 | regtest */
 
 	/* [admission] */
-	uint32_t max_peers; /* max_peers = ... default 256 */
-	uint32_t per_addr;  /* per_addr = 1..65535 sessions from one IPv4, default 8 */
-	uint32_t per_lcore; /* per_lcore = 1..SL_SESSIONS_PER_LCORE, default all */
-	char auth_word[16]; /* auth = off|optional|required, default off */
-	sl_cfg_auth_t auth; /*   the same as a value */
-	uint32_t n_allow;   /* allowlist = <node_id hex>,... or /path/file (one per line):
-	                       only these node ids are admitted (needs auth = required) */
+	uint32_t max_peers;    /* max_peers = ... default 256 (proven peers) */
+	uint32_t max_unproven; /* max_unproven = 1..65535 inbound unproven, default 256 */
+	uint32_t per_addr;     /* per_addr = 1..65535 sessions from one IPv4, default 8 */
+	uint32_t per_lcore;    /* per_lcore = 1..SL_SESSIONS_PER_LCORE, default all */
+	char auth_word[16];    /* auth = off|optional|required, default off */
+	sl_cfg_auth_t auth;    /*   the same as a value */
+	uint32_t n_allow;      /* allowlist = <node_id hex>,... or /path/file (one per line):
+	                          only these node ids are admitted (needs auth = required) */
 	uint8_t allow[SL_CFG_ALLOW_MAX][32];
 	uint32_t ban_score;   /* ban_score = 0..1000000 misbehaviour score that bans an
 	                         address (sl_score.h weights), default 100; 0: never */

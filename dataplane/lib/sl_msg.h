@@ -40,7 +40,8 @@
 	X(WORK_RETURNED, "work_returned")   /* sl_evt_work_t: the routine gave it back */          \
 	X(NEW_BLOCK, "new_block")           /* sl_evt_new_block_t: a NEW_BLOCK, PoW checked */     \
 	X(FETCH_END, "fetch_end")           /* sl_evt_fetch_end_t: a ctrl fetch ended */           \
-	X(PONG, "pong")                     /* sl_evt_pong_t: the answer to a ctrl PING */
+	X(PONG, "pong")                     /* sl_evt_pong_t: the answer to a ctrl PING */         \
+	X(SESSION_PROVEN, "session_proven") /* no payload: an inbound peer's first valid frame */
 
 typedef enum {
 #define SL_EVT_ENUM(e, s) SL_EVT_##e,
@@ -87,6 +88,11 @@ typedef struct {
 	uint8_t node_id[32]; /* the peer's */
 	uint8_t best_hash[32];
 } sl_evt_session_up_t;
+
+/* SL_EVT_SESSION_PROVEN (msg.session = sid, msg.len = 0): the first frame
+   of an inbound session that passed the session's checks (stream, replay,
+   tag): the peer received our HELLO_ACK, so its address is its own (ctrl's
+   proven admission, sl_admit.h).  Once per session; never for ours. */
 
 /* Why a session ended: DESIGN.md's exit kinds, one teardown path for all.
    Values are ABI: append only. */

@@ -488,7 +488,12 @@ class Peer:
     """One sluice session, this side the initiator.  `session` is the id we
     put in frames to the node (HELLO_ACK.reply_session); `reply_session` is
     the id the node puts in frames to us (chosen here, sent in HELLO).  PINGs
-    for our session are answered automatically whenever frames are read."""
+    for our session are answered automatically whenever frames are read.
+    Like a sluice node, it PINGs at once when a HELLO_ACK (auth_mode 0)
+    arrives: that first frame proves our address to the node's admission
+    (an unproven session can be evicted by newer HELLOs).  Its PONG is
+    swallowed, so callers see the session as if it had stayed silent; set
+    `prove` False for a peer that really stays silent."""
 
     def __init__(self, bind=("0.0.0.0", 0), node_id=None, chain="regtest", chain_id=None,
                  reply_session=None, best_height=0, best_hash=None, honour_backoff=True):
@@ -502,6 +507,8 @@ class Peer:
         self.best_hash = best_hash if best_hash is not None else self.chain_id
         self.honour_backoff = honour_backoff
         self.answer_pings = True
+        self.prove = True
+        self.prove_t = None  # sender_time_ns of the proving PING
         self.session = None
         self.remote = None
         self.streams = 0
@@ -578,7 +585,12 @@ class Peer:
 
     def _auto(self, f):
         m = f["msg"]
-        if m == "PING":
+        if m == "PONG" and self.prove_t is not None and \
+                f["body"]["sender_time_ns"] == self.prove_t:
+            self.prove_t = None
+            f["prove_pong"] = True
+            self.stats["prove_pongs"] += 1
+        elif m == "PING":
             self.stats["pings_rx"] += 1
             if self.answer_pings and self.session is not None and not f["replay"]:
                 self.send(S_SESSION, T_PONG, f["payload"], corr=f["corr"], dst=f["src"])
@@ -590,11 +602,15 @@ class Peer:
             self.stats["backoff_rx"] += 1
 
     def _read(self, timeout):
-        r, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
-        if not r:
-            return None
-        data, src = self.sock.recvfrom(65535)
-        return self._ingest(data, src)
+        end = time.monotonic() + timeout
+        while True:
+            r, _, _ = select.select([self.sock], [], [], max(0.0, end - time.monotonic()))
+            if not r:
+                return None
+            data, src = self.sock.recvfrom(65535)
+            f = self._ingest(data, src)
+            if not f.get("prove_pong"):
+                return f
 
     def drain(self):
         """Read every datagram already queued, without waiting."""
@@ -604,7 +620,9 @@ class Peer:
                 data, src = self.sock.recvfrom(65535, socket.MSG_DONTWAIT)
             except (BlockingIOError, InterruptedError):
                 return out
-            out.append(self._ingest(data, src))
+            f = self._ingest(data, src)
+            if not f.get("prove_pong"):
+                out.append(f)
 
     def recv(self, timeout=1.0, filter=None):
         """The first frame (decoded dict; malformed ones carry `error`) that
@@ -697,6 +715,9 @@ class Peer:
             self.streams = f["body"]["streams_accepted"]
             self.closed = None
             self.tx_seq = {}
+            if self.prove and f["body"].get("auth_mode", 0) == 0:
+                self.prove_t = time.monotonic_ns()
+                self.send_msg("PING", sender_time_ns=self.prove_t)
         return f
 
     def hello(self, dst, streams=STREAMS_DEFAULT, nonce=None, timeout=3.0, **kw):

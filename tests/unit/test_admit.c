@@ -404,6 +404,7 @@ START_TEST(test_reject_duplicate_node_id)
 	assert_reject(&d, SL_WIRE_REJECT_DUPLICATE);
 	ck_assert_uint_eq(d.retry_after_s, SL_ADMIT_RETRY_DUPLICATE);
 	ck_assert_int_eq(sl_admit_commit(&st, a.node_id, 0x101), SL_ADMIT_OK);
+	ck_assert_int_eq(sl_admit_prove(&st, 0x101), SL_ADMIT_OK);
 	sl_wire_hello_t c = hello(1);
 	expect_reject(&c, IP, 0, T0 + 2 * S, SL_WIRE_REJECT_DUPLICATE);
 	ck_assert_uint_eq(sl_admit_count(&st), 1);
@@ -422,6 +423,8 @@ START_TEST(test_reject_full_max_peers)
 	for (uint32_t i = 0; i < 3; i++) {
 		sl_wire_hello_t h = hello(i);
 		expect_accept(&h, IP + i, (uint16_t)i, T0);
+		ck_assert_int_eq(sl_admit_commit(&st, h.node_id, 0x100 + i), SL_ADMIT_OK);
+		ck_assert_int_eq(sl_admit_prove(&st, 0x100 + i), SL_ADMIT_OK);
 	}
 	sl_wire_hello_t h = hello(10);
 	sl_admit_decision_t d = decide_at(&h, IP + 10, 3, T0);
@@ -433,6 +436,120 @@ START_TEST(test_reject_full_max_peers)
 	ck_assert_int_eq(sl_admit_remove(&st, id), SL_ADMIT_ERR_NOT_FOUND);
 	h = hello(10);
 	expect_accept(&h, IP + 10, 3, T0);
+}
+END_TEST
+
+/* admit_up: node n from ip on lcore 0 accepted and committed as session
+   sid (unproven). */
+static sl_admit_decision_t admit_up(uint32_t n, uint32_t ip, uint32_t sid, uint64_t now)
+{
+	sl_wire_hello_t h = hello(n);
+	sl_admit_decision_t d = decide_at(&h, ip, 0, now);
+	assert_accept(&d);
+	ck_assert_int_eq(sl_admit_commit(&st, h.node_id, sid), SL_ADMIT_OK);
+	return d;
+}
+
+START_TEST(test_unproven_pool_evicts_oldest)
+{
+	sl_admit_cfg_t c = cfg;
+	c.max_unproven = 3;
+	init_with(&c);
+	for (uint32_t i = 0; i < 3; i++) {
+		sl_admit_decision_t d = admit_up(i, IP + i, 0x201 + i, T0);
+		ck_assert_uint_eq(d.evict, 0);
+	}
+	ck_assert_uint_eq(sl_admit_count_unproven(&st), 3);
+	/* the pool is full: a fourth HELLO displaces the oldest */
+	sl_admit_decision_t d = admit_up(3, IP + 3, 0x204, T0 + 1);
+	ck_assert_uint_eq(d.evict, 0x201);
+	ck_assert_ptr_null(sl_admit_find_session(&st, 0x201));
+	ck_assert_uint_eq(sl_admit_count_unproven(&st), 3);
+	/* a proven peer leaves the pool and is never evicted */
+	ck_assert_int_eq(sl_admit_prove(&st, 0x202), SL_ADMIT_OK);
+	ck_assert_int_eq(sl_admit_prove(&st, 0x202), SL_ADMIT_OK);
+	ck_assert_uint_eq(sl_admit_count_unproven(&st), 2);
+	ck_assert_uint_eq(sl_admit_count(&st), 3);
+	d = admit_up(4, IP + 4, 0x205, T0 + 2);
+	ck_assert_uint_eq(d.evict, 0);
+	d = admit_up(5, IP + 5, 0x206, T0 + 3);
+	ck_assert_uint_eq(d.evict, 0x203);
+	ck_assert_ptr_nonnull(sl_admit_find_session(&st, 0x202));
+	ck_assert_int_eq(sl_admit_prove(&st, 0x203), SL_ADMIT_ERR_NOT_FOUND);
+	/* the ones not yet installed have no session to close: FULL */
+	ck_assert_int_eq(sl_admit_remove_session(&st, 0x204), SL_ADMIT_OK);
+	ck_assert_int_eq(sl_admit_remove_session(&st, 0x205), SL_ADMIT_OK);
+	ck_assert_int_eq(sl_admit_remove_session(&st, 0x206), SL_ADMIT_OK);
+	for (uint32_t i = 10; i < 13; i++) {
+		sl_wire_hello_t h = hello(i);
+		expect_accept(&h, IP + i, 0, T0 + 4);
+	}
+	sl_wire_hello_t h = hello(13);
+	d = decide_at(&h, IP + 13, 0, T0 + 4);
+	assert_reject(&d, SL_WIRE_REJECT_FULL);
+	ck_assert_uint_eq(d.evict, 0);
+}
+END_TEST
+
+START_TEST(test_unproven_outside_max_peers)
+{
+	sl_admit_cfg_t c = cfg;
+	c.max_peers = 2;
+	c.max_unproven = 8;
+	init_with(&c);
+	/* unproven peers do not use max_peers ... */
+	for (uint32_t i = 0; i < 5; i++)
+		admit_up(i, IP + i, 0x301 + i, T0);
+	ck_assert_uint_eq(sl_admit_count(&st), 5);
+	/* ... proofs do, and the third one finds it full */
+	ck_assert_int_eq(sl_admit_prove(&st, 0x301), SL_ADMIT_OK);
+	ck_assert_int_eq(sl_admit_prove(&st, 0x302), SL_ADMIT_OK);
+	ck_assert_int_eq(sl_admit_prove(&st, 0x303), SL_ADMIT_ERR_FULL);
+	ck_assert_uint_eq(sl_admit_count_unproven(&st), 3);
+	sl_wire_hello_t h = hello(9);
+	expect_reject(&h, IP + 9, 0, T0, SL_WIRE_REJECT_FULL);
+	/* adopted sessions count as proven */
+	ck_assert_int_eq(sl_admit_remove_session(&st, 0x302), SL_ADMIT_OK);
+	uint8_t id[SL_WIRE_HASH_LEN];
+	node(id, 40);
+	ck_assert_int_eq(sl_admit_adopt(&st, id, 0x340, IP + 40, 1, 0, 1, true, T0), SL_ADMIT_OK);
+	ck_assert_uint_eq(sl_admit_count_unproven(&st), 3);
+	ck_assert_int_eq(sl_admit_prove(&st, 0x303), SL_ADMIT_ERR_FULL);
+}
+END_TEST
+
+/* A HELLO replayed from another address (the node's real one) displaces
+   the unproven admission its first sighting made; from the same address
+   it is a repeat. */
+START_TEST(test_unproven_duplicate_displaced)
+{
+	sl_wire_hello_t a = hello(7);
+	sl_admit_decision_t d = decide_at(&a, IP + 100, 0, T0);
+	assert_accept(&d);
+	ck_assert_int_eq(sl_admit_commit(&st, a.node_id, 0x401), SL_ADMIT_OK);
+	d = decide_at(&a, IP + 100, 0, T0 + 1);
+	ck_assert(d.repeat);
+	ck_assert_uint_eq(d.session, 0x401);
+	ck_assert_uint_eq(d.evict, 0);
+	/* the same HELLO from elsewhere */
+	d = decide_at(&a, IP, 0, T0 + 2);
+	assert_accept(&d);
+	ck_assert(!d.repeat);
+	ck_assert_uint_eq(d.evict, 0x401);
+	ck_assert_uint_eq(sl_admit_find(&st, a.node_id)->ip, IP);
+	ck_assert_int_eq(sl_admit_commit(&st, a.node_id, 0x402), SL_ADMIT_OK);
+	/* a new nonce from elsewhere again: displaced while unproven ... */
+	sl_wire_hello_t b = hello(7);
+	d = decide_at(&b, IP + 101, 0, T0 + 3);
+	assert_accept(&d);
+	ck_assert_uint_eq(d.evict, 0x402);
+	ck_assert_int_eq(sl_admit_commit(&st, b.node_id, 0x403), SL_ADMIT_OK);
+	/* ... DUPLICATE once proven */
+	ck_assert_int_eq(sl_admit_prove(&st, 0x403), SL_ADMIT_OK);
+	sl_wire_hello_t e = hello(7);
+	d = decide_at(&e, IP + 102, 0, T0 + 4);
+	assert_reject(&d, SL_WIRE_REJECT_DUPLICATE);
+	ck_assert_uint_eq(d.evict, 0);
 }
 END_TEST
 
@@ -493,6 +610,8 @@ START_TEST(test_check_order)
 	init_with(&c);
 	sl_wire_hello_t ok = hello(50);
 	expect_accept(&ok, IP + 50, 0, T0);
+	ck_assert_int_eq(sl_admit_commit(&st, ok.node_id, 0x50), SL_ADMIT_OK);
+	ck_assert_int_eq(sl_admit_prove(&st, 0x50), SL_ADMIT_OK);
 	ck_assert_int_eq(sl_admit_ban(&st, IP, 0, T0), SL_ADMIT_OK);
 	sl_admit_set_ready(&st, false);
 	static const uint16_t order[] = {SL_WIRE_REJECT_NOT_READY, SL_WIRE_REJECT_BANNED,
@@ -676,8 +795,9 @@ START_TEST(test_repeat_after_10s_reevaluated)
 	sl_wire_hello_t h = hello(1);
 	expect_accept(&h, IP, 0, T0);
 	ck_assert_int_eq(sl_admit_commit(&st, h.node_id, 0x9), SL_ADMIT_OK);
+	ck_assert_int_eq(sl_admit_prove(&st, 0x9), SL_ADMIT_OK);
 	/* 10 s later the same (node_id, nonce) is a new HELLO: the node is
-	   admitted already, so it is a duplicate */
+	   admitted (and proven) already, so it is a duplicate */
 	sl_admit_decision_t d = decide_at(&h, IP, 0, T0 + SL_ADMIT_REPEAT_NS);
 	ck_assert(!d.repeat);
 	assert_reject(&d, SL_WIRE_REJECT_DUPLICATE);
@@ -750,16 +870,17 @@ START_TEST(test_random_admit_remove_consistent)
 	c.max_per_addr = 8;
 	c.hello_rate_per_s = 1000000;
 	c.hello_burst = 1000000;
+	c.max_unproven = 50;
 	init_with(&c);
 	enum { N = 400 };
-	static uint8_t up[N]; /* 0 out, 1 pending, 2 up */
-	static uint32_t ipof[N], lcof[N];
+	static uint8_t up[N]; /* 0 out, 1 pending, 2 up unproven, 3 up proven */
+	static uint32_t ipof[N], lcof[N], sidof[N];
 	memset(up, 0, sizeof up);
 	uint64_t now = T0;
 	uint32_t next_sid = 1;
 	for (int step = 0; step < 100000; step++) {
 		now += 1000;
-		uint32_t n = xorshift(&s) % N, op = xorshift(&s) % 4;
+		uint32_t n = xorshift(&s) % N, op = xorshift(&s) % 5;
 		uint8_t id[SL_WIRE_HASH_LEN];
 		node(id, n);
 		if (op == 0 || op == 1) {
@@ -767,6 +888,14 @@ START_TEST(test_random_admit_remove_consistent)
 			uint32_t ip = 0x0a000001 + xorshift(&s) % 40;
 			uint16_t lc = (uint16_t)(xorshift(&s) % 4);
 			sl_admit_decision_t d = decide_at(&h, ip, lc, now);
+			if (d.evict != 0) {
+				uint32_t m = 0;
+				while (m < N && !(up[m] == 2 && sidof[m] == d.evict))
+					m++;
+				ck_assert_msg(m < N, "seed %u: evicted %u is no unproven peer",
+				              seed, d.evict);
+				up[m] = 0;
+			}
 			if (d.verdict == SL_ADMIT_ACCEPT) {
 				ck_assert_msg(up[n] == 0, "seed %u: node %u admitted twice", seed,
 				              n);
@@ -781,19 +910,27 @@ START_TEST(test_random_admit_remove_consistent)
 		} else if (op == 2) {
 			sl_admit_err_t e = sl_admit_commit(&st, id, next_sid);
 			ck_assert_int_eq(e, up[n] == 1   ? SL_ADMIT_OK
-			                    : up[n] == 2 ? SL_ADMIT_ERR_STATE
+			                    : up[n] >= 2 ? SL_ADMIT_ERR_STATE
 			                                 : SL_ADMIT_ERR_NOT_FOUND);
 			if (e == SL_ADMIT_OK) {
 				up[n] = 2;
-				next_sid++;
+				sidof[n] = next_sid++;
 			}
+		} else if (op == 3) {
+			if (up[n] < 2)
+				continue;
+			sl_admit_err_t e = sl_admit_prove(&st, sidof[n]);
+			ck_assert_msg(e == SL_ADMIT_OK || (e == SL_ADMIT_ERR_FULL && up[n] == 2),
+			              "seed %u: prove %s", seed, sl_admit_err_str(e));
+			if (e == SL_ADMIT_OK)
+				up[n] = 3;
 		} else {
 			ck_assert_int_eq(sl_admit_remove(&st, id),
 			                 up[n] ? SL_ADMIT_OK : SL_ADMIT_ERR_NOT_FOUND);
 			up[n] = 0;
 		}
 	}
-	uint32_t total = 0, per_lc[4] = {0}, per_ip[40] = {0};
+	uint32_t total = 0, unproven = 0, per_lc[4] = {0}, per_ip[40] = {0};
 	for (uint32_t n = 0; n < N; n++) {
 		uint8_t id[SL_WIRE_HASH_LEN];
 		node(id, n);
@@ -801,14 +938,17 @@ START_TEST(test_random_admit_remove_consistent)
 		ck_assert_msg((p != NULL) == (up[n] != 0), "seed %u: node %u", seed, n);
 		if (p == NULL)
 			continue;
-		ck_assert_uint_eq(p->state, up[n]);
-		if (up[n] == 2)
+		ck_assert_uint_eq(p->state, up[n] >= 2 ? SL_ADMIT_PEER_UP : SL_ADMIT_PEER_PENDING);
+		ck_assert_uint_eq(p->proven, up[n] == 3);
+		if (up[n] >= 2)
 			ck_assert_ptr_eq(sl_admit_find_session(&st, p->session), p);
+		unproven += up[n] < 3;
 		total++;
 		per_lc[lcof[n]]++;
 		per_ip[ipof[n] - 0x0a000001]++;
 	}
 	ck_assert_uint_eq(sl_admit_count(&st), total);
+	ck_assert_uint_eq(sl_admit_count_unproven(&st), unproven);
 	for (uint16_t l = 0; l < 4; l++)
 		ck_assert_uint_eq(sl_admit_count_lcore(&st, l), per_lc[l]);
 	for (uint32_t i = 0; i < 40; i++) {
@@ -960,6 +1100,9 @@ static Suite *admit_suite(void)
 	tcase_add_test(tc, test_reject_duplicate_node_id);
 	tcase_add_test(tc, test_reject_full_max_peers);
 	tcase_add_test(tc, test_reject_full_per_lcore);
+	tcase_add_test(tc, test_unproven_pool_evicts_oldest);
+	tcase_add_test(tc, test_unproven_outside_max_peers);
+	tcase_add_test(tc, test_unproven_duplicate_displaced);
 	tcase_add_test(tc, test_reject_full_per_address);
 	tcase_add_test(tc, test_check_order);
 	tcase_add_test(tc, test_ban_expires);

@@ -120,6 +120,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c.store, "/var/lib/sluice/sluice");
 	ck_assert_str_eq(c.profile, "bitcoin-main");
 	ck_assert_uint_eq(c.max_peers, 256);
+	ck_assert_uint_eq(c.max_unproven, 256);
 	ck_assert_uint_eq(c.n_bootstrap, 0);
 	ck_assert_str_eq(c.log_level, "info");
 	ck_assert_uint_eq(c.inflight, SL_INFLIGHT_DEFAULT);
@@ -223,6 +224,7 @@ START_TEST(test_bad_values_name_line)
 	    {"[dataplane]\nidle_sleep_us = 1000001\n", "not a number in 0..1000000"},
 	    {"[admission]\nmax_peers = lots\n", "max_peers = lots: not a number in 1..65535"},
 	    {"[admission]\nmax_peers = 4294967296\n", "not a number"},
+	    {"[admission]\nmax_unproven = 0\n", "max_unproven = 0: not a number in 1..65535"},
 	    {"[chain]\nprofile = testnet\n",
 	     "profile = testnet: not one of bitcoin-main | bitcoin-test3 | regtest"},
 	    {"[chain]\nprofile = regtest2\n", "not one of"},
