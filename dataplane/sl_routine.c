@@ -384,6 +384,20 @@ sl_routine_peer_t *sl_routine_connecting(sl_lcore_t *lc, uint32_t sid, uint32_t 
 	return p;
 }
 
+/* sl_routine_answer: the frame answers a request of ours (PONG, HEADERS,
+   NOT_FOUND).  Back-pressure neither drops those nor answers them with
+   BACKOFF: we asked for them, the request is spent either way, and
+   throttling them under a load someone else causes (a HELLO flood) would
+   starve our own sync.  One that
+   answers nothing is the routine's to judge (unsolicited: misbehaviour). */
+static bool sl_routine_answer(const sl_wire_hdr_t *h)
+{
+	if (h->stream == SL_WIRE_STREAM_SESSION)
+		return h->type == SL_WIRE_T_PONG;
+	return h->stream == SL_WIRE_STREAM_HSYNC &&
+	       (h->type == SL_WIRE_T_HEADERS || h->type == SL_WIRE_T_NOT_FOUND);
+}
+
 /* sl_routine_pressure: anti-backpressure decision for a frame of p; false
    when it was dropped silently. */
 static bool sl_routine_pressure(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *m,
@@ -391,6 +405,8 @@ static bool sl_routine_pressure(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte
 {
 	sl_routine_t *rt = lc->rt;
 	uint32_t ms = 0;
+	if (sl_routine_answer(h))
+		return true; /* neither dropped nor a reason to send BACKOFF */
 	sl_backoff_action_t a =
 	    sl_backoff_step(&rt->bo_cfg, &p->bo, lc->now_ns, rt->over_mark, &ms);
 	/* Silent mode drops every frame of the sender but its GOODBYE (the
@@ -607,11 +623,14 @@ sl_drop_t sl_routine_hello_gate(sl_lcore_t *lc, uint32_t src_ip)
 {
 	sl_routine_t *rt = lc->rt;
 	bool quiet = sl_ratelimit_idle(&rt->hello_rl, src_ip, lc->now_ns);
-	if (SL_UNLIKELY(!sl_ratelimit_allow(&rt->hello_rl, src_ip, lc->now_ns)))
+	if (SL_UNLIKELY(!sl_ratelimit_allow(&rt->hello_rl, src_ip, lc->now_ns))) {
+		rt->gate_drops++;
 		return SL_DROP_HELLO_RATE;
+	}
 	if (SL_LIKELY(sl_ratelimit_bucket_take(&rt->hello_all, lc->now_ns)) ||
 	    (quiet && sl_ratelimit_bucket_take(&rt->hello_quiet, lc->now_ns)))
 		return SL_DROP_CNT;
+	rt->gate_drops++;
 	return SL_DROP_HELLO_BUDGET;
 }
 
@@ -653,6 +672,14 @@ void sl_routine_rx_capacity(sl_lcore_t *lc)
 void sl_routine_backpressure(sl_lcore_t *lc, uint32_t depth)
 {
 	sl_routine_t *rt = lc->rt;
+	uint64_t rx = SL_CNT_GET(&lc->cnt->rx_pkts);
+	uint64_t seen = rx - rt->rx_sampled, gated = SL_MIN((uint64_t)rt->gate_drops, seen);
+	rt->rx_sampled = rx;
+	rt->gate_drops = 0;
+	if (seen == 0 && depth > 0)
+		return; /* no drain yet to tell work from flood: judge on the next */
+	if (gated > 0)  /* the share of the queue that is work, as the last drain found it */
+		depth = (uint32_t)((uint64_t)depth * (seen - gated) / seen);
 	rt->over_mark = sl_backoff_load_update(&rt->bo_cfg, &rt->load, lc->now_ns, depth,
 	                                       rt->rx_cap, SL_BACKOFF_HOLD_NS_DEFAULT);
 }

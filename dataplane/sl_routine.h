@@ -86,6 +86,8 @@ typedef struct sl_routine {
 	sl_ratelimit_t hello_rl; /* per source */
 	sl_ratelimit_bucket_t hello_all;   /* the lcore's budget, 3/4 of hello_total */
 	sl_ratelimit_bucket_t hello_quiet; /* 1/4 of it, for sources that were quiet */
+	uint32_t gate_drops;               /* HELLOs the gate dropped since the last load sample */
+	uint64_t rx_sampled;               /* rx_pkts at the last load sample */
 	uint32_t st_stride;                /* bytes of routine state per slot */
 	uint32_t st_off[SL_ROUTINE_IDS];   /* by wire stream id */
 	uint8_t *st;                       /* SL_SESSIONS_PER_LCORE x st_stride */
@@ -290,7 +292,12 @@ void sl_routine_rx_capacity(sl_lcore_t *lc);
    when the gather array filled and the PMD supports it); sets
    rt->over_mark with sl_backoff_load_update (held
    SL_BACKOFF_HOLD_NS_DEFAULT, so it recovers once the load has stayed
-   under the mark that long). */
+   under the mark that long).  `depth` counts only the share of frames
+   that are work, as the previous drain found it (frames received since the
+   last sample, less the HELLOs the gate dropped; with no frame drained
+   since, the mark is left as it was): a HELLO flood costs a
+   hash lookup a frame and no BACKOFF can slow forged sources, so it must
+   not make the lcore throttle its own peers. */
 void sl_routine_backpressure(sl_lcore_t *lc, uint32_t depth);
 
 /* sl_routine_shutdown: GOODBYE(SHUTDOWN) and teardown (exit NORMAL) of

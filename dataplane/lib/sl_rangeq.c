@@ -618,17 +618,24 @@ uint32_t sl_rangeq_reset_above(sl_rangeq_t *q, uint32_t h, sl_range_hold_t *out,
 
 uint32_t sl_rangeq_forget_peer(sl_rangeq_t *q, uint32_t sess, uint32_t gen)
 {
+	/* A plain load first, the CAS only on a match: a locked CAS on every
+	   entry of the window made each session end cost what a whole table
+	   scan of atomic writes costs (the hot spot of a HELLO flood, whose
+	   sessions end by the thousand).  No entry becomes w meanwhile: only a
+	   take by (sess, gen) writes it, and none runs (see the header). */
 	uint64_t w = who(sess, gen);
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < q->window; i++) {
 		sl_rangeq_slot_t *s = &q->slot[i];
 		for (uint32_t h = 0; h < q->fanout; h++) {
 			uint64_t e = w;
-			n += atomic_compare_exchange_strong_explicit(&s->hold[h], &e, 0, RQ_SC,
-			                                             RQ_SC);
+			if (atomic_load_explicit(&s->hold[h], memory_order_relaxed) == w)
+				n += atomic_compare_exchange_strong_explicit(&s->hold[h], &e, 0,
+				                                             RQ_SC, RQ_SC);
 		}
 		for (uint32_t j = 0; j < SL_RANGEQ_MARKS; j++)
-			mark_drop(s, (int)j, w);
+			if (atomic_load_explicit(&s->mark[j], memory_order_relaxed) == w)
+				mark_drop(s, (int)j, w);
 	}
 	if (n)
 		epoch_bump(q);

@@ -558,9 +558,14 @@ static int slf_hello_run(const slf_opts_t *o)
 	uint64_t next_report = t0 + 1000000000ull, sent = 0, fails = 0, last = 0, k = 0;
 	unsigned sec = 0;
 	while (now < end) {
-		if (o->rate > 0 && (double)sent >= o->rate * (double)(now - t0) / 1e9) {
-			now = slf_now_ns();
-			continue;
+		if (o->rate > 0) { /* sleep until this batch is due: no busy wait */
+			uint64_t due = t0 + (uint64_t)((double)sent / o->rate * 1e9);
+			if (due > now) {
+				struct timespec ts = {.tv_sec = (time_t)(due / 1000000000ull),
+				                      .tv_nsec = (long)(due % 1000000000ull)};
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+				now = slf_now_ns();
+			}
 		}
 		for (unsigned i = 0; i < SLF_HBATCH; i++) {
 			iov[i].iov_base = buf[i];

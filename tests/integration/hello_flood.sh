@@ -41,7 +41,7 @@ sys.path.insert(0, os.environ["SLT_DIR"])
 import slpeer
 print(slpeer.chain_id_of("regtest").hex())')
 
-slt_nsexec "$SLFLOOD" -H 1000 -i "slt${SLT_ID}n" -m "$MAC" -S "10.$SLT_X.1.1" \
+ip netns exec "$SLT_NS" "$SLFLOOD" -H 1000 -i "slt${SLT_ID}n" -m "$MAC" -S "10.$SLT_X.1.1" \
 	-d "$SLT_DP_IP" -c "$CHAIN" -a mix -s 10 >"$SLT_TMP/flood.out" 2>"$SLT_TMP/flood.err" &
 FLOOD=$!
 sleep 1.5 # the flood is on
