@@ -39,10 +39,9 @@ slt_require_root
 slt_require_tools ip ethtool
 slt_require_bins
 CHAINGEN=${SLUICE_CHAINGEN:-$(dirname "$SLUICE_CTRL")/chaingen/sluice-chaingen}
-SLFLOOD=${SLFLOOD:-$(dirname "$SLUICE_DP")/../tests/bench/slflood}
 [ -x "$CHAINGEN" ] || slt_skip "sluice-chaingen not built ($CHAINGEN)"
-[ -x "$SLFLOOD" ] || slt_skip "slflood not built ($SLFLOOD)"
 slt_init
+slt_slflood_init
 FLOOD_PID=
 flood_cleanup() { [ -z "$FLOOD_PID" ] || kill "$FLOOD_PID" 2>/dev/null; }
 SLT_CLEANUP_HOOKS+=(flood_cleanup)
@@ -52,11 +51,6 @@ FILE=$SLT_TMP/chain.headers
 slt_pair_up regtest
 for k in $A $B; do slt_cfg_set "${SLT_NODE_CFG[$k]}" admission auth optional; done
 for i in 21 22 23; do slt_ns_addr "10.$SLT_X.0.$i"; done
-CHAIN=$(SLT_DIR=$SLT_SRC/tests/integration "$SLT_PY" -c '
-import os, sys
-sys.path.insert(0, os.environ["SLT_DIR"])
-import slpeer
-print(slpeer.chain_id_of("regtest").hex())')
 
 now() { echo "$EPOCHREALTIME"; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
@@ -103,7 +97,7 @@ one_run() {
 		# net_af_packet takes its interface's MAC: B's veth end
 		mac=$(cat "/sys/class/net/${SLT_NODE_DEV[$B]}/address")
 		ip netns exec "$SLT_NS" "$SLFLOOD" -H 1000 -i "$SLT_LAN_BR" -m "$mac" -S "10.$SLT_X.1.1" \
-			-d "${SLT_NODE_IP[$B]}" -c "$CHAIN" -a "${FLOOD_AUTH:-mix}" -s $RUN_BOUND_S ${FLOOD_RATE:+-r "$FLOOD_RATE"} \
+			-d "${SLT_NODE_IP[$B]}" -c "$FLOOD_CHAIN" -a "${FLOOD_AUTH:-mix}" -s $RUN_BOUND_S ${FLOOD_RATE:+-r "$FLOOD_RATE"} \
 			>"$SLT_TMP/flood.out" 2>"$SLT_TMP/flood.err" &
 		fpid=$!
 		FLOOD_PID=$fpid

@@ -24,9 +24,8 @@
 slt_require_root
 slt_require_tools ip ethtool
 slt_require_bins
-SLFLOOD=${SLFLOOD:-$(dirname "$SLUICE_DP")/../tests/bench/slflood}
-[ -x "$SLFLOOD" ] || slt_fail "slflood not built ($SLFLOOD)"
 slt_init
+slt_slflood_init
 slt_net_up
 slt_write_config >/dev/null
 slt_cfg_set "$SLT_CFG" admission auth optional
@@ -35,14 +34,9 @@ slt_start_ctrl
 slt_wait_ready 30
 for i in 11 12 13; do slt_ns_addr "10.$SLT_X.0.$i"; done
 MAC=$(slt_ctl --json status | slt_jq 'v["dataplane"]["mac"]')
-CHAIN=$(SLT_DIR=$SLT_SRC/tests/integration "$SLT_PY" -c '
-import os, sys
-sys.path.insert(0, os.environ["SLT_DIR"])
-import slpeer
-print(slpeer.chain_id_of("regtest").hex())')
 
 ip netns exec "$SLT_NS" "$SLFLOOD" -H 1000 -i "slt${SLT_ID}n" -m "$MAC" -S "10.$SLT_X.1.1" \
-	-d "$SLT_DP_IP" -c "$CHAIN" -a mix -s 10 >"$SLT_TMP/flood.out" 2>"$SLT_TMP/flood.err" &
+	-d "$SLT_DP_IP" -c "$FLOOD_CHAIN" -a mix -s 10 >"$SLT_TMP/flood.out" 2>"$SLT_TMP/flood.err" &
 FLOOD=$!
 sleep 1.5 # the flood is on
 SLT_DIR=$SLT_SRC/tests/integration DST=$SLT_DP_IP X=$SLT_X \

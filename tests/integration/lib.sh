@@ -916,6 +916,19 @@ slt_hold_count() {
 #                             (queued 0, held 0, no live range), then its
 #                             state must be synced; fails else.  Leaves
 #                             the last sync.status in $SLT_TMP/ss
+# slt_slflood_init: SLFLOOD, the HELLO flood (tests/bench/slflood, or the
+# env's), and FLOOD_CHAIN, regtest's chain id in hex for its -c.  Calls
+# slt_skip when slflood is not built.
+slt_slflood_init() {
+	SLFLOOD=${SLFLOOD:-$(dirname "$SLUICE_DP")/../tests/bench/slflood}
+	[ -x "$SLFLOOD" ] || slt_skip "slflood not built ($SLFLOOD)"
+	FLOOD_CHAIN=$(SLT_DIR=$SLT_SRC/tests/integration "$SLT_PY" -c '
+import os, sys
+sys.path.insert(0, os.environ["SLT_DIR"])
+import slpeer
+print(slpeer.chain_id_of("regtest").hex())')
+}
+
 slt_chaingen() {
 	[ -x "${SLUICE_CHAINGEN:-}" ] || slt_skip "sluice-chaingen not built (SLUICE_CHAINGEN)"
 	"$SLUICE_CHAINGEN" "$@" 2>>"$SLT_TMP/chaingen.log" || slt_fail "sluice-chaingen $*"

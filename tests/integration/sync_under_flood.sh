@@ -19,19 +19,13 @@
 slt_require_root
 slt_require_tools ip ethtool
 slt_require_bins
-SLFLOOD=${SLFLOOD:-$(dirname "$SLUICE_DP")/../tests/bench/slflood}
-[ -x "$SLFLOOD" ] || slt_fail "slflood not built ($SLFLOOD)"
 slt_init
+slt_slflood_init
 N=30000
 slt_chaingen -n $N -o "$SLT_TMP/chain.headers"
 WANT=$(sed -n 's/.* tip=\([0-9a-f]\{64\}\) .*/\1/p' "$SLT_TMP/chaingen.log" | tail -1)
 slt_pair_up regtest
 for k in $A $B; do slt_cfg_set "${SLT_NODE_CFG[$k]}" admission auth optional; done
-CHAIN=$(SLT_DIR=$SLT_SRC/tests/integration "$SLT_PY" -c '
-import os, sys
-sys.path.insert(0, os.environ["SLT_DIR"])
-import slpeer
-print(slpeer.chain_id_of("regtest").hex())')
 slt_node_start $A
 slt_node_wait_ready $A 30
 slt_node_ctl $A --json header.import path="$SLT_TMP/chain.headers" >/dev/null ||
@@ -40,7 +34,7 @@ slt_node_ctl $A --json header.import path="$SLT_TMP/chain.headers" >/dev/null ||
 # net_af_packet takes its interface's MAC: B's veth end.
 MAC=$(cat "/sys/class/net/${SLT_NODE_DEV[$B]}/address")
 ip netns exec "$SLT_NS" "$SLFLOOD" -H 1000 -i "$SLT_LAN_BR" -m "$MAC" -S "10.$SLT_X.1.1" \
-	-d "${SLT_NODE_IP[$B]}" -c "$CHAIN" -a mix -s 70 >"$SLT_TMP/flood.out" 2>"$SLT_TMP/flood.err" &
+	-d "${SLT_NODE_IP[$B]}" -c "$FLOOD_CHAIN" -a mix -s 70 >"$SLT_TMP/flood.out" 2>"$SLT_TMP/flood.err" &
 FLOOD=$!
 flood_stop() { kill "$FLOOD" 2>/dev/null; }
 SLT_CLEANUP_HOOKS+=(flood_stop)
