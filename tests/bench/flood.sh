@@ -52,12 +52,6 @@ slt_pair_up regtest
 for k in $A $B; do slt_cfg_set "${SLT_NODE_CFG[$k]}" admission auth optional; done
 for i in 21 22 23; do slt_ns_addr "10.$SLT_X.0.$i"; done
 
-now() { echo "$EPOCHREALTIME"; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
-b_poll() {
-	slt_node_ctl $B --json status 2>/dev/null | tr -d ' \n' |
-		sed -n 's/.*"tip_height":\([0-9]*\).*"peers":\([0-9]*\).*/\1 \2/p'
-}
 
 # honest_peers: three slpeers HELLO B, PING once admitted; prints the
 # slowest one's seconds from first HELLO to first PONG (or "none").
@@ -109,8 +103,8 @@ one_run() {
 	fi
 	end=$((SECONDS + RUN_BOUND_S))
 	while [ $SECONDS -lt $end ]; do
-		read -r tip peers < <(b_poll)
-		t=$(now)
+		read -r tip peers < <(slt_node_poll $B)
+		t=$(slt_now)
 		[ -z "$t_first" ] && [ "${tip:-0}" -gt 0 ] && t_first=$t tip_first=$tip
 		[ "${tip:-}" = $TIP ] && break
 		slt_alive "${SLT_NODE_DP_PID[$B]}" || slt_fail "B: sluice-dp died"
@@ -127,7 +121,7 @@ one_run() {
 		kill "$fpid" 2>/dev/null
 		wait "$fpid" 2>/dev/null
 		FLOOD_PID=
-		RUN_OFFERED=$(grep -o 'offered_hps=[0-9]*' "$SLT_TMP/flood.err" | tail -n +2 | cut -d= -f2 | median)
+		RUN_OFFERED=$(grep -o 'offered_hps=[0-9]*' "$SLT_TMP/flood.err" | tail -n +2 | cut -d= -f2 | slt_median)
 	fi
 	slt_node_stop $B
 	slt_node_stop $A
@@ -142,6 +136,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	FLD+=("$RUN_RATE") HON+=("$RUN_HONEST") OFF+=("$RUN_OFFERED")
 	echo "flood_run round=$r flood=1 steady_per_s=$RUN_RATE honest_s=$RUN_HONEST offered_hps=$RUN_OFFERED"
 done
-u=$(echo "${UNF[*]}" | median) f=$(echo "${FLD[*]}" | median)
-h=$(echo "${HON[*]}" | tr ' ' '\n' | grep -v na | median) o=$(echo "${OFF[*]}" | median)
+u=$(echo "${UNF[*]}" | slt_median) f=$(echo "${FLD[*]}" | slt_median)
+h=$(echo "${HON[*]}" | tr ' ' '\n' | grep -v na | slt_median) o=$(echo "${OFF[*]}" | slt_median)
 echo "flood headers=$N addresses=1000 rate=${FLOOD_RATE:-full} offered_hps=$o unflooded_per_s=$u flooded_per_s=$f ratio=$("$SLT_PY" -c "print(round($f / $u, 3) if $u else 0)") honest_s=$h"

@@ -152,15 +152,6 @@ sync_tuning() {
 sync_tuning $B $A
 slt_log "B's [sync] inflight: ${SLT_BENCH_INFLIGHT:-default}; A's serve_rate: ${SLT_BENCH_SERVE_RATE:-default}; worker lcores per node: $LCORES; auth: ${SLT_BENCH_AUTH:-off}"
 
-# now: seconds, microsecond resolution, without a process (bash's clock).
-now() { echo "$EPOCHREALTIME"; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
-# b_poll: B's committed tip and number of live sessions, "tip peers".
-# (sed, not Python: one process less per poll keeps the poll period short)
-b_poll() {
-	slt_node_ctl $B --json status 2>/dev/null | tr -d ' \n' |
-		sed -n 's/.*"tip_height":\([0-9]*\).*"peers":\([0-9]*\).*/\1 \2/p'
-}
 
 # sync_runs LABEL SERVER...: RUNS runs of B (global) syncing from the
 # servers (each imports the chain first, one at a time); every figure per
@@ -187,12 +178,12 @@ sync_runs() {
 			trace=$SLT_TMP/trace
 			rm -f "$trace"
 		fi
-		T0=$(now)
+		T0=$(slt_now)
 		slt_node_start $B
 		t_ready='' t_sess='' tip=0 last_tip=-1 last_move=$SECONDS end=$((SECONDS + RUN_BOUND_S)) stalled=''
 		while :; do
-			read -r tip peers < <(b_poll)
-			t=$(now)
+			read -r tip peers < <(slt_node_poll $B)
+			t=$(slt_now)
 			if [ -n "$tip" ]; then
 				echo "$t $tip" >>"$trace"
 				[ -z "$t_ready" ] && t_ready=$t
@@ -228,10 +219,10 @@ sync_runs() {
 			slt_node_stop $a
 		done
 	done
-	HPS=$(echo "${RATES[*]}" | median)
-	SYNC_S=$(echo "${SECS[*]}" | median)
+	HPS=$(echo "${RATES[*]}" | slt_median)
+	SYNC_S=$(echo "${SECS[*]}" | slt_median)
 	RATIO=$("$SLT_PY" -c "print(round($HPS / $SHA, 4) if $SHA else 0)")
-	STEADY_HPS=$(echo "${STEADY[*]}" | median)
+	STEADY_HPS=$(echo "${STEADY[*]}" | slt_median)
 	STEADY_RATIO=$("$SLT_PY" -c "print(round($STEADY_HPS / $SHA, 4) if $SHA else 0)")
 	slt_log "$label: completed runs: $DONE of $RUNS; median sync_s=$SYNC_S (from B's start to tip $TIP)"
 }

@@ -916,6 +916,18 @@ slt_hold_count() {
 #                             (queued 0, held 0, no live range), then its
 #                             state must be synced; fails else.  Leaves
 #                             the last sync.status in $SLT_TMP/ss
+# slt_now: seconds, microsecond resolution, without a process (bash's
+# clock).  slt_median: the median of the numbers on stdin (spaces or
+# lines), 0 when none.  slt_node_poll K: node K's committed tip and number
+# of live sessions, "tip peers" (sed, not Python: one process less per poll
+# keeps a bench's poll period short).
+slt_now() { echo "$EPOCHREALTIME"; }
+slt_median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
+slt_node_poll() {
+	slt_node_ctl "$1" --json status 2>/dev/null | tr -d ' \n' |
+		sed -n 's/.*"tip_height":\([0-9]*\).*"peers":\([0-9]*\).*/\1 \2/p'
+}
+
 # slt_slflood_init: SLFLOOD, the HELLO flood (tests/bench/slflood, or the
 # env's), and FLOOD_CHAIN, regtest's chain id in hex for its -c.  Calls
 # slt_skip when slflood is not built.
