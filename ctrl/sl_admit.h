@@ -30,7 +30,6 @@
                   node_id is not on it; mode 1 whose signature (SPEC §8,
                   by node_id over the ephemeral key and nonce) is bad —
                   checked last, it is the one expensive check;
-     8. DUPLICATE node_id is already admitted (pending install or up);
      8. DUPLICATE node_id is already admitted (pending install or up) —
                   unless that admission is an UNPROVEN one: it is evicted
                   and the HELLO judged on (a HELLO replayed from another

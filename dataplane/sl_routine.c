@@ -388,8 +388,8 @@ sl_routine_peer_t *sl_routine_connecting(sl_lcore_t *lc, uint32_t sid, uint32_t 
    NOT_FOUND).  Back-pressure neither drops those nor answers them with
    BACKOFF: we asked for them, the request is spent either way, and
    throttling them under a load someone else causes (a HELLO flood) would
-   starve our own sync.  One that
-   answers nothing is the routine's to judge (unsolicited: misbehaviour). */
+   starve our own sync.  One that answers nothing is the routine's to judge
+   (unsolicited: misbehaviour). */
 static bool sl_routine_answer(const sl_wire_hdr_t *h)
 {
 	if (h->stream == SL_WIRE_STREAM_SESSION)
@@ -623,15 +623,14 @@ sl_drop_t sl_routine_hello_gate(sl_lcore_t *lc, uint32_t src_ip)
 {
 	sl_routine_t *rt = lc->rt;
 	bool quiet = sl_ratelimit_idle(&rt->hello_rl, src_ip, lc->now_ns);
-	if (SL_UNLIKELY(!sl_ratelimit_allow(&rt->hello_rl, src_ip, lc->now_ns))) {
-		rt->gate_drops++;
-		return SL_DROP_HELLO_RATE;
-	}
-	if (SL_LIKELY(sl_ratelimit_bucket_take(&rt->hello_all, lc->now_ns)) ||
-	    (quiet && sl_ratelimit_bucket_take(&rt->hello_quiet, lc->now_ns)))
-		return SL_DROP_CNT;
-	rt->gate_drops++;
-	return SL_DROP_HELLO_BUDGET;
+	sl_drop_t why = SL_DROP_HELLO_BUDGET;
+	if (SL_UNLIKELY(!sl_ratelimit_allow(&rt->hello_rl, src_ip, lc->now_ns)))
+		why = SL_DROP_HELLO_RATE;
+	else if (SL_LIKELY(sl_ratelimit_bucket_take(&rt->hello_all, lc->now_ns)) ||
+	         (quiet && sl_ratelimit_bucket_take(&rt->hello_quiet, lc->now_ns)))
+		why = SL_DROP_CNT;
+	rt->gate_drops += why != SL_DROP_CNT; /* the load sample leaves these out */
+	return why;
 }
 
 /* sl_routine_af_packet_framecnt: net_af_packet's ring size from its devargs
