@@ -81,7 +81,9 @@ static uint32_t sl_hpull_window_max(const sl_lcore_t *lc, const sl_hpull_lcore_t
 
 void sl_hpull_start(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hpull_lcore_t *g, sl_hpull_peer_t *pp)
 {
-	sl_expect_reset(sl_hpull_tab(lc, p, g));
+	sl_expect_tab_t *t = sl_hpull_tab(lc, p, g);
+	g->open -= SL_MIN(g->open, t->n); /* release ended them all: n is 0 */
+	sl_expect_reset(t);
 	sl_flow_init(&pp->flow, sl_hpull_window_max(lc, g));
 }
 
@@ -104,6 +106,14 @@ static void sl_hpull_soon(sl_hpull_lcore_t *g, uint64_t at)
 static void sl_hpull_retry_later(sl_lcore_t *lc, sl_hpull_lcore_t *g, sl_hpull_peer_t *pp)
 {
 	pp->retry_ns = lc->now_ns + SL_HPULL_RETRY_NS;
+	sl_hpull_soon(g, pp->retry_ns);
+}
+
+/* sl_hpull_retry_soon: local pressure (our event ring or TX path full):
+   the peer did nothing wrong, so pp waits only SL_HPULL_EVENT_WAIT_NS. */
+static void sl_hpull_retry_soon(sl_lcore_t *lc, sl_hpull_lcore_t *g, sl_hpull_peer_t *pp)
+{
+	pp->retry_ns = lc->now_ns + SL_HPULL_EVENT_WAIT_NS;
 	sl_hpull_soon(g, pp->retry_ns);
 }
 
@@ -155,6 +165,7 @@ static void sl_hpull_end(sl_lcore_t *lc, sl_hpull_lcore_t *g, sl_expect_tab_t *t
                          bool late)
 {
 	sl_expect_end(t, e, late);
+	g->open--;
 	sl_hpull_soon(g, lc->now_ns);
 }
 
@@ -256,7 +267,7 @@ static bool sl_hpull_take_in(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hpull_lcor
 		/* ctrl cannot take them now (event ring full): the range goes
 		   back rather than be credited unseen (local, not the peer's) */
 		sl_hpull_return(lc, p, g, t, e, SL_RANGE_WHY_CANCEL, 0);
-		sl_hpull_retry_later(lc, g, pp);
+		sl_hpull_retry_soon(lc, g, pp);
 		return false;
 	}
 	sl_expect_credit(e, hd->start_height, hd->n, lc->now_ns);
@@ -366,7 +377,7 @@ static bool sl_hpull_request(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hpull_lcor
                              sl_hpull_peer_t *pp, sl_expect_tab_t *t)
 {
 	sl_range_t r;
-	if (!sl_evq_room(&lc->rt->evq, SL_HPULL_EVENT_ROOM)) {
+	if (!sl_evq_room(&lc->rt->evq, SL_HPULL_EVENT_ROOM(g->open))) {
 		SL_CNT_ADD(&lc->cnt->hs_pull_deferred, 1); /* ctrl is behind: no new work */
 		sl_hpull_soon(g, lc->now_ns + SL_HPULL_EVENT_WAIT_NS);
 		return false;
@@ -382,9 +393,10 @@ static bool sl_hpull_request(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hpull_lcor
 		    SL_RANGEQ_OK)
 			sl_hpull_work_event(lc, p, SL_EVT_WORK_RETURNED, corr, &r,
 			                    SL_RANGE_WHY_SEND_FAIL, 0);
-		sl_hpull_retry_later(lc, g, pp);
+		sl_hpull_retry_soon(lc, g, pp);
 		return false;
 	}
+	g->open++;
 	*sl_hpull_range(lc, p, g, t, e) = r;
 	if (SL_UNLIKELY(sl_hpull_work_event(lc, p, SL_EVT_WORK_ASSIGNED, corr, &r,
 	                                    SL_RANGE_WHY_NONE, 0) != 0)) {
@@ -392,7 +404,7 @@ static bool sl_hpull_request(sl_lcore_t *lc, sl_routine_peer_t *p, sl_hpull_lcor
 		   cannot track (the answer will be dropped as late) */
 		SL_CNT_ADD(&lc->cnt->hs_event_full, 1);
 		sl_hpull_return(lc, p, g, t, e, SL_RANGE_WHY_CANCEL, 0);
-		sl_hpull_retry_later(lc, g, pp);
+		sl_hpull_retry_soon(lc, g, pp);
 		return false;
 	}
 	SL_CNT_ADD(&lc->cnt->hs_req_tx, 1);

@@ -11,8 +11,10 @@
    back, halves on BUSY and lost answers, bounded by [sync] inflight and
    by what half the RX path can take), no BUSY hold, no BACKOFF from the
    peer and its empty-retry delay passed take a range (sl_rangeq_take, cap
-   2000), while the lcore's event outbox has room for a whole answer above
-   its reserve (else the pull waits for ctrl: hs_pull_deferred), and ask
+   2000), while the lcore's event outbox has room above its reserve for a
+   whole answer to every open request of the lcore and this one (answers
+   we asked for never overflow the ring; else the pull waits for ctrl:
+   hs_pull_deferred), and ask
    for it: take -> GET_HEADERS (anchor: hash of our committed header
    start-1 when mapped, else zero) -> expectation -> WORK_ASSIGNED
    (msg.corr = the request's corr), in one step; a send failure returns
@@ -27,7 +29,9 @@
                                 range back INVALID, empty-retry delay
      DUP                        heard from, nothing delivered
      OK                         SL_EVT_HEADERS to ctrl (a full event ring:
-                                the range goes back CANCEL, hs_event_full)
+                                the range goes back CANCEL, hs_event_full,
+                                and the pull waits SL_HPULL_EVENT_WAIT_NS:
+                                local pressure, not the peer's fault)
    All heights in: the expectation ends (the flow window grows).  LAST with
    heights missing, or an answer quiet for SL_HANSWER_QUIET_NS: the range
    goes back (NOT_FOUND, hs_partial) — at once when frames were lost on
@@ -56,12 +60,14 @@
 #include "sl_rangeq.h"
 #include "sl_routine.h"
 
-#define SL_HPULL_RETRY_NS      (1000000000ull) /* empty-retry delay */
-#define SL_HPULL_IDLE_NS       (1000000000ull) /* pull scan at least this often */
-#define SL_HPULL_TIP_NS        (50000000ull)   /* pull this long after a new peer tip */
-#define SL_HPULL_EVENT_WAIT_NS (1000000ull)    /* retry the pull this soon when short */
+#define SL_HPULL_RETRY_NS         (1000000000ull) /* empty-retry delay */
+#define SL_HPULL_IDLE_NS          (1000000000ull) /* pull scan at least this often */
+#define SL_HPULL_TIP_NS           (50000000ull)   /* pull this long after a new peer tip */
+#define SL_HPULL_EVENT_WAIT_NS    (1000000ull)    /* retry the pull this soon when short */
 /* Event ring room to take work: a whole answer and some. */
-#define SL_HPULL_EVENT_ROOM    (SL_WIRE_REPLY_FRAMES_MAX + 16u)
+/* Event ring room a new request needs with `open` requests of the lcore
+   open: a whole answer to each, and to it, plus a margin. */
+#define SL_HPULL_EVENT_ROOM(open) (((open) + 1u) * SL_WIRE_REPLY_FRAMES_MAX + 16u)
 
 /* Per-session pull state (zeroed with the routine's block). */
 typedef struct {
@@ -83,6 +89,7 @@ typedef struct {
 	sl_range_t *rng;                   /* the take behind each entry, slot x inflight */
 	uint64_t epoch_seen;               /* work epoch at the last pull scan */
 	uint64_t pull_at_ns;               /* next pull scan at the latest */
+	uint32_t open;                     /* open expectations, all slots */
 } sl_hpull_lcore_t;
 
 /* sl_hpull_init: the tables for every slot on lc's socket; 0, or -1 with
