@@ -210,14 +210,15 @@ static void assign_refresh(sl_reactor_t *r, assign_t *a)
 }
 
 /* cover_apply marks committed heights covered, up to the start of a range
-   whose holder is still delivering it (its cover waits: see the header). */
+   still assigned that the tip cuts (its cover waits: see the header).  A
+   delivered range waits too: its rest is buffered, and a cover of its low
+   end alone would re-queue that rest to be fetched a second time. */
 static void cover_apply(sl_reactor_t *r)
 {
 	uint64_t to = r->tip;
 	for (uint32_t i = 0; i < r->max_assign; i++) {
 		const assign_t *a = &r->as[i];
-		if (a->used && !a->delivered && a->r.start <= r->tip &&
-		    assign_end(a) > r->tip + 1ull)
+		if (a->used && a->r.start <= r->tip && assign_end(a) > r->tip + 1ull)
 			to = SL_MIN(to, a->r.start > 0 ? a->r.start - 1ull : 0);
 	}
 	if (to <= r->covered_upto)

@@ -18,9 +18,10 @@
    wins) and committed strictly by height through chain.append, one group
    per contiguous run from tip + 1 (on tick, or at once when a run reaches
    a whole range).  The committed interval is marked covered in the table;
-   the cover of a range whose holder is still delivering it is deferred
-   until that assignment is delivered, returned or timed out, so a partial
-   answer is credited and only the rest goes back to the queue.  A header
+   the cover of a range the tip cuts is deferred while it is assigned
+   (until its rest is committed, or the assignment is returned or timed
+   out), so a partial answer is credited and only the rest goes back to the
+   queue, and a delivered rest, buffered here, is never fetched again.  A header
    the chain refuses drops its whole batch, re-queues the sender's range
    (return INVALID) and yields a MISBEHAVIOR output (a LINK refusal from a
    peer advertising more work than ours yields FORK instead).

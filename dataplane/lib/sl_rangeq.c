@@ -385,9 +385,19 @@ static int holds_admit(const sl_rangeq_t *q, sl_rangeq_slot_t *s, uint32_t sess,
 	return free_i;
 }
 
-/* try_slot claims a hold on slot s (bucket k, dir) for (sess, gen). */
+/* slot_held: some session holds slot s. */
+static bool slot_held(const sl_rangeq_t *q, sl_rangeq_slot_t *s)
+{
+	for (uint32_t i = 0; i < q->fanout; i++)
+		if (atomic_load_explicit(&s->hold[i], RQ_SC) != 0)
+			return true;
+	return false;
+}
+
+/* try_slot claims a hold on slot s (bucket k, dir) for (sess, gen);
+   `fresh`: only while nobody holds it. */
 static int try_slot(sl_rangeq_t *q, sl_rangeq_slot_t *s, uint64_t k, uint32_t dir, uint32_t sess,
-                    uint32_t gen, uint32_t peer_tip, uint32_t cap, sl_range_t *out)
+                    uint32_t gen, uint32_t peer_tip, uint32_t cap, bool fresh, sl_range_t *out)
 {
 	uint64_t w = who(sess, gen);
 	/* each retry follows another thread's successful CAS: lock-free */
@@ -399,7 +409,7 @@ static int try_slot(sl_rangeq_t *q, sl_rangeq_slot_t *s, uint64_t k, uint32_t di
 		if (!n)
 			return 0;
 		int i = holds_admit(q, s, sess, w);
-		if (i < 0)
+		if (i < 0 || (fresh && slot_held(q, s)))
 			return 0;
 		uint64_t zero = 0;
 		if (!atomic_compare_exchange_strong_explicit(&s->hold[i], &zero, w, RQ_SC, RQ_SC))
@@ -425,9 +435,22 @@ int sl_rangeq_take(sl_rangeq_t *q, uint32_t sess, uint32_t gen, uint32_t peer_ti
 		uint64_t lo = atomic_load_explicit(&q->lo_k[dir], RQ_RX);
 		uint64_t hi = atomic_load_explicit(&q->hi_k[dir], RQ_RX);
 		hi = SL_MIN(hi, (uint64_t)peer_tip / q->range_len);
+		/* work nobody holds, lowest first */
 		for (uint64_t k = lo, n = 0; k <= hi && n < q->window; k++, n++)
-			if (try_slot(q, slot_of(q, k), k, dir, sess, gen, peer_tip, cap, out))
+			if (try_slot(q, slot_of(q, k), k, dir, sess, gen, peer_tip, cap, true, out))
 				return 1;
+		/* then the end game's hedge: a further holder on the lowest live
+		   range only, the one the commit waits for */
+		for (uint64_t k = lo, n = 0; k <= hi && n < q->window; k++, n++) {
+			uint64_t d = atomic_load_explicit(&slot_of(q, k)->desc, RQ_SC);
+			if (d_state(d) != SL_RQ_LIVE || d_dir(d) != dir ||
+			    d_start(d) / q->range_len != k)
+				continue;
+			if (try_slot(q, slot_of(q, k), k, dir, sess, gen, peer_tip, cap, false,
+			             out))
+				return 1;
+			break;
+		}
 	}
 	return 0;
 }

@@ -165,7 +165,10 @@ sl_rangeq_res_t sl_rangeq_ensure(sl_rangeq_t *q, uint32_t start, uint32_t len, s
 
 /* sl_rangeq_take gives `sess` (generation `gen`) the lowest queued range it
    can serve: start <= peer_tip, fewer than fanout holders, not already held
-   by `sess`, no timed-out mark of (sess, gen).  Forward work before
+   by `sess`, no timed-out mark of (sess, gen).  A range nobody holds comes
+   first; a further holder is added only on the lowest live range (the one
+   the commit waits for: the end game's hedge), so two peers never fetch
+   the same heights while fresh work waits.  Forward work before
    backward.  A range ending past peer_tip is narrowed to end at it, and
    the count is clamped to `cap`; a finalized range that would be narrowed
    either way is skipped instead.  Returns 1 and fills *out, or 0 when

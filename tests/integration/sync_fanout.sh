@@ -10,7 +10,8 @@
 # server's dataplane counters hs_get_headers_rx (GET_HEADERS decoded) and
 # hs_headers_tx (HEADERS frames sent) moved (> 0), and C's per-session
 # hs_headers_rx (headers accepted, peer.show) is > 0 for each server whose
-# session is still live.  Prints sync_time_s=<x> and each server's share.
+# session is still live; and C's duplicate headers (sync.status dup) stay
+# under N/4 (fresh work before a second holder).  Prints sync_time_s=<x> and each server's share.
 # Ends with the range table settled: queued 0, held 0, no live range,
 # state synced, no invalid batch, no broken invariant logged.  (No session
 # dies here, so there is no hold of a dead session to look for: that is
@@ -142,6 +143,15 @@ slt_node_settled $C 10
 [ "$(slt_json_get counters.invalid <"$SLT_TMP/ss")" = 0 ] || slt_fail "C: invalid batches: $(cat "$SLT_TMP/ss")"
 grep -q "invariant broken" "$SLT_TMP/ctrl$C.log" && slt_fail "C: the sweeper found the range table broken"
 slt_ok "range table settled: queued 0, held 0, no live range, state synced"
+# Two servers, one copy: fresh work goes to a peer before a second holder
+# is added, and only on the range the commit waits for (sl_rangeq_take),
+# and a delivered range is never split and fetched again (the reactor's
+# cover) — C's duplicate headers stay under a quarter of the chain (two
+# holders on every range, as before, made them half or more).
+dup=$(slt_json_get counters.dup <"$SLT_TMP/ss")
+echo "duplicate_headers=$dup of $N"
+[ "${dup:-$N}" -lt $((N / 4)) ] || slt_fail "C: $dup duplicate headers for $N (both servers fetched the same heights)"
+slt_ok "C fetched $dup duplicate headers for $N"
 # A scenario that sources this one adds its checks here (lcores_two_sync.sh).
 if declare -F fanout_after >/dev/null; then
 	fanout_after

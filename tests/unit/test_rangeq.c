@@ -265,6 +265,23 @@ START_TEST(test_take_skips_finalized_that_would_shrink)
 }
 END_TEST
 
+START_TEST(test_take_prefers_fresh_work)
+{
+	sl_rangeq_t *q = mk(64, L, 3);
+	sl_rangeq_ensure(q, 0, 3 * L, SL_RANGE_FWD, false);
+	ck_assert_uint_eq(take(q, 1, 1, 1000, 2000).start, 0);
+	ck_assert_uint_eq(take(q, 2, 1, 1000, 2000).start, 100); /* not a second [0,100) */
+	ck_assert_uint_eq(take(q, 3, 1, 1000, 2000).start, 200);
+	/* all held: the hedge goes to the lowest (the commit waits for it) */
+	ck_assert_uint_eq(take(q, 4, 1, 1000, 2000).start, 0);
+	ck_assert_uint_eq(take(q, 5, 1, 1000, 2000).start, 0);
+	no_take(q, 6, 1, 1000, 2000); /* lowest at fanout: no hedge on the others */
+	no_take(q, 4, 1, 1000, 2000); /* s4 holds the lowest already */
+	assert_sane(q);
+	teardown();
+}
+END_TEST
+
 /* ---- rule 3 ---------------------------------------------------------------- */
 
 START_TEST(test_return_timeout_keeps_mark)
@@ -396,46 +413,46 @@ START_TEST(test_reset_above_drops_forward)
 	sl_range_t a = take(q, 1, 11, 100000, 2000);        /* [0,100) */
 	sl_range_t b = take(q, 1, 11, 100000, 2000);        /* [100,200) */
 	sl_range_t c = take(q, 1, 11, 100000, 2000);        /* [200,300) */
-	sl_range_t d = take(q, 2, 22, 100000, 2000);        /* [0,100) */
-	sl_range_t e = take(q, 2, 22, 100000, 2000);        /* [100,200) */
-	sl_range_t f = take(q, 2, 22, 100000, 2000);        /* [200,300) */
-	sl_range_t g = take(q, 2, 22, 100000, 2000);        /* [300,400) */
+	sl_range_t g = take(q, 2, 22, 100000, 2000);        /* [300,400): fresh first */
+	sl_range_t h = take(q, 2, 22, 100000, 2000);        /* [400,500) */
+	sl_range_t d = take(q, 2, 22, 100000, 2000);        /* [0,100): the hedge */
 	ck_assert_uint_eq(c.start, 200);
 	ck_assert_uint_eq(g.start, 300);
-	(void)a, (void)b, (void)d, (void)e, (void)f;
+	ck_assert_uint_eq(h.start, 400);
+	ck_assert_uint_eq(d.start, 0);
+	(void)a, (void)b;
 
 	sl_range_hold_t out[16];
 	uint32_t n = sl_rangeq_reset_above(q, 249, out, 16);
-	ck_assert_uint_eq(n, 3); /* c and f (cut range), g (gone) */
-	bool saw_c = false, saw_f = false, saw_g = false;
+	ck_assert_uint_eq(n, 3); /* c (cut range), g and h (gone) */
+	bool saw_c = false, saw_g = false, saw_h = false;
 	for (uint32_t i = 0; i < n; i++) {
 		saw_c |= out[i].sess == 1 && out[i].gen == 11 && out[i].range.start == 200;
-		saw_f |= out[i].sess == 2 && out[i].gen == 22 && out[i].range.start == 200;
 		saw_g |= out[i].sess == 2 && out[i].gen == 22 && out[i].range.start == 300;
+		saw_h |= out[i].sess == 2 && out[i].gen == 22 && out[i].range.start == 400;
 	}
-	ck_assert(saw_c && saw_f && saw_g);
+	ck_assert(saw_c && saw_g && saw_h);
 	sl_rangeq_stats_t st;
 	assert_sane(q);
 	sl_rangeq_check(q, &st);
 	ck_assert_uint_eq(st.dropped, 250);
 	ck_assert_uint_eq(st.live_heights, 250 + L);
-	ck_assert_uint_eq(st.holds, 4);
+	ck_assert_uint_eq(st.holds, 3);
 
-	/* nothing above h is handed out; the cut range is re-queued */
+	/* nothing above h is handed out; the cut range is re-queued (fresh
+	   work first, then the hedge on the lowest, then backward) */
 	sl_range_t r = take(q, 3, 1, 100000, 2000);
-	ck_assert_uint_eq(r.start, 0);
-	r = take(q, 3, 1, 100000, 2000);
-	ck_assert_uint_eq(r.start, 100);
-	r = take(q, 3, 1, 100000, 2000);
 	ck_assert_uint_eq(r.start, 200);
 	ck_assert_uint_eq(r.len, 50);
+	r = take(q, 3, 1, 100000, 2000);
+	ck_assert_uint_eq(r.start, 0);
 	r = take(q, 3, 1, 100000, 2000);
 	ck_assert_uint_eq(r.dir, SL_RANGE_BWD); /* backward work survives */
 	no_take(q, 3, 1, 100000, 2000);
 	ck_assert_int_eq(sl_rangeq_return(q, 2, 22, &g, SL_RANGE_WHY_CANCEL), SL_RANGEQ_STALE);
 
 	/* more holds than cap: counted, cap reported */
-	ck_assert_uint_eq(sl_rangeq_reset_above(q, 0, out, 1), 7); /* 2 + 2 + 3 forward holds */
+	ck_assert_uint_eq(sl_rangeq_reset_above(q, 0, out, 1), 5); /* 3 + 1 + 1 forward holds */
 	assert_sane(q);
 	teardown();
 }
@@ -449,8 +466,8 @@ START_TEST(test_forget_peer)
 	sl_rangeq_ensure(q, 0, 4 * L, SL_RANGE_FWD, false);
 	for (int i = 0; i < 3; i++)
 		take(q, 5, 3, 100000, 2000);
-	sl_range_t other = take(q, 6, 3, 100000, 2000);
 	sl_range_t t = take(q, 5, 3, 100000, 2000);
+	sl_range_t other = take(q, 6, 3, 100000, 2000);       /* the hedge on [0,100) */
 	sl_rangeq_return(q, 5, 3, &t, SL_RANGE_WHY_TIMEOUT);  /* leaves a mark */
 	ck_assert_uint_eq(sl_rangeq_forget_peer(q, 5, 4), 0); /* other gen: untouched */
 	ck_assert_uint_eq(sl_rangeq_forget_peer(q, 5, 3), 3);
@@ -723,6 +740,7 @@ static Suite *rangeq_suite(void)
 	tcase_add_test(tc, test_ensure_is_idempotent);
 	tcase_add_test(tc, test_take_prefers_forward);
 	tcase_add_test(tc, test_take_dedups_and_fans_out);
+	tcase_add_test(tc, test_take_prefers_fresh_work);
 	tcase_add_test(tc, test_take_clamps_count_to_cap);
 	tcase_add_test(tc, test_take_skips_finalized_that_would_shrink);
 	tcase_add_test(tc, test_return_timeout_keeps_mark);

@@ -511,6 +511,35 @@ START_TEST(test_partial_answer_credits_part_requeues_rest)
 }
 END_TEST
 
+/* A delivered range the tip cuts (its rest buffered, short of a whole range
+   to commit) keeps its hold: its rest is not re-queued and fetched again. */
+START_TEST(test_delivered_range_is_not_split_by_cover)
+{
+	fx_t f;
+	fx_open(&f, 1);
+	status_of(&f, 1, 1, N - 1);
+	sl_range_t a, b, c;
+	ck_assert(take(&f, 1, 1, N - 1, &a));
+	ck_assert(take(&f, 1, 1, N - 1, &b));
+	ck_assert_uint_eq(b.start, RLEN);
+	deliver(&f, 1, 1, src, a.start, a.len);
+	deliver(&f, 1, 1, src, RLEN, 17); /* a whole range in a run: commit */
+	ck_assert_uint_eq(tip_of(&f), RLEN + 16);
+	deliver(&f, 1, 1, src, RLEN + 17, RLEN - 17); /* b's rest, buffered */
+	ck_assert_uint_eq(tip_of(&f), RLEN + 16);
+	/* nothing below 2 * RLEN is work again */
+	ck_assert(take(&f, 2, 2, N - 1, &c));
+	ck_assert_uint_ge(c.start, 2 * RLEN);
+	sl_reactor_tick(f.r, f.now);
+	ck_assert_uint_eq(tip_of(&f), 2 * RLEN - 1);
+	sl_rangeq_stats_t qs;
+	sl_rangeq_stats(f.q, &qs);
+	ck_assert_uint_eq(qs.covered_total, 2 * RLEN - 1);
+	ck_assert_int_eq(sl_reactor_sweep(f.r, NULL), 0);
+	fx_close(&f, false);
+}
+END_TEST
+
 START_TEST(test_timeout_returns_work_once)
 {
 	fx_t f;
@@ -1136,6 +1165,7 @@ static Suite *reactor_suite(void)
 	tcase_add_test(t, test_one_sha256d_per_header_on_the_sync_path);
 	tcase_add_test(t, test_out_of_order_commits_by_height);
 	tcase_add_test(t, test_partial_answer_credits_part_requeues_rest);
+	tcase_add_test(t, test_delivered_range_is_not_split_by_cover);
 	tcase_add_test(t, test_timeout_returns_work_once);
 	tcase_add_test(t, test_late_answer_after_timeout_is_used_once);
 	tcase_add_test(t, test_invalid_batch_rejected_sender_reported);
