@@ -10,7 +10,8 @@
 # turn); 1 s into a flooded run three honest peers (slpeer, three more
 # addresses) say HELLO to B and PING once admitted.
 #   steady_per_s   headers/s from B's first tip above 0 to its tip N-1
-#                  (B's status polled every 0.1 s; not from B's first
+#                  (B's status polled every 0.05 s by one process,
+#                  slt_node_follow; not from B's first
 #                  session up: under the flood B's sessions include the
 #                  flood's unproven ones)
 #   honest_s       the slowest honest peer's time from its first HELLO to
@@ -80,7 +81,7 @@ EOF2
 # one_run FLOOD(0|1): A imports, B syncs (flooded or not); sets RUN_RATE,
 # RUN_HONEST, RUN_OFFERED.
 one_run() {
-	local flood=$1 fpid='' hpid='' t_first='' tip_first=0 tip peers t end mac
+	local flood=$1 fpid='' hpid='' t_first tip_first tip t rc mac
 	rm -rf "$SLT_TMP/store$A" "$SLT_TMP/store$B"
 	slt_node_start $A
 	slt_node_wait_ready $A 30 >/dev/null
@@ -101,16 +102,11 @@ one_run() {
 		(sleep 1 && honest_peers >"$SLT_TMP/honest.out" 2>&1) &
 		hpid=$!
 	fi
-	end=$((SECONDS + RUN_BOUND_S))
-	while [ $SECONDS -lt $end ]; do
-		read -r tip peers < <(slt_node_poll $B)
-		t=$(slt_now)
-		[ -z "$t_first" ] && [ "${tip:-0}" -gt 0 ] && t_first=$t tip_first=$tip
-		[ "${tip:-}" = $TIP ] && break
-		slt_alive "${SLT_NODE_DP_PID[$B]}" || slt_fail "B: sluice-dp died"
-		sleep 0.1
-	done
-	[ "${tip:-}" = $TIP ] || slt_fail "B did not reach tip $TIP in $RUN_BOUND_S s (at ${tip:-?})"
+	rc=0
+	slt_node_follow $B $TIP 0.05 $RUN_BOUND_S $RUN_BOUND_S >"$SLT_TMP/follow" 2>"$SLT_TMP/follow.err" || rc=$?
+	[ $rc = 0 ] || slt_fail "B did not reach tip $TIP: $(cat "$SLT_TMP/follow.err")"
+	read -r t_first tip_first _ < <(awk '$2 > 0 { print; exit }' "$SLT_TMP/follow")
+	read -r t tip _ < <(tail -n1 "$SLT_TMP/follow")
 	RUN_RATE=$("$SLT_PY" -c "print(int(($TIP - $tip_first) / max($t - $t_first, 0.1)))")
 	slt_log "run flood=$flood: B sync counters $(slt_node_ctl $B --json sync.status 2>/dev/null | slt_jq 'json.dumps({k: x for k, x in v["counters"].items() if x})' 2>/dev/null); B lcore $(slt_node_ctl $B --json stats 2>/dev/null | slt_jq 'json.dumps({k: x for k, x in v["dataplane"]["total"].items() if x and (k.startswith("hs_") or k.startswith("backoff") or k.startswith("drop_"))})' 2>/dev/null)"
 	if [ -n "$fpid" ]; then

@@ -38,7 +38,8 @@
 #        ratio=<x> steady_ratio=<x>   (ratios to the same sha256d_per_s)
 # With SYNC_TRACE_DIR set, every poll of B's tip is appended to
 # SYNC_TRACE_DIR/<default|two_servers>_run<r>.dat as "<s since B's start>
-# <tip>" (report.sh plots them); SYNC_POLL_S is the poll period (0.1 s).
+# <tip>" (report.sh plots them); SYNC_POLL_S is the poll period (0.02 s;
+# one poller process for the run, slt_node_follow).
 # Never pass/fail on time.  Needs root (DPDK runtime dir, /dev/shm region).
 # Usage: tests/bench/sync.sh [RUNS] [N]   (env: SHA256D=path,
 #        SLT_BENCH_IDLE_US=dataplane idle_sleep_us (default 50: the two
@@ -61,7 +62,7 @@ STALL_S=${STALL_S:-60}
 RUN_BOUND_S=600
 IDLE_US=${SLT_BENCH_IDLE_US:-50}
 LCORES=${LCORES:-1}
-POLL_S=${SYNC_POLL_S:-0.1}
+POLL_S=${SYNC_POLL_S:-0.02}
 
 slt_require_root
 slt_require_bins
@@ -158,7 +159,7 @@ slt_log "B's [sync] inflight: ${SLT_BENCH_INFLIGHT:-default}; A's serve_rate: ${
 # run, then the medians in HPS SYNC_S RATIO STEADY_HPS STEADY_RATIO DONE.
 # B's tip polls go to SYNC_TRACE_DIR/LABEL_run<r>.dat when it is set.
 sync_runs() {
-	local label=$1 a r trace
+	local label=$1 a r
 	shift
 	local RATES=() SECS=() STEADY=()
 	DONE=0
@@ -173,39 +174,23 @@ sync_runs() {
 			[ "$(slt_json_get tip_height <"$SLT_TMP/imp")" = $TIP ] ||
 				slt_fail "node $a: import tip: $(cat "$SLT_TMP/imp")"
 		done
-		trace=/dev/null
-		if [ -n "${SYNC_TRACE_DIR:-}" ]; then
-			trace=$SLT_TMP/trace
-			rm -f "$trace"
-		fi
 		T0=$(slt_now)
 		slt_node_start $B
-		t_ready='' t_sess='' tip=0 last_tip=-1 last_move=$SECONDS end=$((SECONDS + RUN_BOUND_S)) stalled=''
-		while :; do
-			read -r tip peers < <(slt_node_poll $B)
-			t=$(slt_now)
-			if [ -n "$tip" ]; then
-				echo "$t $tip" >>"$trace"
-				[ -z "$t_ready" ] && t_ready=$t
-				[ -z "$t_sess" ] && [ "${peers:-0}" -gt 0 ] && t_sess=$t
-				[ "$tip" = $TIP ] && break
-				[ "$tip" != "$last_tip" ] && last_tip=$tip last_move=$SECONDS
-			fi
-			slt_alive "${SLT_NODE_DP_PID[$B]}" || slt_fail "B: sluice-dp died"
-			slt_alive "${SLT_NODE_CTRL_PID[$B]}" || slt_fail "B: sluice-ctrl died"
-			if [ $((SECONDS - last_move)) -ge "$STALL_S" ] || [ $SECONDS -ge $end ]; then
-				stalled=1
-				break
-			fi
-			sleep "$POLL_S"
-		done
+		rc=0
+		slt_node_follow $B $TIP "$POLL_S" $RUN_BOUND_S "$STALL_S" >"$SLT_TMP/follow" 2>"$SLT_TMP/follow.err" || rc=$?
+		[ $rc != 4 ] || slt_fail "B: $(cat "$SLT_TMP/follow.err")"
+		read -r t_ready _ < <(head -n1 "$SLT_TMP/follow")
+		t_sess=$(awk '$3 > 0 { print $1; exit }' "$SLT_TMP/follow")
+		read -r t tip _ < <(tail -n1 "$SLT_TMP/follow")
+		stalled=
+		[ $rc = 0 ] || stalled=1
 		[ -z "${SYNC_TRACE_DIR:-}" ] ||
-			awk -v t0="$T0" '{ printf "%.3f %s\n", $1 - t0, $2 }' "$trace" >"$SYNC_TRACE_DIR/${label}_run$r.dat"
+			awk -v t0="$T0" '{ printf "%.3f %s\n", $1 - t0, $2 }' "$SLT_TMP/follow" >"$SYNC_TRACE_DIR/${label}_run$r.dat"
 		ss=$(slt_node_ctl $B --json sync.status 2>/dev/null | slt_jq 'json.dumps({k: x for k, x in v["counters"].items() if x})' 2>/dev/null)
 		lost=$(slt_node_stats_json $B 2>/dev/null | slt_jq 'v["events_lost"]' 2>/dev/null)
 		rel() { [ -n "$1" ] && "$SLT_PY" -c "print(round($1 - $T0, 3))" || echo na; }
 		if [ -n "$stalled" ]; then
-			slt_log "$label run $r: STALLED at tip ${tip:-?} of $TIP ($((SECONDS - last_move)) s without progress; ready_s=$(rel "$t_ready") session_s=$(rel "$t_sess")) B events_lost=${lost:-?} sync counters: ${ss:-?}"
+			slt_log "$label run $r: STALLED at tip ${tip:-?} of $TIP ($(cat "$SLT_TMP/follow.err"); ready_s=$(rel "$t_ready") session_s=$(rel "$t_sess")) B events_lost=${lost:-?} sync counters: ${ss:-?}"
 		else
 			s=$("$SLT_PY" -c "print(round($t - $T0, 3))")
 			rate=$("$SLT_PY" -c "print(int($N / $s))")

@@ -918,14 +918,19 @@ slt_hold_count() {
 #                             the last sync.status in $SLT_TMP/ss
 # slt_now: seconds, microsecond resolution, without a process (bash's
 # clock).  slt_median: the median of the numbers on stdin (spaces or
-# lines), 0 when none.  slt_node_poll K: node K's committed tip and number
-# of live sessions, "tip peers" (sed, not Python: one process less per poll
-# keeps a bench's poll period short).
+# lines), 0 when none.  slt_node_follow K TIP PERIOD BOUND STALL: a
+# bench's poller, one process for the whole run (slops.py follow): node
+# K's status every PERIOD s over one connection, "<unix time> <tip>
+# <peers>" per answer on stdout, until the tip is TIP (status 0), BOUND s
+# pass or STALL s pass without progress (2), or one of K's processes dies
+# (4; the reason on stderr).  A process per poll would take the CPU the
+# bench measures.
 slt_now() { echo "$EPOCHREALTIME"; }
 slt_median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
-slt_node_poll() {
-	slt_node_ctl "$1" --json status 2>/dev/null | tr -d ' \n' |
-		sed -n 's/.*"tip_height":\([0-9]*\).*"peers":\([0-9]*\).*/\1 \2/p'
+slt_node_follow() {
+	local k=$1
+	"$SLT_PY" "$SLT_SRC/tests/integration/slops.py" "${SLT_NODE_SOCK[$k]}" follow "$2" "$3" "$4" "$5" \
+		"${SLT_NODE_DP_PID[$k]}" "${SLT_NODE_CTRL_PID[$k]}"
 }
 
 # slt_slflood_init: SLFLOOD, the HELLO flood (tests/bench/slflood, or the

@@ -15,7 +15,17 @@ operations scenarios and the ops bench.  Python stdlib only.
   slops.py SOCK bench CMD ARGS_JSON N       N requests, at most 64 in flight;
                                             prints one JSON summary: ops/s,
                                             p50/p99 latency (us)
+  slops.py SOCK follow TIP PERIOD_S BOUND_S STALL_S [PID...]
+                                            one connection (waits for the
+                                            socket), `status` every PERIOD_S;
+                                            prints "<unix time> <tip_height>
+                                            <peers>" per answer; exits 0 at
+                                            TIP, 2 after BOUND_S or STALL_S
+                                            without progress, 4 when a PID
+                                            died (the benches' poller: no
+                                            process per poll)
 """
+import os
 import json
 import random
 import socket
@@ -159,8 +169,47 @@ def bench(path, cmd, args, n, window=64):
     return 0
 
 
+def follow(path, tip, period, bound, stall, pids):
+    end = time.monotonic() + bound
+    c = None
+    while c is None:
+        try:
+            c = Client(path)
+        except OSError:
+            if time.monotonic() > end:
+                print("follow: cannot reach %s" % path, file=sys.stderr)
+                return 2
+            time.sleep(0.005)
+    last, moved = -1, time.monotonic()
+    while True:
+        r = c.call("status", timeout=10.0)
+        now = time.time()
+        res = (r or {}).get("result") or {}
+        h, peers = res.get("tip_height"), res.get("peers")
+        if h is not None:
+            n = len(peers) if isinstance(peers, list) else peers
+            print("%.6f %d %d" % (now, h, n or 0), flush=True)
+            if h == tip:
+                return 0
+            if h != last:
+                last, moved = h, time.monotonic()
+        for pid in pids:
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                print("follow: process %d died" % pid, file=sys.stderr)
+                return 4
+        if time.monotonic() > end or time.monotonic() - moved > stall:
+            print("follow: at tip %s after %.1f s" % (last, bound), file=sys.stderr)
+            return 2
+        time.sleep(period)
+
+
 def main(argv):
     path, mode = argv[1], argv[2]
+    if mode == "follow":
+        return follow(path, int(argv[3]), float(argv[4]), float(argv[5]), float(argv[6]),
+                      [int(x) for x in argv[7:]])
     if mode == "once":
         return once(path, argv[3], argv[4], argv[5] if len(argv) > 5 else None)
     if mode == "first":
