@@ -12,13 +12,18 @@
    full bucket (smallest theoretical arrival time): a fully refilled entry
    costs nothing to forget, and otherwise the oldest debt goes first, so a
    source that is being limited right now is the last to be forgotten.
+   Size: a forgotten source comes back with a full bucket and looks quiet
+   (sl_ratelimit_idle), the lane the HELLO gate keeps for newcomers, so
+   the table holds a flood from thousands of forged addresses with room to
+   spare (8192 entries, 128 KiB: 1,000 flooding addresses, issue 12's
+   test, fill an eighth and are never evicted).
    Address 0 (0.0.0.0, never a valid source) is always refused. */
 #ifndef SL_RATELIMIT_H
 #define SL_RATELIMIT_H
 
 #include "sl_base.h"
 
-#define SL_RATELIMIT_SIZE      1024       /* sources tracked (power of two) */
+#define SL_RATELIMIT_SIZE      8192       /* sources tracked (power of two) */
 #define SL_RATELIMIT_PROBE     8          /* slots looked at per call */
 #define SL_RATELIMIT_BURST_MAX (1u << 20) /* largest burst accepted by init */
 

@@ -130,6 +130,29 @@ START_TEST(test_table_churn_keeps_working)
 }
 END_TEST
 
+START_TEST(test_thousand_flood_sources_never_look_quiet)
+{
+	/* A HELLO flood from 1,000 addresses (issue 12's test), each far over
+	   the dataplane's default per-source rate: every address stays tracked
+	   (no eviction), so none looks quiet again and drains the budget kept
+	   for newcomers (sl_routine_hello_gate); a newcomer still does. */
+	ck_assert_int_eq(sl_ratelimit_init(&rl, 10, 20, 7), 0);
+	uint64_t t = SL_NS_PER_S;
+	for (uint32_t round = 0; round < 40; round++)
+		for (uint32_t i = 0; i < 1000; i++) {
+			uint64_t now = t + (uint64_t)round * SL_NS_PER_MS + i;
+			uint32_t ip = 0x0a000101 + i;
+			if (round > 0)
+				ck_assert_msg(!sl_ratelimit_idle(&rl, ip, now),
+				              "flood source %u quiet in round %u", i, round);
+			sl_ratelimit_allow(&rl, ip, now);
+		}
+	ck_assert_uint_eq(rl.n_evicted, 0);
+	ck_assert_uint_eq(sl_ratelimit_tracked(&rl), 1000);
+	ck_assert(sl_ratelimit_idle(&rl, 0x0a000015, t + 40 * SL_NS_PER_MS));
+}
+END_TEST
+
 /* Reference: one GCRA bucket per source in a direct array (sources are a
    small dense set, so the table never evicts and must agree exactly). */
 #define REF_N 64
@@ -205,6 +228,7 @@ static Suite *ratelimit_suite(void)
 	tcase_add_test(tc, test_refill_at_rate);
 	tcase_add_test(tc, test_sources_independent);
 	tcase_add_test(tc, test_table_churn_keeps_working);
+	tcase_add_test(tc, test_thousand_flood_sources_never_look_quiet);
 	tcase_add_test(tc, test_idle_means_a_full_bucket);
 	tcase_add_test(tc, test_single_bucket);
 	tcase_add_test(tc, test_random_against_reference);
