@@ -101,20 +101,25 @@ static void sl_hpull_soon(sl_hpull_lcore_t *g, uint64_t at)
 		g->pull_at_ns = at;
 }
 
-/* sl_hpull_retry_later: an empty or cut answer, bad data or a send
-   failure: no pull for pp before SL_HPULL_RETRY_NS. */
-static void sl_hpull_retry_later(sl_lcore_t *lc, sl_hpull_lcore_t *g, sl_hpull_peer_t *pp)
+/* sl_hpull_wait: no pull for pp before `ns` from now. */
+static void sl_hpull_wait(sl_lcore_t *lc, sl_hpull_lcore_t *g, sl_hpull_peer_t *pp, uint64_t ns)
 {
-	pp->retry_ns = lc->now_ns + SL_HPULL_RETRY_NS;
+	pp->retry_ns = lc->now_ns + ns;
 	sl_hpull_soon(g, pp->retry_ns);
 }
 
+/* sl_hpull_retry_later: an empty or cut answer, bad data: the peer's
+   doing, SL_HPULL_RETRY_NS. */
+static void sl_hpull_retry_later(sl_lcore_t *lc, sl_hpull_lcore_t *g, sl_hpull_peer_t *pp)
+{
+	sl_hpull_wait(lc, g, pp, SL_HPULL_RETRY_NS);
+}
+
 /* sl_hpull_retry_soon: local pressure (our event ring or TX path full):
-   the peer did nothing wrong, so pp waits only SL_HPULL_EVENT_WAIT_NS. */
+   the peer did nothing wrong, SL_HPULL_EVENT_WAIT_NS. */
 static void sl_hpull_retry_soon(sl_lcore_t *lc, sl_hpull_lcore_t *g, sl_hpull_peer_t *pp)
 {
-	pp->retry_ns = lc->now_ns + SL_HPULL_EVENT_WAIT_NS;
-	sl_hpull_soon(g, pp->retry_ns);
+	sl_hpull_wait(lc, g, pp, SL_HPULL_EVENT_WAIT_NS);
 }
 
 void sl_hpull_tip(sl_lcore_t *lc, sl_hpull_lcore_t *g, sl_hpull_peer_t *pp, uint32_t best)

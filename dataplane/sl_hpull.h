@@ -18,7 +18,7 @@
    for it: take -> GET_HEADERS (anchor: hash of our committed header
    start-1 when mapped, else zero) -> expectation -> WORK_ASSIGNED
    (msg.corr = the request's corr), in one step; a send failure returns
-   the range at once (SEND_FAIL + WORK_RETURNED, retry delay).
+   the range at once (SEND_FAIL + WORK_RETURNED, SL_HPULL_EVENT_WAIT_NS).
 
    Answers, by sl_expect_check's reason (each counted, sl_hanswer.h):
      UNSOLICITED HEADERS        protocol: GOODBYE(PROTOCOL), teardown

@@ -385,6 +385,12 @@ static int holds_admit(const sl_rangeq_t *q, sl_rangeq_slot_t *s, uint32_t sess,
 	return free_i;
 }
 
+/* desc_live_at: descriptor d is a live `dir` range of bucket k. */
+static bool desc_live_at(const sl_rangeq_t *q, uint64_t d, uint64_t k, uint32_t dir)
+{
+	return d_state(d) == SL_RQ_LIVE && d_dir(d) == dir && d_start(d) / q->range_len == k;
+}
+
 /* slot_held: some session holds slot s. */
 static bool slot_held(const sl_rangeq_t *q, sl_rangeq_slot_t *s)
 {
@@ -403,7 +409,7 @@ static int try_slot(sl_rangeq_t *q, sl_rangeq_slot_t *s, uint64_t k, uint32_t di
 	/* each retry follows another thread's successful CAS: lock-free */
 	for (uint32_t tries = 0; tries < 2 * SL_RANGEQ_MAX_FANOUT; tries++) {
 		uint64_t d = atomic_load_explicit(&s->desc, RQ_SC);
-		if (d_state(d) != SL_RQ_LIVE || d_dir(d) != dir || d_start(d) / q->range_len != k)
+		if (!desc_live_at(q, d, k, dir))
 			return 0;
 		uint32_t n = eligible(d, peer_tip, cap);
 		if (!n)
@@ -442,9 +448,8 @@ int sl_rangeq_take(sl_rangeq_t *q, uint32_t sess, uint32_t gen, uint32_t peer_ti
 		/* then the end game's hedge: a further holder on the lowest live
 		   range only, the one the commit waits for */
 		for (uint64_t k = lo, n = 0; k <= hi && n < q->window; k++, n++) {
-			uint64_t d = atomic_load_explicit(&slot_of(q, k)->desc, RQ_SC);
-			if (d_state(d) != SL_RQ_LIVE || d_dir(d) != dir ||
-			    d_start(d) / q->range_len != k)
+			if (!desc_live_at(q, atomic_load_explicit(&slot_of(q, k)->desc, RQ_SC), k,
+			                  dir))
 				continue;
 			if (try_slot(q, slot_of(q, k), k, dir, sess, gen, peer_tip, cap, false,
 			             out))
