@@ -507,9 +507,7 @@ void sl_reactor_on_headers(sl_reactor_t *r, uint32_t sess, uint32_t gen, uint32_
 	while (run < r->range_len && have(r, r->tip + 1 + run))
 		run++;
 	if (run >= r->range_len)
-		commit(r);
-	else
-		cover_apply(r); /* a delivered assignment may release a deferred cover */
+		commit(r); /* a deferred cover waits for the tip, never for delivery */
 }
 
 void sl_reactor_on_session_down(sl_reactor_t *r, uint32_t sess, uint32_t gen)

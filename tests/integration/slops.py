@@ -199,8 +199,12 @@ def follow(path, tip, period, bound, stall, pids):
             except OSError:
                 print("follow: process %d died" % pid, file=sys.stderr)
                 return 4
-        if time.monotonic() > end or time.monotonic() - moved > stall:
+        if time.monotonic() > end:
             print("follow: at tip %s after %.1f s" % (last, bound), file=sys.stderr)
+            return 2
+        if time.monotonic() - moved > stall:
+            print("follow: at tip %s, %.1f s without progress" % (last, stall),
+                  file=sys.stderr)
             return 2
         time.sleep(period)
 
