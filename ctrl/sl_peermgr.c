@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,10 +97,20 @@ static void peermgr_load_bans(sl_peermgr_t *n, uint64_t now_ns)
 		SL_INFO("%d ban(s) restored from %s", k, path);
 }
 
+_Static_assert(offsetof(sl_peermgr_t, book) < offsetof(sl_peermgr_t, admit) &&
+                   offsetof(sl_peermgr_t, admit) < offsetof(sl_peermgr_t, score) &&
+                   offsetof(sl_peermgr_t, score) < offsetof(sl_peermgr_t, peers) &&
+                   offsetof(sl_peermgr_t, peers) + sizeof(sl_peers_t) <=
+                       offsetof(sl_peermgr_t, connect_end),
+               "sl_peermgr_init zeroes around book, admit, score and peers");
+
 int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32],
                     const sl_auth_id_t *id)
 {
-	memset(n, 0, sizeof *n);
+	/* the four tables format themselves below; zeroing them here too would
+	   touch every page the peer table reserves for SL_MAX_LCORES lcores */
+	memset(n, 0, offsetof(sl_peermgr_t, book));
+	memset(&n->connect_end, 0, sizeof *n - offsetof(sl_peermgr_t, connect_end));
 	n->cfg = cfg;
 	if (id != NULL) {
 		n->id = *id;

@@ -1,6 +1,7 @@
 /* sl_peers.c — see sl_peers.h. */
 #include "sl_peers.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static const char *const sl_peer_state_names[] = {"free", "installing", "connecting", "up",
@@ -22,9 +23,10 @@ int sl_peers_reset(sl_peers_t *t, uint32_t n_lcores)
 	if (SL_UNLIKELY(n_lcores == 0 || n_lcores > SL_MAX_LCORES))
 		return -1;
 	uint32_t counter = t->gen_counter;
-	memset(t, 0, sizeof *t);
+	memset(t, 0, offsetof(sl_peers_t, e));
 	t->gen_counter = counter;
 	t->n_lcores = n_lcores;
+	memset(t->e, 0, (size_t)peers_n_slots(t) * sizeof t->e[0]);
 	for (uint32_t i = 0; i < n_lcores; i++)
 		t->n_free[i] = SL_SESSIONS_PER_LCORE;
 	return 0;

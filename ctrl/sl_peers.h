@@ -82,7 +82,10 @@ int sl_peers_init(sl_peers_t *t, uint32_t n_lcores, uint32_t gen_seed);
 
 /* sl_peers_reset forgets every session (the dataplane restarted: the new
    region has none) and sets the lcore count again; the generation counter
-   keeps counting.  Returns 0, or -1 on a bad n_lcores (t untouched). */
+   keeps counting.  Only the slots of those lcores are written (the rest
+   are never read), so a table in fresh zeroed memory touches only the
+   pages its lcores use.  Returns 0, or -1 on a bad n_lcores (t
+   untouched). */
 int sl_peers_reset(sl_peers_t *t, uint32_t n_lcores);
 
 /* sl_peers_alloc takes a free slot of `lcore`, mints the next generation,

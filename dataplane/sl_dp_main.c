@@ -35,6 +35,7 @@
 #include "sl_stream.h"
 #include "sl_telemetry.h"
 #include "sl_time.h"
+#include "sl_tsc.h"
 
 #define SL_EAL_MAX_ARGS 64
 
@@ -52,6 +53,29 @@ enum {
 	SL_START_CNT
 };
 static uint64_t sl_dp_start_ns[SL_START_CNT];
+
+/* EAL's Linux fallback for the TSC rate (DPDK 22.11 eal_timer.c: sleep
+   100 ms against CLOCK_MONOTONIC_RAW), reached only when the CPU does not
+   state it; with static DPDK, sluice-dp links --wrap=get_tsc_freq and EAL
+   calls this instead (sl_tsc.h).  Returns 0 only through EAL's own. */
+#ifdef SL_EAL_TSC_WRAP
+uint64_t __real_get_tsc_freq(void);
+uint64_t __wrap_get_tsc_freq(void);
+uint64_t __wrap_get_tsc_freq(void)
+{
+	static const char *const from_name[] = {
+	    [SL_TSC_FROM_NONE] = "EAL's 100 ms measurement",
+	    [SL_TSC_FROM_KERNEL] = "the kernel's TSC clocksource",
+	    [SL_TSC_FROM_MEASURE] = "a 2 ms measurement",
+	};
+	sl_tsc_from_t from;
+	uint64_t hz = sl_tsc_hz(&from);
+	if (SL_UNLIKELY(hz == 0))
+		hz = __real_get_tsc_freq();
+	SL_INFO("TSC %llu Hz, from %s", (unsigned long long)hz, from_name[from]);
+	return hz;
+}
+#endif
 
 /* sl_dp_start_ms: milliseconds of the phase ending at `to`. */
 static unsigned sl_dp_start_ms(int to)

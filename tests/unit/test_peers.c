@@ -178,6 +178,29 @@ START_TEST(test_reset_keeps_generation_counter)
 }
 END_TEST
 
+/* reset writes the slots of its lcores only: in zeroed memory the rest of
+   the table (SL_MAX_LCORES worth) is never touched; a slot of a returning
+   lcore is empty again. */
+START_TEST(test_reset_touches_only_its_lcores)
+{
+	memset(&T, 0xab, sizeof T);
+	ck_assert_int_eq(sl_peers_init(&T, 2, 7), 0);
+	const uint8_t *past = (const uint8_t *)&T.e[2 * SL_SESSIONS_PER_LCORE];
+	const uint8_t *end = (const uint8_t *)(&T + 1);
+	const uint8_t *b = past;
+	while (b < end && *b == 0xab)
+		b++;
+	ck_assert_msg(b == end, "byte %td past the two lcores' slots written", b - past);
+	sl_peers_entry_t *p = sl_peers_alloc(&T, 1, SL_PEER_INSTALLING, 1, 1, 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sl_peers_reset(&T, 1), 0);
+	ck_assert_int_eq(sl_peers_reset(&T, 2), 0);
+	ck_assert_uint_eq(p->state, SL_PEER_FREE);
+	ck_assert_uint_eq(p->sid, 0);
+	ck_assert_uint_eq(T.n_free[1], SL_SESSIONS_PER_LCORE);
+}
+END_TEST
+
 START_TEST(test_misbehavior_record)
 {
 	sl_peers_entry_t p;
@@ -237,6 +260,7 @@ static Suite *peers_suite(void)
 	tcase_add_test(t, test_find_nonce);
 	tcase_add_test(t, test_adopt);
 	tcase_add_test(t, test_reset_keeps_generation_counter);
+	tcase_add_test(t, test_reset_touches_only_its_lcores);
 	tcase_add_test(t, test_misbehavior_record);
 	tcase_add_test(t, test_random_alloc_free);
 	suite_add_tcase(s, t);
