@@ -86,7 +86,7 @@ static json_t *api_status(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 	(void)err;
 	sl_chainstore_tip_t t;
 	char tip[SL_CHAIN_DISPLAY_LEN], work[65];
-	sl_chainstore_tip(c->chain, &t);
+	sl_chainstore_durable(c->chain, &t);
 	sl_chain_hash_display(t.hash, tip);
 	sl_render_hex(work, t.chainwork, 32);
 	uint64_t up = (sl_now_ns() - c->start_ns) / SL_NS_PER_S;
@@ -464,7 +464,7 @@ static json_t *api_header_get(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *e
 		return api_header_read(c, rq, height, jx != NULL ? hash : NULL, err);
 	if (sl_chainstore_get(c->chain, height, hdr, hash) != SL_CHAINSTORE_OK) {
 		sl_chainstore_tip_t t;
-		sl_chainstore_tip(c->chain, &t);
+		sl_chainstore_durable(c->chain, &t);
 		return api_fail(err, "NOT_FOUND", "no header at height %u (tip %u)", height,
 		                t.height);
 	}
@@ -489,7 +489,7 @@ static json_t *api_header_import(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t
 static json_t *api_header_export(sl_ctrl_t *c, const api_req_t *rq, sl_api_err_t *err)
 {
 	sl_chainstore_tip_t t;
-	sl_chainstore_tip(c->chain, &t);
+	sl_chainstore_durable(c->chain, &t);
 	uint32_t from = 0, to = t.height;
 	sl_op_t *op;
 	const char *path = api_arg_path(rq->args, err);

@@ -27,7 +27,14 @@ struct sl_chainstore {
 	sl_chain_ctx_t ctx;  /* at height sl_store_count - 1 */
 	sl_status_t *status; /* the attached region's, NULL when detached */
 	uint64_t publishes;
+	/* durable: the tip at sl_store_committed - 1, the one published and
+	   reported (ctx runs ahead of it while a group commits).  inflight: the
+	   tip the group commit in flight ends at (inflight_set). */
+	sl_chainstore_tip_t durable, inflight;
+	bool inflight_set;
 };
+
+static void durable_note(sl_chainstore_t *cs);
 
 static const char *const sl_chainstore_err_names[SL_CHAINSTORE_ERR__COUNT] = {
     [SL_CHAINSTORE_OK] = "ok",
@@ -168,6 +175,7 @@ sl_chainstore_t *sl_chainstore_open(const sl_chainstore_opts_t *o, sl_chainstore
 		                                              : sl_store_err_str(info.fail.err));
 	if (sl_store_count(cs->store) == 0 && seed_genesis(cs) != SL_CHAINSTORE_OK)
 		return open_fail(cs, SL_CHAINSTORE_ERR_STORE, err);
+	durable_note(cs);
 	if (err != NULL)
 		*err = SL_CHAINSTORE_OK;
 	SL_INFO("chainstore: %s: %s tip %u", o->dir, p->name, cs->ctx.height);
@@ -178,6 +186,9 @@ void sl_chainstore_close(sl_chainstore_t *cs)
 {
 	if (cs == NULL)
 		return;
+	if (cs->store != NULL && sl_store_commit(cs->store) != SL_STORE_OK) /* accepted: kept */
+		SL_ERR("chainstore: %u accepted headers could not be committed at close",
+		       sl_store_count(cs->store) - sl_store_committed(cs->store));
 	sl_store_close(cs->store);
 	free(cs);
 }
@@ -199,6 +210,25 @@ void sl_chainstore_tip(const sl_chainstore_t *cs, sl_chainstore_tip_t *out)
 	memcpy(out->chainwork, cs->ctx.chainwork, 32);
 }
 
+void sl_chainstore_durable(const sl_chainstore_t *cs, sl_chainstore_tip_t *out)
+{
+	*out = cs->durable;
+}
+
+/* durable_note follows the store's committed count: all of the chain, or
+   the end of the group that was in flight; otherwise durable stays. */
+static void durable_note(sl_chainstore_t *cs)
+{
+	uint32_t c = sl_store_committed(cs->store);
+	if (c == sl_store_count(cs->store)) {
+		sl_chainstore_tip(cs, &cs->durable);
+		cs->inflight_set = false;
+	} else if (cs->inflight_set && c == cs->inflight.height + 1) {
+		cs->durable = cs->inflight;
+		cs->inflight_set = false;
+	}
+}
+
 /* ---- status ---------------------------------------------------------------- */
 
 void sl_chainstore_attach_status(sl_chainstore_t *cs, sl_status_t *st)
@@ -209,11 +239,12 @@ void sl_chainstore_attach_status(sl_chainstore_t *cs, sl_status_t *st)
 
 uint64_t sl_chainstore_publish(sl_chainstore_t *cs)
 {
+	durable_note(cs);
 	if (cs->status == NULL)
 		return cs->publishes;
-	sl_local_status_t st = {.best_height = cs->ctx.height, .finalized_height = 0};
-	memcpy(st.best_hash, cs->ctx.tip_hash, 32);
-	memcpy(st.chainwork, cs->ctx.chainwork, 32);
+	sl_local_status_t st = {.best_height = cs->durable.height, .finalized_height = 0};
+	memcpy(st.best_hash, cs->durable.hash, 32);
+	memcpy(st.chainwork, cs->durable.chainwork, 32);
 	sl_status_publish(cs->status, &st);
 	return ++cs->publishes;
 }
@@ -665,6 +696,19 @@ static sl_chainstore_err_t check_supplied(sl_chainstore_t *cs, sl_chain_ctx_t *c
 	return *ok > 0 ? pend_chunk(cs, hdrs, hashes, *ok, fail) : SL_CHAINSTORE_OK;
 }
 
+/* refused_at: OK when all n passed, else INVALID with *fail at the first
+   refused height (start + ok), named as the store names linkage. */
+static sl_chainstore_err_t refused_at(uint32_t start, uint32_t ok, uint32_t n, sl_chain_err_t ce,
+                                      sl_chainstore_fail_t *fail)
+{
+	if (ok == n)
+		return SL_CHAINSTORE_OK;
+	*fail = (sl_chainstore_fail_t){start + ok, SL_STORE_ERR_INVALID, (int)ce};
+	if (ce == SL_CHAIN_ERR_LINK)
+		*fail = (sl_chainstore_fail_t){start + ok, SL_STORE_ERR_LINKAGE, SL_CHAIN_OK};
+	return SL_CHAINSTORE_ERR_INVALID;
+}
+
 sl_chainstore_err_t sl_chainstore_append(sl_chainstore_t *cs, uint32_t start, const uint8_t *hdrs,
                                          uint32_t n, uint32_t *committed,
                                          sl_chainstore_fail_t *fail)
@@ -701,12 +745,51 @@ sl_chainstore_err_t sl_chainstore_append_hashed(sl_chainstore_t *cs, uint32_t st
 			return e;
 		*committed = ok;
 	}
-	if (ok == n)
+	return refused_at(start, ok, n, ce, fail);
+}
+
+sl_chainstore_err_t sl_chainstore_group_step(sl_chainstore_t *cs)
+{
+	if (sl_store_commit_pending(cs->store))
 		return SL_CHAINSTORE_OK;
-	*fail = (sl_chainstore_fail_t){start + ok, SL_STORE_ERR_INVALID, (int)ce};
-	if (ce == SL_CHAIN_ERR_LINK)
-		*fail = (sl_chainstore_fail_t){start + ok, SL_STORE_ERR_LINKAGE, SL_CHAIN_OK};
-	return SL_CHAINSTORE_ERR_INVALID;
+	sl_chainstore_tip_t was = cs->durable;
+	sl_store_err_t e = sl_store_commit_finish(cs->store); /* none started: OK */
+	durable_note(cs);
+	if (e == SL_STORE_OK && sl_store_count(cs->store) > sl_store_committed(cs->store)) {
+		sl_chainstore_tip(cs, &cs->inflight); /* the group is everything pending */
+		cs->inflight_set = true;
+		e = sl_store_commit_start(cs->store);
+	}
+	durable_note(cs);
+	if (was.height != cs->durable.height || memcmp(was.hash, cs->durable.hash, 32) != 0)
+		sl_chainstore_publish(cs);
+	return e == SL_STORE_OK ? SL_CHAINSTORE_OK : SL_CHAINSTORE_ERR_STORE;
+}
+
+sl_chainstore_err_t sl_chainstore_append_group(sl_chainstore_t *cs, uint32_t start,
+                                               const uint8_t *hdrs, const uint8_t *hashes,
+                                               uint32_t n, uint32_t *accepted,
+                                               sl_chainstore_fail_t *fail)
+{
+	*fail = (sl_chainstore_fail_t){0, SL_STORE_OK, SL_CHAIN_OK};
+	*accepted = 0;
+	if (SL_UNLIKELY(hdrs == NULL || hashes == NULL || start != cs->ctx.height + 1))
+		return SL_CHAINSTORE_ERR_ARG;
+	sl_chain_ctx_t c2 = cs->ctx;
+	sl_chain_err_t ce = SL_CHAIN_OK;
+	uint32_t ok = 0;
+	sl_chainstore_err_t e =
+	    check_supplied(cs, &c2, hdrs, hashes, n, (int64_t)sl_wall_unix(), &ok, &ce, fail);
+	if (SL_UNLIKELY(e != SL_CHAINSTORE_OK))
+		return e;
+	if (ok > 0) {
+		cs->ctx = c2; /* accepted: pending in the store, durable when its group is */
+		*accepted = ok;
+		if (SL_UNLIKELY(sl_chainstore_group_step(cs) != SL_CHAINSTORE_OK))
+			SL_WARN("chainstore: group commit at %u failed (retried on the next step)",
+			        sl_store_committed(cs->store));
+	}
+	return refused_at(start, ok, n, ce, fail);
 }
 
 sl_chainstore_err_t sl_chainstore_branch_check(const sl_chainstore_t *cs, uint32_t fork,

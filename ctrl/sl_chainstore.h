@@ -90,8 +90,13 @@ const sl_chain_profile_t *sl_chainstore_profile(const sl_chainstore_t *cs);
 /* sl_chainstore_store gives the underlying store (stats, readers). */
 sl_store_t *sl_chainstore_store(sl_chainstore_t *cs);
 
-/* sl_chainstore_tip fills *out with the committed tip. */
+/* sl_chainstore_tip fills *out with the chain's tip: every accepted
+   header, those still in a group commit's flight included (what the next
+   append extends).  sl_chainstore_durable fills it with the committed tip
+   (on disk, published, the one reads and the API see); the two differ only
+   between sl_chainstore_append_group and the step that commits its group. */
 void sl_chainstore_tip(const sl_chainstore_t *cs, sl_chainstore_tip_t *out);
+void sl_chainstore_durable(const sl_chainstore_t *cs, sl_chainstore_tip_t *out);
 
 /* sl_chainstore_import reads a SPEC §7 file (height 0 first): heights
    already stored must be the same headers (else CONFLICT); new ones must
@@ -206,6 +211,26 @@ sl_chainstore_err_t sl_chainstore_append_hashed(sl_chainstore_t *cs, uint32_t st
                                                 uint32_t n, uint32_t *committed,
                                                 sl_chainstore_fail_t *fail);
 
+/* sl_chainstore_append_group is sl_chainstore_append_hashed (hashes
+   required) for the bulk of a sync: the valid prefix is accepted
+   (*accepted; the tip moves) and made durable by a group commit whose
+   syncs run on the store's thread (sl_store_commit_start), so the caller
+   never waits for the disk: while one group syncs the next one grows.
+   Each call and each sl_chainstore_group_step finishes a group that is
+   done (the committed tip moves and is published) and starts the next.
+   OK, INVALID, ARG as sl_chainstore_append_hashed; a failed group stays
+   pending and is retried by the next step (logged). */
+sl_chainstore_err_t sl_chainstore_append_group(sl_chainstore_t *cs, uint32_t start,
+                                               const uint8_t *hdrs, const uint8_t *hashes,
+                                               uint32_t n, uint32_t *accepted,
+                                               sl_chainstore_fail_t *fail);
+
+/* sl_chainstore_group_step finishes a group commit that is done and starts
+   one for every accepted header still pending; never waits for the disk.
+   Call it from the owner's loop (the header sync's tick) so the last group
+   of a sync is committed.  OK or STORE (a failed group stays pending). */
+sl_chainstore_err_t sl_chainstore_group_step(sl_chainstore_t *cs);
+
 /* sl_chainstore_truncate keeps heights 0..height (a reorg): the store is
    truncated (sl_store_truncate_to), the chain context is rebuilt at
    `height` and the new tip is published.  height >= tip is a no-op.  OK,
@@ -229,7 +254,7 @@ sl_chainstore_err_t sl_chainstore_branch_check(const sl_chainstore_t *cs, uint32
    next attach). */
 void sl_chainstore_attach_status(sl_chainstore_t *cs, sl_status_t *st);
 
-/* sl_chainstore_publish publishes the committed tip (best height, best
+/* sl_chainstore_publish publishes the committed tip (sl_chainstore_durable: best height, best
    hash, chainwork; finalized height 0: no finality rule yet) to the attached
    status; a no-op when none is attached.  Returns how many publishes this
    chain has made so far. */

@@ -273,7 +273,7 @@ static void metrics_sync(sl_ctrl_t *c, FILE *f)
 {
 	sl_chainstore_tip_t t;
 	sl_sync_status_t ss;
-	sl_chainstore_tip(c->chain, &t);
+	sl_chainstore_durable(c->chain, &t);
 	sl_sync_status(&c->sync, &ss);
 	const sl_reactor_status_t *st = &ss.st;
 	metrics_one(f, "sluice_chain_height", "gauge",

@@ -21,7 +21,7 @@ static void opkind_sync_step(void *ctx, sl_op_t *op, uint64_t now_ns)
 {
 	sl_opkind_t *k = ctx;
 	sl_opkind_sync_t *st = sl_opkind_sync_of(op);
-	sl_chainstore_tip(k->cs, &st->tip);
+	sl_chainstore_durable(k->cs, &st->tip); /* synced: on disk */
 	if (st->tip.height < st->goal)
 		return;
 	st->headers = st->tip.height > st->start_tip ? st->tip.height - st->start_tip : 0;

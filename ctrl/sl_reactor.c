@@ -615,15 +615,22 @@ int sl_reactor_sweep(sl_reactor_t *r, sl_reactor_sweep_t *out)
 
 /* ---- reorg, target, views ------------------------------------------------------ */
 
+/* forget_above drops the table's forward work above h (ranges, covered
+   memory) and the requests in flight there (DROP_EXPECTATION). */
+static void forget_above(sl_reactor_t *r, uint32_t h)
+{
+	sl_range_hold_t holds[64];
+	uint32_t n = sl_rangeq_reset_above(r->q, h, holds, SL_ARRAY_LEN(holds));
+	for (uint32_t i = 0; i < SL_MIN(n, (uint32_t)SL_ARRAY_LEN(holds)); i++)
+		out_drop_exp(r, holds[i].sess, holds[i].gen, holds[i].range.start,
+		             holds[i].range.len);
+}
+
 sl_chainstore_err_t sl_reactor_reorg_to(sl_reactor_t *r, uint32_t fork_height)
 {
 	if (SL_UNLIKELY(fork_height >= r->tip))
 		return SL_CHAINSTORE_ERR_ARG;
-	sl_range_hold_t holds[64];
-	uint32_t n = sl_rangeq_reset_above(r->q, fork_height, holds, SL_ARRAY_LEN(holds));
-	for (uint32_t i = 0; i < SL_MIN(n, (uint32_t)SL_ARRAY_LEN(holds)); i++)
-		out_drop_exp(r, holds[i].sess, holds[i].gen, holds[i].range.start,
-		             holds[i].range.len);
+	forget_above(r, fork_height);
 	for (uint32_t i = 0; i < r->max_assign; i++)
 		if (r->as[i].used && assign_end(&r->as[i]) > fork_height + 1ull)
 			assign_free(r, &r->as[i]);
@@ -689,7 +696,7 @@ void sl_reactor_status(const sl_reactor_t *r, sl_reactor_status_t *out)
 	sl_rangeq_stats_t qs;
 	*out = r->st;
 	sl_rangeq_stats(r->q, &qs);
-	out->tip = r->tip;
+	out->tip = r->ch.durable != NULL ? SL_MIN(r->tip, r->ch.durable(r->ch.ctx)) : r->tip;
 	out->target = r->target;
 	out->state = state(r, &out->best_peer_height, &out->peers);
 	out->queued = qs.queued;
@@ -782,6 +789,10 @@ sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o)
 	}
 	tip_reload(r);
 	r->covered_upto = r->tip;
+	/* a table that outlived a ctrl restart: heights accepted, covered and
+	   lost before their group commit must be fetched again (a cover is
+	   never undone otherwise); on a fresh table a no-op */
+	forget_above(r, r->tip);
 	credit_stale(r);
 	return r;
 }

@@ -57,11 +57,17 @@
    the report).  Called from the reactor's thread only. */
 typedef struct {
 	void *ctx;
-	/* tip fills the committed tip. */
+	/* tip fills the chain's tip (what the next append extends). */
 	void (*tip)(void *ctx, sl_chainstore_tip_t *out);
+	/* durable returns the committed height: at most the tip, below it while
+	   appended headers wait for their group commit (the status reports it;
+	   a reactor made on a surviving table forgets its work above the tip,
+	   so heights lost to a crash before their commit are fetched again).
+	   NULL: append commits before it returns (durable = tip). */
+	uint32_t (*durable)(void *ctx);
 	/* append validates hdrs[0..n) as heights start.. (start = tip + 1)
-	   with the chain rules and commits the valid prefix as one group
-	   (publishing local status).  hashes[32 * i] is hdrs[80 * i]'s hash,
+	   with the chain rules and accepts the valid prefix: committed as one
+	   group before it returns, or later (durable).  hashes[32 * i] is hdrs[80 * i]'s hash,
 	   computed once where the header entered and carried here: the chain
 	   must use it, not hash again (sl_chainstore_append_hashed).
 	   *committed = headers committed.  OK; INVALID with *fail at the first
@@ -163,9 +169,11 @@ typedef struct {
 } sl_reactor_sweep_t;
 
 /* sl_reactor_new checks the options (table geometry, chain calls), reads
-   the committed tip, credits live forward ranges at or below it (a table
-   that outlived a ctrl restart) and allocates the bounded buffers.  NULL
-   (and a log line) on bad options or no memory. */
+   the committed tip, credits live forward ranges at or below it and drops
+   the forward work above it (a table that outlived a ctrl restart: what
+   was accepted there but not committed is fetched again) and allocates
+   the bounded buffers.  NULL (and a log line) on bad options or no
+   memory. */
 sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o);
 
 /* sl_reactor_delete frees the reactor (the table and chain are the

@@ -17,12 +17,21 @@ static void ch_tip(void *ctx, sl_chainstore_tip_t *out)
 	sl_chainstore_tip(((sl_sync_t *)ctx)->cs, out);
 }
 
+static uint32_t ch_durable(void *ctx)
+{
+	sl_chainstore_tip_t t;
+	sl_chainstore_durable(((sl_sync_t *)ctx)->cs, &t);
+	return t.height;
+}
+
+/* the bulk of a sync: group commits off ctrl's thread (the tick finishes
+   them, sl_sync_tick) */
 static sl_chainstore_err_t ch_append(void *ctx, uint32_t start, const uint8_t *hdrs,
                                      const uint8_t *hashes, uint32_t n, uint32_t *committed,
                                      sl_chainstore_fail_t *fail)
 {
-	return sl_chainstore_append_hashed(((sl_sync_t *)ctx)->cs, start, hdrs, hashes, n,
-	                                   committed, fail);
+	return sl_chainstore_append_group(((sl_sync_t *)ctx)->cs, start, hdrs, hashes, n, committed,
+	                                  fail);
 }
 
 typedef struct {
@@ -133,7 +142,7 @@ int sl_sync_attach(sl_sync_t *s, sl_region_t *r)
 		return -1;
 	}
 	sl_reactor_opts_t o = {.q = q,
-	                       .chain = {s, ch_tip, ch_append, ch_truncate, ch_get},
+	                       .chain = {s, ch_tip, ch_durable, ch_append, ch_truncate, ch_get},
 	                       .timeout_ns = s->timeout_ns};
 	sl_branch_opts_t bo = {.cs = s->cs, .ctx = s, .send = br_send, .switch_to = br_switch};
 	s->q = q;
@@ -442,6 +451,7 @@ void sl_sync_chain_moved(sl_sync_t *s)
 
 void sl_sync_tick(sl_sync_t *s, uint64_t now_ns)
 {
+	sl_chainstore_group_step(s->cs); /* a failure is logged; retried next tick */
 	if (s->r == NULL)
 		return;
 	s->now_ns = now_ns;
@@ -452,6 +462,11 @@ void sl_sync_tick(sl_sync_t *s, uint64_t now_ns)
 
 bool sl_sync_busy(const sl_sync_t *s)
 {
+	sl_chainstore_tip_t t, d;
+	sl_chainstore_tip(s->cs, &t);
+	sl_chainstore_durable(s->cs, &d);
+	if (t.height != d.height) /* a group commit to finish */
+		return true;
 	if (s->r == NULL)
 		return false;
 	return sl_reactor_busy(s->r) || sl_branch_busy(s->b);
@@ -473,7 +488,7 @@ void sl_sync_status(const sl_sync_t *s, sl_sync_status_t *out)
 	memset(out, 0, sizeof *out);
 	if (s->r == NULL) {
 		sl_chainstore_tip_t t;
-		sl_chainstore_tip(s->cs, &t);
+		sl_chainstore_durable(s->cs, &t);
 		out->st.tip = t.height;
 		out->st.target = s->target;
 	} else {

@@ -24,6 +24,12 @@
 #define SL_IS_POW2(x)     ((x) != 0 && (((x) & ((x)-1)) == 0))
 #define SL_MIN(a, b)      ((a) < (b) ? (a) : (b))
 #define SL_MAX(a, b)      ((a) > (b) ? (a) : (b))
+#define SL_SWAP(a, b)                                                                              \
+	do {                                                                                       \
+		__typeof__(a) sl_swap_tmp_ = (a);                                                  \
+		(a) = (b);                                                                         \
+		(b) = sl_swap_tmp_;                                                                \
+	} while (0)
 
 /* Compiler-only barrier; CPU ordering uses C11 atomics with explicit order. */
 #define SL_COMPILER_BARRIER() __asm__ volatile("" ::: "memory")

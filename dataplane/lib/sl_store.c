@@ -79,13 +79,17 @@ struct sl_store {
 	bool broken;           /* a truncation could not be made durable */
 	uint8_t (*hashes)[32]; /* hashes[h] for h < count */
 	uint32_t hashes_cap;
-	uint8_t *pend; /* headers committed..count-1 */
-	uint32_t pend_cap;
-	uint32_t *idx; /* open addressing: height+1, 0 = empty */
+	uint8_t *pend;      /* headers pend_from..count-1 */
+	uint32_t pend_cap;  /* headers pend holds */
+	uint32_t pend_from; /* committed, or sync_count while a commit is in flight */
+	uint32_t *idx;      /* open addressing: height+1, 0 = empty */
 	uint32_t idx_mask, idx_used;
 	sl_store_stats_t st;
-	/* a commit whose syncs run on `syncer` (sl_store_commit_start) */
+	/* a commit whose syncs run on `syncer` (sl_store_commit_start): the
+	   group committed..sync_count-1 sits in sbuf, handed over from pend */
 	bool syncing;
+	uint8_t *sbuf;
+	uint32_t sbuf_cap;
 	pthread_t syncer;
 	atomic_bool sync_done;
 	int sync_rc; /* errno of the syncer, 0 */
@@ -264,7 +268,7 @@ static sl_store_err_t reserve(sl_store_t *s, uint32_t total)
 		s->hashes = p;
 		s->hashes_cap = cap;
 	}
-	uint32_t pend = total - s->committed;
+	uint32_t pend = total - s->pend_from;
 	if (pend > s->pend_cap) {
 		uint32_t cap = s->pend_cap ? s->pend_cap : 256;
 		while (cap < pend)
@@ -463,7 +467,7 @@ static sl_store_err_t recover(sl_store_t *s, const sl_store_opts_t *o, sl_store_
 		set_fail(&info->fail, k, SL_STORE_ERR_TRUNCATED, 0);
 	if (k == tip_count && k > 0 && memcmp(s->hashes[k - 1], tip->tip_hash, 32) != 0)
 		SL_WARN("store: tip hash differs at height %u; keeping the valid chain", k - 1);
-	s->committed = s->count = k;
+	s->committed = s->count = s->pend_from = k;
 
 	if (k < atomic_load(&s->view->count)) { /* readers may be copying above k */
 		view_publish_shrink(s);
@@ -540,6 +544,7 @@ void sl_store_close(sl_store_t *s)
 			close(fds[i]);
 	free(s->hashes);
 	free(s->pend);
+	free(s->sbuf);
 	free(s->idx);
 	free(s);
 }
@@ -549,7 +554,7 @@ void sl_store_close(sl_store_t *s)
 /* push_one appends a header whose hash is already in hashes[count]. */
 static sl_store_err_t push_one(sl_store_t *s, const uint8_t *hdr)
 {
-	memcpy(s->pend + (size_t)(s->count - s->committed) * HS, hdr, HS);
+	memcpy(s->pend + (size_t)(s->count - s->pend_from) * HS, hdr, HS);
 	s->count++;
 	return idx_insert(s, s->count - 1);
 }
@@ -563,8 +568,6 @@ sl_store_err_t sl_store_append(sl_store_t *s, const uint8_t *hdrs, uint32_t n,
 sl_store_err_t sl_store_append_hashed(sl_store_t *s, const uint8_t *hdrs, const uint8_t *hashes,
                                       uint32_t n, sl_store_fail_t *fail)
 {
-	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
-		return SL_STORE_ERR_IO;
 	if (n == 0)
 		return SL_STORE_OK;
 	if (SL_UNLIKELY(n > s->max_headers - s->count)) {
@@ -625,6 +628,7 @@ sl_store_err_t sl_store_commit(sl_store_t *s)
 		s->committed = before; /* data is there but not claimed: retry later */
 		return SL_STORE_ERR_IO;
 	}
+	s->pend_from = s->committed;
 	view_publish_count(s);
 	s->st.commits++;
 	s->st.headers_committed += n;
@@ -652,14 +656,38 @@ sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total)
 
 /* ---- a commit whose syncs run off the owner's thread ---------------------- */
 
-/* The syncer: touches only the files, sync_rc and the done flag; pend and
-   the sync_* fields are not touched by the owner while it runs (every
-   writer call finishes the sync first). */
+/* sync_take_back returns a group that did not become durable (its thread
+   failed or never started) to the front of the pending headers, those
+   appended since after it: pend holds committed..count-1 again.  OK, or
+   NOMEM (the store is then broken: nothing more commits). */
+static sl_store_err_t sync_take_back(sl_store_t *s)
+{
+	uint32_t group = s->pend_from - s->committed, later = s->count - s->pend_from;
+	if (group + later > s->sbuf_cap) {
+		void *p = realloc(s->sbuf, (size_t)(group + later) * HS);
+		if (SL_UNLIKELY(p == NULL)) {
+			s->broken = true;
+			return SL_STORE_ERR_NOMEM;
+		}
+		s->sbuf = p;
+		s->sbuf_cap = group + later;
+	}
+	memcpy(s->sbuf + (size_t)group * HS, s->pend, (size_t)later * HS);
+	SL_SWAP(s->pend, s->sbuf);
+	SL_SWAP(s->pend_cap, s->sbuf_cap);
+	s->pend_from = s->committed;
+	return SL_STORE_OK;
+}
+
+/* The syncer: touches only the files, sync_rc and the done flag; sbuf,
+   committed and the sync_* fields are not touched by the owner while it
+   runs (appends go to pend; every other writer call finishes the sync
+   first). */
 static void *store_syncer(void *arg)
 {
 	sl_store_t *s = arg;
 	int rc = 0;
-	if (write_full(s->hfd, s->pend, (size_t)s->sync_n * HS, (off_t)s->committed * HS) != 0 ||
+	if (write_full(s->hfd, s->sbuf, (size_t)s->sync_n * HS, (off_t)s->committed * HS) != 0 ||
 	    fdatasync(s->hfd) != 0 ||
 	    write_full(s->tfd, &s->sync_tip, sizeof(s->sync_tip), s->sync_off) != 0 ||
 	    fdatasync(s->tfd) != 0)
@@ -681,8 +709,13 @@ sl_store_err_t sl_store_commit_start(sl_store_t *s)
 	s->sync_n = n;
 	s->sync_rc = 0;
 	atomic_store_explicit(&s->sync_done, false, memory_order_relaxed);
-	if (SL_UNLIKELY(pthread_create(&s->syncer, NULL, store_syncer, s) != 0))
+	SL_SWAP(s->pend, s->sbuf); /* the group goes to the syncer, appends to the spare */
+	SL_SWAP(s->pend_cap, s->sbuf_cap);
+	s->pend_from = s->count;
+	if (SL_UNLIKELY(pthread_create(&s->syncer, NULL, store_syncer, s) != 0)) {
+		sync_take_back(s);
 		return sl_store_commit(s); /* no thread: sync here */
+	}
 	s->syncing = true;
 	return SL_STORE_OK;
 }
@@ -701,7 +734,9 @@ sl_store_err_t sl_store_commit_finish(sl_store_t *s)
 	if (SL_UNLIKELY(s->sync_rc != 0)) {
 		SL_ERR("store: commit of %u headers at %u: %s", s->sync_n, s->committed,
 		       strerror(s->sync_rc));
-		return SL_STORE_ERR_IO; /* the group stays pending: retry later */
+		return sync_take_back(s) == SL_STORE_OK
+		           ? SL_STORE_ERR_IO /* the group stays pending: retry later */
+		           : SL_STORE_ERR_NOMEM;
 	}
 	s->st.data_syncs++;
 	s->st.tip_syncs++;
@@ -725,7 +760,7 @@ sl_store_err_t sl_store_truncate_to(sl_store_t *s, uint32_t height)
 		s->count = keep;
 		return SL_STORE_OK;
 	}
-	s->count = s->committed = keep;
+	s->count = s->committed = s->pend_from = keep;
 	view_publish_shrink(s);
 	if (SL_UNLIKELY(tip_write(s) != SL_STORE_OK)) {
 		/* the old tip is still the durable one: never overwrite its data */
@@ -759,7 +794,9 @@ static const uint8_t *hdr_at(const sl_store_t *s, uint32_t h)
 {
 	if (h < s->committed)
 		return s->map + (size_t)h * HS;
-	return s->pend + (size_t)(h - s->committed) * HS;
+	if (h < s->pend_from) /* in the group a commit is syncing */
+		return s->sbuf + (size_t)(h - s->committed) * HS;
+	return s->pend + (size_t)(h - s->pend_from) * HS;
 }
 
 sl_store_err_t sl_store_get(const sl_store_t *s, uint32_t height, uint8_t out[80], uint8_t hash[32])

@@ -141,16 +141,17 @@ sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total);
    (ctrl's header.import never stalls its loop on fdatasync).
    sl_store_commit_start starts a thread that writes the pending group and
    makes it durable (pwrite + fdatasync of `headers`, tip slot write +
-   fdatasync); it reads only the pending buffer, which no owner call
-   changes meanwhile, and touches only the files.  Until sl_store_commit_finish the
-   group is not committed (readers do not see it, sl_store_committed has
-   the old count).  sl_store_commit_pending: the thread is still syncing.
-   sl_store_commit_finish waits for it (returns at once when pending is
-   false), then publishes the count as sl_store_commit does; IO: the group
-   stays pending.  Every other writer call (append, commit, commit_start,
-   truncate_to, close) finishes a started commit first, so callers that do
-   not know about it stay correct (they may wait for its sync).  Owner
-   thread only. */
+   fdatasync); the group's buffer is handed to that thread (appends go on
+   into a second one, so a sync never stalls them) and it touches only the
+   files.  Until sl_store_commit_finish the group is not committed (readers
+   do not see it, sl_store_committed has the old count; sl_store_get still
+   finds its headers).  sl_store_commit_pending: the thread is still
+   syncing.  sl_store_commit_finish waits for it (returns at once when no
+   commit was started), then publishes the count as sl_store_commit does;
+   IO: the group stays pending, ahead of what was appended since.  Every
+   other writer call (commit, commit_start, reserve, truncate_to, close)
+   finishes a started commit first, so callers that do not know about it
+   stay correct (they may wait for its sync).  Owner thread only. */
 sl_store_err_t sl_store_commit_start(sl_store_t *s);
 bool sl_store_commit_pending(const sl_store_t *s);
 sl_store_err_t sl_store_commit_finish(sl_store_t *s);

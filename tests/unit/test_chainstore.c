@@ -886,6 +886,106 @@ START_TEST(test_append_in_groups_reaches_the_tip_one_commit_each)
 }
 END_TEST
 
+/* The sync's group commit: appends are accepted at once (the tip moves)
+   while the committed tip, what status publishes and what reads see, moves
+   only when a group's sync is done; appends go on while a group syncs, so
+   the groups grow (fewer commits than appends); the last group is
+   committed by a step, and reopen finds everything. */
+START_TEST(test_append_group_commits_off_the_caller_in_growing_groups)
+{
+	const char *src = data_path(T3_FILE);
+	size_t len;
+	uint8_t *b = load(src, &len);
+	uint8_t *hs = hash_all(b, 10000);
+	char rpath[256], store[512], d[65];
+	snprintf(rpath, sizeof(rpath), "/dev/shm/sluice-utcg%d.region", (int)getpid());
+	sl_region_t r;
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(sl_dpregion_create(&r, rpath, 1, "utcg"), 0);
+	sl_status_t *rs = sl_status_join(sl_region_obj(&r, SL_REGION_OBJ_STATUS, 0));
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	sl_chainstore_attach_status(cs, rs);
+	sl_store_stats_t s0, s1;
+	sl_store_stats(sl_chainstore_store(cs), &s0);
+	sl_chainstore_tip_t t, dt;
+	sl_local_status_t st;
+	uint32_t appends = 0, behind = 0;
+	for (uint32_t h = 1; h <= 9999; h += 100, appends++) {
+		uint32_t n = SL_MIN(100u, 10000 - h), done = 0;
+		sl_chainstore_fail_t f;
+		ck_assert_int_eq(sl_chainstore_append_group(cs, h, b + (size_t)h * HS,
+		                                            hs + (size_t)h * 32, n, &done, &f),
+		                 SL_CHAINSTORE_OK);
+		ck_assert_uint_eq(done, n);
+		sl_chainstore_tip(cs, &t);
+		sl_chainstore_durable(cs, &dt);
+		ck_assert_uint_eq(t.height, h + n - 1);
+		ck_assert_uint_le(dt.height, t.height);
+		behind += dt.height < t.height;
+		/* only the committed tip is published or readable */
+		sl_status_read(rs, &st);
+		ck_assert_uint_eq(st.best_height, dt.height);
+		ck_assert_int_eq(sl_chainstore_get(cs, dt.height + 1, NULL, NULL),
+		                 SL_CHAINSTORE_ERR_NOT_FOUND);
+	}
+	ck_assert_uint_gt(behind, 0);
+	for (int i = 0; i < 100000 && (sl_chainstore_durable(cs, &dt), dt.height < 9999); i++) {
+		ck_assert_int_eq(sl_chainstore_group_step(cs), SL_CHAINSTORE_OK);
+		usleep(100);
+	}
+	ck_assert_uint_eq(dt.height, 9999);
+	sl_status_read(rs, &st);
+	ck_assert_uint_eq(st.best_height, 9999);
+	sl_store_stats(sl_chainstore_store(cs), &s1);
+	printf("append_group: %u appends of 100, %llu commits\n", appends,
+	       (unsigned long long)(s1.commits - s0.commits));
+	ck_assert_uint_lt(s1.commits - s0.commits, appends);
+	sl_chainstore_close(cs);
+	cs = open_cs(store, "bitcoin-test3");
+	uint32_t tip;
+	tip_display(cs, &tip, d);
+	ck_assert_uint_eq(tip, 9999);
+	ck_assert_str_eq(d, T3_TIP);
+	sl_chainstore_close(cs);
+	sl_region_close(&r);
+	rm_tree(dir);
+	free(hs);
+	free(b);
+}
+END_TEST
+
+/* close commits what was accepted: nothing a group held is lost. */
+START_TEST(test_close_commits_accepted_headers)
+{
+	const char *src = data_path(T3_FILE);
+	size_t len;
+	uint8_t *b = load(src, &len);
+	uint8_t *hs = hash_all(b, 3000);
+	char store[512];
+	MKDIR_TMP(dir);
+	path_in(store, sizeof(store), dir, "store");
+	sl_chainstore_t *cs = open_cs(store, "bitcoin-test3");
+	uint32_t done = 0;
+	sl_chainstore_fail_t f;
+	/* the first group starts syncing; the second waits for it (pending) */
+	for (uint32_t h = 1; h < 1999; h += 999)
+		ck_assert_int_eq(sl_chainstore_append_group(cs, h, b + (size_t)h * HS,
+		                                            hs + (size_t)h * 32, 999, &done, &f),
+		                 SL_CHAINSTORE_OK);
+	sl_chainstore_close(cs);
+	cs = open_cs(store, "bitcoin-test3");
+	sl_chainstore_tip_t t;
+	sl_chainstore_durable(cs, &t);
+	ck_assert_uint_eq(t.height, 1998);
+	sl_chainstore_close(cs);
+	rm_tree(dir);
+	free(hs);
+	free(b);
+}
+END_TEST
+
 START_TEST(test_truncate_rebuilds_the_context_at_the_height)
 {
 	const char *src = data_path(T3_FILE);
@@ -1216,6 +1316,8 @@ static Suite *chainstore_suite(void)
 	tcase_add_test(pos, test_status_published_to_region_after_each_commit);
 	tcase_add_test(pos, test_append_in_groups_reaches_the_tip_one_commit_each);
 	tcase_add_test(pos, test_append_hashed_hashes_each_call_not_each_header);
+	tcase_add_test(pos, test_append_group_commits_off_the_caller_in_growing_groups);
+	tcase_add_test(pos, test_close_commits_accepted_headers);
 	tcase_add_test(pos, test_truncate_rebuilds_the_context_at_the_height);
 	tcase_add_test(pos, test_branch_check_valid_branch_work_equals_real_append);
 	suite_add_tcase(s, pos);

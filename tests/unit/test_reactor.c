@@ -235,7 +235,7 @@ static void fx_open(fx_t *f, uint32_t fanout)
 	ck_assert_ptr_nonnull(f->q);
 	tc_open(&f->tc);
 	sl_reactor_opts_t o = {.q = f->q,
-	                       .chain = {&f->tc, tc_tip, tc_append, tc_truncate, tc_get},
+	                       .chain = {&f->tc, tc_tip, NULL, tc_append, tc_truncate, tc_get},
 	                       .max_ahead = AHEAD,
 	                       .timeout_ns = 30 * SEC,
 	                       .sweep_ns = 5 * SEC};
@@ -343,8 +343,9 @@ static uint64_t sync_counted(bool carried, uint64_t *appends)
 	ck_assert_ptr_nonnull(cs);
 	void *mem = aligned_alloc(64, sl_rangeq_footprint(WINDOW));
 	sl_rangeq_t *q = sl_rangeq_new(mem, WINDOW, RLEN, 3);
-	sl_reactor_opts_t o = {
-	    .q = q, .chain = {cs, cs_tip, cs_append, cs_truncate, cs_get}, .max_ahead = AHEAD};
+	sl_reactor_opts_t o = {.q = q,
+	                       .chain = {cs, cs_tip, NULL, cs_append, cs_truncate, cs_get},
+	                       .max_ahead = AHEAD};
 	sl_reactor_t *r = sl_reactor_new(&o);
 	ck_assert_ptr_nonnull(r);
 	sl_store_stats_t s0, s1;
@@ -410,7 +411,8 @@ START_TEST(test_new_refuses_bad_options)
 	fx_t f;
 	fx_open(&f, 3);
 	ck_assert_ptr_null(sl_reactor_new(NULL));
-	sl_reactor_opts_t o = {.q = f.q, .chain = {&f.tc, tc_tip, tc_append, tc_truncate, NULL}};
+	sl_reactor_opts_t o = {.q = f.q,
+	                       .chain = {&f.tc, tc_tip, NULL, tc_append, tc_truncate, NULL}};
 	ck_assert_ptr_null(sl_reactor_new(&o));
 	o.chain.get = tc_get;
 	o.max_ahead = WINDOW - 1; /* more ranges ahead than the table can hold */
@@ -537,6 +539,46 @@ START_TEST(test_delivered_range_is_not_split_by_cover)
 	ck_assert_uint_eq(qs.covered_total, 2 * RLEN - 1);
 	ck_assert_int_eq(sl_reactor_sweep(f.r, NULL), 0);
 	fx_close(&f, false);
+}
+END_TEST
+
+/* A ctrl restart that lost accepted headers (their group commit never
+   finished): the range table outlived it with those heights covered.  The
+   new reactor fetches them again instead of waiting for them forever. */
+START_TEST(test_restart_refetches_heights_lost_before_commit)
+{
+	fx_t f;
+	fx_open(&f, 1);
+	status_of(&f, 1, 1, N - 1);
+	sl_range_t a, b;
+	ck_assert(take(&f, 1, 1, N - 1, &a));
+	deliver(&f, 1, 1, src, a.start, a.len);
+	ck_assert(take(&f, 1, 1, N - 1, &b));
+	deliver(&f, 1, 1, src, b.start, b.len);
+	sl_reactor_tick(f.r, f.now);
+	uint32_t tip = tip_of(&f), lost_from = a.start + a.len / 2;
+	ck_assert_uint_eq(tip, b.start + b.len - 1);
+	/* the crash: the chain keeps less than the reactor accepted and covered */
+	sl_reactor_delete(f.r);
+	ck_assert_int_eq(tc_truncate(&f.tc, lost_from - 1), SL_CHAINSTORE_OK);
+	sl_reactor_opts_t o = {.q = f.q,
+	                       .chain = {&f.tc, tc_tip, NULL, tc_append, tc_truncate, tc_get},
+	                       .max_ahead = AHEAD,
+	                       .timeout_ns = 30 * SEC,
+	                       .sweep_ns = 5 * SEC};
+	f.r = sl_reactor_new(&o);
+	ck_assert_ptr_nonnull(f.r);
+	ck_assert_uint_eq(tip_of(&f), lost_from - 1);
+	status_of(&f, 2, 2, N - 1);
+	sl_reactor_tick(f.r, f.now);
+	sl_range_t c;
+	ck_assert(take(&f, 2, 2, N - 1, &c));
+	ck_assert_uint_eq(c.start, lost_from);
+	deliver(&f, 2, 2, src, c.start, c.len);
+	sl_reactor_tick(f.r, f.now);
+	ck_assert_uint_ge(tip_of(&f), c.start + c.len - 1);
+	ck_assert_int_eq(sl_reactor_sweep(f.r, NULL), 0);
+	fx_close(&f, true);
 }
 END_TEST
 
@@ -1166,6 +1208,7 @@ static Suite *reactor_suite(void)
 	tcase_add_test(t, test_out_of_order_commits_by_height);
 	tcase_add_test(t, test_partial_answer_credits_part_requeues_rest);
 	tcase_add_test(t, test_delivered_range_is_not_split_by_cover);
+	tcase_add_test(t, test_restart_refetches_heights_lost_before_commit);
 	tcase_add_test(t, test_timeout_returns_work_once);
 	tcase_add_test(t, test_late_answer_after_timeout_is_used_once);
 	tcase_add_test(t, test_invalid_batch_rejected_sender_reported);

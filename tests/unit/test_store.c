@@ -22,10 +22,16 @@
 int __real_fdatasync(int fd);
 int __wrap_fdatasync(int fd);
 static _Atomic uint64_t n_fdatasync;
+static _Atomic int fdatasync_fails; /* the next this many fail with EIO */
 
 int __wrap_fdatasync(int fd)
 {
 	atomic_fetch_add(&n_fdatasync, 1);
+	if (atomic_load(&fdatasync_fails) > 0) {
+		atomic_fetch_sub(&fdatasync_fails, 1);
+		errno = EIO;
+		return -1;
+	}
 	return __real_fdatasync(fd);
 }
 
@@ -905,7 +911,8 @@ END_TEST
 
 /* A commit whose syncs run on a thread: nothing is committed or visible to
    readers until finish; finish publishes it like sl_store_commit (two
-   syncs); a writer call on a syncing store (append) finishes it first;
+   syncs); appends go on while a group syncs (they do not wait for it) and
+   every height stays readable; a commit then finishes the group first;
    a reserve keeps find working; reopen keeps everything. */
 START_TEST(test_async_commit_publishes_at_finish)
 {
@@ -932,11 +939,18 @@ START_TEST(test_async_commit_publishes_at_finish)
 	ck_assert_uint_eq(sl_store_committed(s), 2000);
 	sl_store_reader_snapshot(r, &seen, &ep);
 	ck_assert_uint_eq(seen, 2000);
-	/* a second group: append on a syncing store waits for it first */
+	/* a second group: appends on a syncing store go on without it */
 	ck_assert_int_eq(sl_store_append(s, buf + 2000 * 80, 500, NULL), SL_STORE_OK);
 	ck_assert_int_eq(sl_store_commit_start(s), SL_STORE_OK);
 	ck_assert_int_eq(sl_store_append(s, buf + 2500 * 80, 500, NULL), SL_STORE_OK);
-	ck_assert_uint_eq(sl_store_committed(s), 2500);
+	ck_assert_uint_eq(sl_store_committed(s), 2000);
+	ck_assert_uint_eq(sl_store_count(s), 3000);
+	uint8_t got[80];
+	uint32_t hs[] = {1999, 2000, 2499, 2500, 2999}; /* each side of both edges */
+	for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
+		ck_assert_int_eq(sl_store_get(s, hs[i], got, NULL), SL_STORE_OK);
+		ck_assert_mem_eq(got, buf + (size_t)hs[i] * 80, 80);
+	}
 	ck_assert_int_eq(sl_store_commit(s), SL_STORE_OK);
 	ck_assert_uint_eq(sl_store_committed(s), 3000);
 	sl_sha256d_hdr(buf + 2999 * 80, hash);
@@ -955,6 +969,45 @@ START_TEST(test_async_commit_publishes_at_finish)
 	ck_assert_uint_eq(info.bytes_dropped, 0);
 	free(buf);
 	sl_store_close(s);
+	rmstore(dir);
+}
+END_TEST
+
+/* A group whose sync fails comes back in front of what was appended while
+   it synced: nothing is lost or reordered, readers saw none of it, and the
+   next commit makes all of it durable (reopen finds every header). */
+START_TEST(test_failed_async_group_stays_pending_in_order)
+{
+	const char *dir = mkstore();
+	sl_store_t *s = open_store(dir, NULL, NULL, NULL);
+	uint8_t *buf = malloc(3000 * 80), z[32] = {0}, got[80];
+	gen_chain(buf, 0, 3000, z, 1, NULL);
+	ck_assert_int_eq(sl_store_append(s, buf, 1000, NULL), SL_STORE_OK);
+	ck_assert_int_eq(sl_store_commit(s), SL_STORE_OK);
+	ck_assert_int_eq(sl_store_append(s, buf + 1000 * 80, 1000, NULL), SL_STORE_OK);
+	atomic_store(&fdatasync_fails, 1);
+	ck_assert_int_eq(sl_store_commit_start(s), SL_STORE_OK);
+	ck_assert_int_eq(sl_store_append(s, buf + 2000 * 80, 1000, NULL), SL_STORE_OK);
+	while (sl_store_commit_pending(s))
+		usleep(100);
+	ck_assert_int_eq(sl_store_commit_finish(s), SL_STORE_ERR_IO);
+	ck_assert_uint_eq(sl_store_committed(s), 1000);
+	ck_assert_uint_eq(sl_store_count(s), 3000);
+	for (uint32_t h = 0; h < 3000; h += 7) {
+		ck_assert_int_eq(sl_store_get(s, h, got, NULL), SL_STORE_OK);
+		ck_assert_mem_eq(got, buf + (size_t)h * 80, 80);
+	}
+	ck_assert_int_eq(sl_store_commit(s), SL_STORE_OK);
+	ck_assert_uint_eq(sl_store_committed(s), 3000);
+	sl_store_close(s);
+	s = open_store(dir, NULL, NULL, NULL);
+	ck_assert_uint_eq(sl_store_committed(s), 3000);
+	for (uint32_t h = 0; h < 3000; h += 7) {
+		ck_assert_int_eq(sl_store_get(s, h, got, NULL), SL_STORE_OK);
+		ck_assert_mem_eq(got, buf + (size_t)h * 80, 80);
+	}
+	sl_store_close(s);
+	free(buf);
 	rmstore(dir);
 }
 END_TEST
@@ -1047,6 +1100,7 @@ static Suite *store_suite(void)
 	tcase_set_timeout(gc, 120);
 	tcase_add_test(gc, test_group_commit_syncs_data_once);
 	tcase_add_test(gc, test_async_commit_publishes_at_finish);
+	tcase_add_test(gc, test_failed_async_group_stays_pending_in_order);
 	tcase_add_test(gc, test_commit_throughput_report);
 	suite_add_tcase(s, gc);
 	return s;
