@@ -48,6 +48,7 @@
 #        SLT_BENCH_INFLIGHT=B's [sync] inflight, 1..16; unset: the default,
 #        SLT_BENCH_SERVE_RATE=A's [sync] serve_rate and serve_burst (the
 #        per-peer serving budget; unset: the defaults),
+#        SLT_TMPDIR=/dev/shm: the stores on tmpfs (what disk syncs cost),
 #        SLT_BENCH_AUTH=[admission] auth of every node, off | optional |
 #        required (unset: the default, off; tests/bench/auth.sh compares),
 #        LCORES=worker lcores per node (default 1: A on lcore 0, B on lcore

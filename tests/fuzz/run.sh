@@ -5,7 +5,7 @@
 # copies the target's seed corpus and regression inputs to a scratch
 # corpus ($SLUICE_FUZZ_WORK, default /tmp/sl-fuzz-work/TARGET; the tree
 # stays small), runs the target for SECONDS, and ends with one line:
-#   fuzz TARGET execs=N secs=S execs_per_s=R cov=C ft=F crashes=K
+#   fuzz TARGET execs=N secs=S execs_per_s=R cov=C ft=F crashes=K slow=L
 # Findings (crash-*, leak-*, timeout-*, oom-*) are left in the scratch
 # dir's artifacts/, named in the output: copy each into
 # tests/fuzz/regress/TARGET/ once its bug is fixed.  TARGET "all" runs
@@ -52,11 +52,15 @@ last=$(grep -E "^#[0-9]+" "$log" | tail -1 || true)
 [ -n "$execs" ] || execs=$(echo "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
 cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
 ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
-crashes=$(find "$work/artifacts" -type f | wc -l)
-if [ "$crashes" -gt 0 ] || [ $rc -ne 0 ]; then
+# findings: crash-, leak-, timeout-, oom-; a slow-unit (one input past
+# 10 s, e.g. while the machine was paused) is named, not counted
+crashes=$(find "$work/artifacts" -type f ! -name 'slow-unit-*' | wc -l)
+slow=$(find "$work/artifacts" -type f -name 'slow-unit-*' | wc -l)
+if [ "$crashes" -gt 0 ] || [ "$slow" -gt 0 ] || [ $rc -ne 0 ]; then
 	grep -E 'ERROR:|SUMMARY:|runtime error' "$log" | head -5 || true
-	find "$work/artifacts" -type f | sed 's/^/finding: /'
+	find "$work/artifacts" -type f ! -name 'slow-unit-*' | sed 's/^/finding: /'
+	find "$work/artifacts" -type f -name 'slow-unit-*' | sed 's/^/slow (rerun it alone to time it): /'
 	echo "log: $log"
 fi
-echo "fuzz $target execs=${execs:-0} secs=$took execs_per_s=$((${execs:-0} / (took > 0 ? took : 1))) cov=${cov:-0} ft=${ft:-0} crashes=$crashes"
+echo "fuzz $target execs=${execs:-0} secs=$took execs_per_s=$((${execs:-0} / (took > 0 ? took : 1))) cov=${cov:-0} ft=${ft:-0} crashes=$crashes slow=$slow"
 [ "$crashes" -eq 0 ] && [ $rc -eq 0 ]

@@ -107,10 +107,12 @@ slt_require_bins() {
 }
 
 # slt_init: a run id unique on this machine (pid + random, fits "slt<id>n"
-# in the 15 characters of an interface name), a temp dir, and the trap.
+# in the 15 characters of an interface name), a temp dir (under
+# $SLT_TMPDIR, default /tmp: SLT_TMPDIR=/dev/shm puts the nodes' stores on
+# tmpfs, a bench's way to see what the disk's syncs cost), and the trap.
 slt_init() {
 	slt_mint_id
-	SLT_TMP=$(mktemp -d /tmp/slt.XXXXXX)
+	SLT_TMP=$(mktemp -d "${SLT_TMPDIR:-/tmp}/slt.XXXXXX")
 	SLT_SOCK=$SLT_TMP/ctrl.sock
 	trap slt_cleanup EXIT
 	trap 'exit 130' INT TERM
