@@ -5,15 +5,11 @@
 
 #include <string.h>
 
+#include "sl_net.h"
+
 void sl_book_init(sl_book_t *b)
 {
 	memset(b, 0, sizeof *b);
-}
-
-bool sl_book_valid_addr(uint32_t ip, uint16_t port)
-{
-	uint32_t a = ip >> 24;
-	return port != 0 && a != 0 && a != 127 && a < 224;
 }
 
 static void book_del(sl_book_t *b, uint32_t i)
@@ -70,7 +66,7 @@ static bool book_nonzero(const uint8_t *id)
 int sl_book_add(sl_book_t *b, uint32_t ip, uint16_t port, uint16_t flags, uint16_t wire_flags,
                 const uint8_t *node_id, uint32_t last_seen_unix)
 {
-	if (SL_UNLIKELY(!sl_book_valid_addr(ip, port) ||
+	if (SL_UNLIKELY(!sl_net_ipv4_dialable(ip, port) ||
 	                (ip == b->self_ip && port == b->self_port))) {
 		b->rejected++;
 		return -1;

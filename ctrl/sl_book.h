@@ -53,10 +53,6 @@ void sl_book_init(sl_book_t *b);
    book if present, and never added or dialled). */
 void sl_book_set_self(sl_book_t *b, uint32_t ip, uint16_t port);
 
-/* sl_book_valid_addr: ip:port is a dialable unicast IPv4 address: not 0,
-   not 0.0.0.0/8, 127/8, multicast or broadcast (224/3), port not 0. */
-bool sl_book_valid_addr(uint32_t ip, uint16_t port);
-
 /* sl_book_add adds or refreshes ip:port: an existing entry takes the
    newer last_seen and a non-zero node_id; a new one takes a free entry or
    evicts the least recently seen non-bootstrap entry.  `flags` are

@@ -13,6 +13,7 @@
 #include "sl_msgq.h"
 #include "sl_banfile.h"
 #include "sl_log.h"
+#include "sl_net.h"
 #include "sl_probe.h"
 #include "sl_time.h"
 
@@ -953,7 +954,7 @@ int sl_peermgr_connect(sl_peermgr_t *n, uint32_t ip, uint16_t port, uint64_t tok
 	if (n->region == NULL || !n->ready)
 		return peermgr_fail(err, SL_CODE_NOT_READY,
 		                    "node is not ready (no dataplane, or not ready)");
-	if (!sl_book_valid_addr(ip, port))
+	if (!sl_net_ipv4_dialable(ip, port))
 		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is not a unicast address", a);
 	if (ip == n->book.self_ip && port == n->book.self_port)
 		return peermgr_fail(err, SL_CODE_BAD_REQUEST, "%s is this node's own dataplane", a);
@@ -1067,7 +1068,7 @@ static void peermgr_publish_book(sl_peermgr_t *n, uint64_t now_ns)
 	uint32_t now_unix = (uint32_t)time(NULL);
 	for (uint32_t i = 0; i < end && nf < SL_PBOOK_MAX; i++) {
 		const sl_peers_entry_t *p = &n->peers.e[i];
-		if (p->state != SL_PEER_UP || !sl_book_valid_addr(p->ip, p->port))
+		if (p->state != SL_PEER_UP || !sl_net_ipv4_dialable(p->ip, p->port))
 			continue;
 		first[nf] =
 		    (sl_pbook_peer_t){.ipv4 = p->ip, .port = p->port, .last_seen_unix = now_unix};

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "sl_net.h"
+
 #define SL_DISCOVERY_ASK_MAX SL_WIRE_GET_PEERS_MAX
 
 static bool sl_discovery_only(const sl_routine_peer_t *p)
@@ -32,13 +34,6 @@ static void sl_discovery_start(sl_lcore_t *lc, sl_routine_peer_t *p, void *st)
 	sl_routine_send_sess(lc, p, SL_WIRE_STREAM_DISCOVERY, SL_WIRE_T_GET_PEERS, 0, &msg);
 }
 
-bool sl_discovery_entry_ok(const sl_wire_peer_t *e)
-{
-	uint32_t ip = e->ipv4;
-	return ip != 0 && ip != 0xffffffffu && (ip >> 28) != 0xe && (ip >> 24) != 127 &&
-	       e->port != 0;
-}
-
 static void sl_discovery_answer(sl_lcore_t *lc, sl_routine_peer_t *p, const sl_wire_hdr_t *h,
                                 uint16_t max)
 {
@@ -66,7 +61,7 @@ static void sl_discovery_forward(sl_lcore_t *lc, sl_routine_peer_t *p, const sl_
 	sl_evt_peers_t ev;
 	memset(&ev, 0, sizeof ev);
 	for (uint32_t i = 0; i < in->n; i++) {
-		if (!sl_discovery_entry_ok(&in->entries[i]))
+		if (!sl_net_ipv4_dialable(in->entries[i].ipv4, in->entries[i].port))
 			continue;
 		ev.peer[ev.n++] = in->entries[i];
 		if (ev.n == SL_EVT_PEERS_MAX) {

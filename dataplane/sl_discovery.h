@@ -33,8 +33,4 @@ typedef struct {
    settle timeout; may tear the session down). */
 extern const sl_stream_t sl_discovery_desc;
 
-/* sl_discovery_entry_ok: a PEERS entry is usable (ip not 0 / multicast /
-   broadcast / loopback, port not 0). */
-bool sl_discovery_entry_ok(const sl_wire_peer_t *e);
-
 #endif /* SL_DISCOVERY_H */

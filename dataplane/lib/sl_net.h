@@ -252,6 +252,16 @@ static inline bool sl_net_same_subnet(uint32_t a, uint32_t b, uint8_t prefix_len
 	return ((a ^ b) & sl_net_prefix_mask(prefix_len)) == 0;
 }
 
+/* sl_net_ipv4_dialable: ip:port (host order) is a unicast IPv4 address a
+   node may dial or gossip: not 0.0.0.0/8, 127/8, multicast or reserved and
+   broadcast (224/3), and port not 0.  The one rule the dataplane (PEERS
+   entries) and ctrl (the address book) both apply. */
+static inline bool sl_net_ipv4_dialable(uint32_t ip, uint16_t port)
+{
+	uint32_t a = ip >> 24;
+	return port != 0 && a != 0 && a != 127 && a < 224;
+}
+
 /* sl_net_parse_ipv4 reads a dotted quad "a.b.c.d" (each 0..255, decimal, no
    leading/trailing junk) into *ip (host order).  0 on success, -1 otherwise
    (*ip untouched). */

@@ -6,13 +6,14 @@
    the session's frame path and the discovery routine; the PEERS events it
    emits go to a ctrl peer manager attached to the same region
    (sl_peermgr_event), which adds the addresses to its book.  Checks the
-   book afterwards: every entry dialable (sl_book_valid_addr), never our
+   book afterwards: every entry dialable (sl_net_ipv4_dialable), never our
    own address, no address twice.  The book is emptied for every input. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_lcore.h"
 #include "sl_chain.h"
+#include "sl_net.h"
 #include "sl_peermgr.h"
 #include "sl_sha256d.h"
 
@@ -92,7 +93,7 @@ static void fuzz_peers_check(const sl_book_t *b)
 		const sl_book_entry_t *e = &b->e[i];
 		if (e->ip == 0)
 			continue;
-		if (!sl_book_valid_addr(e->ip, e->port) ||
+		if (!sl_net_ipv4_dialable(e->ip, e->port) ||
 		    (e->ip == b->self_ip && e->port == b->self_port))
 			abort();
 		for (uint32_t j = i + 1; j < SL_BOOK_MAX; j++)

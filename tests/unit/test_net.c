@@ -937,6 +937,31 @@ END_TEST
 
 /* ---- addressing helpers ------------------------------------------------------ */
 
+/* The dialable rule both PEERS intake (dataplane) and the address book
+   (ctrl) apply: the edges of every excluded block. */
+START_TEST(test_ipv4_dialable_edges)
+{
+	static const struct {
+		const char *ip;
+		uint16_t port;
+		bool ok;
+	} c[] = {
+	    {"0.0.0.0", 9747, false},     {"0.1.2.3", 9747, false},
+	    {"1.0.0.0", 9747, true},      {"10.0.0.1", 0, false},
+	    {"126.255.255.255", 1, true}, {"127.0.0.1", 9747, false},
+	    {"128.0.0.0", 9747, true},    {"223.255.255.255", 9747, true},
+	    {"224.0.0.1", 9747, false},   {"239.255.255.255", 9747, false},
+	    {"240.0.0.1", 9747, false},   {"255.255.255.255", 9747, false},
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		uint32_t ip;
+		ck_assert_int_eq(sl_net_parse_ipv4(c[i].ip, &ip), 0);
+		ck_assert_msg(sl_net_ipv4_dialable(ip, c[i].port) == c[i].ok, "%s:%u", c[i].ip,
+		              c[i].port);
+	}
+}
+END_TEST
+
 START_TEST(test_same_subnet_and_mask)
 {
 	ck_assert_uint_eq(sl_net_prefix_mask(0), 0);
@@ -1041,6 +1066,7 @@ static Suite *net_suite(void)
 	tcase_add_test(tc, test_udp_reply_inplace);
 	tcase_add_test(tc, test_fuzz_truncated_and_flipped);
 	tcase_add_test(tc, test_same_subnet_and_mask);
+	tcase_add_test(tc, test_ipv4_dialable_edges);
 	tcase_add_test(tc, test_parse_cidr_and_ipv4);
 	tcase_add_test(tc, test_eth_for_us);
 	suite_add_tcase(s, tc);
