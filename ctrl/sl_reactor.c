@@ -24,6 +24,7 @@ typedef struct {
 	uint32_t sess, gen;
 	sl_range_t r;
 	uint64_t deadline;
+	uint32_t scan; /* heights [r.start, scan) are buffered or committed */
 	bool used;
 	bool delivered; /* every height buffered or committed: timer off */
 } assign_t;
@@ -51,11 +52,13 @@ struct sl_reactor {
 	meta_t *meta;    /* cap */
 	uint32_t buffered;
 	uint32_t batch_seq;
+	uint32_t run_to; /* heights (tip, run_to) are buffered: the commit's run */
 
 	peer_t *peers;
 	uint32_t max_peers;
 	assign_t *as;
 	uint32_t max_assign, n_assign;
+	uint32_t as_hi; /* as[as_hi..] are all free: the loops stop there */
 	uint64_t dead[DEAD_RING];
 	uint32_t dead_next;
 
@@ -186,6 +189,17 @@ static void assign_free(sl_reactor_t *r, assign_t *a)
 {
 	a->used = false;
 	r->n_assign--;
+	while (r->as_hi > 0 && !r->as[r->as_hi - 1].used)
+		r->as_hi--;
+}
+
+/* buf_dropped: buffered heights went without a commit (a refused batch, a
+   reorg): the cursors that assumed them present start over. */
+static void buf_dropped(sl_reactor_t *r)
+{
+	for (uint32_t i = 0; i < r->as_hi; i++)
+		r->as[i].scan = r->as[i].r.start;
+	r->run_to = 0;
 }
 
 static uint64_t assign_end(const assign_t *a)
@@ -202,10 +216,11 @@ static void assign_refresh(sl_reactor_t *r, assign_t *a)
 	}
 	if (a->delivered)
 		return;
-	for (uint64_t h = SL_MAX((uint64_t)a->r.start, (uint64_t)r->tip + 1); h < assign_end(a);
-	     h++)
-		if (!have(r, (uint32_t)h))
+	for (uint64_t h = SL_MAX((uint64_t)a->scan, (uint64_t)r->tip + 1); h < assign_end(a); h++)
+		if (!have(r, (uint32_t)h)) {
+			a->scan = (uint32_t)h; /* the next refresh starts here */
 			return;
+		}
 	a->delivered = true;
 }
 
@@ -216,7 +231,7 @@ static void assign_refresh(sl_reactor_t *r, assign_t *a)
 static void cover_apply(sl_reactor_t *r)
 {
 	uint64_t to = r->tip;
-	for (uint32_t i = 0; i < r->max_assign; i++) {
+	for (uint32_t i = 0; i < r->as_hi; i++) {
 		const assign_t *a = &r->as[i];
 		if (a->used && a->r.start <= r->tip && assign_end(a) > r->tip + 1ull)
 			to = SL_MIN(to, a->r.start > 0 ? a->r.start - 1ull : 0);
@@ -248,7 +263,8 @@ static void refuse(sl_reactor_t *r, uint32_t h, const sl_chainstore_fail_t *f)
 			r->meta[i].present = false;
 			r->buffered--;
 		}
-	for (uint32_t i = 0; i < r->max_assign; i++) {
+	buf_dropped(r);
+	for (uint32_t i = 0; i < r->as_hi; i++) {
 		assign_t *a = &r->as[i];
 		if (a->used && a->sess == bad.sess && a->gen == bad.gen && a->r.start <= h &&
 		    assign_end(a) > h) {
@@ -256,7 +272,7 @@ static void refuse(sl_reactor_t *r, uint32_t h, const sl_chainstore_fail_t *f)
 			assign_free(r, a);
 		}
 	}
-	for (uint32_t i = 0; i < r->max_assign; i++) /* others wait for the refetch */
+	for (uint32_t i = 0; i < r->as_hi; i++) /* others wait for the refetch */
 		if (r->as[i].used && r->as[i].r.start <= h && assign_end(&r->as[i]) > h)
 			r->as[i].delivered = false;
 	r->st.invalid++;
@@ -349,7 +365,7 @@ static void commit(sl_reactor_t *r)
 		total += commit_run(r, &stop);
 	if (total == 0)
 		return;
-	for (uint32_t i = 0; i < r->max_assign; i++)
+	for (uint32_t i = 0; i < r->as_hi; i++)
 		if (r->as[i].used)
 			assign_refresh(r, &r->as[i]);
 	cover_apply(r);
@@ -418,8 +434,10 @@ int sl_reactor_on_work_assigned(sl_reactor_t *r, uint32_t sess, uint32_t gen,
 		                .gen = gen,
 		                .r = *range,
 		                .deadline = now_ns + r->timeout_ns,
+		                .scan = range->start,
 		                .used = true};
 		r->n_assign++;
+		r->as_hi = SL_MAX(r->as_hi, i + 1);
 		assign_refresh(r, a);
 		return 0;
 	}
@@ -458,7 +476,7 @@ void sl_reactor_on_work_returned(sl_reactor_t *r, uint32_t sess, uint32_t gen,
 	else if (p != NULL && !beyond && p->fork_at != p->tip &&
 	         sl_chain_work_cmp(p->work, r->work) > 0)
 		fork_out(r, p, r->tip);
-	for (uint32_t i = 0; i < r->max_assign; i++) {
+	for (uint32_t i = 0; i < r->as_hi; i++) {
 		assign_t *a = &r->as[i];
 		if (a->used && a->sess == sess && a->gen == gen && a->r.slot == range->slot &&
 		    a->r.tag == range->tag && a->r.start == range->start) {
@@ -500,13 +518,16 @@ void sl_reactor_on_headers(sl_reactor_t *r, uint32_t sess, uint32_t gen, uint32_
 			sl_sha256d_hdr(hdrs + (size_t)k * HS, slot_hash);
 		r->buffered++;
 	}
-	for (uint32_t i = 0; i < r->max_assign; i++)
+	for (uint32_t i = 0; i < r->as_hi; i++)
 		if (r->as[i].used && r->as[i].sess == sess && r->as[i].gen == gen)
 			assign_refresh(r, &r->as[i]);
-	uint32_t run = 0;
-	while (run < r->range_len && have(r, r->tip + 1 + run))
-		run++;
-	if (run >= r->range_len)
+	/* the run buffered from tip + 1: a cursor, so each height is looked at
+	   once per pass rather than once per batch */
+	uint64_t to = SL_MAX((uint64_t)r->run_to, (uint64_t)r->tip + 1);
+	while (to - r->tip <= r->range_len && to <= UINT32_MAX && have(r, (uint32_t)to))
+		to++;
+	r->run_to = (uint32_t)SL_MIN(to, (uint64_t)UINT32_MAX);
+	if (to - r->tip > r->range_len)
 		commit(r); /* a deferred cover waits for the tip, never for delivery */
 }
 
@@ -516,7 +537,7 @@ void sl_reactor_on_session_down(sl_reactor_t *r, uint32_t sess, uint32_t gen)
 	peer_t *p = peer_find(r, sess, gen, false);
 	if (p != NULL)
 		p->used = false;
-	for (uint32_t i = 0; i < r->max_assign; i++)
+	for (uint32_t i = 0; i < r->as_hi; i++)
 		if (r->as[i].used && r->as[i].sess == sess && r->as[i].gen == gen)
 			assign_free(r, &r->as[i]);
 	if (!is_dead(r, sess, gen)) {
@@ -530,7 +551,7 @@ void sl_reactor_on_session_down(sl_reactor_t *r, uint32_t sess, uint32_t gen)
 
 static void expire(sl_reactor_t *r, uint64_t now)
 {
-	for (uint32_t i = 0; i < r->max_assign; i++) {
+	for (uint32_t i = 0; i < r->as_hi; i++) {
 		assign_t *a = &r->as[i];
 		if (!a->used || a->delivered || now < a->deadline)
 			continue;
@@ -631,12 +652,13 @@ sl_chainstore_err_t sl_reactor_reorg_to(sl_reactor_t *r, uint32_t fork_height)
 	if (SL_UNLIKELY(fork_height >= r->tip))
 		return SL_CHAINSTORE_ERR_ARG;
 	forget_above(r, fork_height);
-	for (uint32_t i = 0; i < r->max_assign; i++)
+	for (uint32_t i = 0; i < r->as_hi; i++)
 		if (r->as[i].used && assign_end(&r->as[i]) > fork_height + 1ull)
 			assign_free(r, &r->as[i]);
 	for (uint32_t i = 0; i < r->cap; i++)
 		r->meta[i].present = false;
 	r->buffered = 0;
+	buf_dropped(r);
 	sl_chainstore_err_t e = r->ch.truncate(r->ch.ctx, fork_height);
 	tip_reload(r);
 	r->covered_upto = SL_MIN(r->covered_upto, r->tip);
@@ -684,6 +706,14 @@ bool sl_reactor_busy(const sl_reactor_t *r)
 {
 	uint32_t best, peers;
 	return state(r, &best, &peers) == SL_REACTOR_SYNCING;
+}
+
+uint32_t sl_reactor_goal(const sl_reactor_t *r)
+{
+	uint32_t best, peers;
+	return state(r, &best, &peers) == SL_REACTOR_SYNCING
+	           ? (r->target != SL_REACTOR_NO_TARGET ? SL_MIN(best, r->target) : best)
+	           : r->tip;
 }
 
 uint32_t sl_reactor_tip(const sl_reactor_t *r)

@@ -253,6 +253,10 @@ void sl_reactor_set_target(sl_reactor_t *r, uint32_t to_height);
    makes (the ctrl loop asks on every tick). */
 bool sl_reactor_busy(const sl_reactor_t *r);
 
+/* sl_reactor_goal: the height the sync heads for now, min(best live peer
+   tip, target); at most the tip when there is nothing to fetch. */
+uint32_t sl_reactor_goal(const sl_reactor_t *r);
+
 /* sl_reactor_tip: the committed tip as the reactor last read it (before
    sl_reactor_chain_moved, the tip before an outside move). */
 uint32_t sl_reactor_tip(const sl_reactor_t *r);

@@ -696,6 +696,47 @@ START_TEST(test_invalid_batch_rejected_sender_reported)
 }
 END_TEST
 
+/* A hedged range whose first holder sent a batch the chain refuses: the
+   second holder's assignment is judged on every height again (its answer
+   passed the refused ones before the refusal), so it is not taken for
+   delivered while a height is missing and still times out. */
+START_TEST(test_refused_heights_rearm_the_other_holder)
+{
+	fx_t f;
+	fx_open(&f, 2);
+	status_of(&f, 1, 1, RLEN - 1);
+	status_of(&f, 2, 2, RLEN - 1);
+	sl_range_t a, b;
+	ck_assert(take(&f, 1, 1, RLEN - 1, &a));
+	ck_assert(take(&f, 2, 2, RLEN - 1, &b)); /* the hedge: one range of work */
+	ck_assert_uint_eq(b.start, a.start);
+	uint8_t *bad = malloc((size_t)51 * HS);
+	memcpy(bad, src, (size_t)51 * HS);
+	uint8_t *h50 = bad + (size_t)50 * HS, hash[32];
+	uint32_t old = sl_chain_hdr_time(src + (size_t)40 * HS);
+	memcpy(h50 + 68, &old, 4);
+	ck_assert_uint_gt(sl_chain_mine(h50, 1u << 20, hash), 0);
+	deliver(&f, 1, 1, bad, 1, 50);
+	deliver(&f, 2, 2, src, 51, 10); /* b's answer so far: 1..60 are all here */
+	sl_reactor_tick(f.r, f.now);    /* 1..49 commit, 50 is refused */
+	ck_assert_uint_eq(tip_of(&f), 49);
+	sl_reactor_out_t o[4];
+	ck_assert_uint_eq(drain(&f, o, 4), 1);
+	ck_assert_uint_eq(o[0].kind, SL_REACTOR_OUT_MISBEHAVIOR);
+	deliver(&f, 2, 2, src, 61, b.start + b.len - 61); /* the rest, without 50 */
+	sl_reactor_tick(f.r, f.now);
+	ck_assert_uint_eq(tip_of(&f), 49);
+	f.now += 31 * SEC;
+	sl_reactor_tick(f.r, f.now);
+	ck_assert_uint_eq(drain(&f, o, 4), 1);
+	ck_assert_uint_eq(o[0].kind, SL_REACTOR_OUT_DROP_EXPECTATION);
+	ck_assert_uint_eq(o[0].sess, 2);
+	ck_assert_uint_eq(o[0].drop.start, b.start);
+	free(bad);
+	fx_close(&f, false);
+}
+END_TEST
+
 START_TEST(test_session_down_forgets_holds)
 {
 	fx_t f;
@@ -1212,6 +1253,7 @@ static Suite *reactor_suite(void)
 	tcase_add_test(t, test_timeout_returns_work_once);
 	tcase_add_test(t, test_late_answer_after_timeout_is_used_once);
 	tcase_add_test(t, test_invalid_batch_rejected_sender_reported);
+	tcase_add_test(t, test_refused_heights_rearm_the_other_holder);
 	tcase_add_test(t, test_session_down_forgets_holds);
 	tcase_add_test(t, test_work_bounded_by_peer_tip_target_and_window);
 	tcase_add_test(t, test_commit_buffer_is_bounded);
