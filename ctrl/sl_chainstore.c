@@ -814,6 +814,12 @@ sl_chainstore_err_t sl_chainstore_branch_check(const sl_chainstore_t *cs, uint32
 	return SL_CHAINSTORE_ERR_INVALID;
 }
 
+sl_chainstore_err_t sl_chainstore_reserve(sl_chainstore_t *cs, uint32_t total)
+{
+	return sl_store_reserve(cs->store, total) == SL_STORE_OK ? SL_CHAINSTORE_OK
+	                                                         : SL_CHAINSTORE_ERR_STORE;
+}
+
 sl_chainstore_err_t sl_chainstore_truncate(sl_chainstore_t *cs, uint32_t height)
 {
 	if (SL_UNLIKELY(cs == NULL))

@@ -231,6 +231,12 @@ sl_chainstore_err_t sl_chainstore_append_group(sl_chainstore_t *cs, uint32_t sta
    of a sync is committed.  OK or STORE (a failed group stays pending). */
 sl_chainstore_err_t sl_chainstore_group_step(sl_chainstore_t *cs);
 
+/* sl_chainstore_reserve sizes the store's arrays and index for `total`
+   headers (sl_store_reserve), so a sync grows them once rather than at
+   every doubling; waits for a group commit in flight.  OK or STORE (out
+   of memory: nothing changed, appends still grow as they go). */
+sl_chainstore_err_t sl_chainstore_reserve(sl_chainstore_t *cs, uint32_t total);
+
 /* sl_chainstore_truncate keeps heights 0..height (a reorg): the store is
    truncated (sl_store_truncate_to), the chain context is rebuilt at
    `height` and the new tip is published.  height >= tip is a no-op.  OK,

@@ -449,12 +449,30 @@ void sl_sync_chain_moved(sl_sync_t *s)
 	sync_drain(s);
 }
 
+/* sync_reserve: room in the store for the heights the sync heads for, at
+   most SL_SYNC_RESERVE_AHEAD above the tip (a peer's claimed tip is not
+   proof: the step bounds what a false claim costs), so the store's index
+   is rebuilt once per step rather than at every doubling. */
+static void sync_reserve(sl_sync_t *s)
+{
+	uint32_t goal = sl_reactor_goal(s->r), tip = sl_reactor_tip(s->r);
+	uint32_t to = (uint32_t)SL_MIN((uint64_t)goal, (uint64_t)tip + SL_SYNC_RESERVE_AHEAD);
+	if (to <= s->reserved || to <= tip)
+		return;
+	s->reserved = to;
+	if (sl_chainstore_reserve(s->cs, to + 1) != SL_CHAINSTORE_OK)
+		SL_WARN("sync: no room reserved up to height %u (out of memory): the store grows "
+		        "as it goes",
+		        to);
+}
+
 void sl_sync_tick(sl_sync_t *s, uint64_t now_ns)
 {
 	sl_chainstore_group_step(s->cs); /* a failure is logged; retried next tick */
 	if (s->r == NULL)
 		return;
 	s->now_ns = now_ns;
+	sync_reserve(s);
 	sl_reactor_tick(s->r, now_ns);
 	sl_branch_tick(s->b, now_ns);
 	sync_drain(s);

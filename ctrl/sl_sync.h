@@ -35,7 +35,8 @@
 #include "sl_seen.h"
 #include "sl_storeread.h"
 
-#define SL_SYNC_ANNOUNCE_MAX 16u /* tip moves announced as NEW_BLOCK */
+#define SL_SYNC_ANNOUNCE_MAX  16u        /* tip moves announced as NEW_BLOCK */
+#define SL_SYNC_RESERVE_AHEAD (1u << 21) /* heights the store grows by at a time */
 
 typedef struct {
 	uint64_t events;        /* header-sync events fed to the reactor */
@@ -63,6 +64,7 @@ typedef struct {
 	sl_reactor_t *r;     /* NULL while detached */
 	sl_branch_t *b;      /* NULL while detached */
 	uint32_t target;     /* SL_REACTOR_NO_TARGET or sync.start's to_height */
+	uint32_t reserved;   /* the store has room up to this height (sync_reserve) */
 	uint64_t timeout_ns; /* [sync] timeout_ms; 0: the reactor's default */
 	uint64_t now_ns;     /* of the event or tick being run */
 	sl_seen_t seen;

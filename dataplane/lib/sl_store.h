@@ -139,8 +139,9 @@ sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total);
 
 /* A commit in two halves, so that its syncs run off the owner's thread
    (ctrl's header.import never stalls its loop on fdatasync).
-   sl_store_commit_start starts a thread that writes the pending group and
-   makes it durable (pwrite + fdatasync of `headers`, tip slot write +
+   sl_store_commit_start hands the pending group to the store's syncer
+   thread (started at the first commit_start, ended by close), which
+   writes it and makes it durable (pwrite + fdatasync of `headers`, tip slot write +
    fdatasync); the group's buffer is handed to that thread (appends go on
    into a second one, so a sync never stalls them) and it touches only the
    files.  Until sl_store_commit_finish the group is not committed (readers

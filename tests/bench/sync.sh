@@ -39,7 +39,9 @@
 # With SYNC_TRACE_DIR set, every poll of B's tip is appended to
 # SYNC_TRACE_DIR/<default|two_servers>_run<r>.dat as "<s since B's start>
 # <tip>" (report.sh plots them); SYNC_POLL_S is the poll period (0.02 s;
-# one poller process for the run, slt_node_follow).
+# one poller process for the run, slt_node_follow).  With SYNC_STATS_DIR
+# set, every node's `stats` (JSON, counters per lcore and session) at the
+# end of each run is written to SYNC_STATS_DIR/<label>_run<r>_node<k>.json.
 # Never pass/fail on time.  Needs root (DPDK runtime dir, /dev/shm region).
 # Usage: tests/bench/sync.sh [RUNS] [N]   (env: SHA256D=path,
 #        SLT_BENCH_IDLE_US=dataplane idle_sleep_us (default 50: the two
@@ -189,6 +191,11 @@ sync_runs() {
 			awk -v t0="$T0" '{ printf "%.3f %s\n", $1 - t0, $2 }' "$SLT_TMP/follow" >"$SYNC_TRACE_DIR/${label}_run$r.dat"
 		ss=$(slt_node_ctl $B --json sync.status 2>/dev/null | slt_jq 'json.dumps({k: x for k, x in v["counters"].items() if x})' 2>/dev/null)
 		lost=$(slt_node_stats_json $B 2>/dev/null | slt_jq 'v["events_lost"]' 2>/dev/null)
+		if [ -n "${SYNC_STATS_DIR:-}" ]; then
+			for k in "$@" $B; do
+				slt_node_ctl $k --json stats >"$SYNC_STATS_DIR/${label}_run${r}_node$k.json" 2>&1
+			done
+		fi
 		rel() { [ -n "$1" ] && "$SLT_PY" -c "print(round($1 - $T0, 3))" || echo na; }
 		if [ -n "$stalled" ]; then
 			slt_log "$label run $r: STALLED at tip ${tip:-?} of $TIP ($(cat "$SLT_TMP/follow.err"); ready_s=$(rel "$t_ready") session_s=$(rel "$t_sess")) B events_lost=${lost:-?} sync counters: ${ss:-?}"
