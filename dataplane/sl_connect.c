@@ -214,6 +214,16 @@ void sl_connect_tick(sl_lcore_t *lc)
 	}
 }
 
+void sl_connect_rearm(sl_lcore_t *lc)
+{
+	sl_routine_t *rt = lc->rt;
+	for (uint32_t i = 0; i < rt->n_conn; i++) {
+		sl_routine_peer_t *p = sl_routine_peer(lc, rt->conn[i]);
+		p->conn_next_ns = lc->now_ns;
+		p->conn_gap_ns = SL_CONNECT_GAP0_NS;
+	}
+}
+
 static void sl_connect_ack(sl_lcore_t *lc, sl_routine_peer_t *p, const sl_pkt_t *pkt,
                            const sl_wire_hello_ack_t *a)
 {

@@ -25,6 +25,11 @@ void sl_connect_install(sl_lcore_t *lc, const sl_msg_t *m);
 /* sl_connect_tick (deadlines phase): HELLO retries and connect deadlines. */
 void sl_connect_tick(sl_lcore_t *lc);
 
+/* sl_connect_rearm (the link came up): every connecting session sends its
+   HELLO at the next tick and its repeat gaps start again from
+   SL_CONNECT_GAP0_NS; deadlines are untouched. */
+void sl_connect_rearm(sl_lcore_t *lc);
+
 /* sl_connect_frame: a frame for CONNECTING slot p from its peer address
    (HELLO_ACK or REJECT; anything else is dropped SL_NO_SESSION).  Takes
    ownership of m. */

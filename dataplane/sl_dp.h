@@ -41,6 +41,13 @@ typedef struct sl_dp {
 	   it with a release store; closed after the workers ended. */
 	struct sl_store_reader *_Atomic store;
 	uint64_t store_next_try_ns; /* main lcore only */
+	/* The port's link as the main lcore last read it (sl_port_link_poll).
+	   link_epoch counts the times it was seen coming up (the first time
+	   included); each worker compares it once per tick and sends again at
+	   once what a down link swallowed (ARP requests, HELLOs). */
+	_Atomic uint32_t link_epoch; /* owner: main lcore */
+	bool link_up;                /* main lcore only */
+	uint64_t link_next_ns;       /* main lcore only: next read */
 	/* Rings that carry a frame from the worker that received it to the
 	   worker owning its session (sl_handoff.h).  Set by the main lcore
 	   before the launch, read-only for the workers. */

@@ -40,6 +40,7 @@ typedef struct sl_lcore {
 	uint32_t budget_left;      /* routine invocations left this cycle */
 	uint32_t work;             /* things done this cycle; 0 = idle cycle */
 	uint64_t idle_since_ns;    /* start of the current run of idle cycles (0: none) */
+	uint32_t link_epoch;       /* dp->link_epoch as this lcore last acted on it */
 	uint16_t rx_n, rx_pos;     /* rx[rx_pos..rx_n) wait for budget */
 	uint16_t tx_n;
 	struct rte_mbuf *rx[SL_RX_GATHER];

@@ -11,6 +11,7 @@
 #include "sl_hdrmap.h"
 #include "sl_ingress.h"
 #include "sl_log.h"
+#include "sl_port.h"
 #include "sl_routine.h"
 #include "sl_time.h"
 
@@ -108,6 +109,19 @@ static void sl_loop_phase_commands(sl_lcore_t *lc)
 	sl_cmd_phase(lc);
 }
 
+/* sl_loop_link_check: the main lcore saw the link come (back) up since
+   this lcore last looked, so what the down link swallowed goes again now
+   rather than a backoff gap later: ARP requests and connecting HELLOs. */
+static void sl_loop_link_check(sl_lcore_t *lc)
+{
+	uint32_t e = atomic_load_explicit(&lc->dp->link_epoch, memory_order_acquire);
+	if (SL_LIKELY(e == lc->link_epoch))
+		return;
+	lc->link_epoch = e;
+	sl_neigh_rearm(&lc->neigh);
+	sl_connect_rearm(lc);
+}
+
 /* Phase 3: connect retries and deadlines, then every live session's
    descriptors' tick (keepalive PINGs, discovery settle timeouts,
    header-sync request deadlines), walking sessions downward
@@ -117,6 +131,7 @@ static void sl_loop_phase_commands(sl_lcore_t *lc)
    its answer counts as late. */
 static void sl_loop_phase_deadlines(sl_lcore_t *lc)
 {
+	sl_loop_link_check(lc);
 	sl_connect_tick(lc);
 	sl_routine_deadlines(lc);
 }
@@ -135,13 +150,15 @@ static void sl_loop_phase_pull(sl_lcore_t *lc)
 }
 
 /* Housekeeping (main lcore only): open the header store's reader once
-   ctrl created it (retried), publish liveness, and decide to stop on a
+   ctrl created it (retried), read the link (sl_port_link_poll), publish
+   liveness, and decide to stop on a
    signal or on ctrl's shutdown request. */
 static void sl_loop_phase_housekeeping(sl_lcore_t *lc)
 {
 	if (!lc->is_main)
 		return;
 	sl_hdrmap_try_open(lc->dp, lc->now_ns);
+	sl_port_link_poll(lc->dp, lc->now_ns);
 	sl_region_hdr_t *h = lc->dp->region.hdr;
 	atomic_store_explicit(&h->dp_heartbeat_ns, lc->now_ns, memory_order_relaxed);
 	bool req = atomic_load_explicit(&h->shutdown_req, memory_order_relaxed) != 0;

@@ -97,6 +97,17 @@ int sl_neigh_want_request(sl_neigh_t *t, uint32_t ip, uint64_t now_ns)
 	return 1;
 }
 
+void sl_neigh_rearm(sl_neigh_t *t)
+{
+	for (uint32_t i = 0; i < SL_NEIGH_SIZE; i++) {
+		sl_neigh_entry_t *e = &t->e[i];
+		if (e->ip != 0 && !e->resolved) {
+			e->req_ns = 0;
+			e->req_n = 0;
+		}
+	}
+}
+
 uint32_t sl_neigh_next_hop(uint32_t our_ip, uint8_t prefix_len, uint32_t gateway, uint32_t dst)
 {
 	if (sl_net_same_subnet(our_ip, dst, prefix_len))

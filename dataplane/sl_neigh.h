@@ -50,6 +50,12 @@ int sl_neigh_lookup(const sl_neigh_t *t, uint32_t ip, sl_mac_t *mac);
    an unresolved entry for ip if it has none (possibly evicting). */
 int sl_neigh_want_request(sl_neigh_t *t, uint32_t ip, uint64_t now_ns);
 
+/* sl_neigh_rearm forgets the request history of every unresolved entry
+   (the link was down: those requests never left), so the next
+   sl_neigh_want_request for any of them says 1 at once and the gaps start
+   again from SL_NEIGH_REQ_GAP0_NS.  Resolved entries are untouched. */
+void sl_neigh_rearm(sl_neigh_t *t);
+
 /* sl_neigh_next_hop: where a packet to dst goes — dst itself when it is
    on-link (same prefix_len subnet as our_ip), else gateway; 0 when off-link
    and there is no gateway (no route). */

@@ -11,6 +11,7 @@
 #include <rte_mbuf.h>
 
 #include "sl_log.h"
+#include "sl_time.h"
 #include "sl_xdpcfg.h"
 
 static bool sl_port_configured;
@@ -170,7 +171,31 @@ int sl_port_start(sl_dp_t *dp)
 		return -1;
 	}
 	sl_port_started = true;
+	sl_port_link_poll(dp, sl_now_ns());
 	return sl_xdpcfg_apply(dp);
+}
+
+void sl_port_link_poll(sl_dp_t *dp, uint64_t now_ns)
+{
+	if (SL_LIKELY(now_ns < dp->link_next_ns))
+		return;
+	bool first = dp->link_next_ns == 0;
+	struct rte_eth_link l = {.link_status = RTE_ETH_LINK_UP};
+	(void)rte_eth_link_get_nowait(dp->port_id, &l); /* cannot tell: up */
+	bool up = l.link_status == RTE_ETH_LINK_UP;
+	dp->link_next_ns = now_ns + (up ? SL_PORT_LINK_POLL_UP_NS : SL_PORT_LINK_POLL_DOWN_NS);
+	if (!first && up == dp->link_up)
+		return;
+	dp->link_up = up;
+	if (up) {
+		atomic_fetch_add_explicit(&dp->link_epoch, 1, memory_order_release);
+		SL_INFO("port %u: link up (%u Mbps)", dp->port_id, l.link_speed);
+	} else if (first) {
+		SL_INFO("port %u: link not up yet", dp->port_id);
+	} else {
+		SL_WARN("port %u: link down; ARP requests and HELLOs go again when it is back",
+		        dp->port_id);
+	}
 }
 
 void sl_port_rss_publish(sl_dp_t *dp)

@@ -1,6 +1,7 @@
 /* sl_port.h — the one Ethernet port of sluice-dp, its RX/TX queue pairs
    (queue i belongs to worker i) and the mbuf pool they share.  Owner: the
-   main lcore, at start and at shutdown only; nothing here runs per frame. */
+   main lcore, at start and at shutdown only, except the link poll of its
+   housekeeping phase; nothing here runs per frame. */
 #ifndef SL_PORT_H
 #define SL_PORT_H
 
@@ -27,8 +28,20 @@ int sl_port_find(sl_dp_t *dp);
    start the port.  Returns 0, or -1 with one log line naming the fix. */
 int sl_port_setup(sl_dp_t *dp);
 
-/* sl_port_start starts the port.  Returns 0, or -1 with one log line. */
+/* sl_port_start starts the port and reads its link once
+   (sl_port_link_poll).  Returns 0, or -1 with one log line. */
 int sl_port_start(sl_dp_t *dp);
+
+/* sl_port_link_poll (main lcore: once after the start, then in its
+   housekeeping phase) reads the link status without waiting, every
+   SL_PORT_LINK_POLL_DOWN_NS while it is down and every
+   SL_PORT_LINK_POLL_UP_NS while up (on a NIC the read may be a register
+   or a syscall: never per cycle).  A down -> up change advances
+   dp->link_epoch (release) and logs one line, as does up -> down.  A
+   driver that cannot tell counts as up. */
+#define SL_PORT_LINK_POLL_DOWN_NS (1ull * 1000000ull)
+#define SL_PORT_LINK_POLL_UP_NS   (100ull * 1000000ull)
+void sl_port_link_poll(sl_dp_t *dp, uint64_t now_ns);
 
 /* sl_port_rss_publish writes the port's flow placement into the region
    header (sl_rss.h): with more than one worker and RSS configured, the

@@ -114,6 +114,29 @@ START_TEST(test_request_gap_grows)
 }
 END_TEST
 
+/* The link came up: requests sent while it was down never left, so an
+   unresolved address may be asked for at once and its gaps start short
+   again; a resolved entry keeps its MAC. */
+START_TEST(test_rearm_after_link_up)
+{
+	uint32_t ip = 0x0a00000e, known = 0x0a00000f;
+	uint64_t t = 3 * SL_NEIGH_REQ_GAP_NS;
+	sl_mac_t m = mac_of(known), out;
+	sl_neigh_learn(&tab, known, &m, t);
+	for (int i = 0; i < 6; i++)
+		(void)sl_neigh_want_request(&tab, ip, t + (uint64_t)i * SL_NEIGH_REQ_GAP_NS);
+	t += 5 * SL_NEIGH_REQ_GAP_NS + 1;
+	ck_assert_int_eq(sl_neigh_want_request(&tab, ip, t), 0);
+	sl_neigh_rearm(&tab);
+	ck_assert_int_eq(sl_neigh_want_request(&tab, ip, t), 1);
+	ck_assert_int_eq(sl_neigh_want_request(&tab, ip, t + SL_NEIGH_REQ_GAP0_NS - 1), 0);
+	ck_assert_int_eq(sl_neigh_want_request(&tab, ip, t + SL_NEIGH_REQ_GAP0_NS), 1);
+	ck_assert_int_eq(sl_neigh_lookup(&tab, known, &out), 1);
+	ck_assert(sl_mac_eq(&out, &m));
+	ck_assert_int_eq(sl_neigh_lookup(&tab, ip, &out), 0);
+}
+END_TEST
+
 START_TEST(test_request_never_for_ip_zero)
 {
 	ck_assert_int_eq(sl_neigh_want_request(&tab, 0, SL_NEIGH_REQ_GAP_NS), 0);
@@ -211,6 +234,7 @@ static Suite *neigh_suite(void)
 	tcase_add_test(tc, test_learn_replaces_mac);
 	tcase_add_test(tc, test_learn_refuses_ip_zero_and_bad_macs);
 	tcase_add_test(tc, test_request_rate_limited_per_ip);
+	tcase_add_test(tc, test_rearm_after_link_up);
 	tcase_add_test(tc, test_request_gap_grows);
 	tcase_add_test(tc, test_request_never_for_ip_zero);
 	tcase_add_test(tc, test_pending_request_is_not_resolved);
