@@ -506,6 +506,18 @@ uint32_t sl_chain_ctx_mtp(const sl_chain_ctx_t *c)
 	return v[n / 2];
 }
 
+bool sl_chain_ctx_after_mtp(const sl_chain_ctx_t *c, uint32_t time)
+{
+	uint32_t below = 0, n = c->ntimes;
+	if (SL_LIKELY(n == SL_CHAIN_MTP_SPAN)) /* the ring is full: order does not matter */
+		for (uint32_t i = 0; i < SL_CHAIN_MTP_SPAN; i++)
+			below += c->times[i] < time;
+	else
+		for (uint32_t i = 0; i < n; i++)
+			below += c->times[(c->height - i) % SL_CHAIN_MTP_SPAN] < time;
+	return below > n / 2;
+}
+
 bool sl_chain_ctx_mtp_known(const sl_chain_ctx_t *c)
 {
 	return c->ntimes == SL_CHAIN_MTP_SPAN || c->ntimes == c->height + 1;
@@ -565,7 +577,7 @@ sl_chain_err_t sl_chain_ctx_check_hashed(const sl_chain_ctx_t *c,
 		return err;
 	if (SL_UNLIKELY(sl_chain_hdr_bits(hdr) != want))
 		return SL_CHAIN_ERR_BITS;
-	if (SL_UNLIKELY(time <= sl_chain_ctx_mtp(c)))
+	if (SL_UNLIKELY(!sl_chain_ctx_after_mtp(c, time)))
 		return SL_CHAIN_ERR_TIME_MTP;
 	if (SL_UNLIKELY((int64_t)time > now + SL_CHAIN_MAX_FUTURE_S))
 		return SL_CHAIN_ERR_TIME_FUTURE;

@@ -191,6 +191,11 @@ void sl_chain_ctx_set_chainwork(sl_chain_ctx_t *c, const uint8_t work[32]);
 bool sl_chain_ctx_mtp_known(const sl_chain_ctx_t *c);
 uint32_t sl_chain_ctx_mtp(const sl_chain_ctx_t *c);
 
+/* sl_chain_ctx_after_mtp is `time > sl_chain_ctx_mtp(c)` without sorting
+   (the per-header check): more than half of the last (up to) 11 times are
+   below `time`. */
+bool sl_chain_ctx_after_mtp(const sl_chain_ctx_t *c, uint32_t time);
+
 /* sl_chain_ctx_next_bits gives the bits the next header must carry if its
    time is `time`; *err is SL_CHAIN_OK or SL_CHAIN_ERR_CONTEXT. */
 uint32_t sl_chain_ctx_next_bits(const sl_chain_ctx_t *c, uint32_t time, sl_chain_err_t *err);

@@ -942,6 +942,31 @@ START_TEST(test_test3_unknown_last_bits_needs_context)
 }
 END_TEST
 
+/* The per-header MTP check counts instead of sorting: it must agree with
+   the median itself on every window (short ones near a checkpoint
+   included), ties and times equal to the median most of all. */
+START_TEST(test_after_mtp_agrees_with_median)
+{
+	uint32_t r = seed_get("after_mtp") | 1;
+	sl_chain_ctx_t c;
+	sl_chain_ctx_init(&c, sl_chain_profile("regtest"));
+	for (int k = 0; k < 20000; k++) {
+		r = r * 1103515245u + 12345u;
+		c.ntimes = 1 + (r >> 8) % SL_CHAIN_MTP_SPAN;
+		c.height = c.ntimes - 1 + (r >> 16) % 50;
+		for (uint32_t i = 0; i < SL_CHAIN_MTP_SPAN; i++) {
+			r = r * 1103515245u + 12345u;
+			c.times[i] = 1000 + (r >> 12) % 8; /* a narrow range: many ties */
+		}
+		uint32_t mtp = sl_chain_ctx_mtp(&c);
+		for (uint32_t t = 998; t <= 1009; t++)
+			ck_assert_msg(sl_chain_ctx_after_mtp(&c, t) == (t > mtp),
+			              "ntimes %u height %u time %u mtp %u", c.ntimes, c.height, t,
+			              mtp);
+	}
+}
+END_TEST
+
 START_TEST(test_genesis_ctx_and_chainwork)
 {
 	sl_chain_ctx_t c;
@@ -1081,6 +1106,7 @@ static Suite *chain_suite(void)
 	tcase_add_test(tc, test_check_pow_context_free);
 	tcase_add_test(tc, test_retarget_clamps_and_limit);
 	tcase_add_test(tc, test_genesis_ctx_and_chainwork);
+	tcase_add_test(tc, test_after_mtp_agrees_with_median);
 	suite_add_tcase(s, tc);
 
 	TCase *data = tcase_create("data");
