@@ -6,7 +6,10 @@
 # from A.  sluice-chaingen writes N regtest headers (default 1,000,000);
 # per run A starts with an empty store and imports them (header.import),
 # then B starts empty and syncs by header sync alone.
-#   sync_s            B's processes started -> B's committed tip is N-1
+#   sync_s            B's processes started (both at once, as a service
+#                     manager starts them; in the two-server variant on
+#                     af_packet the dataplane first, ready, then ctrl) ->
+#                     B's committed tip is N-1
 #                     (polled every 0.1 s); also printed: B ready and B's
 #                     first session up, measured from the same start
 #   headers_per_s     N / sync_s (the whole sync: start-up, handshake and
@@ -178,7 +181,11 @@ sync_runs() {
 				slt_fail "node $a: import tip: $(cat "$SLT_TMP/imp")"
 		done
 		T0=$(slt_now)
-		slt_node_start $B
+		if [ -z "${SLT_NODE_DEV[$B]}" ]; then
+			slt_node_start_together $B # memif: both processes at once
+		else
+			slt_node_start $B # af_packet: dp first (fanout collision retry)
+		fi
 		rc=0
 		slt_node_follow $B $TIP "$POLL_S" $RUN_BOUND_S "$STALL_S" >"$SLT_TMP/follow" 2>"$SLT_TMP/follow.err" || rc=$?
 		[ $rc != 4 ] || slt_fail "B: $(cat "$SLT_TMP/follow.err")"

@@ -781,6 +781,18 @@ slt_node_start() {
 	slt_log "node $k (${SLT_NODE_IP[$k]}): sluice-dp pid ${SLT_NODE_DP_PID[$k]}, sluice-ctrl pid ${SLT_NODE_CTRL_PID[$k]}"
 }
 
+# slt_node_start_together K: node K's sluice-dp and sluice-ctrl started at
+# once, as a service manager starts the two units (ctrl waits for the
+# region itself); no af_packet fanout retry, so for memif / af_xdp nodes.
+slt_node_start_together() {
+	local k=$1
+	"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
+	SLT_NODE_DP_PID[$k]=$!
+	"$SLUICE_CTRL" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/ctrl$k.log" 2>&1 &
+	SLT_NODE_CTRL_PID[$k]=$!
+	slt_log "node $k (${SLT_NODE_IP[$k]}): sluice-dp pid ${SLT_NODE_DP_PID[$k]}, sluice-ctrl pid ${SLT_NODE_CTRL_PID[$k]} (together)"
+}
+
 slt_node_ctl() {
 	local k=$1
 	shift
