@@ -492,6 +492,20 @@ static void peermgr_evict(sl_peermgr_t *n, uint32_t sid)
 	peermgr_close(n, p, 0, SL_EXIT_CANCEL);
 }
 
+/* peermgr_follow_life opens admission when the dataplane's life is READY
+   (and we are not shutting down) and closes it otherwise. */
+static void peermgr_follow_life(sl_peermgr_t *n, uint32_t life, uint64_t now_ns)
+{
+	bool ready = life == SL_LIFE_READY && !n->shutting_down;
+	if (ready == n->ready)
+		return;
+	n->ready = ready;
+	if (ready)
+		n->next_slow_ns = now_ns; /* dial now, not at the next slow tick */
+	sl_admit_set_ready(&n->admit, ready);
+	SL_INFO("admission %s", ready ? "open" : "closed");
+}
+
 static void peermgr_on_hello(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns)
 {
 	const sl_evt_hello_t *ev = (const sl_evt_hello_t *)m->payload;
@@ -505,6 +519,11 @@ static void peermgr_on_hello(sl_peermgr_t *n, const sl_msg_t *m, uint64_t now_ns
 		return;
 	}
 	peermgr_restarted(n, &h, ev->src_ip, ev->src_port);
+	/* A HELLO drained in the tick that attached (or saw the dataplane
+	   become READY) comes before that tick's sl_peermgr_tick: judge it on
+	   the life the region shows now, not NOT_READY for 5 s. */
+	if (SL_UNLIKELY(!n->ready) && n->region != NULL)
+		peermgr_follow_life(n, sl_region_life(n->region), now_ns);
 	sl_admit_decision_t d;
 	sl_admit_decide(&n->admit, &h, ev->src_ip, ev->src_port, (uint16_t)m->lcore, now_ns, &d);
 	if (d.evict != 0)
@@ -1099,14 +1118,7 @@ void sl_peermgr_tick(sl_peermgr_t *n, uint32_t life, uint64_t now_ns)
 {
 	if (n->region == NULL)
 		return;
-	bool ready = life == SL_LIFE_READY && !n->shutting_down;
-	if (ready != n->ready) {
-		n->ready = ready;
-		if (ready)
-			n->next_slow_ns = now_ns; /* dial now, not at the next slow tick */
-		sl_admit_set_ready(&n->admit, ready);
-		SL_INFO("admission %s", ready ? "open" : "closed");
-	}
+	peermgr_follow_life(n, life, now_ns);
 	if (n->peers.n_resend > 0)
 		peermgr_resend(n);
 	if (now_ns < n->next_slow_ns)

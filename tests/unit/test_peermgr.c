@@ -123,6 +123,31 @@ START_TEST(test_connect_not_ready)
 }
 END_TEST
 
+/* A HELLO drained in the very tick that attached, before that tick's
+   sl_peermgr_tick saw the dataplane READY, is judged on the region's life:
+   accepted, not REJECT(NOT_READY) with a 5 s retry (a peer dialling the
+   instant our link came up hit this). */
+START_TEST(test_hello_in_the_attach_tick_is_judged_ready)
+{
+	ck_assert_int_eq(sl_peermgr_attach(&pm, &reg, NOW), 0); /* no tick yet */
+	sl_wire_hello_t h = {.proto_min = 1,
+	                     .proto_max = 1,
+	                     .streams_offered = 0x23,
+	                     .nonce = 77,
+	                     .reply_session = 0x1234};
+	memcpy(h.chain_id, genesis, sizeof genesis);
+	h.node_id[0] = 9;
+	sl_evt_hello_t ev = {.src_ip = IP_B, .src_port = 9747};
+	ev.hello_len = (uint16_t)sl_wire_encode_hello(ev.hello, sizeof ev.hello, &h);
+	ck_assert_uint_gt(ev.hello_len, 0);
+	event(SL_EVT_HELLO, 0, &ev, sizeof ev);
+	ck_assert_uint_eq(pm.cnt.hello_rx, 1);
+	ck_assert_uint_eq(pm.cnt.hello_bad, 0);
+	ck_assert_uint_eq(pm.cnt.rejects, 0);
+	ck_assert(pm.ready);
+}
+END_TEST
+
 START_TEST(test_connect_refuses_bad_addresses)
 {
 	uint32_t sid;
@@ -405,6 +430,7 @@ static Suite *peermgr_suite(void)
 	TCase *t = tcase_create("core");
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, test_connect_not_ready);
+	tcase_add_test(t, test_hello_in_the_attach_tick_is_judged_ready);
 	tcase_add_test(t, test_connect_refuses_bad_addresses);
 	tcase_add_test(t, test_ban_not_gossiped_and_persisted);
 	tcase_add_test(t, test_connect_up_reports_peer);
