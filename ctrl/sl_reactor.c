@@ -162,13 +162,17 @@ static uint32_t best_peer_tip(const sl_reactor_t *r, uint32_t *n_peers)
 
 /* ---- work -------------------------------------------------------------------- */
 
-/* ensure_forward queues [tip + 1, min(best peer tip, target, tip + cap)]. */
+/* ensure_forward queues [tip + 1, min(best peer tip, target, tip + cap)],
+   the buffer's bound taken down to a whole range: a last bucket queued in
+   part would be taken in part and its rest fetched later by a second, short
+   request (the tip moves on every commit, so its end was never aligned). */
 static void ensure_forward(sl_reactor_t *r)
 {
 	uint64_t end = (uint64_t)best_peer_tip(r, NULL) + 1;
 	if (r->target != SL_REACTOR_NO_TARGET)
 		end = SL_MIN(end, (uint64_t)r->target + 1);
-	end = SL_MIN(end, (uint64_t)r->tip + 1 + r->cap);
+	uint64_t room = (uint64_t)r->tip + 1 + r->cap;
+	end = SL_MIN(end, room - room % r->range_len);
 	uint64_t start = (uint64_t)r->tip + 1;
 	if (end <= start)
 		return;

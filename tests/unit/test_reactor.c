@@ -800,7 +800,10 @@ START_TEST(test_work_bounded_by_peer_tip_target_and_window)
 	ck_assert_uint_eq(s.state, SL_REACTOR_SYNCING);
 	sl_reactor_set_target(f.r, SL_REACTOR_NO_TARGET);
 	sl_rangeq_stats(f.q, &qs);
-	ck_assert_uint_eq(qs.ensured, AHEAD * RLEN); /* bounded ahead of the tip */
+	/* bounded ahead of the tip, on a whole range: tip + 1 + cap = 801 taken
+	   down to 800, heights 1..799 (a part of bucket 800 would be fetched
+	   in two requests) */
+	ck_assert_uint_eq(qs.ensured, AHEAD * RLEN - 1);
 	sl_range_info_t ri[WINDOW];
 	uint32_t n = sl_reactor_ranges(f.r, ri, WINDOW);
 	ck_assert_uint_le(n, AHEAD + 1);
@@ -811,6 +814,32 @@ START_TEST(test_work_bounded_by_peer_tip_target_and_window)
 	sl_range_t a;
 	ck_assert(take(&f, 3, 3, 50, &a));
 	ck_assert_uint_eq(a.start + a.len - 1, 50);
+	fx_close(&f, false);
+}
+END_TEST
+
+/* The tip stops anywhere (here 136); the work queued ahead of it still ends
+   on a whole range, so no bucket is fetched in two requests. */
+START_TEST(test_work_ahead_ends_on_a_whole_range)
+{
+	fx_t f;
+	fx_open(&f, 3);
+	status_of(&f, 1, 1, N - 1);
+	sl_range_t a, b;
+	ck_assert(take(&f, 1, 1, N - 1, &a));
+	ck_assert(take(&f, 1, 1, N - 1, &b));
+	deliver(&f, 1, 1, src, 1, 136);
+	sl_reactor_tick(f.r, f.now);
+	ck_assert_uint_eq(tip_of(&f), 136);
+	sl_range_info_t ri[WINDOW];
+	uint32_t n = sl_reactor_ranges(f.r, ri, WINDOW), hi = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t end = ri[i].range.start + ri[i].range.len;
+		hi = SL_MAX(hi, end);
+		ck_assert_msg(end % RLEN == 0, "range [%u, %u) ends inside a bucket",
+		              ri[i].range.start, end);
+	}
+	ck_assert_uint_eq(hi, (137 + AHEAD * RLEN) / RLEN * RLEN);
 	fx_close(&f, false);
 }
 END_TEST
@@ -1257,6 +1286,7 @@ static Suite *reactor_suite(void)
 	tcase_add_test(t, test_session_down_forgets_holds);
 	tcase_add_test(t, test_work_bounded_by_peer_tip_target_and_window);
 	tcase_add_test(t, test_commit_buffer_is_bounded);
+	tcase_add_test(t, test_work_ahead_ends_on_a_whole_range);
 	tcase_add_test(t, test_reorg_to_truncates_store_and_table);
 	tcase_add_test(t, test_unknown_anchor_from_heavier_peer_forks_once_per_tip);
 	tcase_add_test(t, test_no_fork_without_more_work_or_unknown_anchor);
