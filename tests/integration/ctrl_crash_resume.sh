@@ -37,8 +37,7 @@ slt_ok "B's ctrl gone 3 s: its dataplane kept the session to A (A lists B up; B'
 
 t0=$("$SLT_PY" -c 'import time; print(time.monotonic())')
 mark=$(wc -l <"$SLT_TMP/ctrl$B.log")
-"$SLUICE_CTRL" -c "${SLT_NODE_CFG[$B]}" </dev/null >>"$SLT_TMP/ctrl$B.log" 2>&1 &
-SLT_NODE_CTRL_PID[$B]=$!
+slt_node_spawn_ctrl $B
 slt_node_wait_ready $B 30
 tail -n +"$((mark + 1))" "$SLT_TMP/ctrl$B.log" | grep -q "1 live session(s) adopted" ||
 	slt_fail "the new ctrl did not adopt the live session: $(tail -n +"$((mark + 1))" "$SLT_TMP/ctrl$B.log" | head -20)"

@@ -135,8 +135,7 @@ slt_fleet_start() {
 	t0=$(slt_ms)
 	slt_fleet_spawn_dps $(seq 1 "$FLEET_N")
 	for ((k = 1; k <= FLEET_N; k++)); do
-		"$SLUICE_CTRL" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/ctrl$k.log" 2>&1 &
-		SLT_NODE_CTRL_PID[$k]=$!
+		slt_node_spawn_ctrl "$k"
 	done
 	for ((k = 1; k <= FLEET_N; k++)); do
 		slt_node_wait_ready "$k" 30

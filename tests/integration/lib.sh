@@ -581,7 +581,9 @@ slt_node_up() {
 #   slt_node_config K [FILE]  config of node k (own instance, file prefix,
 #                             socket, store, region; EAL core k mod ncpu)
 #   slt_node_start K          sluice-dp (waits for its port: slt_node_spawn_dp) then
-#                             sluice-ctrl of node k
+#                             sluice-ctrl of node k (slt_node_spawn_ctrl)
+#   slt_node_start_together K both at once (memif / af_xdp nodes)
+#   slt_memif_node K ROLE SOCK TAG LCORES  a memif node's entries + config
 #   slt_node_wait_ready K [SECS] / slt_node_ctl K ARGS...
 #   slt_node_stop K           SIGTERM both processes, assert exit 0
 #   slt_node_kill_dp K        SIGKILL node k's dataplane (a crash)
@@ -773,11 +775,18 @@ slt_node_spawn_dp() {
 	done
 }
 
+# slt_node_spawn_ctrl K: start node k's sluice-ctrl (no wait; it finds
+# its dataplane's region itself).
+slt_node_spawn_ctrl() {
+	local k=$1
+	"$SLUICE_CTRL" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/ctrl$k.log" 2>&1 &
+	SLT_NODE_CTRL_PID[$k]=$!
+}
+
 slt_node_start() {
 	local k=$1
 	slt_node_spawn_dp "$k"
-	"$SLUICE_CTRL" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/ctrl$k.log" 2>&1 &
-	SLT_NODE_CTRL_PID[$k]=$!
+	slt_node_spawn_ctrl "$k"
 	slt_log "node $k (${SLT_NODE_IP[$k]}): sluice-dp pid ${SLT_NODE_DP_PID[$k]}, sluice-ctrl pid ${SLT_NODE_CTRL_PID[$k]}"
 }
 
@@ -832,8 +841,7 @@ slt_node_start_together() {
 	local k=$1
 	"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
 	SLT_NODE_DP_PID[$k]=$!
-	"$SLUICE_CTRL" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/ctrl$k.log" 2>&1 &
-	SLT_NODE_CTRL_PID[$k]=$!
+	slt_node_spawn_ctrl "$k"
 	slt_log "node $k (${SLT_NODE_IP[$k]}): sluice-dp pid ${SLT_NODE_DP_PID[$k]}, sluice-ctrl pid ${SLT_NODE_CTRL_PID[$k]} (together)"
 }
 
