@@ -1,5 +1,6 @@
 /* sl_admit.c — admission policy (sl_admit.h). */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sl_admit.h"
 #include "sl_auth.h"
@@ -139,6 +140,40 @@ static bool cfg_ok(const sl_admit_cfg_t *c)
 	       c->max_per_lcore <= SL_SESSIONS_PER_LCORE && c->max_per_addr >= 1;
 }
 
+/* admit_map_tabs maps st's tables as one anonymous mapping (zero pages:
+   nothing to clear) and points each table into it. */
+static bool admit_map_tabs(sl_admit_t *st)
+{
+	size_t sz[6] = {
+	    SL_ADMIT_CACHE_SIZE * sizeof st->cache[0],    SL_ADMIT_IDX_SIZE * sizeof st->by_node[0],
+	    SL_ADMIT_IDX_SIZE * sizeof st->by_session[0], SL_ADMIT_IDX_SIZE * sizeof st->by_addr[0],
+	    SL_ADMIT_PEERS_MAX * sizeof st->free_list[0], SL_ADMIT_PEERS_MAX * sizeof st->peers[0]};
+	size_t off[6], len = 0;
+	for (int i = 0; i < 6; i++) {
+		off[i] = len;
+		len += SL_ALIGN_UP(sz[i], 64);
+	}
+	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (SL_UNLIKELY(m == MAP_FAILED))
+		return false;
+	st->tabs = m;
+	st->tabs_len = len;
+	st->cache = (sl_admit_cache_t *)(m + off[0]);
+	st->by_node = (sl_admit_slot_t *)(m + off[1]);
+	st->by_session = (sl_admit_slot_t *)(m + off[2]);
+	st->by_addr = (sl_admit_slot_t *)(m + off[3]);
+	st->free_list = (uint32_t *)(m + off[4]);
+	st->peers = (sl_admit_peer_t *)(m + off[5]);
+	return true;
+}
+
+void sl_admit_fini(sl_admit_t *st)
+{
+	if (st->tabs != NULL)
+		munmap(st->tabs, st->tabs_len);
+	memset(st, 0, sizeof *st);
+}
+
 sl_admit_err_t sl_admit_init(sl_admit_t *st, const sl_admit_cfg_t *cfg)
 {
 	sl_ratelimit_t probe;
@@ -146,13 +181,12 @@ sl_admit_err_t sl_admit_init(sl_admit_t *st, const sl_admit_cfg_t *cfg)
 	                sl_ratelimit_init(&probe, cfg->hello_rate_per_s, cfg->hello_burst, 0) != 0))
 		return SL_ADMIT_ERR_ARG;
 	memset(st, 0, sizeof *st);
+	if (SL_UNLIKELY(!admit_map_tabs(st)))
+		return SL_ADMIT_ERR_NOMEM;
 	st->cfg = *cfg;
 	st->cfg.streams |= 1u << SL_WIRE_STREAM_SESSION;
 	sl_ratelimit_init(&st->rate, cfg->hello_rate_per_s, cfg->hello_burst,
 	                  mix64(cfg->hash_seed ^ TAG_ADDR));
-	st->n_free = SL_ADMIT_PEERS_MAX;
-	for (uint32_t i = 0; i < SL_ADMIT_PEERS_MAX; i++)
-		st->free_list[i] = SL_ADMIT_PEERS_MAX - 1 - i;
 	return SL_ADMIT_OK;
 }
 
@@ -395,13 +429,19 @@ static void unproven_unlink(sl_admit_t *st, uint32_t pi)
 	st->n_unproven--;
 }
 
+/* peer_room: a record is free (given back, or never used). */
+static bool peer_room(const sl_admit_t *st)
+{
+	return st->n_free > 0 || st->peers_hwm < SL_ADMIT_PEERS_MAX;
+}
+
 /* peer_add reserves a record in `state` (the caller checked capacity and
    that node_id is not admitted) and returns its index. */
 static uint32_t peer_add(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN], uint64_t nonce,
                          uint32_t ip, uint16_t port, uint16_t lcore, uint32_t streams,
                          uint64_t now_ns, uint8_t state)
 {
-	uint32_t pi = st->free_list[--st->n_free];
+	uint32_t pi = st->n_free > 0 ? st->free_list[--st->n_free] : st->peers_hwm++;
 	sl_admit_peer_t *p = &st->peers[pi];
 	*p = (sl_admit_peer_t){.nonce = nonce,
 	                       .since_ns = now_ns,
@@ -498,7 +538,7 @@ sl_admit_err_t sl_admit_adopt(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH
 		return SL_ADMIT_ERR_ARG;
 	if (SL_UNLIKELY(peer_by_node(st, node_id) >= 0))
 		return SL_ADMIT_ERR_STATE;
-	if (SL_UNLIKELY(st->n_free == 0))
+	if (SL_UNLIKELY(!peer_room(st)))
 		return SL_ADMIT_ERR_FULL;
 	uint32_t pi = peer_add(st, node_id, 0, ip, port, lcore, streams, now_ns, SL_ADMIT_PEER_UP);
 	st->peers[pi].session = session;
@@ -647,7 +687,7 @@ static bool hello_full(sl_admit_t *st, uint32_t ip, uint16_t lcore, uint32_t *ev
 	    sl_admit_count_addr(st, ip) >= st->cfg.max_per_addr)
 		return true;
 	bool lcore_full = st->n_lcore[lcore] >= st->cfg.max_per_lcore;
-	if (!lcore_full && st->n_unproven < st->cfg.max_unproven)
+	if (!lcore_full && st->n_unproven < st->cfg.max_unproven && peer_room(st))
 		return false;
 	if (*evict != 0)
 		return true;
@@ -744,10 +784,10 @@ uint32_t sl_admit_sweep(sl_admit_t *st, uint64_t now_ns, uint64_t pending_ns)
 	bans_purge(st, now_ns);
 	nonces_purge(st, now_ns);
 	for (uint32_t i = 0; i < SL_ADMIT_CACHE_SIZE; i++)
-		if (st->cache[i].expires_ns <= now_ns)
-			st->cache[i].expires_ns = 0;
+		if (st->cache[i].expires_ns != 0 && st->cache[i].expires_ns <= now_ns)
+			st->cache[i].expires_ns = 0; /* (a zero page stays one) */
 	uint32_t removed = 0;
-	for (uint32_t pi = 0; pi < SL_ADMIT_PEERS_MAX; pi++) {
+	for (uint32_t pi = 0; pi < st->peers_hwm; pi++) {
 		const sl_admit_peer_t *p = &st->peers[pi];
 		if (p->state == SL_ADMIT_PEER_PENDING && now_ns >= p->since_ns &&
 		    now_ns - p->since_ns > pending_ns) {

@@ -8,8 +8,9 @@
 
    Owned by the ctrl thread that handles admission: no locks, no atomics.
    Pure logic: no I/O, no clock (time is passed in as ns, one monotonic
-   origin), no allocation — the caller provides the sl_admit_t (a few MB:
-   static or allocated once) and sl_admit_init formats it.  Everything is
+   origin), one allocation: sl_admit_init maps the tables (a few MB of
+   zero pages, touched as peers arrive) and sl_admit_fini unmaps them;
+   nothing grows after init.  Everything is
    fixed capacity: SL_ADMIT_PEERS_MAX peers (SL_SESSIONS_PER_LCORE ×
    SL_MAX_LCORES), SL_ADMIT_BANS_MAX bans, SL_ADMIT_ALLOW_MAX allowlisted
    node ids, SL_ADMIT_NONCES_MAX outstanding outbound nonces and an
@@ -92,7 +93,8 @@ _Static_assert(SL_ADMIT_PEERS_MAX <= UINT32_MAX / 4, "peer index overflows");
 	X(ARG, "arg")             /* argument out of range */                                      \
 	X(FULL, "full")           /* a fixed-capacity table is full */                             \
 	X(NOT_FOUND, "not_found") /* no such peer / ban / nonce */                                 \
-	X(STATE, "state")         /* peer not in the state the call needs */
+	X(STATE, "state")         /* peer not in the state the call needs */                       \
+	X(NOMEM, "nomem")         /* the tables could not be mapped */
 
 /* clang-format off */
 typedef enum sl_admit_err {
@@ -191,7 +193,8 @@ typedef struct {
 	uint32_t n_unproven;      /* of n_peers */
 	uint32_t unproven_oldest; /* peer index + 1 of the list's head, 0 when empty */
 	uint32_t unproven_newest;
-	uint32_t n_free;
+	uint32_t n_free;    /* records given back, in free_list */
+	uint32_t peers_hwm; /* records [0, peers_hwm) were ever used; the rest are fresh */
 	uint32_t n_lcore[SL_MAX_LCORES];
 	uint32_t n_bans;
 	uint32_t n_allow;
@@ -202,13 +205,18 @@ typedef struct {
 		uint64_t nonce;
 		uint64_t until_ns;
 	} nonces[SL_ADMIT_NONCES_MAX];
-	sl_admit_cache_t cache[SL_ADMIT_CACHE_SIZE];
 	sl_ratelimit_t rate;
-	sl_admit_slot_t by_node[SL_ADMIT_IDX_SIZE];
-	sl_admit_slot_t by_session[SL_ADMIT_IDX_SIZE];
-	sl_admit_slot_t by_addr[SL_ADMIT_IDX_SIZE];
-	uint32_t free_list[SL_ADMIT_PEERS_MAX];
-	sl_admit_peer_t peers[SL_ADMIT_PEERS_MAX];
+	/* The tables (~3 MiB for SL_ADMIT_PEERS_MAX), one anonymous mapping
+	   that sl_admit_init maps and sl_admit_fini unmaps: zero pages until
+	   used, so a start does not touch what a few peers never reach. */
+	void *tabs;
+	size_t tabs_len;
+	sl_admit_cache_t *cache;     /* [SL_ADMIT_CACHE_SIZE] */
+	sl_admit_slot_t *by_node;    /* [SL_ADMIT_IDX_SIZE] */
+	sl_admit_slot_t *by_session; /* [SL_ADMIT_IDX_SIZE] */
+	sl_admit_slot_t *by_addr;    /* [SL_ADMIT_IDX_SIZE] */
+	uint32_t *free_list;         /* [SL_ADMIT_PEERS_MAX], n_free of them given back */
+	sl_admit_peer_t *peers;      /* [SL_ADMIT_PEERS_MAX] */
 } sl_admit_t;
 
 /* sl_admit_cfg_defaults: our streams 0,1,5; max_peers 256, max_unproven 256; one lcore of
@@ -217,10 +225,15 @@ typedef struct {
    caller sets them). */
 void sl_admit_cfg_defaults(sl_admit_cfg_t *cfg);
 
-/* sl_admit_init formats st: no peers, bans, allowlist or nonces, not
-   ready.  Returns OK, or ARG (st untouched) when a cfg field is out of its
-   documented range. */
+/* sl_admit_init formats st (any memory; an earlier st's tables are not
+   freed: sl_admit_fini first) and maps its tables: no peers, bans,
+   allowlist or nonces, not ready.  Returns OK, ARG (st untouched) when a
+   cfg field is out of its documented range, or NOMEM (st zeroed) when the
+   tables cannot be mapped. */
 sl_admit_err_t sl_admit_init(sl_admit_t *st, const sl_admit_cfg_t *cfg);
+
+/* sl_admit_fini unmaps st's tables and zeroes st; a zeroed st is a no-op. */
+void sl_admit_fini(sl_admit_t *st);
 
 /* sl_admit_set_ready follows the lifecycle gate: true only in `ready`. */
 void sl_admit_set_ready(sl_admit_t *st, bool ready);

@@ -160,6 +160,11 @@ int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[
 	return 0;
 }
 
+void sl_peermgr_fini(sl_peermgr_t *n)
+{
+	sl_admit_fini(&n->admit);
+}
+
 static bool peermgr_admit_adopt(sl_peermgr_t *n, sl_peers_entry_t *p, uint64_t now_ns);
 
 /* Give p's admission back: its outbound nonce, its committed or adopted

@@ -151,6 +151,10 @@ typedef struct sl_peermgr {
 int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32],
                     const sl_auth_id_t *id);
 
+/* sl_peermgr_fini gives back what sl_peermgr_init took (the admission
+   tables); n (detached) may then be initialized again. */
+void sl_peermgr_fini(sl_peermgr_t *n);
+
 /* sl_peermgr_attach runs when ctrl attached to a dataplane's region r:
    writes node_id / chain_id into the header, joins the command blocks,
    forgets every session of an earlier dataplane and adopts the sessions

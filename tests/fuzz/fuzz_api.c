@@ -48,13 +48,14 @@ static void fuzz_api_down(void)
 	sl_opnet_fini(&C.net);
 	sl_op_table_fini(&C.ops);
 	sl_watch_fini(&C.watch);
+	sl_peermgr_fini(&C.pm);
 	fuzz_api_live = false;
 }
 
 static void fuzz_api_up(void)
 {
-	/* sl_peermgr_init zeroes and formats what it uses (not the 9 MB its
-	   tables reserve for SL_MAX_LCORES lcores) */
+	/* sl_peermgr_init zeroes and formats what it uses (not the 6 MB its
+	   peer table reserves for SL_MAX_LCORES lcores) */
 	if (sl_peermgr_init(&C.pm, &C.cfg, fuzz_api_genesis, NULL) != 0)
 		abort();
 	sl_sync_init(&C.sync, C.chain, &C.pm);

@@ -56,8 +56,14 @@ static sl_wire_hello_t hello(uint32_t n)
 
 static void init_with(const sl_admit_cfg_t *c)
 {
+	sl_admit_fini(&st);
 	ck_assert_int_eq(sl_admit_init(&st, c), SL_ADMIT_OK);
 	sl_admit_set_ready(&st, true);
+}
+
+static void teardown(void)
+{
+	sl_admit_fini(&st);
 }
 
 static void setup(void)
@@ -1037,6 +1043,30 @@ START_TEST(test_adopt_ignores_limits_until_table_full)
 	node(id, 999);
 	ck_assert_int_eq(sl_admit_adopt(&st, id, 0x7fffffff, IP, 1, 0, 1, false, T0),
 	                 SL_ADMIT_ERR_FULL);
+	ck_assert_int_eq(sl_admit_remove_session(&st, 77), SL_ADMIT_OK);
+	ck_assert_int_eq(sl_admit_adopt(&st, id, 0x7fffffff, IP, 1, 0, 1, false, T0),
+	                 SL_ADMIT_OK); /* the record given back is the one taken */
+}
+END_TEST
+
+START_TEST(test_records_given_back_are_taken_first)
+{
+	/* the table's pages past the most peers ever held are never touched:
+	   a record comes from those given back before a fresh one */
+	init_with(&cfg);
+	uint8_t id[SL_WIRE_HASH_LEN];
+	for (uint32_t round = 0; round < 50; round++) {
+		for (uint32_t i = 0; i < 8; i++) {
+			node(id, 100 * round + i);
+			ck_assert_int_eq(
+			    sl_admit_adopt(&st, id, 1 + i, IP + i, 1, 0, 1, false, T0 + round),
+			    SL_ADMIT_OK);
+		}
+		for (uint32_t i = 0; i < 8; i++)
+			ck_assert_int_eq(sl_admit_remove_session(&st, 1 + i), SL_ADMIT_OK);
+	}
+	ck_assert_uint_eq(st.peers_hwm, 8);
+	ck_assert_uint_eq(st.n_peers, 0);
 }
 END_TEST
 
@@ -1070,6 +1100,7 @@ START_TEST(test_keep_ours_lower_node_id)
 		memcpy(c.node_id, x, sizeof x);
 		init_with(&c);
 		memcpy(c.node_id, y, sizeof y);
+		sl_admit_fini(&other);
 		ck_assert_int_eq(sl_admit_init(&other, &c), SL_ADMIT_OK);
 		ck_assert_msg(sl_admit_keep_ours(&st, y) != sl_admit_keep_ours(&other, x),
 		              "seed %u: both ends keep the same side", seed);
@@ -1081,8 +1112,9 @@ static Suite *admit_suite(void)
 {
 	Suite *s = suite_create("admit");
 	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_init_rejects_bad_config);
+	tcase_add_test(tc, test_records_given_back_are_taken_first);
 	tcase_add_test(tc, test_accept_intersects_streams);
 	tcase_add_test(tc, test_reject_not_ready);
 	tcase_add_test(tc, test_reject_banned);

@@ -53,6 +53,7 @@ static void teardown(void)
 {
 	sl_server_close(&C.srv);
 	sl_op_table_fini(&C.ops);
+	sl_peermgr_fini(&C.pm);
 	sl_chainstore_close(C.chain);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", sdir);

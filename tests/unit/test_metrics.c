@@ -48,6 +48,7 @@ static void setup(void)
 static void teardown(void)
 {
 	sl_op_table_fini(&C.ops);
+	sl_peermgr_fini(&C.pm);
 	sl_chainstore_close(C.chain);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", sdir);

@@ -86,6 +86,7 @@ static void teardown(void)
 	sl_op_table_fini(&ops);
 	sl_sync_detach(&sync_);
 	sl_peermgr_detach(&pm);
+	sl_peermgr_fini(&pm);
 	sl_chainstore_close(cs);
 	sl_region_close(&reg);
 	unlink(rpath);

@@ -67,6 +67,7 @@ static void setup(void)
 static void teardown(void)
 {
 	sl_peermgr_detach(&pm);
+	sl_peermgr_fini(&pm);
 	sl_region_close(&reg);
 	unlink(rpath);
 	char path[128];
@@ -186,12 +187,14 @@ START_TEST(test_ban_not_gossiped_and_persisted)
 	ck_assert_int_eq(sl_peermgr_ban(&pm, IP_C, 3600, NOW, &e), 0);
 	ck_assert(!pbook_has(IP_C));
 	sl_peermgr_detach(&pm);
+	sl_peermgr_fini(&pm);
 	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis, NULL), 0); /* a restart */
 	uint32_t left = 0;
 	ck_assert(sl_admit_banned(&pm.admit, IP_C, sl_now_ns(), &left));
 	ck_assert_uint_gt(left, 3500);
 	ck_assert(sl_admit_banned(&pm.admit, IP_B, sl_now_ns(), NULL));
 	ck_assert_int_eq(sl_peermgr_unban(&pm, IP_C, &e), 0);
+	sl_peermgr_fini(&pm);
 	ck_assert_int_eq(sl_peermgr_init(&pm, &cfg, genesis, NULL), 0);
 	ck_assert(!sl_admit_banned(&pm.admit, IP_C, sl_now_ns(), NULL)); /* the unban was saved */
 }
