@@ -3,14 +3,16 @@
    clients, the Prometheus endpoint's HTTP connections ([ctrl] metrics,
    sl_metrics.h: its epoll fd is one more pollfd), and a tick that keeps the
    dataplane link (attach, heartbeat, event drain): every 10 ms when idle
-   (1 ms while no dataplane is attached, so that it attaches as soon as one
-   is ready), every 250 us while events flowed within the last 100 ms or
-   work awaits its events (a HELLO waited ~5 ms for its admission at a fixed
-   10 ms tick: handshake p50 10.1 ms, now ~0.25 ms; an idle ctrl still wakes
-   only 100 times a second).  Exits 0 on SIGTERM/SIGINT or the API
-   `shutdown` (which also asks the dataplane to shut down), removing its
-   socket file; 2 on a usage or configuration error; 1 when it cannot start
-   (socket in use, metrics address in use, ...). */
+   (1 ms while no dataplane is attached or the attached one is not ready
+   yet, so that it attaches and dials as soon as one is ready), every 250 us
+   while events flowed within the last 100 ms or work awaits its events.
+   Between idle ticks the loop looks at the event rings every 1 ms and
+   ticks at once when a record waits: a HELLO to an idle node waited up to
+   a whole tick for its admission (handshake 6-9 ms at start-up, now 3-5;
+   the look costs an idle ctrl ~1 % of a core here).  Exits 0 on SIGTERM,
+   SIGINT or the API `shutdown` (which also asks the dataplane to shut
+   down), removing its socket file; 2 on a usage or configuration error; 1
+   when it cannot start (socket in use, metrics address in use, ...). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -36,6 +38,7 @@
 #define SL_CTRL_TICK_NS      (10ULL * SL_NS_PER_MS) /* idle */
 #define SL_CTRL_TICK_WAIT_NS (1ULL * SL_NS_PER_MS)  /* no dataplane attached yet */
 #define SL_CTRL_TICK_BUSY_NS (250ULL * 1000ULL)     /* events or work in flight */
+#define SL_CTRL_PEEK_NS      (1ULL * SL_NS_PER_MS)  /* idle: a look at the event rings */
 #define SL_CTRL_BUSY_HOLD_NS (100ULL * SL_NS_PER_MS)
 #define SL_CTRL_FLUSH_NS     (1000ULL * SL_NS_PER_MS) /* replies get this long at exit */
 #define SL_CTRL_EXIT_USAGE   2
@@ -337,10 +340,13 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 }
 
 /* Sleep until the next tick, or less when the metrics daemon has a
-   timeout sooner. */
+   timeout sooner; between idle ticks, wake each SL_CTRL_PEEK_NS to look
+   at the event rings (a HELLO to an idle node waited up to a whole 10 ms
+   tick for its admission). */
 static struct timespec ctrl_poll_ts(sl_ctrl_t *c, uint64_t next_tick, uint64_t now)
 {
-	uint64_t d = sl_metrics_timeout_ns(c->metrics, now >= next_tick ? 0 : next_tick - now);
+	uint64_t d = SL_MIN(now >= next_tick ? 0 : next_tick - now, SL_CTRL_PEEK_NS);
+	d = sl_metrics_timeout_ns(c->metrics, d);
 	return (struct timespec){.tv_sec = (time_t)(d / SL_NS_PER_S),
 	                         .tv_nsec = (long)(d % SL_NS_PER_S)};
 }
@@ -359,9 +365,12 @@ static uint64_t ctrl_tick(sl_ctrl_t *c, uint64_t now, uint64_t *busy_until)
 		*busy_until = now + SL_CTRL_BUSY_HOLD_NS;
 	if (now < *busy_until)
 		return SL_CTRL_TICK_BUSY_NS;
-	/* Waiting for the dataplane: it may come up any moment, and a try
-	   to attach is one stat(2). */
-	return sl_dplink_life(&c->dp) < 0 ? SL_CTRL_TICK_WAIT_NS : SL_CTRL_TICK_NS;
+	/* Waiting for the dataplane, to attach (a try is one stat(2)) or
+	   for the attached one to finish its start: it may be ready any
+	   moment, and admission opens and the first dials go out on the
+	   tick that sees it (an idle tick there cost up to 10 ms of a
+	   start). */
+	return sl_dplink_life(&c->dp) < SL_LIFE_READY ? SL_CTRL_TICK_WAIT_NS : SL_CTRL_TICK_NS;
 }
 
 /* The loop: clients, then the tick when due.  Returns when a signal came or
@@ -385,6 +394,8 @@ static void ctrl_loop(sl_ctrl_t *c)
 		if (rc > 0)
 			sl_server_service(&c->srv, fds, n, sl_api_line, c);
 		uint64_t now = sl_now_ns();
+		if (now < next_tick && sl_dplink_pending(&c->dp))
+			next_tick = now; /* events came in: tick now, and busy from here */
 		if (now >= next_tick)
 			next_tick = SL_MAX(next_tick + ctrl_tick(c, now, &busy_until), now);
 		if (c->shutting_down && flush_deadline == 0)
@@ -418,6 +429,7 @@ int main(int argc, char **argv)
 	sl_opnet_fini(&ctrl.net);
 	sl_storeread_delete(ctrl.sr);
 	sl_dplink_fini(&ctrl.dp);
+	sl_peermgr_fini(&ctrl.pm);
 	sl_chainstore_close(ctrl.chain);
 	SL_INFO("stopped");
 	return 0;

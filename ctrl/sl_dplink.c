@@ -204,6 +204,16 @@ static uint32_t dplink_drain(sl_dplink_t *l, uint64_t now_ns)
 	return drained;
 }
 
+bool sl_dplink_pending(const sl_dplink_t *l)
+{
+	if (!l->attached)
+		return false;
+	for (uint32_t i = 0; i < l->region.hdr->n_lcores; i++)
+		if (sl_msgq_pending(sl_region_event_ring(&l->region, i)) > 0)
+			return true;
+	return false;
+}
+
 uint32_t sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns)
 {
 	if (l->attached && now_ns >= l->check_ns) {

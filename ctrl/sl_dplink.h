@@ -73,6 +73,10 @@ void sl_dplink_set_hooks(sl_dplink_t *l, sl_dplink_event_fn on_event, sl_dplink_
    ticks faster while events flow). */
 uint32_t sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns);
 
+/* sl_dplink_pending: attached and some lcore's event ring holds a
+   record (a few loads: cheap enough to look between ticks). */
+bool sl_dplink_pending(const sl_dplink_t *l);
+
 /* sl_dplink_life: the attached region's lifecycle gate (sl_life_t), or -1
    when detached. */
 int sl_dplink_life(const sl_dplink_t *l);

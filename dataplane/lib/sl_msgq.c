@@ -86,3 +86,8 @@ uint32_t sl_msgq_room(const struct rte_ring *q)
 {
 	return rte_ring_free_count(q);
 }
+
+uint32_t sl_msgq_pending(const struct rte_ring *q)
+{
+	return rte_ring_count(q);
+}

@@ -76,4 +76,8 @@ int sl_msgq_recv(struct rte_ring *q, sl_msg_t *m);
    only it adds). */
 uint32_t sl_msgq_room(const struct rte_ring *q);
 
+/* sl_msgq_pending: records waiting (a snapshot; exact for the consumer,
+   since only it takes). */
+uint32_t sl_msgq_pending(const struct rte_ring *q);
+
 #endif /* SL_MSGQ_H */

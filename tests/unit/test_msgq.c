@@ -96,11 +96,13 @@ START_TEST(test_fifo_and_capacity)
 	sl_msg_t m;
 	ck_assert_int_eq(sl_msgq_recv(q, &m), -ENOENT);
 	ck_assert_uint_eq(sl_msgq_room(q), DEPTH - 1);
+	ck_assert_uint_eq(sl_msgq_pending(q), 0);
 	for (uint32_t i = 0; i < DEPTH - 1; i++) {
 		memset(&m, 0, sizeof m);
 		m.corr = i + 1;
 		m.payload[sizeof m.payload - 1] = (uint8_t)i;
 		ck_assert_int_eq(sl_msgq_send(q, &m), 0);
+		ck_assert_uint_eq(sl_msgq_pending(q), i + 1);
 	}
 	ck_assert_uint_eq(sl_msgq_room(q), 0);
 	ck_assert_int_eq(sl_msgq_send(q, &m), -ENOBUFS);
@@ -108,6 +110,7 @@ START_TEST(test_fifo_and_capacity)
 		ck_assert_int_eq(sl_msgq_recv(q, &m), 0);
 		ck_assert_uint_eq(m.corr, i + 1);
 		ck_assert_uint_eq(m.payload[sizeof m.payload - 1], (uint8_t)i);
+		ck_assert_uint_eq(sl_msgq_pending(q), DEPTH - 2 - i);
 	}
 	ck_assert_int_eq(sl_msgq_recv(q, &m), -ENOENT);
 	free(mem);
