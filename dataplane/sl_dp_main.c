@@ -35,6 +35,7 @@
 #include "sl_stream.h"
 #include "sl_telemetry.h"
 #include "sl_time.h"
+#include "sl_cpulist.h"
 #include "sl_tsc.h"
 
 #define SL_EAL_MAX_ARGS 64
@@ -58,7 +59,7 @@ static uint64_t sl_dp_start_ns[SL_START_CNT];
    100 ms against CLOCK_MONOTONIC_RAW), reached only when the CPU does not
    state it; with static DPDK, sluice-dp links --wrap=get_tsc_freq and EAL
    calls this instead (sl_tsc.h).  Returns 0 only through EAL's own. */
-#ifdef SL_EAL_TSC_WRAP
+#ifdef SL_EAL_WRAP
 uint64_t __real_get_tsc_freq(void);
 uint64_t __wrap_get_tsc_freq(void);
 uint64_t __wrap_get_tsc_freq(void)
@@ -74,6 +75,34 @@ uint64_t __wrap_get_tsc_freq(void)
 		hz = __real_get_tsc_freq();
 	SL_INFO("TSC %llu Hz, from %s", (unsigned long long)hz, from_name[from]);
 	return hz;
+}
+
+/* EAL's sysfs probes of a CPU id (DPDK 22.11 eal_lcore.c): is it there
+   (cpu<id>/topology/core_id), its NUMA node (the first node<N>/cpu<id>, N <
+   RTE_MAX_NUMA_NODES, else 0).  An id the kernel's possible list does not
+   hold has neither file: EAL's answer is 0 without the ~1,000 + 4,000
+   failing access(2) calls it makes for them (sl_cpulist.h). */
+static bool sl_dp_cpu_impossible(unsigned id)
+{
+	static sl_cpulist_t possible;
+	static int loaded = 1; /* 1: not tried yet; then sl_cpulist_load's result */
+	if (loaded == 1)
+		loaded = sl_cpulist_load(&possible, SL_CPULIST_POSSIBLE);
+	return loaded == 0 && !sl_cpulist_has(&possible, id);
+}
+
+int __real_eal_cpu_detected(unsigned lcore_id);
+int __wrap_eal_cpu_detected(unsigned lcore_id);
+int __wrap_eal_cpu_detected(unsigned lcore_id)
+{
+	return sl_dp_cpu_impossible(lcore_id) ? 0 : __real_eal_cpu_detected(lcore_id);
+}
+
+unsigned __real_eal_cpu_socket_id(unsigned lcore_id);
+unsigned __wrap_eal_cpu_socket_id(unsigned lcore_id);
+unsigned __wrap_eal_cpu_socket_id(unsigned lcore_id)
+{
+	return sl_dp_cpu_impossible(lcore_id) ? 0 : __real_eal_cpu_socket_id(lcore_id);
 }
 #endif
 

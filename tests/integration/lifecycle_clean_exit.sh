@@ -13,6 +13,18 @@ slt_require_bins
 slt_init
 slt_node_up
 
+# --- EAL saw this machine's CPUs and NUMA nodes ----------------------------
+# (sluice-dp answers EAL's sysfs probes of impossible CPU ids itself,
+# sl_cpulist.h: what EAL detects must not change)
+want_l=$(grep -c '^processor' /proc/cpuinfo)
+want_n=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)
+[ "$want_n" -gt 0 ] || want_n=1
+grep -q "EAL: Detected CPU lcores: $want_l\$" "$SLT_TMP/dp.log" ||
+	slt_fail "EAL did not detect $want_l lcores: $(grep -m1 'Detected CPU lcores' "$SLT_TMP/dp.log")"
+grep -q "EAL: Detected NUMA nodes: $want_n\$" "$SLT_TMP/dp.log" ||
+	slt_fail "EAL did not detect $want_n NUMA nodes: $(grep -m1 'Detected NUMA' "$SLT_TMP/dp.log")"
+slt_ok "EAL detected $want_l lcores on $want_n NUMA node(s)"
+
 # --- status: human and --json say ready -----------------------------------
 out=$(slt_ctl status) || slt_fail "sluicectl status exit $?"
 echo "$out" | sed 's/^/    /'
