@@ -7,7 +7,7 @@
    The helpers below are the per-frame vocabulary of the RX handlers
    (sl_ingress.c, sl_arp.c): a handler takes ownership of the mbuf it is
    given and ends it exactly one way — sl_lcore_tx, sl_lcore_drop, or
-   rte_pktmbuf_free after consuming it. */
+   sl_lcore_consumed (or rte_pktmbuf_free) after consuming it. */
 #ifndef SL_LCORE_H
 #define SL_LCORE_H
 
@@ -43,8 +43,10 @@ typedef struct sl_lcore {
 	uint32_t link_epoch;       /* dp->link_epoch as this lcore last acted on it */
 	uint16_t rx_n, rx_pos;     /* rx[rx_pos..rx_n) wait for budget */
 	uint16_t tx_n;
+	uint16_t done_n; /* done[0..done_n): consumed, freed together */
 	struct rte_mbuf *rx[SL_RX_GATHER];
 	struct rte_mbuf *tx[SL_TX_BUF];
+	struct rte_mbuf *done[SL_BURST];
 	sl_neigh_t neigh;
 	struct sl_routine *rt; /* sessions and routines (sl_routine.h), sl_routine_create */
 } SL_CACHE_ALIGN sl_lcore_t;
@@ -66,6 +68,25 @@ static inline void sl_lcore_drop(sl_lcore_t *lc, struct rte_mbuf *m, sl_drop_t w
 {
 	sl_lcore_count_drop(lc, why);
 	rte_pktmbuf_free(m);
+}
+
+/* sl_lcore_consumed_flush frees the frames sl_lcore_consumed collected,
+   in one mempool operation (the cycle's end does it). */
+static inline void sl_lcore_consumed_flush(sl_lcore_t *lc)
+{
+	if (lc->done_n != 0)
+		rte_pktmbuf_free_bulk(lc->done, lc->done_n);
+	lc->done_n = 0;
+}
+
+/* sl_lcore_consumed ends a received frame a handler has consumed: freed
+   with the others of the cycle (a free per frame was ~10 % of the
+   PING -> PONG path). */
+static inline void sl_lcore_consumed(sl_lcore_t *lc, struct rte_mbuf *m)
+{
+	if (SL_UNLIKELY(lc->done_n == SL_BURST))
+		sl_lcore_consumed_flush(lc);
+	lc->done[lc->done_n++] = m;
 }
 
 /* sl_lcore_tx_flush hands the buffered frames to the TX queue; frames the

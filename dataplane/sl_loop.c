@@ -169,10 +169,11 @@ static void sl_loop_phase_housekeeping(sl_lcore_t *lc)
 	atomic_store_explicit(&lc->dp->stop, 1, memory_order_release);
 }
 
-/* Phase 7: flush TX, count the cycle. */
+/* Phase 7: flush TX, free the frames consumed, count the cycle. */
 static void sl_loop_phase_tx(sl_lcore_t *lc)
 {
 	sl_lcore_tx_flush(lc);
+	sl_lcore_consumed_flush(lc);
 	SL_CNT_ADD(&lc->cnt->cycles, 1);
 }
 
@@ -211,6 +212,7 @@ static void sl_loop_cycle_begin(sl_lcore_t *lc)
 static void sl_loop_release(sl_lcore_t *lc)
 {
 	sl_lcore_tx_flush(lc);
+	sl_lcore_consumed_flush(lc);
 	for (uint16_t i = lc->rx_pos; i < lc->rx_n; i++)
 		rte_pktmbuf_free(lc->rx[i]);
 	lc->rx_n = lc->rx_pos = 0;

@@ -536,7 +536,7 @@ void sl_routine_frame(sl_lcore_t *lc, sl_routine_peer_t *p, sl_session_t *s, str
 		sl_routine_misbehave(lc, p, SL_MISB_UNEXPECTED, h->stream, h->type);
 	SL_PROBE_ROUTINE_RUN(sid, h->stream, sl_now_ns() - t0);
 	sl_routine_check(lc, p, s, sid);
-	rte_pktmbuf_free(m);
+	sl_lcore_consumed(lc, m);
 }
 
 /* ---- commands and phases ------------------------------------------------------ */

@@ -258,6 +258,7 @@ void fuzz_lcore_frame(const uint8_t *f, size_t len)
 	lc->budget_left = SL_ROUTINE_BUDGET;
 	sl_ingress_frame(lc, m);
 	sl_lcore_tx_flush(lc);
+	sl_lcore_consumed_flush(lc);
 }
 
 uint32_t fuzz_lcore_udp(uint8_t *out, uint32_t cap, uint32_t slot, const uint8_t *pl, uint16_t len)
