@@ -280,6 +280,40 @@ START_TEST(test_append_hashed_uses_the_supplied_hashes_for_linkage_and_index)
 }
 END_TEST
 
+START_TEST(test_reserve_ahead_then_append_and_find)
+{
+	/* a reserve large enough for its prefault thread, a second one that
+	   moves the arrays while it may still run, appends in event-sized
+	   batches, lookups of all of them, and a close that waits for it */
+	const char *dir = mkstore();
+	sl_store_t *s = open_store(dir, NULL, NULL, NULL);
+	ck_assert_int_eq(sl_store_reserve(s, 100000), SL_STORE_OK);
+	ck_assert_int_eq(sl_store_reserve(s, 300000), SL_STORE_OK);
+	enum { N = 40000, B = 17 };
+	uint8_t *buf = malloc((size_t)N * HS), *hs = malloc((size_t)N * 32), prev[32] = {0};
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_ptr_nonnull(hs);
+	gen_chain(buf, 0, N, prev, 1, NULL);
+	sl_sha256d_hdrs(buf, N, hs);
+	for (uint32_t i = 0; i < N; i += B) {
+		uint32_t n = SL_MIN((uint32_t)B, (uint32_t)N - i);
+		ck_assert_int_eq(
+		    sl_store_append_hashed(s, buf + (size_t)i * HS, hs + (size_t)i * 32, n, NULL),
+		    SL_STORE_OK);
+	}
+	ck_assert_int_eq(sl_store_commit(s), SL_STORE_OK);
+	ck_assert_uint_eq(sl_store_count(s), N);
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t h = UINT32_MAX;
+		ck_assert_msg(sl_store_find(s, hs + (size_t)i * 32, &h) && h == i, "height %u", i);
+	}
+	sl_store_close(s);
+	free(buf);
+	free(hs);
+	rmstore(dir);
+}
+END_TEST
+
 START_TEST(test_append_beyond_max_headers_is_full)
 {
 	const char *dir = mkstore();
@@ -1076,6 +1110,7 @@ static Suite *store_suite(void)
 	suite_add_tcase(s, neg);
 	TCase *dur = tcase_create("durability");
 	tcase_add_test(dur, test_append_commit_reopen_keeps_everything);
+	tcase_add_test(dur, test_reserve_ahead_then_append_and_find);
 	tcase_add_test(dur, test_torn_partial_header_is_truncated);
 	tcase_add_test(dur, test_garbage_tail_is_truncated);
 	tcase_add_test(dur, test_valid_tail_beyond_tip_record_is_dropped);
