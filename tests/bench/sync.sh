@@ -45,6 +45,8 @@
 # one poller process for the run, slt_node_follow).  With SYNC_STATS_DIR
 # set, every node's `stats` (JSON, counters per lcore and session) at the
 # end of each run is written to SYNC_STATS_DIR/<label>_run<r>_node<k>.json.
+# SYNC_PERF=1: perf record -a (999 Hz) from B's start to its tip on the
+# last run of each variant, and a report by process and symbol.
 # Never pass/fail on time.  Needs root (DPDK runtime dir, /dev/shm region).
 # Usage: tests/bench/sync.sh [RUNS] [N]   (env: SHA256D=path,
 #        SLT_BENCH_IDLE_US=dataplane idle_sleep_us (default 50: the two
@@ -124,6 +126,22 @@ sync_tuning $B $A
 slt_log "B's [sync] inflight: ${SLT_BENCH_INFLIGHT:-default}; A's serve_rate: ${SLT_BENCH_SERVE_RATE:-default}; worker lcores per node: $LCORES; auth: ${SLT_BENCH_AUTH:-off}"
 
 
+# sync_perf_report LABEL: where the CPU went from B's start to its tip
+# (SYNC_PERF=1: perf record -a on the last run): by process, then each
+# busy process's top symbols.
+sync_perf_report() {
+	slt_log "$1: perf, every CPU from B's start to its tip, by process:"
+	perf report -i "$SLT_TMP/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -12 | sed 's/^/    /'
+	local c
+	for c in sluice-dp sluice-ctrl; do
+		slt_log "$1: top symbols of $c (both nodes):"
+		perf report -i "$SLT_TMP/perf.data" --comm "$c" --no-children --sort sym --stdio \
+			-g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 |
+			sed 's/^/    /'
+	done
+}
+
 # sync_runs LABEL SERVER...: RUNS runs of B (global) syncing from the
 # servers (each imports the chain first, one at a time); every figure per
 # run, then the medians in HPS SYNC_S RATIO STEADY_HPS STEADY_RATIO DONE.
@@ -144,6 +162,12 @@ sync_runs() {
 			[ "$(slt_json_get tip_height <"$SLT_TMP/imp")" = $TIP ] ||
 				slt_fail "node $a: import tip: $(cat "$SLT_TMP/imp")"
 		done
+		perf_pid=
+		if [ -n "${SYNC_PERF:-}" ] && [ "$r" = "$RUNS" ]; then
+			perf record -a -F 999 -g -o "$SLT_TMP/perf.data" >"$SLT_TMP/perf.log" 2>&1 &
+			perf_pid=$!
+			sleep 0.5 # perf's own start-up is not B's
+		fi
 		T0=$(slt_now)
 		if [ -z "${SLT_NODE_DEV[$B]}" ]; then
 			slt_node_start_together $B # memif: both processes at once
@@ -153,6 +177,7 @@ sync_runs() {
 		rc=0
 		slt_node_follow $B $TIP "$POLL_S" $RUN_BOUND_S "$STALL_S" >"$SLT_TMP/follow" 2>"$SLT_TMP/follow.err" || rc=$?
 		[ $rc != 4 ] || slt_fail "B: $(cat "$SLT_TMP/follow.err")"
+		[ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid"; sync_perf_report "$label"; }
 		read -r t_ready _ < <(head -n1 "$SLT_TMP/follow")
 		t_sess=$(awk '$3 > 0 { print $1; exit }' "$SLT_TMP/follow")
 		read -r t tip _ < <(tail -n1 "$SLT_TMP/follow")
