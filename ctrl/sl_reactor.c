@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sl_log.h"
+#include "sl_prefault.h"
 #include "sl_sha256d.h"
 #include "sl_wire.h"
 
@@ -47,9 +48,10 @@ struct sl_reactor {
 	uint8_t tip_hash[32];  /* our tip's hash (wire order) */
 	uint32_t target;
 
-	uint8_t *hdrs;   /* cap * 80, slot h % cap */
-	uint8_t *hashes; /* cap * 32, slot h % cap: each buffered header's hash */
-	meta_t *meta;    /* cap */
+	uint8_t *hdrs;    /* cap * 80, slot h % cap */
+	uint8_t *hashes;  /* cap * 32, slot h % cap: each buffered header's hash */
+	meta_t *meta;     /* cap */
+	sl_prefault_t pf; /* the three above, populated off ctrl's thread at new */
 	uint32_t buffered;
 	uint32_t batch_seq;
 	uint32_t run_to; /* heights (tip, run_to) are buffered: the commit's run */
@@ -821,6 +823,13 @@ sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o)
 		sl_reactor_delete(r);
 		return NULL;
 	}
+	/* the ring's ~8 MB are written from the sync's first batch on, on
+	   ctrl's thread: ~2,000 first-touch faults there, taken here on a
+	   helper thread while the node still connects (sl_prefault.h) */
+	void *pp[3] = {r->hdrs, r->hashes, r->meta};
+	size_t pl[3] = {(size_t)r->cap * HS, (size_t)r->cap * SL_REACTOR_HASH_LEN,
+	                (size_t)r->cap * sizeof(*r->meta)};
+	sl_prefault_start(&r->pf, pp, pl, 3);
 	tip_reload(r);
 	r->covered_upto = r->tip;
 	/* a table that outlived a ctrl restart: heights accepted, covered and
@@ -835,6 +844,7 @@ void sl_reactor_delete(sl_reactor_t *r)
 {
 	if (r == NULL)
 		return;
+	sl_prefault_join(&r->pf);
 	free(r->hdrs);
 	free(r->hashes);
 	free(r->meta);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sl_log.h"
+#include "sl_prefault.h"
 #include "sl_probe.h"
 #include "sl_sha256d.h"
 #include "sl_time.h"
@@ -103,10 +104,7 @@ struct sl_store {
 	uint64_t sync_t0;
 	sl_store_tip_t sync_tip; /* the tip record the syncer writes, at sync_off */
 	off_t sync_off;
-	/* sl_store_reserve's prefault thread (see store_prefault); joined
-	   before hashes or idx move or are freed. */
-	bool pf_up;
-	pthread_t pf;
+	sl_prefault_t pf; /* reserve's: joined before hashes or idx move or go */
 };
 
 struct sl_store_reader {
@@ -220,68 +218,16 @@ static void big_advise(void *p, size_t len)
 		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 
-/* ---- prefault: a reserve's fresh pages, touched off the owner's thread ---- */
-
-/* A 1 M header sync writes ~50 MB of fresh hashes and index on ctrl's
-   thread, the bottleneck of the sync: the first touch of each page (the
-   kernel's zeroing, and in this VM the host backing it) was a quarter of
-   that thread's time.  sl_store_reserve knows the extent up front, so a
-   short-lived thread populates it (MADV_POPULATE_WRITE) while the sync
-   starts; the owner's appends then find the pages present.  Advice only:
-   a refusal (older kernel, no memory) changes nothing but who faults. */
-#define SL_STORE_PREFAULT_MIN (1u << 20) /* smaller extents fault in place */
-
-typedef struct {
-	uintptr_t lo[2], hi[2];
-} store_pf_job_t;
-
-static void *store_prefault(void *arg)
-{
-	store_pf_job_t *j = arg;
-	for (int i = 0; i < 2; i++)
-		if (j->hi[i] > j->lo[i])
-			(void)madvise((void *)j->lo[i], j->hi[i] - j->lo[i], MADV_POPULATE_WRITE);
-	free(j);
-	return NULL;
-}
-
-/* prefault_join waits for a prefault in flight (before its memory moves). */
-static void prefault_join(sl_store_t *s)
-{
-	if (!s->pf_up)
-		return;
-	pthread_join(s->pf, NULL);
-	s->pf_up = false;
-}
-
-/* prefault_range sets job range i to the pages of [p, p + len), if large
-   enough to be worth a thread's time. */
-static void prefault_range(store_pf_job_t *j, int i, const void *p, size_t len)
-{
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	j->lo[i] = j->hi[i] = 0;
-	if (len < SL_STORE_PREFAULT_MIN)
-		return;
-	j->lo[i] = (uintptr_t)p & ~(pg - 1);
-	j->hi[i] = ((uintptr_t)p + len + pg - 1) & ~(pg - 1);
-}
-
-/* prefault_start populates hashes[count..total) and the index on a
-   thread of its own. */
+/* prefault_start: hashes[count..total) and the index, populated on a
+   helper thread while the sync starts (sl_prefault.h: a 1 M header sync
+   writes ~50 MB of fresh hashes and index on ctrl's thread, its
+   bottleneck). */
 static void prefault_start(sl_store_t *s, uint32_t total)
 {
-	prefault_join(s);
-	store_pf_job_t *j = malloc(sizeof *j);
-	if (SL_UNLIKELY(j == NULL))
-		return;
-	prefault_range(j, 0, s->hashes + s->count, (size_t)(total - s->count) * 32);
-	prefault_range(j, 1, s->idx, ((size_t)s->idx_mask + 1) * sizeof *s->idx);
-	if ((j->hi[0] == j->lo[0] && j->hi[1] == j->lo[1]) ||
-	    pthread_create(&s->pf, NULL, store_prefault, j) != 0) {
-		free(j);
-		return;
-	}
-	s->pf_up = true;
+	void *p[2] = {s->hashes + s->count, s->idx};
+	size_t len[2] = {(size_t)(total - s->count) * 32,
+	                 ((size_t)s->idx_mask + 1) * sizeof *s->idx};
+	sl_prefault_start(&s->pf, p, len, 2);
 }
 
 /* big_realloc: realloc, then the advice for the new extent. */
@@ -312,7 +258,7 @@ static sl_store_err_t idx_rebuild(sl_store_t *s, uint32_t cap)
 	if (SL_UNLIKELY(t == NULL))
 		return SL_STORE_ERR_NOMEM;
 	big_advise(t, (size_t)cap * sizeof(*t));
-	prefault_join(s);
+	sl_prefault_join(&s->pf);
 	free(s->idx);
 	s->idx = t;
 	s->idx_mask = cap - 1;
@@ -366,7 +312,7 @@ static sl_store_err_t reserve(sl_store_t *s, uint32_t total)
 		uint32_t cap = s->hashes_cap ? s->hashes_cap : 1024;
 		while (cap < total)
 			cap = cap > UINT32_MAX / 2 ? total : cap * 2;
-		prefault_join(s);
+		sl_prefault_join(&s->pf);
 		void *p = big_realloc(s->hashes, (size_t)cap * 32);
 		if (SL_UNLIKELY(p == NULL))
 			return SL_STORE_ERR_NOMEM;
@@ -642,7 +588,7 @@ void sl_store_close(sl_store_t *s)
 	if (s == NULL)
 		return;
 	syncer_stop(s);
-	prefault_join(s);
+	sl_prefault_join(&s->pf);
 	if (s->map != NULL)
 		munmap((void *)s->map, s->map_len);
 	if (s->view != NULL)
@@ -755,7 +701,7 @@ sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total)
 	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
 		return SL_STORE_ERR_IO;
 	if (total > s->hashes_cap) {
-		prefault_join(s);
+		sl_prefault_join(&s->pf);
 		void *p = big_realloc(s->hashes, (size_t)total * 32);
 		if (SL_UNLIKELY(p == NULL))
 			return SL_STORE_ERR_NOMEM;
