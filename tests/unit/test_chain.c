@@ -301,6 +301,26 @@ START_TEST(test_work_values)
 	ck_assert_uint_eq(acc[23], 1);
 	ck_assert_uint_eq(acc[31], 0);
 	ck_assert_int_eq(sl_chain_work_cmp(acc, acc), 0);
+	/* against a byte-at-a-time reference: carries within and across the
+	   64-bit words, and off the top */
+	uint32_t x = 12345;
+	for (int n = 0; n < 2000; n++) {
+		uint8_t a[32], b[32], want[32];
+		for (int i = 0; i < 32; i++) {
+			x = x * 1103515245u + 12345u;
+			a[i] = (uint8_t)(x >> 16);
+			x = x * 1103515245u + 12345u;
+			b[i] = n % 3 == 0 ? (uint8_t)(0xff - a[i] + (i == 31)) : (uint8_t)(x >> 16);
+		}
+		unsigned carry = 0;
+		for (int i = 31; i >= 0; i--) {
+			unsigned s = (unsigned)a[i] + b[i] + carry;
+			want[i] = (uint8_t)s;
+			carry = s >> 8;
+		}
+		sl_chain_work_add(a, b);
+		ck_assert_mem_eq(a, want, 32);
+	}
 }
 END_TEST
 
@@ -327,6 +347,14 @@ START_TEST(test_check_pow_context_free)
 	memcpy(hdr, p->genesis, 80);
 	sl_sha256d_hdr(hdr, h);
 	ck_assert_int_eq(sl_chain_check_pow(sl_chain_profile("regtest"), hdr, h), SL_CHAIN_OK);
+	/* the same bits judged under each profile's own limit, whichever
+	   asked last (the decoded target is remembered per profile and bits) */
+	hdr[74] = 0x01; /* 0x1d01ffff: within regtest's limit, above mainnet's */
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(sl_chain_check_pow(p, hdr, h), SL_CHAIN_ERR_TARGET_RANGE);
+		ck_assert_int_ne(sl_chain_check_pow(sl_chain_profile("regtest"), hdr, h),
+		                 SL_CHAIN_ERR_TARGET_RANGE);
+	}
 }
 END_TEST
 
