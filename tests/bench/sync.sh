@@ -20,9 +20,17 @@
 #                     one sluice's header checks use)
 #   ratio             headers_per_s / sha256d_per_s
 #   steady_headers_per_s  N / (B's committed tip is N-1 - B's first session
-#                     up): the sync without start-up and handshake (the
-#                     poll's 0.1 s granularity is part of its error)
+#                     up): the sync without start-up and handshake.  The
+#                     session's time is the one B's ctrl logged it at (B
+#                     logs JSON: [log] format = json, a microsecond "ts"),
+#                     not the first poll that saw it: while the sync starts
+#                     ctrl's thread is saturated and polls went unanswered
+#                     for up to ~0.3 s, which made the steady rate look
+#                     higher than it was.
 #   steady_ratio      steady_headers_per_s / sha256d_per_s
+# and per run the CPU seconds B's two processes (from their start) and
+# each server's dataplane (from B's start) used until B's tip (what the machine's cores
+# paid for the sync; steadier than the rates on a busy machine).
 # A run whose tip stops moving for STALL_S seconds (default 60) or misses
 # the bound (600 s) is reported as stalled (tip, B's events_lost and sync
 # counters) and left out of the medians; if every run stalls the figures
@@ -104,6 +112,19 @@ for k in $A $B; do
 	slt_cfg_set "${SLT_NODE_CFG[$k]}" admission max_peers 8
 done
 slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
+slt_cfg_set "${SLT_NODE_CFG[$B]}" log format json
+# cpu_s PID: the CPU seconds (user + system, every thread) PID has used.
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo na
+}
+# sess_logged LOG FROM: the epoch seconds B's ctrl logged its first session
+# up at, in LOG past line FROM (empty when none).
+sess_logged() {
+	local ts
+	ts=$(tail -n "+$(($2 + 1))" "$1" | grep -m1 '"msg":"session [0-9]* up' |
+		sed -n 's/.*"ts":"\([^"]*\)".*/\1/p')
+	[ -z "$ts" ] || date -u -d "$ts" +%s.%6N
+}
 # sync_tuning CLIENT SERVER...: the SLT_BENCH_* overrides.
 sync_tuning() {
 	local b=$1 a
@@ -168,6 +189,11 @@ sync_runs() {
 			perf_pid=$!
 			sleep 0.5 # perf's own start-up is not B's
 		fi
+		clog_from=$(cat "$SLT_TMP/ctrl$B.log" 2>/dev/null | wc -l)
+		declare -A cpu0=()
+		for a in "$@"; do
+			cpu0[$a]=$(cpu_s "${SLT_NODE_DP_PID[$a]}")
+		done
 		T0=$(slt_now)
 		if [ -z "${SLT_NODE_DEV[$B]}" ]; then
 			slt_node_start_together $B # memif: both processes at once
@@ -179,12 +205,17 @@ sync_runs() {
 		[ $rc != 4 ] || slt_fail "B: $(cat "$SLT_TMP/follow.err")"
 		[ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid"; sync_perf_report "$label"; }
 		read -r t_ready _ < <(head -n1 "$SLT_TMP/follow")
-		t_sess=$(awk '$3 > 0 { print $1; exit }' "$SLT_TMP/follow")
+		t_sess=$(sess_logged "$SLT_TMP/ctrl$B.log" "$clog_from")
+		[ -n "$t_sess" ] || t_sess=$(awk '$3 > 0 { print $1; exit }' "$SLT_TMP/follow")
 		read -r t tip _ < <(tail -n1 "$SLT_TMP/follow")
 		stalled=
 		[ $rc = 0 ] || stalled=1
 		[ -z "${SYNC_TRACE_DIR:-}" ] ||
 			awk -v t0="$T0" '{ printf "%.3f %s\n", $1 - t0, $2 }' "$SLT_TMP/follow" >"$SYNC_TRACE_DIR/${label}_run$r.dat"
+		cpu="B ctrl $(cpu_s "${SLT_NODE_CTRL_PID[$B]}") B dp $(cpu_s "${SLT_NODE_DP_PID[$B]}")"
+		for a in "$@"; do
+			cpu+=" A$a dp $(awk -v a="$(cpu_s "${SLT_NODE_DP_PID[$a]}")" -v b="${cpu0[$a]}" 'BEGIN { printf "%.3f", a - b }')"
+		done
 		ss=$(slt_node_ctl $B --json sync.status 2>/dev/null | slt_jq 'json.dumps({k: x for k, x in v["counters"].items() if x})' 2>/dev/null)
 		lost=$(slt_node_stats_json $B 2>/dev/null | slt_jq 'v["events_lost"]' 2>/dev/null)
 		if [ -n "${SYNC_STATS_DIR:-}" ]; then
@@ -200,6 +231,7 @@ sync_runs() {
 			rate=$("$SLT_PY" -c "print(int($N / $s))")
 			s_sess=$("$SLT_PY" -c "print(round($t - $t_sess, 3))")
 			slt_log "$label run $r: sync_s=$s headers_per_s=$rate ready_s=$(rel "$t_ready") session_s=$(rel "$t_sess") sync_from_session_s=$s_sess headers_per_s_from_session=$("$SLT_PY" -c "print(int($N / $s_sess))") B events_lost=${lost:-?} sync counters: ${ss:-?}"
+			slt_log "$label run $r: CPU seconds from start to tip: $cpu"
 			RATES+=("$rate") SECS+=("$s") STEADY+=("$("$SLT_PY" -c "print(int($N / $s_sess))")")
 			DONE=$((DONE + 1))
 		fi
@@ -235,6 +267,7 @@ if [ "${SYNC_TWO:-1}" != 0 ]; then
 		slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
 	done
 	slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A1]}:9747,${SLT_NODE_IP[$A2]}:9747"
+	slt_cfg_set "${SLT_NODE_CFG[$B]}" log format json
 	sync_tuning $B $A1 $A2
 	sync_runs two_servers $A1 $A2
 	echo "sync_two_servers headers=$N headers_per_s=$HPS steady_headers_per_s=$STEADY_HPS ratio=$RATIO steady_ratio=$STEADY_RATIO"
