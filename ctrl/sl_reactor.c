@@ -39,6 +39,7 @@ struct sl_reactor {
 	sl_rangeq_t *q;
 	sl_reactor_chain_t ch;
 	uint32_t range_len, ahead, cap; /* cap = ahead * range_len heights */
+	uint32_t slots;                 /* ring slots: the power of two >= cap */
 	uint64_t timeout_ns, sweep_ns;
 	uint64_t next_check; /* CONFIG_SL_INVARIANTS: next conservation check */
 
@@ -48,9 +49,9 @@ struct sl_reactor {
 	uint8_t tip_hash[32];  /* our tip's hash (wire order) */
 	uint32_t target;
 
-	uint8_t *hdrs;    /* cap * 80, slot h % cap */
-	uint8_t *hashes;  /* cap * 32, slot h % cap: each buffered header's hash */
-	meta_t *meta;     /* cap */
+	uint8_t *hdrs;    /* slots * 80, height h at slot(r, h) */
+	uint8_t *hashes;  /* slots * 32, slot(r, h): each buffered header's hash */
+	meta_t *meta;     /* slots */
 	sl_prefault_t pf; /* the three above, populated off ctrl's thread at new */
 	uint32_t buffered;
 	uint32_t batch_seq;
@@ -72,6 +73,14 @@ struct sl_reactor {
 	double rate;
 	sl_reactor_status_t st; /* counters */
 };
+
+/* slot: height h's place in the ring; heights (tip, tip + cap] never
+   share one (cap <= slots), and a mask is a tenth of a 64-bit division on
+   the per-header path. */
+static inline uint32_t slot(const sl_reactor_t *r, uint64_t h)
+{
+	return (uint32_t)h & (r->slots - 1);
+}
 
 static uint64_t who(uint32_t sess, uint32_t gen)
 {
@@ -188,7 +197,7 @@ static void ensure_forward(sl_reactor_t *r)
 /* have: height h is committed or buffered. */
 static bool have(const sl_reactor_t *r, uint32_t h)
 {
-	return h <= r->tip || (h - r->tip <= r->cap && r->meta[h % r->cap].present);
+	return h <= r->tip || (h - r->tip <= r->cap && r->meta[slot(r, h)].present);
 }
 
 static void assign_free(sl_reactor_t *r, assign_t *a)
@@ -252,7 +261,7 @@ static void cover_apply(sl_reactor_t *r)
 
 static void buf_clear(sl_reactor_t *r, uint32_t h)
 {
-	meta_t *m = &r->meta[h % r->cap];
+	meta_t *m = &r->meta[slot(r, h)];
 	if (m->present) {
 		m->present = false;
 		r->buffered--;
@@ -263,8 +272,8 @@ static void buf_clear(sl_reactor_t *r, uint32_t h)
    and reports the sender. */
 static void refuse(sl_reactor_t *r, uint32_t h, const sl_chainstore_fail_t *f)
 {
-	meta_t bad = r->meta[h % r->cap];
-	for (uint32_t i = 0; i < r->cap; i++)
+	meta_t bad = r->meta[slot(r, h)];
+	for (uint32_t i = 0; i < r->slots; i++)
 		if (r->meta[i].present && r->meta[i].batch == bad.batch) {
 			r->meta[i].present = false;
 			r->buffered--;
@@ -337,8 +346,8 @@ static void false_work(sl_reactor_t *r)
    the chain refused or failed. */
 static uint32_t commit_run(sl_reactor_t *r, bool *stop)
 {
-	uint32_t start = r->tip + 1, i0 = start % r->cap, n = 0;
-	while (i0 + n < r->cap && n < r->cap && r->meta[i0 + n].present)
+	uint32_t start = r->tip + 1, i0 = slot(r, start), n = 0;
+	while (i0 + n < r->slots && n < r->cap && r->meta[i0 + n].present)
 		n++;
 	if (n == 0) {
 		*stop = true;
@@ -505,7 +514,7 @@ void sl_reactor_on_headers(sl_reactor_t *r, uint32_t sess, uint32_t gen, uint32_
 	for (uint32_t k = 0; k < n; k++) {
 		uint64_t h = (uint64_t)start + k;
 		if (h <= r->tip ||
-		    (h <= UINT32_MAX && r->meta[h % r->cap].present && h - r->tip <= r->cap)) {
+		    (h <= UINT32_MAX && r->meta[slot(r, h)].present && h - r->tip <= r->cap)) {
 			r->st.dup++;
 			continue;
 		}
@@ -513,10 +522,10 @@ void sl_reactor_on_headers(sl_reactor_t *r, uint32_t sess, uint32_t gen, uint32_
 			r->st.outside++;
 			continue;
 		}
-		meta_t *m = &r->meta[h % r->cap];
+		meta_t *m = &r->meta[slot(r, h)];
 		*m = (meta_t){.sess = sess, .gen = gen, .batch = batch, .present = true};
-		uint8_t *slot_hash = r->hashes + (size_t)(h % r->cap) * SL_REACTOR_HASH_LEN;
-		memcpy(r->hdrs + (size_t)(h % r->cap) * HS, hdrs + (size_t)k * HS, HS);
+		uint8_t *slot_hash = r->hashes + (size_t)slot(r, h) * SL_REACTOR_HASH_LEN;
+		memcpy(r->hdrs + (size_t)slot(r, h) * HS, hdrs + (size_t)k * HS, HS);
 		if (hashes != NULL)
 			memcpy(slot_hash, hashes + (size_t)k * SL_REACTOR_HASH_LEN,
 			       SL_REACTOR_HASH_LEN);
@@ -661,7 +670,7 @@ sl_chainstore_err_t sl_reactor_reorg_to(sl_reactor_t *r, uint32_t fork_height)
 	for (uint32_t i = 0; i < r->as_hi; i++)
 		if (r->as[i].used && assign_end(&r->as[i]) > fork_height + 1ull)
 			assign_free(r, &r->as[i]);
-	for (uint32_t i = 0; i < r->cap; i++)
+	for (uint32_t i = 0; i < r->slots; i++)
 		r->meta[i].present = false;
 	r->buffered = 0;
 	buf_dropped(r);
@@ -805,6 +814,9 @@ sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o)
 	r->range_len = sl_rangeq_range_len(o->q);
 	r->ahead = o->max_ahead ? o->max_ahead : SL_REACTOR_MAX_AHEAD_DEFAULT;
 	r->cap = r->ahead * r->range_len;
+	r->slots = 1;
+	while (r->slots < r->cap)
+		r->slots <<= 1;
 	r->max_peers = o->max_peers ? o->max_peers : SL_REACTOR_MAX_PEERS_DEFAULT;
 	r->max_assign = o->max_assign ? o->max_assign : SL_REACTOR_MAX_ASSIGN_DEFAULT;
 	r->timeout_ns = o->timeout_ns ? o->timeout_ns : SL_REACTOR_TIMEOUT_DEFAULT;
@@ -813,9 +825,9 @@ sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o)
 	r->sweep_ns = o->sweep_ns ? o->sweep_ns : SL_MIN(SL_REACTOR_SWEEP_DEFAULT, r->timeout_ns);
 	r->target = SL_REACTOR_NO_TARGET;
 	r->out_cap = r->max_assign + 256;
-	r->hdrs = malloc((size_t)r->cap * HS);
-	r->hashes = malloc((size_t)r->cap * SL_REACTOR_HASH_LEN);
-	r->meta = calloc(r->cap, sizeof(*r->meta));
+	r->hdrs = malloc((size_t)r->slots * HS);
+	r->hashes = malloc((size_t)r->slots * SL_REACTOR_HASH_LEN);
+	r->meta = calloc(r->slots, sizeof(*r->meta));
 	r->peers = calloc(r->max_peers, sizeof(*r->peers));
 	r->as = calloc(r->max_assign, sizeof(*r->as));
 	r->out = calloc(r->out_cap, sizeof(*r->out));
@@ -827,8 +839,8 @@ sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o)
 	   ctrl's thread: ~2,000 first-touch faults there, taken here on a
 	   helper thread while the node still connects (sl_prefault.h) */
 	void *pp[3] = {r->hdrs, r->hashes, r->meta};
-	size_t pl[3] = {(size_t)r->cap * HS, (size_t)r->cap * SL_REACTOR_HASH_LEN,
-	                (size_t)r->cap * sizeof(*r->meta)};
+	size_t pl[3] = {(size_t)r->slots * HS, (size_t)r->slots * SL_REACTOR_HASH_LEN,
+	                (size_t)r->slots * sizeof(*r->meta)};
 	sl_prefault_start(&r->pf, pp, pl, 3);
 	tip_reload(r);
 	r->covered_upto = r->tip;
