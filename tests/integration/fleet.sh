@@ -107,7 +107,7 @@ slt_fleet_spawn_dps() {
 	for ((i = 0; i < tries; i++)); do
 		left=() again=()
 		for k in "${pending[@]}"; do
-			grep -q "info: dp_main: ready:" "$SLT_TMP/dp$k.log" && continue
+			grep -qE "$SLT_DP_READY_RE" "$SLT_TMP/dp$k.log" && continue
 			if slt_alive "${SLT_NODE_DP_PID[$k]}"; then
 				left+=("$k")
 			else

@@ -757,6 +757,9 @@ slt_slow_sync_midway() {
 	TIP_MID=${tip%% *}
 }
 
+# The line sluice-dp logs once ready, in either [log] format (text, json).
+SLT_DP_READY_RE='info: dp_main: ready:|"comp":"dp_main","msg":"ready:'
+
 slt_node_spawn_dp() {
 	local k=$1 try i log=$SLT_TMP/dp$1.log
 	for try in 1 2 3; do
@@ -765,7 +768,7 @@ slt_node_spawn_dp() {
 		"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$log" 2>&1 &
 		SLT_NODE_DP_PID[$k]=$!
 		for ((i = 0; i < 100; i++)); do
-			tail -n +"$((mark + 1))" "$log" | grep -q "info: dp_main: ready:" && return 0
+			tail -n +"$((mark + 1))" "$log" | grep -qE "$SLT_DP_READY_RE" && return 0
 			slt_alive "${SLT_NODE_DP_PID[$k]}" || break
 			sleep 0.1
 		done
