@@ -166,6 +166,7 @@ void sl_sync_detach(sl_sync_t *s)
 	s->b = NULL;
 	s->r = NULL;
 	s->q = NULL;
+	s->run_on = false; /* a run cut by the dataplane's exit is not logged as ended */
 }
 
 /* ---- outputs ------------------------------------------------------------- */
@@ -466,6 +467,34 @@ static void sync_reserve(sl_sync_t *s)
 		        to);
 }
 
+/* sync_watch logs a sync run's start (from where, toward what) and its
+   end once its last header is durable (how many, how long, how fast):
+   progress an operator sees without polling, and times the benches read
+   (the API goes unanswered for a while when a sync saturates ctrl). */
+static void sync_watch(sl_sync_t *s, uint64_t now_ns)
+{
+	uint32_t tip = sl_reactor_tip(s->r);
+	bool syncing = sl_reactor_busy(s->r);
+	if (syncing && !s->run_on) {
+		s->run_on = true;
+		s->run_h0 = tip;
+		s->run_t0 = now_ns;
+		SL_INFO("sync: from height %u toward %u", tip, sl_reactor_goal(s->r));
+		return;
+	}
+	if (!s->run_on || syncing)
+		return;
+	sl_chainstore_tip_t d;
+	sl_chainstore_durable(s->cs, &d);
+	if (d.height < tip)
+		return; /* its last group is still being made durable */
+	s->run_on = false;
+	double secs = (double)(now_ns - s->run_t0) / 1e9;
+	uint32_t n = tip > s->run_h0 ? tip - s->run_h0 : 0;
+	SL_INFO("sync: at height %u: %u headers in %.3f s (%.0f headers/s)", tip, n, secs,
+	        secs > 0 ? n / secs : 0.0);
+}
+
 void sl_sync_tick(sl_sync_t *s, uint64_t now_ns)
 {
 	sl_chainstore_group_step(s->cs); /* a failure is logged; retried next tick */
@@ -476,6 +505,7 @@ void sl_sync_tick(sl_sync_t *s, uint64_t now_ns)
 	sl_reactor_tick(s->r, now_ns);
 	sl_branch_tick(s->b, now_ns);
 	sync_drain(s);
+	sync_watch(s, now_ns);
 }
 
 bool sl_sync_busy(const sl_sync_t *s)

@@ -67,6 +67,9 @@ typedef struct {
 	uint32_t reserved;   /* the store has room up to this height (sync_reserve) */
 	uint64_t timeout_ns; /* [sync] timeout_ms; 0: the reactor's default */
 	uint64_t now_ns;     /* of the event or tick being run */
+	bool run_on;         /* a sync run is logged as started (sync_watch) */
+	uint32_t run_h0;     /* its first tip */
+	uint64_t run_t0;     /* and when */
 	sl_seen_t seen;
 	sl_sync_cnt_t cnt;
 	sl_storeread_t *sr; /* NULL: a reorg truncates the store directly */

@@ -9,9 +9,10 @@
 #   sync_s            B's processes started (both at once, as a service
 #                     manager starts them; in the two-server variant on
 #                     af_packet the dataplane first, ready, then ctrl) ->
-#                     B's committed tip is N-1
-#                     (polled every 0.1 s); also printed: B ready and B's
-#                     first session up, measured from the same start
+#                     B's committed tip is N-1: the time B's ctrl logged
+#                     "sync: at height N-1" (its last header durable);
+#                     also printed: B ready (the first poll that saw it)
+#                     and B's first session up, from the same start
 #   headers_per_s     N / sync_s (the whole sync: start-up, handshake and
 #                     STATUS included; with 1e6 headers they are noise)
 #   sha256d_per_s     the single-core SHA-256d ceiling, measured in the
@@ -49,8 +50,10 @@
 #        ratio=<x> steady_ratio=<x>   (ratios to the same sha256d_per_s)
 # With SYNC_TRACE_DIR set, every poll of B's tip is appended to
 # SYNC_TRACE_DIR/<default|two_servers>_run<r>.dat as "<s since B's start>
-# <tip>" (report.sh plots them); SYNC_POLL_S is the poll period (0.02 s;
-# one poller process for the run, slt_node_follow).  With SYNC_STATS_DIR
+# <tip>" (report.sh plots them); SYNC_POLL_S is the poll period (0.02 s
+# with a trace, else 0.1 s: the poll only notices the end and stalls, and
+# a poller takes CPU from the nodes; one process for the run,
+# slt_node_follow).  With SYNC_STATS_DIR
 # set, every node's `stats` (JSON, counters per lcore and session) at the
 # end of each run is written to SYNC_STATS_DIR/<label>_run<r>_node<k>.json.
 # SYNC_PERF=1: perf record -a (999 Hz) from B's start to its tip on the
@@ -78,7 +81,7 @@ STALL_S=${STALL_S:-60}
 RUN_BOUND_S=600
 IDLE_US=${SLT_BENCH_IDLE_US:-50}
 LCORES=${LCORES:-1}
-POLL_S=${SYNC_POLL_S:-0.02}
+POLL_S=${SYNC_POLL_S:-$([ -n "${SYNC_TRACE_DIR:-}" ] && echo 0.02 || echo 0.1)}
 
 slt_require_root
 slt_require_bins
@@ -117,11 +120,11 @@ slt_cfg_set "${SLT_NODE_CFG[$B]}" log format json
 cpu_s() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo na
 }
-# sess_logged LOG FROM: the epoch seconds B's ctrl logged its first session
-# up at, in LOG past line FROM (empty when none).
-sess_logged() {
+# logged LOG FROM RE: the epoch seconds of the first line of LOG past line
+# FROM whose "msg" matches RE (B's ctrl logs JSON; empty when none).
+logged() {
 	local ts
-	ts=$(tail -n "+$(($2 + 1))" "$1" | grep -m1 '"msg":"session [0-9]* up' |
+	ts=$(tail -n "+$(($2 + 1))" "$1" | grep -m1 "\"msg\":\"$3" |
 		sed -n 's/.*"ts":"\([^"]*\)".*/\1/p')
 	[ -z "$ts" ] || date -u -d "$ts" +%s.%6N
 }
@@ -205,9 +208,11 @@ sync_runs() {
 		[ $rc != 4 ] || slt_fail "B: $(cat "$SLT_TMP/follow.err")"
 		[ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid"; sync_perf_report "$label"; }
 		read -r t_ready _ < <(head -n1 "$SLT_TMP/follow")
-		t_sess=$(sess_logged "$SLT_TMP/ctrl$B.log" "$clog_from")
+		t_sess=$(logged "$SLT_TMP/ctrl$B.log" "$clog_from" 'session [0-9]* up')
 		[ -n "$t_sess" ] || t_sess=$(awk '$3 > 0 { print $1; exit }' "$SLT_TMP/follow")
 		read -r t tip _ < <(tail -n1 "$SLT_TMP/follow")
+		t_end=$(logged "$SLT_TMP/ctrl$B.log" "$clog_from" "sync: at height $TIP:")
+		[ $rc != 0 ] || [ -z "$t_end" ] || t=$t_end
 		stalled=
 		[ $rc = 0 ] || stalled=1
 		[ -z "${SYNC_TRACE_DIR:-}" ] ||

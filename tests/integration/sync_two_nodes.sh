@@ -77,6 +77,13 @@ slt_ok "B's header.export is byte-identical to the file"
 slt_node_settled $B 10
 slt_ok "range table settled: queued 0, held 0, no live range, state synced"
 
+# B's ctrl logged the run: its start, and its end once 9999 was durable.
+grep -q "sync: from height 0 toward 9999$" "$SLT_TMP/ctrl$B.log" ||
+	slt_fail "B's ctrl did not log the sync's start: $(grep 'sync: ' "$SLT_TMP/ctrl$B.log")"
+grep -qE "sync: at height 9999: 9999 headers in [0-9.]+ s \([0-9]+ headers/s\)$" "$SLT_TMP/ctrl$B.log" ||
+	slt_fail "B's ctrl did not log the sync's end: $(grep 'sync: ' "$SLT_TMP/ctrl$B.log")"
+slt_ok "B's ctrl logged the sync run: $(grep -o 'sync: at height.*' "$SLT_TMP/ctrl$B.log")"
+
 slt_node_stop $A
 slt_node_stop $B
 slt_log "PASS"
