@@ -71,8 +71,13 @@ r = ok(c.rq("header.import", {"path": path, "wait": False}, tx=501))
 assert r == {"tx": 501, "state": "running"}, r
 waiter = Conn()
 wid = waiter.send("header.import", {"path": path}, tx=501)   # attaches to the running op
-time.sleep(1.0)
-op = [o for o in ok(c.rq("ops")) if o["tx"] == 501][0]
+# catch it part-way (a 1 M import takes about a second here: a fixed 1 s
+# sleep missed it once it got faster)
+for _ in range(500):
+    op = [o for o in ok(c.rq("ops")) if o["tx"] == 501][0]
+    if op["state"] != "running" or op["progress"]["done"] > 0:
+        break
+    time.sleep(0.002)
 assert op["state"] == "running", op
 p = op["progress"]
 assert p["total"] == n and 0 < p["done"] < n, op
