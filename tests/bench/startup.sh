@@ -59,12 +59,12 @@ stamp() {
 }
 mkfifo "$SLT_TMP/up"
 exec {UPFD}<>"$SLT_TMP/up"
-# at_ms FILE PATTERN: ms from T0 to the "ts" the process logged on the
-# first line of FILE matching PATTERN.
+# at_ms FILE RE: ms from T0 to when the process logged the first line of
+# FILE whose message begins with RE.
 at_ms() {
-	local ts us
-	ts=$(grep -m1 -- "$2" "$1" | sed -n 's/.*"ts":"\([^"]*\)".*/\1/p') || true
-	[ -n "$ts" ] && us=$(date -u -d "$ts" +%s%6N) && echo $(((us - T0) / 1000)) || echo na
+	local t
+	t=$(slt_logged_at "$1" 0 "$2")
+	[ -n "$t" ] && echo $(((${t/./} - T0) / 1000)) || echo na
 }
 DPR=() ATT=() CON=() SES=() EAL=() PRT=() MAIN=()
 for ((r = 1; r <= RUNS; r++)); do
@@ -78,7 +78,7 @@ for ((r = 1; r <= RUNS; r++)); do
 	"$SLUICE_CTRL" -c "${SLT_NODE_CFG[$B]}" </dev/null > >(stamp 'session [0-9]+ up' >"$clog") 2>&1 &
 	SLT_NODE_CTRL_PID[$B]=$!
 	read -r -t 10 -u "$UPFD" _ || slt_log "run $r: no session up within 10 s"
-	dpr=$(at_ms "$dlog" '"msg":"ready: instance') att=$(at_ms "$clog" "attached to dataplane")
+	dpr=$(at_ms "$dlog" "ready: instance") att=$(at_ms "$clog" "attached to dataplane")
 	con=$(at_ms "$clog" "connecting to") ses=$(at_ms "$clog" "session [0-9]* up")
 	split=$(grep -m1 -o "ready in .*" "$dlog" || echo "ready in na")
 	[[ $split =~ eal\ ([0-9]+),\ port\ setup\ ([0-9]+) ]] && eal=${BASH_REMATCH[1]} prt=${BASH_REMATCH[2]} || eal=na prt=na

@@ -120,14 +120,6 @@ slt_cfg_set "${SLT_NODE_CFG[$B]}" log format json
 cpu_s() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo na
 }
-# logged LOG FROM RE: the epoch seconds of the first line of LOG past line
-# FROM whose "msg" matches RE (B's ctrl logs JSON; empty when none).
-logged() {
-	local ts
-	ts=$(tail -n "+$(($2 + 1))" "$1" | grep -m1 "\"msg\":\"$3" |
-		sed -n 's/.*"ts":"\([^"]*\)".*/\1/p')
-	[ -z "$ts" ] || date -u -d "$ts" +%s.%6N
-}
 # sync_tuning CLIENT SERVER...: the SLT_BENCH_* overrides.
 sync_tuning() {
 	local b=$1 a
@@ -208,10 +200,10 @@ sync_runs() {
 		[ $rc != 4 ] || slt_fail "B: $(cat "$SLT_TMP/follow.err")"
 		[ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid"; sync_perf_report "$label"; }
 		read -r t_ready _ < <(head -n1 "$SLT_TMP/follow")
-		t_sess=$(logged "$SLT_TMP/ctrl$B.log" "$clog_from" 'session [0-9]* up')
+		t_sess=$(slt_logged_at "$SLT_TMP/ctrl$B.log" "$clog_from" 'session [0-9]* up')
 		[ -n "$t_sess" ] || t_sess=$(awk '$3 > 0 { print $1; exit }' "$SLT_TMP/follow")
 		read -r t tip _ < <(tail -n1 "$SLT_TMP/follow")
-		t_end=$(logged "$SLT_TMP/ctrl$B.log" "$clog_from" "sync: at height $TIP:")
+		t_end=$(slt_logged_at "$SLT_TMP/ctrl$B.log" "$clog_from" "sync: at height $TIP:")
 		[ $rc != 0 ] || [ -z "$t_end" ] || t=$t_end
 		stalled=
 		[ $rc = 0 ] || stalled=1

@@ -995,6 +995,15 @@ slt_hold_count() {
 # (4; the reason on stderr).  A process per poll would take the CPU the
 # bench measures.
 slt_now() { echo "$EPOCHREALTIME"; }
+# slt_logged_at LOG FROM RE: the epoch seconds (6 decimals) a process
+# logging JSON ([log] format = json) wrote the first line of LOG past line
+# FROM whose message begins with RE (grep -E); empty when none.
+slt_logged_at() {
+	local ts
+	ts=$(tail -n "+$(($2 + 1))" "$1" 2>/dev/null | grep -m1 -E "\"msg\":\"$3" |
+		sed -n 's/.*"ts":"\([^"]*\)".*/\1/p')
+	[ -z "$ts" ] || date -u -d "$ts" +%s.%6N
+}
 slt_median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
 slt_node_follow() {
 	local k=$1
