@@ -12,9 +12,14 @@
 #     the live session ("1 live session(s) adopted"), no new session is
 #     made to A (A's sessions_up stays 1);
 #   B reaches tip N-1 with the generated hash; the range table settles;
-#     no ghost peer (B lists exactly A), no stray hold.
+#     no ghost peer (B lists exactly A), no stray hold;
+#   afterwards (fleet.sh's after-checks on both nodes): exports
+#     byte-identical to each other and to the generated file, no stranded
+#     range, no ghost peer (ctrl's sessions = the dataplane's), no critical
+#     event lost; both stop with exit 0 and leave no file behind.
 # Prints tip_at_kill= and resume_s=.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fleet.sh"
 
 slt_require_root
 slt_require_tools ip ethtool
@@ -53,5 +58,13 @@ stray=$(slt_node_ctl $B --json sync.status | slt_jq 'v["counters"]["stray_holds"
 lost=$(slt_node_ctl $B --json stats | slt_jq 'v["dataplane"]["total"]["evt_critical_lost"]')
 [ "$stray" = 0 ] && [ "$lost" = 0 ] || slt_fail "stray holds $stray, critical events lost $lost"
 slt_ok "restarted ctrl adopted the session; B synced to $((N - 1)) in $resume s; no ghost, no stray hold, nothing lost"
-slt_node_stop $B
-slt_node_stop $A
+# The after-checks of the fleet scenarios (fleet.sh), over these two nodes:
+# chains identical (A's and B's exports byte-identical, and to the
+# generated file), no stranded range, no ghost peer (each ctrl's sessions
+# up = its dataplane's live sessions), no critical event lost, then both
+# stop with exit 0 and leave no region, runtime dir, hugepage file or socket.
+FLEET_N=2
+slt_fleet_assert_same
+cmp -s "$SLT_TMP/chain.headers" "$SLT_TMP/fleet1.headers" || slt_fail "the chain is not the generated one"
+slt_fleet_assert_clean_state
+slt_fleet_stop

@@ -9,9 +9,14 @@
 #     with the generated hash, the range table settles;
 #   A ends with exactly one live session to B (the dead one gone by
 #     liveness: no ghost), B with exactly one to A;
-#   nothing of the killed run is left once both stop (region, socket).
+#   afterwards (fleet.sh's after-checks on both nodes): exports
+#     byte-identical to each other and to the generated file, no stranded
+#     range, no ghost peer (ctrl's sessions = the dataplane's), no critical
+#     event lost; both stop with exit 0 and nothing of either run is left
+#     (region, runtime dir, hugepage file, socket).
 # Prints tip_at_kill= and resume_s=.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fleet.sh"
 
 slt_require_root
 slt_require_tools ip ethtool
@@ -43,6 +48,13 @@ for ((i = 0; i < 100; i++)); do # A's old session to B ends by liveness
 done
 [ "$a" = 1 ] && [ "$b" = 1 ] || slt_fail "peers after the restart: A $a, B $b (want 1 and 1: no ghost)"
 slt_ok "both of B's processes killed at ${tip%% *}: restarted over stale files, resumed at ${tip2%% *}, synced in $resume s, one session each side"
-slt_node_stop $B
-[ ! -e "$REGION" ] && [ ! -e "${SLT_NODE_SOCK[$B]}" ] || slt_fail "B left its region or socket after a clean stop"
-slt_node_stop $A
+# The after-checks of the fleet scenarios (fleet.sh), over these two nodes:
+# chains identical (A's and B's exports byte-identical, and to the
+# generated file), no stranded range, no ghost peer (each ctrl's sessions
+# up = its dataplane's live sessions), no critical event lost, then both
+# stop with exit 0 and leave no region, runtime dir, hugepage file or socket.
+FLEET_N=2
+slt_fleet_assert_same
+cmp -s "$SLT_TMP/chain.headers" "$SLT_TMP/fleet1.headers" || slt_fail "the chain is not the generated one"
+slt_fleet_assert_clean_state
+slt_fleet_stop
