@@ -11,17 +11,23 @@
 #   frame_path    tests/bench/frame_path.sh RUNS (PERF=1: with the profile)
 #   relay         tests/bench/relay.sh RELAY_S
 #   startup       tests/bench/startup.sh RUNS
+#   scaling       tests/bench/scaling.sh RUNS N (two-server sync with 1, 2
+#                 (4, 8 on 16 cores) worker lcores on B); its per-L
+#                 "scaling lcores=<L> ..." lines are written to SCALING
 #   lcore scaling when the file SCALING (default OUT/scaling.txt) exists:
 #                 one line per measurement with lcores=<n> and
-#                 headers_per_s=<x> (e.g. the lines of a scaling bench), or
-#                 two columns "<lcores> <headers_per_s>"; plotted
+#                 headers_per_s=<x> (e.g. the lines of scaling.sh), or
+#                 two columns "<lcores> <headers_per_s>"; plotted (a
+#                 file from a bigger machine: SCALING=file and BENCHES
+#                 without scaling)
 # Output in OUT (default tests/bench/report/, git-ignored): REPORT.md, the
 # PNGs, logs/<bench>.log (each bench's whole output), data/*.dat.  A bench
 # that fails is reported as failed with its exit status; the others run.
 # Needs root (the benches do) and gnuplot (deploy/setup.sh installs it).
 # Usage: tests/bench/report.sh [RUNS]   (env: OUT=dir, SYNC_N=headers
 #        (default 1000000), RELAY_S=samples (default 200), PERF=1,
-#        SCALING=file, BENCHES="sha256d sync frame_path relay startup")
+#        SCALING=file, BENCHES="sha256d sync frame_path relay startup
+#        scaling")
 set -u -o pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${1:-3}
@@ -29,7 +35,7 @@ OUT=${OUT:-$SRC/tests/bench/report}
 SYNC_N=${SYNC_N:-1000000}
 RELAY_S=${RELAY_S:-200}
 SCALING=${SCALING:-$OUT/scaling.txt}
-BENCHES=${BENCHES:-sha256d sync frame_path relay startup}
+BENCHES=${BENCHES:-sha256d sync frame_path relay startup scaling}
 BUILD=${SLUICE_BUILDDIR:-$SRC/build}
 
 command -v gnuplot >/dev/null || {
@@ -92,12 +98,12 @@ plot_scaling() {
 	         if ($i ~ /^headers_per_s=/) h = substr($i, 15)
 	       }
 	       if (l == "" && NF == 2 && $1 ~ /^[0-9]+$/) { l = $1; h = $2 }
-	       if (l != "" && h != "") print l, h }' "$SCALING" | sort -n >"$OUT/data/scaling.dat"
+	       if (l ~ /^[0-9]+$/ && h ~ /^[0-9.]+$/) print l, h }' "$SCALING" | sort -n >"$OUT/data/scaling.dat"
 	[ -s "$OUT/data/scaling.dat" ] || return 1
 	gnuplot <<EOF
 set terminal pngcairo size 800,420 font ",10"
 set output '$OUT/lcore_scaling.png'
-set title 'sync rate against worker lcores per node'
+set title 'sync rate against worker lcores of the syncing node'
 set xlabel 'worker lcores'
 set ylabel 'headers/s'
 set grid
@@ -114,6 +120,10 @@ for b in $BENCHES; do
 	frame_path) run frame_path env PERF="${PERF:-0}" "$SRC/tests/bench/frame_path.sh" "$RUNS" ;;
 	relay) run relay "$SRC/tests/bench/relay.sh" "$RELAY_S" ;;
 	startup) run startup "$SRC/tests/bench/startup.sh" "$RUNS" ;;
+	scaling)
+		run scaling "$SRC/tests/bench/scaling.sh" "$RUNS" "$SYNC_N"
+		grep -E '^scaling lcores=[0-9]+ ' "$OUT/logs/scaling.log" >"$SCALING"
+		;;
 	*) echo "report: unknown bench $b" >&2 ;;
 	esac
 done
@@ -177,6 +187,14 @@ done
 		cat "$OUT/data/scaling.dat"
 		echo '```'
 		echo
+		if [ -n "${CMD[scaling]:-}" ]; then
+			echo "B's workers per run (from \`logs/scaling.log\`):"
+			echo
+			echo '```'
+			grep -E '^\[scaling\] (lcores=[0-9]+ run .*B worker|WARNING)|^scaling ' "$OUT/logs/scaling.log" | cut -c1-300
+			echo '```'
+			echo
+		fi
 		echo "![sync rate against worker lcores](lcore_scaling.png)"
 		echo
 	fi

@@ -43,11 +43,19 @@
 # syncs from A1 and A2, both serving the same chain (each imports it).
 # memif joins two processes only, so these three nodes share one L2
 # segment instead: tests/integration/lib.sh slt_lan_up (a bridge in a
-# netns, net_af_packet on veths; node k on core k mod ncpu: A1 1, A2 0,
-# B 1 on two cores); B bootstraps from both.  Same figures and medians,
-# its own line, printed just before the last line:
+# netns, net_af_packet on veths; server k on core (LCORES_B + k - 1) mod
+# ncpu, B (node SERVERS+1) on core (SERVERS+1) mod ncpu: A1 1, A2 0, B 1
+# on two cores); B bootstraps from every server.  SERVERS=S (default 2)
+# runs S servers A1..AS; LCORES_B=L (default 1) gives B L worker lcores
+# instead, EAL -l 0-(L-1) and af_packet qpairs=L (a queue pair per
+# worker; tests/bench/scaling.sh varies L).
+# Same figures and medians, its own line, printed just before the last
+# line:
 #   sync_two_servers headers=<n> headers_per_s=<x> steady_headers_per_s=<x>
 #        ratio=<x> steady_ratio=<x>   (ratios to the same sha256d_per_s)
+# with " servers=<S> lcores_b=<L>" appended when SERVERS or LCORES_B is not
+# the default.  SYNC_DEFAULT=0 skips the default variant (and its last
+# line; the exit status is then the two-server variant's).
 # With SYNC_TRACE_DIR set, every poll of B's tip is appended to
 # SYNC_TRACE_DIR/<default|two_servers>_run<r>.dat as "<s since B's start>
 # <tip>" (report.sh plots them); SYNC_POLL_S is the poll period (0.02 s
@@ -71,7 +79,10 @@
 #        required (unset: the default, off; tests/bench/auth.sh compares),
 #        LCORES=worker lcores per node (default 1: A on lcore 0, B on lcore
 #        1; N > 1: each node runs EAL -l 0-(N-1), one memif queue pair per
-#        worker, so on a 2-core machine both nodes share both cores))
+#        worker, so on a 2-core machine both nodes share both cores),
+#        SERVERS / LCORES_B=servers and B's worker lcores in the
+#        two-server variant (default 2 / 1), SYNC_DEFAULT=0 / SYNC_TWO=0:
+#        skip a variant)
 SLUICE_SRC=${SLUICE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SLUICE_SRC/tests/integration/lib.sh"
 RUNS=${1:-3}
@@ -81,6 +92,8 @@ STALL_S=${STALL_S:-60}
 RUN_BOUND_S=600
 IDLE_US=${SLT_BENCH_IDLE_US:-50}
 LCORES=${LCORES:-1}
+SERVERS=${SERVERS:-2}
+LCORES_B=${LCORES_B:-1}
 POLL_S=${SYNC_POLL_S:-$([ -n "${SYNC_TRACE_DIR:-}" ] && echo 0.02 || echo 0.1)}
 
 slt_require_root
@@ -246,28 +259,45 @@ sync_runs() {
 }
 
 [ -z "${SYNC_TRACE_DIR:-}" ] || mkdir -p "$SYNC_TRACE_DIR"
-sync_runs default $A
-LINE="sync headers=$N headers_per_s=$HPS sha256d_per_s=$SHA ratio=$RATIO steady_headers_per_s=$STEADY_HPS steady_ratio=$STEADY_RATIO"
-DONE1=$DONE
+if [ "${SYNC_DEFAULT:-1}" != 0 ]; then
+	sync_runs default $A
+	LINE="sync headers=$N headers_per_s=$HPS sha256d_per_s=$SHA ratio=$RATIO steady_headers_per_s=$STEADY_HPS steady_ratio=$STEADY_RATIO"
+	DONE1=$DONE
+fi
 
-# The two-server variant: A1, A2 -> B on one L2 segment (see the top).
+# The two-server variant: A1..A(SERVERS) -> B on one L2 segment (see the
+# top).
 if [ "${SYNC_TWO:-1}" != 0 ]; then
 	SOCK=$SLT_TMP/unused.sock
-	slt_lan_up 3
-	A1=1 A2=2 B=3
-	for k in $A1 $A2 $B; do
+	slt_lan_up $((SERVERS + 1))
+	B=$((SERVERS + 1))
+	SRV=() BOOT=
+	for ((k = 1; k <= SERVERS; k++)); do
+		SRV+=("$k")
+		BOOT+=${BOOT:+,}${SLT_NODE_IP[$k]}:9747
+	done
+	SLT_NODE_LCORES[$B]=$LCORES_B
+	for k in "${SRV[@]}" $B; do
 		slt_node_config $k >/dev/null
-		slt_cfg_set "${SLT_NODE_CFG[$k]}" eal args "--no-pci --no-huge -m 512 --file-prefix ${SLT_NODE_PREFIX[$k]} -l $((k % $(nproc)))"
+		core=$(((LCORES_B + k - 1) % $(nproc)))
+		[ "$k" != $B ] || core=$((k % $(nproc)))
+		slt_cfg_set "${SLT_NODE_CFG[$k]}" eal args "--no-pci --no-huge -m 512 --file-prefix ${SLT_NODE_PREFIX[$k]} -l $(slt_lcores_eal "${SLT_NODE_LCORES[$k]:-$SLT_LCORES}" $core)"
 		slt_cfg_set "${SLT_NODE_CFG[$k]}" dataplane idle_sleep_us "$IDLE_US"
 		slt_cfg_set "${SLT_NODE_CFG[$k]}" admission max_peers 8
 		slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000
 		slt_cfg_set "${SLT_NODE_CFG[$k]}" peers redial_s 1
 	done
-	slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A1]}:9747,${SLT_NODE_IP[$A2]}:9747"
+	slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "$BOOT"
 	slt_cfg_set "${SLT_NODE_CFG[$B]}" log format json
-	sync_tuning $B $A1 $A2
-	sync_runs two_servers $A1 $A2
-	echo "sync_two_servers headers=$N headers_per_s=$HPS steady_headers_per_s=$STEADY_HPS ratio=$RATIO steady_ratio=$STEADY_RATIO"
+	slt_log "two-server variant: $SERVERS servers, B with $LCORES_B worker lcores ($(sed -n 's/^args = .* -l //p' "${SLT_NODE_CFG[$B]}"), $(sed -n 's/^port = //p' "${SLT_NODE_CFG[$B]}"))"
+	sync_tuning $B "${SRV[@]}"
+	sync_runs two_servers "${SRV[@]}"
+	echo "sync_two_servers headers=$N headers_per_s=$HPS steady_headers_per_s=$STEADY_HPS ratio=$RATIO steady_ratio=$STEADY_RATIO$([ "$SERVERS" = 2 ] && [ "$LCORES_B" = 1 ] || echo " servers=$SERVERS lcores_b=$LCORES_B")"
+	DONE2=$DONE
 fi
-echo "$LINE"
-[ "$DONE1" -gt 0 ]
+if [ "${SYNC_DEFAULT:-1}" != 0 ]; then
+	echo "$LINE"
+	[ "$DONE1" -gt 0 ]
+else
+	[ "${DONE2:-0}" -gt 0 ]
+fi
