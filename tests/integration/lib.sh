@@ -730,17 +730,17 @@ slt_pair_up() {
 	slt_cfg_set "${SLT_NODE_CFG[$B]}" peers bootstrap "${SLT_NODE_IP[$A]}:9747"
 }
 
-# slt_slow_sync_midway N: the fault scenarios' start: N generated regtest
-# headers (hash in WANT), slt_pair_up, A serving slowly (serve_rate 5: B's
-# pace is A's), A imports, B starts and syncs; returns once B's tip passed
-# N/10, with that tip in TIP_MID.
+# slt_slow_sync_midway N [RATE]: the fault scenarios' start: N generated
+# regtest headers (hash in WANT), slt_pair_up, A serving slowly (serve_rate
+# RATE GET_HEADERS/s, default 5: B's pace is A's), A imports, B starts and
+# syncs; returns once B's tip passed N/10, with that tip in TIP_MID.
 slt_slow_sync_midway() {
 	local n=$1 i tip k
 	slt_chaingen -n "$n" -o "$SLT_TMP/chain.headers"
 	WANT=$(sed -n 's/.* tip=\([0-9a-f]\{64\}\) .*/\1/p' "$SLT_TMP/chaingen.log" | tail -1)
 	slt_pair_up regtest
 	for k in $A $B; do slt_cfg_set "${SLT_NODE_CFG[$k]}" dataplane idle_sleep_us 200; done
-	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_rate 5
+	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_rate "${2:-5}"
 	slt_cfg_set "${SLT_NODE_CFG[$A]}" sync serve_burst 5
 	slt_node_start $A
 	slt_node_wait_ready $A 30
