@@ -1,11 +1,25 @@
 # fleet.sh — a fleet of nodes on one machine (issue 13 item 4): N nodes
-# (default 16), each a sluice-dp + sluice-ctrl pair on its own veth whose
-# other end is a port of one bridge (slt_lan_up), with idle sleep and small
-# memory so two cores carry them.  Sourced after lib.sh by the fleet_*
-# scenarios; not run on its own.
+# (default 16), each a sluice-dp + sluice-ctrl pair, with idle sleep and
+# small memory so two cores carry them.  Sourced after lib.sh by the
+# fleet_* scenarios; not run on its own.
 #
-#   slt_fleet_up N [PROFILE]  the bridge, N node configs: regtest (or
-#                             PROFILE), idle_sleep_us $SLT_FLEET_IDLE_US
+# Layout (slt_lan_up N node-ns): one bridge slt<id>b in netns slt<id>
+# (kernel 10.<x>.0.1/24: slpeer.py and other test peers run there), and
+# per node k a netns slt<id>h<k> holding lo and the node's veth end
+# slt<id>d<k> and nothing else, whose other end slt<id>q<k> is a port of
+# the bridge.  Node k's sluice-dp runs in its netns (ip netns exec; its
+# DPDK net_af_packet port is that veth end); nodes reach each other and
+# the host only through the bridge.  sluice-ctrl and sluicectl stay in
+# the root namespace: ctrl talks to its dataplane through the region in
+# $SLT_REGION_DIR and both serve unix sockets on files, which every
+# namespace sees.  af_packet fanout groups are per network namespace, so
+# the fanout id collision of nodes sharing a namespace (slt_node_spawn_dp)
+# cannot happen here; the retry stays.  The trap deletes every node's
+# netns (lib.sh slt_nodes_cleanup) on any exit.
+#
+#   slt_fleet_up N [PROFILE]  the bridge and the node namespaces, N node
+#                             configs: regtest (or PROFILE),
+#                             idle_sleep_us $SLT_FLEET_IDLE_US
 #                             (default 1000), EAL -m $SLT_FLEET_MEM_MB
 #                             (default 48; 32 stopped fitting with the
 #                             §8 per-slot keys), [peers] outbound
@@ -15,8 +29,13 @@
 #                             discovery does the rest.  Sets FLEET_N.
 #   slt_fleet_cfg "SEC KEY VAL"...  set keys in every node's config
 #   slt_fleet_start           start every node (dataplanes first, all at
-#                             once, fanout collisions retried; then every
-#                             ctrl), wait until all are ready
+#                             once, each in its netns, fanout collisions
+#                             retried; then every ctrl), check the layout
+#                             (slt_fleet_assert_isolated), wait until all
+#                             are ready
+#   slt_fleet_assert_isolated each node's netns holds lo and its port only,
+#                             no node port is in the root namespace, and
+#                             each sluice-dp runs in its node's netns
 #   slt_fleet_watch_begin H HASH SECS / slt_fleet_watch_end T0
 #                             time every node's arrival at tip H HASH: a
 #                             watcher started before the action, FLEET_MS /
@@ -29,7 +48,8 @@
 #                             no ghost peer (ctrl's peers = the dataplane's
 #                             live sessions), evt_critical_lost 0
 #                             (slt_fleet_check, one process for all)
-#   slt_fleet_partition K...  move the bridge ports of nodes K... to a
+#   slt_fleet_partition K...  move the bridge ports of nodes K...
+#                             (slt<id>q<k>, in the bridge's netns) to a
 #                             second bridge slt<id>p: two L2 segments that
 #                             cannot reach each other (a partition)
 #   slt_fleet_heal            every port back on the one bridge
@@ -38,7 +58,8 @@
 #                             socket or process of any node left
 #   slt_ms                    milliseconds of a monotonic clock
 #   slt_now_ms                wall-clock milliseconds, no process started
-# Everything it starts is removed by lib.sh's trap (slt_nodes_cleanup).
+# Everything it starts or creates (processes, namespaces, links) is removed
+# by lib.sh's trap (slt_fleet_kill_all, then slt_nodes_cleanup).
 
 FLEET_N=0
 
@@ -47,7 +68,7 @@ slt_ms() { "$SLT_PY" -c 'import time; print(int(time.monotonic() * 1000))'; }
 slt_fleet_up() {
 	local n=$1 profile=${2:-regtest} k boot
 	FLEET_N=$n
-	slt_lan_up "$n"
+	slt_lan_up "$n" node-ns
 	SLT_CLEANUP_HOOKS=(slt_fleet_kill_all "${SLT_CLEANUP_HOOKS[@]}")
 	for ((k = 1; k <= n; k++)); do
 		slt_node_config "$k" >/dev/null
@@ -93,14 +114,16 @@ slt_fleet_cfg() {
 		slt_fail "slt_fleet_cfg $*"
 }
 
-# slt_fleet_spawn_dps K...: start the dataplanes of nodes K... at once and
-# wait (20 s, or 2 s a node when more) until each logged ready; one that
-# died of an af_packet fanout id collision (see slt_node_spawn_dp) is
-# started again at once (a fresh pid, a fresh fanout id).
+# slt_fleet_spawn_dps K...: start the dataplanes of nodes K... at once,
+# each in its node's netns (slt_node_nsexec_set), and wait (20 s, or 2 s a node
+# when more) until each logged ready; one that died of an af_packet
+# fanout id collision (see slt_node_spawn_dp; not expected with a netns
+# per node) is started again at once (a fresh pid, a fresh fanout id).
 slt_fleet_spawn_dps() {
 	local k i pending=("$@") left again
 	for k in "${pending[@]}"; do
-		"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
+		slt_node_nsexec_set "$k"
+		"${SLT_NSEXEC[@]}" "$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
 		SLT_NODE_DP_PID[$k]=$!
 	done
 	local tries=$((${#pending[@]} > 10 ? ${#pending[@]} * 20 : 200))
@@ -119,7 +142,8 @@ slt_fleet_spawn_dps() {
 				slt_fail "node $k: sluice-dp died at start"
 			slt_log "node $k: af_packet fanout id collision, starting its sluice-dp again"
 			: >"$SLT_TMP/dp$k.log"
-			"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
+			slt_node_nsexec_set "$k"
+			"${SLT_NSEXEC[@]}" "$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
 			SLT_NODE_DP_PID[$k]=$!
 			left+=("$k")
 		done
@@ -130,10 +154,35 @@ slt_fleet_spawn_dps() {
 	slt_fail "dataplanes of nodes ${pending[*]} not ready after $((tries / 10)) s"
 }
 
+# slt_fleet_assert_isolated: the layout of the header, checked on the
+# running fleet: node k's netns holds exactly lo and slt<id>d<k>, the root
+# namespace holds no node's port, node k's sluice-dp runs in node k's
+# netns (its /proc/PID/ns/net is that namespace).
+slt_fleet_assert_isolated() {
+	local k ns links want bad=
+	for ((k = 1; k <= FLEET_N; k++)); do
+		ns=${SLT_NODE_NS[$k]:-}
+		[ -n "$ns" ] || {
+			bad+="node $k has no netns; "
+			continue
+		}
+		links=$(ip -n "$ns" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | LC_ALL=C sort | tr '\n' ' ')
+		want="lo ${SLT_NODE_DEV[$k]} "
+		[ "$links" = "$want" ] || bad+="node $k's netns $ns holds '$links' (want '$want'); "
+		! ip link show "${SLT_NODE_DEV[$k]}" >/dev/null 2>&1 ||
+			bad+="node $k's port ${SLT_NODE_DEV[$k]} is in the root namespace; "
+		[ "$(readlink "/proc/${SLT_NODE_DP_PID[$k]}/ns/net")" = "net:[$(stat -L -c %i "/run/netns/$ns")]" ] ||
+			bad+="node $k's sluice-dp (pid ${SLT_NODE_DP_PID[$k]}) is not in $ns; "
+	done
+	[ -z "$bad" ] || slt_fail "fleet layout: $bad"
+	slt_ok "each of the $FLEET_N nodes alone in its netns (lo + its port), its sluice-dp in it; no node port in the root namespace"
+}
+
 slt_fleet_start() {
 	local k t0
 	t0=$(slt_ms)
 	slt_fleet_spawn_dps $(seq 1 "$FLEET_N")
+	slt_fleet_assert_isolated
 	for ((k = 1; k <= FLEET_N; k++)); do
 		slt_node_spawn_ctrl "$k"
 	done

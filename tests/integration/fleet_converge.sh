@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # fleet_converge.sh — issue 13 item 4: a fleet on one machine.  N regtest
-# nodes (SLT_FLEET_N, default 16; fleet.sh: one bridge, idle sleep, small
-# memory, each node dialling one or two others, discovery doing the rest).
+# nodes (SLT_FLEET_N, default 16; fleet.sh: each node's dataplane alone
+# in a network namespace of its own, one bridge between them, idle sleep,
+# small memory, each node dialling one or two others, discovery doing the
+# rest).
 #   1. Node 1 imports chain X (SLT_FLEET_CHAIN headers, default 2000):
 #      every node reaches X's tip by header sync from whichever peers
 #      have it; converge_ms is the time from the import to the last node.

@@ -146,7 +146,8 @@ slt_netns_add() {
 	local try err
 	for try in 1 2 3 4 5; do
 		SLT_NS=slt$SLT_ID
-		if [ -e "/run/netns/$SLT_NS" ] || ip -o link show | grep -q ": slt$SLT_ID[a-z]"; then
+		if [ -e "/run/netns/$SLT_NS" ] || compgen -G "/run/netns/slt${SLT_ID}[a-z]*" >/dev/null ||
+			ip -o link show | grep -q ": slt$SLT_ID[a-z]"; then
 			slt_log "name clash: slt$SLT_ID exists already (try $try), minting another id"
 			slt_mint_id
 			continue
@@ -573,11 +574,23 @@ slt_node_up() {
 #   slt_jq EXPR               JSON on stdin bound to v; prints the Python
 #                             expression EXPR (JSON for lists / dicts / bools)
 #   slt_ns_addr IP            one more address on the netns side (/24)
-#   slt_lan_up N              netns slt<id> with bridge slt<id>b (kernel IP
+#   slt_lan_up N [node-ns]    netns slt<id> with bridge slt<id>b (kernel IP
 #                             10.<x>.0.1/24) and N veth pairs slt<id>d<k>
 #                             (root side: node k's DPDK port) <-> slt<id>q<k>
 #                             (bridge port in the netns); node k's dp IP is
-#                             10.<x>.0.(10+k); one L2 segment for all
+#                             10.<x>.0.(10+k); one L2 segment for all.
+#                             With node-ns, node k's end slt<id>d<k> lives
+#                             in a netns of its own, slt<id>h<k>
+#                             (SLT_NODE_NS[k]: lo and that port, nothing
+#                             else), so nodes reach each other and the
+#                             host only through the bridge; the node
+#                             helpers start its sluice-dp there (ip netns
+#                             exec); ctrl and sluicectl stay in the root
+#                             namespace (region, unix sockets: files)
+#   slt_node_nsexec_set K     SLT_NSEXEC=(ip netns exec <node k's netns>)
+#                             or (): "${SLT_NSEXEC[@]}" CMD & runs CMD where
+#                             node k's port is, $! its pid
+#   slt_node_ip K ARGS...     ip ARGS... in node k's netns (root without one)
 #   slt_node_config K [FILE]  config of node k (own instance, file prefix,
 #                             socket, store, region; EAL core k mod ncpu)
 #   slt_node_start K          sluice-dp (waits for its port: slt_node_spawn_dp) then
@@ -596,7 +609,7 @@ slt_node_up() {
 SLT_SLPEER=$SLT_SRC/tests/integration/slpeer.py
 SLT_LAN_BR=
 SLT_NODES=()
-declare -A SLT_NODE_DP_PID=() SLT_NODE_CTRL_PID=() SLT_NODE_IP=() SLT_NODE_DEV=()
+declare -A SLT_NODE_DP_PID=() SLT_NODE_CTRL_PID=() SLT_NODE_IP=() SLT_NODE_DEV=() SLT_NODE_NS=()
 declare -A SLT_NODE_CFG=() SLT_NODE_SOCK=() SLT_NODE_PREFIX=() SLT_NODE_INST=()
 
 slt_cfg_set() {
@@ -638,7 +651,11 @@ slt_ns_addr() {
 }
 
 slt_lan_up() {
-	local n=$1 k dev q
+	local n=$1 k dev q ns
+	case ${2:-} in
+	'' | node-ns) ;;
+	*) slt_fail "slt_lan_up: unknown option '$2'" ;;
+	esac
 	slt_netns_add
 	SLT_LAN_BR=slt${SLT_ID}b
 	SLT_CLEANUP_HOOKS+=(slt_nodes_cleanup)
@@ -652,19 +669,62 @@ slt_lan_up() {
 		SLT_NODE_DEV[$k]=$dev
 		SLT_NODES+=("$k")
 		ip link set "$q" netns "$SLT_NS" || slt_fail "move $q"
-		sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1" >/dev/null 2>&1
-		ethtool -K "$dev" tx off >/dev/null 2>&1 || slt_fail "ethtool $dev"
+		if [ "${2:-}" = node-ns ]; then
+			# the trap deletes it (slt_nodes_cleanup) from here on;
+			# IPv6 off as the port arrives (a moved link takes the
+			# namespace's defaults)
+			ns=slt${SLT_ID}h$k
+			ip netns add "$ns" || slt_fail "ip netns add $ns (node $k's namespace)"
+			SLT_NODE_NS[$k]=$ns
+			ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+				net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
+			ip link set "$dev" netns "$ns" || slt_fail "move $dev to $ns"
+			ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null 2>&1 ||
+				slt_fail "ethtool $dev (in $ns)"
+			ip -n "$ns" link set lo up || slt_fail "lo up in $ns"
+		else
+			sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1" >/dev/null 2>&1
+			ethtool -K "$dev" tx off >/dev/null 2>&1 || slt_fail "ethtool $dev"
+		fi
 		ip netns exec "$SLT_NS" ethtool -K "$q" tx off >/dev/null 2>&1 ||
 			slt_fail "ethtool $q"
 		ip -n "$SLT_NS" link set "$q" master "$SLT_LAN_BR" || slt_fail "enslave $q"
 		ip -n "$SLT_NS" link set "$q" up || slt_fail "$q up"
-		ip link set "$dev" up || slt_fail "$dev up"
+		slt_node_ip "$k" link set "$dev" up || slt_fail "$dev up"
 		SLT_NODE_IP[$k]=10.$SLT_X.0.$((10 + k))
 	done
 	ip -n "$SLT_NS" addr add "$SLT_NS_IP/24" dev "$SLT_LAN_BR" || slt_fail "bridge addr"
 	ip -n "$SLT_NS" link set lo up
 	ip -n "$SLT_NS" link set "$SLT_LAN_BR" up || slt_fail "bridge up"
-	slt_log "netns $SLT_NS: bridge $SLT_LAN_BR $SLT_NS_IP/24, $n node ports (${SLT_NODE_DEV[*]})"
+	slt_log "netns $SLT_NS: bridge $SLT_LAN_BR $SLT_NS_IP/24, $n node ports (${SLT_NODE_DEV[*]})${2:+, each in its netns slt${SLT_ID}h<k>}"
+}
+
+# slt_node_nsexec_set K: SLT_NSEXEC, the words that put a command into
+# node k's network namespace (ip netns exec NS; slt_lan_up node-ns),
+# empty when it has none.  For a process started in the background, whose
+# $! must be its own pid:
+#   slt_node_nsexec_set K; "${SLT_NSEXEC[@]}" CMD &
+# (`ip netns exec` execs CMD in place: the pid stays CMD's; a function run
+# with & would be a subshell, and $! the subshell's pid).
+SLT_NSEXEC=()
+slt_node_nsexec_set() {
+	if [ -n "${SLT_NODE_NS[$1]:-}" ]; then
+		SLT_NSEXEC=(ip netns exec "${SLT_NODE_NS[$1]}")
+	else
+		SLT_NSEXEC=()
+	fi
+}
+
+# slt_node_ip K ARGS...: `ip ARGS...` where node k's port is (its netns,
+# else the root namespace).
+slt_node_ip() {
+	local k=$1
+	shift
+	if [ -n "${SLT_NODE_NS[$k]:-}" ]; then
+		ip -n "${SLT_NODE_NS[$k]}" "$@"
+	else
+		ip "$@"
+	fi
 }
 
 slt_node_config() {
@@ -708,11 +768,14 @@ slt_node_config() {
 	echo "$f"
 }
 
-# slt_node_spawn_dp K: start node k's sluice-dp and wait (10 s at most)
-# until its port is up.  DPDK's af_packet PMD names its PACKET_FANOUT group
-# after the pid and the interface, and the kernel refuses (EINVAL) a group
-# id another interface already uses: a rare collision with another running
-# dataplane, retried with a fresh pid (twice at most).
+# slt_node_spawn_dp K: start node k's sluice-dp (in its netns when it has
+# one: slt_node_nsexec_set) and wait (10 s at most) until its port is up.
+# DPDK's af_packet PMD names its PACKET_FANOUT group after the pid and the
+# interface, and the kernel refuses (EINVAL) a group id another interface
+# of the same network namespace already uses: a rare collision with
+# another running dataplane, retried with a fresh pid (twice at most).
+# Fanout groups are per namespace, so a node alone in its netns cannot
+# collide; the retry stays for the others.
 # slt_pair_up PROFILE: the two-node LAN the sync scenarios use: node A (1)
 # and node B (2) on one bridge, chain PROFILE, quick redials
 # (connect_timeout_ms 3000, redial_s 1), B bootstrapping from A.  Sets A
@@ -765,7 +828,8 @@ slt_node_spawn_dp() {
 	for try in 1 2 3; do
 		local mark
 		mark=$(wc -l 2>/dev/null <"$log" || echo 0)
-		"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$log" 2>&1 &
+		slt_node_nsexec_set "$k"
+		"${SLT_NSEXEC[@]}" "$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$log" 2>&1 &
 		SLT_NODE_DP_PID[$k]=$!
 		for ((i = 0; i < 100; i++)); do
 			tail -n +"$((mark + 1))" "$log" | grep -qE "$SLT_DP_READY_RE" && return 0
@@ -842,7 +906,8 @@ EOF
 # region itself); no af_packet fanout retry, so for memif / af_xdp nodes.
 slt_node_start_together() {
 	local k=$1
-	"$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
+	slt_node_nsexec_set "$k"
+	"${SLT_NSEXEC[@]}" "$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
 	SLT_NODE_DP_PID[$k]=$!
 	slt_node_spawn_ctrl "$k"
 	slt_log "node $k (${SLT_NODE_IP[$k]}): sluice-dp pid ${SLT_NODE_DP_PID[$k]}, sluice-ctrl pid ${SLT_NODE_CTRL_PID[$k]} (together)"
@@ -904,7 +969,12 @@ slt_nodes_cleanup() {
 	for k in "${SLT_NODES[@]}"; do
 		slt_kill_pid "${SLT_NODE_DP_PID[$k]:-}"
 		slt_kill_pid "${SLT_NODE_CTRL_PID[$k]:-}"
-		ip link del "${SLT_NODE_DEV[$k]}" 2>/dev/null
+		if [ -n "${SLT_NODE_NS[$k]:-}" ]; then
+			# its port goes with it (and the bridge end with that)
+			ip netns del "${SLT_NODE_NS[$k]}" 2>/dev/null
+		else
+			ip link del "${SLT_NODE_DEV[$k]}" 2>/dev/null
+		fi
 		[ -n "${SLT_NODE_PREFIX[$k]:-}" ] || continue
 		rm -f "$SLT_REGION_DIR/sluice-${SLT_NODE_INST[$k]}.region"
 		rundir=$(dirname "$SLT_RUNDIR")/${SLT_NODE_PREFIX[$k]}
