@@ -163,11 +163,5 @@ slt_node_settled $B 10
 stray=$(slt_node_ctl $B --json sync.status | slt_jq 'v["counters"]["stray_holds"]')
 [ "$stray" = 0 ] || slt_fail "stray holds $stray"
 slt_ok "both ctrls rolled while B synced; B at $((N - 1)) with the generated hash, lists only A, no stray hold"
-# The after-checks of the fleet scenarios (fleet.sh), as in
-# ctrl_crash_resume: chains identical (and the generated one), no stranded
-# range, no ghost peer, no critical event lost, then a clean stop.
-FLEET_N=2
-slt_fleet_assert_same
-cmp -s "$SLT_TMP/chain.headers" "$SLT_TMP/fleet1.headers" || slt_fail "the chain is not the generated one"
-slt_fleet_assert_clean_state
-slt_fleet_stop
+# The fleet scenarios' after-checks over both nodes (fleet.sh).
+slt_fleet_after_pair

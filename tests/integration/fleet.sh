@@ -534,3 +534,19 @@ slt_fleet_stop() {
 	done
 	slt_ok "fleet stopped: every process exited 0; no region, runtime dir, hugepage file or socket left"
 }
+
+# slt_fleet_after_pair: the fleet scenarios' after-checks over the two
+# nodes of a two-node fault scenario (ctrl_crash_resume, kill_both_resume,
+# link_flap, ctrl_rollout): chains identical (both exports byte-identical,
+# and to the generated $SLT_TMP/chain.headers), no stranded range, no
+# ghost peer (each ctrl's sessions up = its dataplane's live sessions), no
+# critical event lost, then both stop with exit 0 and leave no region,
+# runtime dir, hugepage file or socket.
+slt_fleet_after_pair() {
+	FLEET_N=2
+	slt_fleet_assert_same
+	cmp -s "$SLT_TMP/chain.headers" "$SLT_TMP/fleet1.headers" ||
+		slt_fail "the chain is not the generated one"
+	slt_fleet_assert_clean_state
+	slt_fleet_stop
+}

@@ -48,13 +48,5 @@ for ((i = 0; i < 100; i++)); do # A's old session to B ends by liveness
 done
 [ "$a" = 1 ] && [ "$b" = 1 ] || slt_fail "peers after the restart: A $a, B $b (want 1 and 1: no ghost)"
 slt_ok "both of B's processes killed at ${tip%% *}: restarted over stale files, resumed at ${tip2%% *}, synced in $resume s, one session each side"
-# The after-checks of the fleet scenarios (fleet.sh), over these two nodes:
-# chains identical (A's and B's exports byte-identical, and to the
-# generated file), no stranded range, no ghost peer (each ctrl's sessions
-# up = its dataplane's live sessions), no critical event lost, then both
-# stop with exit 0 and leave no region, runtime dir, hugepage file or socket.
-FLEET_N=2
-slt_fleet_assert_same
-cmp -s "$SLT_TMP/chain.headers" "$SLT_TMP/fleet1.headers" || slt_fail "the chain is not the generated one"
-slt_fleet_assert_clean_state
-slt_fleet_stop
+# The fleet scenarios' after-checks over both nodes (fleet.sh).
+slt_fleet_after_pair

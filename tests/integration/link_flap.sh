@@ -47,13 +47,5 @@ stray=$(slt_node_ctl $B --json sync.status | slt_jq 'v["counters"]["stray_holds"
 lost=$(slt_node_ctl $B --json stats | slt_jq 'v["dataplane"]["total"]["evt_critical_lost"]')
 [ "$lost" = 0 ] || slt_fail "critical events lost: $lost"
 slt_ok "after the flap B synced to $((N - 1)) in $resume s; one peer, stray holds $stray (swept), nothing lost"
-# The after-checks of the fleet scenarios (fleet.sh), over these two nodes:
-# chains identical (A's and B's exports byte-identical, and to the
-# generated file), no stranded range, no ghost peer (each ctrl's sessions
-# up = its dataplane's live sessions), no critical event lost, then both
-# stop with exit 0 and leave no region, runtime dir, hugepage file or socket.
-FLEET_N=2
-slt_fleet_assert_same
-cmp -s "$SLT_TMP/chain.headers" "$SLT_TMP/fleet1.headers" || slt_fail "the chain is not the generated one"
-slt_fleet_assert_clean_state
-slt_fleet_stop
+# The fleet scenarios' after-checks over both nodes (fleet.sh).
+slt_fleet_after_pair
