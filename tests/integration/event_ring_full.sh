@@ -222,10 +222,17 @@ while time.monotonic() < end:
         continue
     if ctl("status").get("tip_height", 0) == 9999:
         break
-tip = ctl("status").get("tip_height", 0)
+st = ctl("status")
+tip = st.get("tip_height", 0)
 if tip != 9999:
     fail("sync after the recovery: tip %d (want 9999)" % tip)
-ok("sync from the restarted holder: tip 9999 (%d requests served)" % served)
+# the tip's hash names the whole chain (each header carries its parent's)
+want = sp.header_hash(H[9999])[::-1].hex()
+if st.get("tip_hash") != want:
+    fail("sync after the recovery: tip hash %s, the served chain's is %s"
+         % (st.get("tip_hash"), want))
+ok("sync from the restarted holder: tip 9999, the served chain's hash (%d requests served)"
+   % served)
 srv.goodbye()
 for p in stay:
     p.goodbye()
