@@ -115,16 +115,14 @@ slt_fleet_cfg() {
 }
 
 # slt_fleet_spawn_dps K...: start the dataplanes of nodes K... at once,
-# each in its node's netns (slt_node_nsexec_set), and wait (20 s, or 2 s a node
+# each in its node's netns (slt_node_launch_dp), and wait (20 s, or 2 s a node
 # when more) until each logged ready; one that died of an af_packet
 # fanout id collision (see slt_node_spawn_dp; not expected with a netns
 # per node) is started again at once (a fresh pid, a fresh fanout id).
 slt_fleet_spawn_dps() {
 	local k i pending=("$@") left again
 	for k in "${pending[@]}"; do
-		slt_node_nsexec_set "$k"
-		"${SLT_NSEXEC[@]}" "$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
-		SLT_NODE_DP_PID[$k]=$!
+		slt_node_launch_dp "$k"
 	done
 	local tries=$((${#pending[@]} > 10 ? ${#pending[@]} * 20 : 200))
 	for ((i = 0; i < tries; i++)); do
@@ -142,9 +140,7 @@ slt_fleet_spawn_dps() {
 				slt_fail "node $k: sluice-dp died at start"
 			slt_log "node $k: af_packet fanout id collision, starting its sluice-dp again"
 			: >"$SLT_TMP/dp$k.log"
-			slt_node_nsexec_set "$k"
-			"${SLT_NSEXEC[@]}" "$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
-			SLT_NODE_DP_PID[$k]=$!
+			slt_node_launch_dp "$k"
 			left+=("$k")
 		done
 		pending=("${left[@]}")

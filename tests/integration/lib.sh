@@ -587,9 +587,9 @@ slt_node_up() {
 #                             helpers start its sluice-dp there (ip netns
 #                             exec); ctrl and sluicectl stay in the root
 #                             namespace (region, unix sockets: files)
-#   slt_node_nsexec_set K     SLT_NSEXEC=(ip netns exec <node k's netns>)
-#                             or (): "${SLT_NSEXEC[@]}" CMD & runs CMD where
-#                             node k's port is, $! its pid
+#   slt_node_launch_dp K      node k's sluice-dp in the background, in its
+#                             netns when it has one (no wait: see
+#                             slt_node_spawn_dp, slt_node_start_together)
 #   slt_node_ip K ARGS...     ip ARGS... in node k's netns (root without one)
 #   slt_node_config K [FILE]  config of node k (own instance, file prefix,
 #                             socket, store, region; EAL core k mod ncpu)
@@ -699,20 +699,15 @@ slt_lan_up() {
 	slt_log "netns $SLT_NS: bridge $SLT_LAN_BR $SLT_NS_IP/24, $n node ports (${SLT_NODE_DEV[*]})${2:+, each in its netns slt${SLT_ID}h<k>}"
 }
 
-# slt_node_nsexec_set K: SLT_NSEXEC, the words that put a command into
-# node k's network namespace (ip netns exec NS; slt_lan_up node-ns),
-# empty when it has none.  For a process started in the background, whose
-# $! must be its own pid:
-#   slt_node_nsexec_set K; "${SLT_NSEXEC[@]}" CMD &
-# (`ip netns exec` execs CMD in place: the pid stays CMD's; a function run
-# with & would be a subshell, and $! the subshell's pid).
-SLT_NSEXEC=()
-slt_node_nsexec_set() {
-	if [ -n "${SLT_NODE_NS[$1]:-}" ]; then
-		SLT_NSEXEC=(ip netns exec "${SLT_NODE_NS[$1]}")
-	else
-		SLT_NSEXEC=()
-	fi
+# slt_node_launch_dp K: start node k's sluice-dp in the background, in
+# node k's netns when it has one (slt_lan_up node-ns), its output
+# appended to $SLT_TMP/dp<k>.log; SLT_NODE_DP_PID[k] is its pid (`ip
+# netns exec` execs the dataplane in place, so $! stays the dataplane's).
+slt_node_launch_dp() {
+	local k=$1 ns=()
+	[ -z "${SLT_NODE_NS[$k]:-}" ] || ns=(ip netns exec "${SLT_NODE_NS[$k]}")
+	"${ns[@]}" "$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
+	SLT_NODE_DP_PID[$k]=$!
 }
 
 # slt_node_ip K ARGS...: `ip ARGS...` where node k's port is (its netns,
@@ -769,7 +764,7 @@ slt_node_config() {
 }
 
 # slt_node_spawn_dp K: start node k's sluice-dp (in its netns when it has
-# one: slt_node_nsexec_set) and wait (10 s at most) until its port is up.
+# one: slt_node_launch_dp) and wait (10 s at most) until its port is up.
 # DPDK's af_packet PMD names its PACKET_FANOUT group after the pid and the
 # interface, and the kernel refuses (EINVAL) a group id another interface
 # of the same network namespace already uses: a rare collision with
@@ -828,9 +823,7 @@ slt_node_spawn_dp() {
 	for try in 1 2 3; do
 		local mark
 		mark=$(wc -l 2>/dev/null <"$log" || echo 0)
-		slt_node_nsexec_set "$k"
-		"${SLT_NSEXEC[@]}" "$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$log" 2>&1 &
-		SLT_NODE_DP_PID[$k]=$!
+		slt_node_launch_dp "$k"
 		for ((i = 0; i < 100; i++)); do
 			tail -n +"$((mark + 1))" "$log" | grep -qE "$SLT_DP_READY_RE" && return 0
 			slt_alive "${SLT_NODE_DP_PID[$k]}" || break
@@ -906,9 +899,7 @@ EOF
 # region itself); no af_packet fanout retry, so for memif / af_xdp nodes.
 slt_node_start_together() {
 	local k=$1
-	slt_node_nsexec_set "$k"
-	"${SLT_NSEXEC[@]}" "$SLUICE_DP" -c "${SLT_NODE_CFG[$k]}" </dev/null >>"$SLT_TMP/dp$k.log" 2>&1 &
-	SLT_NODE_DP_PID[$k]=$!
+	slt_node_launch_dp "$k"
 	slt_node_spawn_ctrl "$k"
 	slt_log "node $k (${SLT_NODE_IP[$k]}): sluice-dp pid ${SLT_NODE_DP_PID[$k]}, sluice-ctrl pid ${SLT_NODE_CTRL_PID[$k]} (together)"
 }
