@@ -170,15 +170,30 @@ static size_t sl_routine_encode(uint8_t *f, uint32_t cap, sl_wire_hdr_t *h,
 	return n + SL_AUTH_TAG_LEN;
 }
 
-struct rte_mbuf *sl_routine_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port,
-                                  const sl_mac_t *dst_mac, uint16_t vlan_tci, sl_wire_hdr_t *h,
-                                  const sl_wire_msg_t *msg, const uint8_t *tx_key)
+/* sl_routine_mbuf: the buffer for a frame to send: the frame being served
+   when `reply` and it was lent (sl_routine_frame), reset; else a fresh one
+   (NULL: pool empty, counted NO_MBUF). */
+static struct rte_mbuf *sl_routine_mbuf(sl_lcore_t *lc, bool reply)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->dp->pool);
-	if (SL_UNLIKELY(m == NULL)) {
-		sl_lcore_count_drop(lc, SL_DROP_NO_MBUF);
-		return NULL;
+	struct rte_mbuf *m = reply ? lc->rt->serving : NULL;
+	if (m != NULL) {
+		lc->rt->serving = NULL;
+		rte_pktmbuf_reset(m);
+		return m;
 	}
+	m = rte_pktmbuf_alloc(lc->dp->pool);
+	if (SL_UNLIKELY(m == NULL))
+		sl_lcore_count_drop(lc, SL_DROP_NO_MBUF);
+	return m;
+}
+
+/* sl_routine_fill encodes the frame into m (empty); m, or NULL when the
+   message does not encode (m freed). */
+static struct rte_mbuf *sl_routine_fill(sl_lcore_t *lc, struct rte_mbuf *m, uint32_t dst_ip,
+                                        uint16_t dst_port, const sl_mac_t *dst_mac,
+                                        uint16_t vlan_tci, sl_wire_hdr_t *h,
+                                        const sl_wire_msg_t *msg, const uint8_t *tx_key)
+{
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t cap = rte_pktmbuf_tailroom(m);
 	uint32_t off = sl_net_udp_payload_off(vlan_tci);
@@ -199,6 +214,16 @@ struct rte_mbuf *sl_routine_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_
 	return m;
 }
 
+struct rte_mbuf *sl_routine_build(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port,
+                                  const sl_mac_t *dst_mac, uint16_t vlan_tci, sl_wire_hdr_t *h,
+                                  const sl_wire_msg_t *msg, const uint8_t *tx_key)
+{
+	struct rte_mbuf *m = sl_routine_mbuf(lc, false);
+	return m != NULL
+	           ? sl_routine_fill(lc, m, dst_ip, dst_port, dst_mac, vlan_tci, h, msg, tx_key)
+	           : NULL;
+}
+
 int sl_routine_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl_mac_t *dst_mac,
                     uint16_t vlan_tci, sl_wire_hdr_t *h, const sl_wire_msg_t *msg)
 {
@@ -213,8 +238,11 @@ int sl_routine_send(sl_lcore_t *lc, uint32_t dst_ip, uint16_t dst_port, const sl
 	return sl_arp_send_ipv4(lc, m, dst_ip);
 }
 
-struct rte_mbuf *sl_routine_build_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream,
-                                       uint8_t type, uint64_t corr, const sl_wire_msg_t *msg)
+/* sl_routine_build_in: sl_routine_build_sess, into the frame being served
+   when `reply` (sl_routine_reply_sess). */
+static struct rte_mbuf *sl_routine_build_in(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream,
+                                            uint8_t type, uint64_t corr, const sl_wire_msg_t *msg,
+                                            bool reply)
 {
 	sl_session_t *s = &lc->rt->tab->slot[sl_routine_slot(lc, p)];
 	uint32_t seq = sl_session_next_seq(s, stream);
@@ -222,10 +250,19 @@ struct rte_mbuf *sl_routine_build_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uin
 		return NULL; /* exhausted: the session closes (SPEC §8) */
 	if (SL_UNLIKELY(seq >= SL_SESSION_SEQ_CLOSE))
 		p->seq_close = 1; /* the next tick closes it, before any seq wraps */
+	struct rte_mbuf *m = sl_routine_mbuf(lc, reply);
+	if (SL_UNLIKELY(m == NULL))
+		return NULL;
 	sl_wire_hdr_t h = {
 	    .type = type, .stream = stream, .session = p->remote_sid, .seq = seq, .corr = corr};
-	return sl_routine_build(lc, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
-	                        p->vlan_tci, &h, msg, p->auth ? p->keys.tx : NULL);
+	return sl_routine_fill(lc, m, p->peer_ip, p->peer_port, p->mac_known ? &p->peer_mac : NULL,
+	                       p->vlan_tci, &h, msg, p->auth ? p->keys.tx : NULL);
+}
+
+struct rte_mbuf *sl_routine_build_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream,
+                                       uint8_t type, uint64_t corr, const sl_wire_msg_t *msg)
+{
+	return sl_routine_build_in(lc, p, stream, type, corr, msg, false);
 }
 
 int sl_routine_xmit_sess(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *m)
@@ -244,15 +281,29 @@ int sl_routine_xmit_sess(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *
 	return rc;
 }
 
-int sl_routine_send_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream, uint8_t type,
-                         uint64_t corr, const sl_wire_msg_t *msg)
+/* sl_routine_send_in: sl_routine_send_sess, into the frame being served
+   when `reply`. */
+static int sl_routine_send_in(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream, uint8_t type,
+                              uint64_t corr, const sl_wire_msg_t *msg, bool reply)
 {
 	if (!sl_backoff_should_send(&p->quiet, stream, lc->now_ns))
 		return -1;
-	struct rte_mbuf *m = sl_routine_build_sess(lc, p, stream, type, corr, msg);
+	struct rte_mbuf *m = sl_routine_build_in(lc, p, stream, type, corr, msg, reply);
 	if (SL_UNLIKELY(m == NULL))
 		return -1;
 	return sl_routine_xmit_sess(lc, p, m);
+}
+
+int sl_routine_send_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream, uint8_t type,
+                         uint64_t corr, const sl_wire_msg_t *msg)
+{
+	return sl_routine_send_in(lc, p, stream, type, corr, msg, false);
+}
+
+int sl_routine_reply_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream, uint8_t type,
+                          uint64_t corr, const sl_wire_msg_t *msg)
+{
+	return sl_routine_send_in(lc, p, stream, type, corr, msg, true);
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -479,6 +530,14 @@ static sl_drop_t sl_routine_auth_check(const sl_routine_peer_t *p, const sl_wire
 	                                                                : SL_DROP_AUTH_TAG;
 }
 
+/* sl_routine_lendable: m may become the answer of the input it carries
+   (sl_routine_reply_sess): this lcore's only reference, one segment, its
+   own data buffer. */
+static inline bool sl_routine_lendable(const struct rte_mbuf *m)
+{
+	return rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m) && m->nb_segs == 1;
+}
+
 void sl_routine_frame(sl_lcore_t *lc, sl_routine_peer_t *p, sl_session_t *s, struct rte_mbuf *m,
                       const sl_wire_hdr_t *h, const uint8_t *pl)
 {
@@ -530,13 +589,18 @@ void sl_routine_frame(sl_lcore_t *lc, sl_routine_peer_t *p, sl_session_t *s, str
 	   are not free. */
 	uint64_t t0 = SL_PROBE_ENABLED(routine_run) ? sl_now_ns() : 0;
 	uint32_t sid = p->sid;
+	bool lent = sl_routine_lendable(m);
+	lc->rt->serving = lent ? m : NULL;
 	if (SL_LIKELY(d != NULL))
 		d->input(lc, p, st, h, &msg, too_many);
 	else
 		sl_routine_misbehave(lc, p, SL_MISB_UNEXPECTED, h->stream, h->type);
+	bool taken = lent && lc->rt->serving == NULL; /* m is the answer now */
+	lc->rt->serving = NULL;
 	SL_PROBE_ROUTINE_RUN(sid, h->stream, sl_now_ns() - t0);
 	sl_routine_check(lc, p, s, sid);
-	sl_lcore_consumed(lc, m);
+	if (!taken)
+		sl_lcore_consumed(lc, m);
 }
 
 /* ---- commands and phases ------------------------------------------------------ */

@@ -81,9 +81,11 @@ typedef struct sl_routine {
 	uint64_t next_tick_ns;  /* deadlines / liveness scan */
 	uint32_t n_conn;
 	uint16_t conn[SL_SESSIONS_PER_LCORE]; /* CONNECTING slots */
-	uint32_t ev_inflight;    /* answers a session may have outstanding (event backlog) */
-	sl_evq_t evq;            /* events to ctrl (backlog: rte_zmalloc'd) */
-	sl_ratelimit_t hello_rl; /* per source */
+	uint32_t ev_inflight;     /* answers a session may have outstanding (event backlog) */
+	sl_evq_t evq;             /* events to ctrl (backlog: rte_zmalloc'd) */
+	struct rte_mbuf *serving; /* the frame an input serves, lent for its answer
+	                             (sl_routine_reply_sess); NULL: none, or taken */
+	sl_ratelimit_t hello_rl;  /* per source */
 	sl_ratelimit_bucket_t hello_all;   /* the lcore's budget, 3/4 of hello_total */
 	sl_ratelimit_bucket_t hello_quiet; /* 1/4 of it, for sources that were quiet */
 	uint32_t gate_drops;               /* HELLOs the gate dropped since the last load sample */
@@ -180,6 +182,14 @@ int sl_routine_xmit_sess(sl_lcore_t *lc, sl_routine_peer_t *p, struct rte_mbuf *
    held back: returns -1).  Counts the session's tx counters. */
 int sl_routine_send_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream, uint8_t type,
                          uint64_t corr, const sl_wire_msg_t *msg);
+
+/* sl_routine_reply_sess: sl_routine_send_sess for an answer to the frame a
+   descriptor's input is serving, built in that frame's buffer when it can
+   be (no allocation, no free: the PING -> PONG path).  The frame's bytes,
+   and any view the decoded message holds into them (HEADERS' hdrs), are
+   gone once it returns; outside an input it is sl_routine_send_sess. */
+int sl_routine_reply_sess(sl_lcore_t *lc, sl_routine_peer_t *p, uint8_t stream, uint8_t type,
+                          uint64_t corr, const sl_wire_msg_t *msg);
 
 /* sl_routine_event sends an event record to ctrl (payload len bytes)
    through the lcore's event outbox (sl_evq.h): a critical event is never

@@ -121,7 +121,8 @@ static void sl_sess_stream_input(sl_lcore_t *lc, sl_routine_peer_t *p, void *st,
 			return;
 		sl_wire_msg_t pong; /* only .ping is encoded: no 1.4 KB union to clear */
 		pong.ping = msg->ping;
-		sl_routine_send_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_PONG, h->corr, &pong);
+		sl_routine_reply_sess(lc, p, SL_WIRE_STREAM_SESSION, SL_WIRE_T_PONG, h->corr,
+		                      &pong);
 		return;
 	}
 	case SL_WIRE_T_PONG:
