@@ -115,7 +115,7 @@ slt_init() {
 	SLT_TMP=$(mktemp -d "${SLT_TMPDIR:-/tmp}/slt.XXXXXX")
 	SLT_SOCK=$SLT_TMP/ctrl.sock
 	trap slt_cleanup EXIT
-	trap 'exit 130' INT TERM
+	trap 'trap "" INT TERM HUP PIPE; exit 130' INT TERM
 	slt_log "run id $SLT_ID, temp dir $SLT_TMP"
 }
 
@@ -184,9 +184,16 @@ slt_invariants_broken() {
 	grep -h -e 'range table invariant broken' -e 'routine fault:' "$SLT_TMP"/*.log 2>/dev/null | head -5
 }
 
+# Nothing may cut the cleanup short: GNU timeout signals the script and
+# then its whole process group (meson's timeout and a second Ctrl-C do
+# the like), and a second INT/TERM with the default action would kill the
+# shell mid-cleanup (typically right after `ip link del`: an empty netns
+# slt<id> left behind).  So the signals are ignored from the first one
+# on, in the shell and in what the cleanup runs.
 slt_cleanup() {
 	local rc=$?
-	trap - EXIT INT TERM
+	trap '' INT TERM HUP PIPE
+	trap - EXIT
 	if [ "$rc" = 0 ] && [ "${SLT_EXPECT_FAULTS:-0}" = 0 ]; then
 		local broken
 		broken=$(slt_invariants_broken)
@@ -199,11 +206,14 @@ slt_cleanup() {
 	[ "$SLT_FAILED" = 0 ] && [ "$rc" != 0 ] && [ "$rc" != 77 ] && slt_dump_logs
 	slt_kill_pid "$SLT_DP_PID"
 	slt_kill_pid "$SLT_CTRL_PID"
-	if [ -n "$SLT_DEV" ]; then
-		ip link del "$SLT_DEV" 2>/dev/null
-	fi
+	# The netns first: its veth goes with it (a SIGKILL between the two
+	# then leaves no empty namespace); the link after, for a netns that a
+	# leftover process keeps alive.
 	if [ -n "$SLT_NS" ]; then
 		ip netns del "$SLT_NS" 2>/dev/null
+	fi
+	if [ -n "$SLT_DEV" ]; then
+		ip link del "$SLT_DEV" 2>/dev/null
 	fi
 	# Whatever a failed run left: ours alone (unique names).
 	if [ -n "${SLT_PREFIX:-}" ]; then
