@@ -164,8 +164,8 @@ sync_perf_report() {
 		grep -v '^#' | grep -v '^$' | head -12 | sed 's/^/    /'
 	local c
 	for c in sluice-dp sluice-ctrl; do
-		slt_log "$1: top symbols of $c (both nodes):"
-		perf report -i "$SLT_TMP/perf.data" --comm "$c" --no-children --sort sym --stdio \
+		slt_log "$1: top symbols of $c (both nodes; % of its own samples):"
+		perf report -i "$SLT_TMP/perf.data" --comm "$c" --no-children --sort sym --percentage relative --stdio \
 			-g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 |
 			sed 's/^/    /'
 	done
