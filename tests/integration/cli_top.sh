@@ -15,7 +15,9 @@ slt_require_tools ip ethtool ping tmux
 slt_require_bins
 slt_init
 slt_node_up
-slt_nsexec ping -q -i 0.01 -w 60 "$SLT_DP_IP" >/dev/null 2>&1 &
+# ip netns exec execs ping in place: $! is the ping (through slt_nsexec it
+# was a subshell, and killing it left the ping holding the netns for 60 s)
+ip netns exec "$SLT_NS" ping -q -i 0.01 -w 60 "$SLT_DP_IP" >/dev/null 2>&1 &
 PING_PID=$!
 ping_kill() { kill "$PING_PID" 2>/dev/null; }
 SLT_CLEANUP_HOOKS+=(ping_kill)

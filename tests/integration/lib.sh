@@ -146,8 +146,10 @@ slt_netns_add() {
 	local try err
 	for try in 1 2 3 4 5; do
 		SLT_NS=slt$SLT_ID
+		# (the link list as a string: `ip | grep -q` under pipefail fails
+		# when grep's early exit SIGPIPEs ip, and a clash went unseen)
 		if [ -e "/run/netns/$SLT_NS" ] || compgen -G "/run/netns/slt${SLT_ID}[a-z]*" >/dev/null ||
-			ip -o link show | grep -q ": slt$SLT_ID[a-z]"; then
+			[[ $(ip -o link show) == *": slt$SLT_ID"[a-z]* ]]; then
 			slt_log "name clash: slt$SLT_ID exists already (try $try), minting another id"
 			slt_mint_id
 			continue
