@@ -65,7 +65,9 @@
 # set, every node's `stats` (JSON, counters per lcore and session) at the
 # end of each run is written to SYNC_STATS_DIR/<label>_run<r>_node<k>.json.
 # SYNC_PERF=1: perf record -a (999 Hz) from B's start to its tip on the
-# last run of each variant, and a report by process and symbol.
+# last run of each variant, and a report by process and symbol;
+# SYNC_PERF_OUT=DIR also keeps each variant's perf.data there, as
+# DIR/<label>.perf.data (for perf report -g, annotate).
 # Never pass/fail on time.  Needs root (DPDK runtime dir, /dev/shm region).
 # Usage: tests/bench/sync.sh [RUNS] [N]   (env: SHA256D=path,
 #        SLT_BENCH_IDLE_US=dataplane idle_sleep_us (default 50: the two
@@ -160,6 +162,7 @@ slt_log "B's [sync] inflight: ${SLT_BENCH_INFLIGHT:-default}; A's serve_rate: ${
 # busy process's top symbols.
 sync_perf_report() {
 	slt_log "$1: perf, every CPU from B's start to its tip, by process:"
+	[ -z "${SYNC_PERF_OUT:-}" ] || cp "$SLT_TMP/perf.data" "$SYNC_PERF_OUT/$1.perf.data"
 	perf report -i "$SLT_TMP/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null |
 		grep -v '^#' | grep -v '^$' | head -12 | sed 's/^/    /'
 	local c
