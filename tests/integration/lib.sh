@@ -41,6 +41,7 @@ SLT_NAME=$(basename "$0" .sh)
 SLT_DP_PID=
 SLT_CTRL_PID=
 SLT_NS=
+SLT_NS_MADE=() # every netns slt_netns_add made (a scenario may set up twice)
 SLT_DEV=
 SLT_PEER=
 SLT_TMP=
@@ -154,7 +155,10 @@ slt_netns_add() {
 			slt_mint_id
 			continue
 		fi
-		err=$(ip netns add "$SLT_NS" 2>&1) && return 0
+		if err=$(ip netns add "$SLT_NS" 2>&1); then
+			SLT_NS_MADE+=("$SLT_NS")
+			return 0
+		fi
 		if [ -e "/run/netns/$SLT_NS" ] || [[ $err == *"exists"* ]]; then
 			slt_log "name clash on ip netns add $SLT_NS (try $try): $err"
 			SLT_NS=
@@ -210,10 +214,13 @@ slt_cleanup() {
 	slt_kill_pid "$SLT_CTRL_PID"
 	# The netns first: its veth goes with it (a SIGKILL between the two
 	# then leaves no empty namespace); the link after, for a netns that a
-	# leftover process keeps alive.
-	if [ -n "$SLT_NS" ]; then
-		ip netns del "$SLT_NS" 2>/dev/null
-	fi
+	# leftover process keeps alive.  Every netns made, not only the last:
+	# a scenario that sets up a second network (xdp_steer) found its first
+	# netns a name clash, minted a new id, and left the first behind.
+	local ns
+	for ns in "${SLT_NS_MADE[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
 	if [ -n "$SLT_DEV" ]; then
 		ip link del "$SLT_DEV" 2>/dev/null
 	fi
