@@ -190,6 +190,12 @@ sl_admit_err_t sl_admit_init(sl_admit_t *st, const sl_admit_cfg_t *cfg)
 	return SL_ADMIT_OK;
 }
 
+void sl_admit_set_heard(sl_admit_t *st, sl_admit_heard_fn fn, void *ctx)
+{
+	st->heard = fn;
+	st->heard_ctx = ctx;
+}
+
 void sl_admit_set_ready(sl_admit_t *st, bool ready)
 {
 	st->ready = ready;
@@ -398,7 +404,7 @@ uint32_t sl_admit_sessions_from(const sl_admit_t *st, uint32_t ip, uint32_t *out
 	return n;
 }
 
-/* ---- the unproven list: inbound peers in accept order, oldest first ---- */
+/* ---- the unproven list: inbound peers in install order, oldest first ---- */
 
 static void unproven_push(sl_admit_t *st, uint32_t pi)
 {
@@ -411,6 +417,11 @@ static void unproven_push(sl_admit_t *st, uint32_t pi)
 		st->unproven_oldest = pi + 1;
 	st->unproven_newest = pi + 1;
 	st->n_unproven++;
+}
+
+static uint32_t proven_count(const sl_admit_t *st)
+{
+	return st->n_peers - st->n_unproven;
 }
 
 static void unproven_unlink(sl_admit_t *st, uint32_t pi)
@@ -427,6 +438,18 @@ static void unproven_unlink(sl_admit_t *st, uint32_t pi)
 	p->older = p->newer = 0;
 	p->proven = 1;
 	st->n_unproven--;
+}
+
+/* unproven_renew moves unproven peer pi to the newest end: its time in
+   the pool counts from its session's install (our HELLO_ACK), not from
+   its HELLO.  Under a flood the install waits behind thousands of others;
+   counted from the HELLO, a peer came up already the oldest and the next
+   HELLO evicted it before its first frame could arrive. */
+static void unproven_renew(sl_admit_t *st, uint32_t pi)
+{
+	unproven_unlink(st, pi);
+	st->peers[pi].proven = 0;
+	unproven_push(st, pi);
 }
 
 /* peer_room: a record is free (given back, or never used). */
@@ -490,12 +513,9 @@ sl_admit_err_t sl_admit_commit(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HAS
 	p->session = session;
 	p->state = SL_ADMIT_PEER_UP;
 	idx_put(st->by_session, hash_u64(st, TAG_SESSION, session), (uint32_t)pi);
+	if (!p->proven)
+		unproven_renew(st, (uint32_t)pi);
 	return SL_ADMIT_OK;
-}
-
-static uint32_t proven_count(const sl_admit_t *st)
-{
-	return st->n_peers - st->n_unproven;
 }
 
 sl_admit_err_t sl_admit_prove(sl_admit_t *st, uint32_t session)
@@ -644,20 +664,35 @@ static bool hello_self(const sl_admit_t *st, const sl_wire_hello_t *h, uint64_t 
 /* How far evict_oldest looks down the unproven list for one on the lcore. */
 #define EVICT_SCAN 64
 
+/* heard_prove: p (UP, unproven) was heard from by the dataplane
+   (sl_admit_set_heard): proven now, when max_peers leaves room. */
+static bool heard_prove(sl_admit_t *st, uint32_t pi)
+{
+	const sl_admit_peer_t *p = &st->peers[pi];
+	if (st->heard == NULL || proven_count(st) >= st->cfg.max_peers ||
+	    !st->heard(st->heard_ctx, p->session))
+		return false;
+	unproven_unlink(st, pi);
+	return true;
+}
+
 /* evict_oldest removes the oldest unproven UP peer (on `lcore` when
    on_lcore) and returns its session, or 0 when there is none to evict
-   (PENDING ones have no session to close yet). */
+   (PENDING ones have no session to close yet).  One the dataplane heard
+   from is proven instead and passed over. */
 static uint32_t evict_oldest(sl_admit_t *st, uint16_t lcore, bool on_lcore)
 {
 	uint32_t ref = st->unproven_oldest;
 	for (uint32_t k = 0; ref != 0 && k < EVICT_SCAN; k++) {
 		const sl_admit_peer_t *p = &st->peers[ref - 1];
-		if (p->state == SL_ADMIT_PEER_UP && (!on_lcore || p->lcore == lcore)) {
+		uint32_t next = p->newer;
+		if (p->state == SL_ADMIT_PEER_UP && (!on_lcore || p->lcore == lcore) &&
+		    !heard_prove(st, ref - 1)) {
 			uint32_t session = p->session;
 			peer_del(st, ref - 1);
 			return session;
 		}
-		ref = p->newer;
+		ref = next;
 	}
 	return 0;
 }
@@ -692,7 +727,11 @@ static bool hello_full(sl_admit_t *st, uint32_t ip, uint16_t lcore, uint32_t *ev
 	if (*evict != 0)
 		return true;
 	*evict = evict_oldest(st, lcore, lcore_full);
-	return *evict == 0;
+	if (*evict != 0)
+		return false;
+	/* none evicted: the pool may have room now that peers heard from
+	   left it (heard_prove) */
+	return lcore_full || st->n_unproven >= st->cfg.max_unproven || !peer_room(st);
 }
 
 /* Check 7: the auth_mode against [admission] auth, the allowlist, then

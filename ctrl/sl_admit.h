@@ -46,9 +46,12 @@
    (sl_admit_prove) when the dataplane reports its first valid frame on the
    session — which needs our HELLO_ACK, sent to that address.  Unproven
    peers do not count against max_peers; they have their own pool,
-   max_unproven, kept in accept order: when the pool or the lcore is full,
-   the oldest unproven UP peer is evicted (decision.evict names its session
-   for the caller to close) to make room, so a flood of valid-looking
+   max_unproven, kept in install order (sl_admit_commit: the HELLO_ACK
+   goes out then, so each peer's time in the pool starts when it can
+   answer): when the pool or the lcore is full, the oldest unproven UP
+   peer is evicted (decision.evict names its session for the caller to
+   close) to make room (one the dataplane already heard from is proven
+   instead: sl_admit_set_heard), so a flood of valid-looking
    HELLOs from forged addresses churns the pool while an honest peer, which
    answers within a round trip, proves itself and leaves it.
    Sessions that did not come through a HELLO here (the ones we dialled,
@@ -129,6 +132,10 @@ typedef struct {
 	uint64_t hash_seed;                 /* keys every hash (random per process) */
 } sl_admit_cfg_t;
 
+/* Whether the dataplane has accepted a frame on our session `session`
+   (sl_admit_set_heard). */
+typedef bool (*sl_admit_heard_fn)(void *ctx, uint32_t session);
+
 typedef enum {
 	SL_ADMIT_PEER_FREE = 0,
 	SL_ADMIT_PEER_PENDING = 1, /* accepted, install not yet confirmed */
@@ -206,6 +213,8 @@ typedef struct {
 		uint64_t until_ns;
 	} nonces[SL_ADMIT_NONCES_MAX];
 	sl_ratelimit_t rate;
+	sl_admit_heard_fn heard; /* sl_admit_set_heard; NULL: none */
+	void *heard_ctx;
 	/* The tables (~3 MiB for SL_ADMIT_PEERS_MAX), one anonymous mapping
 	   that sl_admit_init maps and sl_admit_fini unmaps: zero pages until
 	   used, so a start does not touch what a few peers never reach. */
@@ -218,6 +227,16 @@ typedef struct {
 	uint32_t *free_list;         /* [SL_ADMIT_PEERS_MAX], n_free of them given back */
 	sl_admit_peer_t *peers;      /* [SL_ADMIT_PEERS_MAX] */
 } sl_admit_t;
+
+/* sl_admit_set_heard gives admission a way to ask whether the dataplane
+   has already accepted a frame on session `session` (its peer's proof),
+   though the SESSION_PROVEN event that reports it has not reached ctrl
+   yet: under a HELLO flood that event waits behind thousands of HELLO
+   events, longer than an unproven session lasts in a full pool.  Before
+   evicting an unproven peer, admission asks; a peer heard from is proven
+   there and then (sl_admit_prove) and the next oldest is evicted instead.
+   NULL (the default) asks nothing. */
+void sl_admit_set_heard(sl_admit_t *st, sl_admit_heard_fn fn, void *ctx);
 
 /* sl_admit_cfg_defaults: our streams 0,1,5; max_peers 256, max_unproven 256; one lcore of
    SL_SESSIONS_PER_LCORE; 4 sessions per address; no auth required; 5

@@ -105,6 +105,20 @@ _Static_assert(offsetof(sl_peermgr_t, book) < offsetof(sl_peermgr_t, admit) &&
                        offsetof(sl_peermgr_t, connect_end),
                "sl_peermgr_init zeroes around book, admit, score and peers");
 
+/* peermgr_heard (admission's sl_admit_heard_fn): the dataplane's table
+   shows live session `sid` with a frame accepted from its peer (rx_frames):
+   the proof its SESSION_PROVEN event is still carrying to us. */
+static bool peermgr_heard(void *ctx, uint32_t sid)
+{
+	const sl_peermgr_t *n = ctx;
+	if (n->region == NULL || sl_sid_lcore(sid) >= n->peers.n_lcores)
+		return false;
+	const struct sl_session_table *t = sl_region_sess(n->region, sl_sid_lcore(sid));
+	sl_session_info_t info;
+	return t != NULL && sl_session_snapshot(t, sl_sid_slot(sid), &info) == 1 &&
+	       info.sid == sid && info.cnt.rx_frames > 0;
+}
+
 int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[32],
                     const sl_auth_id_t *id)
 {
@@ -141,6 +155,7 @@ int sl_peermgr_init(sl_peermgr_t *n, const sl_cfg_t *cfg, const uint8_t genesis[
 		       ac.max_peers, ac.max_per_lcore, ac.max_per_addr);
 		return -1;
 	}
+	sl_admit_set_heard(&n->admit, peermgr_heard, n);
 	for (uint32_t i = 0; i < cfg->n_allow; i++)
 		if (SL_UNLIKELY(sl_admit_allow_add(&n->admit, cfg->allow[i]) != SL_ADMIT_OK)) {
 			SL_ERR("[admission] allowlist: more than %d node ids", SL_ADMIT_ALLOW_MAX);

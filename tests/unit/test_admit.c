@@ -497,6 +497,72 @@ START_TEST(test_unproven_pool_evicts_oldest)
 }
 END_TEST
 
+/* heard_sessions: the sessions the fake dataplane has accepted a frame on. */
+static uint32_t heard_sessions[4];
+static uint32_t heard_asked;
+
+static bool heard_fake(void *ctx, uint32_t session)
+{
+	ck_assert_ptr_eq(ctx, &st);
+	heard_asked++;
+	for (size_t i = 0; i < sizeof heard_sessions / sizeof heard_sessions[0]; i++)
+		if (heard_sessions[i] == session)
+			return true;
+	return false;
+}
+
+/* A peer the dataplane heard from (its SESSION_PROVEN still on the way)
+   is proven at eviction time and passed over; with every candidate heard
+   from, the pool has room again and the HELLO is taken without an
+   eviction (the hello_flood race: honest sessions displaced while their
+   proof waited behind the flood's HELLO events). */
+START_TEST(test_unproven_heard_not_evicted)
+{
+	sl_admit_cfg_t c = cfg;
+	c.max_unproven = 3;
+	init_with(&c);
+	memset(heard_sessions, 0, sizeof heard_sessions);
+	heard_asked = 0;
+	sl_admit_set_heard(&st, heard_fake, &st);
+	for (uint32_t i = 0; i < 3; i++)
+		ck_assert_uint_eq(admit_up(i, IP + i, 0x201 + i, T0).evict, 0);
+	ck_assert_uint_eq(heard_asked, 0); /* asked only when evicting */
+	heard_sessions[0] = 0x201;
+	sl_admit_decision_t d = admit_up(3, IP + 3, 0x204, T0 + 1);
+	ck_assert_uint_eq(d.evict, 0x202);
+	ck_assert_ptr_nonnull(sl_admit_find_session(&st, 0x201));
+	ck_assert_uint_eq(sl_admit_count_unproven(&st), 2); /* 0x203, 0x204 */
+	ck_assert_uint_eq(sl_admit_count(&st), 3);
+	ck_assert_int_eq(sl_admit_prove(&st, 0x201), SL_ADMIT_OK); /* its event, late */
+	/* fill the pool again, every candidate heard from: no eviction */
+	ck_assert_uint_eq(admit_up(4, IP + 4, 0x205, T0 + 2).evict, 0);
+	heard_sessions[1] = 0x203, heard_sessions[2] = 0x204, heard_sessions[3] = 0x205;
+	d = admit_up(5, IP + 5, 0x206, T0 + 3);
+	ck_assert_uint_eq(d.evict, 0);
+	ck_assert_uint_eq(sl_admit_count_unproven(&st), 1); /* 0x206 */
+	ck_assert_uint_eq(sl_admit_count(&st), 5);
+}
+END_TEST
+
+/* A peer's time in the unproven pool starts at its install (our HELLO_ACK
+   goes out then), not at its HELLO: one accepted first but installed last
+   is the newest, and the oldest installed one is evicted. */
+START_TEST(test_unproven_order_is_install_order)
+{
+	sl_admit_cfg_t c = cfg;
+	c.max_unproven = 2;
+	init_with(&c);
+	sl_wire_hello_t a = hello(0);
+	sl_admit_decision_t d = decide_at(&a, IP, 0, T0);
+	assert_accept(&d); /* A accepted first, its install still on the way */
+	ck_assert_uint_eq(admit_up(1, IP + 1, 0x302, T0 + 1).evict, 0);
+	ck_assert_int_eq(sl_admit_commit(&st, a.node_id, 0x301), SL_ADMIT_OK);
+	d = admit_up(2, IP + 2, 0x303, T0 + 2);
+	ck_assert_uint_eq(d.evict, 0x302);
+	ck_assert_ptr_nonnull(sl_admit_find_session(&st, 0x301));
+}
+END_TEST
+
 START_TEST(test_unproven_outside_max_peers)
 {
 	sl_admit_cfg_t c = cfg;
@@ -1133,6 +1199,8 @@ static Suite *admit_suite(void)
 	tcase_add_test(tc, test_reject_full_max_peers);
 	tcase_add_test(tc, test_reject_full_per_lcore);
 	tcase_add_test(tc, test_unproven_pool_evicts_oldest);
+	tcase_add_test(tc, test_unproven_heard_not_evicted);
+	tcase_add_test(tc, test_unproven_order_is_install_order);
 	tcase_add_test(tc, test_unproven_outside_max_peers);
 	tcase_add_test(tc, test_unproven_duplicate_displaced);
 	tcase_add_test(tc, test_reject_full_per_address);
