@@ -518,17 +518,24 @@ sl_admit_err_t sl_admit_commit(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HAS
 	return SL_ADMIT_OK;
 }
 
+/* prove_at: peer pi leaves the unproven pool (true; also when proven
+   already), or stays in it when max_peers proven peers exist (false). */
+static bool prove_at(sl_admit_t *st, uint32_t pi)
+{
+	if (st->peers[pi].proven)
+		return true;
+	if (SL_UNLIKELY(proven_count(st) >= st->cfg.max_peers))
+		return false;
+	unproven_unlink(st, pi);
+	return true;
+}
+
 sl_admit_err_t sl_admit_prove(sl_admit_t *st, uint32_t session)
 {
 	int32_t pi = session ? peer_by_session(st, session) : -1;
 	if (SL_UNLIKELY(pi < 0))
 		return SL_ADMIT_ERR_NOT_FOUND;
-	if (st->peers[pi].proven)
-		return SL_ADMIT_OK;
-	if (SL_UNLIKELY(proven_count(st) >= st->cfg.max_peers))
-		return SL_ADMIT_ERR_FULL;
-	unproven_unlink(st, (uint32_t)pi);
-	return SL_ADMIT_OK;
+	return prove_at(st, (uint32_t)pi) ? SL_ADMIT_OK : SL_ADMIT_ERR_FULL;
 }
 
 sl_admit_err_t sl_admit_remove(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_LEN])
@@ -668,12 +675,8 @@ static bool hello_self(const sl_admit_t *st, const sl_wire_hello_t *h, uint64_t 
    (sl_admit_set_heard): proven now, when max_peers leaves room. */
 static bool heard_prove(sl_admit_t *st, uint32_t pi)
 {
-	const sl_admit_peer_t *p = &st->peers[pi];
-	if (st->heard == NULL || proven_count(st) >= st->cfg.max_peers ||
-	    !st->heard(st->heard_ctx, p->session))
-		return false;
-	unproven_unlink(st, pi);
-	return true;
+	return st->heard != NULL && st->heard(st->heard_ctx, st->peers[pi].session) &&
+	       prove_at(st, pi);
 }
 
 /* evict_oldest removes the oldest unproven UP peer (on `lcore` when
@@ -713,6 +716,13 @@ static bool hello_duplicate(sl_admit_t *st, const uint8_t node_id[SL_WIRE_HASH_L
 	return false;
 }
 
+/* unproven_room: one more unproven peer fits (the lcore, the pool, a
+   record). */
+static bool unproven_room(const sl_admit_t *st, bool lcore_full)
+{
+	return !lcore_full && st->n_unproven < st->cfg.max_unproven && peer_room(st);
+}
+
 /* Check 9: room for one more unproven peer on lcore, evicting the oldest
    unproven one when the pool or the lcore is full (*evict, unless a
    duplicate was evicted already). */
@@ -722,16 +732,14 @@ static bool hello_full(sl_admit_t *st, uint32_t ip, uint16_t lcore, uint32_t *ev
 	    sl_admit_count_addr(st, ip) >= st->cfg.max_per_addr)
 		return true;
 	bool lcore_full = st->n_lcore[lcore] >= st->cfg.max_per_lcore;
-	if (!lcore_full && st->n_unproven < st->cfg.max_unproven && peer_room(st))
+	if (unproven_room(st, lcore_full))
 		return false;
 	if (*evict != 0)
 		return true;
 	*evict = evict_oldest(st, lcore, lcore_full);
-	if (*evict != 0)
-		return false;
 	/* none evicted: the pool may have room now that peers heard from
 	   left it (heard_prove) */
-	return lcore_full || st->n_unproven >= st->cfg.max_unproven || !peer_room(st);
+	return *evict == 0 && !unproven_room(st, lcore_full);
 }
 
 /* Check 7: the auth_mode against [admission] auth, the allowlist, then
