@@ -5,6 +5,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* Populate a step at a time: the populate holds the address space's lock
+   (for reading) while it zeroes, and the owner's mmap or mremap (a
+   thread's stack, a buffer's growth) waits for it; one step is a huge
+   page's zeroing, not the whole range's. */
+#define SL_PREFAULT_STEP (2u << 20)
+
 typedef struct {
 	unsigned n;
 	uintptr_t lo[SL_PREFAULT_RANGES], hi[SL_PREFAULT_RANGES];
@@ -14,7 +20,11 @@ static void *prefault_run(void *arg)
 {
 	prefault_job_t *j = arg;
 	for (unsigned i = 0; i < j->n; i++)
-		(void)madvise((void *)j->lo[i], j->hi[i] - j->lo[i], MADV_POPULATE_WRITE);
+		for (uintptr_t a = j->lo[i]; a < j->hi[i]; a += SL_PREFAULT_STEP) {
+			size_t l =
+			    j->hi[i] - a < SL_PREFAULT_STEP ? j->hi[i] - a : SL_PREFAULT_STEP;
+			(void)madvise((void *)a, l, MADV_POPULATE_WRITE);
+		}
 	free(j);
 	return NULL;
 }

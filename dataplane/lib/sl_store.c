@@ -201,7 +201,10 @@ static uint64_t load64(const uint8_t *p)
 
 /* ---- the writer's arrays ------------------------------------------------- */
 
-#define SL_STORE_HUGE_MIN (4u << 20) /* arrays this large ask for huge pages */
+#define SL_STORE_HUGE_MIN      (4u << 20) /* arrays this large ask for huge pages */
+/* Commit-group buffers a reserve sizes ahead (2.6 MB each): a 1 M header
+   sync's largest groups were ~35 k headers (one fdatasync's worth). */
+#define SL_STORE_GROUP_RESERVE (1u << 15)
 
 /* big_advise asks the kernel to back the page-aligned interior of a large
    array with transparent huge pages (THP "madvise" mode: Debian's default).
@@ -218,15 +221,16 @@ static void big_advise(void *p, size_t len)
 		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 
-/* prefault_start: hashes[count..total) and the index, populated on a
+/* prefault_start: the index, then hashes[count..total), populated on a
    helper thread while the sync starts (sl_prefault.h: a 1 M header sync
    writes ~50 MB of fresh hashes and index on ctrl's thread, its
-   bottleneck). */
+   bottleneck).  The index first: appends write it at random from the
+   first header on, and the hashes in order behind the helper. */
 static void prefault_start(sl_store_t *s, uint32_t total)
 {
-	void *p[2] = {s->hashes + s->count, s->idx};
-	size_t len[2] = {(size_t)(total - s->count) * 32,
-	                 ((size_t)s->idx_mask + 1) * sizeof *s->idx};
+	void *p[2] = {s->idx, s->hashes + s->count};
+	size_t len[2] = {((size_t)s->idx_mask + 1) * sizeof *s->idx,
+	                 (size_t)(total - s->count) * 32};
 	sl_prefault_start(&s->pf, p, len, 2);
 }
 
@@ -694,28 +698,6 @@ sl_store_err_t sl_store_commit(sl_store_t *s)
 	return SL_STORE_OK;
 }
 
-sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total)
-{
-	if (total > s->max_headers)
-		total = s->max_headers;
-	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
-		return SL_STORE_ERR_IO;
-	if (total > s->hashes_cap) {
-		sl_prefault_join(&s->pf);
-		void *p = big_realloc(s->hashes, (size_t)total * 32);
-		if (SL_UNLIKELY(p == NULL))
-			return SL_STORE_ERR_NOMEM;
-		s->hashes = p;
-		s->hashes_cap = total;
-	}
-	if ((uint64_t)(total + 1) * 2 > (uint64_t)s->idx_mask + 1 &&
-	    idx_rebuild(s, idx_cap_for(total)) != SL_STORE_OK)
-		return SL_STORE_ERR_NOMEM;
-	if (total > s->count)
-		prefault_start(s, total);
-	return SL_STORE_OK;
-}
-
 /* ---- a commit whose syncs run off the owner's thread ---------------------- */
 
 /* sync_take_back returns a group that did not become durable (its thread
@@ -809,6 +791,57 @@ static void syncer_stop(sl_store_t *s)
 	sem_destroy(&s->sync_go);
 	sem_destroy(&s->sync_fin);
 	s->syncer_up = false;
+}
+
+/* group_bufs grows the pending buffer and the syncer's to hold n headers
+   each (a commit group), so that appends mid-sync do not grow them. */
+static sl_store_err_t group_bufs(sl_store_t *s, uint32_t n)
+{
+	if (n > s->pend_cap) {
+		void *p = big_realloc(s->pend, (size_t)n * HS);
+		if (SL_UNLIKELY(p == NULL))
+			return SL_STORE_ERR_NOMEM;
+		s->pend = p;
+		s->pend_cap = n;
+	}
+	if (n > s->sbuf_cap) {
+		void *p = big_realloc(s->sbuf, (size_t)n * HS);
+		if (SL_UNLIKELY(p == NULL))
+			return SL_STORE_ERR_NOMEM;
+		s->sbuf = p;
+		s->sbuf_cap = n;
+	}
+	return SL_STORE_OK;
+}
+
+sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total)
+{
+	if (total > s->max_headers)
+		total = s->max_headers;
+	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
+		return SL_STORE_ERR_IO;
+	if (total > s->hashes_cap) {
+		sl_prefault_join(&s->pf);
+		void *p = big_realloc(s->hashes, (size_t)total * 32);
+		if (SL_UNLIKELY(p == NULL))
+			return SL_STORE_ERR_NOMEM;
+		s->hashes = p;
+		s->hashes_cap = total;
+	}
+	if ((uint64_t)(total + 1) * 2 > (uint64_t)s->idx_mask + 1 &&
+	    idx_rebuild(s, idx_cap_for(total)) != SL_STORE_OK)
+		return SL_STORE_ERR_NOMEM;
+	if (total <= s->count)
+		return SL_STORE_OK;
+	/* Before the prefault starts: its populate holds the address space's
+	   lock for a page's zeroing at a time, and a thread's stack or a
+	   buffer's growth (mmap, mremap) would wait for it mid-sync. */
+	(void)syncer_start(s); /* commit_start retries, or commits in place */
+	uint32_t group = SL_MIN(total - s->count, SL_STORE_GROUP_RESERVE);
+	if (group_bufs(s, group) != SL_STORE_OK)
+		return SL_STORE_ERR_NOMEM;
+	prefault_start(s, total);
+	return SL_STORE_OK;
 }
 
 sl_store_err_t sl_store_commit_start(sl_store_t *s)

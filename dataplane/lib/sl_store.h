@@ -134,7 +134,11 @@ sl_store_err_t sl_store_commit(sl_store_t *s);
 /* sl_store_reserve sizes the hash array and the index for `total` headers
    (capped at max_headers) now, so that appends up to there never grow
    them (header.import reserves its file's length once instead of
-   rebuilding the index at every doubling).  OK or NOMEM. */
+   rebuilding the index at every doubling).  When total passes the count
+   it also starts the syncer thread (sl_store_commit_start), sizes the
+   commit-group buffers and populates the fresh memory on a helper thread
+   (sl_prefault.h), so that nothing on the owner's thread maps memory while
+   that runs.  OK or NOMEM. */
 sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total);
 
 /* A commit in two halves, so that its syncs run off the owner's thread
