@@ -63,7 +63,8 @@
 # a poller takes CPU from the nodes; one process for the run,
 # slt_node_follow).  With SYNC_STATS_DIR
 # set, every node's `stats` (JSON, counters per lcore and session) at the
-# end of each run is written to SYNC_STATS_DIR/<label>_run<r>_node<k>.json.
+# end of each run is written to SYNC_STATS_DIR/<label>_run<r>_node<k>.json,
+# and B's ctrl log of the run (its timeline) to <label>_run<r>_ctrl.log.
 # SYNC_PERF=1: perf record -a (999 Hz) from B's start to its tip on the
 # last run of each variant, and a report by process and symbol;
 # SYNC_PERF_OUT=DIR also keeps each variant's perf.data there, as
@@ -235,6 +236,7 @@ sync_runs() {
 			for k in "$@" $B; do
 				slt_node_ctl $k --json stats >"$SYNC_STATS_DIR/${label}_run${r}_node$k.json" 2>&1
 			done
+			tail -n +$((clog_from + 1)) "$SLT_TMP/ctrl$B.log" >"$SYNC_STATS_DIR/${label}_run${r}_ctrl.log"
 		fi
 		rel() { [ -n "$1" ] && "$SLT_PY" -c "print(round($1 - $T0, 3))" || echo na; }
 		if [ -n "$stalled" ]; then
