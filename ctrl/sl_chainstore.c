@@ -560,6 +560,13 @@ sl_chainstore_err_t sl_chainstore_export(const sl_chainstore_t *cs, const char *
 	return e == SL_STORE_ERR_ARG ? SL_CHAINSTORE_ERR_ARG : SL_CHAINSTORE_ERR_IO;
 }
 
+sl_chainstore_err_t sl_chainstore_tip_header(const sl_chainstore_t *cs, uint8_t hdr[80])
+{
+	return sl_store_get(cs->store, cs->ctx.height, hdr, NULL) == SL_STORE_OK
+	           ? SL_CHAINSTORE_OK
+	           : SL_CHAINSTORE_ERR_NOT_FOUND;
+}
+
 sl_chainstore_err_t sl_chainstore_get(const sl_chainstore_t *cs, uint32_t height, uint8_t hdr[80],
                                       uint8_t hash[32])
 {

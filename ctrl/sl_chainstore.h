@@ -169,6 +169,11 @@ void sl_chainstore_import_end(sl_chainstore_import_t *imp);
 sl_chainstore_err_t sl_chainstore_export(const sl_chainstore_t *cs, const char *path, uint32_t from,
                                          uint32_t to);
 
+/* sl_chainstore_tip_header copies the header at sl_chainstore_tip (its
+   group may still be on its way to disk): what our own NEW_BLOCK
+   announces.  OK or NOT_FOUND (no header in the store yet). */
+sl_chainstore_err_t sl_chainstore_tip_header(const sl_chainstore_t *cs, uint8_t hdr[80]);
+
 /* sl_chainstore_get copies header `height` and its hash (either may be
    NULL).  OK or NOT_FOUND (beyond the tip). */
 sl_chainstore_err_t sl_chainstore_get(const sl_chainstore_t *cs, uint32_t height, uint8_t hdr[80],

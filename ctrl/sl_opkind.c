@@ -144,6 +144,8 @@ static void opkind_import_step(void *ctx, sl_op_t *op, uint64_t now_ns)
 	uint64_t t0 = sl_now_ns();
 	if (!st->open || t0 < st->next_ns)
 		return;
+	sl_chainstore_tip_t tip0, tip1;
+	sl_chainstore_tip(k->cs, &tip0);
 	do
 		e = sl_chainstore_import_step(k->cs, &st->imp, SL_OPKIND_IMPORT_STEP, &done, &f);
 	while (e == SL_CHAINSTORE_OK && !done && !sl_chainstore_import_waiting(k->cs, &st->imp) &&
@@ -153,7 +155,13 @@ static void opkind_import_step(void *ctx, sl_op_t *op, uint64_t now_ns)
 	/* a loop that works at most a third of the time sleeps in ppoll when a
 	   request comes, and a busy machine's scheduler wakes it at once */
 	st->next_ns = sl_now_ns() + 2 * (sl_now_ns() - t0);
-	if (st->imported > before)
+	/* The tip moved when the headers were appended, before they are
+	   durable: NEW_BLOCK goes out now, ahead of the STATUS the dataplane
+	   sends once the commit publishes them (sync's tick may finish it
+	   before this op's next step), so peers take the push rather than
+	   pulling the same header. */
+	sl_chainstore_tip(k->cs, &tip1);
+	if (tip1.height > tip0.height || st->imported > before)
 		sl_sync_chain_moved(k->sync);
 	if (e == SL_CHAINSTORE_OK && !done) {
 		opkind_note(k, op, &st->note_ns);

@@ -365,7 +365,7 @@ static void sync_announce(sl_sync_t *s, uint32_t old)
 	if (t.height <= old || t.height - old > SL_SYNC_ANNOUNCE_MAX)
 		return;
 	uint8_t hdr[80];
-	if (sl_chainstore_get(s->cs, t.height, hdr, NULL) != SL_CHAINSTORE_OK)
+	if (sl_chainstore_tip_header(s->cs, hdr) != SL_CHAINSTORE_OK)
 		return;
 	sl_seen_add(&s->seen, t.hash);
 	s->cnt.nb_announced++;

@@ -259,6 +259,31 @@ START_TEST(test_chain_moved_announces_small_moves)
 }
 END_TEST
 
+/* A tip moved by a group still on its way to disk is announced at once:
+   NEW_BLOCK goes out before the commit publishes the STATUS that would
+   make peers pull the same header (new_block_relay lost that race on a
+   busy machine when only durable tips were announced). */
+START_TEST(test_chain_moved_announces_before_durable)
+{
+	uint8_t hdr[80], hash[32];
+	uint32_t accepted = 0;
+	sl_chainstore_fail_t f;
+	attach();
+	uint32_t h = next_block(hdr, hash);
+	ck_assert_int_eq(sl_chainstore_append_group(cs, h, hdr, hash, 1, &accepted, &f),
+	                 SL_CHAINSTORE_OK);
+	ck_assert_uint_eq(accepted, 1);
+	sl_chainstore_tip_t d;
+	sl_chainstore_durable(cs, &d);
+	ck_assert_uint_eq(d.height, h - 1); /* not yet durable */
+	sl_sync_chain_moved(&sync_);
+	ck_assert_uint_eq(sync_.cnt.nb_announced, 1);
+	uint8_t tip_hdr[80];
+	ck_assert_int_eq(sl_chainstore_tip_header(cs, tip_hdr), SL_CHAINSTORE_OK);
+	ck_assert_int_eq(memcmp(tip_hdr, hdr, 80), 0);
+}
+END_TEST
+
 /* Forgetting a session sync never saw is harmless, attached or not. */
 START_TEST(test_session_down_unknown)
 {
@@ -298,6 +323,7 @@ static Suite *sync_suite(void)
 	tcase_add_test(t, test_new_block_not_next);
 	tcase_add_test(t, test_new_block_refused);
 	tcase_add_test(t, test_chain_moved_announces_small_moves);
+	tcase_add_test(t, test_chain_moved_announces_before_durable);
 	tcase_add_test(t, test_session_down_unknown);
 	suite_add_tcase(s, t);
 	return s;
