@@ -79,12 +79,11 @@ struct sl_store {
 	uint64_t epoch;
 	uint64_t tip_seq;
 	bool broken;           /* a truncation could not be made durable */
-	uint8_t (*hashes)[32]; /* hashes[h] for h < count */
-	uint32_t hashes_cap;
-	uint8_t *pend;      /* headers pend_from..count-1 */
-	uint32_t pend_cap;  /* headers pend holds */
-	uint32_t pend_from; /* committed, or sync_count while a commit is in flight */
-	uint32_t *idx;      /* open addressing: height+1, 0 = empty */
+	uint8_t last_hash[32]; /* header count-1's (any other's: hash_at) */
+	uint8_t *pend;         /* headers pend_from..count-1 */
+	uint32_t pend_cap;     /* headers pend holds */
+	uint32_t pend_from;    /* committed, or sync_count while a commit is in flight */
+	uint32_t *idx;         /* open addressing: height+1, 0 = empty */
 	uint32_t idx_mask, idx_used;
 	sl_store_stats_t st;
 	/* a commit whose syncs run on `syncer` (sl_store_commit_start): the
@@ -104,7 +103,7 @@ struct sl_store {
 	uint64_t sync_t0;
 	sl_store_tip_t sync_tip; /* the tip record the syncer writes, at sync_off */
 	off_t sync_off;
-	sl_prefault_t pf; /* reserve's: joined before hashes or idx move or go */
+	sl_prefault_t pf; /* reserve's: joined before idx moves or goes */
 };
 
 struct sl_store_reader {
@@ -208,8 +207,8 @@ static uint64_t load64(const uint8_t *p)
 
 /* big_advise asks the kernel to back the page-aligned interior of a large
    array with transparent huge pages (THP "madvise" mode: Debian's default).
-   A 1 M header sync writes ~45 MB of fresh hashes, index and buffers; in 4
-   KiB pages that is ~11,000 first-touch faults on ctrl's thread.  Advice
+   A 1 M header sync writes ~13 MB of fresh index and commit-group buffers;
+   in 4 KiB pages that is ~3,300 first-touch faults on ctrl's thread.  Advice
    only: a refusal changes nothing but the fault count. */
 static void big_advise(void *p, size_t len)
 {
@@ -221,17 +220,14 @@ static void big_advise(void *p, size_t len)
 		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 
-/* prefault_start: the index, then hashes[count..total), populated on a
-   helper thread while the sync starts (sl_prefault.h: a 1 M header sync
-   writes ~50 MB of fresh hashes and index on ctrl's thread, its
-   bottleneck).  The index first: appends write it at random from the
-   first header on, and the hashes in order behind the helper. */
-static void prefault_start(sl_store_t *s, uint32_t total)
+/* prefault_start: the index, populated on a helper thread while the sync
+   starts (sl_prefault.h): appends write it at random from the first
+   header on, 8 MB of fresh memory for a 1 M header sync. */
+static void prefault_start(sl_store_t *s)
 {
-	void *p[2] = {s->idx, s->hashes + s->count};
-	size_t len[2] = {((size_t)s->idx_mask + 1) * sizeof *s->idx,
-	                 (size_t)(total - s->count) * 32};
-	sl_prefault_start(&s->pf, p, len, 2);
+	void *p[1] = {s->idx};
+	size_t len[1] = {((size_t)s->idx_mask + 1) * sizeof *s->idx};
+	sl_prefault_start(&s->pf, p, len, 1);
 }
 
 /* big_realloc: realloc, then the advice for the new extent. */
@@ -241,6 +237,25 @@ static void *big_realloc(void *p, size_t len)
 	if (q != NULL)
 		big_advise(q, len);
 	return q;
+}
+
+/* ---- headers and their hashes --------------------------------------------- */
+
+/* hdr_at: header h (< count), committed (the map) or pending. */
+static const uint8_t *hdr_at(const sl_store_t *s, uint32_t h)
+{
+	if (h < s->committed)
+		return s->map + (size_t)h * HS;
+	if (h < s->pend_from) /* in the group a commit is syncing */
+		return s->sbuf + (size_t)(h - s->committed) * HS;
+	return s->pend + (size_t)(h - s->pend_from) * HS;
+}
+
+/* hash_at: the hash of header h (< count), the prev field of header h + 1
+   (the store appends only linked headers), or the last one's. */
+static const uint8_t *hash_at(const sl_store_t *s, uint32_t h)
+{
+	return h + 1 < s->count ? hdr_at(s, h + 1) + 4 : s->last_hash;
 }
 
 /* ---- hash index ---------------------------------------------------------- */
@@ -268,7 +283,7 @@ static sl_store_err_t idx_rebuild(sl_store_t *s, uint32_t cap)
 	s->idx_mask = cap - 1;
 	s->idx_used = 0;
 	for (uint32_t h = 0; h < s->count; h++) {
-		uint32_t pos = (uint32_t)load64(s->hashes[h]) & s->idx_mask;
+		uint32_t pos = (uint32_t)load64(hash_at(s, h)) & s->idx_mask;
 		while (s->idx[pos] != 0)
 			pos = (pos + 1) & s->idx_mask;
 		s->idx[pos] = h + 1;
@@ -277,10 +292,10 @@ static sl_store_err_t idx_rebuild(sl_store_t *s, uint32_t cap)
 	return SL_STORE_OK;
 }
 
-/* idx_insert indexes hashes[h] (h < count).  Stale entries (heights since
-   truncated or overwritten) are never deleted: lookups verify them, and a
-   rebuild (at most doubling) drops them. */
-static sl_store_err_t idx_insert(sl_store_t *s, uint32_t h)
+/* idx_insert indexes header h (< count) by its hash.  Stale entries
+   (heights since truncated or overwritten) are never deleted: lookups
+   verify them, and a rebuild (at most doubling) drops them. */
+static sl_store_err_t idx_insert(sl_store_t *s, uint32_t h, const uint8_t hash[32])
 {
 	if (SL_UNLIKELY((s->idx_used + 1) * 2 > s->idx_mask + 1)) {
 		uint32_t cap = s->idx_mask + 1; /* purge stale entries, or double */
@@ -288,7 +303,7 @@ static sl_store_err_t idx_insert(sl_store_t *s, uint32_t h)
 			return SL_STORE_ERR_NOMEM;
 		return SL_STORE_OK; /* rebuild indexed 0..count-1, h included */
 	}
-	uint32_t pos = (uint32_t)load64(s->hashes[h]) & s->idx_mask;
+	uint32_t pos = (uint32_t)load64(hash) & s->idx_mask;
 	while (s->idx[pos] != 0)
 		pos = (pos + 1) & s->idx_mask;
 	s->idx[pos] = h + 1;
@@ -301,7 +316,7 @@ int sl_store_find(const sl_store_t *s, const uint8_t hash[32], uint32_t *height)
 	uint32_t pos = (uint32_t)load64(hash) & s->idx_mask;
 	for (uint32_t v; (v = s->idx[pos]) != 0; pos = (pos + 1) & s->idx_mask) {
 		uint32_t h = v - 1;
-		if (h < s->count && memcmp(s->hashes[h], hash, 32) == 0) {
+		if (h < s->count && memcmp(hash_at(s, h), hash, 32) == 0) {
 			if (height != NULL)
 				*height = h;
 			return 1;
@@ -312,17 +327,6 @@ int sl_store_find(const sl_store_t *s, const uint8_t hash[32], uint32_t *height)
 
 static sl_store_err_t reserve(sl_store_t *s, uint32_t total)
 {
-	if (total > s->hashes_cap) {
-		uint32_t cap = s->hashes_cap ? s->hashes_cap : 1024;
-		while (cap < total)
-			cap = cap > UINT32_MAX / 2 ? total : cap * 2;
-		sl_prefault_join(&s->pf);
-		void *p = big_realloc(s->hashes, (size_t)cap * 32);
-		if (SL_UNLIKELY(p == NULL))
-			return SL_STORE_ERR_NOMEM;
-		s->hashes = p;
-		s->hashes_cap = cap;
-	}
 	uint32_t pend = total - s->pend_from;
 	if (pend > s->pend_cap) {
 		uint32_t cap = s->pend_cap ? s->pend_cap : 256;
@@ -381,7 +385,7 @@ static void tip_build(const sl_store_t *s, uint32_t count, sl_store_tip_t *t, of
 	t->b.seq = s->tip_seq + 1;
 	t->b.epoch = s->epoch;
 	if (count > 0)
-		memcpy(t->b.tip_hash, s->hashes[count - 1], 32);
+		memcpy(t->b.tip_hash, hash_at(s, count - 1), 32);
 	t->crc = crc32c(&t->b, sizeof(t->b));
 	*off = (off_t)(t->b.seq & 1u) * SL_STORE_TIP_SLOT_OFF;
 }
@@ -472,22 +476,24 @@ static void view_init(sl_store_t *s)
 }
 
 /* recover_scan re-hashes and checks heights 0..limit-1; returns the length
-   of the valid linked prefix (fills hashes[] for it). */
+   k of the valid linked prefix, with last_hash the hash of header k-1. */
 static uint32_t recover_scan(sl_store_t *s, const sl_store_opts_t *o, uint32_t limit,
                              sl_store_fail_t *fail)
 {
+	uint8_t hash[32];
 	for (uint32_t h = 0; h < limit; h++) {
 		const uint8_t *hdr = s->map + (size_t)h * HS;
-		s->hash(hdr, s->hashes[h]);
-		if (h > 0 && memcmp(hdr + 4, s->hashes[h - 1], 32) != 0) {
+		if (h > 0 && memcmp(hdr + 4, s->last_hash, 32) != 0) {
 			set_fail(fail, h, SL_STORE_ERR_LINKAGE, 0);
 			return h;
 		}
-		int why = o->validate ? o->validate(o->validate_ctx, h, hdr, s->hashes[h]) : 0;
+		s->hash(hdr, hash);
+		int why = o->validate ? o->validate(o->validate_ctx, h, hdr, hash) : 0;
 		if (why != 0) {
 			set_fail(fail, h, SL_STORE_ERR_INVALID, why);
 			return h;
 		}
+		memcpy(s->last_hash, hash, 32);
 	}
 	return limit;
 }
@@ -520,7 +526,7 @@ static sl_store_err_t recover(sl_store_t *s, const sl_store_opts_t *o, sl_store_
 	uint32_t k = recover_scan(s, o, limit, &info->fail);
 	if (k < tip_count && info->fail.err == SL_STORE_OK)
 		set_fail(&info->fail, k, SL_STORE_ERR_TRUNCATED, 0);
-	if (k == tip_count && k > 0 && memcmp(s->hashes[k - 1], tip->tip_hash, 32) != 0)
+	if (k == tip_count && k > 0 && memcmp(s->last_hash, tip->tip_hash, 32) != 0)
 		SL_WARN("store: tip hash differs at height %u; keeping the valid chain", k - 1);
 	s->committed = s->count = s->pend_from = k;
 
@@ -601,7 +607,6 @@ void sl_store_close(sl_store_t *s)
 	for (size_t i = 0; i < SL_ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	free(s->hashes);
 	free(s->pend);
 	free(s->sbuf);
 	free(s->idx);
@@ -610,12 +615,13 @@ void sl_store_close(sl_store_t *s)
 
 /* ---- write side ---------------------------------------------------------- */
 
-/* push_one appends a header whose hash is already in hashes[count]. */
-static sl_store_err_t push_one(sl_store_t *s, const uint8_t *hdr)
+/* push_one appends a header that links to the last one, with its hash. */
+static sl_store_err_t push_one(sl_store_t *s, const uint8_t *hdr, const uint8_t hash[32])
 {
 	memcpy(s->pend + (size_t)(s->count - s->pend_from) * HS, hdr, HS);
+	memcpy(s->last_hash, hash, 32);
 	s->count++;
-	return idx_insert(s, s->count - 1);
+	return idx_insert(s, s->count - 1, hash);
 }
 
 sl_store_err_t sl_store_append(sl_store_t *s, const uint8_t *hdrs, uint32_t n,
@@ -635,24 +641,33 @@ sl_store_err_t sl_store_append_hashed(sl_store_t *s, const uint8_t *hdrs, const 
 	}
 	if (SL_UNLIKELY(reserve(s, s->count + n) != SL_STORE_OK))
 		return SL_STORE_ERR_NOMEM;
-	for (uint32_t i = 0; i < n; i++) { /* check all before taking any */
-		uint32_t h = s->count + i;
+	/* check all before taking any; prev: the hash header i must link to */
+	const uint8_t *prev = s->count > 0 ? s->last_hash : NULL;
+	uint8_t own[32], last[32];
+	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *hdr = hdrs + (size_t)i * HS;
-		if (h > 0 && memcmp(hdr + 4, s->hashes[h - 1], 32) != 0) {
-			set_fail(fail, h, SL_STORE_ERR_LINKAGE, 0);
+		if (prev != NULL && memcmp(hdr + 4, prev, 32) != 0) {
+			set_fail(fail, s->count + i, SL_STORE_ERR_LINKAGE, 0);
 			return SL_STORE_ERR_LINKAGE;
 		}
-		if (hashes != NULL)
-			memcpy(s->hashes[h], hashes + (size_t)i * 32, 32);
-		else
-			s->hash(hdr, s->hashes[h]);
+		if (hashes != NULL) {
+			prev = hashes + (size_t)i * 32;
+		} else {
+			s->hash(hdr, own);
+			prev = own;
+		}
 		/* the index slot push_one writes: a cache miss each in a 1 M
 		   header index, overlapped here rather than taken one by one */
-		__builtin_prefetch(&s->idx[(uint32_t)load64(s->hashes[h]) & s->idx_mask], 1);
+		__builtin_prefetch(&s->idx[(uint32_t)load64(prev) & s->idx_mask], 1);
 	}
-	for (uint32_t i = 0; i < n; i++)
-		if (SL_UNLIKELY(push_one(s, hdrs + (size_t)i * HS) != SL_STORE_OK))
+	memcpy(last, prev, 32);
+	/* header i's hash is header i + 1's prev field (checked equal above) */
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *hdr = hdrs + (size_t)i * HS;
+		const uint8_t *hash = i + 1 < n ? hdr + HS + 4 : last;
+		if (SL_UNLIKELY(push_one(s, hdr, hash) != SL_STORE_OK))
 			return SL_STORE_ERR_NOMEM;
+	}
 	return SL_STORE_OK;
 }
 
@@ -820,14 +835,6 @@ sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total)
 		total = s->max_headers;
 	if (s->syncing && sl_store_commit_finish(s) != SL_STORE_OK)
 		return SL_STORE_ERR_IO;
-	if (total > s->hashes_cap) {
-		sl_prefault_join(&s->pf);
-		void *p = big_realloc(s->hashes, (size_t)total * 32);
-		if (SL_UNLIKELY(p == NULL))
-			return SL_STORE_ERR_NOMEM;
-		s->hashes = p;
-		s->hashes_cap = total;
-	}
 	if ((uint64_t)(total + 1) * 2 > (uint64_t)s->idx_mask + 1 &&
 	    idx_rebuild(s, idx_cap_for(total)) != SL_STORE_OK)
 		return SL_STORE_ERR_NOMEM;
@@ -840,7 +847,7 @@ sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total)
 	uint32_t group = SL_MIN(total - s->count, SL_STORE_GROUP_RESERVE);
 	if (group_bufs(s, group) != SL_STORE_OK)
 		return SL_STORE_ERR_NOMEM;
-	prefault_start(s, total);
+	prefault_start(s);
 	return SL_STORE_OK;
 }
 
@@ -902,7 +909,8 @@ sl_store_err_t sl_store_truncate_to(sl_store_t *s, uint32_t height)
 	if (s->count == 0 || height >= s->count - 1)
 		return SL_STORE_OK;
 	uint32_t keep = height + 1;
-	if (keep >= s->committed) { /* only pending headers go */
+	memcpy(s->last_hash, hash_at(s, height), 32); /* before the count drops */
+	if (keep >= s->committed) {                   /* only pending headers go */
 		s->count = keep;
 		return SL_STORE_OK;
 	}
@@ -936,15 +944,6 @@ void sl_store_stats(const sl_store_t *s, sl_store_stats_t *out)
 	*out = s->st;
 }
 
-static const uint8_t *hdr_at(const sl_store_t *s, uint32_t h)
-{
-	if (h < s->committed)
-		return s->map + (size_t)h * HS;
-	if (h < s->pend_from) /* in the group a commit is syncing */
-		return s->sbuf + (size_t)(h - s->committed) * HS;
-	return s->pend + (size_t)(h - s->pend_from) * HS;
-}
-
 sl_store_err_t sl_store_get(const sl_store_t *s, uint32_t height, uint8_t out[80], uint8_t hash[32])
 {
 	if (SL_UNLIKELY(height >= s->count))
@@ -952,7 +951,7 @@ sl_store_err_t sl_store_get(const sl_store_t *s, uint32_t height, uint8_t out[80
 	if (out != NULL)
 		memcpy(out, hdr_at(s, height), HS);
 	if (hash != NULL)
-		memcpy(hash, s->hashes[height], 32);
+		memcpy(hash, hash_at(s, height), 32);
 	return SL_STORE_OK;
 }
 
@@ -1005,7 +1004,7 @@ static sl_store_err_t import_one(sl_store_t *s, uint32_t h, const uint8_t *hdr,
 	uint8_t hash[32];
 	if (h < s->count) { /* already stored: must be the same header */
 		s->hash(hdr, hash);
-		if (memcmp(hash, s->hashes[h], 32) != 0) {
+		if (memcmp(hash, hash_at(s, h), 32) != 0) {
 			set_fail(fail, h, SL_STORE_ERR_CONFLICT, 0);
 			return SL_STORE_ERR_CONFLICT;
 		}
@@ -1015,19 +1014,19 @@ static sl_store_err_t import_one(sl_store_t *s, uint32_t h, const uint8_t *hdr,
 		set_fail(fail, h, SL_STORE_ERR_FULL, 0);
 		return SL_STORE_ERR_FULL;
 	}
-	if (h > 0 && memcmp(hdr + 4, s->hashes[h - 1], 32) != 0) {
+	if (h > 0 && memcmp(hdr + 4, s->last_hash, 32) != 0) { /* h == count */
 		set_fail(fail, h, SL_STORE_ERR_LINKAGE, 0);
 		return SL_STORE_ERR_LINKAGE;
 	}
 	if (SL_UNLIKELY(reserve(s, h + 1) != SL_STORE_OK))
 		return SL_STORE_ERR_NOMEM;
-	s->hash(hdr, s->hashes[h]);
-	int why = v ? v(ctx, h, hdr, s->hashes[h]) : 0;
+	s->hash(hdr, hash);
+	int why = v ? v(ctx, h, hdr, hash) : 0;
 	if (why != 0) {
 		set_fail(fail, h, SL_STORE_ERR_INVALID, why);
 		return SL_STORE_ERR_INVALID;
 	}
-	return push_one(s, hdr);
+	return push_one(s, hdr, hash);
 }
 
 sl_store_err_t sl_store_import(sl_store_t *s, const char *path, sl_store_validate_fn v, void *ctx,

@@ -131,9 +131,9 @@ sl_store_err_t sl_store_append_hashed(sl_store_t *s, const uint8_t *hdrs, const 
    OK and no I/O.  On IO error the pending group is kept (retry later). */
 sl_store_err_t sl_store_commit(sl_store_t *s);
 
-/* sl_store_reserve sizes the hash array and the index for `total` headers
+/* sl_store_reserve sizes the index by hash for `total` headers
    (capped at max_headers) now, so that appends up to there never grow
-   them (header.import reserves its file's length once instead of
+   it (header.import reserves its file's length once instead of
    rebuilding the index at every doubling).  When total passes the count
    it also starts the syncer thread (sl_store_commit_start), sizes the
    commit-group buffers and populates the fresh memory on a helper thread

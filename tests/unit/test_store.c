@@ -764,10 +764,12 @@ START_TEST(test_find_survives_many_reorgs)
 		fill_store(s, 1 + (uint32_t)(rand() % 600), br, NULL);
 	}
 	uint32_t c = sl_store_count(s);
-	uint8_t hash[32];
+	uint8_t hash[32], hdr[80], own[32];
 	for (uint32_t i = 0; i < c; i++) {
 		uint32_t at = UINT32_MAX;
-		sl_store_get(s, i, NULL, hash);
+		sl_store_get(s, i, hdr, hash);
+		sl_sha256d_hdr(hdr, own); /* the store's hash is the header's own */
+		ck_assert_int_eq(memcmp(hash, own, 32), 0);
 		ck_assert_int_eq(sl_store_find(s, hash, &at), 1);
 		ck_assert_uint_eq(at, i);
 	}
