@@ -238,8 +238,8 @@ int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const 
 	int rc = size == 0 ? -EINVAL : 0;
 	if (rc == 0 && ftruncate(fd, (off_t)size) != 0)
 		rc = -errno;
-	if (rc == 0 &&
-	    (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+	if (rc == 0 && (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+	                         0)) == MAP_FAILED)
 		rc = -errno;
 	if (SL_UNLIKELY(rc != 0)) {
 		SL_ERR("region %s: cannot size or map %zu bytes: %s (on hugetlbfs: "
@@ -366,7 +366,7 @@ static int sl_region_map_existing(const char *path, int *fd, void **p, size_t *s
 		return -EPROTO;
 	}
 	*size = (size_t)st.st_size;
-	*p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	*p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, *fd, 0);
 	if (*p == MAP_FAILED) {
 		int e = errno;
 		SL_ERR("region %s: cannot map %zu bytes: %s", path, *size, strerror(e));

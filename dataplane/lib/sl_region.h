@@ -111,8 +111,9 @@ int sl_region_path(char *out, size_t out_sz, const char *dir, const char *instan
    (until then sl_region_open answers -ENOENT).  A stale file left by a dead dataplane
    (its dp_pid no longer alive) is replaced; a live one is refused (-EEXIST).
    Works on /dev/shm and on hugetlbfs (size rounded to the huge page).
-   Returns 0 and fills *r, or a negative errno with one log line naming the
-   path and the fix. */
+   Every page is allocated and mapped here (MAP_POPULATE): the lcores'
+   first lap of their rings takes no page fault.  Returns 0 and fills *r,
+   or a negative errno with one log line naming the path and the fix. */
 int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const char *instance);
 
 /* sl_region_mark_formatted (the creator, once every object is formatted)
@@ -120,7 +121,8 @@ int sl_region_create(sl_region_t *r, const char *path, uint32_t n_lcores, const 
    object formatted. */
 void sl_region_mark_formatted(sl_region_t *r);
 
-/* sl_region_open (sluice-ctrl) maps an existing region read-write and
+/* sl_region_open (sluice-ctrl) maps an existing region read-write, every
+   page mapped at once (no fault on ctrl's first lap of a ring), and
    validates magic, layout version, header size, size against the file,
    every offset against the size and every object with its own join.
    Returns 0, -ENOENT (no dataplane yet:

@@ -117,6 +117,27 @@ START_TEST(test_create_rejects_bad_args)
 }
 END_TEST
 
+/* The creator maps the whole region resident: the dataplane's hot path
+   never takes a first-touch fault on it (the event ring's first lap took
+   2,047 on one lcore in a 1 M header sync). */
+START_TEST(test_create_maps_every_page_resident)
+{
+	sl_region_t a;
+	const char *path = new_path("/dev/shm");
+	ck_assert_int_eq(sl_region_create(&a, path, N_LCORES, "unit"), 0);
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t pages = (a.size + (size_t)pg - 1) / (size_t)pg, absent = 0;
+	unsigned char *vec = malloc(pages);
+	ck_assert_ptr_nonnull(vec);
+	ck_assert_int_eq(mincore((void *)a.hdr, a.size, vec), 0);
+	for (size_t i = 0; i < pages; i++)
+		absent += (vec[i] & 1) == 0;
+	ck_assert_msg(absent == 0, "%zu of %zu pages not resident after create", absent, pages);
+	free(vec);
+	sl_region_close(&a);
+}
+END_TEST
+
 START_TEST(test_open_sees_same_header_counters_life)
 {
 	sl_region_t a, b;
@@ -784,6 +805,7 @@ static Suite *region_suite(void)
 	tcase_add_unchecked_fixture(t, NULL, sweep);
 	tcase_add_test(t, test_footprint_and_path);
 	tcase_add_test(t, test_create_rejects_bad_args);
+	tcase_add_test(t, test_create_maps_every_page_resident);
 	tcase_add_test(t, test_open_sees_same_header_counters_life);
 	tcase_add_test(t, test_cmd_and_event_bytes_identical);
 	tcase_add_test(t, test_ring_full_is_enobufs);
