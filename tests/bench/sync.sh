@@ -69,6 +69,9 @@
 # last run of each variant, and a report by process and symbol;
 # SYNC_PERF_OUT=DIR also keeps each variant's perf.data there, as
 # DIR/<label>.perf.data (for perf report -g, annotate).
+# SYNC_PERF_EVENT="-e page-faults -c 1": what perf records instead of CPU
+# time (that one: every page fault a thread took, not the populates made
+# ahead, by process and by the symbol that touched the memory).
 # Never pass/fail on time.  Needs root (DPDK runtime dir, /dev/shm region).
 # Usage: tests/bench/sync.sh [RUNS] [N]   (env: SHA256D=path,
 #        SLT_BENCH_IDLE_US=dataplane idle_sleep_us (default 50: the two
@@ -136,6 +139,11 @@ slt_cfg_set "${SLT_NODE_CFG[$B]}" log format json
 cpu_s() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo na
 }
+# minflt PID: the minor page faults PID has taken (every thread): first
+# touches of memory, which a hot path should not take.
+minflt() {
+	awk '{ print $10 }' "/proc/$1/stat" 2>/dev/null || echo na
+}
 # sync_tuning CLIENT SERVER...: the SLT_BENCH_* overrides.
 sync_tuning() {
 	local b=$1 a
@@ -197,14 +205,16 @@ sync_runs() {
 		done
 		perf_pid=
 		if [ -n "${SYNC_PERF:-}" ] && [ "$r" = "$RUNS" ]; then
-			perf record -a -F 999 -g -o "$SLT_TMP/perf.data" >"$SLT_TMP/perf.log" 2>&1 &
+			# shellcheck disable=SC2086 # SYNC_PERF_EVENT is perf's arguments
+			perf record -a ${SYNC_PERF_EVENT:--F 999} -g -o "$SLT_TMP/perf.data" >"$SLT_TMP/perf.log" 2>&1 &
 			perf_pid=$!
 			sleep 0.5 # perf's own start-up is not B's
 		fi
 		clog_from=$(cat "$SLT_TMP/ctrl$B.log" 2>/dev/null | wc -l)
-		declare -A cpu0=()
+		declare -A cpu0=() flt0=()
 		for a in "$@"; do
 			cpu0[$a]=$(cpu_s "${SLT_NODE_DP_PID[$a]}")
+			flt0[$a]=$(minflt "${SLT_NODE_DP_PID[$a]}")
 		done
 		T0=$(slt_now)
 		if [ -z "${SLT_NODE_DEV[$B]}" ]; then
@@ -227,8 +237,10 @@ sync_runs() {
 		[ -z "${SYNC_TRACE_DIR:-}" ] ||
 			awk -v t0="$T0" '{ printf "%.3f %s\n", $1 - t0, $2 }' "$SLT_TMP/follow" >"$SYNC_TRACE_DIR/${label}_run$r.dat"
 		cpu="B ctrl $(cpu_s "${SLT_NODE_CTRL_PID[$B]}") B dp $(cpu_s "${SLT_NODE_DP_PID[$B]}")"
+		flt="B ctrl $(minflt "${SLT_NODE_CTRL_PID[$B]}") B dp $(minflt "${SLT_NODE_DP_PID[$B]}")"
 		for a in "$@"; do
 			cpu+=" A$a dp $(awk -v a="$(cpu_s "${SLT_NODE_DP_PID[$a]}")" -v b="${cpu0[$a]}" 'BEGIN { printf "%.3f", a - b }')"
+			flt+=" A$a dp $(($(minflt "${SLT_NODE_DP_PID[$a]}") - flt0[$a]))"
 		done
 		ss=$(slt_node_ctl $B --json sync.status 2>/dev/null | slt_jq 'json.dumps({k: x for k, x in v["counters"].items() if x})' 2>/dev/null)
 		lost=$(slt_node_stats_json $B 2>/dev/null | slt_jq 'v["events_lost"]' 2>/dev/null)
@@ -247,6 +259,7 @@ sync_runs() {
 			s_sess=$("$SLT_PY" -c "print(round($t - $t_sess, 3))")
 			slt_log "$label run $r: sync_s=$s headers_per_s=$rate ready_s=$(rel "$t_ready") session_s=$(rel "$t_sess") sync_from_session_s=$s_sess headers_per_s_from_session=$("$SLT_PY" -c "print(int($N / $s_sess))") B events_lost=${lost:-?} sync counters: ${ss:-?}"
 			slt_log "$label run $r: CPU seconds from start to tip: $cpu"
+			slt_log "$label run $r: minor page faults from start to tip: $flt"
 			RATES+=("$rate") SECS+=("$s") STEADY+=("$("$SLT_PY" -c "print(int($N / $s_sess))")")
 			DONE=$((DONE + 1))
 		fi
