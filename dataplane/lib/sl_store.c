@@ -230,13 +230,19 @@ static void prefault_start(sl_store_t *s)
 	sl_prefault_start(&s->pf, p, len, 1);
 }
 
-/* big_realloc: realloc, then the advice for the new extent. */
-static void *big_realloc(void *p, size_t len)
+/* buf_hold grows a header buffer (*buf, *cap headers) to hold n headers
+   (no-op when it does); false, the buffer unchanged, when out of memory. */
+static bool buf_hold(uint8_t **buf, uint32_t *cap, uint32_t n)
 {
-	void *q = realloc(p, len);
-	if (q != NULL)
-		big_advise(q, len);
-	return q;
+	if (n <= *cap)
+		return true;
+	void *q = realloc(*buf, (size_t)n * HS);
+	if (SL_UNLIKELY(q == NULL))
+		return false;
+	big_advise(q, (size_t)n * HS);
+	*buf = q;
+	*cap = n;
+	return true;
 }
 
 /* ---- headers and their hashes --------------------------------------------- */
@@ -327,18 +333,10 @@ int sl_store_find(const sl_store_t *s, const uint8_t hash[32], uint32_t *height)
 
 static sl_store_err_t reserve(sl_store_t *s, uint32_t total)
 {
-	uint32_t pend = total - s->pend_from;
-	if (pend > s->pend_cap) {
-		uint32_t cap = s->pend_cap ? s->pend_cap : 256;
-		while (cap < pend)
-			cap *= 2;
-		void *p = big_realloc(s->pend, (size_t)cap * HS);
-		if (SL_UNLIKELY(p == NULL))
-			return SL_STORE_ERR_NOMEM;
-		s->pend = p;
-		s->pend_cap = cap;
-	}
-	return SL_STORE_OK;
+	uint32_t pend = total - s->pend_from, cap = s->pend_cap ? s->pend_cap : 256;
+	while (cap < pend)
+		cap *= 2;
+	return buf_hold(&s->pend, &s->pend_cap, cap) ? SL_STORE_OK : SL_STORE_ERR_NOMEM;
 }
 
 /* ---- view publication (seqlock writer side) ------------------------------ */
@@ -722,14 +720,9 @@ sl_store_err_t sl_store_commit(sl_store_t *s)
 static sl_store_err_t sync_take_back(sl_store_t *s)
 {
 	uint32_t group = s->pend_from - s->committed, later = s->count - s->pend_from;
-	if (group + later > s->sbuf_cap) {
-		void *p = big_realloc(s->sbuf, (size_t)(group + later) * HS);
-		if (SL_UNLIKELY(p == NULL)) {
-			s->broken = true;
-			return SL_STORE_ERR_NOMEM;
-		}
-		s->sbuf = p;
-		s->sbuf_cap = group + later;
+	if (SL_UNLIKELY(!buf_hold(&s->sbuf, &s->sbuf_cap, group + later))) {
+		s->broken = true;
+		return SL_STORE_ERR_NOMEM;
 	}
 	memcpy(s->sbuf + (size_t)group * HS, s->pend, (size_t)later * HS);
 	SL_SWAP(s->pend, s->sbuf);
@@ -812,21 +805,9 @@ static void syncer_stop(sl_store_t *s)
    each (a commit group), so that appends mid-sync do not grow them. */
 static sl_store_err_t group_bufs(sl_store_t *s, uint32_t n)
 {
-	if (n > s->pend_cap) {
-		void *p = big_realloc(s->pend, (size_t)n * HS);
-		if (SL_UNLIKELY(p == NULL))
-			return SL_STORE_ERR_NOMEM;
-		s->pend = p;
-		s->pend_cap = n;
-	}
-	if (n > s->sbuf_cap) {
-		void *p = big_realloc(s->sbuf, (size_t)n * HS);
-		if (SL_UNLIKELY(p == NULL))
-			return SL_STORE_ERR_NOMEM;
-		s->sbuf = p;
-		s->sbuf_cap = n;
-	}
-	return SL_STORE_OK;
+	return buf_hold(&s->pend, &s->pend_cap, n) && buf_hold(&s->sbuf, &s->sbuf_cap, n)
+	           ? SL_STORE_OK
+	           : SL_STORE_ERR_NOMEM;
 }
 
 sl_store_err_t sl_store_reserve(sl_store_t *s, uint32_t total)
