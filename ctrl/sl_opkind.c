@@ -140,7 +140,6 @@ static void opkind_import_step(void *ctx, sl_op_t *op, uint64_t now_ns)
 	sl_chainstore_fail_t f = {0};
 	sl_chainstore_err_t e = SL_CHAINSTORE_OK;
 	bool done = false;
-	uint32_t before = st->imp.imported;
 	uint64_t t0 = sl_now_ns();
 	if (!st->open || t0 < st->next_ns)
 		return;
@@ -161,7 +160,7 @@ static void opkind_import_step(void *ctx, sl_op_t *op, uint64_t now_ns)
 	   before this op's next step), so peers take the push rather than
 	   pulling the same header. */
 	sl_chainstore_tip(k->cs, &tip1);
-	if (tip1.height > tip0.height || st->imported > before)
+	if (tip1.height > tip0.height)
 		sl_sync_chain_moved(k->sync);
 	if (e == SL_CHAINSTORE_OK && !done) {
 		opkind_note(k, op, &st->note_ns);
