@@ -641,7 +641,7 @@ sl_store_err_t sl_store_append_hashed(sl_store_t *s, const uint8_t *hdrs, const 
 		return SL_STORE_ERR_NOMEM;
 	/* check all before taking any; prev: the hash header i must link to */
 	const uint8_t *prev = s->count > 0 ? s->last_hash : NULL;
-	uint8_t own[32], last[32];
+	uint8_t own[32];
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *hdr = hdrs + (size_t)i * HS;
 		if (prev != NULL && memcmp(hdr + 4, prev, 32) != 0) {
@@ -658,11 +658,11 @@ sl_store_err_t sl_store_append_hashed(sl_store_t *s, const uint8_t *hdrs, const 
 		   header index, overlapped here rather than taken one by one */
 		__builtin_prefetch(&s->idx[(uint32_t)load64(prev) & s->idx_mask], 1);
 	}
-	memcpy(last, prev, 32);
-	/* header i's hash is header i + 1's prev field (checked equal above) */
+	/* header i's hash is header i + 1's prev field (checked equal above);
+	   the last one's is prev (hashes[n - 1] or own: neither moves) */
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *hdr = hdrs + (size_t)i * HS;
-		const uint8_t *hash = i + 1 < n ? hdr + HS + 4 : last;
+		const uint8_t *hash = i + 1 < n ? hdr + HS + 4 : prev;
 		if (SL_UNLIKELY(push_one(s, hdr, hash) != SL_STORE_OK))
 			return SL_STORE_ERR_NOMEM;
 	}
