@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """summarize.py ALLOWED TEST_RC CI TESTLOG.json... -- the last part of
 tests/run.sh: one line per unit suite (check's summary), per measured rate
-and per test that did not pass, then "N passed, N failed, N skipped".
+and per test that did not pass (with the line that says why), then "N passed, N failed, N skipped".
 
 ALLOWED is tests/skips.allowed ("name reason" lines).  With CI "true" a
 skipped test (meson SKIP, exit 77) counts as failed unless ALLOWED names it;
@@ -27,6 +27,23 @@ passed = failed = skipped = 0
 check_re = re.compile(r"^\s*\d+%: Checks: \d+, Failures: \d+, Errors: \d+.*$", re.M)
 rate_re = re.compile(r"^(icmp_replies_per_s=.*)$", re.M)
 skip_re = re.compile(r"SKIP: (.*)$", re.M)
+why_res = [re.compile(r"^\[[\w.-]+\] FAIL: .*$", re.M),           # lib.sh slt_fail
+           re.compile(r"^.*(?:ERROR: \w+Sanitizer|runtime error:).*$", re.M),
+           re.compile(r"^[^:\n]+:\d+:[EF]:.*$", re.M)]                # check
+
+
+def why_failed(out):
+    """The line that says why a test failed: a scenario's last "FAIL: ..."
+    (lib.sh slt_fail), else a sanitizer's report, else check's failed
+    assertion, else the output's last line.  Folded to 600 characters: the
+    CI's record keeps only the tail of what run.sh prints, so the reason
+    must be here."""
+    lines = next((r.findall(out) for r in why_res if r.search(out)), None)
+    lines = lines or [l for l in out.splitlines() if l.strip()][-1:] or ["no output"]
+    line = lines[-1].strip()
+    return line if len(line) <= 600 else line[:600] + " ..."
+
+
 for i, path in enumerate(paths):
     prefix = "" if i == 0 or path.endswith("/fuzz.json") else "asan/"
     for t in (json.loads(line) for line in open(path) if line.strip()):
@@ -55,6 +72,7 @@ for i, path in enumerate(paths):
             continue
         failed += 1
         print("%-44s %s" % (name + ":", res))
+        print("    why: %s" % why_failed(out))
 if failed == 0 and test_rc != 0:
     failed = 1   # meson itself failed (e.g. a test could not start)
 print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
