@@ -782,14 +782,6 @@ slt_node_config() {
 	echo "$f"
 }
 
-# slt_node_spawn_dp K: start node k's sluice-dp (in its netns when it has
-# one: slt_node_launch_dp) and wait (10 s at most) until its port is up.
-# DPDK's af_packet PMD names its PACKET_FANOUT group after the pid and the
-# interface, and the kernel refuses (EINVAL) a group id another interface
-# of the same network namespace already uses: a rare collision with
-# another running dataplane, retried with a fresh pid (twice at most).
-# Fanout groups are per namespace, so a node alone in its netns cannot
-# collide; the retry stays for the others.
 # slt_pair_up PROFILE: the two-node LAN the sync scenarios use: node A (1)
 # and node B (2) on one bridge, chain PROFILE, quick redials
 # (connect_timeout_ms 3000, redial_s 1), B bootstrapping from A.  Sets A
@@ -837,6 +829,14 @@ slt_slow_sync_midway() {
 # The line sluice-dp logs once ready, in either [log] format (text, json).
 SLT_DP_READY_RE='info: dp_main: ready:|"comp":"dp_main","msg":"ready:'
 
+# slt_node_spawn_dp K: start node k's sluice-dp (in its netns when it has
+# one: slt_node_launch_dp) and wait (10 s at most) until its port is up.
+# DPDK's af_packet PMD names its PACKET_FANOUT group after the pid and the
+# interface, and the kernel refuses (EINVAL) a group id another interface
+# of the same network namespace already uses: a rare collision with
+# another running dataplane, retried with a fresh pid (twice at most).
+# Fanout groups are per namespace, so a node alone in its netns cannot
+# collide; the retry stays for the others.
 slt_node_spawn_dp() {
 	local k=$1 try i log=$SLT_TMP/dp$1.log
 	for try in 1 2 3; do
