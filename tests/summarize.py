@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """summarize.py ALLOWED TEST_RC CI TESTLOG.json... -- the last part of
 tests/run.sh: one line per unit suite (check's summary), per measured rate
-and per test that did not pass (with the line that says why), then "N passed, N failed, N skipped".
+and per test that did not pass (with the line that says why), then
+"N passed, N failed, N skipped".
 
 ALLOWED is tests/skips.allowed ("name reason" lines).  With CI "true" a
 skipped test (meson SKIP, exit 77) counts as failed unless ALLOWED names it;
@@ -35,7 +36,7 @@ why_res = [re.compile(r"^\[[\w.-]+\] FAIL: .*$", re.M),           # lib.sh slt_f
 def why_failed(out):
     """The line that says why a test failed: a scenario's last "FAIL: ..."
     (lib.sh slt_fail), else a sanitizer's report, else check's failed
-    assertion, else the output's last line.  Folded to 600 characters: the
+    assertion, else the output's last line.  Cut at 600 characters: the
     CI's record keeps only the tail of what run.sh prints, so the reason
     must be here."""
     lines = next((r.findall(out) for r in why_res if r.search(out)), None)

@@ -18,7 +18,8 @@
 #     region"), ctrl re-attaches (status ready, dp_attaches 2);
 #   - the re-attached reactor starts from the stored tip (the height of
 #     ctrl's first "sync: from height" line after the re-attach), >= the
-#     tip seen before the kill, and no live range starts at or below it (no restart from 0);
+#     tip seen before the kill, and no live range starts at or below it
+#     (no restart from 0);
 #   - B reaches tip N-1 with the generated tip hash within a bound (150 s
 #     after the restart), its export is byte-identical (cmp) to the file,
 #     and the re-attached reactor committed exactly N-1 - (tip at
