@@ -11,6 +11,7 @@
 
 #include "sl_base.h"
 #include "sl_cfg.h"
+#include "sl_heap.h"
 #include "sl_pbook.h"
 #include "sl_region.h"
 #include "sl_status.h"
@@ -26,6 +27,9 @@ typedef struct sl_dp {
 	   region is made; read by every lcore (writer: ctrl). */
 	sl_status_t *status;
 	sl_pbook_t *pbook;
+	/* Where the pool and the routines' state live (sl_heap.h); made by
+	   the main lcore before the port, removed after the workers ended. */
+	sl_heap_t heap;
 	struct rte_mempool *pool;
 	uint16_t port_id;
 	uint16_t n_workers;        /* worker lcores = RX/TX queue pairs */

@@ -155,7 +155,7 @@ static void sl_dp_usage(FILE *out)
 	        "runs a worker with its own RX/TX queue pair.  Without --file-prefix,\n"
 	        "'--file-prefix sluice-<instance>' is added; with hugepages (no --no-huge or\n"
 	        "--in-memory), '--huge-unlink' is added so no hugepage file outlives us.\n"
-	        "Small machines: --no-huge -m 512 -l 0 works; idle_sleep_us > 0 stops an\n"
+	        "Small machines: --no-huge -m 128 -l 0 works; idle_sleep_us > 0 stops an\n"
 	        "idle worker from spinning.\n"
 	        "\n"
 	        "Drivers: " SL_DPDK_PMDS ".\n"
@@ -424,7 +424,7 @@ static void sl_dp_rm_runtime_dir(const char *dir)
 static int sl_dp_run(void)
 {
 	int code = 1;
-	if (sl_dp_workers() != 0 || sl_port_find(&sl_dp) != 0)
+	if (sl_dp_workers() != 0 || sl_port_find(&sl_dp) != 0 || sl_heap_create(&sl_dp.heap) != 0)
 		return 1;
 	if (sl_port_setup(&sl_dp) != 0)
 		goto out_port;
@@ -462,10 +462,12 @@ out_region:
 	sl_telemetry_detach();
 	sl_handoff_destroy(&sl_dp); /* its frames go back to the pool first */
 	sl_port_teardown(&sl_dp);
+	sl_heap_destroy(&sl_dp.heap);
 	sl_region_close(&sl_dp.region);
 	return code;
 out_port:
 	sl_port_teardown(&sl_dp);
+	sl_heap_destroy(&sl_dp.heap);
 	return 1;
 }
 

@@ -24,8 +24,7 @@ int sl_hfetch_init(sl_lcore_t *lc, sl_hfetch_lcore_t *g)
 	                                       .stale_ns = SL_HANSWER_STALE_NS};
 	g->tab_sz = RTE_ALIGN_CEIL(sl_expect_footprint(SL_HFETCH_MAX), RTE_CACHE_LINE_SIZE);
 	size_t bytes = g->tab_sz * SL_SESSIONS_PER_LCORE;
-	int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
-	g->tabs = rte_zmalloc_socket("sl_hfetch_tabs", bytes, RTE_CACHE_LINE_SIZE, socket);
+	g->tabs = sl_lcore_zalloc(lc, "sl_hfetch_tabs", bytes);
 	if (SL_UNLIKELY(g->tabs == NULL)) {
 		SL_ERR("worker %u: header sync: %zu bytes of fetch tables unusable", lc->idx,
 		       bytes);

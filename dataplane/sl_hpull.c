@@ -45,9 +45,8 @@ int sl_hpull_init(sl_lcore_t *lc, sl_hpull_lcore_t *g, const sl_chain_profile_t 
 	g->tab_sz = RTE_ALIGN_CEIL(sl_expect_footprint(g->inflight), RTE_CACHE_LINE_SIZE);
 	size_t tabs = g->tab_sz * SL_SESSIONS_PER_LCORE;
 	size_t rng = sizeof(sl_range_t) * SL_SESSIONS_PER_LCORE * g->inflight;
-	int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
-	g->tabs = rte_zmalloc_socket("sl_hpull_tabs", tabs, RTE_CACHE_LINE_SIZE, socket);
-	g->rng = rte_zmalloc_socket("sl_hpull_rng", rng, RTE_CACHE_LINE_SIZE, socket);
+	g->tabs = sl_lcore_zalloc(lc, "sl_hpull_tabs", tabs);
+	g->rng = sl_lcore_zalloc(lc, "sl_hpull_rng", rng);
 	if (SL_UNLIKELY(g->q == NULL || g->tabs == NULL || g->rng == NULL)) {
 		SL_ERR("worker %u: header sync: range table or %zu bytes of expectations unusable",
 		       lc->idx, tabs + rng);

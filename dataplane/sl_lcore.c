@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 
 int sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, bool is_main)
 {
@@ -18,6 +19,12 @@ int sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, 
 	sl_neigh_init(&lc->neigh);
 	atomic_store_explicit(&lc->blk->lcore_id, lcore_id, memory_order_relaxed);
 	return 0;
+}
+
+void *sl_lcore_zalloc(const sl_lcore_t *lc, const char *what, size_t bytes)
+{
+	return sl_heap_zalloc(&lc->dp->heap, what, bytes,
+	                      (int)rte_lcore_to_socket_id(lc->lcore_id));
 }
 
 void sl_lcore_tx_flush(sl_lcore_t *lc)

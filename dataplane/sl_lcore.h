@@ -56,6 +56,11 @@ typedef struct sl_lcore {
    routine state comes next: sl_routine_create).  Returns 0. */
 int sl_lcore_init(sl_lcore_t *lc, sl_dp_t *dp, uint32_t idx, uint32_t lcore_id, bool is_main);
 
+/* sl_lcore_zalloc: `bytes` of zeroed start-up memory named `what` for lc
+   (the dataplane's heap, sl_heap.h, else lc's NUMA socket, else
+   anywhere); NULL when nothing has them.  Freed with rte_free. */
+void *sl_lcore_zalloc(const sl_lcore_t *lc, const char *what, size_t bytes);
+
 /* sl_lcore_count_drop moves drop counter `why` and fires frame_drop. */
 static inline void sl_lcore_count_drop(sl_lcore_t *lc, sl_drop_t why)
 {

@@ -73,15 +73,30 @@ int sl_port_find(sl_dp_t *dp)
 	return 0;
 }
 
-static int sl_port_pool(sl_dp_t *dp)
+/* sl_port_pool_create: the pool of n mbufs on `socket`, or NULL. */
+static struct rte_mempool *sl_port_pool_create(const sl_dp_t *dp, unsigned n, int socket)
 {
 	char name[RTE_MEMPOOL_NAMESIZE];
-	unsigned n = (unsigned)dp->n_workers * SL_MBUFS_PER_LCORE;
 	snprintf(name, sizeof name, "sl_mbuf_%u", dp->port_id);
-	dp->pool = rte_pktmbuf_pool_create(name, n, SL_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-	                                   rte_eth_dev_socket_id(dp->port_id) < 0
-	                                       ? (int)rte_socket_id()
-	                                       : rte_eth_dev_socket_id(dp->port_id));
+	return rte_pktmbuf_pool_create(name, n, SL_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	                               socket);
+}
+
+/* sl_port_pool: SL_MBUFS_PER_LCORE mbufs per worker, on the dataplane's
+   heap (sl_heap.h) given a chunk that holds them, else on the port's
+   NUMA socket. */
+static int sl_port_pool(sl_dp_t *dp)
+{
+	unsigned n = (unsigned)dp->n_workers * SL_MBUFS_PER_LCORE;
+	int numa = rte_eth_dev_socket_id(dp->port_id);
+	numa = numa < 0 ? (int)rte_socket_id() : numa;
+	struct rte_mempool_objsz sz;
+	rte_mempool_calc_obj_size(sizeof(struct rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE, 0, &sz);
+	dp->pool = NULL;
+	if (dp->heap.on && sl_heap_reserve(&dp->heap, (size_t)n * sz.total_size + (2u << 20)) == 0)
+		dp->pool = sl_port_pool_create(dp, n, sl_heap_socket(&dp->heap, numa));
+	if (dp->pool == NULL)
+		dp->pool = sl_port_pool_create(dp, n, numa);
 	if (SL_UNLIKELY(dp->pool == NULL)) {
 		SL_ERR("mbuf pool of %u mbufs: %s (give EAL more memory: -m, or hugepages)", n,
 		       rte_strerror(rte_errno));

@@ -17,22 +17,15 @@
 
 #define SL_ROUTINE_TICK_NS (1000000ull) /* deadlines / liveness scan period: 1 ms */
 
-/* sl_routine_zalloc: zeroed memory on `socket`, else anywhere. */
-static void *sl_routine_zalloc(const char *what, size_t bytes, int socket)
-{
-	void *m = rte_zmalloc_socket(what, bytes, RTE_CACHE_LINE_SIZE, socket);
-	return m != NULL ? m : rte_zmalloc(what, bytes, RTE_CACHE_LINE_SIZE);
-}
-
 /* sl_routine_evq_init sizes the event backlog for every slot of the lcore
    at the answers the routines declared (sl_evq.h "Backlog bound") and
-   allocates it on `socket`. */
-static int sl_routine_evq_init(sl_lcore_t *lc, int socket)
+   allocates it. */
+static int sl_routine_evq_init(sl_lcore_t *lc)
 {
 	sl_routine_t *rt = lc->rt;
 	uint32_t cap = sl_evq_cap(SL_SESSIONS_PER_LCORE, rt->ev_inflight);
 	size_t bytes = (size_t)cap * sizeof(sl_evq_rec_t);
-	sl_evq_rec_t *mem = sl_routine_zalloc("sl_evq", bytes, socket);
+	sl_evq_rec_t *mem = sl_lcore_zalloc(lc, "sl_evq", bytes);
 	if (SL_UNLIKELY(mem == NULL || sl_evq_init(&rt->evq, &lc->dp->region, lc->idx, lc->cnt, mem,
 	                                           cap, SL_EVQ_RESERVE) != 0)) {
 		SL_ERR("worker %u: cannot allocate %zu bytes of event backlog (raise [eal] -m)",
@@ -51,7 +44,7 @@ void sl_routine_need_events(sl_lcore_t *lc, uint32_t n)
 
 /* sl_routine_streams_init lays out and allocates the routines' per-peer
    blocks and per-lcore states, then runs every descriptor's init. */
-static int sl_routine_streams_init(sl_lcore_t *lc, int socket)
+static int sl_routine_streams_init(sl_lcore_t *lc)
 {
 	sl_routine_t *rt = lc->rt;
 	uint32_t off = 0;
@@ -61,8 +54,7 @@ static int sl_routine_streams_init(sl_lcore_t *lc, int socket)
 		off += (d->state_sz + 63u) & ~63u;
 	}
 	rt->st_stride = off;
-	rt->st =
-	    sl_routine_zalloc("sl_routine_st", (size_t)SL_SESSIONS_PER_LCORE * off + 64, socket);
+	rt->st = sl_lcore_zalloc(lc, "sl_routine_st", (size_t)SL_SESSIONS_PER_LCORE * off + 64);
 	if (SL_UNLIKELY(rt->st == NULL)) {
 		SL_ERR("worker %u: cannot allocate %zu bytes of routine state (raise [eal] -m)",
 		       lc->idx, (size_t)SL_SESSIONS_PER_LCORE * off);
@@ -71,7 +63,7 @@ static int sl_routine_streams_init(sl_lcore_t *lc, int socket)
 	for (uint32_t i = 0; i < sl_stream_count(); i++) {
 		const sl_stream_t *d = sl_stream_at(i);
 		if (d->lcore_sz != 0) {
-			rt->lst[d->id] = sl_routine_zalloc(d->name, d->lcore_sz, socket);
+			rt->lst[d->id] = sl_lcore_zalloc(lc, d->name, d->lcore_sz);
 			if (SL_UNLIKELY(rt->lst[d->id] == NULL)) {
 				SL_ERR("worker %u: cannot allocate %s lcore state", lc->idx,
 				       d->name);
@@ -102,8 +94,7 @@ static void sl_routine_streams_fini(sl_lcore_t *lc)
 
 int sl_routine_create(sl_lcore_t *lc)
 {
-	int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
-	sl_routine_t *rt = sl_routine_zalloc("sl_routine", sizeof(sl_routine_t), socket);
+	sl_routine_t *rt = sl_lcore_zalloc(lc, "sl_routine", sizeof(sl_routine_t));
 	if (SL_UNLIKELY(rt == NULL)) {
 		SL_ERR("worker %u: cannot allocate %zu bytes of session state (raise [eal] -m)",
 		       lc->idx, sizeof(sl_routine_t));
@@ -126,8 +117,7 @@ int sl_routine_create(sl_lcore_t *lc)
 	}
 	sl_backoff_cfg_default(&rt->bo_cfg);
 	lc->rt = rt;
-	if (SL_UNLIKELY(sl_routine_streams_init(lc, socket) != 0 ||
-	                sl_routine_evq_init(lc, socket) != 0)) {
+	if (SL_UNLIKELY(sl_routine_streams_init(lc) != 0 || sl_routine_evq_init(lc) != 0)) {
 		sl_routine_streams_fini(lc);
 		lc->rt = NULL;
 		rte_free(rt);

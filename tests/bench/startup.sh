@@ -21,7 +21,7 @@
 # Never pass/fail on time.  Needs root.
 # Usage: tests/bench/startup.sh [RUNS]   STARTUP_HUGE=1: EAL on hugepages
 # (2 MiB pages reserved and hugetlbfs mounted by the caller), memory on
-# demand, instead of --no-huge -m 512.
+# demand, instead of --no-huge -m 128.
 SLUICE_SRC=${SLUICE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SLUICE_SRC/tests/integration/lib.sh"
 RUNS=${1:-5}
@@ -31,7 +31,7 @@ slt_require_bins
 [ "$(nproc)" -ge 2 ] || slt_skip "needs 2 cores (one EAL lcore per node)"
 slt_init
 SLT_CLEANUP_HOOKS+=(slt_nodes_cleanup)
-EAL_MEM="--no-huge -m 512"
+EAL_MEM="--no-huge -m 128"
 [ "${STARTUP_HUGE:-0}" = 1 ] && EAL_MEM="--huge-unlink"
 
 A=1 B=2

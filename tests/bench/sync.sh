@@ -299,7 +299,7 @@ if [ "${SYNC_TWO:-1}" != 0 ]; then
 		slt_node_config $k >/dev/null
 		core=$(((LCORES_B + k - 1) % $(nproc)))
 		[ "$k" != $B ] || core=$((k % $(nproc)))
-		slt_cfg_set "${SLT_NODE_CFG[$k]}" eal args "--no-pci --no-huge -m 512 --file-prefix ${SLT_NODE_PREFIX[$k]} -l $(slt_lcores_eal "${SLT_NODE_LCORES[$k]:-$SLT_LCORES}" $core)"
+		slt_cfg_set "${SLT_NODE_CFG[$k]}" eal args "--no-pci --no-huge -m 128 --file-prefix ${SLT_NODE_PREFIX[$k]} -l $(slt_lcores_eal "${SLT_NODE_LCORES[$k]:-$SLT_LCORES}" $core)"
 		slt_cfg_set "${SLT_NODE_CFG[$k]}" dataplane idle_sleep_us "$IDLE_US"
 		slt_cfg_set "${SLT_NODE_CFG[$k]}" admission max_peers 8
 		slt_cfg_set "${SLT_NODE_CFG[$k]}" peers connect_timeout_ms 3000

@@ -287,7 +287,7 @@ name = $SLT_INST
 region_dir = $SLT_REGION_DIR
 
 [eal]
-args = --no-pci --no-huge -m 512 --file-prefix $SLT_PREFIX -l $(slt_lcores_eal "$SLT_LCORES" 0)
+args = --no-pci --no-huge -m 128 --file-prefix $SLT_PREFIX -l $(slt_lcores_eal "$SLT_LCORES" 0)
 
 [dataplane]
 port = net_af_packet0,iface=${SLT_DEV:-slt${SLT_ID}d}$(slt_lcores_port "$SLT_LCORES")
@@ -386,12 +386,13 @@ print(d[sys.argv[1]])
 ' "$1" "$cmd"
 }
 
-# slt_telemetry_json [CMD]: the whole reply dict of CMD, as JSON.
+# slt_telemetry_json [CMD]: the whole reply dict of CMD, as JSON (CMD may
+# carry a parameter: "/eal/heap_info,1" answers under "/eal/heap_info").
 slt_telemetry_json() {
 	local cmd=${1:-/sluice/stats}
 	echo "$cmd" | "$SLT_PY" "$SLT_TELEMETRY" -f "$SLT_PREFIX" 2>/dev/null | "$SLT_PY" -c '
 import json, sys
-print(json.dumps(json.loads(sys.stdin.read())[sys.argv[1]]))
+print(json.dumps(json.loads(sys.stdin.read())[sys.argv[1].split(",")[0]]))
 ' "$cmd"
 }
 
@@ -873,7 +874,7 @@ slt_node_start() {
 # config for a net_memif port (ROLE server | client on the socket file
 # SOCK; a memif socket joins two processes): regtest, IP 10.X.0.(10+K)/24,
 # EAL "--no-pci $SLT_MEMIF_MEM -l LCORES" (SLT_MEMIF_MEM: default
-# "--no-huge -m 512"), idle_sleep_us ${SLT_MEMIF_IDLE_US:-50}, connect
+# "--no-huge -m 128"), idle_sleep_us ${SLT_MEMIF_IDLE_US:-50}, connect
 # timeout 3 s, redial 1 s.  A scenario sets what differs with slt_cfg_set.
 # A memif client cannot start before its server exists.
 slt_memif_node() {
@@ -892,7 +893,7 @@ name = ${SLT_NODE_INST[$k]}
 region_dir = $SLT_REGION_DIR
 
 [eal]
-args = --no-pci ${SLT_MEMIF_MEM:---no-huge -m 512} --file-prefix ${SLT_NODE_PREFIX[$k]} -l $lcores
+args = --no-pci ${SLT_MEMIF_MEM:---no-huge -m 128} --file-prefix ${SLT_NODE_PREFIX[$k]} -l $lcores
 
 [dataplane]
 port = net_memif0,role=$role,socket=$sock,socket-abstract=no,id=0
@@ -970,7 +971,7 @@ slt_node_telemetry_json() {
 	local k=$1 cmd=${2:-/sluice/stats}
 	echo "$cmd" | "$SLT_PY" "$SLT_TELEMETRY" -f "${SLT_NODE_PREFIX[$k]}" 2>/dev/null | "$SLT_PY" -c '
 import json, sys
-print(json.dumps(json.loads(sys.stdin.read())[sys.argv[1]]))
+print(json.dumps(json.loads(sys.stdin.read())[sys.argv[1].split(",")[0]]))
 ' "$cmd"
 }
 

@@ -25,6 +25,30 @@ grep -q "EAL: Detected NUMA nodes: $want_n\$" "$SLT_TMP/dp.log" ||
 	slt_fail "EAL did not detect $want_n NUMA nodes: $(grep -m1 'Detected NUMA' "$SLT_TMP/dp.log")"
 slt_ok "EAL detected $want_l lcores on $want_n NUMA node(s)"
 
+# --- without hugepages, sluice-dp's start-up memory is on its own heap -----
+# (sl_heap.h): the mbuf pool and the routines' state on anonymous memory
+# advised for transparent huge pages, EAL's 4 KiB memfd pages nearly unused.
+grep -q "memory: no hugepages; the mbuf pool and routine state go on transparent huge pages" \
+	"$SLT_TMP/dp.log" || slt_fail "sluice-dp did not say where its start-up memory went"
+heaps=$(slt_telemetry_json /eal/heap_list | tr -d '[],') || slt_fail "telemetry /eal/heap_list"
+thp=0 eal=0
+for id in $heaps; do
+	info=$(slt_telemetry_json "/eal/heap_info,$id")
+	name=$(echo "$info" | slt_json_get Name) size=$(echo "$info" | slt_json_get Alloc_size)
+	case $name in
+	sl_thp) thp=$size ;;
+	socket_*) eal=$((eal + size)) ;;
+	esac
+done
+# one worker's pool alone is SL_MBUFS_PER_LCORE (4096 in every defconfig) mbufs
+[ "$thp" -ge $((4096 * 2048)) ] && [ "$thp" -gt $((eal * 8)) ] ||
+	slt_fail "start-up heap holds $thp bytes, EAL's heaps $eal (want the pool and state on sl_thp)"
+if ! grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+	hp=$(awk '/^AnonHugePages:/ { print $2 }' "/proc/$SLT_DP_PID/smaps_rollup")
+	[ "${hp:-0}" -ge 8192 ] || slt_fail "sluice-dp has ${hp:-0} kB on huge pages (want >= 8192)"
+fi
+slt_ok "start-up memory on the dataplane's heap: $thp bytes (EAL's heaps $eal), ${hp:-THP off} kB on huge pages"
+
 # --- status: human and --json say ready -----------------------------------
 out=$(slt_ctl status) || slt_fail "sluicectl status exit $?"
 echo "$out" | sed 's/^/    /'
@@ -38,6 +62,8 @@ slt_ok "sluicectl --json status state=ready"
 # --- SIGTERM to the dataplane ---------------------------------------------
 slt_stop_dp
 slt_assert_dp_clean
+! grep -q "still in use at exit" "$SLT_TMP/dp.log" ||
+	slt_fail "the start-up heap was not given back: $(grep -m1 'still in use' "$SLT_TMP/dp.log")"
 for ((i = 0; i < 50; i++)); do
 	st=$(slt_state)
 	[ "$st" != ready ] && break

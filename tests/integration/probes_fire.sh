@@ -25,7 +25,7 @@ fi
 slt_net_up
 slt_write_config >/dev/null
 WORKER_LCORE=$(($(nproc) > 1 ? 1 : 0))
-slt_cfg_set "$SLT_CFG" eal args "--no-pci --no-huge -m 512 --file-prefix $SLT_PREFIX -l $WORKER_LCORE"
+slt_cfg_set "$SLT_CFG" eal args "--no-pci --no-huge -m 128 --file-prefix $SLT_PREFIX -l $WORKER_LCORE"
 slt_start_dp
 slt_start_ctrl
 slt_wait_ready 30
