@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -13,41 +12,22 @@
 #include <rte_memory.h>
 
 #include "sl_log.h"
+#include "sl_thp.h"
 
 #define SL_HEAP_NAME      "sl_thp"
-#define SL_HEAP_PAGE      (2u << 20)  /* a transparent huge page on x86-64 */
 #define SL_HEAP_CHUNK_MIN (32u << 20) /* a worker's routine state fits */
-
-/* sl_heap_map reserves len bytes aligned to SL_HEAP_PAGE, without commit,
-   advised for huge pages.  Returns NULL with errno set. */
-static void *sl_heap_map(size_t len)
-{
-	size_t span = len + SL_HEAP_PAGE;
-	uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
-	                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	uint8_t *a = (uint8_t *)RTE_ALIGN_CEIL((uintptr_t)p, SL_HEAP_PAGE);
-	if (a > p)
-		munmap(p, (size_t)(a - p));
-	if (a + len < p + span)
-		munmap(a + len, (size_t)(p + span - (a + len)));
-	if (madvise(a, len, MADV_HUGEPAGE) != 0) /* THP off: 4 KiB pages, still fine */
-		SL_DEBUG("start-up heap: no transparent huge pages (%s)", strerror(errno));
-	return a;
-}
 
 /* sl_heap_add gives EAL [base, base+len) for the heap, each page's IOVA
    its address.  Returns 0 or -rte_errno. */
 static int sl_heap_add(void *base, size_t len)
 {
-	unsigned n = (unsigned)(len / SL_HEAP_PAGE);
+	unsigned n = (unsigned)(len / SL_THP_PAGE);
 	rte_iova_t *iova = calloc(n, sizeof *iova);
 	if (iova == NULL)
 		return -ENOMEM;
 	for (unsigned i = 0; i < n; i++)
-		iova[i] = (rte_iova_t)(uintptr_t)base + (rte_iova_t)i * SL_HEAP_PAGE;
-	int rc = rte_malloc_heap_memory_add(SL_HEAP_NAME, base, len, iova, n, SL_HEAP_PAGE);
+		iova[i] = (rte_iova_t)(uintptr_t)base + (rte_iova_t)i * SL_THP_PAGE;
+	int rc = rte_malloc_heap_memory_add(SL_HEAP_NAME, base, len, iova, n, SL_THP_PAGE);
 	rc = rc == 0 ? 0 : -rte_errno;
 	free(iova);
 	return rc;
@@ -75,9 +55,9 @@ int sl_heap_reserve(sl_heap_t *h, size_t bytes)
 		return 0;
 	if (h->n == SL_HEAP_CHUNKS)
 		return -1;
-	size_t len = RTE_ALIGN_CEIL(SL_MAX(bytes + SL_HEAP_PAGE, (size_t)SL_HEAP_CHUNK_MIN),
-	                            (size_t)SL_HEAP_PAGE);
-	void *base = sl_heap_map(len);
+	size_t len = RTE_ALIGN_CEIL(SL_MAX(bytes + SL_THP_PAGE, (size_t)SL_HEAP_CHUNK_MIN),
+	                            (size_t)SL_THP_PAGE);
+	void *base = sl_thp_alloc(len);
 	if (SL_UNLIKELY(base == NULL)) {
 		SL_DEBUG("start-up heap: cannot map %zu MiB: %s", len >> 20, strerror(errno));
 		return -1;
@@ -85,7 +65,7 @@ int sl_heap_reserve(sl_heap_t *h, size_t bytes)
 	int rc = sl_heap_add(base, len);
 	if (SL_UNLIKELY(rc != 0)) {
 		SL_DEBUG("start-up heap: EAL refused %zu MiB: %s", len >> 20, rte_strerror(-rc));
-		munmap(base, len);
+		sl_thp_free(base, len);
 		return -1;
 	}
 	h->base[h->n] = base;
@@ -117,7 +97,7 @@ void sl_heap_destroy(sl_heap_t *h)
 			        h->len[i] >> 20, rte_strerror(rte_errno));
 			return;
 		}
-		munmap(h->base[i], h->len[i]);
+		sl_thp_free(h->base[i], h->len[i]);
 		h->n = i;
 	}
 	rte_malloc_heap_destroy(SL_HEAP_NAME);

@@ -17,6 +17,7 @@
 
 #include "sl_log.h"
 #include "sl_prefault.h"
+#include "sl_thp.h"
 #include "sl_probe.h"
 #include "sl_sha256d.h"
 #include "sl_time.h"
@@ -200,24 +201,14 @@ static uint64_t load64(const uint8_t *p)
 
 /* ---- the writer's arrays ------------------------------------------------- */
 
-#define SL_STORE_HUGE_MIN      (4u << 20) /* arrays this large ask for huge pages */
 /* Commit-group buffers a reserve sizes ahead (2.6 MB each): a 1 M header
    sync's largest groups were ~35 k headers (one fdatasync's worth). */
 #define SL_STORE_GROUP_RESERVE (1u << 15)
 
-/* big_advise asks the kernel to back the page-aligned interior of a large
-   array with transparent huge pages (THP "madvise" mode: Debian's default).
-   A 1 M header sync writes ~13 MB of fresh index and commit-group buffers;
-   in 4 KiB pages that is ~3,300 first-touch faults on ctrl's thread.  Advice
-   only: a refusal changes nothing but the fault count. */
-static void big_advise(void *p, size_t len)
+/* idx_bytes: the index's size (0 before the first rebuild). */
+static size_t idx_bytes(const sl_store_t *s)
 {
-	if (len < SL_STORE_HUGE_MIN)
-		return;
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = ((uintptr_t)p + pg - 1) & ~(pg - 1), hi = ((uintptr_t)p + len) & ~(pg - 1);
-	if (hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+	return s->idx != NULL ? ((size_t)s->idx_mask + 1) * sizeof *s->idx : 0;
 }
 
 /* prefault_start: the index, populated on a helper thread while the sync
@@ -226,7 +217,7 @@ static void big_advise(void *p, size_t len)
 static void prefault_start(sl_store_t *s)
 {
 	void *p[1] = {s->idx};
-	size_t len[1] = {((size_t)s->idx_mask + 1) * sizeof *s->idx};
+	size_t len[1] = {idx_bytes(s)};
 	sl_prefault_start(&s->pf, p, len, 1);
 }
 
@@ -236,10 +227,12 @@ static bool buf_hold(uint8_t **buf, uint32_t *cap, uint32_t n)
 {
 	if (n <= *cap)
 		return true;
-	void *q = realloc(*buf, (size_t)n * HS);
+	uint8_t *q = sl_thp_alloc((size_t)n * HS); /* sl_thp.h: a group fills it at once */
 	if (SL_UNLIKELY(q == NULL))
 		return false;
-	big_advise(q, (size_t)n * HS);
+	if (*buf != NULL)
+		memcpy(q, *buf, (size_t)*cap * HS);
+	sl_thp_free(*buf, (size_t)*cap * HS);
 	*buf = q;
 	*cap = n;
 	return true;
@@ -279,12 +272,11 @@ static uint32_t idx_cap_for(uint32_t n)
    slots (a power of two), dropping stale entries. */
 static sl_store_err_t idx_rebuild(sl_store_t *s, uint32_t cap)
 {
-	uint32_t *t = calloc(cap, sizeof(*t));
+	uint32_t *t = sl_thp_alloc((size_t)cap * sizeof(*t)); /* written at random */
 	if (SL_UNLIKELY(t == NULL))
 		return SL_STORE_ERR_NOMEM;
-	big_advise(t, (size_t)cap * sizeof(*t));
 	sl_prefault_join(&s->pf);
-	free(s->idx);
+	sl_thp_free(s->idx, idx_bytes(s));
 	s->idx = t;
 	s->idx_mask = cap - 1;
 	s->idx_used = 0;
@@ -605,9 +597,9 @@ void sl_store_close(sl_store_t *s)
 	for (size_t i = 0; i < SL_ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	free(s->pend);
-	free(s->sbuf);
-	free(s->idx);
+	sl_thp_free(s->pend, (size_t)s->pend_cap * HS);
+	sl_thp_free(s->sbuf, (size_t)s->sbuf_cap * HS);
+	sl_thp_free(s->idx, idx_bytes(s));
 	free(s);
 }
 
