@@ -424,8 +424,9 @@ static void sl_dp_rm_runtime_dir(const char *dir)
 static int sl_dp_run(void)
 {
 	int code = 1;
-	if (sl_dp_workers() != 0 || sl_port_find(&sl_dp) != 0 || sl_heap_create(&sl_dp.heap) != 0)
+	if (sl_dp_workers() != 0 || sl_port_find(&sl_dp) != 0)
 		return 1;
+	sl_heap_create(&sl_dp.heap);
 	if (sl_port_setup(&sl_dp) != 0)
 		goto out_port;
 	sl_dp_start_ns[SL_START_PORT] = sl_now_ns();

@@ -33,28 +33,31 @@ static int sl_heap_add(void *base, size_t len)
 	return rc;
 }
 
-int sl_heap_create(sl_heap_t *h)
+void sl_heap_create(sl_heap_t *h)
 {
 	memset(h, 0, sizeof *h);
 	if (rte_eal_has_hugepages() || rte_eal_iova_mode() != RTE_IOVA_VA)
-		return 0;
+		return;
 	if (SL_UNLIKELY(rte_malloc_heap_create(SL_HEAP_NAME) != 0)) {
-		SL_ERR("start-up heap: EAL refused a heap: %s", rte_strerror(rte_errno));
-		return -1;
+		SL_WARN("start-up heap: EAL refused a heap (%s); the mbuf pool and routine state "
+		        "stay on EAL's 4 KiB pages",
+		        rte_strerror(rte_errno));
+		return;
 	}
 	h->on = true;
 	h->socket = rte_malloc_heap_get_socket(SL_HEAP_NAME);
 	SL_INFO("memory: no hugepages; the mbuf pool and routine state go on transparent "
 	        "huge pages");
-	return 0;
 }
 
 int sl_heap_reserve(sl_heap_t *h, size_t bytes)
 {
 	if (!h->on)
 		return 0;
-	if (h->n == SL_HEAP_CHUNKS)
+	if (h->n == SL_HEAP_CHUNKS) {
+		SL_DEBUG("start-up heap: all %u chunks taken", SL_HEAP_CHUNKS);
 		return -1;
+	}
 	size_t len = RTE_ALIGN_CEIL(SL_MAX(bytes + SL_THP_PAGE, (size_t)SL_HEAP_CHUNK_MIN),
 	                            (size_t)SL_THP_PAGE);
 	void *base = sl_thp_alloc(len);

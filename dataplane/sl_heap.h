@@ -31,10 +31,10 @@ typedef struct sl_heap {
 } sl_heap_t;
 
 /* sl_heap_create turns h on when EAL runs without hugepages and with IOVA
-   as VA (a chunk's IOVA is its address); otherwise h stays off and every
-   call below falls back to EAL's heap.  Returns 0 (either way), or -1
-   with a log line when EAL refused the heap. */
-int sl_heap_create(sl_heap_t *h);
+   as VA (a chunk's IOVA is its address); otherwise, or when EAL refuses
+   the heap (logged), h stays off and every call below falls back to
+   EAL's heap. */
+void sl_heap_create(sl_heap_t *h);
 
 /* sl_heap_socket: the socket id to allocate start-up memory on — the
    heap's when on, else `fallback` (a NUMA socket). */
