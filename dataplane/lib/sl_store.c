@@ -17,9 +17,9 @@
 
 #include "sl_log.h"
 #include "sl_prefault.h"
-#include "sl_thp.h"
 #include "sl_probe.h"
 #include "sl_sha256d.h"
+#include "sl_thp.h"
 #include "sl_time.h"
 
 #define HS SL_STORE_HDR_SIZE
@@ -227,7 +227,7 @@ static bool buf_hold(uint8_t **buf, uint32_t *cap, uint32_t n)
 {
 	if (n <= *cap)
 		return true;
-	uint8_t *q = sl_thp_alloc((size_t)n * HS); /* sl_thp.h: a group fills it at once */
+	uint8_t *q = sl_thp_alloc((size_t)n * HS); /* whole huge pages: a group fills it */
 	if (SL_UNLIKELY(q == NULL))
 		return false;
 	if (*buf != NULL)
