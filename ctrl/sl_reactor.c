@@ -7,6 +7,7 @@
 #include "sl_log.h"
 #include "sl_prefault.h"
 #include "sl_sha256d.h"
+#include "sl_thp.h"
 #include "sl_wire.h"
 
 #define HS        80u
@@ -800,6 +801,12 @@ static bool opts_ok(const sl_reactor_opts_t *o)
 	return (uint64_t)ahead + 2 <= sl_rangeq_window(o->q) && ahead <= 4096;
 }
 
+/* ring_bytes: the size of a ring array of `each` bytes per slot. */
+static size_t ring_bytes(const sl_reactor_t *r, size_t each)
+{
+	return (size_t)r->slots * each;
+}
+
 sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o)
 {
 	if (SL_UNLIKELY(!opts_ok(o))) {
@@ -825,9 +832,9 @@ sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o)
 	r->sweep_ns = o->sweep_ns ? o->sweep_ns : SL_MIN(SL_REACTOR_SWEEP_DEFAULT, r->timeout_ns);
 	r->target = SL_REACTOR_NO_TARGET;
 	r->out_cap = r->max_assign + 256;
-	r->hdrs = malloc((size_t)r->slots * HS);
-	r->hashes = malloc((size_t)r->slots * SL_REACTOR_HASH_LEN);
-	r->meta = calloc(r->slots, sizeof(*r->meta));
+	r->hdrs = sl_thp_alloc(ring_bytes(r, HS)); /* written through: whole huge pages */
+	r->hashes = sl_thp_alloc(ring_bytes(r, SL_REACTOR_HASH_LEN));
+	r->meta = sl_thp_alloc(ring_bytes(r, sizeof(*r->meta)));
 	r->peers = calloc(r->max_peers, sizeof(*r->peers));
 	r->as = calloc(r->max_assign, sizeof(*r->as));
 	r->out = calloc(r->out_cap, sizeof(*r->out));
@@ -836,11 +843,12 @@ sl_reactor_t *sl_reactor_new(const sl_reactor_opts_t *o)
 		return NULL;
 	}
 	/* the ring's ~8 MB are written from the sync's first batch on, on
-	   ctrl's thread: ~2,000 first-touch faults there, taken here on a
-	   helper thread while the node still connects (sl_prefault.h) */
+	   ctrl's thread: first-touch faults there (a few on huge pages, ~2,000
+	   on 4 KiB ones), taken here on a helper thread while the node still
+	   connects (sl_prefault.h) */
 	void *pp[3] = {r->hdrs, r->hashes, r->meta};
-	size_t pl[3] = {(size_t)r->slots * HS, (size_t)r->slots * SL_REACTOR_HASH_LEN,
-	                (size_t)r->slots * sizeof(*r->meta)};
+	size_t pl[3] = {ring_bytes(r, HS), ring_bytes(r, SL_REACTOR_HASH_LEN),
+	                ring_bytes(r, sizeof(*r->meta))};
 	sl_prefault_start(&r->pf, pp, pl, 3);
 	tip_reload(r);
 	r->covered_upto = r->tip;
@@ -857,9 +865,9 @@ void sl_reactor_delete(sl_reactor_t *r)
 	if (r == NULL)
 		return;
 	sl_prefault_join(&r->pf);
-	free(r->hdrs);
-	free(r->hashes);
-	free(r->meta);
+	sl_thp_free(r->hdrs, ring_bytes(r, HS));
+	sl_thp_free(r->hashes, ring_bytes(r, SL_REACTOR_HASH_LEN));
+	sl_thp_free(r->meta, ring_bytes(r, sizeof(*r->meta)));
 	free(r->peers);
 	free(r->as);
 	free(r->out);
