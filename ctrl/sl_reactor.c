@@ -742,6 +742,7 @@ void sl_reactor_status(const sl_reactor_t *r, sl_reactor_status_t *out)
 	sl_rangeq_stats_t qs;
 	*out = r->st;
 	sl_rangeq_stats(r->q, &qs);
+	out->appended = r->tip;
 	out->tip = r->ch.durable != NULL ? SL_MIN(r->tip, r->ch.durable(r->ch.ctx)) : r->tip;
 	out->target = r->target;
 	out->state = state(r, &out->best_peer_height, &out->peers);

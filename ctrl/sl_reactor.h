@@ -136,9 +136,11 @@ typedef enum {
 
 /* sync.status. */
 typedef struct {
-	uint32_t state; /* sl_reactor_state_t */
-	uint32_t tip;
-	uint32_t target; /* SL_REACTOR_NO_TARGET: follow the best peer */
+	uint32_t state;    /* sl_reactor_state_t */
+	uint32_t tip;      /* durable: min(appended, the store's durable height) */
+	uint32_t appended; /* appended to the store, durable or not (>= tip); the
+	                      heights `committed` counts end here */
+	uint32_t target;   /* SL_REACTOR_NO_TARGET: follow the best peer */
 	uint32_t best_peer_height;
 	uint32_t peers;
 	uint32_t queued, held, covered; /* range table */

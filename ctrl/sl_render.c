@@ -158,15 +158,15 @@ static json_t *render_sync_new_block(const sl_sync_status_t *s)
 json_t *sl_render_sync_status(const sl_sync_status_t *s)
 {
 	const sl_reactor_status_t *st = &s->st;
-	return json_pack("{s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:o}",
-	                 "state", s->state, "tip", (json_int_t)st->tip, "target",
-	                 render_height(st->target), "best_peer_height",
-	                 (json_int_t)st->best_peer_height, "peers", (json_int_t)st->peers, "queued",
-	                 (json_int_t)st->queued, "held", (json_int_t)st->held, "covered",
-	                 (json_int_t)st->covered, "buffered", (json_int_t)st->buffered,
-	                 "assignments", (json_int_t)st->assignments, "committed_per_s",
-	                 st->committed_per_s, "counters", render_sync_counters(s), "branch",
-	                 render_sync_branch(s), "new_block", render_sync_new_block(s));
+	return json_pack(
+	    "{s:s, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:o}", "state",
+	    s->state, "tip", (json_int_t)st->tip, "appended", (json_int_t)st->appended, "target",
+	    render_height(st->target), "best_peer_height", (json_int_t)st->best_peer_height,
+	    "peers", (json_int_t)st->peers, "queued", (json_int_t)st->queued, "held",
+	    (json_int_t)st->held, "covered", (json_int_t)st->covered, "buffered",
+	    (json_int_t)st->buffered, "assignments", (json_int_t)st->assignments, "committed_per_s",
+	    st->committed_per_s, "counters", render_sync_counters(s), "branch",
+	    render_sync_branch(s), "new_block", render_sync_new_block(s));
 }
 
 json_t *sl_render_range(const sl_range_info_t *ri)

@@ -581,8 +581,11 @@ static void cli_print_ops(json_t *a)
 static void cli_print_sync_status(json_t *r)
 {
 	json_t *t = json_object_get(r, "target");
-	printf("sync: %s, tip %lld, target ", json_string_value(json_object_get(r, "state")) ?: "?",
+	printf("sync: %s, tip %lld", json_string_value(json_object_get(r, "state")) ?: "?",
 	       (long long)cli_int(r, "tip"));
+	if (cli_int(r, "appended") > cli_int(r, "tip")) /* a commit group on its way to disk */
+		printf(" (%lld appended)", (long long)cli_int(r, "appended"));
+	printf(", target ");
 	if (json_is_integer(t))
 		printf("%lld", (long long)json_integer_value(t));
 	else

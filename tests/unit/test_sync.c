@@ -281,6 +281,12 @@ START_TEST(test_chain_moved_announces_before_durable)
 	uint8_t tip_hdr[80];
 	ck_assert_int_eq(sl_chainstore_tip_header(cs, tip_hdr), SL_CHAINSTORE_OK);
 	ck_assert_int_eq(memcmp(tip_hdr, hdr, 80), 0);
+	/* sync.status tells the two heights apart: tip is durable, appended
+	   is where the store's appends (and counters.committed) end */
+	sl_sync_status_t st;
+	sl_sync_status(&sync_, &st);
+	ck_assert_uint_eq(st.st.tip, h - 1);
+	ck_assert_uint_eq(st.st.appended, h);
 }
 END_TEST
 
