@@ -53,7 +53,7 @@ void sl_heap_create(sl_heap_t *h)
 int sl_heap_reserve(sl_heap_t *h, size_t bytes)
 {
 	if (!h->on)
-		return 0;
+		return -1;
 	if (h->n == SL_HEAP_CHUNKS) {
 		SL_DEBUG("start-up heap: all %u chunks taken", SL_HEAP_CHUNKS);
 		return -1;
@@ -81,7 +81,7 @@ void *sl_heap_zalloc(sl_heap_t *h, const char *what, size_t bytes, int fallback)
 	void *m = NULL;
 	if (h->on) {
 		m = rte_zmalloc_socket(what, bytes, RTE_CACHE_LINE_SIZE, h->socket);
-		if (m == NULL && sl_heap_reserve(h, bytes + RTE_CACHE_LINE_SIZE) == 0)
+		if (m == NULL && sl_heap_reserve(h, bytes) == 0)
 			m = rte_zmalloc_socket(what, bytes, RTE_CACHE_LINE_SIZE, h->socket);
 	}
 	if (m == NULL)

@@ -43,9 +43,10 @@ static inline int sl_heap_socket(const sl_heap_t *h, int fallback)
 	return h->on ? h->socket : fallback;
 }
 
-/* sl_heap_reserve adds a chunk that holds at least `bytes` in one piece,
-   unless h is off or full.  Returns 0 when it did or had nothing to do,
-   -1 (logged at debug; callers fall back) when it could not. */
+/* sl_heap_reserve adds a chunk that holds at least `bytes` in one piece
+   (a huge page of slack included for the heap's own headers).  Returns 0
+   when it did; -1 when h is off or full or the chunk could not be made
+   (logged at debug; callers fall back to EAL's heap). */
 int sl_heap_reserve(sl_heap_t *h, size_t bytes);
 
 /* sl_heap_zalloc: `bytes` of zeroed, cache-line aligned memory named

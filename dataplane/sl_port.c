@@ -93,7 +93,7 @@ static int sl_port_pool(sl_dp_t *dp)
 	struct rte_mempool_objsz sz;
 	rte_mempool_calc_obj_size(sizeof(struct rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE, 0, &sz);
 	dp->pool = NULL;
-	if (dp->heap.on && sl_heap_reserve(&dp->heap, (size_t)n * sz.total_size + (2u << 20)) == 0)
+	if (sl_heap_reserve(&dp->heap, (size_t)n * sz.total_size) == 0)
 		dp->pool = sl_port_pool_create(dp, n, sl_heap_socket(&dp->heap, numa));
 	if (dp->pool == NULL)
 		dp->pool = sl_port_pool_create(dp, n, numa);

@@ -148,9 +148,9 @@ grep -q "replacing a stale region" "$SLT_TMP/dp$B.log" ||
 slt_node_ctl $B --json ranges >"$SLT_TMP/rg0"
 # The tip the re-attached reactor started from: ctrl logs each sync run's
 # start ("sync: from height H toward G"); the first such line after it
-# attached to the new dataplane is the re-attached reactor's.  (Its status
-# cannot tell: "tip" is the durable height while counters.committed counts
-# appended headers, so tip - committed is short by a group in flight.)
+# attached to the new dataplane is the re-attached reactor's.  (From its
+# status it is appended - counters.committed, both counting appended
+# headers; "tip" is the durable height, short by a group in flight.)
 TIP_RE=
 for ((i = 0; i < 100; i++)); do
 	TIP_RE=$(sed -n "/attached to dataplane pid ${SLT_NODE_DP_PID[$B]} /,\$ s/.* sync: from height \([0-9]*\) toward .*/\1/p" \
