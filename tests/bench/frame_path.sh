@@ -23,6 +23,11 @@
 #              the PINGs reflected unchanged.
 # Each run measures sluice then testpmd; medians over RUNS runs; last line
 #   frame_path pps=<x> testpmd_pps=<x> ratio=<x>
+# where ratio is the median of the runs' own ratios (each run's pair is
+# measured seconds apart): on the VMs this was written on, both speeds
+# jump between levels for minutes at a time (testpmd 6-7 or 13-17 M pps),
+# and a ratio of the two medians can pair a sluice run of one level with a
+# testpmd run of another.
 # With PERF=1, the last sluice run is recorded with `perf record -g` on
 # sluice-dp and the top of `perf report --no-children` is printed (where
 # the lcore's time goes).  Never pass/fail on time.  Needs root.
@@ -69,7 +74,7 @@ gen() {
 	GEN_PPS=$(sed -n 's/^slgen .* pps=\([0-9]*\)$/\1/p' "$SLT_TMP/gen.out")
 }
 
-SL=() TP=()
+SL=() TP=() RA=()
 for ((r = 1; r <= RUNS; r++)); do
 	# sluice
 	rm -rf "$SLT_TMP/store$N" "$SOCK"
@@ -104,8 +109,9 @@ for ((r = 1; r <= RUNS; r++)); do
 	kill -INT "$TESTPMD_PID" 2>/dev/null
 	slt_wait_exit "$TESTPMD_PID" 10 || slt_log "dpdk-testpmd did not exit on SIGINT (killed)"
 	TESTPMD_PID=
-	slt_log "run $r: sluice_pps=$p testpmd_pps=$t ratio=$("$SLT_PY" -c "print(round($p / $t, 3) if $t else 0)") node counters: ${stats:-?}"
-	SL+=("$p") TP+=("$t")
+	q=$("$SLT_PY" -c "print(round($p / $t, 3) if $t else 0)")
+	slt_log "run $r: sluice_pps=$p testpmd_pps=$t ratio=$q node counters: ${stats:-?}"
+	SL+=("$p") TP+=("$t") RA+=("$q")
 done
 
 if [ "${PERF:-0}" != 0 ]; then
@@ -115,4 +121,4 @@ if [ "${PERF:-0}" != 0 ]; then
 fi
 PPS=$(echo "${SL[*]}" | median)
 TPPS=$(echo "${TP[*]}" | median)
-echo "frame_path pps=$PPS testpmd_pps=$TPPS ratio=$("$SLT_PY" -c "print(round($PPS / $TPPS, 3) if $TPPS else 0)")"
+echo "frame_path pps=$PPS testpmd_pps=$TPPS ratio=$(echo "${RA[*]}" | median)"
