@@ -217,7 +217,8 @@ sl_chainstore_err_t sl_chainstore_append_hashed(sl_chainstore_t *cs, uint32_t st
                                                 sl_chainstore_fail_t *fail);
 
 /* sl_chainstore_append_group is sl_chainstore_append_hashed (hashes
-   required) for the bulk of a sync: the valid prefix is accepted
+   required) for the bulk of a sync and for NEW_BLOCK, which is relayed
+   once accepted: the valid prefix is accepted
    (*accepted; the tip moves) and made durable by a group commit whose
    syncs run on the store's thread (sl_store_commit_start), so the caller
    never waits for the disk: while one group syncs the next one grows.

@@ -337,9 +337,13 @@ static void sync_on_new_block(sl_sync_t *s, const sl_msg_t *m)
 	}
 	uint32_t done = 0;
 	sl_chainstore_fail_t f = {0};
-	/* the routine hashed the NEW_BLOCK where it entered: its hash rides on */
+	/* The routine hashed the NEW_BLOCK where it entered: its hash rides
+	   on.  Accepted is enough to relay: the header passed every chain
+	   rule, and its group commit makes it durable off this thread (the
+	   tick finishes it).  A synchronous commit here held every hop for
+	   the commit's two fdatasyncs. */
 	sl_chainstore_err_t err =
-	    sl_chainstore_append_hashed(s->cs, e->height, e->hdr, e->hash, 1, &done, &f);
+	    sl_chainstore_append_group(s->cs, e->height, e->hdr, e->hash, 1, &done, &f);
 	if (err == SL_CHAINSTORE_ERR_INVALID) {
 		s->cnt.nb_invalid++;
 		sync_bad_data(s, m->session);
@@ -348,7 +352,7 @@ static void sync_on_new_block(sl_sync_t *s, const sl_msg_t *m)
 		return;
 	}
 	if (SL_UNLIKELY(err != SL_CHAINSTORE_OK || done != 1)) {
-		SL_WARN("NEW_BLOCK at %u not committed: %s", e->height, sl_chainstore_err_str(err));
+		SL_WARN("NEW_BLOCK at %u not accepted: %s", e->height, sl_chainstore_err_str(err));
 		return;
 	}
 	s->cnt.nb_accepted++;

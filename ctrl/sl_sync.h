@@ -16,8 +16,9 @@
    NEW_BLOCK (SL_EVT_NEW_BLOCK, PoW already checked by the routine): a hash
    in the seen-cache (sl_seen.h) is counted and dropped; otherwise it is
    remembered, and a header extending our tip (height tip + 1, prev = tip
-   hash) is committed through the chain rules and relayed
-   (FORWARD_NEW_BLOCK) to every other session with stream 5; one the rules
+   hash) is accepted through the chain rules and relayed at once
+   (FORWARD_NEW_BLOCK) to every other session with stream 5, its group
+   commit finished by a later tick (sl_chainstore_append_group); one the rules
    refuse is record-only BAD_DATA of its sender; one below our tip or
    above tip + 1 is left to STATUS and the pull / branch fetch.  When the
    chain moves by at most SL_SYNC_ANNOUNCE_MAX headers outside the network

@@ -174,7 +174,10 @@ START_TEST(test_detached_ignores_events)
 }
 END_TEST
 
-/* NEW_BLOCK at tip + 1 on our tip: committed through the chain rules. */
+/* NEW_BLOCK at tip + 1 on our tip: accepted through the chain rules and
+   relayed at once; its group commit makes it durable off ctrl's thread,
+   finished by a later tick (a relay that waited for the disk held every
+   hop for two fdatasyncs). */
 START_TEST(test_new_block_extends_tip)
 {
 	uint8_t hdr[80], hash[32];
@@ -186,7 +189,16 @@ START_TEST(test_new_block_extends_tip)
 	ck_assert_uint_eq(sync_.cnt.nb_relayed, 0); /* nobody to relay to */
 	sl_sync_status_t st;
 	sl_sync_status(&sync_, &st);
+	ck_assert_uint_eq(st.st.appended, 1);
+	ck_assert_uint_eq(st.st.tip, 0); /* not waited for */
+	ck_assert(sl_sync_busy(&sync_)); /* a group to finish: ctrl ticks fast */
+	for (int i = 0; i < 5000 && st.st.tip != 1; i++) {
+		usleep(1000);
+		sl_sync_tick(&sync_, NOW);
+		sl_sync_status(&sync_, &st);
+	}
 	ck_assert_uint_eq(st.st.tip, 1);
+	ck_assert(!sl_sync_busy(&sync_));
 }
 END_TEST
 
