@@ -25,6 +25,7 @@
 
 #include "sl_api.h"
 #include "sl_apiwatch.h"
+#include "sl_bell.h"
 #include "sl_ctrl.h"
 #include "sl_chain.h"
 #include "sl_cfg.h"
@@ -154,8 +155,16 @@ static int ctrl_args(int argc, char **argv, const char **cfg, int *verbosity)
 	return -1;
 }
 
+/* The signal mask ppoll waits with: today's, SIGUSR1 (the dataplane's
+   doorbell, sl_bell.h) unblocked.  Set by ctrl_signals. */
+static sigset_t ctrl_wait_mask;
+
 static void ctrl_signals(void)
 {
+	if (sl_bell_ctrl_setup(&ctrl_wait_mask) != 0) {
+		SL_WARN("doorbell: %s (events wait for ctrl's periodic look)", strerror(errno));
+		sigprocmask(SIG_BLOCK, NULL, &ctrl_wait_mask);
+	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = ctrl_on_signal; /* no SA_RESTART: ppoll returns EINTR */
@@ -383,8 +392,17 @@ static void ctrl_loop(sl_ctrl_t *c)
 		int n = sl_server_pollfds(&c->srv, fds);
 		fds[n] = (struct pollfd){.fd = sl_storeread_fd(c->sr), .events = POLLIN};
 		int nm = sl_metrics_pollfd(c->metrics, &fds[n + 1]);
-		struct timespec ts = ctrl_poll_ts(c, next_tick, sl_now_ns());
-		int rc = ppoll(fds, (nfds_t)(n + 1 + nm), &ts, NULL);
+		uint64_t t = sl_now_ns();
+		struct timespec ts = ctrl_poll_ts(c, next_tick, t);
+		/* idle: the dataplane rings when an event comes (busy ticks are
+		   short enough, and frequent wake-ups would only cost the sync) */
+		bool waiting = false;
+		bool armed = t >= busy_until && sl_dplink_bell_arm(&c->dp, &waiting);
+		if (waiting)
+			ts = (struct timespec){0};
+		int rc = ppoll(fds, (nfds_t)(n + 1 + nm), &ts, &ctrl_wait_mask);
+		if (armed)
+			sl_dplink_bell_disarm(&c->dp);
 		if (rc < 0 && errno != EINTR)
 			SL_WARN("ppoll: %s", strerror(errno));
 		if (rc > 0 && (fds[n].revents & POLLIN) != 0)

@@ -1,5 +1,6 @@
 /* sl_dplink.c — see sl_dplink.h. */
 #include "sl_dplink.h"
+#include "sl_bell.h"
 #include "sl_msgq.h"
 #include "sl_msg.h"
 
@@ -212,6 +213,21 @@ bool sl_dplink_pending(const sl_dplink_t *l)
 		if (sl_msgq_pending(sl_region_event_ring(&l->region, i)) > 0)
 			return true;
 	return false;
+}
+
+bool sl_dplink_bell_arm(sl_dplink_t *l, bool *waiting)
+{
+	*waiting = false;
+	if (!l->attached)
+		return false;
+	*waiting = sl_bell_arm(&l->region);
+	return true;
+}
+
+void sl_dplink_bell_disarm(sl_dplink_t *l)
+{
+	if (l->attached)
+		sl_bell_disarm(&l->region);
 }
 
 uint32_t sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns)

@@ -77,6 +77,13 @@ uint32_t sl_dplink_tick(sl_dplink_t *l, uint64_t now_ns);
    record (a few loads: cheap enough to look between ticks). */
 bool sl_dplink_pending(const sl_dplink_t *l);
 
+/* sl_dplink_bell_arm, before an idle sleep: asks the attached dataplane
+   to wake ctrl when an event is posted (sl_bell.h); true when armed (false:
+   detached), *waiting when an event already waits (then do not sleep).
+   sl_dplink_bell_disarm after the sleep. */
+bool sl_dplink_bell_arm(sl_dplink_t *l, bool *waiting);
+void sl_dplink_bell_disarm(sl_dplink_t *l);
+
 /* sl_dplink_life: the attached region's lifecycle gate (sl_life_t), or -1
    when detached. */
 int sl_dplink_life(const sl_dplink_t *l);

@@ -12,6 +12,7 @@
 #include "sl_base.h"
 #include "sl_cfg.h"
 #include "sl_heap.h"
+#include "sl_bell.h"
 #include "sl_pbook.h"
 #include "sl_region.h"
 #include "sl_status.h"
@@ -56,6 +57,9 @@ typedef struct sl_dp {
 	   worker owning its session (sl_handoff.h).  Set by the main lcore
 	   before the launch, read-only for the workers. */
 	struct sl_handoff *handoff;
+	/* ctrl's doorbell (sl_bell.h): the main lcore wakes a sleeping ctrl
+	   when an event waits for it.  Main lcore only. */
+	sl_bell_t bell;
 } sl_dp_t;
 
 /* sl_dp_stop_requested reads the stop flag (relaxed; one load per cycle). */

@@ -427,6 +427,7 @@ static int sl_dp_run(void)
 	if (sl_dp_workers() != 0 || sl_port_find(&sl_dp) != 0)
 		return 1;
 	sl_heap_create(&sl_dp.heap);
+	sl_bell_init(&sl_dp.bell);
 	if (sl_port_setup(&sl_dp) != 0)
 		goto out_port;
 	sl_dp_start_ns[SL_START_PORT] = sl_now_ns();
@@ -464,6 +465,7 @@ out_region:
 	sl_handoff_destroy(&sl_dp); /* its frames go back to the pool first */
 	sl_port_teardown(&sl_dp);
 	sl_heap_destroy(&sl_dp.heap);
+	sl_bell_fini(&sl_dp.bell);
 	sl_region_close(&sl_dp.region);
 	return code;
 out_port:

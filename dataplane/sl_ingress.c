@@ -12,8 +12,7 @@
 #include "sl_routine.h"
 #include "sl_session.h"
 
-/* sl_ingress_ctrl_present: ctrl is attached and its heartbeat is fresh. */
-static bool sl_ingress_ctrl_present(const sl_lcore_t *lc)
+bool sl_ingress_ctrl_present(const sl_lcore_t *lc)
 {
 	const sl_region_hdr_t *h = lc->dp->region.hdr;
 	if (atomic_load_explicit(&h->ctrl_pid, memory_order_relaxed) == 0)

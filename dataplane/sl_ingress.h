@@ -27,6 +27,10 @@
    are then dropped (SL_NO_CTRL) instead of filling the event ring. */
 #define SL_INGRESS_CTRL_MAX_AGE_NS (3ULL * 1000000000ULL)
 
+/* sl_ingress_ctrl_present: ctrl is attached and its heartbeat is younger
+   than SL_INGRESS_CTRL_MAX_AGE_NS at lc->now_ns. */
+bool sl_ingress_ctrl_present(const sl_lcore_t *lc);
+
 /* sl_ingress_frame handles one received frame end to end; takes ownership
    of m (answered, consumed into an event, or dropped and counted).
    Counts rx_pkts / rx_bytes. */

@@ -151,14 +151,15 @@ static void sl_loop_phase_pull(sl_lcore_t *lc)
 }
 
 /* Housekeeping (main lcore only): open the header store's reader once
-   ctrl created it (retried), read the link (sl_port_link_poll), publish
-   liveness, and decide to stop on a
-   signal or on ctrl's shutdown request. */
+   ctrl created it (retried), read the link (sl_port_link_poll), wake a
+   sleeping ctrl when events wait for it (sl_bell.h), publish liveness,
+   and decide to stop on a signal or on ctrl's shutdown request. */
 static void sl_loop_phase_housekeeping(sl_lcore_t *lc)
 {
 	if (!lc->is_main)
 		return;
 	sl_hdrmap_try_open(lc->dp, lc->now_ns);
+	sl_bell_check(&lc->dp->bell, &lc->dp->region, sl_ingress_ctrl_present(lc));
 	sl_port_link_poll(lc->dp, lc->now_ns);
 	sl_region_hdr_t *h = lc->dp->region.hdr;
 	atomic_store_explicit(&h->dp_heartbeat_ns, lc->now_ns, memory_order_relaxed);

@@ -17,6 +17,7 @@
    Field owners (one writer each):
      life, dp_pid, dp_heartbeat_ns, n_lcores, dp identity  -> sluice-dp
      ctrl_pid, ctrl_heartbeat_ns, shutdown_req             -> sluice-ctrl
+     ctrl_bell: armed by sluice-ctrl, cleared by either     (sl_bell.h)
      the status and the peer book (seqlocks)               -> sluice-ctrl
      lcore[i].cnt                                          -> lcore i */
 #ifndef SL_REGION_H
@@ -83,6 +84,7 @@ typedef struct SL_CACHE_ALIGN {
 	_Atomic uint32_t ctrl_pid;
 	_Atomic uint32_t shutdown_req; /* ctrl asks dp to shut down */
 	_Atomic uint64_t ctrl_heartbeat_ns;
+	_Atomic uint32_t ctrl_bell; /* 1: ctrl sleeps, wake it for an event (sl_bell.h) */
 } sl_region_hdr_t;
 
 /* Process-local handle (not in shared memory). */

@@ -1,0 +1,107 @@
+/* sl_bell.c — ctrl's doorbell (see sl_bell.h). */
+#include "sl_bell.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+#include "sl_log.h"
+
+static void sl_bell_on_signal(int sig)
+{
+	(void)sig; /* ends ppoll with EINTR; nothing else to do */
+}
+
+int sl_bell_ctrl_setup(sigset_t *wait_mask)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = sl_bell_on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) != 0)
+		return -1;
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &usr1, wait_mask) != 0)
+		return -1;
+	sigdelset(wait_mask, SIGUSR1);
+	return 0;
+}
+
+/* sl_bell_waiting: an event waits on one of the lcores' event rings. */
+static bool sl_bell_waiting(const sl_region_t *r)
+{
+	for (uint32_t i = 0; i < r->hdr->n_lcores; i++)
+		if (sl_msgq_pending(sl_region_event_ring(r, i)) > 0)
+			return true;
+	return false;
+}
+
+bool sl_bell_arm(const sl_region_t *r)
+{
+	atomic_store_explicit(&r->hdr->ctrl_bell, 1, memory_order_seq_cst);
+	return sl_bell_waiting(r);
+}
+
+void sl_bell_disarm(const sl_region_t *r)
+{
+	atomic_store_explicit(&r->hdr->ctrl_bell, 0, memory_order_relaxed);
+}
+
+void sl_bell_init(sl_bell_t *b)
+{
+	*b = (sl_bell_t){.pidfd = -1};
+}
+
+void sl_bell_fini(sl_bell_t *b)
+{
+	if (b->pidfd >= 0)
+		close(b->pidfd);
+	sl_bell_init(b);
+}
+
+/* sl_bell_track: b's pidfd refers to ctrl `pid`, opened now if it is new
+   (-1 when it cannot be: the process is gone). */
+static void sl_bell_track(sl_bell_t *b, uint32_t pid)
+{
+	if (pid == b->pid)
+		return; /* open, or it could not be: not tried again */
+	if (b->pidfd >= 0)
+		close(b->pidfd);
+	b->pid = pid;
+	b->pidfd = pidfd_open((pid_t)pid, 0);
+	if (SL_UNLIKELY(b->pidfd < 0 && errno != ESRCH))
+		SL_WARN("bell: pidfd of sluice-ctrl %u: %s (ctrl falls back to its periodic look)",
+		        pid, strerror(errno));
+}
+
+bool sl_bell_check(sl_bell_t *b, const sl_region_t *r, bool ctrl_live)
+{
+	sl_region_hdr_t *h = r->hdr;
+	if (SL_LIKELY(atomic_load_explicit(&h->ctrl_bell, memory_order_relaxed) == 0))
+		return false;
+	atomic_thread_fence(memory_order_seq_cst); /* the flag, then the rings */
+	if (!sl_bell_waiting(r) || !ctrl_live)
+		return false;
+	if (atomic_exchange_explicit(&h->ctrl_bell, 0, memory_order_acq_rel) == 0)
+		return false;
+	uint32_t pid = atomic_load_explicit(&h->ctrl_pid, memory_order_relaxed);
+	if (pid == 0)
+		return false;
+	sl_bell_track(b, pid);
+	if (b->pidfd < 0)
+		return false;
+	if (SL_UNLIKELY(pidfd_send_signal(b->pidfd, SIGUSR1, NULL, 0) != 0)) {
+		if (errno != ESRCH) /* EPERM: ctrl runs as another user */
+			SL_WARN("bell: cannot signal sluice-ctrl %u: %s (ctrl falls back to its "
+			        "periodic look)",
+			        pid, strerror(errno));
+		close(b->pidfd); /* not tried again for this ctrl */
+		b->pidfd = -1;
+		return false;
+	}
+	b->rung++;
+	return true;
+}
