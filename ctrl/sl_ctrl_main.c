@@ -351,10 +351,13 @@ static int ctrl_start(sl_ctrl_t *c, int verbosity)
 /* Sleep until the next tick, or less when the metrics daemon has a
    timeout sooner; between idle ticks, wake each SL_CTRL_PEEK_NS to look
    at the event rings (a HELLO to an idle node waited up to a whole 10 ms
-   tick for its admission). */
+   tick for its admission), unless the dataplane's bell reaches us
+   (sl_bell.h): it wakes ctrl when an event comes. */
 static struct timespec ctrl_poll_ts(sl_ctrl_t *c, uint64_t next_tick, uint64_t now)
 {
-	uint64_t d = SL_MIN(now >= next_tick ? 0 : next_tick - now, SL_CTRL_PEEK_NS);
+	uint64_t d = now >= next_tick ? 0 : next_tick - now;
+	if (!sl_dplink_bell_trusted(&c->dp))
+		d = SL_MIN(d, SL_CTRL_PEEK_NS);
 	d = sl_metrics_timeout_ns(c->metrics, d);
 	return (struct timespec){.tv_sec = (time_t)(d / SL_NS_PER_S),
 	                         .tv_nsec = (long)(d % SL_NS_PER_S)};

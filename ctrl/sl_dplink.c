@@ -224,6 +224,11 @@ bool sl_dplink_bell_arm(sl_dplink_t *l, bool *waiting)
 	return true;
 }
 
+bool sl_dplink_bell_trusted(const sl_dplink_t *l)
+{
+	return l->attached && sl_bell_trusted(&l->region);
+}
+
 void sl_dplink_bell_disarm(sl_dplink_t *l)
 {
 	if (l->attached)

@@ -84,6 +84,11 @@ bool sl_dplink_pending(const sl_dplink_t *l);
 bool sl_dplink_bell_arm(sl_dplink_t *l, bool *waiting);
 void sl_dplink_bell_disarm(sl_dplink_t *l);
 
+/* sl_dplink_bell_trusted: attached, and the dataplane says its bell
+   reaches this process (it probed it): an idle sleep may then last until
+   the next tick, without looks at the rings in between. */
+bool sl_dplink_bell_trusted(const sl_dplink_t *l);
+
 /* sl_dplink_life: the attached region's lifecycle gate (sl_life_t), or -1
    when detached. */
 int sl_dplink_life(const sl_dplink_t *l);

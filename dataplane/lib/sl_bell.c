@@ -50,6 +50,12 @@ void sl_bell_disarm(const sl_region_t *r)
 	atomic_store_explicit(&r->hdr->ctrl_bell, 0, memory_order_relaxed);
 }
 
+bool sl_bell_trusted(const sl_region_t *r)
+{
+	return atomic_load_explicit(&r->hdr->dp_bell_pid, memory_order_acquire) ==
+	       (uint32_t)getpid();
+}
+
 void sl_bell_init(sl_bell_t *b)
 {
 	*b = (sl_bell_t){.pidfd = -1};
@@ -62,46 +68,43 @@ void sl_bell_fini(sl_bell_t *b)
 	sl_bell_init(b);
 }
 
-/* sl_bell_track: b's pidfd refers to ctrl `pid`, opened now if it is new
-   (-1 when it cannot be: the process is gone). */
-static void sl_bell_track(sl_bell_t *b, uint32_t pid)
+/* sl_bell_track: b's pidfd refers to ctrl `pid` (opened now for a new
+   one; -1 when the process is gone or may not be signalled: probed with
+   signal 0), and the region says which ctrl the bell reaches
+   (dp_bell_pid: ctrl then sleeps until its next tick instead of looking
+   at the rings every SL_CTRL_PEEK_NS). */
+static void sl_bell_track(sl_bell_t *b, sl_region_hdr_t *h, uint32_t pid)
 {
-	if (pid == b->pid)
-		return; /* open, or it could not be: not tried again */
 	if (b->pidfd >= 0)
 		close(b->pidfd);
 	b->pid = pid;
 	b->pidfd = pidfd_open((pid_t)pid, 0);
-	if (SL_UNLIKELY(b->pidfd < 0 && errno != ESRCH))
-		SL_WARN("bell: pidfd of sluice-ctrl %u: %s (ctrl falls back to its periodic look)",
+	if (b->pidfd >= 0 && pidfd_send_signal(b->pidfd, 0, NULL, 0) != 0) {
+		close(b->pidfd);
+		b->pidfd = -1;
+	}
+	if (SL_UNLIKELY(b->pidfd < 0 && errno != ESRCH)) /* EPERM: another user */
+		SL_WARN("bell: cannot signal sluice-ctrl %u: %s (ctrl falls back to its "
+		        "periodic look)",
 		        pid, strerror(errno));
+	atomic_store_explicit(&h->dp_bell_pid, b->pidfd >= 0 ? pid : 0, memory_order_release);
 }
 
 bool sl_bell_check(sl_bell_t *b, const sl_region_t *r, bool ctrl_live)
 {
 	sl_region_hdr_t *h = r->hdr;
+	uint32_t pid = atomic_load_explicit(&h->ctrl_pid, memory_order_relaxed);
+	if (SL_UNLIKELY(pid != b->pid) && pid != 0 && ctrl_live)
+		sl_bell_track(b, h, pid); /* once per ctrl */
 	if (SL_LIKELY(atomic_load_explicit(&h->ctrl_bell, memory_order_relaxed) == 0))
 		return false;
 	atomic_thread_fence(memory_order_seq_cst); /* the flag, then the rings */
-	if (!sl_bell_waiting(r) || !ctrl_live)
+	if (!sl_bell_waiting(r) || !ctrl_live || pid != b->pid || b->pidfd < 0)
 		return false;
 	if (atomic_exchange_explicit(&h->ctrl_bell, 0, memory_order_acq_rel) == 0)
 		return false;
-	uint32_t pid = atomic_load_explicit(&h->ctrl_pid, memory_order_relaxed);
-	if (pid == 0)
-		return false;
-	sl_bell_track(b, pid);
-	if (b->pidfd < 0)
-		return false;
-	if (SL_UNLIKELY(pidfd_send_signal(b->pidfd, SIGUSR1, NULL, 0) != 0)) {
-		if (errno != ESRCH) /* EPERM: ctrl runs as another user */
-			SL_WARN("bell: cannot signal sluice-ctrl %u: %s (ctrl falls back to its "
-			        "periodic look)",
-			        pid, strerror(errno));
-		close(b->pidfd); /* not tried again for this ctrl */
-		b->pidfd = -1;
-		return false;
-	}
+	if (SL_UNLIKELY(pidfd_send_signal(b->pidfd, SIGUSR1, NULL, 0) != 0))
+		return false; /* gone since: a new ctrl_pid comes with the next one */
 	b->rung++;
 	return true;
 }

@@ -51,9 +51,15 @@ void sl_bell_fini(sl_bell_t *b);
 
 /* sl_bell_check (main lcore, each cycle): when the flag is armed and an
    event waits, clears the flag and signals the ctrl whose pid is in the
-   region.  ctrl_live: the caller found ctrl's heartbeat fresh; a pidfd is
-   opened only then, for a ctrl_pid it has not seen (so a pid left behind
-   by a ctrl that died is not signalled).  Returns true when it signalled. */
+   region.  ctrl_live: the caller found ctrl's heartbeat fresh.  A pidfd
+   is opened only then, once per ctrl_pid (so a pid left behind by a ctrl
+   that died is not signalled), probed with signal 0, and the region's
+   dp_bell_pid names the ctrl the bell reaches (0: none).  Returns true
+   when it signalled. */
 bool sl_bell_check(sl_bell_t *b, const sl_region_t *r, bool ctrl_live);
+
+/* sl_bell_trusted (ctrl): the attached dataplane's bell reaches this
+   process, so an idle sleep may last until the next tick. */
+bool sl_bell_trusted(const sl_region_t *r);
 
 #endif /* SL_BELL_H */

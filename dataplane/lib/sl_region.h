@@ -15,7 +15,8 @@
    rings of fixed-size sl_msg_t records.
 
    Field owners (one writer each):
-     life, dp_pid, dp_heartbeat_ns, n_lcores, dp identity  -> sluice-dp
+     life, dp_pid, dp_heartbeat_ns, n_lcores, dp identity,
+     dp_bell_pid                                           -> sluice-dp
      ctrl_pid, ctrl_heartbeat_ns, shutdown_req             -> sluice-ctrl
      ctrl_bell: armed by sluice-ctrl, cleared by either     (sl_bell.h)
      the status and the peer book (seqlocks)               -> sluice-ctrl
@@ -73,7 +74,8 @@ typedef struct SL_CACHE_ALIGN {
 	uint16_t dp_udp_port;
 	uint8_t dp_mac[6];
 	char instance[32];
-	sl_rss_t rss; /* flow placement over the workers; written before READY */
+	sl_rss_t rss;                 /* flow placement over the workers; written before READY */
+	_Atomic uint32_t dp_bell_pid; /* the ctrl its bell reaches, 0: none (sl_bell.h) */
 
 	/* owner: sluice-ctrl, written at attach before it first sends a
 	   command (the dataplane reads them to build HELLO / HELLO_ACK) */

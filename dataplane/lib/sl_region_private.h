@@ -22,7 +22,7 @@
 #define SL_REGION_PRIVATE_H
 
 #define SL_REGION_MAGIC  0x534c524547494f4eULL /* "SLREGION" */
-#define SL_REGION_LAYOUT 9u                    /* 9: ctrl_bell (sl_bell.h) */
+#define SL_REGION_LAYOUT 10u                   /* 10: ctrl_bell, dp_bell_pid (sl_bell.h) */
 #define SL_REGION_ALIGN  128u                  /* >= RTE_CACHE_LINE_SIZE on every target */
 #define SL_REGION_PAGE   4096u                 /* page size on tmpfs (/dev/shm) */
 #define SL_REGION_MODE   0660 /* dp and ctrl may run as different users of one group */

@@ -71,7 +71,18 @@ START_TEST(test_unarmed_is_silent)
 	post(1);
 	ck_assert(!sl_bell_check(&bell, &reg, true));
 	ck_assert_uint_eq(bell.rung, 0);
-	ck_assert_int_eq(bell.pidfd, -1); /* nothing opened either */
+}
+END_TEST
+
+/* A live ctrl is probed once: the region then says the bell reaches it,
+   and ctrl (here the same process) may sleep until its next tick. */
+START_TEST(test_live_ctrl_is_trusted)
+{
+	ck_assert(!sl_bell_trusted(&reg));
+	sl_bell_check(&bell, &reg, true);
+	ck_assert_int_ge(bell.pidfd, 0);
+	ck_assert_uint_eq(atomic_load(&reg.hdr->dp_bell_pid), (uint32_t)getpid());
+	ck_assert(sl_bell_trusted(&reg));
 }
 END_TEST
 
@@ -130,7 +141,8 @@ START_TEST(test_stale_ctrl_is_not_rung)
 	post(0);
 	ck_assert(!sl_bell_check(&bell, &reg, false));
 	ck_assert_uint_eq(flag(), 1);
-	ck_assert_int_eq(bell.pidfd, -1);
+	ck_assert_int_eq(bell.pidfd, -1); /* not even opened */
+	ck_assert(!sl_bell_trusted(&reg));
 }
 END_TEST
 
@@ -147,6 +159,7 @@ START_TEST(test_gone_ctrl)
 	post(0);
 	ck_assert(!sl_bell_check(&bell, &reg, true));
 	ck_assert_uint_eq(bell.rung, 0);
+	ck_assert_uint_eq(atomic_load(&reg.hdr->dp_bell_pid), 0);
 }
 END_TEST
 
@@ -166,6 +179,7 @@ static Suite *bell_suite(void)
 	TCase *t = tcase_create("core");
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, test_unarmed_is_silent);
+	tcase_add_test(t, test_live_ctrl_is_trusted);
 	tcase_add_test(t, test_armed_without_event_is_silent);
 	tcase_add_test(t, test_arm_sees_a_waiting_event);
 	tcase_add_test(t, test_event_rings_once);
