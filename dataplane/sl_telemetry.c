@@ -89,6 +89,20 @@ static int sl_tel_lcore_dict(struct rte_tel_data *d, const sl_region_t *r, uint3
 	return 0;
 }
 
+/* sl_tel_param: the command's optional decimal parameter into *v (left
+   as it is when there is none); -1 when it is not a number below `lim`. */
+static int sl_tel_param(const char *params, uint32_t lim, uint32_t *v)
+{
+	if (params == NULL || *params == '\0')
+		return 0;
+	char *end;
+	unsigned long x = strtoul(params, &end, 10);
+	if (*params < '0' || *params > '9' || *end != '\0' || x >= lim)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
 static int sl_tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
@@ -96,15 +110,9 @@ static int sl_tel_lcores(const char *cmd, const char *params, struct rte_tel_dat
 	if (r == NULL)
 		return -1;
 	uint32_t n = r->hdr->n_lcores, lo = 0, hi = n;
-	int rc = 0;
-	if (params != NULL && *params != '\0') {
-		char *end;
-		unsigned long v = strtoul(params, &end, 10);
-		if (*end != '\0' || v >= n)
-			rc = -1;
-		lo = (uint32_t)v;
+	int rc = sl_tel_param(params, n, &lo);
+	if (params != NULL && *params != '\0')
 		hi = lo + 1;
-	}
 	rte_tel_data_start_dict(d);
 	for (uint32_t i = lo; rc == 0 && i < hi; i++)
 		rc = sl_tel_lcore_dict(d, r, i);
@@ -112,8 +120,36 @@ static int sl_tel_lcores(const char *cmd, const char *params, struct rte_tel_dat
 	return rc;
 }
 
-/* At most this many sessions are listed (the telemetry reply is bounded). */
-#define SL_TEL_SESSIONS_MAX 32
+/* At most this many sessions per reply, and at most this many bytes of
+   JSON: DPDK's telemetry reply holds 16 KiB and silently leaves out an
+   entry that does not fit (a full table's 32nd session was never shown).
+   The parameter `start` pages through the rest. */
+#define SL_TEL_SESSIONS_MAX  32
+#define SL_TEL_SESSIONS_JSON 15000u
+
+/* sl_tel_dec: characters of v in decimal. */
+static size_t sl_tel_dec(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* sl_tel_session_json: an upper bound of the JSON one session adds (its
+   key, the names and strings with their quotes and separators, and every
+   number's digits). */
+static size_t sl_tel_session_json(const sl_session_info_t *in)
+{
+	size_t n = 240 + sl_tel_dec(in->slot) + sl_tel_dec(in->sid) + sl_tel_dec(in->remote_sid) +
+	           sl_tel_dec(in->streams) + sl_tel_dec(in->rtt_us);
+#define SL_TEL_SESS_JSON(f, s) n += sizeof(s) + 3 + sl_tel_dec(in->cnt.f);
+	SL_SESSION_CNT_LIST(SL_TEL_SESS_JSON)
+#undef SL_TEL_SESS_JSON
+	return n;
+}
 
 /* sl_tel_session_dict adds session *in (of worker idx) under its hex id. */
 static int sl_tel_session_dict(struct rte_tel_data *d, uint32_t idx, const sl_session_info_t *in)
@@ -145,28 +181,35 @@ static int sl_tel_session_dict(struct rte_tel_data *d, uint32_t idx, const sl_se
 	return 0;
 }
 
+/* /sluice/sessions[,start]: live sessions in (worker, slot) order, the
+   first `start` of them skipped, then as many as fit the reply (at most
+   SL_TEL_SESSIONS_MAX).  The next page starts at start + the sessions
+   listed; an empty reply is past the end. */
 static int sl_tel_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
-	(void)params;
 	const sl_region_t *r = sl_tel_enter();
 	if (r == NULL)
 		return -1;
-	uint32_t listed = 0;
-	int rc = 0;
+	uint32_t start = 0, seen = 0, listed = 0;
+	size_t json = 0;
+	int rc = sl_tel_param(params, UINT32_MAX, &start);
 	rte_tel_data_start_dict(d);
 	for (uint32_t i = 0; rc == 0 && i < r->hdr->n_lcores; i++) {
 		const sl_session_table_t *t = sl_region_sess(r, i);
-		for (uint32_t slot = 0;
-		     rc == 0 && slot < SL_SESSIONS_PER_LCORE && listed < SL_TEL_SESSIONS_MAX;
-		     slot++) {
+		for (uint32_t slot = 0; rc == 0 && slot < SL_SESSIONS_PER_LCORE; slot++) {
 			sl_session_info_t in;
-			if (sl_session_snapshot(t, slot, &in) != 1)
+			if (sl_session_snapshot(t, slot, &in) != 1 || seen++ < start)
 				continue;
-			rc = sl_tel_session_dict(d, i, &in);
-			listed++;
+			json += sl_tel_session_json(&in);
+			if (listed == SL_TEL_SESSIONS_MAX || json > SL_TEL_SESSIONS_JSON)
+				rc = 1; /* full: the next page starts with this one */
+			else
+				rc = sl_tel_session_dict(d, i, &in);
+			listed += rc == 0;
 		}
 	}
+	rc = rc > 0 ? 0 : rc;
 	sl_tel_leave();
 	return rc;
 }
@@ -182,9 +225,10 @@ int sl_telemetry_register(const sl_region_t *r)
 	    rte_telemetry_register_cmd("/sluice/lcores", sl_tel_lcores,
 	                               "Per-worker counters, lcore_id, sessions owned; by "
 	                               "worker index. Parameter: optional worker index.") != 0 ||
-	    rte_telemetry_register_cmd("/sluice/sessions", sl_tel_sessions,
-	                               "Live sessions keyed by hex session id (at most 32): peer, "
-	                               "node_id, streams, rtt_us, counters. No parameters.") != 0) {
+	    rte_telemetry_register_cmd(
+	        "/sluice/sessions", sl_tel_sessions,
+	        "Live sessions by hex id, 32 at most: peer, node_id, streams, rtt_us, "
+	        "counters. Parameter: optional start (skip that many).") != 0) {
 		SL_ERR("telemetry: cannot register the /sluice/ commands");
 		return -1;
 	}

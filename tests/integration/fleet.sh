@@ -350,9 +350,9 @@ slt_fleet_assert_same() {
 # on a loaded machine).  Within SECS each node must be settled (sync.status
 # queued 0, held 0, no live range in `ranges`, state synced: no stranded
 # range) and have no ghost (ctrl's sessions that are up = the dataplane's
-# live sessions, telemetry /sluice/sessions, which lists 32 at most: past
-# that the listed ones must be ctrl's and the count, /sluice/lcores, equal;
-# sessions come and go, so only a difference that lasts counts), and report evt_critical_lost 0.  Prints
+# live sessions, telemetry /sluice/sessions paged through, whose number
+# /sluice/lcores counts; sessions come and go, so only a difference that
+# lasts counts), and report evt_critical_lost 0.  Prints
 # one line per node that fails, with what it saw; returns 1 then.
 slt_fleet_check() {
 	local k args=() rundir
@@ -360,8 +360,10 @@ slt_fleet_check() {
 	for ((k = 1; k <= FLEET_N; k++)); do
 		args+=("$k:${SLT_NODE_SOCK[$k]}:$rundir/${SLT_NODE_PREFIX[$k]}/dpdk_telemetry.v2")
 	done
-	"$SLT_PY" - "$1" "${args[@]}" <<'EOF2'
-import json, socket, sys, time
+	SLT_DIR=$SLT_SRC/tests/integration "$SLT_PY" - "$1" "${args[@]}" <<'EOF2'
+import json, os, socket, sys, time
+sys.path.insert(0, os.environ["SLT_DIR"])
+from slpeer import stat_totals as totals, tel, tel_sessions
 secs = float(sys.argv[1])
 nodes = [a.split(":") for a in sys.argv[2:]]
 
@@ -377,27 +379,6 @@ def api(path, cmd):
     return r["result"]
 
 
-def tel(path, cmd):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as c:
-        c.settimeout(10)
-        c.connect(path)
-        n = json.loads(c.recv(1024).decode())["max_output_len"]
-        c.send(cmd.encode())
-        return json.loads(c.recv(n).decode())[cmd]
-
-
-def totals(d, depth=2):
-    if isinstance(d, dict):
-        if "rx_pkts" in d and not isinstance(d["rx_pkts"], (dict, list)):
-            return d
-        if depth > 0:
-            for v in d.values():
-                t = totals(v, depth - 1)
-                if t is not None:
-                    return t
-    return None
-
-
 def judge(k, sock, tsock):
     ss = api(sock, "sync.status")
     rg = api(sock, "ranges")
@@ -406,15 +387,14 @@ def judge(k, sock, tsock):
         bad.append("stranded: queued %s held %s live ranges %d state %s" %
                    (ss["queued"], ss["held"], len(rg), ss["state"]))
     up = set(p["session"] for p in api(sock, "peers") if p.get("state", "up") == "up")
-    # /sluice/sessions lists 32 sessions at most; /sluice/lcores counts
-    # every worker's live sessions: past 32, the listed ones must be
-    # ctrl's and the counts equal
+    # every live session of the dataplane, paged (/sluice/sessions,start),
+    # against /sluice/lcores' count of them
     n_dp = sum(c["sessions"] for c in tel(tsock, "/sluice/lcores").values())
-    dp = set(int(s, 16) for s in tel(tsock, "/sluice/sessions").keys())
-    if (n_dp <= 32 and up != dp) or (n_dp > 32 and (n_dp != len(up) or dp - up)):
+    dp = set(int(s, 16) for s, _ in tel_sessions(tsock)[0])
+    if up != dp or n_dp != len(dp):
         bad.append("ghost: ctrl-only %s dataplane-only %s (ctrl %d up, dataplane %d live)" %
-                   (sorted("%x" % x for x in up - dp) if n_dp <= 32 else "?",
-                    sorted("%x" % x for x in dp - up), len(up), n_dp))
+                   (sorted("%x" % x for x in up - dp), sorted("%x" % x for x in dp - up),
+                    len(up), n_dp))
     lost = totals(api(sock, "stats"))["evt_critical_lost"]
     if lost:
         bad.append("evt_critical_lost %d" % lost)

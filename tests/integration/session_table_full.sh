@@ -36,6 +36,7 @@ SLOTS=1024 # CONFIG_SL_SESSIONS_PER_LCORE, one worker lcore
 
 SLT_DIR=$SLT_SRC/tests/integration DST=$SLT_DP_IP CTL=$SLUICECTL SOCK=$SLT_SOCK \
 	DP_PID=$SLT_DP_PID CTRL_PID=$SLT_CTRL_PID SLOTS=$SLOTS TEL=$SLT_TELEMETRY PREFIX=$SLT_PREFIX \
+	TSOCK=$SLT_RUNDIR/dpdk_telemetry.v2 \
 	slt_nsexec "$SLT_PY" - >"$SLT_TMP/peer.out" 2>&1 <<'EOF2'
 import json, os, select, subprocess, sys, time
 sys.path.insert(0, os.environ["SLT_DIR"])
@@ -123,6 +124,17 @@ if len(peers) != slots or stats.get("routine_faults", 0) != 0 or \
          (len(peers), slots, stats.get("routine_faults"), stats.get("evt_critical_lost"), api_ms))
 ok("nothing degraded: keeper PONG in %.1f ms, status in %.1f ms, %d peers, 0 faults, 0 lost"
    % (rtt_ms, api_ms, len(peers)))
+
+# telemetry /sluice/sessions lists what fits one reply (32 at most); its
+# start parameter pages through every live session, each once, and the
+# page past the end is empty
+got, sizes = sp.tel_sessions(os.environ["TSOCK"], limit=slots + 2)
+sids = [int(k, 16) for k, _ in got]
+if len(sids) != slots or len(set(sids)) != slots or sizes[-1] != 0 or max(sizes) > 32:
+    fail("/sluice/sessions pages: %d ids, %d distinct (want %d), %d pages, sizes %s ... %s"
+         % (len(sids), len(set(sids)), slots, len(sizes), sizes[:4], sizes[-2:]))
+ok("/sluice/sessions,<start>: %d sessions in %d pages of %d-%d"
+   % (len(sids), len(sizes) - 1, min(sizes[:-1]), max(sizes)))
 n = slots - 1
 dp_b, ctrl_b = (mem1[0] - mem0[0]) / n, (mem1[1] - mem0[1]) / n
 print("mem_per_session sessions=%d dp_bytes=%.0f ctrl_bytes=%.0f (heap in use, 1 -> %d sessions; "

@@ -407,6 +407,32 @@ def ok(msg):
     print("ok:", msg, flush=True)
 
 
+def tel(path, cmd):
+    """One DPDK telemetry command on the v2 socket at path (the stock
+    client's protocol): the reply's data, keyed in the reply by the command
+    without its parameter."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as c:
+        c.settimeout(10)
+        c.connect(path)
+        n = json.loads(c.recv(1024).decode())["max_output_len"]
+        c.send(cmd.encode())
+        return json.loads(c.recv(n).decode())[cmd.split(",")[0]]
+
+
+def tel_sessions(path, limit=100000):
+    """Every live session of the dataplane's /sluice/sessions, paged with
+    its start parameter until a reply is empty: ([(hex id, session)] in
+    page order, [page sizes])."""
+    got, sizes = [], []
+    while len(sizes) < limit:
+        page = tel(path, "/sluice/sessions,%d" % len(got))
+        sizes.append(len(page))
+        if not page:
+            break
+        got.extend(page.items())
+    return got, sizes
+
+
 def stat_totals(stats, depth=2):
     """The dataplane's counter totals (summed over lcores) in a `sluicectl
     stats` answer: the first object holding a scalar rx_pkts."""
