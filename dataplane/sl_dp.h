@@ -10,9 +10,9 @@
 #include <rte_ether.h>
 
 #include "sl_base.h"
+#include "sl_bell.h"
 #include "sl_cfg.h"
 #include "sl_heap.h"
-#include "sl_bell.h"
 #include "sl_pbook.h"
 #include "sl_region.h"
 #include "sl_status.h"

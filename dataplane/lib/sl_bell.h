@@ -2,8 +2,9 @@
    sleeps between ticks when an event is waiting for it.
 
    Without it an event posted while ctrl slept in ppoll waited for ctrl's
-   next look at the event rings (SL_CTRL_PEEK_NS, and longer when the
-   machine is busy): most of a NEW_BLOCK relay hop.  With it, ctrl arms a
+   next look at the event rings (every SL_CTRL_PEEK_NS, 1 ms, and later
+   when the machine is busy): a HELLO's admission, a NEW_BLOCK's relay.
+   With it, ctrl arms a
    flag in the region before an idle sleep; the dataplane's main lcore,
    which finds the flag armed and an event waiting on any lcore's event
    ring, clears the flag and signals ctrl (SIGUSR1, through a pidfd, so a
@@ -16,10 +17,13 @@
    rings, every cycle, so an event ctrl's look missed is seen by a later
    cycle with the flag armed.  At most one signal per armed sleep (the
    main lcore clears the flag by exchange).  No syscall unless ctrl
-   sleeps armed and an event waits.
+   sleeps armed and an event waits (and one pidfd_open per new ctrl).
+   The dataplane names the ctrl its bell reaches in the region
+   (dp_bell_pid); that ctrl sleeps until its next tick instead of looking
+   every SL_CTRL_PEEK_NS, which is left to a ctrl the bell cannot signal.
 
    Owners: the region's ctrl_bell flag is ctrl's to arm and either side's
-   to clear; sl_bell_t is the main lcore's (process-local). */
+   to clear; dp_bell_pid and sl_bell_t are the main lcore's. */
 #ifndef SL_BELL_H
 #define SL_BELL_H
 
@@ -27,11 +31,11 @@
 
 #include "sl_region.h"
 
-/* The main lcore's side: a pidfd of the ctrl it last rang. */
+/* The main lcore's side: a pidfd of the ctrl it tracks. */
 typedef struct {
-	int pidfd;    /* -1: none */
-	uint32_t pid; /* the ctrl_pid pidfd refers to */
-	uint64_t rung;
+	int pidfd;     /* -1: none (not opened, gone, or not ours to signal) */
+	uint32_t pid;  /* the ctrl_pid last tracked (tried once each) */
+	uint64_t rung; /* signals sent */
 } sl_bell_t;
 
 /* sl_bell_ctrl_setup (ctrl, before it starts any thread): SIGUSR1 gets a
