@@ -207,12 +207,7 @@ static uint32_t dplink_drain(sl_dplink_t *l, uint64_t now_ns)
 
 bool sl_dplink_pending(const sl_dplink_t *l)
 {
-	if (!l->attached)
-		return false;
-	for (uint32_t i = 0; i < l->region.hdr->n_lcores; i++)
-		if (sl_msgq_pending(sl_region_event_ring(&l->region, i)) > 0)
-			return true;
-	return false;
+	return l->attached && sl_bell_waiting(&l->region);
 }
 
 bool sl_dplink_bell_arm(sl_dplink_t *l, bool *waiting)

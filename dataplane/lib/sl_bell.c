@@ -30,8 +30,7 @@ int sl_bell_ctrl_setup(sigset_t *wait_mask)
 	return 0;
 }
 
-/* sl_bell_waiting: an event waits on one of the lcores' event rings. */
-static bool sl_bell_waiting(const sl_region_t *r)
+bool sl_bell_waiting(const sl_region_t *r)
 {
 	for (uint32_t i = 0; i < r->hdr->n_lcores; i++)
 		if (sl_msgq_pending(sl_region_event_ring(r, i)) > 0)

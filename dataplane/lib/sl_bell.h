@@ -43,6 +43,10 @@ typedef struct {
    ppoll (today's, SIGUSR1 unblocked).  0, or -1 with errno. */
 int sl_bell_ctrl_setup(sigset_t *wait_mask);
 
+/* sl_bell_waiting: an event waits for ctrl on one of the n_lcores event
+   rings (a few loads; either process). */
+bool sl_bell_waiting(const sl_region_t *r);
+
 /* sl_bell_arm (ctrl, before a sleep): arms the flag, then returns whether
    an event already waits on one of the n_lcores event rings (then ctrl
    should not sleep).  sl_bell_disarm after the sleep. */
